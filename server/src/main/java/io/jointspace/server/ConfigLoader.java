@@ -1,0 +1,86 @@
+package io.jointspace.server;
+
+import com.google.protobuf.TextFormat;
+import io.jointspace.config.v1.ServerConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import javax.annotation.Nullable;
+
+/**
+ * Builds the server configuration from, in rising precedence: defaults, the text-format
+ * config file, JOINTSPACE_* environment variables, command-line flags.
+ */
+final class ConfigLoader {
+  private ConfigLoader() {}
+
+  /** Values given on the command line; null means "not given". */
+  record Overrides(
+      @Nullable Path models,
+      @Nullable Integer grpcPort,
+      @Nullable Long maxMessageBytes,
+      @Nullable Long pollIntervalMillis,
+      @Nullable Long shutdownGraceMillis) {}
+
+  static Settings load(@Nullable Path configFile, Map<String, String> env, Overrides flags) {
+    ServerConfig.Builder config = ServerConfig.newBuilder();
+    if (configFile == null && env.containsKey("JOINTSPACE_CONFIG")) {
+      configFile = Path.of(env.get("JOINTSPACE_CONFIG"));
+    }
+    if (configFile != null) {
+      try {
+        TextFormat.getParser().merge(Files.readString(configFile, StandardCharsets.UTF_8), config);
+      } catch (TextFormat.ParseException e) {
+        throw new Settings.ConfigException("config file " + configFile + " is not a valid ServerConfig: " + e.getMessage());
+      } catch (IOException e) {
+        throw new Settings.ConfigException("cannot read config file " + configFile + ": " + e);
+      }
+    }
+    if (env.containsKey("JOINTSPACE_MODELS")) {
+      config.getModelRepositoryBuilder().setBasePath(env.get("JOINTSPACE_MODELS"));
+    }
+    if (env.containsKey("JOINTSPACE_GRPC_PORT")) {
+      config.setGrpcPort(parseInt(env.get("JOINTSPACE_GRPC_PORT"), "JOINTSPACE_GRPC_PORT"));
+    }
+    if (env.containsKey("JOINTSPACE_MAX_MESSAGE_BYTES")) {
+      config.setMaxInboundMessageBytes(parseLong(env.get("JOINTSPACE_MAX_MESSAGE_BYTES"), "JOINTSPACE_MAX_MESSAGE_BYTES"));
+    }
+    if (env.containsKey("JOINTSPACE_POLL_INTERVAL_MS")) {
+      config.getModelRepositoryBuilder().setPollIntervalMs(parseLong(env.get("JOINTSPACE_POLL_INTERVAL_MS"), "JOINTSPACE_POLL_INTERVAL_MS"));
+    }
+    if (flags.models() != null) {
+      config.getModelRepositoryBuilder().setBasePath(flags.models().toString());
+    }
+    if (flags.grpcPort() != null) {
+      config.setGrpcPort(flags.grpcPort());
+    }
+    if (flags.maxMessageBytes() != null) {
+      config.setMaxInboundMessageBytes(flags.maxMessageBytes());
+    }
+    if (flags.pollIntervalMillis() != null) {
+      config.getModelRepositoryBuilder().setPollIntervalMs(flags.pollIntervalMillis());
+    }
+    if (flags.shutdownGraceMillis() != null) {
+      config.setShutdownGraceMs(flags.shutdownGraceMillis());
+    }
+    return Settings.of(config.build());
+  }
+
+  private static int parseInt(String value, String name) {
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new Settings.ConfigException(name + " must be an integer, got '" + value + "'");
+    }
+  }
+
+  private static long parseLong(String value, String name) {
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new Settings.ConfigException(name + " must be an integer, got '" + value + "'");
+    }
+  }
+}

@@ -1,0 +1,110 @@
+package io.jointspace.server;
+
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.jointspace.registry.FileSystemVersionSource;
+import io.jointspace.registry.ModelManager;
+import io.jointspace.server.api.EmbeddingServiceImpl;
+import io.jointspace.server.api.InferenceServiceImpl;
+import io.jointspace.server.api.ModelHealth;
+import io.jointspace.server.api.ModelServiceImpl;
+import io.jointspace.server.runtime.SavedModel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running server: the model registry fed by the repository poller, and the gRPC
+ * services on one port. {@link #start()} loads the versions found at start before it opens
+ * the port, so the first call finds them AVAILABLE; {@link #stop()} stops accepting calls,
+ * lets the ones in flight finish within the grace period, then unloads every model.
+ */
+public final class JointspaceServer {
+  private static final Logger log = LoggerFactory.getLogger(JointspaceServer.class);
+  private static final Duration INITIAL_LOAD_TIMEOUT = Duration.ofMinutes(10);
+
+  private final Settings settings;
+  private final Injector injector;
+  private final ModelManager<SavedModel> registry;
+  private final FileSystemVersionSource source;
+  private final ModelHealth health;
+  private Server server;
+
+  public JointspaceServer(Settings settings) {
+    this.settings = settings;
+    this.injector = Guice.createInjector(new ServerModule(settings));
+    this.registry = injector.getInstance(com.google.inject.Key.get(
+        new com.google.inject.TypeLiteral<ModelManager<SavedModel>>() {}));
+    this.source = injector.getInstance(FileSystemVersionSource.class);
+    this.health = injector.getInstance(ModelHealth.class);
+  }
+
+  public JointspaceServer start() throws IOException, InterruptedException {
+    log.info("Model repository {} (polling every {} ms)", settings.repository(), settings.pollIntervalMillis());
+    source.start(registry);
+    try {
+      registry.awaitSettled(INITIAL_LOAD_TIMEOUT);
+    } catch (TimeoutException e) {
+      log.warn("Some model versions are still loading after {}; serving the others", INITIAL_LOAD_TIMEOUT);
+    }
+    registry.allVersions().forEach(v -> log.info("{} {}{}", v.id(), v.state(),
+        v.lastError().isEmpty() ? "" : ": " + v.lastError()));
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
+        .maxInboundMessageSize(settings.maxInboundMessageBytes())
+        .addService(injector.getInstance(EmbeddingServiceImpl.class))
+        .addService(injector.getInstance(ModelServiceImpl.class))
+        .addService(injector.getInstance(InferenceServiceImpl.class))
+        .addService(health.manager().getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build()
+        .start();
+    health.setReady(true);
+    log.info("Jointspace serving gRPC on port {}", server.getPort());
+    return this;
+  }
+
+  /** The bound port (useful when configured as 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  public ModelManager<SavedModel> registry() {
+    return registry;
+  }
+
+  /** Rescans the model repository now instead of at the next poll. */
+  public void rescan() {
+    source.scanNow();
+  }
+
+  /** Graceful stop; safe to call more than once. */
+  public synchronized void stop() throws InterruptedException {
+    if (server == null) {
+      return;
+    }
+    long grace = settings.shutdownGraceMillis();
+    log.info("Shutting down: finishing calls in flight (up to {} ms)", grace);
+    health.enterTerminalState();
+    server.shutdown();
+    if (!server.awaitTermination(grace, TimeUnit.MILLISECONDS)) {
+      log.warn("Calls still running after {} ms; cancelling them", grace);
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    server = null;
+    source.close();
+    registry.close(Duration.ofMillis(Math.max(grace, 1000)));
+    ExecutorService loads = injector.getInstance(com.google.inject.Key.get(ExecutorService.class, LoadExecutor.class));
+    loads.shutdown();
+    loads.awaitTermination(10, TimeUnit.SECONDS);
+    log.info("Stopped");
+  }
+}

@@ -1,0 +1,101 @@
+package io.jointspace.server;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code jointspace} command line. */
+@Command(
+    name = "jointspace",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "gRPC inference server for multimodal embeddings on TensorFlow SavedModels.",
+    subcommands = {Main.Serve.class})
+public final class Main implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new Main()).execute(args);
+    System.exit(code);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"jointspace " + io.jointspace.server.api.ServerInfo.version()};
+    }
+  }
+
+  @Command(
+      name = "serve",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Serves every SavedModel in a model repository (<repo>/<model>/<version>/saved_model.pb)"
+            + " over gRPC, loading and unloading versions as they appear and disappear.",
+        "Flags override JOINTSPACE_* environment variables, which override the --config file."
+      })
+  static final class Serve implements Callable<Integer> {
+    @Option(names = "--models", paramLabel = "DIR",
+        description = "Model repository. Default: models/ (env JOINTSPACE_MODELS).")
+    Path models;
+
+    @Option(names = "--grpc-port", paramLabel = "N",
+        description = "gRPC port. Default: 8500 (env JOINTSPACE_GRPC_PORT).")
+    Integer grpcPort;
+
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "Server configuration, a text-format jointspace.config.v1.ServerConfig (env JOINTSPACE_CONFIG).")
+    Path config;
+
+    @Option(names = "--max-message-bytes", paramLabel = "N",
+        description = "Largest inbound message. Default: 67108864 (env JOINTSPACE_MAX_MESSAGE_BYTES).")
+    Long maxMessageBytes;
+
+    @Option(names = "--poll-interval-ms", paramLabel = "MS",
+        description = "How often the repository is scanned. Default: 2000; negative: only at start (env JOINTSPACE_POLL_INTERVAL_MS).")
+    Long pollIntervalMs;
+
+    @Option(names = "--shutdown-grace-ms", paramLabel = "MS",
+        description = "On SIGTERM, how long calls in flight may take to finish. Default: 10000.")
+    Long shutdownGraceMs;
+
+    @Override
+    public Integer call() throws Exception {
+      Settings settings;
+      try {
+        settings = ConfigLoader.load(config, System.getenv(),
+            new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs));
+      } catch (Settings.ConfigException e) {
+        System.err.println("jointspace: " + e.getMessage());
+        return 2;
+      }
+      CountDownLatch stop = new CountDownLatch(1);
+      for (String signal : new String[] {"TERM", "INT"}) {
+        sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.countDown());
+      }
+      JointspaceServer server = new JointspaceServer(settings);
+      try {
+        server.start();
+      } catch (java.io.IOException e) {
+        log.error("Cannot start: {}", e.getMessage());
+        server.stop();
+        return 1;
+      }
+      stop.await();
+      server.stop();
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package io.jointspace.server;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import io.jointspace.registry.FileSystemVersionSource;
+import io.jointspace.registry.ModelManager;
+import io.jointspace.registry.RolloutPolicy;
+import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.runtime.SavedModelLoader;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Wires the server from its {@link Settings}. The only place that knows how parts fit. */
+final class ServerModule extends AbstractModule {
+  private final Settings settings;
+
+  ServerModule(Settings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  protected void configure() {
+    bind(Settings.class).toInstance(settings);
+  }
+
+  @Provides
+  @Singleton
+  @LoadExecutor
+  ExecutorService loadExecutor() {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newFixedThreadPool(settings.loadThreads(), r -> {
+      Thread t = new Thread(r, "model-loader-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Provides
+  @Singleton
+  ModelManager<SavedModel> registry(@LoadExecutor ExecutorService loadExecutor) {
+    return new ModelManager<>(
+        new SavedModelLoader(settings::loadOptions),
+        loadExecutor,
+        RolloutPolicy.availabilityPreserving(),
+        settings::labels,
+        Clock.systemUTC());
+  }
+
+  @Provides
+  @Singleton
+  FileSystemVersionSource versionSource() {
+    return new FileSystemVersionSource(settings::modelSources, settings.pollIntervalMillis());
+  }
+}

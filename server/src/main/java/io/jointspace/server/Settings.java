@@ -1,0 +1,159 @@
+package io.jointspace.server;
+
+import io.jointspace.config.v1.ModelConfig;
+import io.jointspace.config.v1.ServerConfig;
+import io.jointspace.config.v1.SessionConfig;
+import io.jointspace.registry.FileSystemVersionSource.ModelSource;
+import io.jointspace.registry.VersionPolicy;
+import io.jointspace.server.runtime.LoadOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The server configuration with every default applied and every field validated. Built
+ * once at start by {@link ConfigLoader}; a bad value fails start-up with a message naming
+ * the field.
+ */
+public record Settings(
+    int grpcPort,
+    int maxInboundMessageBytes,
+    Path repository,
+    long pollIntervalMillis,
+    boolean onlyConfiguredModels,
+    Map<String, ModelConfig> models,
+    ModelConfig modelDefaults,
+    long shutdownGraceMillis,
+    int loadThreads) {
+
+  public static final int DEFAULT_GRPC_PORT = 8500;
+  public static final long DEFAULT_MAX_MESSAGE_BYTES = 64L << 20;
+  public static final long DEFAULT_POLL_INTERVAL_MS = 2000;
+  public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+  public static final int DEFAULT_LOAD_THREADS = 2;
+
+  /** Applies defaults to a merged configuration and validates it. */
+  static Settings of(ServerConfig c) {
+    int port = c.getGrpcPort() == 0 ? DEFAULT_GRPC_PORT : c.getGrpcPort();
+    if (port < 0 || port > 65535) {
+      throw new ConfigException("grpc_port must be within 0..65535, got " + c.getGrpcPort());
+    }
+    long maxBytes = c.getMaxInboundMessageBytes() == 0 ? DEFAULT_MAX_MESSAGE_BYTES : c.getMaxInboundMessageBytes();
+    if (maxBytes < 1024 || maxBytes > Integer.MAX_VALUE) {
+      throw new ConfigException("max_inbound_message_bytes must be within 1024.." + Integer.MAX_VALUE + ", got " + maxBytes);
+    }
+    String base = c.getModelRepository().getBasePath().isEmpty() ? "models" : c.getModelRepository().getBasePath();
+    long poll = c.getModelRepository().getPollIntervalMs() == 0
+        ? DEFAULT_POLL_INTERVAL_MS : c.getModelRepository().getPollIntervalMs();
+    long grace = c.getShutdownGraceMs() == 0 ? DEFAULT_SHUTDOWN_GRACE_MS : c.getShutdownGraceMs();
+    if (grace < 0) {
+      throw new ConfigException("shutdown_grace_ms must not be negative, got " + grace);
+    }
+    int loadThreads = c.getLoadThreads() == 0 ? DEFAULT_LOAD_THREADS : c.getLoadThreads();
+    if (loadThreads < 1) {
+      throw new ConfigException("load_threads must be at least 1, got " + loadThreads);
+    }
+    Map<String, ModelConfig> models = new LinkedHashMap<>();
+    for (int i = 0; i < c.getModelsCount(); i++) {
+      ModelConfig m = c.getModels(i);
+      String field = "models[" + i + "]";
+      if (m.getName().isEmpty()) {
+        throw new ConfigException(field + ".name is empty");
+      }
+      if (models.put(m.getName(), m) != null) {
+        throw new ConfigException(field + ".name '" + m.getName() + "' appears twice");
+      }
+      validate(m, field);
+    }
+    validate(c.getModelDefaults(), "model_defaults");
+    return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
+        c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
+        loadThreads);
+  }
+
+  private static void validate(ModelConfig m, String field) {
+    policy(m, field);
+    m.getVersionLabelsMap().forEach((label, version) -> {
+      if (label.isEmpty()) {
+        throw new ConfigException(field + ".version_labels has an empty label");
+      }
+      if (version <= 0) {
+        throw new ConfigException(field + ".version_labels[\"" + label + "\"] must be a positive version, got " + version);
+      }
+    });
+    SessionConfig s = m.getSession();
+    if (s.getIntraOpThreads() < 0 || s.getInterOpThreads() < 0) {
+      throw new ConfigException(field + ".session thread counts must not be negative");
+    }
+  }
+
+  private static VersionPolicy policy(ModelConfig m, String field) {
+    try {
+      return switch (m.getVersionPolicy().getPolicyChoiceCase()) {
+        case LATEST -> new VersionPolicy.Latest(
+            m.getVersionPolicy().getLatest().getNumVersions() == 0 ? 1 : m.getVersionPolicy().getLatest().getNumVersions());
+        case ALL -> new VersionPolicy.All();
+        case SPECIFIC -> new VersionPolicy.Specific(new HashSet<>(m.getVersionPolicy().getSpecific().getVersionsList()));
+        case POLICYCHOICE_NOT_SET -> VersionPolicy.latest();
+      };
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(field + ".version_policy: " + e.getMessage());
+    }
+  }
+
+  /** The configuration that applies to a model: its own entry, else the defaults. */
+  ModelConfig modelConfig(String name) {
+    return models.getOrDefault(name, modelDefaults);
+  }
+
+  LoadOptions loadOptions(String model) {
+    ModelConfig m = modelConfig(model);
+    SessionConfig s = m.getSession();
+    return new LoadOptions(m.getTagsList(), m.getDefaultSignature(), s.getIntraOpThreads(),
+        s.getInterOpThreads(), !s.hasAllowSoftPlacement() || s.getAllowSoftPlacement());
+  }
+
+  Map<String, Long> labels(String model) {
+    return modelConfig(model).getVersionLabelsMap();
+  }
+
+  /** The models to watch now: configured ones, plus every folder of the repository unless restricted. */
+  List<ModelSource> modelSources() {
+    List<ModelSource> out = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    models.forEach((name, m) -> {
+      Path base = m.getBasePath().isEmpty() ? repository.resolve(name) : Path.of(m.getBasePath()).toAbsolutePath();
+      out.add(new ModelSource(name, base, policy(m, "models")));
+      names.add(name);
+    });
+    if (!onlyConfiguredModels && Files.isDirectory(repository)) {
+      try (Stream<Path> children = Files.list(repository)) {
+        children.filter(Files::isDirectory)
+            .map(p -> p.getFileName().toString())
+            .filter(n -> !n.startsWith(".") && !names.contains(n))
+            .sorted()
+            .forEach(n -> out.add(new ModelSource(n, repository.resolve(n), policy(modelDefaults, "model_defaults"))));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return out;
+  }
+
+  /** A configuration value is invalid; the message names the field. */
+  public static final class ConfigException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public ConfigException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+package io.jointspace.server.api;
+
+import com.google.inject.Inject;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.jointspace.api.v1.EmbedRequest;
+import io.jointspace.api.v1.EmbedResponse;
+import io.jointspace.api.v1.EmbedStreamRequest;
+import io.jointspace.api.v1.EmbedStreamResponse;
+import io.jointspace.api.v1.Embedding;
+import io.jointspace.api.v1.EmbeddingServiceGrpc;
+import io.jointspace.api.v1.Input;
+import io.jointspace.registry.ModelHandle;
+import io.jointspace.registry.ModelManager;
+import io.jointspace.registry.ModelRequest;
+import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.runtime.SignatureInfo;
+import io.jointspace.server.runtime.TensorData;
+import io.jointspace.server.runtime.TensorEmbedder;
+import io.jointspace.server.runtime.TensorSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code jointspace.v1.EmbeddingService}: validates, leases the model version, embeds. */
+public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingServiceImplBase {
+  private final ModelManager<SavedModel> registry;
+
+  @Inject
+  public EmbeddingServiceImpl(ModelManager<SavedModel> registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public void embed(EmbedRequest request, StreamObserver<EmbedResponse> observer) {
+    EmbedResponse response;
+    try {
+      response = embed(request);
+    } catch (RuntimeException e) {
+      observer.onError(StatusMapper.toStatus(e));
+      return;
+    }
+    observer.onNext(response);
+    observer.onCompleted();
+  }
+
+  @Override
+  public StreamObserver<EmbedStreamRequest> embedStream(StreamObserver<EmbedStreamResponse> observer) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(EmbedStreamRequest item) {
+        EmbedStreamResponse.Builder answer = EmbedStreamResponse.newBuilder().setRequestId(item.getRequestId());
+        try {
+          answer.setResponse(embed(item.getRequest()));
+        } catch (RuntimeException e) {
+          Status status = StatusMapper.toStatus(e).getStatus();
+          answer.setError(com.google.rpc.Status.newBuilder()
+              .setCode(status.getCode().value())
+              .setMessage(status.getDescription() == null ? "" : status.getDescription()));
+        }
+        observer.onNext(answer.build());
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        // the client went away: nothing to answer
+      }
+
+      @Override
+      public void onCompleted() {
+        observer.onCompleted();
+      }
+    };
+  }
+
+  private EmbedResponse embed(EmbedRequest request) {
+    if (!request.hasModel()) {
+      throw new InvalidInputException("model is not set");
+    }
+    ModelRequest wanted = ProtoMapper.modelRequest(request.getModel(), "model");
+    if (request.getInputsCount() == 0) {
+      throw new InvalidInputException("inputs is empty; give at least one input");
+    }
+    List<TensorData> rows = new ArrayList<>(request.getInputsCount());
+    String inputKey = "";
+    int unsupported = -1;
+    for (int i = 0; i < request.getInputsCount(); i++) {
+      Input input = request.getInputs(i);
+      switch (input.getContentCase()) {
+        case TENSOR -> {
+          String name = input.getTensor().getName();
+          if (!name.isEmpty()) {
+            if (!inputKey.isEmpty() && !inputKey.equals(name)) {
+              throw new InvalidInputException("inputs[" + i + "].tensor.name '" + name
+                  + "' differs from an earlier input's '" + inputKey + "'; Embed feeds one signature input");
+            }
+            inputKey = name;
+          }
+          rows.add(TensorMapper.fromProto(input.getTensor(), "inputs[" + i + "].tensor"));
+        }
+        case TEXT, IMAGE -> unsupported = unsupported < 0 ? i : unsupported;
+        case CONTENT_NOT_SET -> throw new InvalidInputException("inputs[" + i + "] has no content; set text, image or tensor");
+      }
+    }
+    try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+      if (unsupported >= 0) {
+        throw Status.UNIMPLEMENTED
+            .withDescription("inputs[" + unsupported + "]."
+                + request.getInputs(unsupported).getContentCase().name().toLowerCase(java.util.Locale.ROOT)
+                + ": text and image inputs need a model version with an encoder spec"
+                + " (assets.extra/jointspace.textproto), which this server does not support yet;"
+                + " send tensor inputs")
+            .asRuntimeException();
+      }
+      SavedModel savedModel = model.get();
+      SignatureInfo sig = signature(savedModel, request.getModel().getSignatureName());
+      TensorSpec input;
+      if (inputKey.isEmpty()) {
+        try {
+          input = sig.onlyInput();
+        } catch (InvalidInputException e) {
+          throw e.at("inputs[].tensor.name is empty:");
+        }
+      } else {
+        input = sig.inputs().get(inputKey);
+        if (input == null) {
+          throw new InvalidInputException("inputs[].tensor.name '" + inputKey + "' is not an input of signature '"
+              + sig.name() + "'; inputs: " + sig.inputs().keySet());
+        }
+      }
+      String outputKey = request.getOutputName();
+      if (outputKey.isEmpty()) {
+        if (sig.outputs().size() != 1) {
+          throw new InvalidInputException("output_name is empty but signature '" + sig.name() + "' has "
+              + sig.outputs().size() + " outputs " + sig.outputs().keySet() + "; name one");
+        }
+        outputKey = sig.outputKeys().get(0);
+      } else if (!sig.outputs().containsKey(outputKey)) {
+        throw new InvalidInputException("output_name '" + outputKey + "' is not an output of signature '"
+            + sig.name() + "'; outputs: " + sig.outputs().keySet());
+      }
+      List<float[]> vectors = TensorEmbedder.embed(savedModel, sig, input, outputKey, rows, "inputs");
+      EmbedResponse.Builder response = EmbedResponse.newBuilder()
+          .setModel(ProtoMapper.resolved(model.id(), sig.name()))
+          .setDimension(vectors.get(0).length);
+      for (float[] v : vectors) {
+        Embedding.Builder e = Embedding.newBuilder();
+        for (float x : v) {
+          e.addValues(x);
+        }
+        response.addEmbeddings(e);
+      }
+      return response.build();
+    }
+  }
+
+  static SignatureInfo signature(SavedModel model, String name) {
+    try {
+      return model.signature(name);
+    } catch (InvalidInputException e) {
+      throw e.at("model.signature_name");
+    }
+  }
+}

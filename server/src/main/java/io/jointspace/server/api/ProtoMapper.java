@@ -1,0 +1,84 @@
+package io.jointspace.server.api;
+
+import com.google.protobuf.Timestamp;
+import io.jointspace.api.v1.ModelSpec;
+import io.jointspace.api.v1.ModelState;
+import io.jointspace.api.v1.ModelVersionStatus;
+import io.jointspace.registry.ModelRequest;
+import io.jointspace.registry.ServableId;
+import io.jointspace.registry.VersionStatus;
+import io.jointspace.server.runtime.InvalidInputException;
+import java.util.List;
+import java.util.Map;
+
+/** Maps API messages to registry values and back. */
+final class ProtoMapper {
+  private ProtoMapper() {}
+
+  /**
+   * @param field the request field that holds the spec, for messages ("model")
+   */
+  static ModelRequest modelRequest(ModelSpec spec, String field) {
+    if (spec.getName().isEmpty()) {
+      throw new InvalidInputException(field + ".name is empty");
+    }
+    return switch (spec.getVersionChoiceCase()) {
+      case VERSION -> {
+        if (spec.getVersion() <= 0) {
+          throw new InvalidInputException(field + ".version must be positive, got " + spec.getVersion());
+        }
+        yield ModelRequest.version(spec.getName(), spec.getVersion());
+      }
+      case LABEL -> {
+        if (spec.getLabel().isEmpty()) {
+          throw new InvalidInputException(field + ".label is empty");
+        }
+        yield ModelRequest.label(spec.getName(), spec.getLabel());
+      }
+      case VERSIONCHOICE_NOT_SET -> ModelRequest.latest(spec.getName());
+    };
+  }
+
+  /** KServe's string version: empty for the newest. */
+  static ModelRequest modelRequest(String name, String version, String field) {
+    if (name.isEmpty()) {
+      throw new InvalidInputException(field + " is empty");
+    }
+    if (version.isEmpty()) {
+      return ModelRequest.latest(name);
+    }
+    try {
+      long v = Long.parseLong(version);
+      if (v <= 0) {
+        throw new NumberFormatException();
+      }
+      return ModelRequest.version(name, v);
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("model_version '" + version + "' is not a positive version number");
+    }
+  }
+
+  static ModelSpec resolved(ServableId id, String signature) {
+    return ModelSpec.newBuilder().setName(id.name()).setVersion(id.version()).setSignatureName(signature).build();
+  }
+
+  static ModelVersionStatus versionStatus(VersionStatus s, Map<String, Long> labels) {
+    ModelVersionStatus.Builder b = ModelVersionStatus.newBuilder()
+        .setVersion(s.id().version())
+        .setState(ModelState.valueOf(s.state().name()))
+        .setSince(Timestamp.newBuilder()
+            .setSeconds(s.since().getEpochSecond())
+            .setNanos(s.since().getNano()))
+        .setLastError(s.lastError());
+    labels.entrySet().stream()
+        .filter(e -> e.getValue() == s.id().version())
+        .map(Map.Entry::getKey)
+        .sorted()
+        .forEach(b::addLabels);
+    return b.build();
+  }
+
+  static List<ModelVersionStatus> versionStatuses(List<VersionStatus> statuses, Map<String, Long> labels) {
+    return statuses.stream().map(s -> versionStatus(s, labels)).toList();
+  }
+}

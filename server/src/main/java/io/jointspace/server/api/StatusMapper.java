@@ -1,0 +1,52 @@
+package io.jointspace.server.api;
+
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.jointspace.registry.ModelNotFoundException;
+import io.jointspace.registry.ModelUnavailableException;
+import io.jointspace.server.runtime.InvalidInputException;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that chooses the gRPC status a client sees for a failure (DESIGN.md's error
+ * table). Unexpected failures become INTERNAL with a correlation id; the stack trace is
+ * logged once, here, and never sent.
+ */
+public final class StatusMapper {
+  private static final Logger log = LoggerFactory.getLogger(StatusMapper.class);
+
+  private StatusMapper() {}
+
+  public static StatusRuntimeException toStatus(Throwable error) {
+    Throwable e = unwrap(error);
+    Status status;
+    if (e instanceof StatusRuntimeException sre) {
+      return sre;
+    } else if (e instanceof StatusException se) {
+      status = se.getStatus();
+    } else if (e instanceof InvalidInputException) {
+      status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+    } else if (e instanceof ModelNotFoundException) {
+      status = Status.NOT_FOUND.withDescription(e.getMessage());
+    } else if (e instanceof ModelUnavailableException) {
+      status = Status.UNAVAILABLE.withDescription(e.getMessage());
+    } else {
+      String id = UUID.randomUUID().toString();
+      log.error("Internal error {}", id, e);
+      status = Status.INTERNAL.withDescription("internal error; the server log has details under id " + id);
+    }
+    return status.asRuntimeException();
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+}

@@ -1,0 +1,262 @@
+package io.jointspace.server.runtime;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import javax.annotation.Nullable;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TFInvalidArgumentException;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.MetaGraphDef;
+
+/**
+ * One loaded SavedModel version: its session, its signatures as recorded on disk, and a
+ * way to run them. Signatures run by feeding and fetching the graph tensors their
+ * SignatureDef names (as TF Serving does), so every signature of every loadable SavedModel
+ * can be called. Thread-safe: many threads may {@link #run} at once. {@link #close()} only
+ * after the last run has returned (the registry's handles guarantee this).
+ */
+public final class SavedModel implements AutoCloseable {
+  static final String INIT_OP_SIGNATURE = "__saved_model_init_op";
+  private static final String TRAIN_OP_SIGNATURE = "__saved_model_train_op";
+
+  private final Path dir;
+  private final List<String> tags;
+  private final Map<String, SignatureInfo> signatures;
+  @Nullable private final String defaultSignature;
+  private final Session session;
+  private final AutoCloseable owner;
+
+  private SavedModel(Path dir, List<String> tags, MetaGraphDef meta, Session session,
+      AutoCloseable owner, String configuredDefault) {
+    this.dir = dir;
+    this.tags = List.copyOf(tags);
+    this.session = session;
+    this.owner = owner;
+    Map<String, SignatureInfo> sigs = new TreeMap<>();
+    meta.getSignatureDefMap().forEach((name, def) -> {
+      if (!name.equals(INIT_OP_SIGNATURE) && !name.equals(TRAIN_OP_SIGNATURE)) {
+        sigs.put(name, SignatureInfo.of(name, def));
+      }
+    });
+    this.signatures = Collections.unmodifiableMap(sigs);
+    if (!configuredDefault.isEmpty()) {
+      if (!sigs.containsKey(configuredDefault)) {
+        throw new IllegalArgumentException("default_signature '" + configuredDefault
+            + "' is not in the model; signatures: " + sigs.keySet());
+      }
+      this.defaultSignature = configuredDefault;
+    } else if (sigs.containsKey("serving_default")) {
+      this.defaultSignature = "serving_default";
+    } else if (sigs.size() == 1) {
+      this.defaultSignature = sigs.keySet().iterator().next();
+    } else {
+      this.defaultSignature = null;
+    }
+  }
+
+  /**
+   * Loads the SavedModel in {@code dir} with TensorFlow's loader. If that refuses the model
+   * (TF Java rejects a whole model for one SignatureDef whose dtype disagrees with its graph,
+   * which TF Serving accepts), imports the MetaGraph by hand: restore the variables, run the
+   * init op with the asset paths fed.
+   *
+   * @throws Exception with a message that says why the version cannot load
+   */
+  public static SavedModel load(Path dir, LoadOptions options) throws Exception {
+    boolean binary = Files.isRegularFile(dir.resolve("saved_model.pb"));
+    if (!binary && !Files.isRegularFile(dir.resolve("saved_model.pbtxt"))) {
+      throw new IllegalArgumentException(
+          "no saved_model.pb or saved_model.pbtxt in " + dir + " (not a SavedModel)");
+    }
+    ConfigProto config = ConfigProto.newBuilder()
+        .setAllowSoftPlacement(options.allowSoftPlacement())
+        .setIntraOpParallelismThreads(options.intraOpThreads())
+        .setInterOpParallelismThreads(options.interOpThreads())
+        .build();
+    String[] tags = options.tags().toArray(new String[0]);
+    SavedModelBundle bundle;
+    try {
+      bundle = SavedModelBundle.loader(dir.toString()).withTags(tags).withConfigProto(config).load();
+    } catch (RuntimeException bundleError) {
+      MetaGraphDef meta = MetaGraphImport.readMetaGraph(dir, options.tags());
+      try {
+        MetaGraphImport imported = MetaGraphImport.load(dir, meta, config);
+        try {
+          return new SavedModel(dir, options.tags(), meta, imported.session(), imported, options.defaultSignature());
+        } catch (RuntimeException e) {
+          imported.close();
+          throw e;
+        }
+      } catch (RuntimeException importError) {
+        bundleError.addSuppressed(importError);
+        throw new IllegalStateException(firstLine(bundleError.getMessage()), bundleError);
+      }
+    }
+    try {
+      return new SavedModel(dir, options.tags(), bundle.metaGraphDef(), bundle.session(), bundle,
+          options.defaultSignature());
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public List<String> tags() {
+    return tags;
+  }
+
+  public Map<String, SignatureInfo> signatures() {
+    return signatures;
+  }
+
+  /** The signature a request without a signature name runs, if the model has one. */
+  public Optional<String> defaultSignature() {
+    return Optional.ofNullable(defaultSignature);
+  }
+
+  /**
+   * The signature called {@code name}, or the default one when {@code name} is empty.
+   *
+   * @throws InvalidInputException when there is no such signature
+   */
+  public SignatureInfo signature(String name) {
+    if (name.isEmpty()) {
+      if (defaultSignature == null) {
+        throw new InvalidInputException("is empty and the model has no serving_default signature;"
+            + " name one of " + signatures.keySet());
+      }
+      return signatures.get(defaultSignature);
+    }
+    SignatureInfo sig = signatures.get(name);
+    if (sig == null) {
+      throw new InvalidInputException("'" + name + "' is not a signature of the model; signatures: "
+          + signatures.keySet());
+    }
+    return sig;
+  }
+
+  /**
+   * Length of the default signature's only output per batch row, where its shape fixes it;
+   * 0 when unknown.
+   */
+  public int embeddingDimension() {
+    if (defaultSignature == null) {
+      return 0;
+    }
+    SignatureInfo sig = signatures.get(defaultSignature);
+    if (sig.outputs().size() != 1) {
+      return 0;
+    }
+    TensorSpec out = sig.outputs().values().iterator().next();
+    if (!out.rankKnown() || !out.batched()) {
+      return 0;
+    }
+    long n = 1;
+    for (long d : out.rowShape()) {
+      if (d < 0) {
+        return 0;
+      }
+      n *= d;
+    }
+    return (int) n;
+  }
+
+  /**
+   * Runs one signature.
+   *
+   * @param inputs by signature key; must be exactly the signature's inputs
+   * @param outputKeys which outputs to fetch, in this order; empty fetches all, sorted by key
+   * @return the outputs by key, in fetch order
+   * @throws InvalidInputException for a missing, unknown or ill-typed input, an unknown
+   *     output, or an input the graph rejects
+   */
+  public Map<String, TensorData> run(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys) {
+    for (String key : inputs.keySet()) {
+      if (!sig.inputs().containsKey(key)) {
+        throw new InvalidInputException("input '" + key + "' is not an input of signature '" + sig.name()
+            + "'; inputs: " + sig.inputs().keySet());
+      }
+    }
+    List<String> fetch = outputKeys.isEmpty() ? sig.outputKeys() : outputKeys;
+    for (String key : fetch) {
+      TensorSpec spec = sig.outputs().get(key);
+      if (spec == null) {
+        throw new InvalidInputException("output '" + key + "' is not an output of signature '" + sig.name()
+            + "'; outputs: " + sig.outputs().keySet());
+      }
+      if (spec.tensorName().isEmpty()) {
+        throw new InvalidInputException("output '" + key + "' is a composite tensor, which the server cannot fetch");
+      }
+    }
+    List<Tensor> fed = new ArrayList<>(sig.inputs().size());
+    try {
+      Session.Runner runner = session.runner();
+      for (TensorSpec spec : sig.inputs().values()) {
+        TensorData data = inputs.get(spec.key());
+        if (data == null) {
+          throw new InvalidInputException("input '" + spec.key() + "' of signature '" + sig.name()
+              + "' is missing; the signature's inputs: " + sig.inputs().keySet());
+        }
+        try {
+          spec.check(data);
+        } catch (InvalidInputException e) {
+          throw e.at("input '" + spec.key() + "'");
+        }
+        Tensor t = Tensors.toTensor(data);
+        fed.add(t);
+        runner.feed(spec.tensorName(), t);
+      }
+      for (String key : fetch) {
+        runner.fetch(sig.outputs().get(key).tensorName());
+      }
+      Map<String, TensorData> out = new LinkedHashMap<>();
+      try (Result result = runner.run()) {
+        for (int i = 0; i < fetch.size(); i++) {
+          out.put(fetch.get(i), Tensors.fromTensor(result.get(i)));
+        }
+      }
+      return out;
+    } catch (TFInvalidArgumentException e) {
+      throw new InvalidInputException("the model rejected the inputs: " + firstLine(e.getMessage()), e);
+    } finally {
+      fed.forEach(Tensor::close);
+    }
+  }
+
+  static String firstLine(@Nullable String message) {
+    if (message == null) {
+      return "";
+    }
+    int nl = message.indexOf('\n');
+    return (nl < 0 ? message : message.substring(0, nl)).trim();
+  }
+
+  @Override
+  public void close() {
+    try {
+      owner.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("closing " + dir + " failed", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SavedModel[" + dir + ", tags=" + tags + ", signatures=" + signatures.keySet() + "]";
+  }
+
+}

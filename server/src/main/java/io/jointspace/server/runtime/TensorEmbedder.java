@@ -1,0 +1,111 @@
+package io.jointspace.server.runtime;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Embeds raw tensor inputs with any signature that has one input: each input is one row,
+ * and the signature's output, flattened per row, is its embedding. When the signature's
+ * first dimension is the batch (-1), the inputs are stacked and run as one batch;
+ * otherwise each input runs on its own.
+ */
+public final class TensorEmbedder {
+  private TensorEmbedder() {}
+
+  /**
+   * @param fieldPrefix how the request names its inputs in messages, e.g. "inputs"
+   * @return one vector per input, in input order, all of the same length
+   * @throws InvalidInputException naming the input index for a bad input
+   */
+  public static List<float[]> embed(SavedModel model, SignatureInfo sig, TensorSpec input,
+      String outputKey, List<TensorData> rows, String fieldPrefix) {
+    TensorSpec output = sig.outputs().get(outputKey);
+    DType outType = output.dtype().orElse(DType.BYTES);
+    if (outType == DType.BYTES || outType == DType.BOOL) {
+      throw new InvalidInputException("output '" + outputKey + "' of signature '" + sig.name()
+          + "' is " + DType.tfName(output.tfType()) + ", not a numeric embedding");
+    }
+    for (int i = 0; i < rows.size(); i++) {
+      checkRow(input, rows.get(i), fieldPrefix + "[" + i + "].tensor");
+    }
+    List<float[]> out;
+    if (input.batched()) {
+      for (int i = 1; i < rows.size(); i++) {
+        if (!Arrays.equals(rows.get(i).shape(), rows.get(0).shape())) {
+          throw new InvalidInputException(fieldPrefix + "[" + i + "].tensor has shape "
+              + Arrays.toString(rows.get(i).shape()) + " but " + fieldPrefix + "[0].tensor has "
+              + Arrays.toString(rows.get(0).shape()) + "; inputs of one request are batched together");
+        }
+      }
+      TensorData batch = stack(rows);
+      TensorData result = model.run(sig, Map.of(input.key(), batch), List.of(outputKey)).get(outputKey);
+      out = split(result, rows.size(), outputKey);
+    } else {
+      out = new ArrayList<>(rows.size());
+      for (TensorData row : rows) {
+        out.add(model.run(sig, Map.of(input.key(), row), List.of(outputKey)).get(outputKey).toFloats());
+      }
+    }
+    for (int i = 1; i < out.size(); i++) {
+      if (out.get(i).length != out.get(0).length) {
+        throw new InvalidInputException(fieldPrefix + "[" + i + "] gave an embedding of "
+            + out.get(i).length + " values but " + fieldPrefix + "[0] gave " + out.get(0).length);
+      }
+    }
+    return out;
+  }
+
+  private static void checkRow(TensorSpec spec, TensorData row, String field) {
+    DType want = spec.dtype().orElseThrow(() -> new InvalidInputException(field + ": signature input '"
+        + spec.key() + "' is " + DType.tfName(spec.tfType()) + ", which the server cannot feed"));
+    if (row.dtype() != want) {
+      throw new InvalidInputException(field + " has dtype " + row.dtype() + " but signature input '"
+          + spec.key() + "' needs " + want);
+    }
+    if (!spec.rankKnown()) {
+      return;
+    }
+    long[] want2 = spec.batched() ? spec.rowShape() : spec.shape();
+    long[] got = row.shape();
+    boolean ok = got.length == want2.length;
+    for (int d = 0; ok && d < got.length; d++) {
+      ok = want2[d] < 0 || want2[d] == got[d];
+    }
+    if (!ok) {
+      throw new InvalidInputException(field + " has shape " + Arrays.toString(got) + " but signature input '"
+          + spec.key() + "' needs " + Arrays.toString(want2) + (spec.batched() ? " per row (batch dimension left out)" : ""));
+    }
+  }
+
+  static TensorData stack(List<TensorData> rows) {
+    TensorData first = rows.get(0);
+    long[] shape = new long[first.rank() + 1];
+    shape[0] = rows.size();
+    System.arraycopy(first.shape(), 0, shape, 1, first.rank());
+    if (first.dtype() == DType.BYTES) {
+      List<byte[]> all = new ArrayList<>();
+      rows.forEach(r -> all.addAll(r.strings()));
+      return TensorData.ofStrings(shape, all);
+    }
+    ByteArrayOutputStream all = new ByteArrayOutputStream(first.bytes().length * rows.size());
+    rows.forEach(r -> all.writeBytes(r.bytes()));
+    return TensorData.ofBytes(first.dtype(), shape, all.toByteArray());
+  }
+
+  static List<float[]> split(TensorData batch, int rows, String outputKey) {
+    if (batch.rank() == 0 || batch.dim(0) != rows) {
+      throw new InvalidInputException("output '" + outputKey + "' has shape "
+          + Arrays.toString(batch.shape()) + ", not one row per input (" + rows + ")");
+    }
+    float[] all = batch.toFloats();
+    int width = all.length / rows;
+    List<float[]> out = new ArrayList<>(rows);
+    for (int i = 0; i < rows; i++) {
+      out.add(Arrays.copyOfRange(all, i * width, (i + 1) * width));
+    }
+    return out;
+  }
+}

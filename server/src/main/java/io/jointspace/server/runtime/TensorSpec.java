@@ -1,0 +1,62 @@
+package io.jointspace.server.runtime;
+
+import java.util.Optional;
+import org.tensorflow.proto.DataType;
+
+/**
+ * One input or output of a signature.
+ *
+ * @param key the signature's key (what requests name)
+ * @param tensorName the graph tensor, for example {@code x:0}
+ * @param tfType the declared TensorFlow type (reference types already mapped to their base)
+ * @param shape the declared dimensions, -1 for any size; empty when the rank is unknown or 0
+ * @param rankKnown false when the model records no rank
+ */
+public record TensorSpec(String key, String tensorName, DataType tfType, long[] shape, boolean rankKnown) {
+
+  /** The server type, empty for types it cannot feed (e.g. DT_INT8). */
+  public Optional<DType> dtype() {
+    return DType.fromTf(tfType);
+  }
+
+  /** Whether the first dimension is a batch dimension (-1), or the rank is unknown. */
+  public boolean batched() {
+    return !rankKnown || (shape.length > 0 && shape[0] == -1);
+  }
+
+  /** Dimensions after the batch dimension; meaningful when {@link #batched()} with a known rank. */
+  public long[] rowShape() {
+    return shape.length == 0 ? shape : java.util.Arrays.copyOfRange(shape, 1, shape.length);
+  }
+
+  /** The shape for messages: "[-1, 4]", or "unknown" rank. */
+  public String shapeText() {
+    return rankKnown ? java.util.Arrays.toString(shape) : "unknown";
+  }
+
+  /**
+   * Checks {@code data} against this spec.
+   *
+   * @throws InvalidInputException naming what differs
+   */
+  public void check(TensorData data) {
+    DType want = dtype().orElseThrow(() -> new InvalidInputException(
+        "needs dtype " + DType.tfName(tfType) + ", which the server cannot feed"));
+    if (data.dtype() != want) {
+      throw new InvalidInputException("has dtype " + data.dtype() + " but signature input '" + key
+          + "' needs " + want);
+    }
+    if (!rankKnown) {
+      return;
+    }
+    long[] got = data.shape();
+    boolean ok = got.length == shape.length;
+    for (int i = 0; ok && i < shape.length; i++) {
+      ok = shape[i] < 0 || shape[i] == got[i];
+    }
+    if (!ok) {
+      throw new InvalidInputException("has shape " + java.util.Arrays.toString(got)
+          + " but signature input '" + key + "' needs " + shapeText());
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package io.jointspace.server;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.TUint8;
+
+/**
+ * Writes small real SavedModels with TF Java, for tests that must not depend on files
+ * outside the repository.
+ *
+ * <p>The "encoder" model: {@code serving_default} maps x FP32 [-1,4] to
+ * tanh(scale * x·W) FP32 [-1,3], with W a variable ({@link #W}); further signatures cover
+ * each dtype: {@code f64} (a*2), {@code i32} (i+1), {@code i64} (v*3), {@code bool} (not),
+ * {@code bytes} (identity), {@code u8} (cast to FP32), {@code add} (a+b, two inputs) and
+ * {@code square} (an unbatched FP32 scalar, squared).
+ */
+public final class TestModels {
+  public static final float[][] W = {
+    {0.5f, -0.25f, 0.1f},
+    {0.2f, 0.3f, -0.4f},
+    {-0.6f, 0.05f, 0.7f},
+    {0.15f, 0.45f, -0.1f},
+  };
+
+  private TestModels() {}
+
+  /** Writes the encoder model into {@code versionDir} (created). */
+  public static void writeEncoder(Path versionDir, float scale) throws IOException {
+    Files.createDirectories(versionDir.getParent());
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
+      Variable<TFloat32> w = tf.withName("w").variable(tf.constant(W));
+      Operand<TFloat32> y = tf.withName("embedding").math.tanh(
+          tf.math.mul(tf.linalg.matMul(x, w), tf.constant(scale)));
+
+      Placeholder<TFloat64> a64 = tf.withName("a64").placeholder(TFloat64.class, Placeholder.shape(Shape.of(-1, 2)));
+      Operand<TFloat64> f64 = tf.math.mul(a64, tf.constant(2.0));
+      Placeholder<TInt32> i32 = tf.withName("i32").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      Operand<TInt32> i32Out = tf.math.add(i32, tf.constant(1));
+      Placeholder<TInt64> i64 = tf.withName("i64").placeholder(TInt64.class, Placeholder.shape(Shape.of(-1, 2)));
+      Operand<TInt64> i64Out = tf.math.mul(i64, tf.constant(3L));
+      Placeholder<TBool> b = tf.withName("b").placeholder(TBool.class, Placeholder.shape(Shape.of(-1)));
+      Operand<TBool> bOut = tf.math.logicalNot(b);
+      Placeholder<TString> str = tf.withName("str").placeholder(TString.class, Placeholder.shape(Shape.of(-1)));
+      Operand<TString> strOut = tf.identity(str);
+      Placeholder<TUint8> u8 = tf.withName("u8").placeholder(TUint8.class, Placeholder.shape(Shape.of(-1, 2)));
+      Operand<TFloat32> u8Out = tf.dtypes.cast(u8, TFloat32.class);
+      Placeholder<TFloat32> addA = tf.withName("add_a").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 2)));
+      Placeholder<TFloat32> addB = tf.withName("add_b").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 2)));
+      Operand<TFloat32> sum = tf.math.add(addA, addB);
+      Placeholder<TFloat32> sq = tf.withName("sq").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+      Operand<TFloat32> sqOut = tf.math.mul(sq, sq);
+
+      s.initialize();
+      SavedModelBundle.exporter(versionDir.toString())
+          .withSession(s)
+          .withFunctions(
+              fn(s, Signature.builder().key("serving_default").input("x", x).output("embedding", y)),
+              fn(s, Signature.builder().key("f64").input("a", a64).output("out", f64)),
+              fn(s, Signature.builder().key("i32").input("i", i32).output("out", i32Out)),
+              fn(s, Signature.builder().key("i64").input("v", i64).output("out", i64Out)),
+              fn(s, Signature.builder().key("bool").input("b", b).output("out", bOut)),
+              fn(s, Signature.builder().key("bytes").input("s", str).output("out", strOut)),
+              fn(s, Signature.builder().key("u8").input("u", u8).output("out", u8Out)),
+              fn(s, Signature.builder().key("add").input("a", addA).input("b", addB).output("sum", sum)),
+              fn(s, Signature.builder().key("square").input("s", sq).output("out", sqOut)))
+          .export();
+    }
+  }
+
+  private static SessionFunction fn(Session s, Signature.Builder b) {
+    return SessionFunction.create(b.build(), s);
+  }
+
+  /** What the encoder's serving_default returns for one row. */
+  public static float[] expectedEmbedding(float[] x, float scale) {
+    float[] out = new float[3];
+    for (int j = 0; j < 3; j++) {
+      float acc = 0;
+      for (int i = 0; i < 4; i++) {
+        acc += x[i] * W[i][j];
+      }
+      out[j] = (float) Math.tanh(acc * scale);
+    }
+    return out;
+  }
+
+  /** A version folder that is not a loadable SavedModel. */
+  public static void writeBroken(Path versionDir) throws IOException {
+    Files.createDirectories(versionDir);
+    Files.write(versionDir.resolve("saved_model.pb"), "not a protobuf".getBytes(StandardCharsets.UTF_8));
+  }
+}
