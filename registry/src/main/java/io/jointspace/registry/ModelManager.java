@@ -337,14 +337,24 @@ public final class ModelManager<T> implements VersionSource.Target, AutoCloseabl
       log.warn("Unloading {} failed", v.id, e);
     }
     List<VersionStatus> changes = new ArrayList<>();
+    List<Runnable> work = new ArrayList<>();
     synchronized (this) {
       setState(v, ModelState.END, changes);
       Model model = models.get(v.id.name());
       if (model != null) {
-        reconcile(model, new ArrayList<>(), changes);
+        // Aspired again while it was unloading (a rollback during a rollout): load it again.
+        AspiredVersion again = model.aspired.get(v.id.version());
+        if (!closed && again != null && model.versions.get(v.id.version()) == v) {
+          Version reloaded = new Version(again);
+          model.versions.put(v.id.version(), reloaded);
+          changes.add(reloaded.status());
+          work.add(() -> load(reloaded));
+        }
+        reconcile(model, work, changes);
       }
     }
     publish(changes);
+    work.forEach(loadExecutor::execute);
   }
 
   private void release(Version v) {
