@@ -43,9 +43,10 @@ public final class SavedModel implements AutoCloseable {
     this.session = session;
     this.owner = owner;
     Map<String, SignatureInfo> sigs = new TreeMap<>();
+    Map<String, org.tensorflow.proto.DataType> placeholderTypes = SignatureInfo.placeholderTypes(meta.getGraphDef());
     meta.getSignatureDefMap().forEach((name, def) -> {
       if (!name.equals(INIT_OP_SIGNATURE) && !name.equals(TRAIN_OP_SIGNATURE)) {
-        sigs.put(name, SignatureInfo.of(name, def));
+        sigs.put(name, SignatureInfo.of(name, def, placeholderTypes));
       }
     });
     this.signatures = Collections.unmodifiableMap(sigs);

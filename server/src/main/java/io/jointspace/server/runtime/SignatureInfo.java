@@ -2,10 +2,13 @@ package io.jointspace.server.runtime;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorShapeProto;
@@ -17,14 +20,41 @@ import org.tensorflow.proto.TensorShapeProto;
 public record SignatureInfo(
     String name, String methodName, Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs) {
 
-  static SignatureInfo of(String name, SignatureDef def) {
+  /**
+   * @param placeholderTypes graph placeholder name to its dtype ({@link #placeholderTypes}):
+   *     an input whose declared dtype disagrees with the placeholder it feeds takes the
+   *     placeholder's (as TF Serving, which feeds the graph; e.g. TF Serving's
+   *     saved_model_half_plus_three declares a DT_STRING Example input as DT_FLOAT)
+   */
+  static SignatureInfo of(String name, SignatureDef def, Map<String, DataType> placeholderTypes) {
     return new SignatureInfo(
-        name, def.getMethodName(), specs(def.getInputsMap()), specs(def.getOutputsMap()));
+        name, def.getMethodName(), specs(def.getInputsMap(), placeholderTypes), specs(def.getOutputsMap(), Map.of()));
   }
 
-  private static Map<String, TensorSpec> specs(Map<String, TensorInfo> infos) {
+  /** The dtype of every Placeholder / PlaceholderWithDefault node in the graph, by node name. */
+  static Map<String, DataType> placeholderTypes(GraphDef graph) {
+    Map<String, DataType> out = new HashMap<>();
+    for (NodeDef node : graph.getNodeList()) {
+      if ((node.getOp().equals("Placeholder") || node.getOp().equals("PlaceholderWithDefault"))
+          && node.containsAttr("dtype")) {
+        out.put(node.getName(), node.getAttrOrThrow("dtype").getType());
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, TensorSpec> specs(Map<String, TensorInfo> infos, Map<String, DataType> placeholderTypes) {
     Map<String, TensorSpec> out = new TreeMap<>();
-    infos.forEach((key, info) -> out.put(key, spec(key, info)));
+    infos.forEach((key, info) -> {
+      TensorSpec spec = spec(key, info);
+      String tensor = spec.tensorName();
+      int colon = tensor.lastIndexOf(':');
+      DataType actual = placeholderTypes.get(colon < 0 ? tensor : tensor.substring(0, colon));
+      if (actual != null && actual != spec.tfType() && actual != DataType.DT_INVALID) {
+        spec = new TensorSpec(key, tensor, actual, spec.shape(), spec.rankKnown());
+      }
+      out.put(key, spec);
+    });
     return Collections.unmodifiableMap(out);
   }
 
