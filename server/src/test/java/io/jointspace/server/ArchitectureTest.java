@@ -1,0 +1,44 @@
+package io.jointspace.server;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Keeps the dependency directions of DESIGN.md true. */
+class ArchitectureTest {
+  static JavaClasses classes;
+
+  @BeforeAll
+  static void importClasses() {
+    classes = new ClassFileImporter()
+        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        .importPackages("io.jointspace");
+  }
+
+  @Test
+  void registry_importsNoGrpcTensorFlowOrSql() {
+    noClasses().that().resideInAPackage("io.jointspace.registry..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "org.tensorflow..", "java.sql..", "io.jointspace.server..")
+        .check(classes);
+  }
+
+  @Test
+  void runtime_importsNoGrpcNoSqlAndNoApiClasses() {
+    noClasses().that().resideInAPackage("io.jointspace.server.runtime..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "java.sql..", "io.jointspace.api..",
+            "io.jointspace.server.api..")
+        .check(classes);
+  }
+
+  @Test
+  void onlyTheApiLayer_touchesGeneratedApiClasses() {
+    noClasses().that().resideInAPackage("io.jointspace.server..")
+        .and().resideOutsideOfPackage("io.jointspace.server.api..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.jointspace.api..")
+        .check(classes);
+  }
+}

@@ -1,0 +1,128 @@
+package io.jointspace.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jointspace.registry.FileSystemVersionSource.ModelSource;
+import io.jointspace.registry.VersionPolicy;
+import io.jointspace.server.runtime.LoadOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  private static final ConfigLoader.Overrides NO_FLAGS = new ConfigLoader.Overrides(null, null, null, null, null);
+
+  @TempDir Path dir;
+
+  @Test
+  void defaults_applyWhenNothingIsGiven() {
+    Settings s = ConfigLoader.load(null, Map.of(), NO_FLAGS);
+    assertThat(s.grpcPort()).isEqualTo(8500);
+    assertThat(s.maxInboundMessageBytes()).isEqualTo(64 << 20);
+    assertThat(s.pollIntervalMillis()).isEqualTo(2000);
+    assertThat(s.shutdownGraceMillis()).isEqualTo(10_000);
+    assertThat(s.repository()).isEqualTo(Path.of("models").toAbsolutePath());
+    assertThat(s.loadOptions("any")).isEqualTo(LoadOptions.DEFAULT);
+  }
+
+  @Test
+  void file_thenEnvironment_thenFlags_eachOverrideTheOneBefore() throws Exception {
+    Path file = dir.resolve("server.textproto");
+    Files.writeString(file, """
+        grpc_port: 9000
+        max_inbound_message_bytes: 1048576
+        model_repository { base_path: "/from/file" poll_interval_ms: 500 }
+        """);
+    Settings fileOnly = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(fileOnly.grpcPort()).isEqualTo(9000);
+    assertThat(fileOnly.maxInboundMessageBytes()).isEqualTo(1 << 20);
+    assertThat(fileOnly.repository()).isEqualTo(Path.of("/from/file"));
+    assertThat(fileOnly.pollIntervalMillis()).isEqualTo(500);
+
+    Map<String, String> env = Map.of("JOINTSPACE_GRPC_PORT", "9100", "JOINTSPACE_MODELS", "/from/env");
+    Settings withEnv = ConfigLoader.load(file, env, NO_FLAGS);
+    assertThat(withEnv.grpcPort()).isEqualTo(9100);
+    assertThat(withEnv.repository()).isEqualTo(Path.of("/from/env"));
+
+    Settings withFlags = ConfigLoader.load(file, env,
+        new ConfigLoader.Overrides(Path.of("/from/flag"), 9200, null, -1L, 100L));
+    assertThat(withFlags.grpcPort()).isEqualTo(9200);
+    assertThat(withFlags.repository()).isEqualTo(Path.of("/from/flag"));
+    assertThat(withFlags.pollIntervalMillis()).isEqualTo(-1);
+    assertThat(withFlags.shutdownGraceMillis()).isEqualTo(100);
+    assertThat(withFlags.maxInboundMessageBytes()).isEqualTo(1 << 20);
+  }
+
+  @Test
+  void configFile_canComeFromTheEnvironment() throws Exception {
+    Path file = dir.resolve("c.textproto");
+    Files.writeString(file, "grpc_port: 9300\n");
+    assertThat(ConfigLoader.load(null, Map.of("JOINTSPACE_CONFIG", file.toString()), NO_FLAGS).grpcPort()).isEqualTo(9300);
+  }
+
+  @Test
+  void perModelSettings_policiesTagsSessionAndLabels() throws Exception {
+    Files.createDirectories(dir.resolve("repo/plain"));
+    Files.createDirectories(dir.resolve("repo/tuned"));
+    Files.createDirectories(dir.resolve("repo/.hidden"));
+    Path file = dir.resolve("server.textproto");
+    Files.writeString(file, """
+        model_repository { base_path: "%s" }
+        models {
+          name: "tuned"
+          version_policy { specific { versions: [1, 3] } }
+          tags: ["train", "serve"]
+          default_signature: "embed"
+          session { intra_op_threads: 2 inter_op_threads: 1 allow_soft_placement: false }
+          version_labels { key: "stable" value: 3 }
+        }
+        model_defaults { version_policy { latest { num_versions: 2 } } }
+        """.formatted(dir.resolve("repo")));
+    Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(s.loadOptions("tuned")).isEqualTo(new LoadOptions(List.of("train", "serve"), "embed", 2, 1, false));
+    assertThat(s.labels("tuned")).containsEntry("stable", 3L);
+    assertThat(s.labels("plain")).isEmpty();
+    assertThat(s.modelSources()).extracting(ModelSource::name).containsExactly("tuned", "plain");
+    assertThat(s.modelSources()).extracting(ModelSource::policy)
+        .containsExactly(new VersionPolicy.Specific(Set.of(1L, 3L)), new VersionPolicy.Latest(2));
+  }
+
+  @Test
+  void onlyConfiguredModels_ignoresOtherFolders() throws Exception {
+    Files.createDirectories(dir.resolve("repo/other"));
+    Path file = dir.resolve("server.textproto");
+    Files.writeString(file, """
+        model_repository { base_path: "%s" only_configured_models: true }
+        models { name: "mine" base_path: "%s" }
+        """.formatted(dir.resolve("repo"), dir.resolve("elsewhere")));
+    Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(s.modelSources()).extracting(ModelSource::name).containsExactly("mine");
+    assertThat(s.modelSources().get(0).basePath()).isEqualTo(dir.resolve("elsewhere"));
+  }
+
+  @Test
+  void invalidValues_failWithTheFieldNamed() throws Exception {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), new ConfigLoader.Overrides(null, 70000, null, null, null)))
+        .hasMessageContaining("grpc_port");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_GRPC_PORT", "abc"), NO_FLAGS))
+        .hasMessageContaining("JOINTSPACE_GRPC_PORT");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), new ConfigLoader.Overrides(null, null, 10L, null, null)))
+        .hasMessageContaining("max_inbound_message_bytes");
+    Path file = dir.resolve("bad.textproto");
+    Files.writeString(file, "models { name: \"m\" version_policy { latest { num_versions: -1 } } }\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS)).hasMessageContaining("models[0].version_policy");
+    Files.writeString(file, "models { name: \"m\" version_labels { key: \"stable\" value: 0 } }\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS)).hasMessageContaining("models[0].version_labels");
+    Files.writeString(file, "models { name: \"m\" } models { name: \"m\" }\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS)).hasMessageContaining("models[1].name");
+    Files.writeString(file, "grpc_prot: 1\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS)).hasMessageContaining("grpc_prot");
+    assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.textproto"), Map.of(), NO_FLAGS))
+        .hasMessageContaining("missing.textproto");
+  }
+}
