@@ -105,6 +105,7 @@ public final class JointspaceServer {
     ExecutorService loads = injector.getInstance(com.google.inject.Key.get(ExecutorService.class, LoadExecutor.class));
     loads.shutdown();
     loads.awaitTermination(10, TimeUnit.SECONDS);
+    injector.getInstance(io.jointspace.server.runtime.PreprocessPool.class).close();
     log.info("Stopped");
   }
 }

@@ -6,6 +6,7 @@ import com.google.inject.Singleton;
 import io.jointspace.registry.FileSystemVersionSource;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.RolloutPolicy;
+import io.jointspace.server.runtime.PreprocessPool;
 import io.jointspace.server.runtime.SavedModel;
 import io.jointspace.server.runtime.SavedModelLoader;
 import java.time.Clock;
@@ -42,11 +43,17 @@ final class ServerModule extends AbstractModule {
   @Singleton
   ModelManager<SavedModel> registry(@LoadExecutor ExecutorService loadExecutor) {
     return new ModelManager<>(
-        new SavedModelLoader(settings::loadOptions),
+        new SavedModelLoader(settings::loadOptions, settings.imageLimits()),
         loadExecutor,
         RolloutPolicy.availabilityPreserving(),
         settings::labels,
         Clock.systemUTC());
+  }
+
+  @Provides
+  @Singleton
+  PreprocessPool preprocessPool() {
+    return new PreprocessPool(settings.preprocessThreads(), settings.preprocessQueue());
   }
 
   @Provides

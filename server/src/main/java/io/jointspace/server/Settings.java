@@ -5,6 +5,7 @@ import io.jointspace.config.v1.ServerConfig;
 import io.jointspace.config.v1.SessionConfig;
 import io.jointspace.registry.FileSystemVersionSource.ModelSource;
 import io.jointspace.registry.VersionPolicy;
+import io.jointspace.server.runtime.ImageLimits;
 import io.jointspace.server.runtime.LoadOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,7 +33,10 @@ public record Settings(
     Map<String, ModelConfig> models,
     ModelConfig modelDefaults,
     long shutdownGraceMillis,
-    int loadThreads) {
+    int loadThreads,
+    ImageLimits imageLimits,
+    int preprocessThreads,
+    int preprocessQueue) {
 
   public static final int DEFAULT_GRPC_PORT = 8500;
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 64L << 20;
@@ -61,6 +65,17 @@ public record Settings(
     if (loadThreads < 1) {
       throw new ConfigException("load_threads must be at least 1, got " + loadThreads);
     }
+    long maxImageBytes = c.getMaxImageBytes() == 0 ? ImageLimits.DEFAULT.maxEncodedBytes() : c.getMaxImageBytes();
+    long maxImagePixels = c.getMaxImagePixels() == 0 ? ImageLimits.DEFAULT.maxPixels() : c.getMaxImagePixels();
+    if (maxImageBytes < 1 || maxImagePixels < 1) {
+      throw new ConfigException("max_image_bytes and max_image_pixels must be positive");
+    }
+    int preprocessThreads = c.getPreprocessThreads() == 0
+        ? Math.max(1, Runtime.getRuntime().availableProcessors()) : c.getPreprocessThreads();
+    int preprocessQueue = c.getPreprocessQueue() == 0 ? 4096 : c.getPreprocessQueue();
+    if (preprocessThreads < 1 || preprocessQueue < 1) {
+      throw new ConfigException("preprocess_threads and preprocess_queue must be positive");
+    }
     Map<String, ModelConfig> models = new LinkedHashMap<>();
     for (int i = 0; i < c.getModelsCount(); i++) {
       ModelConfig m = c.getModels(i);
@@ -76,7 +91,7 @@ public record Settings(
     validate(c.getModelDefaults(), "model_defaults");
     return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
-        loadThreads);
+        loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue);
   }
 
   private static void validate(ModelConfig m, String field) {

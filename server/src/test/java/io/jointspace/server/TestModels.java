@@ -104,6 +104,87 @@ public final class TestModels {
     return out;
   }
 
+  /** Words of {@link #writeClip}'s vocabulary, by id; 0 is [PAD], 1 is [UNK]. */
+  public static final java.util.List<String> CLIP_VOCAB = java.util.List.of(
+      "[PAD]", "[UNK]", "a", "photo", "of", "picture", "an", "image", "rendering", ".", "red", "green", "blue");
+
+  /**
+   * Writes a tiny two-tower encoder with an encoder spec, whose embeddings are readable by
+   * hand: the text tower averages one-hot rows for the words "red", "green" and "blue"
+   * (other words add zeros) and the image tower maps the mean normalized RGB of the image to
+   * the same three axes. So a red image is closest to "red". Embedding dimension 3, images
+   * 8x8, context length 8, pixels normalized with mean 0.5 and std 0.5.
+   */
+  public static void writeClip(Path versionDir, float logitScale) throws IOException {
+    Files.createDirectories(versionDir.getParent());
+    int len = 8;
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      float[][] table = new float[CLIP_VOCAB.size()][3];
+      table[CLIP_VOCAB.indexOf("red")][0] = 1;
+      table[CLIP_VOCAB.indexOf("green")][1] = 1;
+      table[CLIP_VOCAB.indexOf("blue")][2] = 1;
+      Placeholder<TInt32> ids = tf.withName("input_ids").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, len)));
+      Placeholder<TInt32> mask = tf.withName("attention_mask").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, len)));
+      Variable<TFloat32> embeddings = tf.withName("token_embeddings").variable(tf.constant(table));
+      Operand<TFloat32> tokens = tf.gather(embeddings, ids, tf.constant(0));
+      Operand<TFloat32> m = tf.expandDims(tf.dtypes.cast(mask, TFloat32.class), tf.constant(-1));
+      Operand<TFloat32> summed = tf.reduceSum(tf.math.mul(tokens, m), tf.constant(1));
+      Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(m, tf.constant(1)), tf.constant(1f));
+      Operand<TFloat32> text = tf.withName("text_embedding").math.div(summed, count);
+
+      Placeholder<TFloat32> pixels = tf.withName("pixels").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 8, 8, 3)));
+      Variable<TFloat32> proj = tf.withName("image_projection").variable(tf.constant(new float[][] {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}));
+      Operand<TFloat32> meanRgb = tf.math.mean(pixels, tf.constant(new int[] {1, 2}));
+      Operand<TFloat32> image = tf.withName("image_embedding").linalg.matMul(meanRgb, proj);
+
+      s.initialize();
+      SavedModelBundle.exporter(versionDir.toString())
+          .withSession(s)
+          .withFunctions(
+              fn(s, Signature.builder().key("encode_text").input("input_ids", ids).input("attention_mask", mask)
+                  .output("embedding", text)),
+              fn(s, Signature.builder().key("encode_image").input("pixels", pixels).output("embedding", image)))
+          .export();
+    }
+    StringBuilder vocab = new StringBuilder();
+    for (int i = 0; i < CLIP_VOCAB.size(); i++) {
+      vocab.append(i == 0 ? "" : ",").append('"').append(CLIP_VOCAB.get(i)).append("\":").append(i);
+    }
+    String tokenizer = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
+        + "{\"id\":0,\"content\":\"[PAD]\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true},"
+        + "{\"id\":1,\"content\":\"[UNK]\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}],"
+        + "\"normalizer\":{\"type\":\"Lowercase\"},\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,"
+        + "\"decoder\":null,\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"[UNK]\"}}";
+    Files.createDirectories(versionDir.resolve("assets"));
+    Files.writeString(versionDir.resolve("assets/tokenizer.json"), tokenizer);
+    Files.createDirectories(versionDir.resolve("assets.extra"));
+    Files.writeString(versionDir.resolve("assets.extra/jointspace.textproto"), """
+        text {
+          signature: "encode_text"
+          input_ids: "input_ids"
+          attention_mask: "attention_mask"
+          output: "embedding"
+          tokenizer: "tokenizer.json"
+          context_length: %d
+          max_chars: 200
+        }
+        image {
+          signature: "encode_image"
+          input: "pixels"
+          output: "embedding"
+          width: 8
+          height: 8
+          resize: BILINEAR
+          crop: CENTER_CROP
+          mean: [0.5, 0.5, 0.5]
+          std: [0.5, 0.5, 0.5]
+        }
+        normalize: true
+        logit_scale: %s
+        """.formatted(len, logitScale));
+  }
+
   /** A version folder that is not a loadable SavedModel. */
   public static void writeBroken(Path versionDir) throws IOException {
     Files.createDirectories(versionDir);

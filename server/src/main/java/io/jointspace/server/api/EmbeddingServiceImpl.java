@@ -2,6 +2,10 @@ package io.jointspace.server.api;
 
 import com.google.inject.Inject;
 import io.grpc.Status;
+import io.jointspace.api.v1.ClassifyRequest;
+import io.jointspace.api.v1.ClassifyResponse;
+import io.jointspace.api.v1.ScoreRequest;
+import io.jointspace.api.v1.ScoreResponse;
 import io.grpc.stub.StreamObserver;
 import io.jointspace.api.v1.EmbedRequest;
 import io.jointspace.api.v1.EmbedResponse;
@@ -13,7 +17,9 @@ import io.jointspace.api.v1.Input;
 import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.ModelRequest;
+import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.runtime.PreprocessPool;
 import io.jointspace.server.runtime.SavedModel;
 import io.jointspace.server.runtime.SignatureInfo;
 import io.jointspace.server.runtime.TensorData;
@@ -25,10 +31,24 @@ import java.util.List;
 /** {@code jointspace.v1.EmbeddingService}: validates, leases the model version, embeds. */
 public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingServiceImplBase {
   private final ModelManager<SavedModel> registry;
+  private final PreprocessPool pool;
+  private final ZeroShot zeroShot;
 
   @Inject
-  public EmbeddingServiceImpl(ModelManager<SavedModel> registry) {
+  EmbeddingServiceImpl(ModelManager<SavedModel> registry, PreprocessPool pool, ZeroShot zeroShot) {
     this.registry = registry;
+    this.pool = pool;
+    this.zeroShot = zeroShot;
+  }
+
+  @Override
+  public void classify(ClassifyRequest request, StreamObserver<ClassifyResponse> observer) {
+    ModelServiceImpl.answer(observer, () -> zeroShot.classify(request));
+  }
+
+  @Override
+  public void score(ScoreRequest request, StreamObserver<ScoreResponse> observer) {
+    ModelServiceImpl.answer(observer, () -> zeroShot.score(request));
   }
 
   @Override
@@ -81,9 +101,17 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
     if (request.getInputsCount() == 0) {
       throw new InvalidInputException("inputs is empty; give at least one input");
     }
+    for (int i = 0; i < request.getInputsCount(); i++) {
+      if (request.getInputs(i).getContentCase() == Input.ContentCase.CONTENT_NOT_SET) {
+        throw new InvalidInputException("inputs[" + i + "] has no content; set text, image or tensor");
+      }
+    }
+    int tensors = (int) request.getInputsList().stream().filter(Input::hasTensor).count();
+    if (tensors == 0) {
+      return embedMultimodal(wanted, request);
+    }
     List<TensorData> rows = new ArrayList<>(request.getInputsCount());
     String inputKey = "";
-    int unsupported = -1;
     for (int i = 0; i < request.getInputsCount(); i++) {
       Input input = request.getInputs(i);
       switch (input.getContentCase()) {
@@ -98,20 +126,13 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
           }
           rows.add(TensorMapper.fromProto(input.getTensor(), "inputs[" + i + "].tensor"));
         }
-        case TEXT, IMAGE -> unsupported = unsupported < 0 ? i : unsupported;
+        case TEXT, IMAGE -> throw new InvalidInputException("inputs[" + i + "]."
+            + input.getContentCase().name().toLowerCase(java.util.Locale.ROOT)
+            + " cannot be mixed with tensor inputs in one request");
         case CONTENT_NOT_SET -> throw new InvalidInputException("inputs[" + i + "] has no content; set text, image or tensor");
       }
     }
     try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
-      if (unsupported >= 0) {
-        throw Status.UNIMPLEMENTED
-            .withDescription("inputs[" + unsupported + "]."
-                + request.getInputs(unsupported).getContentCase().name().toLowerCase(java.util.Locale.ROOT)
-                + ": text and image inputs need a model version with an encoder spec"
-                + " (assets.extra/jointspace.textproto), which this server does not support yet;"
-                + " send tensor inputs")
-            .asRuntimeException();
-      }
       SavedModel savedModel = model.get();
       SignatureInfo sig = signature(savedModel, request.getModel().getSignatureName());
       TensorSpec input;
@@ -140,18 +161,30 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
             + sig.name() + "'; outputs: " + sig.outputs().keySet());
       }
       List<float[]> vectors = TensorEmbedder.embed(savedModel, sig, input, outputKey, rows, "inputs");
-      EmbedResponse.Builder response = EmbedResponse.newBuilder()
-          .setModel(ProtoMapper.resolved(model.id(), sig.name()))
-          .setDimension(vectors.get(0).length);
-      for (float[] v : vectors) {
-        Embedding.Builder e = Embedding.newBuilder();
-        for (float x : v) {
-          e.addValues(x);
-        }
-        response.addEmbeddings(e);
-      }
-      return response.build();
+      return response(ProtoMapper.resolved(model.id(), sig.name()), vectors);
     }
+  }
+
+  private EmbedResponse embedMultimodal(ModelRequest wanted, EmbedRequest request) {
+    try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+      Encoder encoder = ZeroShot.encoder(model);
+      List<float[]> vectors = MultimodalInputs.embed(encoder, pool, request.getInputsList(), "inputs");
+      return response(ProtoMapper.resolved(model.id(), ""), vectors);
+    }
+  }
+
+  private static EmbedResponse response(io.jointspace.api.v1.ModelSpec resolved, List<float[]> vectors) {
+    EmbedResponse.Builder response = EmbedResponse.newBuilder()
+        .setModel(resolved)
+        .setDimension(vectors.get(0).length);
+    for (float[] v : vectors) {
+      Embedding.Builder e = Embedding.newBuilder();
+      for (float x : v) {
+        e.addValues(x);
+      }
+      response.addEmbeddings(e);
+    }
+    return response.build();
   }
 
   static SignatureInfo signature(SavedModel model, String name) {

@@ -86,6 +86,7 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
             .setModel(ProtoMapper.resolved(handle.id(), model.defaultSignature().orElse("")))
             .addAllTags(model.tags())
             .setEmbeddingDimension(model.embeddingDimension());
+        model.encoder().ifPresent(e -> out.setEncoder(e.spec()));
         for (SignatureInfo sig : model.signatures().values()) {
           SignatureMetadata.Builder s = SignatureMetadata.newBuilder().setName(sig.name()).setMethodName(sig.methodName());
           sig.inputs().values().forEach(t -> s.addInputs(tensorSpec(t)));

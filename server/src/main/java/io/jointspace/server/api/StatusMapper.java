@@ -6,6 +6,7 @@ import io.grpc.StatusRuntimeException;
 import io.jointspace.registry.ModelNotFoundException;
 import io.jointspace.registry.ModelUnavailableException;
 import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.runtime.OverloadedException;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -33,6 +34,8 @@ public final class StatusMapper {
       status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
     } else if (e instanceof ModelNotFoundException) {
       status = Status.NOT_FOUND.withDescription(e.getMessage());
+    } else if (e instanceof OverloadedException) {
+      status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
     } else if (e instanceof ModelUnavailableException) {
       status = Status.UNAVAILABLE.withDescription(e.getMessage());
     } else {

@@ -35,6 +35,7 @@ public final class SavedModel implements AutoCloseable {
   @Nullable private final String defaultSignature;
   private final Session session;
   private final AutoCloseable owner;
+  @Nullable private Encoder encoder; // set once by load(), before the model is published
 
   private SavedModel(Path dir, List<String> tags, MetaGraphDef meta, Session session,
       AutoCloseable owner, String configuredDefault) {
@@ -74,6 +75,11 @@ public final class SavedModel implements AutoCloseable {
    * @throws Exception with a message that says why the version cannot load
    */
   public static SavedModel load(Path dir, LoadOptions options) throws Exception {
+    return load(dir, options, ImageLimits.DEFAULT);
+  }
+
+  /** As {@link #load(Path, LoadOptions)}, with the limits its image encoder enforces. */
+  public static SavedModel load(Path dir, LoadOptions options, ImageLimits imageLimits) throws Exception {
     boolean binary = Files.isRegularFile(dir.resolve("saved_model.pb"));
     if (!binary && !Files.isRegularFile(dir.resolve("saved_model.pbtxt"))) {
       throw new IllegalArgumentException(
@@ -93,7 +99,8 @@ public final class SavedModel implements AutoCloseable {
       try {
         MetaGraphImport imported = MetaGraphImport.load(dir, meta, config);
         try {
-          return new SavedModel(dir, options.tags(), meta, imported.session(), imported, options.defaultSignature());
+          return withEncoder(new SavedModel(dir, options.tags(), meta, imported.session(), imported,
+              options.defaultSignature()), imageLimits);
         } catch (RuntimeException e) {
           imported.close();
           throw e;
@@ -103,13 +110,31 @@ public final class SavedModel implements AutoCloseable {
         throw new IllegalStateException(firstLine(bundleError.getMessage()), bundleError);
       }
     }
+    SavedModel model;
     try {
-      return new SavedModel(dir, options.tags(), bundle.metaGraphDef(), bundle.session(), bundle,
+      model = new SavedModel(dir, options.tags(), bundle.metaGraphDef(), bundle.session(), bundle,
           options.defaultSignature());
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
     }
+    return withEncoder(model, imageLimits);
+  }
+
+  /** Reads the version's encoder spec, if any; closes the model when the spec is unusable. */
+  private static SavedModel withEncoder(SavedModel model, ImageLimits imageLimits) {
+    try {
+      Encoder.readSpec(model.dir).ifPresent(spec -> model.encoder = Encoder.create(model, spec, imageLimits));
+      return model;
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  /** The text and image encoder, for versions with an encoder spec. */
+  public Optional<Encoder> encoder() {
+    return Optional.ofNullable(encoder);
   }
 
   public Path dir() {
@@ -151,10 +176,13 @@ public final class SavedModel implements AutoCloseable {
   }
 
   /**
-   * Length of the default signature's only output per batch row, where its shape fixes it;
-   * 0 when unknown.
+   * Length of the embeddings: the encoder's, else the default signature's only output per
+   * batch row, where its shape fixes it; 0 when unknown.
    */
   public int embeddingDimension() {
+    if (encoder != null && encoder.dimension() > 0) {
+      return encoder.dimension();
+    }
     if (defaultSignature == null) {
       return 0;
     }
@@ -248,6 +276,9 @@ public final class SavedModel implements AutoCloseable {
 
   @Override
   public void close() {
+    if (encoder != null) {
+      encoder.close();
+    }
     try {
       owner.close();
     } catch (Exception e) {

@@ -237,11 +237,11 @@ class EmbeddingServiceTest {
   }
 
   @Test
-  void textAndImageInputs_areUnimplementedUntilEncoderSpecs() {
+  void textAndImageInputs_needAVersionWithAnEncoderSpec() {
     assertStatus(() -> stub.embed(request(encoder(), Input.newBuilder().setText("a red circle").build())),
-        Status.Code.UNIMPLEMENTED, "inputs[0].text");
+        Status.Code.INVALID_ARGUMENT, "no encoder spec");
     assertStatus(() -> stub.embed(request(encoder(), row(1, 2, 3, 4), Input.newBuilder().setImage(ByteString.copyFromUtf8("x")).build())),
-        Status.Code.UNIMPLEMENTED, "inputs[1].image");
+        Status.Code.INVALID_ARGUMENT, "inputs[1].image", "mixed");
   }
 
   @Test

@@ -1,0 +1,135 @@
+package io.jointspace.server.api;
+
+import io.jointspace.api.v1.Input;
+import io.jointspace.server.runtime.Encoder;
+import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.runtime.PreprocessPool;
+import io.jointspace.server.runtime.TensorData;
+import io.jointspace.server.runtime.TextTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+
+/**
+ * Embeds text and image inputs with a version's {@link Encoder}: tokenizing and decoding
+ * run on the preprocessing pool, then all texts run as one batch and all images as
+ * another, and the vectors come back in input order.
+ */
+final class MultimodalInputs {
+  private MultimodalInputs() {}
+
+  /**
+   * @param field the request field holding the inputs, for messages ("inputs", "queries")
+   * @throws InvalidInputException naming {@code field[i]} for a bad input
+   */
+  static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs, String field) {
+    List<CompletableFuture<?>> prepared = new ArrayList<>(inputs.size());
+    for (int i = 0; i < inputs.size(); i++) {
+      Input input = inputs.get(i);
+      String at = field + "[" + i + "]";
+      prepared.add(switch (input.getContentCase()) {
+        case TEXT -> {
+          if (!encoder.encodesText()) {
+            throw new InvalidInputException(at + ".text: this model version has no text encoder");
+          }
+          String text = input.getText();
+          yield pool.submit(prefixed(at + ".text", () -> encoder.tokenize(text)));
+        }
+        case IMAGE -> {
+          if (!encoder.encodesImages()) {
+            throw new InvalidInputException(at + ".image: this model version has no image encoder");
+          }
+          byte[] bytes = input.getImage().toByteArray();
+          yield pool.submit(prefixed(at + ".image", () -> encoder.preprocessImage(bytes)));
+        }
+        case TENSOR -> throw new InvalidInputException(at + ".tensor: tensor inputs cannot be mixed with text and"
+            + " images here; send text or image inputs");
+        case CONTENT_NOT_SET -> throw new InvalidInputException(at + " has no content; set text, image or tensor");
+      });
+    }
+    List<Object> ready = new ArrayList<>(inputs.size());
+    for (CompletableFuture<?> f : prepared) {
+      try {
+        ready.add(f.join());
+      } catch (CompletionException e) {
+        prepared.forEach(p -> p.cancel(false));
+        throw e.getCause() instanceof RuntimeException re ? re : e;
+      }
+    }
+    List<Integer> textAt = new ArrayList<>();
+    List<TextTokenizer.Tokens> texts = new ArrayList<>();
+    List<Integer> imageAt = new ArrayList<>();
+    List<TensorData> images = new ArrayList<>();
+    for (int i = 0; i < ready.size(); i++) {
+      if (ready.get(i) instanceof TextTokenizer.Tokens t) {
+        textAt.add(i);
+        texts.add(t);
+      } else {
+        imageAt.add(i);
+        images.add((TensorData) ready.get(i));
+      }
+    }
+    float[][] out = new float[inputs.size()][];
+    if (!texts.isEmpty()) {
+      List<float[]> v = encoder.encodeTexts(texts);
+      for (int k = 0; k < v.size(); k++) {
+        out[textAt.get(k)] = v.get(k);
+      }
+    }
+    if (!images.isEmpty()) {
+      List<float[]> v = encoder.encodeImages(images);
+      for (int k = 0; k < v.size(); k++) {
+        out[imageAt.get(k)] = v.get(k);
+      }
+    }
+    return List.of(out);
+  }
+
+  /** Runs {@code work}, putting {@code field} in front of an input error's message. */
+  private static <T> Supplier<T> prefixed(String field, Supplier<T> work) {
+    return () -> {
+      try {
+        return work.get();
+      } catch (InvalidInputException e) {
+        throw e.at(field);
+      }
+    };
+  }
+
+  /** Cosine similarity; 0 when either vector is zero. */
+  static float cosine(float[] a, float[] b) {
+    if (a.length != b.length) {
+      throw new IllegalStateException("embeddings of " + a.length + " and " + b.length + " values");
+    }
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += (double) a[i] * b[i];
+      na += (double) a[i] * a[i];
+      nb += (double) b[i] * b[i];
+    }
+    return na == 0 || nb == 0 ? 0f : (float) (dot / Math.sqrt(na * nb));
+  }
+
+  /** Softmax of {@code scale * x}, computed stably. */
+  static float[] softmax(float[] x, float scale) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float v : x) {
+      max = Math.max(max, (double) scale * v);
+    }
+    double sum = 0;
+    double[] e = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      e[i] = Math.exp((double) scale * x[i] - max);
+      sum += e[i];
+    }
+    float[] p = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      p[i] = (float) (e[i] / sum);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,211 @@
+package io.jointspace.server.api;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.google.inject.Inject;
+import com.google.inject.Singleton;
+import io.jointspace.api.v1.ClassifyRequest;
+import io.jointspace.api.v1.ClassifyResponse;
+import io.jointspace.api.v1.Classification;
+import io.jointspace.api.v1.LabelScore;
+import io.jointspace.api.v1.ScoreRequest;
+import io.jointspace.api.v1.ScoreResponse;
+import io.jointspace.api.v1.ScoreRow;
+import io.jointspace.registry.ModelHandle;
+import io.jointspace.registry.ModelManager;
+import io.jointspace.registry.ServableId;
+import io.jointspace.server.runtime.Encoder;
+import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.runtime.PreprocessPool;
+import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.runtime.TextTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Zero-shot classification and cross-modal scoring. Label embeddings (templates averaged,
+ * re-normalized) are cached per (model version, labels, templates), so repeated
+ * classification over one label set embeds only the inputs.
+ */
+@Singleton
+final class ZeroShot {
+  static final List<String> DEFAULT_TEMPLATES =
+      List.of("a photo of a {}.", "a picture of a {}.", "an image of a {}.", "a rendering of a {}.");
+  static final int MAX_LABELS = 1000;
+  static final int MAX_TEMPLATES = 64;
+
+  private record LabelKey(ServableId version, List<String> labels, List<String> templates) {}
+
+  private final ModelManager<SavedModel> registry;
+  private final PreprocessPool pool;
+  private final Cache<LabelKey, List<float[]>> labelCache = Caffeine.newBuilder().maximumSize(256).build();
+
+  @Inject
+  ZeroShot(ModelManager<SavedModel> registry, PreprocessPool pool) {
+    this.registry = registry;
+    this.pool = pool;
+  }
+
+  ClassifyResponse classify(ClassifyRequest request) {
+    if (!request.hasModel()) {
+      throw new InvalidInputException("model is not set");
+    }
+    var wanted = ProtoMapper.modelRequest(request.getModel(), "model");
+    if (request.getInputsCount() == 0) {
+      throw new InvalidInputException("inputs is empty; give at least one image or text");
+    }
+    List<String> labels = checkLabels(request.getLabelsList());
+    List<String> templates = checkTemplates(request.getTemplatesList());
+    if (request.getTopK() < 0) {
+      throw new InvalidInputException("top_k must not be negative, got " + request.getTopK());
+    }
+    int topK = request.getTopK() == 0 ? labels.size() : Math.min(request.getTopK(), labels.size());
+    try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+      Encoder encoder = encoder(model);
+      if (!encoder.encodesText()) {
+        throw new InvalidInputException("model: version " + model.id() + " has no text encoder, which Classify needs for labels");
+      }
+      List<float[]> labelVectors = labelCache.get(new LabelKey(model.id(), labels, templates),
+          key -> embedLabels(encoder, labels, templates));
+      List<float[]> inputs = MultimodalInputs.embed(encoder, pool, request.getInputsList(), "inputs");
+      ClassifyResponse.Builder out = ClassifyResponse.newBuilder().setModel(ProtoMapper.resolved(model.id(), ""));
+      for (float[] input : inputs) {
+        float[] cos = new float[labels.size()];
+        for (int j = 0; j < cos.length; j++) {
+          cos[j] = MultimodalInputs.cosine(input, labelVectors.get(j));
+        }
+        float[] p = MultimodalInputs.softmax(cos, encoder.logitScale());
+        Integer[] order = new Integer[cos.length];
+        Arrays.setAll(order, j -> j);
+        Arrays.sort(order, Comparator.comparingDouble((Integer j) -> -p[j]).thenComparingInt(j -> j));
+        Classification.Builder c = Classification.newBuilder();
+        for (int k = 0; k < topK; k++) {
+          int j = order[k];
+          c.addScores(LabelScore.newBuilder().setLabel(labels.get(j)).setProbability(p[j]).setCosine(cos[j]));
+        }
+        out.addResults(c);
+      }
+      return out.build();
+    }
+  }
+
+  ScoreResponse score(ScoreRequest request) {
+    if (!request.hasModel()) {
+      throw new InvalidInputException("model is not set");
+    }
+    var wanted = ProtoMapper.modelRequest(request.getModel(), "model");
+    if (request.getQueriesCount() == 0) {
+      throw new InvalidInputException("queries is empty; give at least one");
+    }
+    if (request.getCandidatesCount() == 0) {
+      throw new InvalidInputException("candidates is empty; give at least one");
+    }
+    try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+      Encoder encoder = encoder(model);
+      List<float[]> queries = MultimodalInputs.embed(encoder, pool, request.getQueriesList(), "queries");
+      List<float[]> candidates = MultimodalInputs.embed(encoder, pool, request.getCandidatesList(), "candidates");
+      ScoreResponse.Builder out = ScoreResponse.newBuilder().setModel(ProtoMapper.resolved(model.id(), ""));
+      for (float[] q : queries) {
+        float[] cos = new float[candidates.size()];
+        ScoreRow.Builder row = ScoreRow.newBuilder();
+        for (int j = 0; j < cos.length; j++) {
+          cos[j] = MultimodalInputs.cosine(q, candidates.get(j));
+          row.addCosines(cos[j]);
+        }
+        if (request.getSoftmax()) {
+          for (float p : MultimodalInputs.softmax(cos, encoder.logitScale())) {
+            row.addProbabilities(p);
+          }
+        }
+        out.addRows(row);
+      }
+      return out.build();
+    }
+  }
+
+  static Encoder encoder(ModelHandle<SavedModel> model) {
+    return model.get().encoder().orElseThrow(() -> new InvalidInputException(
+        "model: version " + model.id() + " has no encoder spec (assets.extra/jointspace.textproto);"
+            + " it embeds tensor inputs only"));
+  }
+
+  private List<float[]> embedLabels(Encoder encoder, List<String> labels, List<String> templates) {
+    List<CompletableFuture<TextTokenizer.Tokens>> tokens = new ArrayList<>();
+    for (int j = 0; j < labels.size(); j++) {
+      for (String template : templates) {
+        String text = template.replace("{}", labels.get(j));
+        String field = "labels[" + j + "]";
+        tokens.add(pool.submit(() -> {
+          try {
+            return encoder.tokenize(text);
+          } catch (InvalidInputException e) {
+            throw e.at(field + " in template '" + template + "'");
+          }
+        }));
+      }
+    }
+    List<TextTokenizer.Tokens> ready = new ArrayList<>(tokens.size());
+    for (CompletableFuture<TextTokenizer.Tokens> t : tokens) {
+      try {
+        ready.add(t.join());
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof RuntimeException re ? re : e;
+      }
+    }
+    List<float[]> all = encoder.encodeTexts(ready);
+    List<float[]> out = new ArrayList<>(labels.size());
+    int per = templates.size();
+    for (int j = 0; j < labels.size(); j++) {
+      float[] mean = new float[all.get(0).length];
+      for (int t = 0; t < per; t++) {
+        float[] v = all.get(j * per + t).clone();
+        Encoder.normalize(v);
+        for (int d = 0; d < mean.length; d++) {
+          mean[d] += v[d] / per;
+        }
+      }
+      Encoder.normalize(mean);
+      out.add(mean);
+    }
+    return List.copyOf(out);
+  }
+
+  private static List<String> checkLabels(List<String> labels) {
+    if (labels.isEmpty()) {
+      throw new InvalidInputException("labels is empty; give at least one");
+    }
+    if (labels.size() > MAX_LABELS) {
+      throw new InvalidInputException("labels has " + labels.size() + " entries; at most " + MAX_LABELS);
+    }
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < labels.size(); i++) {
+      if (labels.get(i).isBlank()) {
+        throw new InvalidInputException("labels[" + i + "] is empty");
+      }
+      if (!seen.add(labels.get(i))) {
+        throw new InvalidInputException("labels[" + i + "] '" + labels.get(i) + "' appears twice");
+      }
+    }
+    return List.copyOf(labels);
+  }
+
+  private static List<String> checkTemplates(List<String> templates) {
+    if (templates.isEmpty()) {
+      return DEFAULT_TEMPLATES;
+    }
+    if (templates.size() > MAX_TEMPLATES) {
+      throw new InvalidInputException("templates has " + templates.size() + " entries; at most " + MAX_TEMPLATES);
+    }
+    for (int i = 0; i < templates.size(); i++) {
+      if (!templates.get(i).contains("{}")) {
+        throw new InvalidInputException("templates[" + i + "] '" + templates.get(i) + "' has no {} for the label");
+      }
+    }
+    return List.copyOf(templates);
+  }
+}
