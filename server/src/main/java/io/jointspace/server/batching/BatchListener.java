@@ -1,0 +1,36 @@
+package io.jointspace.server.batching;
+
+import java.time.Duration;
+
+/**
+ * Hooks for metrics (the server connects them to Prometheus); every method does nothing by
+ * default. One listener serves every queue of a {@link BatchScheduler}.
+ *
+ * <p>Called on batch threads and, for {@link #onRejected}, on the thread that submits, never
+ * under a lock of this package. Implementations must be thread-safe and quick; an exception
+ * they throw is logged and otherwise ignored.
+ */
+public interface BatchListener {
+  /** Does nothing. */
+  BatchListener NONE = new BatchListener() {};
+
+  /**
+   * A batch ran (successfully or not).
+   *
+   * @param size items in the batch
+   * @param lengthBucket the batch's {@link Batch#lengthBucket()}, 0 without length buckets
+   * @param queueTime how long the oldest item of the batch waited in the queue
+   * @param computeTime how long {@link BatchProcessor#process} took
+   */
+  default void onBatch(String queueName, int size, int lengthBucket, Duration queueTime,
+      Duration computeTime) {}
+
+  /**
+   * A request of {@code items} items was refused because the queue already held {@code depth}
+   * waiting items ({@link QueueFullException}).
+   */
+  default void onRejected(String queueName, int items, int depth) {}
+
+  /** {@code items} waiting items were dropped because their request's deadline passed. */
+  default void onExpired(String queueName, int items) {}
+}

@@ -1,0 +1,196 @@
+package io.jointspace.server.batching;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.ToIntFunction;
+import javax.annotation.Nullable;
+
+/**
+ * A queue of items for one processor (in the server: one model version and signature), served
+ * by the threads of the {@link BatchScheduler} that made it. Items are batched, not requests: a
+ * request of 40 items contributes 40 items, which may share batches with other requests' items
+ * and, beyond {@link BatchingOptions#maxBatchSize()}, be split over several batches; the
+ * request's future gets the outputs in the order of its items. When a batch is cut is set out
+ * in {@link BatchingOptions}.
+ *
+ * <p><b>Threads.</b> Every method may be called from any thread. {@link #submit} never blocks:
+ * when the queue is full it throws {@link QueueFullException} at once. Futures are completed
+ * on a batch thread (or on the thread that cancels, or that steps a manual scheduler), so
+ * callers should move heavy follow-up work elsewhere with the {@code ...Async} stages.
+ *
+ * <p><b>Dropping.</b> Cancelling a returned future drops its items that have not yet run and
+ * frees their places at once. An item whose request's deadline has passed when its batch is
+ * cut is dropped, and the request fails with {@link DeadlineExceededException}. When a batch
+ * fails, every request with an item in it fails with the processor's exception and its other
+ * waiting items are dropped; the other requests are unaffected.
+ *
+ * <p><b>Ownership.</b> The queue holds submitted items until they have run or been dropped and
+ * hands them to the processor as they are; callers must not change them meanwhile. Whoever
+ * made the queue owns it: {@link #close()} it, and wait for {@link #drained()} before releasing
+ * what the processor uses (the model's session).
+ *
+ * @param <I> the item type
+ * @param <O> the output type, one per item
+ */
+public final class BatchQueue<I, O> implements AutoCloseable {
+  private final QueueState<I, O> state;
+  private final Dispatcher dispatcher;
+  @Nullable private final ToIntFunction<? super I> lengthOf;
+
+  BatchQueue(QueueState<I, O> state, @Nullable ToIntFunction<? super I> lengthOf) {
+    if (!state.options.lengthBuckets().isEmpty() && lengthOf == null) {
+      throw new IllegalArgumentException("queue '" + state.name
+          + "' has lengthBuckets, so newQueue needs a length function");
+    }
+    this.state = state;
+    this.dispatcher = state.dispatcher;
+    this.lengthOf = lengthOf;
+  }
+
+  public String name() {
+    return state.name;
+  }
+
+  public BatchingOptions options() {
+    return state.options;
+  }
+
+  /** Submits {@code items} without a deadline; see {@link #submit(List, Duration)}. */
+  public CompletableFuture<List<O>> submit(List<? extends I> items) {
+    return submit(items, null);
+  }
+
+  /**
+   * Queues every item of {@code items}. The future completes with one output per item, in
+   * order, once all of them have run; an empty list completes at once.
+   *
+   * @param timeout how long from now the request may take; items still waiting when it has
+   *     passed are dropped and the future fails with {@link DeadlineExceededException}. Null:
+   *     no deadline
+   * @throws QueueFullException when the items do not all fit within
+   *     {@link BatchingOptions#maxQueuedItems()}; nothing is queued
+   * @throws QueueClosedException when the queue or its scheduler was closed
+   * @throws IllegalArgumentException when an item's length lies outside the length buckets
+   */
+  public CompletableFuture<List<O>> submit(List<? extends I> items, @Nullable Duration timeout) {
+    Objects.requireNonNull(items, "items");
+    int n = items.size();
+    int[] bucketOf = new int[n];
+    for (int i = 0; i < n; i++) {
+      bucketOf[i] = bucketOf(items.get(i), i);
+    }
+    long now = dispatcher.ticker.nanoTime();
+    Request<O> request = new Request<>(n, now, timeout);
+    if (n == 0) {
+      request.future.complete(List.of());
+      return request.future;
+    }
+    Outbox out = new Outbox(dispatcher.listener);
+    int fullAt = -1;
+    dispatcher.lock.lock();
+    try {
+      if (state.closed) {
+        throw new QueueClosedException("queue '" + state.name + "' is closed to new work");
+      }
+      if (request.expiredAt(now)) {
+        state.expire(request, n, now, out);
+      } else if (state.depth + n > state.options.maxQueuedItems()) {
+        fullAt = state.depth;
+      } else {
+        state.enqueue(request, items, bucketOf, now);
+        dispatcher.wakeAll();
+      }
+    } finally {
+      dispatcher.lock.unlock();
+    }
+    if (fullAt >= 0) {
+      int depth = fullAt;
+      out.tell(listener -> listener.onRejected(state.name, n, depth));
+      out.flush();
+      throw new QueueFullException(state.name, depth, state.options.maxQueuedItems(), n);
+    }
+    out.flush();
+    request.future.whenComplete((result, error) -> completedByCaller(request));
+    return request.future;
+  }
+
+  /** Items waiting (queued, not yet running). */
+  public int depth() {
+    dispatcher.lock.lock();
+    try {
+      return state.depth;
+    } finally {
+      dispatcher.lock.unlock();
+    }
+  }
+
+  /** Batches of this queue running now. */
+  public int runningBatches() {
+    dispatcher.lock.lock();
+    try {
+      return state.running;
+    } finally {
+      dispatcher.lock.unlock();
+    }
+  }
+
+  /**
+   * Refuses new work from now on ({@link QueueClosedException}); the items already queued still
+   * run, without waiting for {@link BatchingOptions#maxQueueDelay()}. Returns at once: wait on
+   * {@link #drained()} for them. Idempotent.
+   */
+  @Override
+  public void close() {
+    Outbox out = new Outbox(dispatcher.listener);
+    dispatcher.lock.lock();
+    try {
+      state.close(out);
+      dispatcher.wakeAll();
+    } finally {
+      dispatcher.lock.unlock();
+    }
+    out.flush();
+  }
+
+  /**
+   * Completes once the queue is closed, no item waits and no batch of it runs (also when the
+   * scheduler's close dropped the waiting items). Cancelling the returned copy has no effect.
+   */
+  public CompletableFuture<Void> drained() {
+    return state.drained.copy();
+  }
+
+  @Override
+  public String toString() {
+    return "BatchQueue[" + state.name + "]";
+  }
+
+  private int bucketOf(I item, int index) {
+    Objects.requireNonNull(item, () -> "items[" + index + "] is null");
+    List<Integer> bounds = state.options.lengthBuckets();
+    if (bounds.isEmpty()) {
+      return 0;
+    }
+    int length = lengthOf.applyAsInt(item);
+    int bucket = length < 0 ? -1 : state.options.bucketOf(length);
+    if (bucket < 0) {
+      throw new IllegalArgumentException("items[" + index + "] has length " + length
+          + ", outside the length buckets of queue '" + state.name + "' (0.."
+          + bounds.get(bounds.size() - 1) + ")");
+    }
+    return bucket;
+  }
+
+  private void completedByCaller(Request<O> request) {
+    Outbox out = new Outbox(dispatcher.listener);
+    dispatcher.lock.lock();
+    try {
+      state.completedByCaller(request, out);
+    } finally {
+      dispatcher.lock.unlock();
+    }
+    out.flush();
+  }
+}

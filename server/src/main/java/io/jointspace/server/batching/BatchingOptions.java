@@ -1,0 +1,145 @@
+package io.jointspace.server.batching;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How one {@link BatchQueue} forms batches. Start from {@link #DEFAULT} and change fields with
+ * the {@code with...} methods; every instance is validated when made, and an invalid value
+ * fails with an {@link IllegalArgumentException} that names the field.
+ *
+ * <p>When a batch is cut, for the items of one length bucket, oldest first:
+ * <ol>
+ *   <li>the queue is closing: at once, up to {@code maxBatchSize} items (draining);
+ *   <li>the oldest item has waited {@code maxQueueDelay}: at once, up to {@code maxBatchSize};
+ *   <li>{@code maxBatchSize} items are waiting: at once, exactly {@code maxBatchSize};
+ *   <li>the waiting items reach a preferred size: at once, the largest preferred size that
+ *       the waiting items fill (Triton's rule);
+ *   <li>otherwise the items wait.
+ * </ol>
+ *
+ * @param maxBatchSize most items in one batch; a request with more items is split across
+ *     batches. Default 32
+ * @param maxQueueDelay longest an item waits for others to fill its batch; zero runs every
+ *     batch as soon as a thread is free. Default 5 ms
+ * @param preferredBatchSizes sizes at which a batch is cut without waiting for
+ *     {@code maxQueueDelay}, each in 1..maxBatchSize; sorted and deduplicated here. Default
+ *     empty
+ * @param maxQueuedItems most items waiting (not yet running) in the queue; a request that
+ *     would exceed it is rejected at once with {@link QueueFullException}. Default 1024
+ * @param lengthBuckets upper bounds of item lengths (e.g. token counts) for text; an item goes
+ *     to the first bucket at least as long as it, a batch never mixes buckets, and an item
+ *     longer than the last bucket is rejected. Padding to {@link Batch#lengthBucket()} is the
+ *     processor's job. Sorted and deduplicated here. Default empty: one bucket, no lengths
+ * @param maxConcurrentBatches most batches of this queue running at the same time on the
+ *     scheduler's threads. Default 1
+ */
+public record BatchingOptions(
+    int maxBatchSize,
+    Duration maxQueueDelay,
+    List<Integer> preferredBatchSizes,
+    int maxQueuedItems,
+    List<Integer> lengthBuckets,
+    int maxConcurrentBatches) {
+
+  public static final BatchingOptions DEFAULT =
+      new BatchingOptions(32, Duration.ofMillis(5), List.of(), 1024, List.of(), 1);
+
+  public BatchingOptions {
+    if (maxBatchSize < 1) {
+      throw new IllegalArgumentException("maxBatchSize must be at least 1, got " + maxBatchSize);
+    }
+    Objects.requireNonNull(maxQueueDelay, "maxQueueDelay");
+    if (maxQueueDelay.isNegative()) {
+      throw new IllegalArgumentException("maxQueueDelay must not be negative, got " + maxQueueDelay);
+    }
+    preferredBatchSizes = sortedDistinct("preferredBatchSizes", preferredBatchSizes);
+    for (int size : preferredBatchSizes) {
+      if (size < 1 || size > maxBatchSize) {
+        throw new IllegalArgumentException("preferredBatchSizes must lie in 1..maxBatchSize ("
+            + maxBatchSize + "), got " + size);
+      }
+    }
+    if (maxQueuedItems < 1) {
+      throw new IllegalArgumentException("maxQueuedItems must be at least 1, got " + maxQueuedItems);
+    }
+    lengthBuckets = sortedDistinct("lengthBuckets", lengthBuckets);
+    for (int bound : lengthBuckets) {
+      if (bound < 1) {
+        throw new IllegalArgumentException("lengthBuckets must be positive, got " + bound);
+      }
+    }
+    if (maxConcurrentBatches < 1) {
+      throw new IllegalArgumentException(
+          "maxConcurrentBatches must be at least 1, got " + maxConcurrentBatches);
+    }
+  }
+
+  public BatchingOptions withMaxBatchSize(int value) {
+    return new BatchingOptions(value, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
+        lengthBuckets, maxConcurrentBatches);
+  }
+
+  public BatchingOptions withMaxQueueDelay(Duration value) {
+    return new BatchingOptions(maxBatchSize, value, preferredBatchSizes, maxQueuedItems,
+        lengthBuckets, maxConcurrentBatches);
+  }
+
+  public BatchingOptions withPreferredBatchSizes(Integer... values) {
+    return new BatchingOptions(maxBatchSize, maxQueueDelay, List.of(values), maxQueuedItems,
+        lengthBuckets, maxConcurrentBatches);
+  }
+
+  public BatchingOptions withMaxQueuedItems(int value) {
+    return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, value,
+        lengthBuckets, maxConcurrentBatches);
+  }
+
+  public BatchingOptions withLengthBuckets(Integer... values) {
+    return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
+        List.of(values), maxConcurrentBatches);
+  }
+
+  public BatchingOptions withMaxConcurrentBatches(int value) {
+    return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
+        lengthBuckets, value);
+  }
+
+  /** The size of a batch to cut from {@code waiting} items now, or 0 to keep waiting. */
+  int batchSizeToCut(int waiting, boolean delayElapsed, boolean draining) {
+    if (waiting == 0) {
+      return 0;
+    }
+    if (draining || delayElapsed || waiting >= maxBatchSize) {
+      return Math.min(waiting, maxBatchSize);
+    }
+    for (int i = preferredBatchSizes.size() - 1; i >= 0; i--) {
+      if (preferredBatchSizes.get(i) <= waiting) {
+        return preferredBatchSizes.get(i);
+      }
+    }
+    return 0;
+  }
+
+  /** The bucket index for an item of {@code length}, or -1 when it is longer than every bucket. */
+  int bucketOf(int length) {
+    if (lengthBuckets.isEmpty()) {
+      return 0;
+    }
+    for (int i = 0; i < lengthBuckets.size(); i++) {
+      if (length <= lengthBuckets.get(i)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static List<Integer> sortedDistinct(String field, List<Integer> values) {
+    Objects.requireNonNull(values, field);
+    for (Integer value : values) {
+      Objects.requireNonNull(value, () -> field + " must not contain null");
+    }
+    return values.stream().distinct().sorted().toList();
+  }
+}

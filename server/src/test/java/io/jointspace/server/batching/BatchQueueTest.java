@@ -1,0 +1,212 @@
+package io.jointspace.server.batching;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What happens to a request: failure, deadline, cancellation, a full or closed queue. */
+class BatchQueueTest {
+  final FakeTicker ticker = new FakeTicker();
+  final BatchScheduler scheduler = BatchScheduler.manual(ticker);
+  final RecordingProcessor processor = new RecordingProcessor();
+
+  @AfterEach
+  void close() {
+    scheduler.close();
+  }
+
+  BatchQueue<String, String> queue(BatchingOptions options) {
+    return scheduler.newQueue("clip@2/encode_image", options, processor);
+  }
+
+  @Test
+  void failingBatch_failsOnlyTheRequestsWithItemsInIt() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxBatchSize(3));
+    CompletableFuture<List<String>> a = queue.submit(List.of("a1", "a2"));
+    CompletableFuture<List<String>> bad = queue.submit(List.of("bad"));
+    CompletableFuture<List<String>> c = queue.submit(List.of("c1", "c2", "c3"));
+
+    assertThat(scheduler.runPending()).isEqualTo(2);
+
+    assertThat(a).isCompletedExceptionally();
+    assertThatThrownBy(bad::join).hasRootCauseInstanceOf(IllegalStateException.class)
+        .hasRootCauseMessage("cannot encode bad");
+    assertThat(c).isCompletedWithValue(List.of("c1!", "c2!", "c3!"));
+  }
+
+  @Test
+  void failingBatch_dropsTheWaitingItemsOfItsRequests() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxBatchSize(2));
+    CompletableFuture<List<String>> split = queue.submit(List.of("bad", "x", "y", "z"));
+
+    assertThat(scheduler.runPending()).isEqualTo(1);
+
+    assertThat(split).isCompletedExceptionally();
+    assertThat(queue.depth()).isZero();
+    assertThat(processor.batches).hasSize(1);
+  }
+
+  @Test
+  void processorReturningTheWrongNumberOfOutputs_failsTheBatch() {
+    BatchQueue<String, String> queue = scheduler.newQueue("q", BatchingOptions.DEFAULT,
+        batch -> List.of("only one"));
+    CompletableFuture<List<String>> result = queue.submit(List.of("a", "b"));
+    ticker.advanceMillis(5);
+    scheduler.runPending();
+
+    assertThatThrownBy(result::join).hasRootCauseInstanceOf(IllegalStateException.class)
+        .hasRootCauseMessage("processor of queue 'q' returned 1 outputs for a batch of 2 items");
+  }
+
+  @Test
+  void nullOutputs_areDelivered() {
+    BatchQueue<String, String> queue = scheduler.newQueue("q", BatchingOptions.DEFAULT,
+        batch -> Collections.nCopies(batch.size(), null));
+    CompletableFuture<List<String>> result = queue.submit(List.of("a", "b"));
+    ticker.advanceMillis(5);
+    scheduler.runPending();
+
+    assertThat(result.join()).containsExactly(null, null);
+  }
+
+  @Test
+  void itemsWhoseDeadlinePassed_areDroppedBeforeTheirBatchRuns() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+    CompletableFuture<List<String>> late = queue.submit(List.of("l1", "l2"), Duration.ofMillis(2));
+    CompletableFuture<List<String>> patient = queue.submit(List.of("p"), Duration.ofSeconds(1));
+
+    ticker.advanceMillis(5);
+    scheduler.runPending();
+
+    assertThat(processor.itemsPerBatch()).containsExactly(List.of("p"));
+    assertThat(patient).isCompletedWithValue(List.of("p!"));
+    assertThatThrownBy(late::join).hasCauseInstanceOf(DeadlineExceededException.class)
+        .hasMessageContaining("deadline exceeded after 5.0 ms in queue 'clip@2/encode_image': "
+            + "2 of 2 items dropped before running");
+  }
+
+  @Test
+  void splitRequest_whoseDeadlinePassesBetweenBatches_dropsItsRest() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxBatchSize(2));
+    CompletableFuture<List<String>> result = queue.submit(List.of("a", "b", "c"), Duration.ofMillis(3));
+    assertThat(scheduler.runPending()).isEqualTo(1);
+
+    ticker.advanceMillis(5);
+    assertThat(scheduler.runPending()).isZero();
+
+    assertThatThrownBy(result::join).hasMessageContaining("1 of 3 items dropped");
+    assertThat(queue.depth()).isZero();
+  }
+
+  @Test
+  void timeoutAlreadyPassed_failsAtOnce() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+
+    CompletableFuture<List<String>> result = queue.submit(List.of("a"), Duration.ZERO);
+
+    assertThatThrownBy(result::join).hasCauseInstanceOf(DeadlineExceededException.class);
+    assertThat(queue.depth()).isZero();
+  }
+
+  @Test
+  void cancelledRequest_itsWaitingItemsAreDroppedAndFreeTheirPlaces() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxQueuedItems(4));
+    CompletableFuture<List<String>> cancelled = queue.submit(List.of("c1", "c2", "c3"));
+    CompletableFuture<List<String>> kept = queue.submit(List.of("k"));
+
+    cancelled.cancel(false);
+
+    assertThat(queue.depth()).isEqualTo(1);
+    CompletableFuture<List<String>> admitted = queue.submit(List.of("n1", "n2", "n3"));
+    ticker.advanceMillis(5);
+    scheduler.runPending();
+    assertThat(processor.itemsPerBatch()).containsExactly(List.of("k", "n1", "n2", "n3"));
+    assertThat(kept).isCompletedWithValue(List.of("k!"));
+    assertThat(admitted).isCompleted();
+  }
+
+  @Test
+  void requestCancelledWhileItsBatchRuns_getsNoOutputs_andOthersDo() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+    CompletableFuture<List<String>> cancelled = queue.submit(List.of("c"));
+    CompletableFuture<List<String>> kept = queue.submit(List.of("k"));
+    processor.whileProcessing(() -> cancelled.cancel(true));
+    ticker.advanceMillis(5);
+
+    scheduler.runPending();
+
+    assertThat(cancelled).isCancelled();
+    assertThat(kept).isCompletedWithValue(List.of("k!"));
+  }
+
+  @Test
+  void fullQueue_rejectsAtOnce_withItsNameAndDepthInTheMessage() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxQueuedItems(4));
+    queue.submit(List.of("a", "b", "c"));
+
+    assertThatThrownBy(() -> queue.submit(List.of("d", "e")))
+        .isInstanceOfSatisfying(QueueFullException.class, e -> {
+          assertThat(e.depth()).isEqualTo(3);
+          assertThat(e.capacity()).isEqualTo(4);
+          assertThat(e.requested()).isEqualTo(2);
+        })
+        .hasMessage("queue 'clip@2/encode_image' is full: 3 of 4 items waiting, "
+            + "cannot add 2 more; retry later");
+    assertThat(queue.depth()).isEqualTo(3);
+    assertThat(queue.submit(List.of("d"))).isNotDone();
+  }
+
+  @Test
+  void requestLargerThanTheWholeQueue_isRejectedWithAHint() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxQueuedItems(2));
+
+    assertThatThrownBy(() -> queue.submit(List.of("a", "b", "c")))
+        .isInstanceOf(QueueFullException.class)
+        .hasMessage("queue 'clip@2/encode_image' holds at most 2 waiting items: "
+            + "a request of 3 items can never fit, split it (0 waiting now)");
+  }
+
+  @Test
+  void emptyRequest_completesAtOnce() {
+    assertThat(queue(BatchingOptions.DEFAULT).submit(List.of())).isCompletedWithValue(List.of());
+  }
+
+  @Test
+  void closedQueue_drainsItsWaitingItemsWithoutDelay_thenRefusesNewWork() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+    CompletableFuture<List<String>> waiting = queue.submit(List.of("a", "b"));
+
+    queue.close();
+
+    assertThat(queue.drained()).isNotDone();
+    assertThatThrownBy(() -> queue.submit(List.of("c")))
+        .isInstanceOf(QueueClosedException.class)
+        .hasMessage("queue 'clip@2/encode_image' is closed to new work");
+    assertThat(scheduler.runPending()).as("no need to wait for maxQueueDelay").isEqualTo(1);
+    assertThat(waiting).isCompletedWithValue(List.of("a!", "b!"));
+    assertThat(queue.drained()).isCompleted();
+  }
+
+  @Test
+  void closedQueue_isDrainedOnlyAfterItsRunningBatchFinishes() {
+    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxQueueDelay(Duration.ZERO));
+    queue.submit(List.of("a"));
+    AtomicInteger drainedDuringRun = new AtomicInteger(-1);
+    processor.whileProcessing(() -> {
+      queue.close();
+      drainedDuringRun.set(queue.drained().isDone() ? 1 : 0);
+    });
+
+    scheduler.runPending();
+
+    assertThat(drainedDuringRun).hasValue(0);
+    assertThat(queue.drained()).isCompleted();
+  }
+}
