@@ -59,7 +59,13 @@ final class BatchSource implements AutoCloseable {
     Description[] descriptions = new Description[n];
     for (int i = 0; i < n; i++) {
       Scene s = batch.get(i);
-      Pixels.write(scenes.render(s), pixels, i * side * side * 3);
+      java.awt.image.BufferedImage image = scenes.render(s);
+      // 60% of the images go through JPEG at a random quality (0.4 to 0.95), so the model
+      // learns to ignore compression artifacts and chroma subsampling: clients send JPEGs.
+      if (texts.nextDouble() < 0.6) {
+        image = Jpeg.roundTrip(image, 0.4f + 0.55f * (float) texts.nextDouble());
+      }
+      Pixels.write(image, pixels, i * side * side * 3);
       descriptions[i] = Captions.sample(s, texts);
       int[][] tokens = tokenizer.encode(descriptions[i].text());
       System.arraycopy(tokens[0], 0, ids, i * len, len);

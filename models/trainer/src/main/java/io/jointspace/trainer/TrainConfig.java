@@ -21,7 +21,7 @@ public record TrainConfig(int version, ModelConfig model, int steps, int batch, 
 
   /** Version 2: wider and trained longer (dimension 64). */
   public static TrainConfig version2(long seed, int threads) {
-    return new TrainConfig(2, new ModelConfig(64, new int[] {16, 32, 64, 64}, 128, 32, 64, 64, 16), 700, 128, 2e-3f, seed + 2, threads);
+    return new TrainConfig(2, new ModelConfig(64, new int[] {16, 32, 64, 64}, 128, 32, 64, 64, 16), 1000, 128, 2e-3f, seed + 2, threads);
   }
 
   public TrainConfig withSteps(int newSteps) {
