@@ -22,7 +22,8 @@ final class ConfigLoader {
       @Nullable Integer grpcPort,
       @Nullable Long maxMessageBytes,
       @Nullable Long pollIntervalMillis,
-      @Nullable Long shutdownGraceMillis) {}
+      @Nullable Long shutdownGraceMillis,
+      @Nullable Boolean batching) {}
 
   static Settings load(@Nullable Path configFile, Map<String, String> env, Overrides flags) {
     ServerConfig.Builder config = ServerConfig.newBuilder();
@@ -50,6 +51,9 @@ final class ConfigLoader {
     if (env.containsKey("JOINTSPACE_POLL_INTERVAL_MS")) {
       config.getModelRepositoryBuilder().setPollIntervalMs(parseLong(env.get("JOINTSPACE_POLL_INTERVAL_MS"), "JOINTSPACE_POLL_INTERVAL_MS"));
     }
+    if (env.containsKey("JOINTSPACE_BATCHING")) {
+      config.getBatchingBuilder().setEnabled(parseOnOff(env.get("JOINTSPACE_BATCHING"), "JOINTSPACE_BATCHING"));
+    }
     if (flags.models() != null) {
       config.getModelRepositoryBuilder().setBasePath(flags.models().toString());
     }
@@ -65,7 +69,18 @@ final class ConfigLoader {
     if (flags.shutdownGraceMillis() != null) {
       config.setShutdownGraceMs(flags.shutdownGraceMillis());
     }
+    if (flags.batching() != null) {
+      config.getBatchingBuilder().setEnabled(flags.batching());
+    }
     return Settings.of(config.build());
+  }
+
+  private static boolean parseOnOff(String value, String name) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "on", "true" -> true;
+      case "off", "false" -> false;
+      default -> throw new Settings.ConfigException(name + " must be on or off, got '" + value + "'");
+    };
   }
 
   private static int parseInt(String value, String name) {

@@ -102,6 +102,7 @@ public final class JointspaceServer {
     server = null;
     source.close();
     registry.close(Duration.ofMillis(Math.max(grace, 1000)));
+    injector.getInstance(io.jointspace.server.batching.BatchScheduler.class).close();
     ExecutorService loads = injector.getInstance(com.google.inject.Key.get(ExecutorService.class, LoadExecutor.class));
     loads.shutdown();
     loads.awaitTermination(10, TimeUnit.SECONDS);

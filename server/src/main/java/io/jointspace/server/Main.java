@@ -71,12 +71,20 @@ public final class Main implements Runnable {
         description = "On SIGTERM, how long calls in flight may take to finish. Default: 10000.")
     Long shutdownGraceMs;
 
+    @Option(names = "--batching", paramLabel = "on|off",
+        description = "Batch encoder requests across calls. Default: on (env JOINTSPACE_BATCHING).")
+    OnOff batching;
+
+    /** Values of {@code --batching}. */
+    enum OnOff { on, off }
+
     @Override
     public Integer call() throws Exception {
       Settings settings;
       try {
         settings = ConfigLoader.load(config, System.getenv(),
-            new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs));
+            new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs,
+                batching == null ? null : batching == OnOff.on));
       } catch (Settings.ConfigException e) {
         System.err.println("jointspace: " + e.getMessage());
         return 2;

@@ -6,6 +6,7 @@ import com.google.inject.Singleton;
 import io.jointspace.registry.FileSystemVersionSource;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.RolloutPolicy;
+import io.jointspace.server.batching.BatchScheduler;
 import io.jointspace.server.runtime.PreprocessPool;
 import io.jointspace.server.runtime.SavedModel;
 import io.jointspace.server.runtime.SavedModelLoader;
@@ -41,9 +42,15 @@ final class ServerModule extends AbstractModule {
 
   @Provides
   @Singleton
-  ModelManager<SavedModel> registry(@LoadExecutor ExecutorService loadExecutor) {
+  BatchScheduler batchScheduler() {
+    return BatchScheduler.create(settings.batchThreads());
+  }
+
+  @Provides
+  @Singleton
+  ModelManager<SavedModel> registry(@LoadExecutor ExecutorService loadExecutor, BatchScheduler batchScheduler) {
     return new ModelManager<>(
-        new SavedModelLoader(settings::loadOptions, settings.imageLimits()),
+        new SavedModelLoader(settings::loadOptions, settings.imageLimits(), batchScheduler, settings.batching()),
         loadExecutor,
         RolloutPolicy.availabilityPreserving(),
         settings::labels,

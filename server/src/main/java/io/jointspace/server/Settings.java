@@ -1,16 +1,19 @@
 package io.jointspace.server;
 
+import io.jointspace.config.v1.BatchingConfig;
 import io.jointspace.config.v1.ModelConfig;
 import io.jointspace.config.v1.ServerConfig;
 import io.jointspace.config.v1.SessionConfig;
 import io.jointspace.registry.FileSystemVersionSource.ModelSource;
 import io.jointspace.registry.VersionPolicy;
+import io.jointspace.server.batching.BatchingOptions;
 import io.jointspace.server.runtime.ImageLimits;
 import io.jointspace.server.runtime.LoadOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -18,11 +21,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import javax.annotation.Nullable;
 
 /**
  * The server configuration with every default applied and every field validated. Built
  * once at start by {@link ConfigLoader}; a bad value fails start-up with a message naming
  * the field.
+ *
+ * @param batching how encoder queues form batches; null when batching is off
+ * @param batchThreads threads of the shared batch scheduler
  */
 public record Settings(
     int grpcPort,
@@ -36,13 +43,18 @@ public record Settings(
     int loadThreads,
     ImageLimits imageLimits,
     int preprocessThreads,
-    int preprocessQueue) {
+    int preprocessQueue,
+    @Nullable BatchingOptions batching,
+    int batchThreads) {
 
   public static final int DEFAULT_GRPC_PORT = 8500;
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 64L << 20;
   public static final long DEFAULT_POLL_INTERVAL_MS = 2000;
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
   public static final int DEFAULT_LOAD_THREADS = 2;
+  public static final int DEFAULT_MAX_BATCH_SIZE = 32;
+  public static final long DEFAULT_MAX_QUEUE_DELAY_MICROS = 2000;
+  public static final int DEFAULT_MAX_QUEUED_ITEMS = 1024;
 
   /** Applies defaults to a merged configuration and validates it. */
   static Settings of(ServerConfig c) {
@@ -76,6 +88,29 @@ public record Settings(
     if (preprocessThreads < 1 || preprocessQueue < 1) {
       throw new ConfigException("preprocess_threads and preprocess_queue must be positive");
     }
+    BatchingConfig b = c.getBatching();
+    int maxBatchSize = b.getMaxBatchSize() == 0 ? DEFAULT_MAX_BATCH_SIZE : b.getMaxBatchSize();
+    if (maxBatchSize < 1) {
+      throw new ConfigException("batching.max_batch_size must be at least 1, got " + maxBatchSize);
+    }
+    long delayMicros = b.getMaxQueueDelayMicros() == 0 ? DEFAULT_MAX_QUEUE_DELAY_MICROS : b.getMaxQueueDelayMicros();
+    if (delayMicros < 0) {
+      throw new ConfigException("batching.max_queue_delay_micros must not be negative, got " + delayMicros);
+    }
+    int maxQueuedItems = b.getMaxQueuedItems() == 0 ? DEFAULT_MAX_QUEUED_ITEMS : b.getMaxQueuedItems();
+    if (maxQueuedItems < 1) {
+      throw new ConfigException("batching.max_queued_items must be at least 1, got " + maxQueuedItems);
+    }
+    int batchThreads = b.getBatchThreads() == 0
+        ? Math.max(1, Runtime.getRuntime().availableProcessors()) : b.getBatchThreads();
+    if (batchThreads < 1) {
+      throw new ConfigException("batching.batch_threads must be at least 1, got " + batchThreads);
+    }
+    BatchingOptions batching = !b.hasEnabled() || b.getEnabled()
+        ? BatchingOptions.DEFAULT.withMaxBatchSize(maxBatchSize)
+            .withMaxQueueDelay(Duration.ofNanos(Math.multiplyExact(delayMicros, 1000L)))
+            .withMaxQueuedItems(maxQueuedItems)
+        : null;
     Map<String, ModelConfig> models = new LinkedHashMap<>();
     for (int i = 0; i < c.getModelsCount(); i++) {
       ModelConfig m = c.getModels(i);
@@ -91,7 +126,8 @@ public record Settings(
     validate(c.getModelDefaults(), "model_defaults");
     return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
-        loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue);
+        loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
+        batching, batchThreads);
   }
 
   private static void validate(ModelConfig m, String field) {

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jointspace.registry.FileSystemVersionSource.ModelSource;
 import io.jointspace.registry.VersionPolicy;
+import io.jointspace.server.batching.BatchingOptions;
 import io.jointspace.server.runtime.LoadOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
-  private static final ConfigLoader.Overrides NO_FLAGS = new ConfigLoader.Overrides(null, null, null, null, null);
+  private static final ConfigLoader.Overrides NO_FLAGS = new ConfigLoader.Overrides(null, null, null, null, null, null);
 
   @TempDir Path dir;
 
@@ -28,6 +30,45 @@ class ConfigLoaderTest {
     assertThat(s.shutdownGraceMillis()).isEqualTo(10_000);
     assertThat(s.repository()).isEqualTo(Path.of("models").toAbsolutePath());
     assertThat(s.loadOptions("any")).isEqualTo(LoadOptions.DEFAULT);
+    assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(32)
+        .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024));
+    assertThat(s.batchThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors()));
+  }
+
+  @Test
+  void batching_fieldsFromTheFile_andOnOffByFileThenEnvironmentThenFlag() throws Exception {
+    Path file = dir.resolve("server.textproto");
+    Files.writeString(file, """
+        batching { max_batch_size: 8 max_queue_delay_micros: 500 max_queued_items: 64 batch_threads: 3 }
+        """);
+    Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(8)
+        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64));
+    assertThat(s.batchThreads()).isEqualTo(3);
+
+    Files.writeString(file, "batching { enabled: false max_batch_size: 8 }\n");
+    assertThat(ConfigLoader.load(file, Map.of(), NO_FLAGS).batching()).isNull();
+    Settings envOn = ConfigLoader.load(file, Map.of("JOINTSPACE_BATCHING", "on"), NO_FLAGS);
+    assertThat(envOn.batching()).isNotNull();
+    assertThat(envOn.batching().maxBatchSize()).isEqualTo(8);
+    assertThat(ConfigLoader.load(file, Map.of("JOINTSPACE_BATCHING", "on"), batchingFlag(false)).batching()).isNull();
+    assertThat(ConfigLoader.load(null, Map.of("JOINTSPACE_BATCHING", "OFF"), NO_FLAGS).batching()).isNull();
+    assertThat(ConfigLoader.load(null, Map.of("JOINTSPACE_BATCHING", "off"), batchingFlag(true)).batching()).isNotNull();
+  }
+
+  @Test
+  void batching_invalidValues_nameTheField() throws Exception {
+    Path file = dir.resolve("bad.textproto");
+    for (String field : new String[] {"max_batch_size", "max_queue_delay_micros", "max_queued_items", "batch_threads"}) {
+      Files.writeString(file, "batching { " + field + ": -1 }\n");
+      assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS)).hasMessageContaining("batching." + field);
+    }
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_BATCHING", "maybe"), NO_FLAGS))
+        .hasMessageContaining("JOINTSPACE_BATCHING");
+  }
+
+  private static ConfigLoader.Overrides batchingFlag(boolean on) {
+    return new ConfigLoader.Overrides(null, null, null, null, null, on);
   }
 
   @Test
@@ -50,7 +91,7 @@ class ConfigLoaderTest {
     assertThat(withEnv.repository()).isEqualTo(Path.of("/from/env"));
 
     Settings withFlags = ConfigLoader.load(file, env,
-        new ConfigLoader.Overrides(Path.of("/from/flag"), 9200, null, -1L, 100L));
+        new ConfigLoader.Overrides(Path.of("/from/flag"), 9200, null, -1L, 100L, null));
     assertThat(withFlags.grpcPort()).isEqualTo(9200);
     assertThat(withFlags.repository()).isEqualTo(Path.of("/from/flag"));
     assertThat(withFlags.pollIntervalMillis()).isEqualTo(-1);
@@ -107,11 +148,11 @@ class ConfigLoaderTest {
 
   @Test
   void invalidValues_failWithTheFieldNamed() throws Exception {
-    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), new ConfigLoader.Overrides(null, 70000, null, null, null)))
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), new ConfigLoader.Overrides(null, 70000, null, null, null, null)))
         .hasMessageContaining("grpc_port");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_GRPC_PORT", "abc"), NO_FLAGS))
         .hasMessageContaining("JOINTSPACE_GRPC_PORT");
-    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), new ConfigLoader.Overrides(null, null, 10L, null, null)))
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), new ConfigLoader.Overrides(null, null, 10L, null, null, null)))
         .hasMessageContaining("max_inbound_message_bytes");
     Path file = dir.resolve("bad.textproto");
     Files.writeString(file, "models { name: \"m\" version_policy { latest { num_versions: -1 } } }\n");

@@ -5,6 +5,9 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.jointspace.registry.ModelNotFoundException;
 import io.jointspace.registry.ModelUnavailableException;
+import io.jointspace.server.batching.DeadlineExceededException;
+import io.jointspace.server.batching.QueueClosedException;
+import io.jointspace.server.batching.QueueFullException;
 import io.jointspace.server.runtime.InvalidInputException;
 import io.jointspace.server.runtime.OverloadedException;
 import java.util.UUID;
@@ -36,6 +39,12 @@ public final class StatusMapper {
       status = Status.NOT_FOUND.withDescription(e.getMessage());
     } else if (e instanceof OverloadedException) {
       status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
+    } else if (e instanceof QueueFullException) {
+      status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
+    } else if (e instanceof DeadlineExceededException) {
+      status = Status.DEADLINE_EXCEEDED.withDescription(e.getMessage());
+    } else if (e instanceof QueueClosedException) {
+      status = Status.UNAVAILABLE.withDescription(e.getMessage());
     } else if (e instanceof ModelUnavailableException) {
       status = Status.UNAVAILABLE.withDescription(e.getMessage());
     } else {

@@ -4,6 +4,9 @@ import com.google.protobuf.TextFormat;
 import io.jointspace.config.v1.EncoderSpec;
 import io.jointspace.config.v1.ImageEncoderSpec;
 import io.jointspace.config.v1.TextEncoderSpec;
+import io.jointspace.server.batching.BatchQueue;
+import io.jointspace.server.batching.BatchScheduler;
+import io.jointspace.server.batching.BatchingOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,7 +15,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.annotation.Nullable;
 
 /**
@@ -22,16 +30,36 @@ import javax.annotation.Nullable;
  *
  * <p>Preprocessing ({@link #tokenize}, {@link #preprocessImage}) is pure CPU work meant for
  * the preprocessing pool; {@link #encodeTexts} and {@link #encodeImages} run the model on
- * prepared batches. Thread-safe. Owned by its {@link SavedModel}, which closes it.
+ * prepared batches. With {@link Batching}, each signature has a {@link BatchQueue}: a call's
+ * items join other calls' items in batches on the scheduler's threads. Thread-safe. Owned by
+ * its {@link SavedModel}, which closes it.
  */
 public final class Encoder implements AutoCloseable {
   public static final String SPEC_FILE = "assets.extra/jointspace.textproto";
   static final float DEFAULT_LOGIT_SCALE = 100f;
+  /** How long {@link #close()} waits for the queued items to run before the session closes. */
+  static final long DRAIN_TIMEOUT_SECONDS = 30;
+
+  /**
+   * Batching for one version's encoder.
+   *
+   * @param name the version as queue names show it, e.g. {@code "clip@2"}; each queue is
+   *     named {@code name + "/" + signature}
+   */
+  public record Batching(BatchScheduler scheduler, BatchingOptions options, String name) {
+    public Batching {
+      Objects.requireNonNull(scheduler, "scheduler");
+      Objects.requireNonNull(options, "options");
+      Objects.requireNonNull(name, "name");
+    }
+  }
 
   private final SavedModel model;
   private final EncoderSpec spec;
   @Nullable private final TextSide text;
   @Nullable private final ImageSide image;
+  @Nullable private final BatchQueue<TextTokenizer.Tokens, float[]> textQueue;
+  @Nullable private final BatchQueue<TensorData, float[]> imageQueue;
 
   private record TextSide(TextTokenizer tokenizer, SignatureInfo sig, TensorSpec ids,
       @Nullable TensorSpec mask, String output, int dimension) {}
@@ -39,11 +67,16 @@ public final class Encoder implements AutoCloseable {
   private record ImageSide(ImagePreprocessor preprocessor, SignatureInfo sig, TensorSpec pixels,
       String output, int dimension) {}
 
-  private Encoder(SavedModel model, EncoderSpec spec, @Nullable TextSide text, @Nullable ImageSide image) {
+  private Encoder(SavedModel model, EncoderSpec spec, @Nullable TextSide text, @Nullable ImageSide image,
+      @Nullable Batching batching) {
     this.model = model;
     this.spec = spec;
     this.text = text;
     this.image = image;
+    this.textQueue = batching == null || text == null ? null : batching.scheduler().newQueue(
+        batching.name() + "/" + text.sig().name(), batching.options(), batch -> runTexts(batch.items()));
+    this.imageQueue = batching == null || image == null ? null : batching.scheduler().newQueue(
+        batching.name() + "/" + image.sig().name(), batching.options(), batch -> runImages(batch.items()));
   }
 
   /** The spec in a version folder, if it has one. */
@@ -67,6 +100,16 @@ public final class Encoder implements AutoCloseable {
    * @throws IllegalArgumentException naming the spec field that is wrong
    */
   static Encoder create(SavedModel model, EncoderSpec spec, ImageLimits limits) {
+    return create(model, spec, limits, null);
+  }
+
+  /**
+   * As {@link #create(SavedModel, EncoderSpec, ImageLimits)}; with {@code batching}, makes a
+   * queue for each of the encoder's signatures.
+   *
+   * @param batching null: {@link #encodeTexts} and {@link #encodeImages} run directly
+   */
+  static Encoder create(SavedModel model, EncoderSpec spec, ImageLimits limits, @Nullable Batching batching) {
     if (!spec.hasText() && !spec.hasImage()) {
       throw new IllegalArgumentException(SPEC_FILE + " names neither a text nor an image encoder");
     }
@@ -75,7 +118,7 @@ public final class Encoder implements AutoCloseable {
     }
     ImageSide image = spec.hasImage() ? imageSide(model, spec.getImage(), limits) : null;
     TextSide text = spec.hasText() ? textSide(model, spec.getText()) : null;
-    return new Encoder(model, spec, text, image);
+    return new Encoder(model, spec, text, image, batching);
   }
 
   private static TextSide textSide(SavedModel model, TextEncoderSpec t) {
@@ -190,9 +233,46 @@ public final class Encoder implements AutoCloseable {
     return image.preprocessor().preprocess(encoded);
   }
 
-  /** Embeds tokenized texts as one batch; vectors in order. */
+  /**
+   * Embeds tokenized texts; vectors in order. With batching, the texts join the text queue
+   * (and may share batches with other calls'); else they run as one batch.
+   *
+   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   */
   public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch) {
-    TextSide t = java.util.Objects.requireNonNull(text, "no text encoder");
+    Objects.requireNonNull(text, "no text encoder");
+    return textQueue == null ? runTexts(batch) : join(textQueue, batch);
+  }
+
+  /**
+   * Embeds preprocessed images; vectors in order. With batching, the images join the image
+   * queue; else they run as one batch.
+   *
+   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   */
+  public List<float[]> encodeImages(List<TensorData> batch) {
+    Objects.requireNonNull(image, "no image encoder");
+    return imageQueue == null ? runImages(batch) : join(imageQueue, batch);
+  }
+
+  /** Submits {@code items} and waits for their outputs, rethrowing the processor's exception. */
+  private static <I> List<float[]> join(BatchQueue<I, float[]> queue, List<I> items) {
+    try {
+      return queue.submit(items).join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+
+  /** Runs tokenized texts through the text signature as one batch; vectors in order. */
+  private List<float[]> runTexts(List<TextTokenizer.Tokens> batch) {
+    TextSide t = Objects.requireNonNull(text, "no text encoder");
     int n = batch.size();
     int len = batch.get(0).ids().length;
     DType type = t.ids().dtype().orElseThrow();
@@ -204,9 +284,9 @@ public final class Encoder implements AutoCloseable {
     return finish(TensorEmbedder.split(out, n, t.output()));
   }
 
-  /** Embeds preprocessed images as one batch; vectors in order. */
-  public List<float[]> encodeImages(List<TensorData> batch) {
-    ImageSide i = java.util.Objects.requireNonNull(image, "no image encoder");
+  /** Runs preprocessed images through the image signature as one batch; vectors in order. */
+  private List<float[]> runImages(List<TensorData> batch) {
+    ImageSide i = Objects.requireNonNull(image, "no image encoder");
     TensorData pixels = TensorEmbedder.stack(batch);
     TensorData out = model.run(i.sig(), Map.of(i.pixels().key(), pixels), List.of(i.output())).get(i.output());
     return finish(TensorEmbedder.split(out, batch.size(), i.output()));
@@ -249,10 +329,34 @@ public final class Encoder implements AutoCloseable {
     }
   }
 
+  /**
+   * Closes the batch queues and waits (up to {@link #DRAIN_TIMEOUT_SECONDS}) for the items
+   * already queued to run, then releases the tokenizer. The session may close afterwards.
+   */
   @Override
   public void close() {
+    for (BatchQueue<?, ?> queue : new BatchQueue<?, ?>[] {textQueue, imageQueue}) {
+      if (queue != null) {
+        queue.close();
+      }
+    }
+    for (BatchQueue<?, ?> queue : new BatchQueue<?, ?>[] {textQueue, imageQueue}) {
+      if (queue != null) {
+        awaitDrained(queue);
+      }
+    }
     if (text != null) {
       text.tokenizer().close();
+    }
+  }
+
+  private static void awaitDrained(BatchQueue<?, ?> queue) {
+    try {
+      queue.drained().get(DRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(queue + " did not drain within " + DRAIN_TIMEOUT_SECONDS + " s", e);
     }
   }
 

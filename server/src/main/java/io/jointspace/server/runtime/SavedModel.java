@@ -1,5 +1,7 @@
 package io.jointspace.server.runtime;
 
+import io.jointspace.server.batching.BatchScheduler;
+import io.jointspace.server.batching.BatchingOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -80,6 +82,20 @@ public final class SavedModel implements AutoCloseable {
 
   /** As {@link #load(Path, LoadOptions)}, with the limits its image encoder enforces. */
   public static SavedModel load(Path dir, LoadOptions options, ImageLimits imageLimits) throws Exception {
+    return load(dir, options, imageLimits, null, null, dir.toString());
+  }
+
+  /**
+   * As {@link #load(Path, LoadOptions, ImageLimits)}; with {@code batching}, the encoder's
+   * signatures run through queues of {@code scheduler} named {@code name + "/" + signature}.
+   *
+   * @param batching null: the encoder runs each call directly
+   * @param name the version, as queue names show it ({@code "clip@2"})
+   */
+  public static SavedModel load(Path dir, LoadOptions options, ImageLimits imageLimits,
+      @Nullable BatchScheduler scheduler, @Nullable BatchingOptions batching, String name) throws Exception {
+    Encoder.Batching encoderBatching = batching == null ? null
+        : new Encoder.Batching(java.util.Objects.requireNonNull(scheduler, "scheduler"), batching, name);
     boolean binary = Files.isRegularFile(dir.resolve("saved_model.pb"));
     if (!binary && !Files.isRegularFile(dir.resolve("saved_model.pbtxt"))) {
       throw new IllegalArgumentException(
@@ -100,7 +116,7 @@ public final class SavedModel implements AutoCloseable {
         MetaGraphImport imported = MetaGraphImport.load(dir, meta, config);
         try {
           return withEncoder(new SavedModel(dir, options.tags(), meta, imported.session(), imported,
-              options.defaultSignature()), imageLimits);
+              options.defaultSignature()), imageLimits, encoderBatching);
         } catch (RuntimeException e) {
           imported.close();
           throw e;
@@ -118,13 +134,14 @@ public final class SavedModel implements AutoCloseable {
       bundle.close();
       throw e;
     }
-    return withEncoder(model, imageLimits);
+    return withEncoder(model, imageLimits, encoderBatching);
   }
 
   /** Reads the version's encoder spec, if any; closes the model when the spec is unusable. */
-  private static SavedModel withEncoder(SavedModel model, ImageLimits imageLimits) {
+  private static SavedModel withEncoder(SavedModel model, ImageLimits imageLimits,
+      @Nullable Encoder.Batching batching) {
     try {
-      Encoder.readSpec(model.dir).ifPresent(spec -> model.encoder = Encoder.create(model, spec, imageLimits));
+      Encoder.readSpec(model.dir).ifPresent(spec -> model.encoder = Encoder.create(model, spec, imageLimits, batching));
       return model;
     } catch (RuntimeException e) {
       model.close();
@@ -274,6 +291,7 @@ public final class SavedModel implements AutoCloseable {
     return (nl < 0 ? message : message.substring(0, nl)).trim();
   }
 
+  /** Closes the encoder (draining its batch queues first), then the session. */
   @Override
   public void close() {
     if (encoder != null) {

@@ -2,21 +2,46 @@ package io.jointspace.server.runtime;
 
 import io.jointspace.registry.AspiredVersion;
 import io.jointspace.registry.ServableLoader;
+import io.jointspace.server.batching.BatchScheduler;
+import io.jointspace.server.batching.BatchingOptions;
 import java.util.function.Function;
+import javax.annotation.Nullable;
 
-/** Loads model versions as {@link SavedModel}s with each model's {@link LoadOptions}. */
+/**
+ * Loads model versions as {@link SavedModel}s with each model's {@link LoadOptions}. With
+ * batching on, each version's encoder signatures get queues on the shared scheduler, named
+ * after the version ({@code "clip@2/encode_text"}).
+ */
 public final class SavedModelLoader implements ServableLoader<SavedModel> {
   private final Function<String, LoadOptions> optionsByModel;
   private final ImageLimits imageLimits;
+  @Nullable private final BatchScheduler scheduler;
+  @Nullable private final BatchingOptions batching;
 
+  /** A loader without batching. */
   public SavedModelLoader(Function<String, LoadOptions> optionsByModel, ImageLimits imageLimits) {
+    this(optionsByModel, imageLimits, null, null);
+  }
+
+  /**
+   * @param scheduler runs the encoders' batches; may be null when {@code batching} is
+   * @param batching how the encoders' queues form batches; null: encoders run each call directly
+   */
+  public SavedModelLoader(Function<String, LoadOptions> optionsByModel, ImageLimits imageLimits,
+      @Nullable BatchScheduler scheduler, @Nullable BatchingOptions batching) {
+    if (batching != null && scheduler == null) {
+      throw new IllegalArgumentException("batching needs a scheduler");
+    }
     this.optionsByModel = optionsByModel;
     this.imageLimits = imageLimits;
+    this.scheduler = scheduler;
+    this.batching = batching;
   }
 
   @Override
   public SavedModel load(AspiredVersion version) throws Exception {
-    return SavedModel.load(version.path(), optionsByModel.apply(version.id().name()), imageLimits);
+    return SavedModel.load(version.path(), optionsByModel.apply(version.id().name()), imageLimits,
+        scheduler, batching, version.id().toString());
   }
 
   @Override
