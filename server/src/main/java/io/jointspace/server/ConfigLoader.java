@@ -23,7 +23,14 @@ final class ConfigLoader {
       @Nullable Long maxMessageBytes,
       @Nullable Long pollIntervalMillis,
       @Nullable Long shutdownGraceMillis,
-      @Nullable Boolean batching) {}
+      @Nullable Boolean batching,
+      @Nullable Integer metricsPort) {
+
+    Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
+        @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching) {
+      this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, null);
+    }
+  }
 
   static Settings load(@Nullable Path configFile, Map<String, String> env, Overrides flags) {
     ServerConfig.Builder config = ServerConfig.newBuilder();
@@ -45,6 +52,9 @@ final class ConfigLoader {
     if (env.containsKey("JOINTSPACE_GRPC_PORT")) {
       config.setGrpcPort(parseInt(env.get("JOINTSPACE_GRPC_PORT"), "JOINTSPACE_GRPC_PORT"));
     }
+    if (env.containsKey("JOINTSPACE_METRICS_PORT")) {
+      config.setMetricsPort(parseInt(env.get("JOINTSPACE_METRICS_PORT"), "JOINTSPACE_METRICS_PORT"));
+    }
     if (env.containsKey("JOINTSPACE_MAX_MESSAGE_BYTES")) {
       config.setMaxInboundMessageBytes(parseLong(env.get("JOINTSPACE_MAX_MESSAGE_BYTES"), "JOINTSPACE_MAX_MESSAGE_BYTES"));
     }
@@ -59,6 +69,9 @@ final class ConfigLoader {
     }
     if (flags.grpcPort() != null) {
       config.setGrpcPort(flags.grpcPort());
+    }
+    if (flags.metricsPort() != null) {
+      config.setMetricsPort(flags.metricsPort());
     }
     if (flags.maxMessageBytes() != null) {
       config.setMaxInboundMessageBytes(flags.maxMessageBytes());

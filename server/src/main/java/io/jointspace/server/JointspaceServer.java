@@ -9,9 +9,14 @@ import io.jointspace.registry.FileSystemVersionSource;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.server.api.EmbeddingServiceImpl;
 import io.jointspace.server.api.InferenceServiceImpl;
+import io.jointspace.server.api.MetricsInterceptor;
 import io.jointspace.server.api.ModelHealth;
 import io.jointspace.server.api.ModelServiceImpl;
+import io.jointspace.server.metrics.MetricsServer;
+import io.jointspace.server.metrics.ModelMetrics;
 import io.jointspace.server.runtime.SavedModel;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -37,6 +42,7 @@ public final class JointspaceServer {
   private final FileSystemVersionSource source;
   private final ModelHealth health;
   private Server server;
+  private MetricsServer metrics;
 
   public JointspaceServer(Settings settings) {
     this.settings = settings;
@@ -57,8 +63,12 @@ public final class JointspaceServer {
     }
     registry.allVersions().forEach(v -> log.info("{} {}{}", v.id(), v.state(),
         v.lastError().isEmpty() ? "" : ": " + v.lastError()));
+    PrometheusMeterRegistry meters = injector.getInstance(PrometheusMeterRegistry.class);
+    injector.getInstance(JvmGcMetrics.class);
+    ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
     server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
+        .intercept(new MetricsInterceptor(meters))
         .addService(injector.getInstance(EmbeddingServiceImpl.class))
         .addService(injector.getInstance(ModelServiceImpl.class))
         .addService(injector.getInstance(InferenceServiceImpl.class))
@@ -66,6 +76,10 @@ public final class JointspaceServer {
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
         .start();
+    if (settings.metricsPort() >= 0) {
+      metrics = MetricsServer.start(settings.metricsPort(), meters, modelMetrics::refresh);
+      log.info("Prometheus metrics on http://0.0.0.0:{}/metrics", metrics.port());
+    }
     health.setReady(true);
     log.info("Jointspace serving gRPC on port {}", server.getPort());
     return this;
@@ -74,6 +88,11 @@ public final class JointspaceServer {
   /** The bound port (useful when configured as 0). */
   public int port() {
     return server.getPort();
+  }
+
+  /** The bound metrics port, or -1 when the metrics endpoint is disabled. */
+  public int metricsPort() {
+    return metrics == null ? -1 : metrics.port();
   }
 
   public ModelManager<SavedModel> registry() {
@@ -88,6 +107,10 @@ public final class JointspaceServer {
   /** Graceful stop; safe to call more than once. */
   public synchronized void stop() throws InterruptedException {
     if (server == null) {
+      if (metrics != null) {
+        metrics.close();
+        metrics = null;
+      }
       return;
     }
     long grace = settings.shutdownGraceMillis();
@@ -100,6 +123,11 @@ public final class JointspaceServer {
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
     server = null;
+    if (metrics != null) {
+      metrics.close();
+      metrics = null;
+    }
+    injector.getInstance(JvmGcMetrics.class).close();
     source.close();
     registry.close(Duration.ofMillis(Math.max(grace, 1000)));
     injector.getInstance(io.jointspace.server.batching.BatchScheduler.class).close();

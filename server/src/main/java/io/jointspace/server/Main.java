@@ -55,6 +55,11 @@ public final class Main implements Runnable {
         description = "gRPC port. Default: 8500 (env JOINTSPACE_GRPC_PORT).")
     Integer grpcPort;
 
+    @Option(names = "--metrics-port", paramLabel = "N",
+        description = "HTTP port of the Prometheus /metrics endpoint. Default: 8501; negative: disabled"
+            + " (env JOINTSPACE_METRICS_PORT).")
+    Integer metricsPort;
+
     @Option(names = "--config", paramLabel = "FILE",
         description = "Server configuration, a text-format jointspace.config.v1.ServerConfig (env JOINTSPACE_CONFIG).")
     Path config;
@@ -84,7 +89,7 @@ public final class Main implements Runnable {
       try {
         settings = ConfigLoader.load(config, System.getenv(),
             new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs,
-                batching == null ? null : batching == OnOff.on));
+                batching == null ? null : batching == OnOff.on, metricsPort));
       } catch (Settings.ConfigException e) {
         System.err.println("jointspace: " + e.getMessage());
         return 2;

@@ -7,6 +7,16 @@ import io.jointspace.registry.FileSystemVersionSource;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.RolloutPolicy;
 import io.jointspace.server.batching.BatchScheduler;
+import io.jointspace.server.metrics.BatchMetrics;
+import io.jointspace.server.metrics.ModelMetrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.jointspace.server.runtime.PreprocessPool;
 import io.jointspace.server.runtime.SavedModel;
 import io.jointspace.server.runtime.SavedModelLoader;
@@ -42,8 +52,35 @@ final class ServerModule extends AbstractModule {
 
   @Provides
   @Singleton
-  BatchScheduler batchScheduler() {
-    return BatchScheduler.create(settings.batchThreads());
+  PrometheusMeterRegistry meterRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    return registry;
+  }
+
+  /** Bound to the registry; closed with the server. */
+  @Provides
+  @Singleton
+  JvmGcMetrics gcMetrics(PrometheusMeterRegistry registry) {
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+    return gc;
+  }
+
+  @Provides
+  @Singleton
+  BatchScheduler batchScheduler(PrometheusMeterRegistry meters) {
+    return BatchScheduler.create(settings.batchThreads(), new BatchMetrics(meters));
+  }
+
+  @Provides
+  @Singleton
+  ModelMetrics modelMetrics(PrometheusMeterRegistry meters, ModelManager<SavedModel> registry) {
+    return new ModelMetrics(meters, registry);
   }
 
   @Provides

@@ -30,6 +30,7 @@ import javax.annotation.Nullable;
  *
  * @param batching how encoder queues form batches; null when batching is off
  * @param batchThreads threads of the shared batch scheduler
+ * @param metricsPort HTTP port of the Prometheus {@code /metrics} endpoint; negative when disabled
  */
 public record Settings(
     int grpcPort,
@@ -45,9 +46,11 @@ public record Settings(
     int preprocessThreads,
     int preprocessQueue,
     @Nullable BatchingOptions batching,
-    int batchThreads) {
+    int batchThreads,
+    int metricsPort) {
 
   public static final int DEFAULT_GRPC_PORT = 8500;
+  public static final int DEFAULT_METRICS_PORT = 8501;
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 64L << 20;
   public static final long DEFAULT_POLL_INTERVAL_MS = 2000;
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -61,6 +64,10 @@ public record Settings(
     int port = c.getGrpcPort() == 0 ? DEFAULT_GRPC_PORT : c.getGrpcPort();
     if (port < 0 || port > 65535) {
       throw new ConfigException("grpc_port must be within 0..65535, got " + c.getGrpcPort());
+    }
+    int metricsPort = c.getMetricsPort() == 0 ? DEFAULT_METRICS_PORT : c.getMetricsPort();
+    if (metricsPort > 65535) {
+      throw new ConfigException("metrics_port must be within 0..65535 (negative disables it), got " + metricsPort);
     }
     long maxBytes = c.getMaxInboundMessageBytes() == 0 ? DEFAULT_MAX_MESSAGE_BYTES : c.getMaxInboundMessageBytes();
     if (maxBytes < 1024 || maxBytes > Integer.MAX_VALUE) {
@@ -127,7 +134,7 @@ public record Settings(
     return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
-        batching, batchThreads);
+        batching, batchThreads, Math.max(-1, metricsPort));
   }
 
   private static void validate(ModelConfig m, String field) {

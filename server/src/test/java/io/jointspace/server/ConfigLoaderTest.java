@@ -25,6 +25,7 @@ class ConfigLoaderTest {
   void defaults_applyWhenNothingIsGiven() {
     Settings s = ConfigLoader.load(null, Map.of(), NO_FLAGS);
     assertThat(s.grpcPort()).isEqualTo(8500);
+    assertThat(s.metricsPort()).isEqualTo(8501);
     assertThat(s.maxInboundMessageBytes()).isEqualTo(64 << 20);
     assertThat(s.pollIntervalMillis()).isEqualTo(2000);
     assertThat(s.shutdownGraceMillis()).isEqualTo(10_000);
@@ -165,5 +166,24 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS)).hasMessageContaining("grpc_prot");
     assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.textproto"), Map.of(), NO_FLAGS))
         .hasMessageContaining("missing.textproto");
+  }
+
+  @Test
+  void metricsPort_flagOverEnvOverFile_negativeDisables() throws Exception {
+    Path file = dir.resolve("metrics.textproto");
+    Files.writeString(file, "metrics_port: 9101\n");
+    assertThat(ConfigLoader.load(file, Map.of(), NO_FLAGS).metricsPort()).isEqualTo(9101);
+    Map<String, String> env = Map.of("JOINTSPACE_METRICS_PORT", "9102");
+    assertThat(ConfigLoader.load(file, env, NO_FLAGS).metricsPort()).isEqualTo(9102);
+    assertThat(ConfigLoader.load(file, env, new ConfigLoader.Overrides(null, null, null, null, null, null, 9103))
+        .metricsPort()).isEqualTo(9103);
+    assertThat(ConfigLoader.load(file, env, new ConfigLoader.Overrides(null, null, null, null, null, null, -5))
+        .metricsPort()).isEqualTo(-1);
+    Files.writeString(file, "metrics_port: 0\n");
+    assertThat(ConfigLoader.load(file, Map.of(), NO_FLAGS).metricsPort()).isEqualTo(8501);
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_METRICS_PORT", "70000"), NO_FLAGS))
+        .hasMessageContaining("metrics_port");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_METRICS_PORT", "x"), NO_FLAGS))
+        .hasMessageContaining("JOINTSPACE_METRICS_PORT");
   }
 }

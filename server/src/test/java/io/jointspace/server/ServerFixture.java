@@ -26,7 +26,10 @@ public final class ServerFixture implements AutoCloseable {
     return start(ServerConfig.newBuilder(), repository);
   }
 
-  /** Starts with {@code config}, filling in the repository, a free port and no polling. */
+  /**
+   * Starts with {@code config}, filling in the repository, a free port and no polling; the
+   * metrics endpoint is off unless {@code config} sets a metrics port.
+   */
   public static ServerFixture start(ServerConfig.Builder config, Path repository) throws Exception {
     config.getModelRepositoryBuilder().setBasePath(repository.toString());
     if (config.getModelRepository().getPollIntervalMs() == 0) {
@@ -34,6 +37,9 @@ public final class ServerFixture implements AutoCloseable {
     }
     if (config.getGrpcPort() == 0) {
       config.setGrpcPort(freePort());
+    }
+    if (config.getMetricsPort() == 0) {
+      config.setMetricsPort(-1); // no metrics endpoint unless the test asks for one
     }
     JointspaceServer server = new JointspaceServer(Settings.of(config.build())).start();
     ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port())

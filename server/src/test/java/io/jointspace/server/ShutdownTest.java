@@ -98,7 +98,8 @@ class ShutdownTest {
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", System.getProperty("java.class.path"),
             "io.jointspace.server.Main", "serve",
-            "--models", repo.toString(), "--grpc-port", Integer.toString(port), "--shutdown-grace-ms", "5000"))
+            "--models", repo.toString(), "--grpc-port", Integer.toString(port), "--shutdown-grace-ms", "5000",
+            "--metrics-port", Integer.toString(ServerFixture.freePort())))
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();

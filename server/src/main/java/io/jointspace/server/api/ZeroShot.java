@@ -13,7 +13,6 @@ import io.jointspace.api.v1.ScoreResponse;
 import io.jointspace.api.v1.ScoreRow;
 import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelManager;
-import io.jointspace.registry.ServableId;
 import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.runtime.InvalidInputException;
 import io.jointspace.server.runtime.PreprocessPool;
@@ -29,7 +28,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Zero-shot classification and cross-modal scoring. Label embeddings (templates averaged,
- * re-normalized) are cached per (model version, labels, templates), so repeated
+ * re-normalized) are cached per (loaded model version, labels, templates), so repeated
  * classification over one label set embeds only the inputs.
  */
 @Singleton
@@ -39,7 +38,11 @@ final class ZeroShot {
   static final int MAX_LABELS = 1000;
   static final int MAX_TEMPLATES = 64;
 
-  private record LabelKey(ServableId version, List<String> labels, List<String> templates) {}
+  /**
+   * The encoder itself, not its ServableId, is part of the key: a version reloaded from
+   * changed files under the same number must not be answered with the old label vectors.
+   */
+  private record LabelKey(Encoder encoder, List<String> labels, List<String> templates) {}
 
   private final ModelManager<SavedModel> registry;
   private final PreprocessPool pool;
@@ -70,7 +73,7 @@ final class ZeroShot {
       if (!encoder.encodesText()) {
         throw new InvalidInputException("model: version " + model.id() + " has no text encoder, which Classify needs for labels");
       }
-      List<float[]> labelVectors = labelCache.get(new LabelKey(model.id(), labels, templates),
+      List<float[]> labelVectors = labelCache.get(new LabelKey(encoder, labels, templates),
           key -> embedLabels(encoder, labels, templates));
       List<float[]> inputs = MultimodalInputs.embed(encoder, pool, request.getInputsList(), "inputs");
       ClassifyResponse.Builder out = ClassifyResponse.newBuilder().setModel(ProtoMapper.resolved(model.id(), ""));

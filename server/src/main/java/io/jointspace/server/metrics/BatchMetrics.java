@@ -1,0 +1,95 @@
+package io.jointspace.server.metrics;
+
+import io.jointspace.server.batching.BatchListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Feeds the batch scheduler's events into Micrometer: batch sizes, queue and compute times,
+ * items run, rejected and expired, per queue. A queue named {@code model@version/signature}
+ * is labelled {@code queue}, {@code model} and {@code version}.
+ */
+public final class BatchMetrics implements BatchListener {
+  private final MeterRegistry registry;
+  private final Map<String, QueueMeters> queues = new ConcurrentHashMap<>();
+
+  public BatchMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public void onBatch(String queueName, int size, int lengthBucket, Duration queueTime, Duration computeTime) {
+    QueueMeters m = meters(queueName);
+    m.size.record(size);
+    m.items.increment(size);
+    m.queueTime.record(queueTime);
+    m.computeTime.record(computeTime);
+  }
+
+  @Override
+  public void onRejected(String queueName, int items, int depth) {
+    meters(queueName).rejected.increment(items);
+  }
+
+  @Override
+  public void onExpired(String queueName, int items) {
+    meters(queueName).expired.increment(items);
+  }
+
+  private QueueMeters meters(String queueName) {
+    return queues.computeIfAbsent(queueName, q -> new QueueMeters(registry, tags(q)));
+  }
+
+  /** {@code queue}, plus {@code model} and {@code version} parsed from {@code model@version/signature}. */
+  static Tags tags(String queueName) {
+    String model = "";
+    String version = "";
+    int slash = queueName.indexOf('/');
+    String head = slash < 0 ? queueName : queueName.substring(0, slash);
+    int at = head.lastIndexOf('@');
+    if (at > 0) {
+      model = head.substring(0, at);
+      version = head.substring(at + 1);
+    }
+    return Tags.of("queue", queueName, "model", model, "version", version);
+  }
+
+  private static final class QueueMeters {
+    final DistributionSummary size;
+    final Counter items;
+    final Timer queueTime;
+    final Timer computeTime;
+    final Counter rejected;
+    final Counter expired;
+
+    QueueMeters(MeterRegistry registry, Tags tags) {
+      size = DistributionSummary.builder("jointspace.batch.size")
+          .description("Items per batch run")
+          .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+          .tags(tags).register(registry);
+      items = Counter.builder("jointspace.batch.items")
+          .description("Items run in batches")
+          .tags(tags).register(registry);
+      queueTime = Timer.builder("jointspace.batch.queue")
+          .description("How long the oldest item of a batch waited in its queue")
+          .publishPercentileHistogram()
+          .tags(tags).register(registry);
+      computeTime = Timer.builder("jointspace.batch.compute")
+          .description("How long running a batch took")
+          .publishPercentileHistogram()
+          .tags(tags).register(registry);
+      rejected = Counter.builder("jointspace.batch.rejected.items")
+          .description("Items refused because their queue was full")
+          .tags(tags).register(registry);
+      expired = Counter.builder("jointspace.batch.expired.items")
+          .description("Waiting items dropped because their request's deadline passed")
+          .tags(tags).register(registry);
+    }
+  }
+}

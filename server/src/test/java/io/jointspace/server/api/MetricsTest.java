@@ -1,0 +1,112 @@
+package io.jointspace.server.api;
+
+import static io.jointspace.server.api.EmbeddingServiceTest.assertStatus;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status;
+import io.jointspace.api.v1.EmbedRequest;
+import io.jointspace.api.v1.EmbeddingServiceGrpc;
+import io.jointspace.api.v1.Input;
+import io.jointspace.api.v1.ModelSpec;
+import io.jointspace.config.v1.ServerConfig;
+import io.jointspace.server.ServerFixture;
+import io.jointspace.server.TestModels;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Prometheus endpoint after a known workload: exact request, item and state values. */
+class MetricsTest {
+  private static final String EMBED = EmbeddingServiceGrpc.getEmbedMethod().getFullMethodName();
+
+  @TempDir static Path repo;
+  static ServerFixture fixture;
+  static int metricsPort;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    TestModels.writeClip(repo.resolve("clip/1"), 10f);
+    metricsPort = ServerFixture.freePort();
+    fixture = ServerFixture.start(ServerConfig.newBuilder().setMetricsPort(metricsPort), repo);
+    EmbeddingServiceGrpc.EmbeddingServiceBlockingStub stub =
+        EmbeddingServiceGrpc.newBlockingStub(fixture.channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    for (int i = 0; i < 3; i++) {
+      stub.embed(EmbedRequest.newBuilder().setModel(ModelSpec.newBuilder().setName("clip"))
+          .addInputs(Input.newBuilder().setText("red"))
+          .addInputs(Input.newBuilder().setText("a photo of a green"))
+          .build());
+    }
+    assertStatus(() -> stub.embed(EmbedRequest.newBuilder().setModel(ModelSpec.newBuilder().setName("nope"))
+        .addInputs(Input.newBuilder().setText("red")).build()), Status.Code.NOT_FOUND);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    fixture.close();
+  }
+
+  static HttpResponse<String> get(String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The value of the one sample named {@code name} whose labels include every {@code label="value"} given. */
+  static double value(String text, String name, String... labels) {
+    List<String> lines = text.lines()
+        .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+        .filter(l -> {
+          for (String label : labels) {
+            if (!l.contains(label)) {
+              return false;
+            }
+          }
+          return true;
+        })
+        .toList();
+    assertThat(lines).as("samples of %s with %s in:%n%s", name, List.of(labels), text).hasSize(1);
+    Matcher m = Pattern.compile("\\s(\\S+)$").matcher(lines.get(0));
+    assertThat(m.find()).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
+  @Test
+  void metrics_countRequestsItemsAndStates() throws Exception {
+    HttpResponse<String> response = get("/metrics");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+    String text = response.body();
+
+    assertThat(value(text, "jointspace_grpc_requests_total", "method=\"" + EMBED + "\"", "code=\"OK\"")).isEqualTo(3);
+    assertThat(value(text, "jointspace_grpc_requests_total", "method=\"" + EMBED + "\"", "code=\"NOT_FOUND\"")).isEqualTo(1);
+    assertThat(value(text, "jointspace_grpc_request_seconds_count", "method=\"" + EMBED + "\"", "code=\"OK\"")).isEqualTo(3);
+
+    String textQueue = "queue=\"clip@1/encode_text\"";
+    assertThat(value(text, "jointspace_batch_items_total", textQueue, "model=\"clip\"", "version=\"1\"")).isEqualTo(6);
+    assertThat(value(text, "jointspace_batch_size_sum", textQueue)).isEqualTo(6);
+    assertThat(value(text, "jointspace_batch_queue_seconds_count", textQueue))
+        .isEqualTo(value(text, "jointspace_batch_size_count", textQueue));
+    assertThat(value(text, "jointspace_batch_compute_seconds_count", textQueue)).isBetween(1.0, 3.0);
+
+    assertThat(value(text, "jointspace_model_version_state", "model=\"clip\"", "version=\"1\"", "state=\"AVAILABLE\""))
+        .isEqualTo(1);
+    assertThat(value(text, "jointspace_models_available")).isEqualTo(1);
+    assertThat(text).contains("jvm_memory_used_bytes{").contains("process_uptime_seconds");
+  }
+
+  @Test
+  void otherPaths_are404() throws Exception {
+    assertThat(get("/").statusCode()).isEqualTo(404);
+    assertThat(get("/metricsx").statusCode()).isEqualTo(404);
+  }
+}
