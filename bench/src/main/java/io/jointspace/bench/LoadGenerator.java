@@ -1,0 +1,211 @@
+package io.jointspace.bench;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.jointspace.api.v1.EmbedResponse;
+import io.jointspace.api.v1.EmbeddingServiceGrpc;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+/**
+ * Sends single-input Embed calls over gRPC, closed loop (N callers, each sending its next
+ * call when the previous one completes) or open loop (calls fired on a fixed schedule
+ * whatever completes, at most {@code maxInFlight} outstanding). Only calls that complete
+ * inside the measurement window (after the warmup) count; latencies are of OK calls, from
+ * the moment the call was due (open loop: its scheduled time, so a stalled sender does not
+ * hide queueing) to its response.
+ */
+final class LoadGenerator {
+  /** What one run measured. Latencies in microseconds; CPU in cores (CPU seconds per second). */
+  record Result(String mode, Workload.Kind kind, double seconds, double offeredRate, long ok,
+      Map<Status.Code, Long> codes, long clientSkipped, double throughput,
+      double p50, double p95, double p99, double serverCores, double benchCores) {
+    long count(Status.Code code) {
+      return codes.getOrDefault(code, 0L);
+    }
+
+    String codesText() {
+      StringBuilder b = new StringBuilder();
+      codes.forEach((c, n) -> b.append(b.length() == 0 ? "" : ", ").append(c).append(' ').append(n));
+      if (clientSkipped > 0) {
+        b.append(b.length() == 0 ? "" : ", ").append("not sent (in-flight bound) ").append(clientSkipped);
+      }
+      return b.toString();
+    }
+  }
+
+  private final ManagedChannel channel;
+  private final Workload workload;
+  private final long deadlineMillis;
+  private final LongSupplier serverCpuNanos;
+
+  LoadGenerator(ManagedChannel channel, Workload workload, long deadlineMillis, LongSupplier serverCpuNanos) {
+    this.channel = channel;
+    this.workload = workload;
+    this.deadlineMillis = deadlineMillis;
+    this.serverCpuNanos = serverCpuNanos;
+  }
+
+  /** One Embed call; the callback gets the status code when it completes. */
+  private void call(Workload.Kind kind, java.util.function.Consumer<Status.Code> done) {
+    EmbeddingServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
+        .embed(workload.next(kind), new StreamObserver<EmbedResponse>() {
+          @Override
+          public void onNext(EmbedResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            done.accept(Status.fromThrowable(t).getCode());
+          }
+
+          @Override
+          public void onCompleted() {
+            done.accept(Status.Code.OK);
+          }
+        });
+  }
+
+  Result closedLoop(Workload.Kind kind, int concurrency, long warmupMillis, long measureMillis)
+      throws InterruptedException {
+    Window w = new Window(warmupMillis, measureMillis);
+    AtomicInteger outstanding = new AtomicInteger(concurrency);
+    for (int i = 0; i < concurrency; i++) {
+      new Runnable() {
+        @Override
+        public void run() {
+          long t0 = System.nanoTime();
+          call(kind, code -> {
+            w.complete(t0, System.nanoTime(), code);
+            if (System.nanoTime() < w.end) {
+              run();
+            } else {
+              outstanding.decrementAndGet();
+            }
+          });
+        }
+      }.run();
+    }
+    w.measure();
+    drain(outstanding);
+    return w.result("closed loop, " + concurrency + " callers", kind, 0, 0);
+  }
+
+  Result openLoop(Workload.Kind kind, double ratePerSecond, int maxInFlight, long warmupMillis,
+      long measureMillis) throws InterruptedException {
+    Window w = new Window(warmupMillis, measureMillis);
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicLong skipped = new AtomicLong();
+    Thread sender = new Thread(() -> {
+      double period = 1e9 / ratePerSecond;
+      for (long i = 0; ; i++) {
+        long due = w.start + (long) (i * period);
+        if (due >= w.end) {
+          break;
+        }
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        }
+        if (inFlight.get() >= maxInFlight) {
+          if (due >= w.measureStart) {
+            skipped.incrementAndGet();
+          }
+          continue;
+        }
+        inFlight.incrementAndGet();
+        call(kind, code -> {
+          w.complete(due, System.nanoTime(), code);
+          inFlight.decrementAndGet();
+        });
+      }
+    }, "open-loop-sender");
+    sender.setDaemon(true);
+    sender.start();
+    w.measure();
+    sender.join();
+    drain(inFlight);
+    return w.result("open loop, " + Math.round(ratePerSecond) + " req/s offered", kind, ratePerSecond, skipped.get());
+  }
+
+  private void drain(AtomicInteger outstanding) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMillis + 5000);
+    while (outstanding.get() > 0 && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+  }
+
+  /** The measurement window and what completed in it. */
+  private final class Window {
+    final long start = System.nanoTime();
+    final long measureStart;
+    final long end;
+    private final Map<Status.Code, Long> codes = new EnumMap<>(Status.Code.class);
+    private long[] latencies = new long[1 << 16];
+    private int n;
+    private long serverCpu0;
+    private long serverCpu1;
+    private long selfCpu0;
+    private long selfCpu1;
+
+    Window(long warmupMillis, long measureMillis) {
+      measureStart = start + TimeUnit.MILLISECONDS.toNanos(warmupMillis);
+      end = measureStart + TimeUnit.MILLISECONDS.toNanos(measureMillis);
+    }
+
+    synchronized void complete(long t0, long t1, Status.Code code) {
+      if (t1 < measureStart || t1 >= end) {
+        return;
+      }
+      codes.merge(code, 1L, Long::sum);
+      if (code == Status.Code.OK) {
+        if (n == latencies.length) {
+          latencies = Arrays.copyOf(latencies, n * 2);
+        }
+        latencies[n++] = t1 - t0;
+      }
+    }
+
+    /** Sleeps through the window, sampling CPU time at its edges. */
+    void measure() throws InterruptedException {
+      sleepUntil(measureStart);
+      serverCpu0 = serverCpuNanos.getAsLong();
+      selfCpu0 = Cpu.selfNanos();
+      sleepUntil(end);
+      serverCpu1 = serverCpuNanos.getAsLong();
+      selfCpu1 = Cpu.selfNanos();
+    }
+
+    private void sleepUntil(long t) throws InterruptedException {
+      for (long left; (left = t - System.nanoTime()) > 0; ) {
+        TimeUnit.NANOSECONDS.sleep(left);
+      }
+    }
+
+    synchronized Result result(String mode, Workload.Kind kind, double offered, long skipped) {
+      double seconds = (end - measureStart) / 1e9;
+      long[] sorted = Arrays.copyOf(latencies, n);
+      Arrays.sort(sorted);
+      long ok = codes.getOrDefault(Status.Code.OK, 0L);
+      double server = serverCpu0 < 0 || serverCpu1 < 0 ? Double.NaN : (serverCpu1 - serverCpu0) / 1e9 / seconds;
+      return new Result(mode, kind, seconds, offered, ok, new EnumMap<>(codes), skipped, ok / seconds,
+          percentile(sorted, 0.50), percentile(sorted, 0.95), percentile(sorted, 0.99),
+          server, (selfCpu1 - selfCpu0) / 1e9 / seconds);
+    }
+  }
+
+  /** Nearest-rank percentile, in microseconds; NaN for no samples. */
+  static double percentile(long[] sortedNanos, double q) {
+    if (sortedNanos.length == 0) {
+      return Double.NaN;
+    }
+    int rank = (int) Math.ceil(q * sortedNanos.length);
+    return sortedNanos[Math.max(0, Math.min(sortedNanos.length - 1, rank - 1))] / 1e3;
+  }
+}

@@ -1,0 +1,99 @@
+package io.jointspace.bench;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.jointspace.api.v1.EmbeddingServiceGrpc;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Jointspace server in a child JVM ({@code io.jointspace.server.Main serve}, the bench's own
+ * classpath, which holds the server and its libraries), with its own CPU time readable.
+ */
+final class ServerProcess implements AutoCloseable {
+  private final Process process;
+  final int port;
+  final ManagedChannel channel;
+
+  private ServerProcess(Process process, int port) {
+    this.process = process;
+    this.port = port;
+    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
+        .maxInboundMessageSize(64 << 20).build();
+  }
+
+  static ServerProcess start(Path models, boolean batching, String heap, Path log, Workload workload)
+      throws IOException, InterruptedException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
+        "-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
+        "--models", models.toString(), "--grpc-port", Integer.toString(port),
+        "--batching", batching ? "on" : "off", "--metrics-port", "-1", "--poll-interval-ms", "-1"));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+    pb.environment().putIfAbsent("TF_CPP_MIN_LOG_LEVEL", "2");
+    pb.environment().put("OPT_OUT_TRACKING", "true");
+    pb.environment().put("DJL_OFFLINE", "true");
+    ServerProcess server = new ServerProcess(pb.start(), port);
+    server.awaitReady(workload, 180);
+    return server;
+  }
+
+  /** Waits until an image and a text call both succeed. */
+  private void awaitReady(Workload workload, int seconds) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (true) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("server exited with " + process.exitValue() + " (see its log)");
+      }
+      try {
+        var stub = EmbeddingServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+        stub.embed(workload.next(Workload.Kind.image));
+        stub.embed(workload.next(Workload.Kind.text));
+        return;
+      } catch (StatusRuntimeException e) {
+        if (System.nanoTime() > until) {
+          throw new IllegalStateException("server not ready after " + seconds + " s: " + e.getStatus());
+        }
+        Thread.sleep(250);
+      }
+    }
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  /** CPU time of the server process so far, in nanoseconds. */
+  long cpuNanos() {
+    return Cpu.processNanos(process.pid());
+  }
+
+  /** Stops the server: SIGTERM, then SIGKILL after 30 s (or at once if interrupted). */
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    process.destroy();
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+}
