@@ -77,8 +77,13 @@ public final class JointspaceServer {
         .build()
         .start();
     if (settings.metricsPort() >= 0) {
-      metrics = MetricsServer.start(settings.metricsPort(), meters, modelMetrics::refresh);
-      log.info("Prometheus metrics on http://0.0.0.0:{}/metrics", metrics.port());
+      try {
+        metrics = MetricsServer.start(settings.metricsPort(), meters, modelMetrics::refresh);
+        log.info("Prometheus metrics on http://0.0.0.0:{}/metrics", metrics.port());
+      } catch (java.net.BindException e) {
+        // gRPC is the service; a busy metrics port (another server on this host) must not stop it
+        log.warn("Metrics port {} is in use; serving without /metrics (set --metrics-port)", settings.metricsPort());
+      }
     }
     health.setReady(true);
     log.info("Jointspace serving gRPC on port {}", server.getPort());
