@@ -43,25 +43,17 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
 
   @Override
   public void classify(ClassifyRequest request, StreamObserver<ClassifyResponse> observer) {
-    ModelServiceImpl.answer(observer, () -> zeroShot.classify(request));
+    StatusMapper.answer(observer, () -> zeroShot.classify(request));
   }
 
   @Override
   public void score(ScoreRequest request, StreamObserver<ScoreResponse> observer) {
-    ModelServiceImpl.answer(observer, () -> zeroShot.score(request));
+    StatusMapper.answer(observer, () -> zeroShot.score(request));
   }
 
   @Override
   public void embed(EmbedRequest request, StreamObserver<EmbedResponse> observer) {
-    EmbedResponse response;
-    try {
-      response = embed(request);
-    } catch (RuntimeException e) {
-      observer.onError(StatusMapper.toStatus(e));
-      return;
-    }
-    observer.onNext(response);
-    observer.onCompleted();
+    StatusMapper.answer(observer, () -> embed(request));
   }
 
   @Override

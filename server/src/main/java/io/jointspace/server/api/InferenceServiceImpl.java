@@ -56,17 +56,17 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
 
   @Override
   public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> observer) {
-    ModelServiceImpl.answer(observer, () -> ServerLiveResponse.newBuilder().setLive(true).build());
+    StatusMapper.answer(observer, () -> ServerLiveResponse.newBuilder().setLive(true).build());
   }
 
   @Override
   public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> observer) {
-    ModelServiceImpl.answer(observer, () -> ServerReadyResponse.newBuilder().setReady(state.isReady()).build());
+    StatusMapper.answer(observer, () -> ServerReadyResponse.newBuilder().setReady(state.isReady()).build());
   }
 
   @Override
   public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> observer) {
-    ModelServiceImpl.answer(observer, () -> {
+    StatusMapper.answer(observer, () -> {
       ModelRequest wanted = ProtoMapper.modelRequest(request.getName(), request.getVersion(), "name");
       List<Long> available = registry.availableVersions(wanted.name());
       boolean ready = wanted.version().isPresent()
@@ -78,7 +78,7 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
 
   @Override
   public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> observer) {
-    ModelServiceImpl.answer(observer, () -> ServerMetadataResponse.newBuilder()
+    StatusMapper.answer(observer, () -> ServerMetadataResponse.newBuilder()
         .setName("jointspace")
         .setVersion(ServerInfo.version())
         .build());
@@ -86,7 +86,7 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
 
   @Override
   public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> observer) {
-    ModelServiceImpl.answer(observer, () -> {
+    StatusMapper.answer(observer, () -> {
       ModelRequest wanted = ProtoMapper.modelRequest(request.getName(), request.getVersion(), "name");
       try (ModelHandle<SavedModel> handle = registry.acquire(wanted)) {
         ModelMetadataResponse.Builder out = ModelMetadataResponse.newBuilder()
@@ -118,7 +118,7 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
 
   @Override
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> observer) {
-    ModelServiceImpl.answer(observer, () -> infer(request));
+    StatusMapper.answer(observer, () -> infer(request));
   }
 
   private ModelInferResponse infer(ModelInferRequest request) {

@@ -22,7 +22,6 @@ import io.jointspace.server.runtime.SignatureInfo;
 import io.jointspace.server.runtime.TensorSpec;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /** {@code jointspace.v1.ModelService}: what the registry holds and what each version expects. */
 public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
@@ -35,7 +34,7 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
 
   @Override
   public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
-    answer(observer, () -> {
+    StatusMapper.answer(observer, () -> {
       ListModelsResponse.Builder out = ListModelsResponse.newBuilder();
       for (String name : registry.modelNames()) {
         Map<String, Long> labels = registry.labels(name);
@@ -56,7 +55,7 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
 
   @Override
   public void getModelStatus(GetModelStatusRequest request, StreamObserver<GetModelStatusResponse> observer) {
-    answer(observer, () -> {
+    StatusMapper.answer(observer, () -> {
       if (request.getName().isEmpty()) {
         throw new InvalidInputException("name is empty");
       }
@@ -76,7 +75,7 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
 
   @Override
   public void getModelMetadata(GetModelMetadataRequest request, StreamObserver<GetModelMetadataResponse> observer) {
-    answer(observer, () -> {
+    StatusMapper.answer(observer, () -> {
       if (!request.hasModel()) {
         throw new InvalidInputException("model is not set");
       }
@@ -110,18 +109,6 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
     return b.build();
   }
 
-  /** Runs {@code body} and sends its result or its mapped error. */
-  static <T> void answer(StreamObserver<T> observer, Supplier<T> body) {
-    T result;
-    try {
-      result = body.get();
-    } catch (RuntimeException e) {
-      observer.onError(StatusMapper.toStatus(e));
-      return;
-    }
-    observer.onNext(result);
-    observer.onCompleted();
-  }
 
   static String typeName(TensorSpec t) {
     return t.dtype().map(DType::name).orElse(DType.tfName(t.tfType()).toUpperCase(java.util.Locale.ROOT));

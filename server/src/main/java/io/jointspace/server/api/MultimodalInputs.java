@@ -49,15 +49,7 @@ final class MultimodalInputs {
         case CONTENT_NOT_SET -> throw new InvalidInputException(at + " has no content; set text, image or tensor");
       });
     }
-    List<Object> ready = new ArrayList<>(inputs.size());
-    for (CompletableFuture<?> f : prepared) {
-      try {
-        ready.add(f.join());
-      } catch (CompletionException e) {
-        prepared.forEach(p -> p.cancel(false));
-        throw e.getCause() instanceof RuntimeException re ? re : e;
-      }
-    }
+    List<Object> ready = joinAll(prepared);
     List<Integer> textAt = new ArrayList<>();
     List<TextTokenizer.Tokens> texts = new ArrayList<>();
     List<Integer> imageAt = new ArrayList<>();
@@ -85,6 +77,23 @@ final class MultimodalInputs {
       }
     }
     return List.of(out);
+  }
+
+  /**
+   * Waits for every future, in order; on the first failure cancels the rest and rethrows
+   * that failure's own exception (an input error names its field).
+   */
+  static <T> List<T> joinAll(List<? extends CompletableFuture<? extends T>> futures) {
+    List<T> ready = new ArrayList<>(futures.size());
+    for (CompletableFuture<? extends T> f : futures) {
+      try {
+        ready.add(f.join());
+      } catch (CompletionException e) {
+        futures.forEach(other -> other.cancel(false));
+        throw e.getCause() instanceof RuntimeException re ? re : e;
+      }
+    }
+    return ready;
   }
 
   /** Runs {@code work}, putting {@code field} in front of an input error's message. */

@@ -55,6 +55,19 @@ public final class StatusMapper {
     return status.asRuntimeException();
   }
 
+  /** Runs a unary call's {@code body} and sends its result, or its error mapped here. */
+  static <T> void answer(io.grpc.stub.StreamObserver<T> observer, java.util.function.Supplier<T> body) {
+    T result;
+    try {
+      result = body.get();
+    } catch (RuntimeException e) {
+      observer.onError(toStatus(e));
+      return;
+    }
+    observer.onNext(result);
+    observer.onCompleted();
+  }
+
   private static Throwable unwrap(Throwable e) {
     while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
       e = e.getCause();

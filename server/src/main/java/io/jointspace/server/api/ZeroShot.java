@@ -152,15 +152,7 @@ final class ZeroShot {
         }));
       }
     }
-    List<TextTokenizer.Tokens> ready = new ArrayList<>(tokens.size());
-    for (CompletableFuture<TextTokenizer.Tokens> t : tokens) {
-      try {
-        ready.add(t.join());
-      } catch (java.util.concurrent.CompletionException e) {
-        throw e.getCause() instanceof RuntimeException re ? re : e;
-      }
-    }
-    List<float[]> all = encoder.encodeTexts(ready);
+    List<float[]> all = encoder.encodeTexts(MultimodalInputs.joinAll(tokens));
     List<float[]> out = new ArrayList<>(labels.size());
     int per = templates.size();
     for (int j = 0; j < labels.size(); j++) {

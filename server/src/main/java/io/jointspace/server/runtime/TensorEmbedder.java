@@ -59,24 +59,10 @@ public final class TensorEmbedder {
   }
 
   private static void checkRow(TensorSpec spec, TensorData row, String field) {
-    DType want = spec.dtype().orElseThrow(() -> new InvalidInputException(field + ": signature input '"
-        + spec.key() + "' is " + DType.tfName(spec.tfType()) + ", which the server cannot feed"));
-    if (row.dtype() != want) {
-      throw new InvalidInputException(field + " has dtype " + row.dtype() + " but signature input '"
-          + spec.key() + "' needs " + want);
-    }
-    if (!spec.rankKnown()) {
-      return;
-    }
-    long[] want2 = spec.batched() ? spec.rowShape() : spec.shape();
-    long[] got = row.shape();
-    boolean ok = got.length == want2.length;
-    for (int d = 0; ok && d < got.length; d++) {
-      ok = want2[d] < 0 || want2[d] == got[d];
-    }
-    if (!ok) {
-      throw new InvalidInputException(field + " has shape " + Arrays.toString(got) + " but signature input '"
-          + spec.key() + "' needs " + Arrays.toString(want2) + (spec.batched() ? " per row (batch dimension left out)" : ""));
+    try {
+      spec.check(row, true);
+    } catch (InvalidInputException e) {
+      throw e.at(field);
     }
   }
 

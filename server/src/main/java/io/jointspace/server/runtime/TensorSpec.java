@@ -40,6 +40,16 @@ public record TensorSpec(String key, String tensorName, DataType tfType, long[] 
    * @throws InvalidInputException naming what differs
    */
   public void check(TensorData data) {
+    check(data, false);
+  }
+
+  /**
+   * Checks {@code data} against this spec; with {@code row}, {@code data} is one row of a
+   * batch and is compared with the shape after the batch dimension (when there is one).
+   *
+   * @throws InvalidInputException naming what differs, without a field prefix
+   */
+  public void check(TensorData data, boolean row) {
     DType want = dtype().orElseThrow(() -> new InvalidInputException(
         "needs dtype " + DType.tfName(tfType) + ", which the server cannot feed"));
     if (data.dtype() != want) {
@@ -49,14 +59,17 @@ public record TensorSpec(String key, String tensorName, DataType tfType, long[] 
     if (!rankKnown) {
       return;
     }
+    boolean perRow = row && batched();
+    long[] expected = perRow ? rowShape() : shape;
     long[] got = data.shape();
-    boolean ok = got.length == shape.length;
-    for (int i = 0; ok && i < shape.length; i++) {
-      ok = shape[i] < 0 || shape[i] == got[i];
+    boolean ok = got.length == expected.length;
+    for (int i = 0; ok && i < expected.length; i++) {
+      ok = expected[i] < 0 || expected[i] == got[i];
     }
     if (!ok) {
       throw new InvalidInputException("has shape " + java.util.Arrays.toString(got)
-          + " but signature input '" + key + "' needs " + shapeText());
+          + " but signature input '" + key + "' needs " + java.util.Arrays.toString(expected)
+          + (perRow ? " per row (batch dimension left out)" : ""));
     }
   }
 }
