@@ -18,7 +18,11 @@ dir="${2:-}"
 [ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
-data="$dir/data"
+# Where the cluster's files live: DIR itself, or (when the postgres user cannot reach DIR,
+# e.g. a checkout under /root) a folder under /var/lib/postgresql named in DIR/location.
+base="$dir"
+if [ -f "$dir/location" ]; then base="$(cat "$dir/location")"; fi
+data="$base/data"
 DB="${JOINTSPACE_DB_NAME:-jointspace}"
 
 pg_bindir() {
@@ -94,12 +98,20 @@ case "$cmd" in
     if [ "$(id -u)" -eq 0 ]; then
       id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
       chown postgres "$dir"
+      if [ "$base" = "$dir" ] && ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
+        base="/var/lib/postgresql/jointspace/$(printf '%s' "$dir" | sha1sum | cut -c1-16)"
+        mkdir -p "$base"
+        chown postgres "$base"
+        echo "$base" > "$dir/location"
+        data="$base/data"
+        echo "pg-cluster: the postgres user cannot reach $dir; the cluster lives in $base" >&2
+      fi
     fi
     if [ ! -f "$data/PG_VERSION" ]; then
       as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
       cat >> "$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-unix_socket_directories = '$dir'
+unix_socket_directories = '$base'
 # pgvector before 0.8.2 has a reported flaw in parallel HNSW index builds
 max_parallel_maintenance_workers = 0
 shared_buffers = 256MB
@@ -111,9 +123,14 @@ CONF
       exit 0
     fi
     clear_stale
-    port="$(free_port)"
+    # keep the last port when it is still free, so clients configured with the URL reconnect
+    port=""
+    if [ -f "$dir/port" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$dir/port")") 2>/dev/null; then
+      port="$(cat "$dir/port")"
+    fi
+    [ -n "$port" ] || port="$(free_port)"
     echo "$port" > "$dir/port"
-    as_owner "$bin/pg_ctl" -D "$data" -o "-p $port" -l "$dir/server.log" -w -t 120 start >/dev/null
+    as_owner "$bin/pg_ctl" -D "$data" -o "-p $port" -l "$base/server.log" -w -t 120 start >/dev/null
     if ! as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
       as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE \"$DB\"" >/dev/null

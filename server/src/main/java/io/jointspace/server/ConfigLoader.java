@@ -24,11 +24,19 @@ final class ConfigLoader {
       @Nullable Long pollIntervalMillis,
       @Nullable Long shutdownGraceMillis,
       @Nullable Boolean batching,
-      @Nullable Integer metricsPort) {
+      @Nullable Integer metricsPort,
+      @Nullable String databaseUrl,
+      @Nullable Path dataDir) {
+
+    Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
+        @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching,
+        @Nullable Integer metricsPort) {
+      this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, metricsPort, null, null);
+    }
 
     Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
         @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching) {
-      this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, null);
+      this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, null, null, null);
     }
   }
 
@@ -63,6 +71,18 @@ final class ConfigLoader {
     }
     if (env.containsKey("JOINTSPACE_BATCHING")) {
       config.getBatchingBuilder().setEnabled(parseOnOff(env.get("JOINTSPACE_BATCHING"), "JOINTSPACE_BATCHING"));
+    }
+    if (env.containsKey("JOINTSPACE_DATABASE_URL")) {
+      config.getStorageBuilder().setDatabaseUrl(env.get("JOINTSPACE_DATABASE_URL"));
+    }
+    if (env.containsKey("JOINTSPACE_DATA_DIR")) {
+      config.getStorageBuilder().setDataDir(env.get("JOINTSPACE_DATA_DIR"));
+    }
+    if (flags.databaseUrl() != null) {
+      config.getStorageBuilder().setDatabaseUrl(flags.databaseUrl());
+    }
+    if (flags.dataDir() != null) {
+      config.getStorageBuilder().setDataDir(flags.dataDir().toString());
     }
     if (flags.models() != null) {
       config.getModelRepositoryBuilder().setBasePath(flags.models().toString());

@@ -7,6 +7,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.jointspace.registry.FileSystemVersionSource;
 import io.jointspace.registry.ModelManager;
+import io.jointspace.server.api.CollectionServiceImpl;
 import io.jointspace.server.api.EmbeddingServiceImpl;
 import io.jointspace.server.api.InferenceServiceImpl;
 import io.jointspace.server.api.MetricsInterceptor;
@@ -17,6 +18,8 @@ import io.jointspace.server.metrics.ModelMetrics;
 import io.jointspace.server.runtime.SavedModel;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.jointspace.server.store.Storage;
+import io.jointspace.server.store.StoreUnavailableException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -63,6 +66,18 @@ public final class JointspaceServer {
     }
     registry.allVersions().forEach(v -> log.info("{} {}{}", v.id(), v.state(),
         v.lastError().isEmpty() ? "" : ": " + v.lastError()));
+    Storage storage = injector.getInstance(Storage.class);
+    if (storage.configured()) {
+      try {
+        storage.catalog().list();
+        log.info("Collections stored in {}", settings.database().display());
+      } catch (StoreUnavailableException e) {
+        // collection calls answer UNAVAILABLE until the database is back; the rest serves now
+        log.warn("The database is unavailable; collection calls will fail until it is back: {}", e.getMessage());
+      }
+    } else {
+      log.info("No database configured: CollectionService answers UNAVAILABLE");
+    }
     PrometheusMeterRegistry meters = injector.getInstance(PrometheusMeterRegistry.class);
     injector.getInstance(JvmGcMetrics.class);
     ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
@@ -72,6 +87,7 @@ public final class JointspaceServer {
         .addService(injector.getInstance(EmbeddingServiceImpl.class))
         .addService(injector.getInstance(ModelServiceImpl.class))
         .addService(injector.getInstance(InferenceServiceImpl.class))
+        .addService(injector.getInstance(CollectionServiceImpl.class))
         .addService(health.manager().getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
@@ -140,6 +156,7 @@ public final class JointspaceServer {
     loads.shutdown();
     loads.awaitTermination(10, TimeUnit.SECONDS);
     injector.getInstance(io.jointspace.server.runtime.PreprocessPool.class).close();
+    injector.getInstance(Storage.class).close();
     log.info("Stopped");
   }
 }

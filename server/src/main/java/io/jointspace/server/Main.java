@@ -3,6 +3,8 @@ package io.jointspace.server;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import io.jointspace.server.store.DatabaseUrl;
+import io.jointspace.server.store.PrivateCluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -80,6 +82,16 @@ public final class Main implements Runnable {
         description = "Batch encoder requests across calls. Default: on (env JOINTSPACE_BATCHING).")
     OnOff batching;
 
+    @Option(names = "--database-url", paramLabel = "URL",
+        description = "PostgreSQL with pgvector for collections: postgresql://user:password@host:port/db or a JDBC URL."
+            + " Default: a private cluster in --data-dir, started and stopped with the server (env JOINTSPACE_DATABASE_URL).")
+    String databaseUrl;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+        description = "Folder of the private PostgreSQL cluster used without --database-url. Default: var/postgres"
+            + " (env JOINTSPACE_DATA_DIR).")
+    Path dataDir;
+
     /** Values of {@code --batching}. */
     enum OnOff { on, off }
 
@@ -89,7 +101,7 @@ public final class Main implements Runnable {
       try {
         settings = ConfigLoader.load(config, System.getenv(),
             new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs,
-                batching == null ? null : batching == OnOff.on, metricsPort));
+                batching == null ? null : batching == OnOff.on, metricsPort, databaseUrl, dataDir));
       } catch (Settings.ConfigException e) {
         System.err.println("jointspace: " + e.getMessage());
         return 2;
@@ -98,17 +110,34 @@ public final class Main implements Runnable {
       for (String signal : new String[] {"TERM", "INT"}) {
         sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.countDown());
       }
-      JointspaceServer server = new JointspaceServer(settings);
-      try {
-        server.start();
-      } catch (java.io.IOException e) {
-        log.error("Cannot start: {}", e.getMessage());
-        server.stop();
-        return 1;
+      PrivateCluster cluster = null;
+      if (settings.database() == null) {
+        Path home = Path.of(System.getProperty("jointspace.home", ".")).toAbsolutePath().normalize();
+        try {
+          cluster = PrivateCluster.start(home, settings.dataDir());
+        } catch (java.io.IOException e) {
+          log.error("Cannot start the private database: {}", e.getMessage());
+          return 1;
+        }
+        settings = settings.withDatabase(DatabaseUrl.parse(cluster.url()));
       }
-      stop.await();
-      server.stop();
-      return 0;
+      try {
+        JointspaceServer server = new JointspaceServer(settings);
+        try {
+          server.start();
+        } catch (java.io.IOException e) {
+          log.error("Cannot start: {}", e.getMessage());
+          server.stop();
+          return 1;
+        }
+        stop.await();
+        server.stop();
+        return 0;
+      } finally {
+        if (cluster != null) {
+          cluster.close();
+        }
+      }
     }
   }
 }

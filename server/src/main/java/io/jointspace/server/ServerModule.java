@@ -20,6 +20,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.jointspace.server.runtime.PreprocessPool;
 import io.jointspace.server.runtime.SavedModel;
 import io.jointspace.server.runtime.SavedModelLoader;
+import io.jointspace.server.store.Database;
+import io.jointspace.server.store.Storage;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -98,6 +100,14 @@ final class ServerModule extends AbstractModule {
   @Singleton
   PreprocessPool preprocessPool() {
     return new PreprocessPool(settings.preprocessThreads(), settings.preprocessQueue());
+  }
+
+  /** The collection store; without a database URL, one that answers UNAVAILABLE. */
+  @Provides
+  @Singleton
+  Storage storage() {
+    return new Storage(settings.database() == null ? null
+        : new Database(settings.database(), settings.maxConnections(), settings.connectionTimeout()));
   }
 
   @Provides

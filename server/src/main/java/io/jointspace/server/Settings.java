@@ -4,11 +4,13 @@ import io.jointspace.config.v1.BatchingConfig;
 import io.jointspace.config.v1.ModelConfig;
 import io.jointspace.config.v1.ServerConfig;
 import io.jointspace.config.v1.SessionConfig;
+import io.jointspace.config.v1.StorageConfig;
 import io.jointspace.registry.FileSystemVersionSource.ModelSource;
 import io.jointspace.registry.VersionPolicy;
 import io.jointspace.server.batching.BatchingOptions;
 import io.jointspace.server.runtime.ImageLimits;
 import io.jointspace.server.runtime.LoadOptions;
+import io.jointspace.server.store.DatabaseUrl;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,6 +33,8 @@ import javax.annotation.Nullable;
  * @param batching how encoder queues form batches; null when batching is off
  * @param batchThreads threads of the shared batch scheduler
  * @param metricsPort HTTP port of the Prometheus {@code /metrics} endpoint; negative when disabled
+ * @param database where collections are stored; null to run a private cluster in {@code dataDir}
+ *     (by {@link Main}) or, in an embedded server, to serve without collections
  */
 public record Settings(
     int grpcPort,
@@ -47,7 +51,11 @@ public record Settings(
     int preprocessQueue,
     @Nullable BatchingOptions batching,
     int batchThreads,
-    int metricsPort) {
+    int metricsPort,
+    @Nullable DatabaseUrl database,
+    Path dataDir,
+    int maxConnections,
+    Duration connectionTimeout) {
 
   public static final int DEFAULT_GRPC_PORT = 8500;
   public static final int DEFAULT_METRICS_PORT = 8501;
@@ -58,6 +66,9 @@ public record Settings(
   public static final int DEFAULT_MAX_BATCH_SIZE = 32;
   public static final long DEFAULT_MAX_QUEUE_DELAY_MICROS = 2000;
   public static final int DEFAULT_MAX_QUEUED_ITEMS = 1024;
+  public static final String DEFAULT_DATA_DIR = "var/postgres";
+  public static final int DEFAULT_MAX_CONNECTIONS = 10;
+  public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
 
   /** Applies defaults to a merged configuration and validates it. */
   static Settings of(ServerConfig c) {
@@ -131,10 +142,29 @@ public record Settings(
       validate(m, field);
     }
     validate(c.getModelDefaults(), "model_defaults");
+    StorageConfig st = c.getStorage();
+    DatabaseUrl database = null;
+    if (!st.getDatabaseUrl().isBlank()) {
+      try {
+        database = DatabaseUrl.parse(st.getDatabaseUrl());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("storage.database_url: " + e.getMessage());
+      }
+    }
+    Path dataDir = Path.of(st.getDataDir().isEmpty() ? DEFAULT_DATA_DIR : st.getDataDir()).toAbsolutePath().normalize();
+    int maxConnections = st.getMaxConnections() == 0 ? DEFAULT_MAX_CONNECTIONS : st.getMaxConnections();
+    if (maxConnections < 1) {
+      throw new ConfigException("storage.max_connections must be at least 1, got " + maxConnections);
+    }
+    long connectionTimeout = st.getConnectionTimeoutMs() == 0 ? DEFAULT_CONNECTION_TIMEOUT_MS : st.getConnectionTimeoutMs();
+    if (connectionTimeout < 250) {
+      throw new ConfigException("storage.connection_timeout_ms must be at least 250, got " + connectionTimeout);
+    }
     return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
-        batching, batchThreads, Math.max(-1, metricsPort));
+        batching, batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
+        Duration.ofMillis(connectionTimeout));
   }
 
   private static void validate(ModelConfig m, String field) {
@@ -165,6 +195,13 @@ public record Settings(
     } catch (IllegalArgumentException e) {
       throw new ConfigException(field + ".version_policy: " + e.getMessage());
     }
+  }
+
+  /** The same settings with {@code database} set (Main, after starting the private cluster). */
+  Settings withDatabase(DatabaseUrl url) {
+    return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
+        modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue, batching,
+        batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout);
   }
 
   /** The configuration that applies to a model: its own entry, else the defaults. */

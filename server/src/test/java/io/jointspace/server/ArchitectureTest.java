@@ -35,6 +35,14 @@ class ArchitectureTest {
   }
 
   @Test
+  void store_importsNoTensorFlowGrpcRuntimeOrApi() {
+    noClasses().that().resideInAPackage("io.jointspace.server.store..")
+        .should().dependOnClassesThat().resideInAnyPackage("org.tensorflow..", "io.grpc..", "io.jointspace.api..",
+            "io.jointspace.server.api..", "io.jointspace.server.runtime..", "io.jointspace.server.batching..")
+        .check(classes);
+  }
+
+  @Test
   void onlyTheApiLayer_touchesGeneratedApiClasses() {
     noClasses().that().resideInAPackage("io.jointspace.server..")
         .and().resideOutsideOfPackage("io.jointspace.server.api..")

@@ -97,9 +97,11 @@ class ShutdownTest {
     Process p = new ProcessBuilder(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", System.getProperty("java.class.path"),
+            "-Djointspace.home=" + io.jointspace.server.store.TestDatabase.projectRoot(),
             "io.jointspace.server.Main", "serve",
             "--models", repo.toString(), "--grpc-port", Integer.toString(port), "--shutdown-grace-ms", "5000",
-            "--metrics-port", Integer.toString(ServerFixture.freePort())))
+            "--metrics-port", Integer.toString(ServerFixture.freePort()),
+            "--data-dir", repo.resolve("pg").toString()))
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();
@@ -119,7 +121,14 @@ class ShutdownTest {
       p.destroy(); // SIGTERM
       assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(p.exitValue()).as(Files.readString(log, StandardCharsets.UTF_8)).isZero();
-      assertThat(Files.readString(log, StandardCharsets.UTF_8)).contains("Stopped");
+      assertThat(Files.readString(log, StandardCharsets.UTF_8)).contains("Stopped")
+          .contains("Stopped the private PostgreSQL cluster");
+      // the private cluster started for this server is down again
+      Process status = new ProcessBuilder("bash",
+          io.jointspace.server.store.TestDatabase.projectRoot().resolve("deploy/local/pg-cluster.sh").toString(),
+          "status", repo.resolve("pg").toString()).start();
+      assertThat(status.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(status.exitValue()).as("pg-cluster.sh status after the server stopped").isNotZero();
     } finally {
       channel.shutdownNow();
       p.destroyForcibly();

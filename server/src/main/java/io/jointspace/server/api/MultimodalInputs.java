@@ -25,10 +25,18 @@ final class MultimodalInputs {
    * @throws InvalidInputException naming {@code field[i]} for a bad input
    */
   static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs, String field) {
+    return embed(encoder, pool, inputs, i -> field + "[" + i + "]");
+  }
+
+  /**
+   * @param fieldOf the request field of the i-th input, for messages ("items[3].input")
+   */
+  static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs,
+      java.util.function.IntFunction<String> fieldOf) {
     List<CompletableFuture<?>> prepared = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       Input input = inputs.get(i);
-      String at = field + "[" + i + "]";
+      String at = fieldOf.apply(i);
       prepared.add(switch (input.getContentCase()) {
         case TEXT -> {
           if (!encoder.encodesText()) {

@@ -45,6 +45,19 @@ public final class StatusMapper {
       status = Status.DEADLINE_EXCEEDED.withDescription(e.getMessage());
     } else if (e instanceof QueueClosedException) {
       status = Status.UNAVAILABLE.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.InvalidRequestException) {
+      status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.LimitExceededException) {
+      status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.CollectionNotFoundException) {
+      status = Status.NOT_FOUND.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.CollectionExistsException) {
+      status = Status.ALREADY_EXISTS.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.StoreConflictException) {
+      status = Status.FAILED_PRECONDITION.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.StoreUnavailableException) {
+      log.warn("Store unavailable: {}", e.getMessage());
+      status = Status.UNAVAILABLE.withDescription(e.getMessage());
     } else if (e instanceof ModelUnavailableException) {
       status = Status.UNAVAILABLE.withDescription(e.getMessage());
     } else {

@@ -1,0 +1,397 @@
+package io.jointspace.server.api;
+
+import com.google.inject.Inject;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.jointspace.api.v1.CollectionServiceGrpc;
+import io.jointspace.api.v1.CreateCollectionRequest;
+import io.jointspace.api.v1.DeleteCollectionRequest;
+import io.jointspace.api.v1.DeleteCollectionResponse;
+import io.jointspace.api.v1.DeleteRequest;
+import io.jointspace.api.v1.DeleteResponse;
+import io.jointspace.api.v1.GetCollectionRequest;
+import io.jointspace.api.v1.GetRequest;
+import io.jointspace.api.v1.GetResponse;
+import io.jointspace.api.v1.Hit;
+import io.jointspace.api.v1.IndexParameters;
+import io.jointspace.api.v1.Input;
+import io.jointspace.api.v1.Item;
+import io.jointspace.api.v1.ListCollectionsRequest;
+import io.jointspace.api.v1.ListCollectionsResponse;
+import io.jointspace.api.v1.SearchRequest;
+import io.jointspace.api.v1.SearchResponse;
+import io.jointspace.api.v1.UpsertRequest;
+import io.jointspace.api.v1.UpsertResponse;
+import io.jointspace.api.v1.UpsertStreamRequest;
+import io.jointspace.api.v1.UpsertStreamResponse;
+import io.jointspace.api.v1.Vector;
+import io.jointspace.registry.ModelHandle;
+import io.jointspace.registry.ModelManager;
+import io.jointspace.registry.ModelNotFoundException;
+import io.jointspace.registry.ModelRequest;
+import io.jointspace.registry.ModelUnavailableException;
+import io.jointspace.registry.ServableId;
+import io.jointspace.server.runtime.Encoder;
+import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.runtime.PreprocessPool;
+import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.store.Collection;
+import io.jointspace.server.store.CollectionSpec;
+import io.jointspace.server.store.ItemWrite;
+import io.jointspace.server.store.Metric;
+import io.jointspace.server.store.SearchHit;
+import io.jointspace.server.store.SearchQuery;
+import io.jointspace.server.store.Storage;
+import io.jointspace.server.store.StoredItem;
+import io.jointspace.server.store.VectorType;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code jointspace.v1.CollectionService}: collections of embeddings in PostgreSQL. Items
+ * given as text or images are embedded with the collection's own model version; every write
+ * is answered after its transaction commits.
+ */
+public final class CollectionServiceImpl extends CollectionServiceGrpc.CollectionServiceImplBase {
+  private final ModelManager<SavedModel> registry;
+  private final PreprocessPool pool;
+  private final Storage storage;
+
+  @Inject
+  CollectionServiceImpl(ModelManager<SavedModel> registry, PreprocessPool pool, Storage storage) {
+    this.registry = registry;
+    this.pool = pool;
+    this.storage = storage;
+  }
+
+  @Override
+  public void createCollection(CreateCollectionRequest request,
+      StreamObserver<io.jointspace.api.v1.Collection> observer) {
+    StatusMapper.answer(observer, () -> {
+      if (!request.hasModel()) {
+        throw new InvalidInputException("model is not set; name the model that embeds this collection");
+      }
+      ModelRequest wanted = ProtoMapper.modelRequest(request.getModel(), "model");
+      long version;
+      int dimension;
+      try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+        version = model.id().version();
+        dimension = model.get().encoder().map(Encoder::dimension).orElse(0);
+      }
+      if (request.getDimension() < 0) {
+        throw new InvalidInputException("dimension must not be negative, got " + request.getDimension());
+      }
+      if (dimension == 0) {
+        if (request.getDimension() == 0) {
+          throw new InvalidInputException("dimension: model " + request.getModel().getName() + " version " + version
+              + " has no encoder spec, so its embedding size is unknown; give dimension (items then need vectors)");
+        }
+        dimension = request.getDimension();
+      } else if (request.getDimension() != 0 && request.getDimension() != dimension) {
+        throw new InvalidInputException("dimension " + request.getDimension() + " differs from the model's "
+            + dimension);
+      }
+      IndexParameters index = request.getIndex();
+      if (index.getM() < 0 || index.getEfConstruction() < 0) {
+        throw new InvalidInputException("index.m and index.ef_construction must not be negative");
+      }
+      CollectionSpec spec = new CollectionSpec(request.getName(), request.getModel().getName(), version, dimension,
+          metric(request), vectorType(request),
+          index.getM() == 0 ? CollectionSpec.DEFAULT_M : index.getM(),
+          index.getEfConstruction() == 0 ? CollectionSpec.DEFAULT_EF_CONSTRUCTION : index.getEfConstruction(),
+          !request.hasKeepSources() || request.getKeepSources(), request.getDescription());
+      Collection created = storage.catalog().create(spec);
+      return collection(created, 0);
+    });
+  }
+
+  private static Metric metric(CreateCollectionRequest r) {
+    return switch (r.getMetric()) {
+      case METRIC_UNSPECIFIED, COSINE -> Metric.COSINE;
+      case INNER_PRODUCT -> Metric.INNER_PRODUCT;
+      case L2 -> Metric.L2;
+      case UNRECOGNIZED -> throw new InvalidInputException("metric " + r.getMetricValue() + " is unknown");
+    };
+  }
+
+  private static VectorType vectorType(CreateCollectionRequest r) {
+    return switch (r.getVectorType()) {
+      case VECTOR_TYPE_UNSPECIFIED, VECTOR -> VectorType.VECTOR;
+      case HALFVEC -> VectorType.HALFVEC;
+      case UNRECOGNIZED -> throw new InvalidInputException("vector_type " + r.getVectorTypeValue() + " is unknown");
+    };
+  }
+
+  @Override
+  public void getCollection(GetCollectionRequest request, StreamObserver<io.jointspace.api.v1.Collection> observer) {
+    StatusMapper.answer(observer, () -> {
+      Collection c = storage.catalog().get(request.getName());
+      return collection(c, storage.catalog().count(c));
+    });
+  }
+
+  @Override
+  public void listCollections(ListCollectionsRequest request, StreamObserver<ListCollectionsResponse> observer) {
+    StatusMapper.answer(observer, () -> {
+      ListCollectionsResponse.Builder out = ListCollectionsResponse.newBuilder();
+      for (Collection c : storage.catalog().list()) {
+        out.addCollections(collection(c, storage.catalog().count(c)));
+      }
+      return out.build();
+    });
+  }
+
+  @Override
+  public void deleteCollection(DeleteCollectionRequest request, StreamObserver<DeleteCollectionResponse> observer) {
+    StatusMapper.answer(observer, () -> {
+      storage.catalog().delete(request.getName());
+      return DeleteCollectionResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void upsert(UpsertRequest request, StreamObserver<UpsertResponse> observer) {
+    StatusMapper.answer(observer, () -> {
+      Collection c = storage.catalog().get(collectionName(request.getCollection(), "collection"));
+      List<ItemWrite> items = items(c, request.getItemsList(), "items",
+          io.jointspace.server.store.Limits.MAX_ITEMS_PER_UPSERT);
+      int n = storage.items().upsert(c, items, "items");
+      return UpsertResponse.newBuilder().setUpsertedCount(n).setModel(model(c)).build();
+    });
+  }
+
+  @Override
+  public StreamObserver<UpsertStreamRequest> upsertStream(StreamObserver<UpsertStreamResponse> observer) {
+    return new StreamObserver<>() {
+      private Collection collection;
+      private long index;
+      private long total;
+      private boolean failed;
+
+      @Override
+      public void onNext(UpsertStreamRequest message) {
+        if (failed) {
+          return;
+        }
+        try {
+          String name = message.getCollection();
+          if (collection == null) {
+            collection = storage.catalog().get(collectionName(name, "collection"));
+          } else if (!name.isEmpty() && !name.equals(collection.name())) {
+            throw new InvalidInputException("collection '" + name + "' differs from the stream's '"
+                + collection.name() + "'; one stream writes one collection");
+          }
+          List<ItemWrite> items = items(collection, message.getItemsList(), "items",
+              io.jointspace.server.store.Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
+          int n = storage.items().copyUpsert(collection, items, "items");
+          total += n;
+          observer.onNext(UpsertStreamResponse.newBuilder()
+              .setCommittedCount(n).setTotalCommitted(total).setMessageIndex(index++).build());
+        } catch (RuntimeException e) {
+          failed = true;
+          io.grpc.StatusRuntimeException s = StatusMapper.toStatus(e);
+          observer.onError(s.getStatus()
+              .withDescription("message " + index + ": " + s.getStatus().getDescription()
+                  + " (" + total + " items committed before it)")
+              .asRuntimeException());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        // the client went away; what was answered is committed
+      }
+
+      @Override
+      public void onCompleted() {
+        if (!failed) {
+          observer.onCompleted();
+        }
+      }
+    };
+  }
+
+  @Override
+  public void get(GetRequest request, StreamObserver<GetResponse> observer) {
+    StatusMapper.answer(observer, () -> {
+      Collection c = storage.catalog().get(collectionName(request.getCollection(), "collection"));
+      GetResponse.Builder out = GetResponse.newBuilder();
+      for (StoredItem item : storage.items().get(c, request.getIdsList(), request.getIncludeVectors(),
+          request.getIncludeSources())) {
+        io.jointspace.api.v1.StoredItem.Builder b = io.jointspace.api.v1.StoredItem.newBuilder()
+            .setId(item.id())
+            .setMetadata(Json.struct(item.metadataJson()))
+            .setCreatedAt(timestamp(item.createdAt()))
+            .setUpdatedAt(timestamp(item.updatedAt()));
+        if (item.vector() != null) {
+          b.setVector(vector(item.vector()));
+        }
+        if (item.sourceText() != null) {
+          b.setSource(Input.newBuilder().setText(item.sourceText()));
+        } else if (item.sourceImage() != null) {
+          b.setSource(Input.newBuilder().setImage(ByteString.copyFrom(item.sourceImage())));
+        }
+        out.addItems(b);
+      }
+      return out.build();
+    });
+  }
+
+  @Override
+  public void delete(DeleteRequest request, StreamObserver<DeleteResponse> observer) {
+    StatusMapper.answer(observer, () -> {
+      Collection c = storage.catalog().get(collectionName(request.getCollection(), "collection"));
+      return DeleteResponse.newBuilder().setDeletedCount(storage.items().delete(c, request.getIdsList())).build();
+    });
+  }
+
+  @Override
+  public void search(SearchRequest request, StreamObserver<SearchResponse> observer) {
+    StatusMapper.answer(observer, () -> {
+      Collection c = storage.catalog().get(collectionName(request.getCollection(), "collection"));
+      int topK = request.getTopK() == 0 ? 10 : request.getTopK();
+      var filter = request.hasFilter() ? FilterMapper.condition(request.getFilter(), "filter") : null;
+      boolean metadata = !request.hasIncludeMetadata() || request.getIncludeMetadata();
+      SearchQuery query = switch (request.getQueryCase()) {
+        case VECTOR -> new SearchQuery(floats(request.getVector()), null, topK, filter,
+            request.getIncludeVectors(), metadata);
+        case ID -> new SearchQuery(null, request.getId(), topK, filter, request.getIncludeVectors(), metadata);
+        case INPUT -> {
+          List<float[]> v = embed(c, List.of(request.getInput()), i -> "input");
+          yield new SearchQuery(v.get(0), null, topK, filter, request.getIncludeVectors(), metadata);
+        }
+        case QUERY_NOT_SET -> throw new InvalidInputException("query is not set; give input, vector or id");
+      };
+      SearchResponse.Builder out = SearchResponse.newBuilder().setModel(model(c));
+      for (SearchHit h : storage.items().search(c, query, request.getEfSearch())) {
+        Hit.Builder hit = Hit.newBuilder().setId(h.id()).setScore(h.score());
+        if (h.metadataJson() != null) {
+          hit.setMetadata(Json.struct(h.metadataJson()));
+        }
+        if (h.vector() != null) {
+          hit.setVector(vector(h.vector()));
+        }
+        out.addHits(hit);
+      }
+      return out.build();
+    });
+  }
+
+  /** Items as rows to write: inputs embedded with the collection's version, in one batch. */
+  private List<ItemWrite> items(Collection c, List<Item> items, String field, int max) {
+    if (items.size() > max) {
+      throw new io.jointspace.server.store.LimitExceededException(field + " has " + items.size()
+          + " items, over the limit of " + max + " per request");
+    }
+    List<Input> inputs = new ArrayList<>();
+    List<Integer> inputAt = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      Item item = items.get(i);
+      switch (item.getContentCase()) {
+        case INPUT -> {
+          inputs.add(item.getInput());
+          inputAt.add(i);
+        }
+        case VECTOR -> { }
+        case CONTENT_NOT_SET -> throw new InvalidInputException(field + "[" + i
+            + "] has no content; set input (text or image) or vector");
+      }
+    }
+    List<float[]> embedded = inputs.isEmpty() ? List.of()
+        : embed(c, inputs, k -> field + "[" + inputAt.get(k) + "].input");
+    List<ItemWrite> out = new ArrayList<>(items.size());
+    int next = 0;
+    for (int i = 0; i < items.size(); i++) {
+      Item item = items.get(i);
+      String metadata = Json.of(item.getMetadata(), field + "[" + i + "].metadata");
+      if (item.hasVector()) {
+        out.add(new ItemWrite(item.getId(), floats(item.getVector()), metadata, null, null));
+      } else {
+        Input input = item.getInput();
+        out.add(new ItemWrite(item.getId(), embedded.get(next++), metadata,
+            input.hasText() ? input.getText() : null,
+            input.hasImage() ? input.getImage().toByteArray() : null));
+      }
+    }
+    return out;
+  }
+
+  /** Embeds with exactly the collection's model version. */
+  private List<float[]> embed(Collection c, List<Input> inputs, java.util.function.IntFunction<String> fieldOf) {
+    CollectionSpec spec = c.spec();
+    for (int k = 0; k < inputs.size(); k++) {
+      if (inputs.get(k).hasTensor()) {
+        throw new InvalidInputException(fieldOf.apply(k) + ".tensor: collections embed text and images; send a"
+            + " precomputed vector instead");
+      }
+    }
+    ModelHandle<SavedModel> model;
+    try {
+      model = registry.acquire(ModelRequest.version(spec.modelName(), spec.modelVersion()));
+    } catch (ModelNotFoundException | ModelUnavailableException e) {
+      throw Status.UNAVAILABLE.withDescription("collection '" + c.name() + "' is embedded by " + spec.modelName()
+          + " version " + spec.modelVersion() + ", which is not loaded now: " + e.getMessage()).asRuntimeException();
+    }
+    try (model) {
+      Encoder encoder = model.get().encoder().orElseThrow(() -> new InvalidInputException(fieldOf.apply(0)
+          + ": model " + model.id() + " has no encoder spec; send precomputed vectors"));
+      return MultimodalInputs.embed(encoder, pool, inputs, fieldOf);
+    }
+  }
+
+  private static String collectionName(String name, String field) {
+    if (name.isEmpty()) {
+      throw new InvalidInputException(field + " is empty; name a collection");
+    }
+    return name;
+  }
+
+  private static float[] floats(Vector v) {
+    float[] out = new float[v.getValuesCount()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = v.getValues(i);
+    }
+    return out;
+  }
+
+  private static Vector vector(float[] v) {
+    Vector.Builder b = Vector.newBuilder();
+    for (float x : v) {
+      b.addValues(x);
+    }
+    return b.build();
+  }
+
+  private static io.jointspace.api.v1.ModelSpec model(Collection c) {
+    return ProtoMapper.resolved(new ServableId(c.spec().modelName(), c.spec().modelVersion()), "");
+  }
+
+  private static Timestamp timestamp(Instant t) {
+    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+
+  private static io.jointspace.api.v1.Collection collection(Collection c, long count) {
+    CollectionSpec s = c.spec();
+    return io.jointspace.api.v1.Collection.newBuilder()
+        .setName(s.name())
+        .setModel(model(c))
+        .setDimension(s.dimension())
+        .setMetric(switch (s.metric()) {
+          case COSINE -> io.jointspace.api.v1.Metric.COSINE;
+          case INNER_PRODUCT -> io.jointspace.api.v1.Metric.INNER_PRODUCT;
+          case L2 -> io.jointspace.api.v1.Metric.L2;
+        })
+        .setVectorType(s.vectorType() == VectorType.HALFVEC ? io.jointspace.api.v1.VectorType.HALFVEC
+            : io.jointspace.api.v1.VectorType.VECTOR)
+        .setIndex(IndexParameters.newBuilder().setM(s.m()).setEfConstruction(s.efConstruction()))
+        .setKeepSources(s.keepSources())
+        .setDescription(s.description())
+        .setItemCount(count)
+        .setCreatedAt(timestamp(c.createdAt()))
+        .setView(c.view())
+        .build();
+  }
+}

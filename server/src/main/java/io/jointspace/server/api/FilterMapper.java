@@ -1,0 +1,95 @@
+package io.jointspace.server.api;
+
+import com.google.protobuf.Value;
+import io.jointspace.api.v1.Filter;
+import io.jointspace.api.v1.Range;
+import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.store.Condition;
+import io.jointspace.server.store.Limits;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** {@code jointspace.v1.Filter} to the store's {@link Condition}. */
+final class FilterMapper {
+  private FilterMapper() {}
+
+  static Condition condition(Filter f, String field) {
+    return condition(f, field, 1);
+  }
+
+  private static Condition condition(Filter f, String field, int depth) {
+    if (depth > Limits.MAX_FILTER_DEPTH) {
+      // checked here too, so a hostile nesting fails before it is walked further
+      throw new io.jointspace.server.store.LimitExceededException(field + " nests deeper than "
+          + Limits.MAX_FILTER_DEPTH + " levels");
+    }
+    return switch (f.getConditionCase()) {
+      case EQUALS -> new Condition.Equals(path(f.getEquals().getKey(), field + ".equals.key"),
+          value(f.getEquals().getValue(), f.getEquals().hasValue(), field + ".equals.value"));
+      case IN -> {
+        List<String> values = new ArrayList<>(f.getIn().getValuesCount());
+        for (int i = 0; i < f.getIn().getValuesCount(); i++) {
+          values.add(value(f.getIn().getValues(i), true, field + ".in.values[" + i + "]"));
+        }
+        yield new Condition.In(path(f.getIn().getKey(), field + ".in.key"), values);
+      }
+      case RANGE -> range(f.getRange(), field + ".range");
+      case EXISTS -> new Condition.Exists(path(f.getExists(), field + ".exists"));
+      case AND -> new Condition.And(children(f.getAnd().getFiltersList(), field + ".and", depth));
+      case OR -> new Condition.Or(children(f.getOr().getFiltersList(), field + ".or", depth));
+      case NOT -> new Condition.Not(condition(f.getNot(), field + ".not", depth + 1));
+      case CONDITION_NOT_SET -> throw new InvalidInputException(field
+          + " has no condition; set equals, in, range, exists, and, or or not");
+    };
+  }
+
+  private static List<Condition> children(List<Filter> filters, String field, int depth) {
+    if (filters.size() > Limits.MAX_FILTER_CONDITIONS) {
+      throw new io.jointspace.server.store.LimitExceededException(field + " has " + filters.size()
+          + " conditions, over the limit of " + Limits.MAX_FILTER_CONDITIONS);
+    }
+    List<Condition> out = new ArrayList<>(filters.size());
+    for (int i = 0; i < filters.size(); i++) {
+      out.add(condition(filters.get(i), field + ".filters[" + i + "]", depth + 1));
+    }
+    return out;
+  }
+
+  private static Condition range(Range r, String field) {
+    if (r.hasGt() && r.hasGte() || r.hasLt() && r.hasLte()) {
+      throw new InvalidInputException(field + " sets both gt and gte, or both lt and lte; set one of each");
+    }
+    Object lower = r.hasGt() ? bound(r.getGt(), field + ".gt") : r.hasGte() ? bound(r.getGte(), field + ".gte") : null;
+    Object upper = r.hasLt() ? bound(r.getLt(), field + ".lt") : r.hasLte() ? bound(r.getLte(), field + ".lte") : null;
+    return new Condition.Range(path(r.getKey(), field + ".key"), lower, r.hasGte(), upper, r.hasLte());
+  }
+
+  private static Object bound(Value v, String field) {
+    return switch (v.getKindCase()) {
+      case NUMBER_VALUE -> {
+        if (!Double.isFinite(v.getNumberValue())) {
+          throw new InvalidInputException(field + " must be a finite number");
+        }
+        yield BigDecimal.valueOf(v.getNumberValue());
+      }
+      case STRING_VALUE -> v.getStringValue();
+      default -> throw new InvalidInputException(field + " must be a number or a string");
+    };
+  }
+
+  private static String value(Value v, boolean present, String field) {
+    if (!present || v.getKindCase() == Value.KindCase.KIND_NOT_SET) {
+      throw new InvalidInputException(field + " is not set");
+    }
+    return Json.of(v, field);
+  }
+
+  private static List<String> path(String key, String field) {
+    if (key.isEmpty()) {
+      throw new InvalidInputException(field + " is empty");
+    }
+    return Arrays.asList(key.split("\\.", -1));
+  }
+}

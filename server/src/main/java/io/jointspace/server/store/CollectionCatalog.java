@@ -1,0 +1,237 @@
+package io.jointspace.server.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Collections: the catalog rows, and the table, indexes and view of each. Creating and
+ * deleting are single transactions, so a collection exists completely or not at all.
+ */
+public final class CollectionCatalog {
+  private final Database db;
+
+  public CollectionCatalog(Database db) {
+    this.db = db;
+  }
+
+  /**
+   * Creates the catalog row, the item table with its HNSW and GIN indexes, and the view.
+   *
+   * @throws CollectionExistsException when the collection, or a table or view of its name in
+   *     {@code public}, exists
+   */
+  public Collection create(CollectionSpec spec) {
+    validate(spec);
+    String table = SqlNames.table(spec.name(), spec.modelVersion());
+    return db.inTransaction(c -> {
+      // one creator at a time: the name checks below and the DDL must not interleave
+      try (Statement s = c.createStatement()) {
+        s.execute("SELECT pg_advisory_xact_lock(hashtext('jointspace.collections'))");
+      }
+      if (find(c, spec.name()).isPresent()) {
+        throw new CollectionExistsException("collection '" + spec.name() + "' already exists");
+      }
+      try (PreparedStatement p = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, to_regclass(?) IS NOT NULL")) {
+        p.setString(1, "public." + SqlNames.quote(spec.name()));
+        p.setString(2, SqlNames.qualified(table));
+        try (ResultSet r = p.executeQuery()) {
+          r.next();
+          if (r.getBoolean(1)) {
+            throw new CollectionExistsException("name '" + spec.name() + "': a table or view of that name exists in"
+                + " schema public; the collection's view needs it");
+          }
+          if (r.getBoolean(2)) {
+            throw new CollectionExistsException("name '" + spec.name() + "': table " + SqlNames.qualified(table)
+                + " exists already");
+          }
+        }
+      }
+      try (PreparedStatement p = c.prepareStatement("SELECT catcode FROM pg_get_keywords() WHERE word = ?")) {
+        p.setString(1, spec.name());
+        try (ResultSet r = p.executeQuery()) {
+          if (r.next() && !"U".equals(r.getString(1))) {
+            throw new InvalidRequestException("name '" + spec.name() + "' is an SQL keyword; the view needs a name"
+                + " usable without quotes");
+          }
+        }
+      }
+      try (PreparedStatement p = c.prepareStatement("""
+          INSERT INTO jointspace.collections (name, model_name, model_version, dimension, metric, vector_type,
+              hnsw_m, hnsw_ef_construction, keep_sources, description, active_table)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+        p.setString(1, spec.name());
+        p.setString(2, spec.modelName());
+        p.setLong(3, spec.modelVersion());
+        p.setInt(4, spec.dimension());
+        p.setString(5, spec.metric().catalogName());
+        p.setString(6, spec.vectorType().sqlName());
+        p.setInt(7, spec.m());
+        p.setInt(8, spec.efConstruction());
+        p.setBoolean(9, spec.keepSources());
+        p.setString(10, spec.description());
+        p.setString(11, table);
+        p.executeUpdate();
+      }
+      try (PreparedStatement p = c.prepareStatement(
+          "INSERT INTO jointspace.collection_tables (collection, model_version, table_name, state) VALUES (?, ?, ?, 'active')")) {
+        p.setString(1, spec.name());
+        p.setLong(2, spec.modelVersion());
+        p.setString(3, table);
+        p.executeUpdate();
+      }
+      createTable(c, spec, table);
+      createView(c, spec, table);
+      return find(c, spec.name()).orElseThrow();
+    });
+  }
+
+  private static void validate(CollectionSpec spec) {
+    SqlNames.collection(spec.name(), "name");
+    SqlNames.modelName(spec.modelName(), "model.name");
+    if (spec.modelVersion() <= 0) {
+      throw new InvalidRequestException("model.version must be positive, got " + spec.modelVersion());
+    }
+    int maxDim = spec.vectorType().maxIndexedDimension();
+    if (spec.dimension() < 1 || spec.dimension() > maxDim) {
+      throw new InvalidRequestException("dimension " + spec.dimension() + " is outside 1.." + maxDim
+          + ", what an HNSW index on " + spec.vectorType().sqlName() + " supports");
+    }
+    if (spec.m() < 2 || spec.m() > 100) {
+      throw new InvalidRequestException("index.m must be within 2..100, got " + spec.m());
+    }
+    if (spec.efConstruction() < 4 || spec.efConstruction() > 1000 || spec.efConstruction() < 2 * spec.m()) {
+      throw new InvalidRequestException("index.ef_construction must be within 4..1000 and at least 2 * m ("
+          + 2 * spec.m() + "), got " + spec.efConstruction());
+    }
+    if (spec.description().length() > 4096) {
+      throw new LimitExceededException("description is " + spec.description().length()
+          + " characters, over the limit of 4096");
+    }
+  }
+
+  /** The item table, its indexes; identifiers come from validated names, numbers are formatted ints. */
+  static void createTable(Connection c, CollectionSpec spec, String table) throws SQLException {
+    String t = SqlNames.qualified(table);
+    VectorType type = spec.vectorType();
+    try (Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE " + t + " ("
+          + "id text PRIMARY KEY, "
+          + "embedding " + type.column(spec.dimension()) + " NOT NULL, "
+          + "metadata jsonb NOT NULL DEFAULT '{}', "
+          + "source_text text, "
+          + "source_image bytea, "
+          + "created_at timestamptz NOT NULL DEFAULT now(), "
+          + "updated_at timestamptz NOT NULL DEFAULT now())");
+      // keep vectors inline and uncompressed while they fit comfortably in a page
+      s.execute("ALTER TABLE " + t + " ALTER COLUMN embedding SET STORAGE "
+          + (type.bytes(spec.dimension()) <= 4000 ? "PLAIN" : "EXTERNAL"));
+      s.execute("CREATE INDEX " + SqlNames.quote(table + "_hnsw") + " ON " + t + " USING hnsw (embedding "
+          + spec.metric().operatorClass(type) + ") WITH (m = " + spec.m() + ", ef_construction = "
+          + spec.efConstruction() + ")");
+      s.execute("CREATE INDEX " + SqlNames.quote(table + "_metadata") + " ON " + t + " USING gin (metadata)");
+    }
+  }
+
+  /** (Re)points the collection's view at {@code table}. */
+  static void createView(Connection c, CollectionSpec spec, String table) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("CREATE OR REPLACE VIEW public." + SqlNames.quote(spec.name()) + " AS SELECT "
+          + "id, embedding, metadata, source_text, source_image, "
+          + "'" + SqlNames.modelName(spec.modelName(), "model") + "'::text AS model_name, "
+          + spec.modelVersion() + "::bigint AS model_version, created_at, updated_at FROM "
+          + SqlNames.qualified(table));
+      s.execute("COMMENT ON VIEW public." + SqlNames.quote(spec.name()) + " IS 'Jointspace collection "
+          + spec.name() + " (model " + spec.modelName() + " version " + spec.modelVersion() + ")'");
+    }
+  }
+
+  /** @throws CollectionNotFoundException when there is no such collection */
+  public Collection get(String name) {
+    SqlNames.collection(name, "name");
+    return db.read(c -> require(c, name));
+  }
+
+  static Collection require(Connection c, String name) throws SQLException {
+    return find(c, name).orElseThrow(() -> new CollectionNotFoundException("collection '" + name + "' does not exist"));
+  }
+
+  public List<Collection> list() {
+    return db.read(c -> {
+      List<Collection> out = new ArrayList<>();
+      try (PreparedStatement p = c.prepareStatement(SELECT + " ORDER BY name");
+          ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          out.add(row(r));
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Exact number of items. */
+  public long count(Collection collection) {
+    return db.read(c -> {
+      try (Statement s = c.createStatement();
+          ResultSet r = s.executeQuery("SELECT count(*) FROM " + SqlNames.qualified(collection.table()))) {
+        r.next();
+        return r.getLong(1);
+      }
+    });
+  }
+
+  /** Drops the view, every table of the collection, and its catalog rows. */
+  public void delete(String name) {
+    SqlNames.collection(name, "name");
+    db.inTransaction(c -> {
+      require(c, name);
+      List<String> tables = new ArrayList<>();
+      try (PreparedStatement p = c.prepareStatement(
+          "SELECT table_name FROM jointspace.collection_tables WHERE collection = ?")) {
+        p.setString(1, name);
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            tables.add(r.getString(1));
+          }
+        }
+      }
+      try (Statement s = c.createStatement()) {
+        s.execute("DROP VIEW IF EXISTS public." + SqlNames.quote(name));
+        for (String table : tables) {
+          s.execute("DROP TABLE IF EXISTS " + SqlNames.qualified(table));
+        }
+      }
+      try (PreparedStatement p = c.prepareStatement("DELETE FROM jointspace.collections WHERE name = ?")) {
+        p.setString(1, name);
+        p.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  private static final String SELECT = """
+      SELECT name, model_name, model_version, dimension, metric, vector_type, hnsw_m, hnsw_ef_construction,
+             keep_sources, description, active_table, created_at
+      FROM jointspace.collections""";
+
+  static Optional<Collection> find(Connection c, String name) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(SELECT + " WHERE name = ?")) {
+      p.setString(1, name);
+      try (ResultSet r = p.executeQuery()) {
+        return r.next() ? Optional.of(row(r)) : Optional.empty();
+      }
+    }
+  }
+
+  private static Collection row(ResultSet r) throws SQLException {
+    CollectionSpec spec = new CollectionSpec(r.getString(1), r.getString(2), r.getLong(3), r.getInt(4),
+        Metric.fromCatalog(r.getString(5)), VectorType.fromCatalog(r.getString(6)), r.getInt(7), r.getInt(8),
+        r.getBoolean(9), r.getString(10));
+    return new Collection(spec, r.getString(11), r.getTimestamp(12).toInstant());
+  }
+}

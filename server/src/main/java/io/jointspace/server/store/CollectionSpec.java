@@ -1,0 +1,25 @@
+package io.jointspace.server.store;
+
+/**
+ * What a collection is: its name, the model version that embeds it, and how its vectors
+ * are stored and indexed.
+ *
+ * @param m HNSW connections per node
+ * @param efConstruction HNSW candidate list size while building
+ * @param keepSources whether item sources (text, image bytes) are stored
+ */
+public record CollectionSpec(
+    String name,
+    String modelName,
+    long modelVersion,
+    int dimension,
+    Metric metric,
+    VectorType vectorType,
+    int m,
+    int efConstruction,
+    boolean keepSources,
+    String description) {
+
+  public static final int DEFAULT_M = 16;
+  public static final int DEFAULT_EF_CONSTRUCTION = 64;
+}

@@ -1,0 +1,183 @@
+package io.jointspace.server.store;
+
+import com.pgvector.PGvector;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection pool to PostgreSQL and the one place that turns JDBC failures into the
+ * store's exceptions. The pool starts without the database: calls made while it cannot be
+ * reached fail with {@link StoreUnavailableException}, and the pool reconnects by itself.
+ * The catalog schema is migrated (Flyway, {@code db/migration}) before the first call that
+ * needs it.
+ */
+public final class Database implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+  /** Schema of the catalog and of the per-(collection, version) tables. */
+  static final String SCHEMA = "jointspace";
+
+  private final HikariDataSource pool;
+  private final DatabaseUrl url;
+  private volatile boolean migrated;
+
+  /** Work done with a connection. */
+  @FunctionalInterface
+  public interface SqlWork<T> {
+    T run(Connection connection) throws SQLException;
+  }
+
+  public Database(DatabaseUrl url, int maxConnections, Duration connectionTimeout) {
+    this.url = url;
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("jointspace-db");
+    config.setJdbcUrl(url.jdbcUrl());
+    if (url.user() != null) {
+      config.setUsername(url.user());
+    }
+    if (url.password() != null) {
+      config.setPassword(url.password());
+    }
+    config.setMaximumPoolSize(maxConnections);
+    config.setMinimumIdle(Math.min(2, maxConnections));
+    config.setConnectionTimeout(Math.max(250, connectionTimeout.toMillis()));
+    config.setValidationTimeout(Math.max(250, Math.min(connectionTimeout.toMillis(), 5000)));
+    // start even when the database is down; calls answer UNAVAILABLE until it is back
+    config.setInitializationFailTimeout(-1);
+    config.addDataSourceProperty("ApplicationName", "jointspace");
+    config.addDataSourceProperty("connectTimeout", "5");
+    config.addDataSourceProperty("tcpKeepAlive", "true");
+    config.addDataSourceProperty("reWriteBatchedInserts", "true");
+    this.pool = new HikariDataSource(config);
+  }
+
+  public DatabaseUrl url() {
+    return url;
+  }
+
+  /** Runs {@code work} in one transaction and commits; nothing is returned before the commit. */
+  public <T> T inTransaction(SqlWork<T> work) {
+    ensureMigrated();
+    return withConnection(c -> {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      } finally {
+        resetQuietly(c);
+      }
+    });
+  }
+
+  /** Runs {@code work} on a connection in auto-commit mode. */
+  public <T> T read(SqlWork<T> work) {
+    ensureMigrated();
+    return withConnection(work);
+  }
+
+  private <T> T withConnection(SqlWork<T> work) {
+    try (Connection c = pool.getConnection()) {
+      PGvector.registerTypes(c);
+      return work.run(c);
+    } catch (SQLException e) {
+      throw translate(e);
+    }
+  }
+
+  /** Applies the catalog migrations once; retried on the next call when the database was down. */
+  public void ensureMigrated() {
+    if (migrated) {
+      return;
+    }
+    synchronized (this) {
+      if (migrated) {
+        return;
+      }
+      try {
+        Flyway.configure()
+            .dataSource(pool)
+            .schemas(SCHEMA)
+            .locations("classpath:db/migration")
+            .load()
+            .migrate();
+        migrated = true;
+      } catch (FlywayException e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && !(cause instanceof SQLException)) {
+          cause = cause.getCause();
+        }
+        if (cause instanceof SQLException sql && isConnectionFailure(sql)) {
+          throw new StoreUnavailableException("the database at " + url.display() + " cannot be reached: "
+              + sql.getMessage(), e);
+        }
+        throw new IllegalStateException("migrating the catalog in " + url.display() + " failed: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** A JDBC failure as the store's exception: UNAVAILABLE-type failures first. */
+  RuntimeException translate(SQLException e) {
+    if (isConnectionFailure(e)) {
+      return new StoreUnavailableException("the database is unavailable: " + e.getMessage(), e);
+    }
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    return switch (state) {
+      case "42P01" -> new CollectionNotFoundException("the collection's table does not exist (deleted meanwhile?): "
+          + e.getMessage());
+      case "2BP01" -> new StoreConflictException("other database objects depend on it: " + e.getMessage(), e);
+      case "55P03", "40001", "40P01" -> new StoreUnavailableException("the database is busy, retry: " + e.getMessage(), e);
+      default -> new IllegalStateException("database error " + state + ": " + e.getMessage(), e);
+    };
+  }
+
+  /** Connection refused or lost, server shutting down or starting, too many connections, pool timeout. */
+  static boolean isConnectionFailure(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLTransientConnectionException) {
+        return true;
+      }
+      if (t instanceof SQLException s && s.getSQLState() != null) {
+        String state = s.getSQLState();
+        if (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")
+            || state.equals("53300")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // the connection is broken; the pool evicts it
+    }
+  }
+
+  private static void resetQuietly(Connection c) {
+    try {
+      c.setAutoCommit(true);
+    } catch (SQLException ignored) {
+      // as above
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+    log.info("Closed the database pool");
+  }
+}

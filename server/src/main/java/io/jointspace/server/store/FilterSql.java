@@ -1,0 +1,211 @@
+package io.jointspace.server.store;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link Condition} as a SQL boolean expression over the {@code metadata} column. Keys and
+ * values only ever appear as bound parameters; the SQL text is built from fixed fragments.
+ */
+final class FilterSql {
+  private final StringBuilder sql = new StringBuilder();
+  private final List<Object> params = new ArrayList<>();
+  private int conditions;
+
+  private FilterSql() {}
+
+  /** A text[] parameter. */
+  private record TextArray(String[] values) {}
+
+  /** The compiled expression and its parameters, in order. */
+  record Compiled(String sql, List<Object> params) {
+    /** Binds the parameters starting at {@code index}; returns the next free index. */
+    int bind(Connection c, PreparedStatement p, int index) throws SQLException {
+      for (Object o : params) {
+        if (o instanceof TextArray a) {
+          p.setArray(index++, c.createArrayOf("text", a.values()));
+        } else if (o instanceof BigDecimal d) {
+          p.setBigDecimal(index++, d);
+        } else {
+          p.setString(index++, (String) o);
+        }
+      }
+      return index;
+    }
+  }
+
+  /**
+   * @param field the request field holding the filter, for messages
+   * @throws InvalidRequestException for an empty and/or, a bad key or mixed range bounds
+   * @throws LimitExceededException over {@link Limits#MAX_FILTER_CONDITIONS} or {@link Limits#MAX_FILTER_DEPTH}
+   */
+  static Compiled compile(Condition condition, String field) {
+    FilterSql f = new FilterSql();
+    f.add(condition, field, 1);
+    return new Compiled(f.sql.toString(), List.copyOf(f.params));
+  }
+
+  private void add(Condition condition, String field, int depth) {
+    if (depth > Limits.MAX_FILTER_DEPTH) {
+      throw new LimitExceededException(field + " nests deeper than " + Limits.MAX_FILTER_DEPTH + " levels");
+    }
+    if (++conditions > Limits.MAX_FILTER_CONDITIONS) {
+      throw new LimitExceededException("filter has more than " + Limits.MAX_FILTER_CONDITIONS + " conditions");
+    }
+    if (condition instanceof Condition.Equals e) {
+        String[] path = path(e.path(), field + ".equals.key");
+        String json = json(e.json(), field + ".equals.value");
+        // the containment test can use the GIN index; the equality makes it exact (arrays)
+        sql.append("(metadata @> ?::jsonb AND (metadata #> ?::text[]) = ?::jsonb)");
+        params.add(nested(path, json));
+        params.add(new TextArray(path));
+        params.add(json);
+    } else if (condition instanceof Condition.In in) {
+        String[] path = path(in.path(), field + ".in.key");
+        if (in.jsons().isEmpty()) {
+          throw new InvalidRequestException(field + ".in.values is empty");
+        }
+        if (in.jsons().size() > Limits.MAX_IN_VALUES) {
+          throw new LimitExceededException(field + ".in.values has " + in.jsons().size() + " values, over the limit of "
+              + Limits.MAX_IN_VALUES);
+        }
+        String[] values = new String[in.jsons().size()];
+        for (int i = 0; i < values.length; i++) {
+          values[i] = json(in.jsons().get(i), field + ".in.values[" + i + "]");
+        }
+        sql.append("((metadata #> ?::text[]) = ANY (?::text[]::jsonb[]))");
+        params.add(new TextArray(path));
+        params.add(new TextArray(values));
+    } else if (condition instanceof Condition.Range r) {
+      range(r, field + ".range");
+    } else if (condition instanceof Condition.Exists e) {
+        sql.append("((metadata #> ?::text[]) IS NOT NULL)");
+        params.add(new TextArray(path(e.path(), field + ".exists")));
+    } else if (condition instanceof Condition.And a) {
+      group(a.conditions(), " AND ", field + ".and", depth);
+    } else if (condition instanceof Condition.Or o) {
+      group(o.conditions(), " OR ", field + ".or", depth);
+    } else if (condition instanceof Condition.Not n) {
+        // a missing field makes the inner condition NULL; "not" of it should hold
+        sql.append("(NOT COALESCE(");
+        add(n.condition(), field + ".not", depth + 1);
+        sql.append(", false))");
+    } else {
+      throw new IllegalArgumentException("unknown condition " + condition);
+    }
+  }
+
+  private void group(List<Condition> parts, String op, String field, int depth) {
+    if (parts.isEmpty()) {
+      throw new InvalidRequestException(field + ".filters is empty; give at least one condition");
+    }
+    sql.append('(');
+    for (int i = 0; i < parts.size(); i++) {
+      if (i > 0) {
+        sql.append(op);
+      }
+      add(parts.get(i), field + ".filters[" + i + "]", depth + 1);
+    }
+    sql.append(')');
+  }
+
+  private void range(Condition.Range r, String field) {
+    String[] path = path(r.path(), field + ".key");
+    if (r.lower() == null && r.upper() == null) {
+      throw new InvalidRequestException(field + " has no bound; set gt, gte, lt or lte");
+    }
+    boolean numeric = isNumeric(r.lower(), r.upper(), field);
+    String value = numeric
+        ? "(CASE WHEN jsonb_typeof(metadata #> ?::text[]) = 'number' THEN (metadata #>> ?::text[])::numeric END)"
+        : "(CASE WHEN jsonb_typeof(metadata #> ?::text[]) = 'string' THEN (metadata #>> ?::text[]) END) COLLATE \"C\"";
+    String param = numeric ? "?::numeric" : "(?::text COLLATE \"C\")";
+    sql.append('(');
+    boolean first = true;
+    if (r.lower() != null) {
+      sql.append(value).append(r.lowerInclusive() ? " >= " : " > ").append(param);
+      params.add(new TextArray(path));
+      params.add(new TextArray(path));
+      params.add(r.lower());
+      first = false;
+    }
+    if (r.upper() != null) {
+      if (!first) {
+        sql.append(" AND ");
+      }
+      sql.append(value).append(r.upperInclusive() ? " <= " : " < ").append(param);
+      params.add(new TextArray(path));
+      params.add(new TextArray(path));
+      params.add(r.upper());
+    }
+    sql.append(')');
+  }
+
+  private static boolean isNumeric(Object lower, Object upper, String field) {
+    Boolean numeric = null;
+    for (Object bound : new Object[] {lower, upper}) {
+      if (bound == null) {
+        continue;
+      }
+      boolean n;
+      if (bound instanceof BigDecimal) {
+        n = true;
+      } else if (bound instanceof String s) {
+        checkText(s, field);
+        n = false;
+      } else {
+        throw new InvalidRequestException(field + " bounds must be numbers or strings");
+      }
+      if (numeric != null && numeric != n) {
+        throw new InvalidRequestException(field + " mixes a number and a string bound; give bounds of one kind");
+      }
+      numeric = n;
+    }
+    return numeric;
+  }
+
+  /** A key path, validated: non-empty parts, bounded length, no NUL. */
+  private static String[] path(List<String> path, String field) {
+    if (path.isEmpty() || path.stream().anyMatch(String::isEmpty)) {
+      throw new InvalidRequestException(field + " is empty or has an empty part (keys are separated by '.')");
+    }
+    int chars = path.stream().mapToInt(String::length).sum() + path.size() - 1;
+    if (chars > Limits.MAX_KEY_CHARS) {
+      throw new LimitExceededException(field + " is " + chars + " characters, over the limit of " + Limits.MAX_KEY_CHARS);
+    }
+    for (String part : path) {
+      checkText(part, field);
+    }
+    return path.toArray(String[]::new);
+  }
+
+  private static String json(String json, String field) {
+    if (json.contains("\\u0000")) {
+      throw new InvalidRequestException(field + " contains a NUL character, which PostgreSQL cannot store");
+    }
+    return json;
+  }
+
+  private static void checkText(String s, String field) {
+    if (s.indexOf('\0') >= 0) {
+      throw new InvalidRequestException(field + " contains a NUL character");
+    }
+  }
+
+  /** {"a":{"b":value}} for path [a, b]. */
+  private static String nested(String[] path, String json) {
+    JsonElement value = JsonParser.parseString(json);
+    for (int i = path.length - 1; i >= 0; i--) {
+      JsonObject o = new JsonObject();
+      o.add(path[i], value);
+      value = o;
+    }
+    return value.toString();
+  }
+}

@@ -1,0 +1,343 @@
+package io.jointspace.server.store;
+
+import com.pgvector.PGvector;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.PGCopyOutputStream;
+
+/**
+ * Items of a collection: upsert (row by row or binary COPY), get, delete and nearest-neighbour
+ * search. Every write is one transaction and returns only after it has committed.
+ */
+public final class ItemStore {
+  private final Database db;
+
+  public ItemStore(Database db) {
+    this.db = db;
+  }
+
+  /**
+   * Inserts or replaces items by id (the last one wins when an id repeats).
+   *
+   * @param field the request field holding the items, for messages ("items")
+   * @return the number of items written
+   */
+  public int upsert(Collection collection, List<ItemWrite> items, String field) {
+    List<ItemWrite> unique = validate(collection, items, field, Limits.MAX_ITEMS_PER_UPSERT);
+    if (unique.isEmpty()) {
+      return 0;
+    }
+    CollectionSpec spec = collection.spec();
+    String sql = "INSERT INTO " + SqlNames.qualified(collection.table())
+        + " (id, embedding, metadata, source_text, source_image) VALUES (?, ?::vector" + cast(spec)
+        + ", ?::jsonb, ?, ?) " + ON_CONFLICT;
+    return db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement(sql)) {
+        for (ItemWrite item : unique) {
+          p.setString(1, item.id());
+          p.setObject(2, new PGvector(item.vector()));
+          p.setString(3, item.metadataJson());
+          p.setString(4, spec.keepSources() ? item.sourceText() : null);
+          p.setBytes(5, spec.keepSources() ? item.sourceImage() : null);
+          p.addBatch();
+        }
+        p.executeBatch();
+      }
+      return items.size();
+    });
+  }
+
+  /**
+   * Inserts or replaces items by id with binary COPY into a stage table, then one
+   * {@code INSERT ... ON CONFLICT} into the collection: the bulk path.
+   */
+  public int copyUpsert(Collection collection, List<ItemWrite> items, String field) {
+    List<ItemWrite> all = validate(collection, items, field, Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
+    if (all.isEmpty()) {
+      return 0;
+    }
+    CollectionSpec spec = collection.spec();
+    List<ItemWrite> rows = spec.keepSources() ? all : withoutSources(all);
+    return db.inTransaction(c -> {
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TEMP TABLE IF NOT EXISTS jointspace_stage (seq integer, id text, embedding vector,"
+            + " metadata jsonb, source_text text, source_image bytea) ON COMMIT DELETE ROWS");
+      }
+      PGConnection pg = c.unwrap(PGConnection.class);
+      try (PGCopyOutputStream out = new PGCopyOutputStream(pg,
+          "COPY pg_temp.jointspace_stage " + BinaryCopy.STAGE_COLUMNS + " FROM STDIN (FORMAT binary)", 1 << 16)) {
+        BinaryCopy.write(rows, out);
+      } catch (IOException e) {
+        throw e.getCause() instanceof SQLException sql ? sql : new SQLException("COPY failed: " + e.getMessage(), "08006", e);
+      }
+      try (Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO " + SqlNames.qualified(collection.table())
+            + " (id, embedding, metadata, source_text, source_image)"
+            + " SELECT DISTINCT ON (id) id, embedding" + cast(spec) + ", metadata, source_text, source_image"
+            + " FROM pg_temp.jointspace_stage ORDER BY id, seq DESC " + ON_CONFLICT);
+      }
+      return items.size();
+    });
+  }
+
+  private static final String ON_CONFLICT = "ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding,"
+      + " metadata = EXCLUDED.metadata, source_text = EXCLUDED.source_text, source_image = EXCLUDED.source_image,"
+      + " updated_at = now()";
+
+  /** {@code ::halfvec(d)} for half-precision collections; vectors travel as {@code vector}. */
+  private static String cast(CollectionSpec spec) {
+    return spec.vectorType() == VectorType.HALFVEC ? "::" + spec.vectorType().column(spec.dimension()) : "";
+  }
+
+  private static List<ItemWrite> withoutSources(List<ItemWrite> items) {
+    List<ItemWrite> out = new ArrayList<>(items.size());
+    for (ItemWrite i : items) {
+      out.add(new ItemWrite(i.id(), i.vector(), i.metadataJson(), null, null));
+    }
+    return out;
+  }
+
+  /** Checks every item; returns them with repeated ids collapsed to the last occurrence. */
+  private static List<ItemWrite> validate(Collection collection, List<ItemWrite> items, String field, int max) {
+    if (items.size() > max) {
+      throw new LimitExceededException(field + " has " + items.size() + " items, over the limit of " + max
+          + " per request");
+    }
+    Map<String, ItemWrite> last = new LinkedHashMap<>();
+    for (int i = 0; i < items.size(); i++) {
+      ItemWrite item = items.get(i);
+      String at = field + "[" + i + "]";
+      checkId(item.id(), at + ".id");
+      checkVector(item.vector(), collection, at + ".vector.values");
+      checkMetadata(item.metadataJson(), at + ".metadata");
+      if (item.sourceText() != null && item.sourceText().indexOf('\0') >= 0) {
+        throw new InvalidRequestException(at + ".input.text contains a NUL character, which PostgreSQL cannot store");
+      }
+      last.remove(item.id());
+      last.put(item.id(), item);
+    }
+    return new ArrayList<>(last.values());
+  }
+
+  static void checkId(String id, String field) {
+    if (id == null || id.isEmpty()) {
+      throw new InvalidRequestException(field + " is empty");
+    }
+    int bytes = id.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > Limits.MAX_ID_BYTES) {
+      throw new LimitExceededException(field + " is " + bytes + " bytes, over the limit of " + Limits.MAX_ID_BYTES);
+    }
+    if (id.indexOf('\0') >= 0) {
+      throw new InvalidRequestException(field + " contains a NUL character");
+    }
+  }
+
+  static void checkVector(float[] v, Collection collection, String field) {
+    if (v.length != collection.spec().dimension()) {
+      throw new InvalidRequestException(field + " has " + v.length + " values; collection '" + collection.name()
+          + "' stores " + collection.spec().dimension());
+    }
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) {
+        throw new InvalidRequestException(field + "[" + i + "] is " + v[i] + "; vectors hold finite numbers");
+      }
+      if (collection.spec().vectorType() == VectorType.HALFVEC && Math.abs(v[i]) > 65504f) {
+        throw new InvalidRequestException(field + "[" + i + "] is " + v[i] + ", outside the half-precision range");
+      }
+    }
+  }
+
+  private static void checkMetadata(String json, String field) {
+    int bytes = json.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > Limits.MAX_METADATA_BYTES) {
+      throw new LimitExceededException(field + " is " + bytes + " bytes as JSON, over the limit of "
+          + Limits.MAX_METADATA_BYTES);
+    }
+    if (json.contains("\\u0000")) {
+      throw new InvalidRequestException(field + " contains a NUL character, which PostgreSQL cannot store");
+    }
+  }
+
+  private static void checkIds(List<String> ids, String field) {
+    if (ids.size() > Limits.MAX_IDS) {
+      throw new LimitExceededException(field + " has " + ids.size() + " ids, over the limit of " + Limits.MAX_IDS);
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      checkId(ids.get(i), field + "[" + i + "]");
+    }
+  }
+
+  /** Stored items among {@code ids}, in the order of {@code ids}; missing ones are left out. */
+  public List<StoredItem> get(Collection collection, List<String> ids, boolean vectors, boolean sources) {
+    checkIds(ids, "ids");
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    String sql = "SELECT id, metadata::text, created_at, updated_at"
+        + (vectors ? ", embedding::vector" : "")
+        + (sources ? ", source_text, source_image" : "")
+        + " FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ANY (?)";
+    Map<String, StoredItem> found = db.read(c -> {
+      Map<String, StoredItem> out = new HashMap<>();
+      try (PreparedStatement p = c.prepareStatement(sql)) {
+        p.setArray(1, c.createArrayOf("text", ids.toArray()));
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            int col = 5;
+            float[] v = vectors ? ((PGvector) r.getObject(col++)).toArray() : null;
+            String text = sources ? r.getString(col++) : null;
+            byte[] image = sources ? r.getBytes(col) : null;
+            out.put(r.getString(1), new StoredItem(r.getString(1), r.getString(2), v, text, image,
+                r.getTimestamp(3).toInstant(), r.getTimestamp(4).toInstant()));
+          }
+        }
+      }
+      return out;
+    });
+    List<StoredItem> ordered = new ArrayList<>();
+    for (String id : new java.util.LinkedHashSet<>(ids)) {
+      StoredItem item = found.get(id);
+      if (item != null) {
+        ordered.add(item);
+      }
+    }
+    return ordered;
+  }
+
+  /** Deletes {@code ids}; returns how many were stored. */
+  public int delete(Collection collection, List<String> ids) {
+    checkIds(ids, "ids");
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    return db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement(
+          "DELETE FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ANY (?)")) {
+        p.setArray(1, c.createArrayOf("text", ids.toArray()));
+        return p.executeUpdate();
+      }
+    });
+  }
+
+  /** The hnsw.ef_search a search uses: {@code max(64, 2 * topK)}, at most pgvector's 1000. */
+  public static int defaultEfSearch(int topK) {
+    return Math.min(1000, Math.max(64, 2 * topK));
+  }
+
+  /**
+   * The {@code topK} nearest items, best first. Filtered searches use pgvector's iterative
+   * index scan, so they keep reading the index until enough items match.
+   *
+   * @param efSearch HNSW candidate list size; 0 for {@link #defaultEfSearch}
+   */
+  public List<SearchHit> search(Collection collection, SearchQuery query, int efSearch) {
+    if (query.topK() < 1) {
+      throw new InvalidRequestException("top_k must be positive, got " + query.topK());
+    }
+    if (query.topK() > Limits.MAX_TOP_K) {
+      throw new LimitExceededException("top_k " + query.topK() + " is over the limit of " + Limits.MAX_TOP_K);
+    }
+    if (efSearch < 0 || efSearch > 1000) {
+      throw new InvalidRequestException("ef_search must be within 1..1000 (0 for the default), got " + efSearch);
+    }
+    int ef = efSearch == 0 ? defaultEfSearch(query.topK()) : efSearch;
+    FilterSql.Compiled filter = query.filter() == null ? null : FilterSql.compile(query.filter(), "filter");
+    if (query.vector() != null) {
+      checkVector(query.vector(), collection, "vector.values");
+    } else {
+      checkId(query.itemId(), "id");
+    }
+    CollectionSpec spec = collection.spec();
+    String table = SqlNames.qualified(collection.table());
+    String distance = "embedding " + spec.metric().operator() + " ?::vector" + cast(spec);
+    StringBuilder sql = new StringBuilder("SELECT id, ").append(distance).append(" AS distance");
+    if (query.includeMetadata()) {
+      sql.append(", metadata::text");
+    }
+    if (query.includeVectors()) {
+      sql.append(", embedding::vector");
+    }
+    sql.append(" FROM ").append(table);
+    List<String> where = new ArrayList<>();
+    if (filter != null) {
+      where.add(filter.sql());
+    }
+    if (query.itemId() != null) {
+      where.add("id <> ?");
+    }
+    if (!where.isEmpty()) {
+      sql.append(" WHERE ").append(String.join(" AND ", where));
+    }
+    // LIMIT is a validated integer literal
+    sql.append(" ORDER BY ").append(distance).append(" LIMIT ").append(query.topK());
+    return db.inTransaction(c -> {
+      float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId());
+      try (Statement s = c.createStatement()) {
+        s.execute("SET LOCAL hnsw.ef_search = " + ef);
+        if (filter != null) {
+          s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
+        }
+      }
+      List<SearchHit> hits = new ArrayList<>(query.topK());
+      try (PreparedStatement p = c.prepareStatement(sql.toString())) {
+        PGvector q = new PGvector(vector);
+        int i = 1;
+        p.setObject(i++, q);
+        if (filter != null) {
+          i = filter.bind(c, p, i);
+        }
+        if (query.itemId() != null) {
+          p.setString(i++, query.itemId());
+        }
+        p.setObject(i, q);
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            int col = 3;
+            double d = r.getDouble(2);
+            String metadata = query.includeMetadata() ? r.getString(col++) : null;
+            float[] v = query.includeVectors() ? ((PGvector) r.getObject(col)).toArray() : null;
+            hits.add(new SearchHit(r.getString(1), (float) d, metadata, v));
+          }
+        }
+      }
+      // iterative scans return nearly sorted rows; order exactly, then turn distances into scores
+      hits.sort(Comparator.comparingDouble(SearchHit::score));
+      List<SearchHit> out = new ArrayList<>(hits.size());
+      for (SearchHit h : hits) {
+        out.add(new SearchHit(h.id(), score(spec.metric(), h.score()), h.metadataJson(), h.vector()));
+      }
+      return Collections.unmodifiableList(out);
+    });
+  }
+
+  private static float score(Metric metric, float distance) {
+    return metric == Metric.COSINE ? 1f - distance : -distance;
+  }
+
+  private static float[] storedVector(Connection c, Collection collection, String id) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(
+        "SELECT embedding::vector FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ?")) {
+      p.setString(1, id);
+      try (ResultSet r = p.executeQuery()) {
+        if (!r.next()) {
+          throw new CollectionNotFoundException("id '" + SqlNames.shorten(id) + "' is not stored in collection '"
+              + collection.name() + "'");
+        }
+        return ((PGvector) r.getObject(1)).toArray();
+      }
+    }
+  }
+}

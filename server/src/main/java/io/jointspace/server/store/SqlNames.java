@@ -1,0 +1,59 @@
+package io.jointspace.server.store;
+
+import java.util.regex.Pattern;
+
+/**
+ * Identifiers that end up in SQL text. Collection names are validated against a strict
+ * pattern and then always double-quoted; every other user value is a bound parameter.
+ */
+final class SqlNames {
+  private SqlNames() {}
+
+  private static final Pattern COLLECTION = Pattern.compile("[a-z][a-z0-9_]*");
+  private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+  /**
+   * @throws InvalidRequestException naming {@code field} when the name is not a valid collection name
+   */
+  static String collection(String name, String field) {
+    if (name == null || name.isEmpty()) {
+      throw new InvalidRequestException(field + " is empty");
+    }
+    if (name.length() > Limits.MAX_NAME_CHARS || !COLLECTION.matcher(name).matches()) {
+      throw new InvalidRequestException(field + " '" + shorten(name) + "' is not a valid collection name: use 1 to "
+          + Limits.MAX_NAME_CHARS + " lowercase letters, digits and underscores, starting with a letter");
+    }
+    return name;
+  }
+
+  /** Model names are written into the view as a literal, so they are held to a safe alphabet. */
+  static String modelName(String name, String field) {
+    if (name == null || name.isEmpty() || name.length() > 200 || !MODEL.matcher(name).matches()) {
+      throw new InvalidRequestException(field + " '" + shorten(String.valueOf(name)) + "' cannot name a collection's"
+          + " model: use letters, digits, '.', '_' and '-'");
+    }
+    return name;
+  }
+
+  /** The item table of a collection for one model version (in {@link Database#SCHEMA}). */
+  static String table(String collection, long version) {
+    return collection + "_v" + version;
+  }
+
+  /** {@code "name"}; only ever called on validated names. */
+  static String quote(String identifier) {
+    if (identifier.indexOf('"') >= 0 || identifier.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("identifier with a quote or NUL: " + identifier);
+    }
+    return '"' + identifier + '"';
+  }
+
+  /** {@code jointspace."table"}. */
+  static String qualified(String table) {
+    return Database.SCHEMA + "." + quote(table);
+  }
+
+  static String shorten(String s) {
+    return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+  }
+}

@@ -1,0 +1,47 @@
+package io.jointspace.server.store;
+
+import javax.annotation.Nullable;
+
+/**
+ * The collection store of a running server, or its absence: a server started without a
+ * database answers every collection call with {@link StoreUnavailableException}.
+ */
+public final class Storage implements AutoCloseable {
+  @Nullable private final Database db;
+  @Nullable private final CollectionCatalog catalog;
+  @Nullable private final ItemStore items;
+
+  public Storage(@Nullable Database db) {
+    this.db = db;
+    this.catalog = db == null ? null : new CollectionCatalog(db);
+    this.items = db == null ? null : new ItemStore(db);
+  }
+
+  public CollectionCatalog catalog() {
+    require();
+    return catalog;
+  }
+
+  public ItemStore items() {
+    require();
+    return items;
+  }
+
+  public boolean configured() {
+    return db != null;
+  }
+
+  private void require() {
+    if (db == null) {
+      throw new StoreUnavailableException("this server runs without a database; start it with --database-url"
+          + " (or let ./jointspace serve run its private one)", null);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (db != null) {
+      db.close();
+    }
+  }
+}

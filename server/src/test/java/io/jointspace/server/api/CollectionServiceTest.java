@@ -1,0 +1,501 @@
+package io.jointspace.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.jointspace.api.v1.Collection;
+import io.jointspace.api.v1.CollectionServiceGrpc;
+import io.jointspace.api.v1.CreateCollectionRequest;
+import io.jointspace.api.v1.DeleteCollectionRequest;
+import io.jointspace.api.v1.DeleteRequest;
+import io.jointspace.api.v1.FieldValue;
+import io.jointspace.api.v1.FieldValues;
+import io.jointspace.api.v1.Filter;
+import io.jointspace.api.v1.Filters;
+import io.jointspace.api.v1.GetCollectionRequest;
+import io.jointspace.api.v1.GetRequest;
+import io.jointspace.api.v1.GetResponse;
+import io.jointspace.api.v1.Hit;
+import io.jointspace.api.v1.Input;
+import io.jointspace.api.v1.Item;
+import io.jointspace.api.v1.ListCollectionsRequest;
+import io.jointspace.api.v1.Metric;
+import io.jointspace.api.v1.ModelSpec;
+import io.jointspace.api.v1.Range;
+import io.jointspace.api.v1.SearchRequest;
+import io.jointspace.api.v1.SearchResponse;
+import io.jointspace.api.v1.UpsertRequest;
+import io.jointspace.api.v1.UpsertStreamRequest;
+import io.jointspace.api.v1.UpsertStreamResponse;
+import io.jointspace.api.v1.Vector;
+import io.jointspace.api.v1.VectorType;
+import io.jointspace.config.v1.ServerConfig;
+import io.jointspace.server.ServerFixture;
+import io.jointspace.server.store.DatabaseUrl;
+import io.jointspace.server.store.TestDatabase;
+import io.jointspace.trainer.Scene;
+import io.jointspace.trainer.SceneGenerator;
+import io.jointspace.trainer.Split;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** CollectionService over loopback gRPC, on the demo model and a real PostgreSQL + pgvector. */
+class CollectionServiceTest {
+  static ServerFixture fixture;
+  static DatabaseUrl db;
+  static CollectionServiceGrpc.CollectionServiceBlockingStub stub;
+  static final List<Scene> SCENES = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    db = TestDatabase.fresh();
+    ServerConfig.Builder config = ServerConfig.newBuilder();
+    config.getModelRepositoryBuilder().setOnlyConfiguredModels(true);
+    config.addModelsBuilder().setName("shapes-clip").setBasePath(DemoModelTest.DEMO.toString());
+    config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user());
+    fixture = ServerFixture.start(config, DemoModelTest.DEMO.getParent());
+    stub = CollectionServiceGrpc.newBlockingStub(fixture.channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    // a captioned-image collection shared by the read-only tests below
+    stub.createCollection(CreateCollectionRequest.newBuilder().setName("scenes")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+    SceneGenerator gen = new SceneGenerator(77, Split.ALL, 64, 64);
+    UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection("scenes");
+    for (int i = 0; i < 96; i++) {
+      Scene s = gen.next();
+      SCENES.add(s);
+      up.addItems(Item.newBuilder().setId("scene-" + i)
+          .setInput(Input.newBuilder().setImage(DemoModelTest.encode(gen.render(s), "png")))
+          .setMetadata(Struct.newBuilder()
+              .putFields("caption", str(s.caption()))
+              .putFields("color", str(s.combo().color().name().toLowerCase()))
+              .putFields("shape", str(s.combo().shape().name().toLowerCase()))
+              .putFields("n", num(i))
+              .putFields("info", Value.newBuilder().setStructValue(Struct.newBuilder()
+                  .putFields("even", Value.newBuilder().setBoolValue(i % 2 == 0).build())).build())));
+    }
+    assertThat(stub.upsert(up.build()).getUpsertedCount()).isEqualTo(96);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    fixture.close();
+  }
+
+  static Value str(String s) {
+    return Value.newBuilder().setStringValue(s).build();
+  }
+
+  static Value num(double d) {
+    return Value.newBuilder().setNumberValue(d).build();
+  }
+
+  static Filter eq(String key, Value v) {
+    return Filter.newBuilder().setEquals(FieldValue.newBuilder().setKey(key).setValue(v)).build();
+  }
+
+  static SearchResponse searchText(String text, int k, Filter filter) {
+    SearchRequest.Builder r = SearchRequest.newBuilder().setCollection("scenes")
+        .setInput(Input.newBuilder().setText(text)).setTopK(k);
+    if (filter != null) {
+      r.setFilter(filter);
+    }
+    return stub.search(r.build());
+  }
+
+  static String meta(Hit h, String key) {
+    return h.getMetadata().getFieldsOrThrow(key).getStringValue();
+  }
+
+  @Test
+  void textSearch_findsMatchingImages_andReportsTheModelVersion() {
+    SearchResponse r = searchText("a red circle", 5, null);
+    assertThat(r.getModel().getName()).isEqualTo("shapes-clip");
+    assertThat(r.getModel().getVersion()).isEqualTo(2);
+    assertThat(r.getHitsList()).hasSize(5);
+    Hit best = r.getHits(0);
+    assertThat(meta(best, "color") + " " + meta(best, "shape")).isEqualTo("red circle");
+    for (int i = 1; i < r.getHitsCount(); i++) {
+      assertThat(r.getHits(i).getScore()).isLessThanOrEqualTo(r.getHits(i - 1).getScore());
+    }
+  }
+
+  @Test
+  void filters_restrictHits_exactly() {
+    // equals
+    for (Hit h : searchText("a circle", 20, eq("color", str("blue"))).getHitsList()) {
+      assertThat(meta(h, "color")).isEqualTo("blue");
+    }
+    // in + range + nested exists, combined
+    Filter f = Filter.newBuilder().setAnd(Filters.newBuilder()
+        .addFilters(Filter.newBuilder().setIn(FieldValues.newBuilder().setKey("shape")
+            .addValues(str("circle")).addValues(str("square"))))
+        .addFilters(Filter.newBuilder().setRange(Range.newBuilder().setKey("n").setGte(num(10)).setLt(num(60))))
+        .addFilters(eq("info.even", Value.newBuilder().setBoolValue(true).build()))).build();
+    List<Hit> hits = searchText("a shape", 96, f).getHitsList();
+    long expected = java.util.stream.IntStream.range(10, 60).filter(i -> i % 2 == 0)
+        .filter(i -> List.of("CIRCLE", "SQUARE").contains(SCENES.get(i).combo().shape().name())).count();
+    assertThat(hits).hasSize((int) expected);
+    for (Hit h : hits) {
+      assertThat(meta(h, "shape")).isIn("circle", "square");
+      double n = h.getMetadata().getFieldsOrThrow("n").getNumberValue();
+      assertThat(n).isBetween(10.0, 59.0);
+      assertThat(n % 2).isZero();
+    }
+    // not + or + exists
+    Filter g = Filter.newBuilder().setOr(Filters.newBuilder()
+        .addFilters(Filter.newBuilder().setNot(Filter.newBuilder().setExists("n")))
+        .addFilters(Filter.newBuilder().setRange(Range.newBuilder().setKey("n").setLt(num(3))))).build();
+    assertThat(searchText("a shape", 50, g).getHitsList()).extracting(Hit::getId)
+        .containsExactlyInAnyOrder("scene-0", "scene-1", "scene-2");
+    // string range
+    Filter s = Filter.newBuilder().setRange(Range.newBuilder().setKey("color").setGte(str("r")).setLt(str("s"))).build();
+    for (Hit h : searchText("a shape", 96, s).getHitsList()) {
+      assertThat(meta(h, "color")).startsWith("r");
+    }
+  }
+
+  @Test
+  void searchById_andByVector_agree_andLeaveTheQueryItemOut() {
+    GetResponse got = stub.get(GetRequest.newBuilder().setCollection("scenes").addIds("scene-5")
+        .setIncludeVectors(true).setIncludeSources(true).build());
+    assertThat(got.getItemsList()).hasSize(1);
+    assertThat(got.getItems(0).getSource().getImage().size()).isGreaterThan(100);
+    Vector v = got.getItems(0).getVector();
+    assertThat(v.getValuesCount()).isEqualTo(64);
+    SearchResponse byVector = stub.search(SearchRequest.newBuilder().setCollection("scenes").setVector(v).setTopK(6).build());
+    assertThat(byVector.getHits(0).getId()).isEqualTo("scene-5");
+    assertThat(byVector.getHits(0).getScore()).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-4f));
+    SearchResponse byId = stub.search(SearchRequest.newBuilder().setCollection("scenes").setId("scene-5").setTopK(5).build());
+    assertThat(byId.getHitsList()).extracting(Hit::getId)
+        .containsExactlyElementsOf(byVector.getHitsList().subList(1, 6).stream().map(Hit::getId).toList());
+    assertThatThrownBy(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").setId("nope").build()))
+        .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
+  }
+
+  @Test
+  void lifecycle_create_get_list_upsertIdempotent_delete() {
+    Collection c = stub.createCollection(CreateCollectionRequest.newBuilder().setName("notes")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip").setVersion(2)).setDescription("captions")
+        .setKeepSources(false).build());
+    assertThat(c.getDimension()).isEqualTo(64);
+    assertThat(c.getMetric()).isEqualTo(Metric.COSINE);
+    assertThat(c.getIndex().getM()).isEqualTo(16);
+    assertThat(c.getView()).isEqualTo("public.notes");
+    assertCode(() -> stub.createCollection(CreateCollectionRequest.newBuilder().setName("notes")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build()), Status.Code.ALREADY_EXISTS, "notes");
+    for (int round = 0; round < 2; round++) {
+      stub.upsert(UpsertRequest.newBuilder().setCollection("notes")
+          .addItems(Item.newBuilder().setId("a").setInput(Input.newBuilder().setText("a red circle")))
+          .addItems(Item.newBuilder().setId("b").setInput(Input.newBuilder().setText("a blue star"))
+              .setMetadata(Struct.newBuilder().putFields("round", num(round))))
+          .build());
+    }
+    Collection got = stub.getCollection(GetCollectionRequest.newBuilder().setName("notes").build());
+    assertThat(got.getItemCount()).isEqualTo(2);
+    assertThat(got.getKeepSources()).isFalse();
+    GetResponse items = stub.get(GetRequest.newBuilder().setCollection("notes").addIds("b").addIds("zzz").addIds("a")
+        .setIncludeSources(true).build());
+    assertThat(items.getItemsList()).extracting(i -> i.getId()).containsExactly("b", "a");
+    assertThat(items.getItems(0).getMetadata().getFieldsOrThrow("round").getNumberValue()).isEqualTo(1.0);
+    assertThat(items.getItems(0).hasSource()).as("keep_sources false").isFalse();
+    assertThat(stub.listCollections(ListCollectionsRequest.getDefaultInstance()).getCollectionsList())
+        .extracting(Collection::getName).contains("notes", "scenes");
+    assertThat(stub.delete(DeleteRequest.newBuilder().setCollection("notes").addIds("a").addIds("x").build())
+        .getDeletedCount()).isEqualTo(1);
+    stub.deleteCollection(DeleteCollectionRequest.newBuilder().setName("notes").build());
+    assertCode(() -> stub.getCollection(GetCollectionRequest.newBuilder().setName("notes").build()),
+        Status.Code.NOT_FOUND, "notes");
+    assertCode(() -> stub.deleteCollection(DeleteCollectionRequest.newBuilder().setName("notes").build()),
+        Status.Code.NOT_FOUND, "notes");
+  }
+
+  /** Exact nearest neighbours by brute force, for each metric and vector type. */
+  @Test
+  void vectorCollections_everyMetricAndType_matchBruteForce() {
+    Random rnd = new Random(5);
+    List<float[]> data = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      float[] v = new float[64];
+      for (int j = 0; j < 64; j++) {
+        v[j] = (float) rnd.nextGaussian();
+      }
+      data.add(v);
+    }
+    float[] q = data.get(0).clone();
+    q[0] += 0.5f;
+    for (Metric metric : List.of(Metric.COSINE, Metric.INNER_PRODUCT, Metric.L2)) {
+      for (VectorType type : List.of(VectorType.VECTOR, VectorType.HALFVEC)) {
+        String name = "raw_" + metric.name().toLowerCase() + "_" + type.name().toLowerCase();
+        stub.createCollection(CreateCollectionRequest.newBuilder().setName(name).setMetric(metric).setVectorType(type)
+            .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+        UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection(name);
+        for (int i = 0; i < data.size(); i++) {
+          up.addItems(Item.newBuilder().setId("v" + i).setVector(vec(data.get(i))));
+        }
+        stub.upsert(up.build());
+        SearchResponse r = stub.search(SearchRequest.newBuilder().setCollection(name).setVector(vec(q)).setTopK(5)
+            .setEfSearch(400).build());
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < data.size(); i++) {
+          order.add(i);
+        }
+        order.sort(Comparator.comparingDouble(i -> -score(metric, data.get(i), q)));
+        float tolerance = type == VectorType.HALFVEC ? 0.05f : 1e-3f;
+        for (int k = 0; k < 5; k++) {
+          assertThat(r.getHits(k).getId()).as(name + " rank " + k).isEqualTo("v" + order.get(k));
+          assertThat(r.getHits(k).getScore()).as(name + " score " + k)
+              .isCloseTo((float) score(metric, data.get(order.get(k)), q),
+                  org.assertj.core.data.Offset.offset(tolerance * Math.max(1f, Math.abs(r.getHits(k).getScore()))));
+        }
+      }
+    }
+  }
+
+  static double score(Metric m, float[] a, float[] b) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    double l2 = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+      l2 += (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return switch (m) {
+      case COSINE -> dot / Math.sqrt(na * nb);
+      case INNER_PRODUCT -> dot;
+      default -> -Math.sqrt(l2);
+    };
+  }
+
+  static Vector vec(float[] v) {
+    Vector.Builder b = Vector.newBuilder();
+    for (float x : v) {
+      b.addValues(x);
+    }
+    return b.build();
+  }
+
+  @Test
+  void upsertStream_acknowledgesEachCommittedMessage_andStopsAtABadOne() throws Exception {
+    stub.createCollection(CreateCollectionRequest.newBuilder().setName("bulk")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+    List<UpsertStreamResponse> acks = new CopyOnWriteArrayList<>();
+    CompletableFuture<Throwable> done = new CompletableFuture<>();
+    StreamObserver<UpsertStreamRequest> requests = CollectionServiceGrpc.newStub(fixture.channel)
+        .upsertStream(new StreamObserver<>() {
+          @Override
+          public void onNext(UpsertStreamResponse r) {
+            acks.add(r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.complete(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(null);
+          }
+        });
+    Random rnd = new Random(1);
+    for (int m = 0; m < 3; m++) {
+      UpsertStreamRequest.Builder msg = UpsertStreamRequest.newBuilder().setCollection(m == 0 ? "bulk" : "");
+      for (int i = 0; i < 500; i++) {
+        float[] v = new float[64];
+        for (int j = 0; j < 64; j++) {
+          v[j] = rnd.nextFloat();
+        }
+        // ids repeat across messages: the last write wins
+        msg.addItems(Item.newBuilder().setId("id-" + (m * 400 + i)).setVector(vec(v))
+            .setMetadata(Struct.newBuilder().putFields("m", num(m))));
+      }
+      if (m == 1) {
+        msg.addItems(Item.newBuilder().setId("text").setInput(Input.newBuilder().setText("a green star")));
+      }
+      requests.onNext(msg.build());
+    }
+    requests.onNext(UpsertStreamRequest.newBuilder().addItems(Item.newBuilder().setId("bad")
+        .setVector(Vector.newBuilder().addValues(1f))).build());
+    requests.onNext(UpsertStreamRequest.newBuilder().addItems(Item.newBuilder().setId("after")
+        .setVector(vec(new float[64]))).build());
+    requests.onCompleted();
+    Throwable error = done.get(120, TimeUnit.SECONDS);
+    assertThat(acks).extracting(UpsertStreamResponse::getCommittedCount).containsExactly(500, 501, 500);
+    assertThat(acks).extracting(UpsertStreamResponse::getTotalCommitted).containsExactly(500L, 1001L, 1501L);
+    assertThat(acks).extracting(UpsertStreamResponse::getMessageIndex).containsExactly(0L, 1L, 2L);
+    assertThat(error).isNotNull();
+    Status status = Status.fromThrowable(error);
+    assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(status.getDescription()).contains("message 3").contains("items[0].vector.values").contains("1501");
+    Collection c = stub.getCollection(GetCollectionRequest.newBuilder().setName("bulk").build());
+    assertThat(c.getItemCount()).isEqualTo(2 * 400 + 500 + 1);
+    GetResponse g = stub.get(GetRequest.newBuilder().setCollection("bulk").addIds("id-400").addIds("text")
+        .addIds("after").setIncludeSources(true).build());
+    assertThat(g.getItemsList()).extracting(i -> i.getId()).containsExactly("id-400", "text");
+    assertThat(g.getItems(0).getMetadata().getFieldsOrThrow("m").getNumberValue()).isEqualTo(1.0);
+    assertThat(g.getItems(1).getSource().getText()).isEqualTo("a green star");
+  }
+
+  static final List<String> HOSTILE = List.of(
+      "x'; DROP TABLE jointspace.collections; --",
+      "\"; DROP SCHEMA jointspace CASCADE; --",
+      "a) OR 1=1 --",
+      "$$; SELECT pg_sleep(10); $$",
+      "scenes\"; DELETE FROM public.scenes; --",
+      "Robert'); DROP TABLE scenes;--");
+
+  @Test
+  void injectionStrings_inNamesAreRejected_andInIdsKeysAndValuesAreJustData() throws Exception {
+    for (String name : HOSTILE) {
+      assertCode(() -> stub.createCollection(CreateCollectionRequest.newBuilder().setName(name)
+          .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build()), Status.Code.INVALID_ARGUMENT, "name");
+      assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection(name)
+          .setVector(vec(new float[64])).build()), Status.Code.INVALID_ARGUMENT, "name");
+    }
+    assertCode(() -> stub.createCollection(CreateCollectionRequest.newBuilder().setName("select")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build()), Status.Code.INVALID_ARGUMENT, "keyword");
+    stub.createCollection(CreateCollectionRequest.newBuilder().setName("hostile")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+    UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection("hostile");
+    for (int i = 0; i < HOSTILE.size(); i++) {
+      float[] v = new float[64];
+      v[i] = 1;
+      up.addItems(Item.newBuilder().setId(HOSTILE.get(i)).setVector(vec(v))
+          .setMetadata(Struct.newBuilder().putFields(HOSTILE.get(i), str(HOSTILE.get((i + 1) % HOSTILE.size())))));
+    }
+    stub.upsert(up.build());
+    for (int i = 0; i < HOSTILE.size(); i++) {
+      String key = HOSTILE.get(i);
+      String value = HOSTILE.get((i + 1) % HOSTILE.size());
+      List<Filter> filters = List.of(
+          eq(key, str(value)),
+          Filter.newBuilder().setIn(FieldValues.newBuilder().setKey(key).addValues(str(value))).build(),
+          Filter.newBuilder().setExists(key).build(),
+          Filter.newBuilder().setRange(Range.newBuilder().setKey(key).setGte(str(value)).setLte(str(value))).build());
+      for (Filter f : filters) {
+        List<Hit> hits = stub.search(SearchRequest.newBuilder().setCollection("hostile").setVector(vec(new float[64]))
+            .setTopK(10).setFilter(f).build()).getHitsList();
+        if (key.contains(".")) {
+          continue; // a dotted key is a path: it names a nested field, which these items do not have
+        }
+        assertThat(hits).as(f.toString()).extracting(Hit::getId).containsExactly(key);
+      }
+    }
+    GetResponse got = stub.get(GetRequest.newBuilder().setCollection("hostile").addAllIds(HOSTILE).build());
+    assertThat(got.getItemsList()).extracting(i -> i.getId()).containsExactlyElementsOf(HOSTILE);
+    try (Connection c = TestDatabase.connect(db); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT count(*) FROM jointspace.collections")) {
+      r.next();
+      assertThat(r.getLong(1)).isGreaterThanOrEqualTo(2);
+    }
+    assertThat(stub.getCollection(GetCollectionRequest.newBuilder().setName("scenes").build()).getItemCount())
+        .isEqualTo(96);
+  }
+
+  @Test
+  void limitsAndBadInput_answerClearErrors_namingTheField() {
+    assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").setVector(vec(new float[64]))
+        .setTopK(1001).build()), Status.Code.RESOURCE_EXHAUSTED, "top_k");
+    assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").setVector(vec(new float[64]))
+        .setTopK(-1).build()), Status.Code.INVALID_ARGUMENT, "top_k");
+    assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").setVector(vec(new float[3]))
+        .build()), Status.Code.INVALID_ARGUMENT, "vector.values");
+    assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").build()),
+        Status.Code.INVALID_ARGUMENT, "query");
+    assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("missing").setVector(vec(new float[64]))
+        .build()), Status.Code.NOT_FOUND, "missing");
+    assertCode(() -> stub.upsert(UpsertRequest.newBuilder().setCollection("scenes")
+        .addItems(Item.newBuilder().setId("x".repeat(513)).setVector(vec(new float[64]))).build()),
+        Status.Code.RESOURCE_EXHAUSTED, "items[0].id");
+    assertCode(() -> stub.upsert(UpsertRequest.newBuilder().setCollection("scenes")
+        .addItems(Item.newBuilder().setId("").setVector(vec(new float[64]))).build()),
+        Status.Code.INVALID_ARGUMENT, "items[0].id");
+    assertCode(() -> stub.upsert(UpsertRequest.newBuilder().setCollection("scenes")
+        .addItems(Item.newBuilder().setId("big").setVector(vec(new float[64]))
+            .setMetadata(Struct.newBuilder().putFields("blob", str("y".repeat(70_000))))).build()),
+        Status.Code.RESOURCE_EXHAUSTED, "items[0].metadata");
+    UpsertRequest.Builder many = UpsertRequest.newBuilder().setCollection("scenes");
+    for (int i = 0; i < 1001; i++) {
+      many.addItems(Item.newBuilder().setId("m" + i).setVector(vec(new float[64])));
+    }
+    assertCode(() -> stub.upsert(many.build()), Status.Code.RESOURCE_EXHAUSTED, "items");
+    assertCode(() -> stub.upsert(UpsertRequest.newBuilder().setCollection("scenes")
+        .addItems(Item.newBuilder().setId("ok").setVector(vec(new float[64])))
+        .addItems(Item.newBuilder().setId("bad").setInput(Input.newBuilder().setImage(ByteString.copyFromUtf8("no")))
+        ).build()), Status.Code.INVALID_ARGUMENT, "items[1].input.image");
+    float[] nan = new float[64];
+    nan[3] = Float.NaN;
+    assertCode(() -> stub.upsert(UpsertRequest.newBuilder().setCollection("scenes")
+        .addItems(Item.newBuilder().setId("nan").setVector(vec(nan))).build()),
+        Status.Code.INVALID_ARGUMENT, "items[0].vector.values[3]");
+    Filter deep = eq("a", str("b"));
+    for (int i = 0; i < 20; i++) {
+      deep = Filter.newBuilder().setNot(deep).build();
+    }
+    Filter tooDeep = deep;
+    assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").setVector(vec(new float[64]))
+        .setFilter(tooDeep).build()), Status.Code.RESOURCE_EXHAUSTED, "filter");
+    assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").setVector(vec(new float[64]))
+        .setFilter(Filter.newBuilder().setAnd(Filters.getDefaultInstance())).build()),
+        Status.Code.INVALID_ARGUMENT, "filter.and");
+    assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").setVector(vec(new float[64]))
+        .setFilter(Filter.newBuilder().setRange(Range.newBuilder().setKey("n").setGt(num(1)).setLt(str("z")))).build()),
+        Status.Code.INVALID_ARGUMENT, "filter.range");
+    assertCode(() -> stub.createCollection(CreateCollectionRequest.newBuilder().setName("nomodel")
+        .setModel(ModelSpec.newBuilder().setName("nope")).build()), Status.Code.NOT_FOUND, "nope");
+    assertCode(() -> stub.createCollection(CreateCollectionRequest.newBuilder().setName("baddim")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).setDimension(3).build()),
+        Status.Code.INVALID_ARGUMENT, "dimension");
+    // nothing of the above was written
+    assertThat(stub.getCollection(GetCollectionRequest.newBuilder().setName("scenes").build()).getItemCount())
+        .isEqualTo(96);
+  }
+
+  @Test
+  void sqlView_showsItemsWithTheirModelVersion() throws Exception {
+    try (Connection c = TestDatabase.connect(db); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT count(*), min(model_name), min(model_version), min(vector_dims(embedding))"
+            + " FROM scenes WHERE metadata->>'color' IS NOT NULL")) {
+      r.next();
+      assertThat(r.getLong(1)).isEqualTo(96);
+      assertThat(r.getString(2)).isEqualTo("shapes-clip");
+      assertThat(r.getLong(3)).isEqualTo(2);
+      assertThat(r.getInt(4)).isEqualTo(64);
+    }
+    // whole numbers are stored as JSON integers, so SQL casts work
+    try (Connection c = TestDatabase.connect(db); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT sum((metadata->>'n')::int) FROM scenes")) {
+      r.next();
+      assertThat(r.getLong(1)).isEqualTo(95 * 96 / 2);
+    }
+  }
+
+  static void assertCode(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, Status.Code code, String field) {
+    assertThatThrownBy(call).isInstanceOf(StatusRuntimeException.class).satisfies(e -> {
+      Status s = Status.fromThrowable(e);
+      assertThat(s.getCode()).as(String.valueOf(s.getDescription())).isEqualTo(code);
+      assertThat(s.getDescription()).contains(field);
+    });
+  }
+
+}

@@ -1,0 +1,87 @@
+package io.jointspace.server.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real PostgreSQL + pgvector for tests: the private cluster of {@code deploy/local/pg-cluster.sh}
+ * under {@code server/target/pg-test} (started once per test JVM, stopped when it exits), or
+ * the server named by {@code JOINTSPACE_TEST_DATABASE_URL}. Each {@link #fresh()} call makes a
+ * new empty database, so test classes do not see each other's collections.
+ */
+public final class TestDatabase {
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+  private static DatabaseUrl admin;
+  private static PrivateCluster cluster;
+
+  private TestDatabase() {}
+
+  /** The maintenance database URL of the test server. */
+  public static synchronized DatabaseUrl admin() {
+    if (admin == null) {
+      String url = System.getenv("JOINTSPACE_TEST_DATABASE_URL");
+      if (url == null || url.isBlank()) {
+        try {
+          Path home = projectRoot();
+          cluster = PrivateCluster.start(home, home.resolve("server/target/pg-test"));
+          url = cluster.url();
+          PrivateCluster started = cluster;
+          Runtime.getRuntime().addShutdownHook(new Thread(started::close, "pg-test-stop"));
+        } catch (Exception e) {
+          throw new IllegalStateException("cannot start the test PostgreSQL cluster: " + e.getMessage(), e);
+        }
+      }
+      admin = DatabaseUrl.parse(url);
+    }
+    return admin;
+  }
+
+  /** A new, empty database with the vector extension. */
+  public static DatabaseUrl fresh() {
+    DatabaseUrl base = admin();
+    String name = "t" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+    try (Connection c = connect(base); Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS " + name);
+      s.execute("CREATE DATABASE " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot create test database " + name + ": " + e.getMessage(), e);
+    }
+    DatabaseUrl url = new DatabaseUrl(base.jdbcUrl().replaceFirst("/[^/?]*(\\?|$)", "/" + name + "$1"), base.user(),
+        base.password());
+    try (Connection c = connect(url); Statement s = c.createStatement()) {
+      s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot create the vector extension in " + name + ": " + e.getMessage(), e);
+    }
+    return url;
+  }
+
+  public static Connection connect(DatabaseUrl url) throws SQLException {
+    Properties p = new Properties();
+    if (url.user() != null) {
+      p.setProperty("user", url.user());
+    }
+    if (url.password() != null) {
+      p.setProperty("password", url.password());
+    }
+    return DriverManager.getConnection(url.jdbcUrl(), p);
+  }
+
+  /** The folder with deploy/local/pg-cluster.sh (the repository root). */
+  public static Path projectRoot() {
+    Path p = Path.of("").toAbsolutePath();
+    while (p != null && !Files.isRegularFile(p.resolve("deploy/local/pg-cluster.sh"))) {
+      p = p.getParent();
+    }
+    if (p == null) {
+      throw new IllegalStateException("deploy/local/pg-cluster.sh not found above " + Path.of("").toAbsolutePath());
+    }
+    return p;
+  }
+}
