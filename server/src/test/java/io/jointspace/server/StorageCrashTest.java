@@ -1,0 +1,154 @@
+package io.jointspace.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.jointspace.api.v1.CollectionServiceGrpc;
+import io.jointspace.api.v1.CreateCollectionRequest;
+import io.jointspace.api.v1.GetCollectionRequest;
+import io.jointspace.api.v1.GetRequest;
+import io.jointspace.api.v1.Item;
+import io.jointspace.api.v1.ModelSpec;
+import io.jointspace.api.v1.UpsertStreamRequest;
+import io.jointspace.api.v1.UpsertStreamResponse;
+import io.jointspace.api.v1.Vector;
+import io.jointspace.api.inference.GRPCInferenceServiceGrpc;
+import io.jointspace.api.inference.ServerReadyRequest;
+import io.jointspace.server.store.TestDatabase;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code serve} as a process with its private database: SIGKILL during ingest loses no
+ * acknowledged item, and after the database's own postmaster is killed too, the next
+ * {@code serve} recovers the cluster and serves what was acknowledged.
+ */
+class StorageCrashTest {
+  private final Path home = TestDatabase.projectRoot();
+  private final Path dataDir = home.resolve("server/target/pg-crash");
+  private final Path log = home.resolve("server/target/storage-crash-serve.log");
+  private Process server;
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    if (server != null) {
+      server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+    new ProcessBuilder("bash", home.resolve("deploy/local/pg-cluster.sh").toString(), "stop", dataDir.toString())
+        .inheritIO().start().waitFor(60, TimeUnit.SECONDS);
+  }
+
+  private ManagedChannel startServe(int port) throws Exception {
+    server = new ProcessBuilder(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp", System.getProperty("java.class.path"),
+            "-Djointspace.home=" + home,
+            "io.jointspace.server.Main", "serve",
+            "--models", home.resolve("models").toString(), "--grpc-port", Integer.toString(port),
+            "--metrics-port", "-1", "--poll-interval-ms", "-1", "--data-dir", dataDir.toString()))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+    ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (System.nanoTime() < deadline && server.isAlive()) {
+      try {
+        if (GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+            .serverReady(ServerReadyRequest.getDefaultInstance()).getReady()) {
+          return channel;
+        }
+      } catch (StatusRuntimeException e) {
+        // not up yet
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("serve did not become ready:\n" + Files.readString(log, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void sigkillDuringIngest_losesNoAcknowledgedItem_andTheNextServeRecoversTheCluster() throws Exception {
+    Files.deleteIfExists(log);
+    int port = ServerFixture.freePort();
+    ManagedChannel channel = startServe(port);
+    String name = "crash";
+    CollectionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+        .createCollection(CreateCollectionRequest.newBuilder().setName(name)
+            .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+
+    // stream messages of 200 vectors without waiting; kill the server after 5 acknowledgements
+    List<UpsertStreamResponse> acks = new CopyOnWriteArrayList<>();
+    StreamObserver<UpsertStreamRequest> stream = CollectionServiceGrpc.newStub(channel).upsertStream(
+        new StreamObserver<>() {
+          @Override
+          public void onNext(UpsertStreamResponse r) {
+            acks.add(r);
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        });
+    Random rnd = new Random(3);
+    List<List<String>> sent = new ArrayList<>();
+    for (int m = 0; m < 40 && acks.size() < 5; m++) {
+      UpsertStreamRequest.Builder msg = UpsertStreamRequest.newBuilder().setCollection(name);
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        Vector.Builder v = Vector.newBuilder();
+        for (int j = 0; j < 64; j++) {
+          v.addValues((float) rnd.nextGaussian());
+        }
+        String id = "m" + m + "-" + i;
+        ids.add(id);
+        msg.addItems(Item.newBuilder().setId(id).setVector(v));
+      }
+      sent.add(ids);
+      stream.onNext(msg.build());
+      Thread.sleep(20);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (acks.size() < 5 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    server.destroyForcibly(); // SIGKILL, in the middle of the stream
+    assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    channel.shutdownNow();
+    int acknowledged = acks.size();
+    assertThat(acknowledged).isGreaterThanOrEqualTo(5);
+    assertThat(acks.get(acknowledged - 1).getTotalCommitted()).isEqualTo(200L * acknowledged);
+
+    // the database crashes too: kill -9 its postmaster
+    Path pidFile = dataDir.resolve("data/postmaster.pid");
+    assertThat(pidFile).exists();
+    long postmaster = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+    ProcessHandle.of(postmaster).ifPresent(ProcessHandle::destroyForcibly);
+
+    server = null;
+    channel = startServe(port);
+    try {
+      var stub = CollectionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+      long count = stub.getCollection(GetCollectionRequest.newBuilder().setName(name).build()).getItemCount();
+      assertThat(count).as("items after restart vs acknowledged").isGreaterThanOrEqualTo(200L * acknowledged);
+      for (int m = 0; m < acknowledged; m++) {
+        assertThat(stub.get(GetRequest.newBuilder().setCollection(name).addAllIds(sent.get(m)).build())
+            .getItemsCount()).as("acknowledged message " + m).isEqualTo(200);
+      }
+      assertThat(Files.readString(log, StandardCharsets.UTF_8)).contains("Private PostgreSQL cluster at");
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+}
