@@ -1,5 +1,6 @@
 -- The catalog of collections. Runs with search_path = jointspace (Flyway's schema).
 -- pgvector's types live in public so that SQL users see them with the default search_path.
+SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public;
 
 -- One row per collection: the model version bound to it and how its vectors are indexed.
