@@ -39,6 +39,7 @@ import io.jointspace.server.runtime.PreprocessPool;
 import io.jointspace.server.runtime.SavedModel;
 import io.jointspace.server.store.Collection;
 import io.jointspace.server.store.CollectionSpec;
+import io.jointspace.server.store.ItemStore;
 import io.jointspace.server.store.ItemWrite;
 import io.jointspace.server.store.Metric;
 import io.jointspace.server.store.SearchHit;
@@ -290,6 +291,8 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
     List<Integer> inputAt = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
       Item item = items.get(i);
+      // cheap checks first, so a bad id fails before any image is decoded
+      ItemStore.checkId(item.getId(), field + "[" + i + "].id");
       switch (item.getContentCase()) {
         case INPUT -> {
           inputs.add(item.getInput());

@@ -132,7 +132,8 @@ public final class ItemStore {
     return new ArrayList<>(last.values());
   }
 
-  static void checkId(String id, String field) {
+  /** Validates an item id (non-empty, at most {@link Limits#MAX_ID_BYTES}, no NUL). */
+  public static void checkId(String id, String field) {
     if (id == null || id.isEmpty()) {
       throw new InvalidRequestException(field + " is empty");
     }
