@@ -36,6 +36,9 @@ final class StorageReport {
         + " same machine; so are the server and the benchmark client, which compete for these cores.",
         cores, cpuModel(), System.getProperty("java.version"), r.postgres(), r.pgvector(),
         s.databaseNote.isEmpty() ? "given with --database-url" : s.databaseNote, r.sharedBuffers());
+    line("- Load average (1, 5, 15 min) when the run started: %s; when it ended: %s (with %d cores, more than %d"
+        + " means other processes were competing for the CPU during the run).", s.loadAtStart, loadAverage(), cores,
+        cores);
     line("- Server: a child JVM (`io.jointspace.server.Main serve --database-url URL --metrics-port -1`, -Xmx%s),"
         + " defaults otherwise (10 pooled connections). Client: one gRPC channel over loopback.", s.heap);
     line("- Model: the collections bind `%s` version %s, copied from `%s`; it %s (GetModelMetadata), so"
@@ -145,9 +148,22 @@ final class StorageReport {
       }
     }
     line("");
-    line("With %d cores shared by PostgreSQL, the server and the client, more than about %d clients queue for"
-        + " CPU: latency at 8 clients includes that queueing.", cores, cores);
+    int most = java.util.Arrays.stream(s.clients).max().orElse(1);
+    if (most > cores) {
+      line("With %d cores shared by PostgreSQL, the server and the client, more than about %d clients queue for"
+          + " CPU: latency at %d clients includes that queueing.", cores, cores, most);
+    }
     return b.toString();
+  }
+
+  /** The first three fields of /proc/loadavg, or "unknown". */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + ", " + f[1] + ", " + f[2];
+    } catch (Exception e) {
+      return "unknown";
+    }
   }
 
   private static String yes(boolean met) {

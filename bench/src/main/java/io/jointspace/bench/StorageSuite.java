@@ -133,6 +133,9 @@ final class StorageSuite implements Callable<Integer> {
   @Option(names = "--database-note", defaultValue = "", description = "How the database was provided, for the report.")
   String databaseNote;
 
+  /** /proc/loadavg when the run started: other work on the machine shows in the timings. */
+  String loadAtStart;
+
   static final String MODEL = "example";
   static final String SEARCH = "bench_search";
   static final String COPY_A = "bench_copy_a";
@@ -173,6 +176,7 @@ final class StorageSuite implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
+    loadAtStart = StorageReport.loadAverage();
     Path logDir = Main.path(logs);
     Files.createDirectories(logDir);
     Path repo = modelRepository(logDir.resolve("storage-models"));
