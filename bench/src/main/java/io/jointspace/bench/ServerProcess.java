@@ -3,7 +3,12 @@ package io.jointspace.bench;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.jointspace.api.v1.CollectionServiceGrpc;
 import io.jointspace.api.v1.EmbeddingServiceGrpc;
+import io.jointspace.api.v1.GetModelMetadataRequest;
+import io.jointspace.api.v1.ListCollectionsRequest;
+import io.jointspace.api.v1.ModelServiceGrpc;
+import io.jointspace.api.v1.ModelSpec;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -46,6 +51,49 @@ final class ServerProcess implements AutoCloseable {
     ServerProcess server = new ServerProcess(pb.start(), port);
     server.awaitReady(workload, 180);
     return server;
+  }
+
+  /**
+   * A server for the storage benchmark: collections in the database at {@code databaseUrl},
+   * models from {@code models}; ready once {@code model} is AVAILABLE and ListCollections answers.
+   */
+  static ServerProcess startStorage(Path models, String databaseUrl, String model, String heap, Path log)
+      throws IOException, InterruptedException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    List<String> cmd = List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
+        "-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
+        "--models", models.toString(), "--grpc-port", Integer.toString(port), "--database-url", databaseUrl,
+        "--metrics-port", "-1", "--poll-interval-ms", "-1");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+    pb.environment().putIfAbsent("TF_CPP_MIN_LOG_LEVEL", "2");
+    pb.environment().put("OPT_OUT_TRACKING", "true");
+    pb.environment().put("DJL_OFFLINE", "true");
+    ServerProcess server = new ServerProcess(pb.start(), port);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (true) {
+      if (!server.process.isAlive()) {
+        throw new IllegalStateException("server exited with " + server.process.exitValue() + " (see " + log + ")");
+      }
+      try {
+        ModelServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+            .getModelMetadata(GetModelMetadataRequest.newBuilder()
+                .setModel(ModelSpec.newBuilder().setName(model)).build());
+        CollectionServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .listCollections(ListCollectionsRequest.getDefaultInstance());
+        return server;
+      } catch (StatusRuntimeException e) {
+        if (System.nanoTime() > until) {
+          server.close();
+          throw new IllegalStateException("server not ready after 180 s: " + e.getStatus());
+        }
+        Thread.sleep(250);
+      }
+    }
   }
 
   /** Waits until an image and a text call both succeed. */

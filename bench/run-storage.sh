@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Storage benchmark: UpsertStream ingest against binary COPY, then Search recall@10 (against
+# exact search), latency and QPS at 1 and 8 clients, unfiltered and filtered (10%, 1%), over
+# 100,000 clustered 512-d vectors. Writes its section of docs/benchmarks.md (between the
+# storage-benchmark markers). About 10 min on 2 cores.
+#   bench/run-storage.sh [options]     e.g. --rows 20000 --out /tmp/b.md (see --help)
+#   bench/run-storage.sh --database-url postgresql://...   use that database (pgvector installed)
+# Without --database-url it starts a private cluster in bench/target/pg
+# (deploy/local/pg-cluster.sh) and stops it at the end. Builds bench/ when it is stale.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAR="$ROOT/bench/target/jointspace-bench.jar"
+cd "$ROOT"
+
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+export OPT_OUT_TRACKING=true DJL_OFFLINE=true
+
+if [ ! -f "$JAR" ] || [ ! -d "$ROOT/bench/target/lib" ] || [ -n "$(find "$ROOT/pom.xml" "$ROOT/proto" \
+    "$ROOT/registry" "$ROOT/server" "$ROOT/models/trainer" "$ROOT/bench" -path '*/target' -prune -o \
+    -name '*.java' -newer "$JAR" -print -o -name 'pom.xml' -newer "$JAR" -print -o -name '*.proto' \
+    -newer "$JAR" -print -o -name '*.sql' -newer "$JAR" -print | head -n 1)" ]; then
+  echo "bench: building (mvn package -pl bench -am)" >&2
+  mvn -B -q -DskipTests package -pl bench -am ${BENCH_MVN_ARGS:-}
+fi
+
+url=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --database-url) url="$2"; shift 2 ;;
+    --database-url=*) url="${1#--database-url=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+
+note="given with --database-url"
+if [ -z "$url" ]; then
+  PG_DIR="$ROOT/bench/target/pg"
+  url="$("$ROOT/deploy/local/pg-cluster.sh" start "$PG_DIR")"
+  trap '"$ROOT/deploy/local/pg-cluster.sh" stop "$PG_DIR"' EXIT
+  note="a private cluster in bench/target/pg, deploy/local/pg-cluster.sh"
+fi
+
+java -Xmx4g -cp "$JAR:$ROOT/bench/target/lib/*" io.jointspace.bench.Main storage \
+  --command "bench/run-storage.sh${args[*]:+ ${args[*]}}" --database-url "$url" --database-note "$note" \
+  ${args[@]+"${args[@]}"}

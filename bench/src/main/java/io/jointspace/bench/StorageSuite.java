@@ -1,0 +1,390 @@
+package io.jointspace.bench;
+
+import com.google.protobuf.Value;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.jointspace.api.v1.CollectionServiceGrpc;
+import io.jointspace.api.v1.CreateCollectionRequest;
+import io.jointspace.api.v1.DeleteCollectionRequest;
+import io.jointspace.api.v1.FieldValue;
+import io.jointspace.api.v1.Filter;
+import io.jointspace.api.v1.GetCollectionRequest;
+import io.jointspace.api.v1.GetModelMetadataRequest;
+import io.jointspace.api.v1.GetModelMetadataResponse;
+import io.jointspace.api.v1.IndexParameters;
+import io.jointspace.api.v1.Metric;
+import io.jointspace.api.v1.ModelServiceGrpc;
+import io.jointspace.api.v1.ModelSpec;
+import io.jointspace.api.v1.SearchRequest;
+import io.jointspace.api.v1.Vector;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The storage benchmark: UpsertStream ingest against binary COPY straight into an identical
+ * table, then recall, latency and throughput of Search (unfiltered and filtered) over a
+ * clustered synthetic set, against exact search. Needs a running PostgreSQL with pgvector
+ * ({@code bench/run-storage.sh} starts one); starts the server as a child JVM.
+ */
+@Command(name = "storage", mixinStandardHelpOptions = true,
+    description = "UpsertStream vs binary COPY ingest; Search recall, latency and QPS; writes a section of the report.")
+final class StorageSuite implements Callable<Integer> {
+  @Option(names = "--database-url", required = true, description = "postgresql://... with pgvector.")
+  String databaseUrl;
+
+  @Option(names = "--model-dir", defaultValue = "models/example",
+      description = "A model without an encoder spec (raw tensors only), copied into a model repository of its own;"
+          + " the collections bind it and take vectors. Default: ${DEFAULT-VALUE}.")
+  String modelDir;
+
+  @Option(names = "--rows", defaultValue = "100000", description = "Search set size. Default: ${DEFAULT-VALUE}.")
+  int rows;
+
+  @Option(names = "--dimension", defaultValue = "512", description = "Default: ${DEFAULT-VALUE}.")
+  int dimension;
+
+  @Option(names = "--clusters", defaultValue = "1000", description = "Gaussian clusters. Default: ${DEFAULT-VALUE}.")
+  int clusters;
+
+  @Option(names = "--spread", defaultValue = "0.5",
+      description = "Within-cluster standard deviation per coordinate, centers' being 1. Default: ${DEFAULT-VALUE}.")
+  double spread;
+
+  @Option(names = "--seed", defaultValue = "20240611", description = "Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--ingest-rows", defaultValue = "10000",
+      description = "Rows of the ingest comparison (the first rows of the set). Default: ${DEFAULT-VALUE}.")
+  int ingestRows;
+
+  @Option(names = "--message-items", defaultValue = "1000", description = "Items per UpsertStream message. Default: ${DEFAULT-VALUE}.")
+  int messageItems;
+
+  @Option(names = "--in-flight", defaultValue = "2",
+      description = "UpsertStream messages sent ahead of their answers. Default: ${DEFAULT-VALUE}.")
+  int inFlight;
+
+  @Option(names = "--queries", defaultValue = "300", description = "Default: ${DEFAULT-VALUE}.")
+  int queries;
+
+  @Option(names = "--query-noise", defaultValue = "0.2",
+      description = "Norm of the Gaussian noise added to a stored unit vector to make a query. Default: ${DEFAULT-VALUE}.")
+  double queryNoise;
+
+  @Option(names = "--top-k", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}.")
+  int topK;
+
+  @Option(names = "--ef-search", defaultValue = "0", description = "Sent with each Search; 0: the server's default.")
+  int efSearch;
+
+  @Option(names = "--m", defaultValue = "16", description = "HNSW m of the collections. Default: ${DEFAULT-VALUE}.")
+  int m;
+
+  @Option(names = "--ef-construction", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
+  int efConstruction;
+
+  @Option(names = "--clients", defaultValue = "1,8", split = ",", description = "Concurrent Search clients. Default: ${DEFAULT-VALUE}.")
+  int[] clients;
+
+  @Option(names = "--warmup-s", defaultValue = "3", description = "Default: ${DEFAULT-VALUE}.")
+  long warmup;
+
+  @Option(names = "--duration-s", defaultValue = "15", description = "Measured seconds per load run. Default: ${DEFAULT-VALUE}.")
+  long duration;
+
+  @Option(names = "--server-heap", defaultValue = "2g", description = "Default: ${DEFAULT-VALUE}.")
+  String heap;
+
+  @Option(names = "--incremental-index",
+      description = "Load the search set with the HNSW index in place (one insert at a time) instead of building it"
+          + " after loading.")
+  boolean incrementalIndex;
+
+  @Option(names = "--maintenance-work-mem", defaultValue = "1GB",
+      description = "For building the HNSW index after loading (the graph should fit). Default: ${DEFAULT-VALUE}.")
+  String maintenanceWorkMem;
+
+  @Option(names = "--keep", description = "Keep the search collection (bench_search) afterwards.")
+  boolean keep;
+
+  @Option(names = "--out", defaultValue = "docs/benchmarks.md",
+      description = "Report: its storage-benchmark section is replaced (or appended). Default: ${DEFAULT-VALUE}.")
+  String out;
+
+  @Option(names = "--logs", defaultValue = "bench/target", description = "Default: ${DEFAULT-VALUE}.")
+  String logs;
+
+  @Option(names = "--command", defaultValue = "bench/run-storage.sh", description = "The command line the report names.")
+  String command;
+
+  @Option(names = "--database-note", defaultValue = "", description = "How the database was provided, for the report.")
+  String databaseNote;
+
+  /** /proc/loadavg when the run started: other work on the machine shows in the timings. */
+  String loadAtStart;
+
+  static final String MODEL = "example";
+  static final String SEARCH = "bench_search";
+  static final String COPY_A = "bench_copy_a";
+  static final String COPY_B = "bench_copy_b";
+
+  /** Filters measured, by name; null is unfiltered. */
+  enum Mode {
+    unfiltered("none", null),
+    group10("group = \"g0\" (~10%)", Filter.newBuilder().setEquals(FieldValue.newBuilder().setKey("group")
+        .setValue(Value.newBuilder().setStringValue("g0"))).build()),
+    shard1("shard = 0 (~1%)", Filter.newBuilder().setEquals(FieldValue.newBuilder().setKey("shard")
+        .setValue(Value.newBuilder().setNumberValue(0))).build());
+
+    final String label;
+    final Filter filter;
+
+    Mode(String label, Filter filter) {
+      this.label = label;
+      this.filter = filter;
+    }
+
+    boolean admits(VectorData d, int i) {
+      return switch (this) {
+        case unfiltered -> true;
+        case group10 -> d.group[i] == 0;
+        case shard1 -> d.shard[i] == 0;
+      };
+    }
+  }
+
+  /** Everything measured, for the report. */
+  record Results(String modelVersion, String modelNote, String postgres, String pgvector, String sharedBuffers,
+      double generateSeconds, StorageClient.Ingest stream, double copyA, double copyB, StorageClient.Ingest rest,
+      double indexSeconds, double vacuumSeconds, long storedRows, String tableSize, String indexSize, Map<Mode, Integer> matching,
+      double exactSeconds, Map<Mode, Double> recall, Map<Mode, Double> hitsReturned,
+      Map<Mode, List<StorageClient.Load>> loads, double minutes) {}
+
+  @Override
+  public Integer call() throws Exception {
+    long t0 = System.nanoTime();
+    loadAtStart = StorageReport.loadAverage();
+    Path logDir = Main.path(logs);
+    Files.createDirectories(logDir);
+    Path repo = modelRepository(logDir.resolve("storage-models"));
+
+    long g0 = System.nanoTime();
+    log("generating %d x %d vectors (%d clusters, spread %.2f, seed %d)", rows, dimension, clusters, spread, seed);
+    VectorData data = VectorData.generate(rows, dimension, clusters, spread, seed);
+    double generateSeconds = (System.nanoTime() - g0) / 1e9;
+
+    Results results;
+    try (ServerProcess server = ServerProcess.startStorage(repo, databaseUrl, MODEL, heap,
+        logDir.resolve("server-storage.log"));
+        DirectDb db = new DirectDb(databaseUrl)) {
+      var collections = CollectionServiceGrpc.newBlockingStub(server.channel);
+      GetModelMetadataResponse meta = ModelServiceGrpc.newBlockingStub(server.channel)
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .getModelMetadata(GetModelMetadataRequest.newBuilder().setModel(ModelSpec.newBuilder().setName(MODEL)).build());
+      String modelNote = meta.hasEncoder() ? "has an encoder spec" : "has no encoder spec";
+      log("model %s version %d %s (GetModelMetadata)", MODEL, meta.getModel().getVersion(), modelNote);
+      for (String c : List.of(COPY_A, COPY_B, SEARCH)) {
+        drop(collections, c);
+      }
+      for (String c : List.of(COPY_A, SEARCH, COPY_B)) {
+        create(collections, c);
+      }
+
+      // ingest: COPY, UpsertStream, COPY again, the same rows into identical tables
+      int messages = (ingestRows + messageItems - 1) / messageItems;
+      log("ingest: building %d messages and the COPY payload", messages);
+      List<io.jointspace.api.v1.UpsertStreamRequest> prepared = new ArrayList<>();
+      for (int msg = 0; msg < messages; msg++) {
+        prepared.add(StorageClient.message(SEARCH, data, msg * messageItems, Math.min(ingestRows, (msg + 1) * messageItems)));
+      }
+      byte[] payload = DirectDb.copyPayload(data, 0, ingestRows);
+      StorageClient client = new StorageClient(server.channel);
+      double copyA = db.copy(db.tableOf(COPY_A), payload);
+      log("binary COPY (1st): %d rows in %.2f s, %.0f rows/s", ingestRows, copyA, ingestRows / copyA);
+      StorageClient.Ingest stream = client.upsertStream(messages, prepared::get, inFlight);
+      log("UpsertStream: %d rows in %.2f s, %.0f rows/s", stream.rows(), stream.seconds(), stream.rowsPerSecond());
+      prepared.clear();
+      double copyB = db.copy(db.tableOf(COPY_B), payload);
+      log("binary COPY (2nd): %d rows in %.2f s, %.0f rows/s", ingestRows, copyB, ingestRows / copyB);
+      drop(collections, COPY_A);
+      drop(collections, COPY_B);
+
+      // the rest of the search set: through UpsertStream, with the HNSW index built afterwards unless
+      // --incremental-index (HNSW inserts one by one are most of the cost)
+      String[] hnsw = db.hnswIndex(SEARCH);
+      if (!incrementalIndex) {
+        db.dropIndex(hnsw[0]);
+      }
+      int restMessages = (rows - ingestRows + messageItems - 1) / messageItems;
+      log("loading rows %d..%d with UpsertStream (%s)", ingestRows, rows,
+          incrementalIndex ? "HNSW index in place" : "HNSW index dropped");
+      StorageClient.Ingest rest = client.upsertStream(restMessages, msg -> StorageClient.message(SEARCH, data,
+          ingestRows + msg * messageItems, Math.min(rows, ingestRows + (msg + 1) * messageItems)), inFlight);
+      log("UpsertStream: %d rows in %.1f s, %.0f rows/s", rest.rows(), rest.seconds(), rest.rowsPerSecond());
+      double indexSeconds = 0;
+      if (!incrementalIndex) {
+        log("building the HNSW index: %s", hnsw[1]);
+        indexSeconds = db.createIndex(hnsw[1], maintenanceWorkMem);
+        log("HNSW index built in %.1f s", indexSeconds);
+      }
+      String table = db.tableOf(SEARCH);
+      double vacuum = db.vacuumAnalyze(table);
+      long stored = collections.getCollection(GetCollectionRequest.newBuilder().setName(SEARCH).build()).getItemCount();
+      String tableSize = db.scalar("SELECT pg_size_pretty(pg_table_size('" + table.replace("'", "''") + "'))");
+      String indexSize = db.scalar("SELECT pg_size_pretty(pg_indexes_size('" + table.replace("'", "''") + "'))");
+      log("stored %d rows; VACUUM ANALYZE %.1f s; table %s, indexes %s", stored, vacuum, tableSize, indexSize);
+
+      // exact answers
+      float[][] qs = data.queries(queries, queryNoise, seed + 1);
+      long e0 = System.nanoTime();
+      Map<Mode, int[][]> exact = new LinkedHashMap<>();
+      Map<Mode, Integer> matching = new LinkedHashMap<>();
+      for (Mode mode : Mode.values()) {
+        exact.put(mode, data.exactTopK(qs, topK, i -> mode.admits(data, i)));
+        matching.put(mode, data.count(i -> mode.admits(data, i)));
+      }
+      double exactSeconds = (System.nanoTime() - e0) / 1e9;
+      log("exact top-%d of %d queries, 3 filters: %.1f s", topK, queries, exactSeconds);
+
+      // recall, one query at a time
+      Map<Mode, List<SearchRequest>> requests = new LinkedHashMap<>();
+      Map<Mode, Double> recall = new LinkedHashMap<>();
+      Map<Mode, Double> returned = new LinkedHashMap<>();
+      for (Mode mode : Mode.values()) {
+        List<SearchRequest> list = new ArrayList<>();
+        for (float[] q : qs) {
+          Vector.Builder v = Vector.newBuilder();
+          for (float x : q) {
+            v.addValues(x);
+          }
+          SearchRequest.Builder r = SearchRequest.newBuilder().setCollection(SEARCH).setVector(v).setTopK(topK)
+              .setEfSearch(efSearch);
+          if (mode.filter != null) {
+            r.setFilter(mode.filter);
+          }
+          list.add(r.build());
+        }
+        requests.put(mode, list);
+        double sum = 0;
+        long hits = 0;
+        int[][] truth = exact.get(mode);
+        for (int q = 0; q < qs.length; q++) {
+          int[] got = client.search(list.get(q));
+          hits += got.length;
+          sum += overlap(got, truth[q]) / (double) Math.max(1, Math.min(topK, truth[q].length));
+        }
+        recall.put(mode, sum / qs.length);
+        returned.put(mode, hits / (double) qs.length);
+        log("recall@%d %s: %.4f (%.2f hits per query)", topK, mode.label, sum / qs.length, hits / (double) qs.length);
+      }
+
+      // latency and throughput, closed loop
+      Map<Mode, List<StorageClient.Load>> loads = new LinkedHashMap<>();
+      for (Mode mode : Mode.values()) {
+        List<StorageClient.Load> list = new ArrayList<>();
+        for (int n : clients) {
+          StorageClient.Load l = client.closedLoop(requests.get(mode), n, warmup * 1000, duration * 1000);
+          log("search %s, %d clients: %.1f QPS, p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, %d errors", mode.label, n,
+              l.qps(), l.p50() / 1e3, l.p95() / 1e3, l.p99() / 1e3, l.errors());
+          list.add(l);
+        }
+        loads.put(mode, list);
+      }
+      if (!keep) {
+        drop(collections, SEARCH);
+      }
+      results = new Results(Long.toString(meta.getModel().getVersion()), modelNote,
+          db.scalar("SHOW server_version"), db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'"),
+          db.scalar("SHOW shared_buffers"), generateSeconds, stream, copyA, copyB, rest, indexSeconds, vacuum, stored, tableSize,
+          indexSize, matching, exactSeconds, recall, returned, loads, (System.nanoTime() - t0) / 60e9);
+    }
+    String section = new StorageReport(this).markdown(results);
+    Path outPath = Main.path(out);
+    String doc = Files.exists(outPath) ? Files.readString(outPath) : "";
+    Files.writeString(outPath, MarkedSection.replace(doc, section));
+    log("wrote the storage section of %s (%.1f min)", outPath, results.minutes());
+    return 0;
+  }
+
+  private static int overlap(int[] got, int[] truth) {
+    int n = 0;
+    for (int g : got) {
+      for (int t : truth) {
+        if (g == t) {
+          n++;
+          break;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** A model repository holding only {@code --model-dir}'s versions, as model {@value #MODEL}. */
+  private Path modelRepository(Path repo) throws IOException {
+    Path source = Main.path(modelDir);
+    if (Files.exists(repo)) {
+      try (Stream<Path> s = Files.walk(repo)) {
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    Path target = repo.resolve(MODEL);
+    try (Stream<Path> s = Files.walk(source)) {
+      for (Path p : s.toList()) {
+        Path to = target.resolve(source.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(p, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+    return repo;
+  }
+
+  private void create(CollectionServiceGrpc.CollectionServiceBlockingStub stub, String name) throws InterruptedException {
+    CreateCollectionRequest request = CreateCollectionRequest.newBuilder().setName(name)
+        .setModel(ModelSpec.newBuilder().setName(MODEL)).setDimension(dimension).setMetric(Metric.COSINE)
+        .setIndex(IndexParameters.newBuilder().setM(m).setEfConstruction(efConstruction))
+        .setDescription("storage benchmark").build();
+    for (int attempt = 0; ; attempt++) {
+      try {
+        stub.withDeadlineAfter(60, TimeUnit.SECONDS).createCollection(request);
+        return;
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || attempt > 120) {
+          throw e;
+        }
+        Thread.sleep(500);
+      }
+    }
+  }
+
+  private static void drop(CollectionServiceGrpc.CollectionServiceBlockingStub stub, String name) {
+    try {
+      stub.withDeadlineAfter(120, TimeUnit.SECONDS).deleteCollection(DeleteCollectionRequest.newBuilder().setName(name).build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+        throw e;
+      }
+    }
+  }
+
+  static void log(String format, Object... args) {
+    System.err.printf(Locale.ROOT, "bench: " + format + "%n", args);
+  }
+}
