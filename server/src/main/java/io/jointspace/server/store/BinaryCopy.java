@@ -7,27 +7,37 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Writes items in PostgreSQL's binary COPY format for the stage table
- * {@code (seq int4, id text, embedding vector, metadata jsonb, source_text text, source_image bytea)}.
+ * Writes items in PostgreSQL's binary COPY format, for the stage table
+ * {@code (seq int4, id text, embedding vector, metadata jsonb, source_text text, source_image bytea)}
+ * or for an item table without {@code seq}.
  * Big-endian throughout; a vector is {@code int16 dim, int16 0, float4 x dim}; jsonb is a
  * version byte (1) followed by the JSON text.
  */
 final class BinaryCopy {
   private static final byte[] SIGNATURE = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0};
   static final String STAGE_COLUMNS = "(seq, id, embedding, metadata, source_text, source_image)";
+  static final String TABLE_COLUMNS = "(id, embedding, metadata, source_text, source_image)";
 
   private BinaryCopy() {}
 
-  static void write(List<ItemWrite> items, OutputStream sink) throws IOException {
+  /**
+   * @param withSeq whether to write the {@code seq} column first (the stage table has it,
+   *     item tables do not; see {@link #STAGE_COLUMNS} and {@link #TABLE_COLUMNS})
+   */
+  static void write(List<ItemWrite> items, OutputStream sink, boolean withSeq) throws IOException {
     DataOutputStream out = new DataOutputStream(sink);
     out.write(SIGNATURE);
     out.writeInt(0); // flags
     out.writeInt(0); // header extension length
     for (int seq = 0; seq < items.size(); seq++) {
       ItemWrite item = items.get(seq);
-      out.writeShort(6);
-      out.writeInt(4);
-      out.writeInt(seq);
+      if (withSeq) {
+        out.writeShort(6);
+        out.writeInt(4);
+        out.writeInt(seq);
+      } else {
+        out.writeShort(5);
+      }
       bytes(out, item.id().getBytes(StandardCharsets.UTF_8));
       float[] v = item.vector();
       out.writeInt(4 + 4 * v.length);

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -70,19 +71,30 @@ public final class ItemStore {
       return 0;
     }
     CollectionSpec spec = collection.spec();
+    // repeated ids are collapsed by validate(); equal sizes mean every id is distinct
     List<ItemWrite> rows = spec.keepSources() ? all : withoutSources(all);
     return db.inTransaction(c -> {
+      if (spec.vectorType() == VectorType.VECTOR && rows.size() == items.size() && noneStored(c, collection, rows)) {
+        // only new ids: COPY straight into the table
+        Savepoint before = c.setSavepoint();
+        try {
+          copy(c, "COPY " + SqlNames.qualified(collection.table()) + " " + BinaryCopy.TABLE_COLUMNS
+              + " FROM STDIN (FORMAT binary)", rows, false);
+          c.releaseSavepoint(before);
+          return items.size();
+        } catch (SQLException e) {
+          if (!"23505".equals(e.getSQLState())) {
+            throw e;
+          }
+          c.rollback(before); // another writer stored one of these ids meanwhile: upsert below
+        }
+      }
       try (Statement s = c.createStatement()) {
         s.execute("CREATE TEMP TABLE IF NOT EXISTS jointspace_stage (seq integer, id text, embedding vector,"
             + " metadata jsonb, source_text text, source_image bytea) ON COMMIT DELETE ROWS");
       }
-      PGConnection pg = c.unwrap(PGConnection.class);
-      try (PGCopyOutputStream out = new PGCopyOutputStream(pg,
-          "COPY pg_temp.jointspace_stage " + BinaryCopy.STAGE_COLUMNS + " FROM STDIN (FORMAT binary)", 1 << 16)) {
-        BinaryCopy.write(rows, out);
-      } catch (IOException e) {
-        throw e.getCause() instanceof SQLException sql ? sql : new SQLException("COPY failed: " + e.getMessage(), "08006", e);
-      }
+      copy(c, "COPY pg_temp.jointspace_stage " + BinaryCopy.STAGE_COLUMNS + " FROM STDIN (FORMAT binary)", rows,
+          true);
       try (Statement s = c.createStatement()) {
         s.executeUpdate("INSERT INTO " + SqlNames.qualified(collection.table())
             + " (id, embedding, metadata, source_text, source_image)"
@@ -91,6 +103,31 @@ public final class ItemStore {
       }
       return items.size();
     });
+  }
+
+  private static void copy(Connection c, String sql, List<ItemWrite> rows, boolean withSeq) throws SQLException {
+    PGConnection pg = c.unwrap(PGConnection.class);
+    try (PGCopyOutputStream out = new PGCopyOutputStream(pg, sql, 1 << 16)) {
+      BinaryCopy.write(rows, out, withSeq);
+    } catch (IOException e) {
+      throw e.getCause() instanceof SQLException sql2 ? sql2 : new SQLException("COPY failed: " + e.getMessage(), "08006", e);
+    }
+  }
+
+  /** Whether none of the ids is stored yet. */
+  private static boolean noneStored(Connection c, Collection collection, List<ItemWrite> rows) throws SQLException {
+    String[] ids = new String[rows.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = rows.get(i).id();
+    }
+    try (PreparedStatement p = c.prepareStatement(
+        "SELECT EXISTS (SELECT 1 FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ANY (?))")) {
+      p.setArray(1, c.createArrayOf("text", ids));
+      try (ResultSet r = p.executeQuery()) {
+        r.next();
+        return !r.getBoolean(1);
+      }
+    }
   }
 
   private static final String ON_CONFLICT = "ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding,"
@@ -289,30 +326,24 @@ public final class ItemStore {
       try (Statement s = c.createStatement()) {
         s.execute("SET LOCAL hnsw.ef_search = " + ef);
         if (filter != null) {
+          // Walk the HNSW graph, filtering as it goes, until top_k rows match. Left to itself the
+          // planner often prefers the GIN index and sorts every matching row, which is exact but
+          // slow once many rows match; that plan is kept for when the walk finds too few.
           s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
+          s.execute("SET LOCAL enable_bitmapscan = off");
+          s.execute("SET LOCAL enable_seqscan = off");
         }
       }
-      List<SearchHit> hits = new ArrayList<>(query.topK());
-      try (PreparedStatement p = c.prepareStatement(sql.toString())) {
-        PGvector q = new PGvector(vector);
-        int i = 1;
-        p.setObject(i++, q);
-        if (filter != null) {
-          i = filter.bind(c, p, i);
+      List<SearchHit> hits = run(c, sql.toString(), vector, filter, query);
+      if (filter != null && hits.size() < query.topK()) {
+        // the walk stopped (hnsw.max_scan_tuples) before top_k matches, or fewer rows match:
+        // answer exactly instead
+        try (Statement s = c.createStatement()) {
+          s.execute("SET LOCAL enable_indexscan = off");
+          s.execute("SET LOCAL enable_bitmapscan = on");
+          s.execute("SET LOCAL enable_seqscan = on");
         }
-        if (query.itemId() != null) {
-          p.setString(i++, query.itemId());
-        }
-        p.setObject(i, q);
-        try (ResultSet r = p.executeQuery()) {
-          while (r.next()) {
-            int col = 3;
-            double d = r.getDouble(2);
-            String metadata = query.includeMetadata() ? r.getString(col++) : null;
-            float[] v = query.includeVectors() ? ((PGvector) r.getObject(col)).toArray() : null;
-            hits.add(new SearchHit(r.getString(1), (float) d, metadata, v));
-          }
-        }
+        hits = run(c, sql.toString(), vector, filter, query);
       }
       // iterative scans return nearly sorted rows; order exactly, then turn distances into scores
       hits.sort(Comparator.comparingDouble(SearchHit::score));
@@ -322,6 +353,34 @@ public final class ItemStore {
       }
       return Collections.unmodifiableList(out);
     });
+  }
+
+  /** Runs the search statement; hits carry distances in {@code score}. */
+  private static List<SearchHit> run(Connection c, String sql, float[] vector, FilterSql.Compiled filter,
+      SearchQuery query) throws SQLException {
+    List<SearchHit> hits = new ArrayList<>(query.topK());
+    try (PreparedStatement p = c.prepareStatement(sql)) {
+      PGvector q = new PGvector(vector);
+      int i = 1;
+      p.setObject(i++, q);
+      if (filter != null) {
+        i = filter.bind(c, p, i);
+      }
+      if (query.itemId() != null) {
+        p.setString(i++, query.itemId());
+      }
+      p.setObject(i, q);
+      try (ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          int col = 3;
+          double d = r.getDouble(2);
+          String metadata = query.includeMetadata() ? r.getString(col++) : null;
+          float[] v = query.includeVectors() ? ((PGvector) r.getObject(col)).toArray() : null;
+          hits.add(new SearchHit(r.getString(1), (float) d, metadata, v));
+        }
+      }
+    }
+    return hits;
   }
 
   private static float score(Metric metric, float distance) {

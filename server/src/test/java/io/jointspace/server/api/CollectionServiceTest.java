@@ -172,6 +172,49 @@ class CollectionServiceTest {
   }
 
   @Test
+  void filteredSearch_indexWalkAndExactFallback_agree() {
+    // top 3 of many matches: answered by the HNSW walk; 96 of fewer matches: answered exactly
+    List<Hit> walk = searchText("a star", 3, eq("info.even", Value.newBuilder().setBoolValue(true).build()))
+        .getHitsList();
+    List<Hit> exact = searchText("a star", 96, eq("info.even", Value.newBuilder().setBoolValue(true).build()))
+        .getHitsList();
+    assertThat(exact).hasSize(48);
+    assertThat(walk).extracting(Hit::getId).containsExactlyElementsOf(
+        exact.subList(0, 3).stream().map(Hit::getId).toList());
+  }
+
+  @Test
+  void upsertStream_repeatedIdInOneMessage_lastOneWins() throws Exception {
+    stub.createCollection(CreateCollectionRequest.newBuilder().setName("repeats")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<UpsertStreamRequest> requests = CollectionServiceGrpc.newStub(fixture.channel)
+        .upsertStream(new StreamObserver<>() {
+          @Override
+          public void onNext(UpsertStreamResponse r) {}
+
+          @Override
+          public void onError(Throwable t) {
+            done.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(null);
+          }
+        });
+    requests.onNext(UpsertStreamRequest.newBuilder().setCollection("repeats")
+        .addItems(Item.newBuilder().setId("x").setVector(vec(new float[64]))
+            .setMetadata(Struct.newBuilder().putFields("v", num(1))))
+        .addItems(Item.newBuilder().setId("x").setVector(vec(new float[64]))
+            .setMetadata(Struct.newBuilder().putFields("v", num(2)))).build());
+    requests.onCompleted();
+    done.get(60, TimeUnit.SECONDS);
+    GetResponse g = stub.get(GetRequest.newBuilder().setCollection("repeats").addIds("x").build());
+    assertThat(g.getItems(0).getMetadata().getFieldsOrThrow("v").getNumberValue()).isEqualTo(2.0);
+  }
+
+  @Test
   void searchById_andByVector_agree_andLeaveTheQueryItemOut() {
     GetResponse got = stub.get(GetRequest.newBuilder().setCollection("scenes").addIds("scene-5")
         .setIncludeVectors(true).setIncludeSources(true).build());
