@@ -21,7 +21,9 @@ import javax.annotation.Nullable;
  * callers should move heavy follow-up work elsewhere with the {@code ...Async} stages.
  *
  * <p><b>Dropping.</b> Cancelling a returned future drops its items that have not yet run and
- * frees their places at once. An item whose request's deadline has passed when its batch is
+ * frees their places at once (counted by {@link BatchListener#onCancelled}); so does failing
+ * it with a {@link DeadlineExceededException} (counted by {@link BatchListener#onExpired}),
+ * which is how a caller whose deadline passes ends its wait early. An item whose request's deadline has passed when its batch is
  * cut is dropped, and the request fails with {@link DeadlineExceededException}. When a batch
  * fails, every request with an item in it fails with the processor's exception and its other
  * waiting items are dropped; the other requests are unaffected.
@@ -112,7 +114,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
       throw new QueueFullException(state.name, depth, state.options.maxQueuedItems(), n);
     }
     out.flush();
-    request.future.whenComplete((result, error) -> completedByCaller(request));
+    request.future.whenComplete((result, error) -> completedByCaller(request, error));
     return request.future;
   }
 
@@ -183,11 +185,11 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     return bucket;
   }
 
-  private void completedByCaller(Request<O> request) {
+  private void completedByCaller(Request<O> request, @Nullable Throwable error) {
     Outbox out = new Outbox(dispatcher.listener);
     dispatcher.lock.lock();
     try {
-      state.completedByCaller(request, out);
+      state.completedByCaller(request, error, out);
     } finally {
       dispatcher.lock.unlock();
     }
