@@ -136,8 +136,8 @@ final class Suite implements Callable<Integer> {
     line(b, "- Model: `%s/%s` version %d (Embed, one input per request: a 64x64 PNG of a demo scene or its"
         + " caption, %d distinct of each, round-robin).", models, model, version, Workload.DISTINCT);
     line(b, "- Server: a child JVM (`io.jointspace.server.Main serve --batching off|on --metrics-port -1`, -Xmx%s),"
-        + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024,"
-        + " batch_threads = cores. Client: one gRPC channel over loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000));
+        + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead %d (2 x max_batch_size),"
+        + " batch_threads = cores. Client: one gRPC channel over loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000), 2 * MAX_BATCH);
     line(b, "- Closed loop: %d concurrent callers, each sending its next call when the last returns; %d s warmup,"
         + " then %d s measured. Latencies are of OK calls; throughput counts OK calls completed in the window."
         + " CPU is CPU-seconds per second (1.00 = one core busy), server from /proc/PID/stat.", concurrency, warmup, duration);

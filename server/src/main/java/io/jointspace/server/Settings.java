@@ -61,6 +61,8 @@ public record Settings(
   public static final int DEFAULT_MAX_BATCH_SIZE = 32;
   public static final long DEFAULT_MAX_QUEUE_DELAY_MICROS = 2000;
   public static final int DEFAULT_MAX_QUEUED_ITEMS = 1024;
+  /** Default max_items_ahead, as a multiple of max_batch_size. */
+  public static final int DEFAULT_BATCHES_AHEAD = 2;
 
   /** Applies defaults to a merged configuration and validates it. */
   static Settings of(ServerConfig c) {
@@ -154,10 +156,23 @@ public record Settings(
     if (maxQueuedItems < 1) {
       throw new ConfigException(field + ".max_queued_items must be at least 1, got " + maxQueuedItems);
     }
+    int ahead = own.getMaxItemsAhead() != 0 ? own.getMaxItemsAhead()
+        : serverWide.getMaxItemsAhead() != 0 ? serverWide.getMaxItemsAhead()
+        : Math.multiplyExact(DEFAULT_BATCHES_AHEAD, maxBatchSize);
+    if (ahead < 0) {
+      throw new ConfigException(field + ".max_items_ahead must not be negative, got " + ahead);
+    }
+    int concurrent = own.getMaxConcurrentBatches() != 0 ? own.getMaxConcurrentBatches()
+        : serverWide.getMaxConcurrentBatches() != 0 ? serverWide.getMaxConcurrentBatches() : 1;
+    if (concurrent < 1) {
+      throw new ConfigException(field + ".max_concurrent_batches must be at least 1, got " + concurrent);
+    }
     return enabled
         ? BatchingOptions.DEFAULT.withMaxBatchSize(maxBatchSize)
             .withMaxQueueDelay(Duration.ofNanos(Math.multiplyExact(delayMicros, 1000L)))
             .withMaxQueuedItems(maxQueuedItems)
+            .withMaxConcurrentBatches(concurrent)
+            .withMaxItemsAhead(ahead)
         : null;
   }
 

@@ -32,7 +32,7 @@ class ConfigLoaderTest {
     assertThat(s.repository()).isEqualTo(Path.of("models").toAbsolutePath());
     assertThat(s.loadOptions("any")).isEqualTo(LoadOptions.DEFAULT);
     assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(32)
-        .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024));
+        .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024).withMaxItemsAhead(64));
     assertThat(s.batchThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
 
@@ -44,7 +44,7 @@ class ConfigLoaderTest {
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
     assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(8)
-        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64));
+        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64).withMaxItemsAhead(16));
     assertThat(s.batchThreads()).isEqualTo(3);
 
     Files.writeString(file, "batching { enabled: false max_batch_size: 8 }\n");
@@ -198,10 +198,10 @@ class ConfigLoaderTest {
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
     assertThat(s.batchingFor("small")).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(2)
-        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(16));
+        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(16).withMaxItemsAhead(4));
     assertThat(s.batchingFor("direct")).isNull();
     assertThat(s.batchingFor("other")).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(8)
-        .withMaxQueueDelay(Duration.ofNanos(100_000)).withMaxQueuedItems(1024));
+        .withMaxQueueDelay(Duration.ofNanos(100_000)).withMaxQueuedItems(1024).withMaxItemsAhead(16));
     // a model that turns batching on wins over --batching off; the others follow the flag
     Files.writeString(file, """
         models { name: "on" batching { enabled: true max_batch_size: 4 } }

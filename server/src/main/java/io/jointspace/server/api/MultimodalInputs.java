@@ -38,6 +38,13 @@ final class MultimodalInputs {
   static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs, String field,
       CallScope scope) {
     scope.check();
+    int textCount = 0;
+    int imageCount = 0;
+    for (Input input : inputs) {
+      textCount += input.hasText() ? 1 : 0;
+      imageCount += input.hasImage() ? 1 : 0;
+    }
+    encoder.checkRoom(textCount, imageCount);
     List<CompletableFuture<?>> prepared = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       Input input = inputs.get(i);

@@ -72,7 +72,8 @@ public final class BatchQueue<I, O> implements AutoCloseable {
    *     passed are dropped and the future fails with {@link DeadlineExceededException}. Null:
    *     no deadline
    * @throws QueueFullException when the items do not all fit within
-   *     {@link BatchingOptions#maxQueuedItems()}; nothing is queued
+   *     {@link BatchingOptions#maxQueuedItems()}, or more than
+   *     {@link BatchingOptions#maxItemsAhead()} items wait already; nothing is queued
    * @throws QueueClosedException when the queue or its scheduler was closed
    * @throws IllegalArgumentException when an item's length lies outside the length buckets
    */
@@ -98,7 +99,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
       }
       if (request.expiredAt(now)) {
         state.expire(request, n, now, out);
-      } else if (state.depth + n > state.options.maxQueuedItems()) {
+      } else if (refuses(state.depth, n)) {
         fullAt = state.depth;
       } else {
         state.enqueue(request, items, bucketOf, now);
@@ -111,11 +112,44 @@ public final class BatchQueue<I, O> implements AutoCloseable {
       int depth = fullAt;
       out.tell(listener -> listener.onRejected(state.name, n, depth));
       out.flush();
-      throw new QueueFullException(state.name, depth, state.options.maxQueuedItems(), n);
+      throw full(depth, n);
     }
     out.flush();
     request.future.whenComplete((result, error) -> completedByCaller(request, error));
     return request.future;
+  }
+
+  /**
+   * Fails fast, as {@link #submit} would, when {@code items} more items do not fit now: lets a
+   * caller refuse a request before it spends work (decoding, tokenizing) on its items. Room
+   * is not reserved, so {@link #submit} may still refuse them.
+   *
+   * @throws QueueFullException as {@link #submit} would (counted as rejected)
+   */
+  public void checkRoom(int items) {
+    int depth;
+    dispatcher.lock.lock();
+    try {
+      depth = state.depth;
+    } finally {
+      dispatcher.lock.unlock();
+    }
+    if (refuses(depth, items)) {
+      Outbox out = new Outbox(dispatcher.listener);
+      out.tell(listener -> listener.onRejected(state.name, items, depth));
+      out.flush();
+      throw full(depth, items);
+    }
+  }
+
+  private boolean refuses(int depth, int items) {
+    return depth + items > state.options.maxQueuedItems() || depth > state.options.maxItemsAhead();
+  }
+
+  private QueueFullException full(int depth, int items) {
+    return depth + items > state.options.maxQueuedItems()
+        ? new QueueFullException(state.name, depth, state.options.maxQueuedItems(), items)
+        : QueueFullException.backlog(state.name, depth, state.options.maxItemsAhead(), items);
   }
 
   /** Items waiting (queued, not yet running). */

@@ -200,6 +200,21 @@ public final class Encoder implements AutoCloseable {
     return image.preprocessor().preprocess(encoded);
   }
 
+  /**
+   * Refuses a call at once when the text or image queue has no room for its inputs, before
+   * they are tokenized or decoded (the queue checks again when they arrive).
+   *
+   * @throws io.jointspace.server.batching.QueueFullException when a queue is full
+   */
+  public void checkRoom(int texts, int images) {
+    if (text != null) {
+      model.checkRoom(text.sig(), texts);
+    }
+    if (image != null) {
+      model.checkRoom(image.sig(), images);
+    }
+  }
+
   /** As {@link #encodeTexts(List, CallScope)} without a deadline. */
   public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch) {
     return encodeTexts(batch, CallScope.NONE);

@@ -249,6 +249,19 @@ public final class SavedModel implements AutoCloseable {
         batching.scheduler(), batching.options(), batching.name() + "/" + n)));
   }
 
+  /**
+   * Refuses at once, when {@code sig} has a queue that lacks room for {@code rows} more rows,
+   * so that a call is refused before its inputs are decoded.
+   *
+   * @throws io.jointspace.server.batching.QueueFullException when the queue is full
+   */
+  void checkRoom(SignatureInfo sig, int rows) {
+    SignatureQueue queue = queues.get(sig.name());
+    if (queue != null && rows > 0) {
+      queue.queue().checkRoom(rows);
+    }
+  }
+
   /** Names of the batch queues of this version, e.g. {@code "clip@2/serving_default"}. */
   public List<String> queueNames() {
     return queues.values().stream().map(q -> q.queue().name()).sorted().toList();

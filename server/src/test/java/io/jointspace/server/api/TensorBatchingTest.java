@@ -48,7 +48,7 @@ class TensorBatchingTest {
     TestModels.writeEncoder(repo.resolve("encoder/1"), 2f);
     metricsPort = ServerFixture.freePort();
     ServerConfig.Builder on = ServerConfig.newBuilder().setMetricsPort(metricsPort);
-    on.getBatchingBuilder().setMaxBatchSize(4).setMaxQueueDelayMicros(5000);
+    on.getBatchingBuilder().setMaxBatchSize(4).setMaxQueueDelayMicros(5000).setMaxItemsAhead(1024); // bursts, no shedding
     batched = ServerFixture.start(on, repo);
     ServerConfig.Builder off = ServerConfig.newBuilder();
     off.getBatchingBuilder().setEnabled(false);
