@@ -41,6 +41,7 @@ class DeadlineTest {
   static void start() throws Exception {
     TestModels.writeClip(repo.resolve("clip/1"), 10f);
     TestModels.writeClip(repo.resolve("small/1"), 10f);
+    TestModels.writeClip(repo.resolve("shed/1"), 10f);
     TestModels.writeEncoder(repo.resolve("encoder/1"), 2f);
     TestModels.writeEncoder(repo.resolve("plain/1"), 2f);
     metricsPort = ServerFixture.freePort();
@@ -49,6 +50,7 @@ class DeadlineTest {
         batching { max_batch_size: 64 max_queue_delay_micros: 10000000 batch_threads: 1 }
         models { name: "small" batching { max_batch_size: 2 max_queue_delay_micros: 1000 } }
         models { name: "plain" batching { enabled: false } }
+        models { name: "shed" batching { max_items_ahead: 1 } }
         """, config);
     fixture = ServerFixture.start(config, repo);
     // warm the text path with one full batch (64 items run at once), so that the calls below
@@ -163,5 +165,38 @@ class DeadlineTest {
         .modelInfer(request).getOutputsCount()).isEqualTo(1);
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5000);
     assertThat(metrics()).doesNotContain("queue=\"plain@1/");
+  }
+
+  @Test
+  void requestBehindTooLongABacklog_isShedAtOnceWithResourceExhausted() throws Exception {
+    CompletableFuture<Throwable> first = new CompletableFuture<>();
+    Context.CancellableContext context = Context.current().withCancellation();
+    context.run(() -> EmbeddingServiceGrpc.newStub(fixture.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .embed(texts("shed", 2), new StreamObserver<EmbedResponse>() {
+          @Override
+          public void onNext(EmbedResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            first.complete(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            first.complete(null);
+          }
+        }));
+    Thread.sleep(1000); // the first call's two texts now wait for their batch to fill
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> EmbeddingServiceGrpc.newBlockingStub(fixture.channel)
+            .withDeadlineAfter(30, TimeUnit.SECONDS).embed(texts("shed", 1)))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+          assertThat(e.getStatus().getDescription()).contains("shed@1/encode_text", "2 items waiting");
+        });
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(3000);
+    awaitValue("jointspace_batch_rejected_items_total", "queue=\"shed@1/encode_text\"", 1);
+    context.cancel(null);
+    assertThat(Status.fromThrowable(first.get(5, TimeUnit.SECONDS)).getCode()).isEqualTo(Status.Code.CANCELLED);
   }
 }
