@@ -220,8 +220,9 @@ final class Suite implements Callable<Integer> {
     line(b, "| %.0fx overload: no OOM, excess shed | no OOM, server up | %s, %s; %d shed | %s |", overloadFactor,
         oom ? "OOM" : "no OOM", aliveAfter ? "server up" : "server DOWN", shed, yes(!oom && aliveAfter));
     line(b, "");
-    line(b, "The ceiling runs alone on the machine; the gRPC runs share its %d cores with the load generator"
-        + " (its CPU is in the tables), which the ceiling does not pay for.", cores);
+    line(b, "The ceiling runs with no server or load generator beside it; the gRPC runs share the %d cores with the"
+        + " load generator (its CPU is in the tables) and pay for decoding and gRPC, which the ceiling does not."
+        + " All runs share the machine with whatever else runs on it (see the load average above).", cores);
     line(b, "");
     line(b, "With %d callers in a closed loop, each call waits behind the calls queued ahead of it, so closed-loop"
         + " p99 measures queueing at that concurrency as much as the batcher; the bound is the issue's.", concurrency);
