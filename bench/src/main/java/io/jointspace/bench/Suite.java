@@ -65,6 +65,7 @@ final class Suite implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
+    loadAtStart = loadAverage();
     Path repo = Main.path(models);
     Path logDir = Main.path(logs);
     Files.createDirectories(logDir);
@@ -131,13 +132,16 @@ final class Suite implements Callable<Integer> {
     line(b, "and every ratio compares numbers of that same run. Rerun it to replace this file.");
     line(b, "");
     line(b, "- Date: %s; the whole run took %.1f min.", ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), minutes);
+    line(b, "- Load average (/proc/loadavg, 1 min) at the start and end of the run: %s and %s. Above about"
+        + " 1, other processes were competing for the cores, and every number below is lower than on an idle"
+        + " machine.", loadAtStart, loadAverage());
     line(b, "- Machine: %d cores (nproc), %s; Java %s. The load generator runs on the same machine"
         + " and competes with the server for these cores.", cores, cpu, System.getProperty("java.version"));
     line(b, "- Model: `%s/%s` version %d (Embed, one input per request: a 64x64 PNG of a demo scene or its"
         + " caption, %d distinct of each, round-robin).", models, model, version, Workload.DISTINCT);
     line(b, "- Server: a child JVM (`io.jointspace.server.Main serve --batching off|on --metrics-port -1`, -Xmx%s),"
-        + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024,"
-        + " batch_threads = cores. Client: one gRPC channel over loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000));
+        + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead %d (2 x max_batch_size),"
+        + " batch_threads = cores. Client: one gRPC channel over loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000), 2 * MAX_BATCH);
     line(b, "- Closed loop: %d concurrent callers, each sending its next call when the last returns; %d s warmup,"
         + " then %d s measured. Latencies are of OK calls; throughput counts OK calls completed in the window."
         + " CPU is CPU-seconds per second (1.00 = one core busy), server from /proc/PID/stat.", concurrency, warmup, duration);
@@ -216,11 +220,22 @@ final class Suite implements Callable<Integer> {
     line(b, "| %.0fx overload: no OOM, excess shed | no OOM, server up | %s, %s; %d shed | %s |", overloadFactor,
         oom ? "OOM" : "no OOM", aliveAfter ? "server up" : "server DOWN", shed, yes(!oom && aliveAfter));
     line(b, "");
-    line(b, "The ceiling runs alone on the machine; the gRPC runs share its %d cores with the load generator"
-        + " (its CPU is in the tables), which the ceiling does not pay for.", cores);
+    line(b, "The ceiling runs with no server or load generator beside it; the gRPC runs share the %d cores with the"
+        + " load generator (its CPU is in the tables) and pay for decoding and gRPC, which the ceiling does not."
+        + " All runs share the machine with whatever else runs on it (see the load average above).", cores);
     line(b, "");
     line(b, "With %d callers in a closed loop, each call waits behind the calls queued ahead of it, so closed-loop"
         + " p99 measures queueing at that concurrency as much as the batcher; the bound is the issue's.", concurrency);
+    line(b, "By Little's law the mean closed-loop latency is callers / throughput = %d / %.1f req/s = %.1f ms;"
+        + " a p99 within %.2f ms needs at least %d / %.2f ms = %.0f req/s (%.0f%% of the ceiling) with no spread at all.",
+        concurrency, imageOn.throughput(), 1e3 * concurrency / imageOn.throughput(), p99Bound, concurrency, p99Bound,
+        1e3 * concurrency / p99Bound, 100 * (1e3 * concurrency / p99Bound) / ceilImg);
+    double cpuPerCall = 1e3 * (imageOn.serverCores() + imageOn.benchCores()) / imageOn.throughput();
+    line(b, "");
+    line(b, "CPU per image call with batching on (server + load generator, from the closed-loop table): %.2f ms,"
+        + " so %d cores can serve at most %.0f calls/s at that cost; the ceiling needs %.2f ms of wall time per image"
+        + " on the same cores, with no decoding, no gRPC and no client.", cpuPerCall, cores,
+        1e3 * cores / cpuPerCall, 1e3 / ceilImg);
     return b.toString();
   }
 
@@ -235,6 +250,16 @@ final class Suite implements Callable<Integer> {
 
   private static void line(StringBuilder b, String format, Object... args) {
     b.append(String.format(Locale.ROOT, format, args)).append('\n');
+  }
+
+  private String loadAtStart = "?";
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0];
+    } catch (Exception e) {
+      return "?";
+    }
   }
 
   private static String cpuModel() {

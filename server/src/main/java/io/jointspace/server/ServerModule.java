@@ -89,7 +89,7 @@ final class ServerModule extends AbstractModule {
   @Singleton
   ModelManager<SavedModel> registry(@LoadExecutor ExecutorService loadExecutor, BatchScheduler batchScheduler) {
     return new ModelManager<>(
-        new SavedModelLoader(settings::loadOptions, settings.imageLimits(), batchScheduler, settings.batching()),
+        new SavedModelLoader(settings::loadOptions, settings.imageLimits(), batchScheduler, settings::batchingFor),
         loadExecutor,
         RolloutPolicy.availabilityPreserving(),
         settings::labels,

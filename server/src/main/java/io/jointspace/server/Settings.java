@@ -30,11 +30,13 @@ import javax.annotation.Nullable;
  * once at start by {@link ConfigLoader}; a bad value fails start-up with a message naming
  * the field.
  *
- * @param batching how encoder queues form batches; null when batching is off
+ * @param batching how queues form batches server-wide; null when batching is off. A model's
+ *     own options: {@link #batchingFor(String)}
  * @param batchThreads threads of the shared batch scheduler
  * @param metricsPort HTTP port of the Prometheus {@code /metrics} endpoint; negative when disabled
  * @param database where collections are stored; null to run a private cluster in {@code dataDir}
  *     (by {@link Main}) or, in an embedded server, to serve without collections
+ * @param batchingConfig the server-wide batching as configured, before defaults
  */
 public record Settings(
     int grpcPort,
@@ -55,7 +57,8 @@ public record Settings(
     @Nullable DatabaseUrl database,
     Path dataDir,
     int maxConnections,
-    Duration connectionTimeout) {
+    Duration connectionTimeout,
+    BatchingConfig batchingConfig) {
 
   public static final int DEFAULT_GRPC_PORT = 8500;
   public static final int DEFAULT_METRICS_PORT = 8501;
@@ -69,6 +72,8 @@ public record Settings(
   public static final String DEFAULT_DATA_DIR = "var/postgres";
   public static final int DEFAULT_MAX_CONNECTIONS = 10;
   public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
+  /** Default max_items_ahead, as a multiple of max_batch_size. */
+  public static final int DEFAULT_BATCHES_AHEAD = 2;
 
   /** Applies defaults to a merged configuration and validates it. */
   static Settings of(ServerConfig c) {
@@ -107,28 +112,12 @@ public record Settings(
       throw new ConfigException("preprocess_threads and preprocess_queue must be positive");
     }
     BatchingConfig b = c.getBatching();
-    int maxBatchSize = b.getMaxBatchSize() == 0 ? DEFAULT_MAX_BATCH_SIZE : b.getMaxBatchSize();
-    if (maxBatchSize < 1) {
-      throw new ConfigException("batching.max_batch_size must be at least 1, got " + maxBatchSize);
-    }
-    long delayMicros = b.getMaxQueueDelayMicros() == 0 ? DEFAULT_MAX_QUEUE_DELAY_MICROS : b.getMaxQueueDelayMicros();
-    if (delayMicros < 0) {
-      throw new ConfigException("batching.max_queue_delay_micros must not be negative, got " + delayMicros);
-    }
-    int maxQueuedItems = b.getMaxQueuedItems() == 0 ? DEFAULT_MAX_QUEUED_ITEMS : b.getMaxQueuedItems();
-    if (maxQueuedItems < 1) {
-      throw new ConfigException("batching.max_queued_items must be at least 1, got " + maxQueuedItems);
-    }
     int batchThreads = b.getBatchThreads() == 0
         ? Math.max(1, Runtime.getRuntime().availableProcessors()) : b.getBatchThreads();
     if (batchThreads < 1) {
       throw new ConfigException("batching.batch_threads must be at least 1, got " + batchThreads);
     }
-    BatchingOptions batching = !b.hasEnabled() || b.getEnabled()
-        ? BatchingOptions.DEFAULT.withMaxBatchSize(maxBatchSize)
-            .withMaxQueueDelay(Duration.ofNanos(Math.multiplyExact(delayMicros, 1000L)))
-            .withMaxQueuedItems(maxQueuedItems)
-        : null;
+    BatchingOptions batching = batchingOptions(b, BatchingConfig.getDefaultInstance(), "batching");
     Map<String, ModelConfig> models = new LinkedHashMap<>();
     for (int i = 0; i < c.getModelsCount(); i++) {
       ModelConfig m = c.getModels(i);
@@ -140,8 +129,10 @@ public record Settings(
         throw new ConfigException(field + ".name '" + m.getName() + "' appears twice");
       }
       validate(m, field);
+      batchingOptions(b, m.getBatching(), field + ".batching");
     }
     validate(c.getModelDefaults(), "model_defaults");
+    batchingOptions(b, c.getModelDefaults().getBatching(), "model_defaults.batching");
     StorageConfig st = c.getStorage();
     DatabaseUrl database = null;
     if (!st.getDatabaseUrl().isBlank()) {
@@ -164,7 +155,66 @@ public record Settings(
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
         batching, batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
-        Duration.ofMillis(connectionTimeout));
+        Duration.ofMillis(connectionTimeout), b);
+  }
+
+
+  /**
+   * The batching options of one model: each field {@code own} sets replaces the server-wide
+   * one, then defaults apply. Null when batching is off for it.
+   *
+   * @param field how messages name {@code own}, e.g. "models[2].batching"
+   */
+  @Nullable
+  private static BatchingOptions batchingOptions(BatchingConfig serverWide, BatchingConfig own, String field) {
+    if (own.getBatchThreads() != 0) {
+      throw new ConfigException(field + ".batch_threads is server-wide; set it in batching.batch_threads");
+    }
+    boolean enabled = own.hasEnabled() ? own.getEnabled() : !serverWide.hasEnabled() || serverWide.getEnabled();
+    int maxBatchSize = own.getMaxBatchSize() != 0 ? own.getMaxBatchSize()
+        : serverWide.getMaxBatchSize() != 0 ? serverWide.getMaxBatchSize() : DEFAULT_MAX_BATCH_SIZE;
+    if (maxBatchSize < 1) {
+      throw new ConfigException(field + ".max_batch_size must be at least 1, got " + maxBatchSize);
+    }
+    long delayMicros = own.getMaxQueueDelayMicros() != 0 ? own.getMaxQueueDelayMicros()
+        : serverWide.getMaxQueueDelayMicros() != 0 ? serverWide.getMaxQueueDelayMicros()
+        : DEFAULT_MAX_QUEUE_DELAY_MICROS;
+    if (delayMicros < 0) {
+      throw new ConfigException(field + ".max_queue_delay_micros must not be negative, got " + delayMicros);
+    }
+    int maxQueuedItems = own.getMaxQueuedItems() != 0 ? own.getMaxQueuedItems()
+        : serverWide.getMaxQueuedItems() != 0 ? serverWide.getMaxQueuedItems() : DEFAULT_MAX_QUEUED_ITEMS;
+    if (maxQueuedItems < 1) {
+      throw new ConfigException(field + ".max_queued_items must be at least 1, got " + maxQueuedItems);
+    }
+    int ahead = own.getMaxItemsAhead() != 0 ? own.getMaxItemsAhead()
+        : serverWide.getMaxItemsAhead() != 0 ? serverWide.getMaxItemsAhead()
+        : Math.multiplyExact(DEFAULT_BATCHES_AHEAD, maxBatchSize);
+    if (ahead < 0) {
+      throw new ConfigException(field + ".max_items_ahead must not be negative, got " + ahead);
+    }
+    int concurrent = own.getMaxConcurrentBatches() != 0 ? own.getMaxConcurrentBatches()
+        : serverWide.getMaxConcurrentBatches() != 0 ? serverWide.getMaxConcurrentBatches() : 1;
+    if (concurrent < 1) {
+      throw new ConfigException(field + ".max_concurrent_batches must be at least 1, got " + concurrent);
+    }
+    return enabled
+        ? BatchingOptions.DEFAULT.withMaxBatchSize(maxBatchSize)
+            .withMaxQueueDelay(Duration.ofNanos(Math.multiplyExact(delayMicros, 1000L)))
+            .withMaxQueuedItems(maxQueuedItems)
+            .withMaxConcurrentBatches(concurrent)
+            .withMaxItemsAhead(ahead)
+        : null;
+  }
+
+  /**
+   * How one model's queues form batches: the server-wide batching with the fields of the
+   * model's own {@code batching} (or {@code model_defaults.batching}) in place. Null when
+   * batching is off for the model.
+   */
+  @Nullable
+  BatchingOptions batchingFor(String model) {
+    return batchingOptions(batchingConfig, modelConfig(model).getBatching(), "batching");
   }
 
   private static void validate(ModelConfig m, String field) {
@@ -201,7 +251,7 @@ public record Settings(
   Settings withDatabase(DatabaseUrl url) {
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue, batching,
-        batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout);
+        batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig);
   }
 
   /** The configuration that applies to a model: its own entry, else the defaults. */

@@ -32,7 +32,7 @@ class ConfigLoaderTest {
     assertThat(s.repository()).isEqualTo(Path.of("models").toAbsolutePath());
     assertThat(s.loadOptions("any")).isEqualTo(LoadOptions.DEFAULT);
     assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(32)
-        .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024));
+        .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024).withMaxItemsAhead(64));
     assertThat(s.batchThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
 
@@ -44,7 +44,7 @@ class ConfigLoaderTest {
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
     assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(8)
-        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64));
+        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64).withMaxItemsAhead(16));
     assertThat(s.batchThreads()).isEqualTo(3);
 
     Files.writeString(file, "batching { enabled: false max_batch_size: 8 }\n");
@@ -185,5 +185,44 @@ class ConfigLoaderTest {
         .hasMessageContaining("metrics_port");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_METRICS_PORT", "x"), NO_FLAGS))
         .hasMessageContaining("JOINTSPACE_METRICS_PORT");
+  }
+
+  @Test
+  void modelBatching_overridesTheServerWideFieldsItSets() throws Exception {
+    Path file = dir.resolve("server.textproto");
+    Files.writeString(file, """
+        batching { max_batch_size: 8 max_queue_delay_micros: 500 }
+        models { name: "small" batching { max_batch_size: 2 max_queued_items: 16 } }
+        models { name: "direct" batching { enabled: false } }
+        model_defaults { batching { max_queue_delay_micros: 100 } }
+        """);
+    Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(s.batchingFor("small")).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(2)
+        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(16).withMaxItemsAhead(4));
+    assertThat(s.batchingFor("direct")).isNull();
+    assertThat(s.batchingFor("other")).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(8)
+        .withMaxQueueDelay(Duration.ofNanos(100_000)).withMaxQueuedItems(1024).withMaxItemsAhead(16));
+    // a model that turns batching on wins over --batching off; the others follow the flag
+    Files.writeString(file, """
+        models { name: "on" batching { enabled: true max_batch_size: 4 } }
+        models { name: "plain" }
+        """);
+    Settings off = ConfigLoader.load(file, Map.of(), batchingFlag(false));
+    assertThat(off.batchingFor("on")).isNotNull();
+    assertThat(off.batchingFor("on").maxBatchSize()).isEqualTo(4);
+    assertThat(off.batchingFor("plain")).isNull();
+  }
+
+  @Test
+  void modelBatching_badValuesNameTheModelField() throws Exception {
+    Path file = dir.resolve("server.textproto");
+    Files.writeString(file, "models { name: \"a\" } models { name: \"b\" batching { max_batch_size: -1 } }\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS))
+        .isInstanceOf(Settings.ConfigException.class)
+        .hasMessageContaining("models[1].batching.max_batch_size");
+    Files.writeString(file, "models { name: \"a\" batching { batch_threads: 2 } }\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS))
+        .isInstanceOf(Settings.ConfigException.class)
+        .hasMessageContaining("models[0].batching.batch_threads is server-wide");
   }
 }

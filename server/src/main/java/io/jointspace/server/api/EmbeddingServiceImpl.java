@@ -152,8 +152,10 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
         throw new InvalidInputException("output_name '" + outputKey + "' is not an output of signature '"
             + sig.name() + "'; outputs: " + sig.outputs().keySet());
       }
-      List<float[]> vectors = TensorEmbedder.embed(savedModel, sig, input, outputKey, rows, "inputs");
-      return response(ProtoMapper.resolved(model.id(), sig.name()), vectors);
+      try (GrpcCallScope call = GrpcCallScope.current()) {
+        List<float[]> vectors = TensorEmbedder.embed(savedModel, sig, input, outputKey, rows, "inputs", call.scope());
+        return response(ProtoMapper.resolved(model.id(), sig.name()), vectors);
+      }
     }
   }
 

@@ -38,7 +38,9 @@ import java.util.Set;
 /**
  * KServe Open Inference Protocol v2 ({@code inference.GRPCInferenceService}) over every
  * SavedModel: tensor names are signature keys, the request parameter {@code signature_name}
- * picks a signature, typed contents and raw bytes both work.
+ * picks a signature, typed contents and raw bytes both work. With batching on, a signature
+ * whose inputs and outputs all have the batch as their first dimension runs through its batch
+ * queue: the rows of concurrent calls share session runs.
  */
 public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
   static final String SIGNATURE_PARAMETER = "signature_name";
@@ -160,7 +162,10 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
       } catch (InvalidInputException e) {
         throw e.at("parameters[\"" + SIGNATURE_PARAMETER + "\"]");
       }
-      Map<String, TensorData> results = model.run(sig, inputs, outputs);
+      Map<String, TensorData> results;
+      try (GrpcCallScope call = GrpcCallScope.current()) {
+        results = model.call(sig, inputs, outputs, call.scope());
+      }
       boolean raw = binaryOutput
           || results.values().stream().anyMatch(d -> d.dtype() == DType.FP16 || d.dtype() == DType.BF16);
       ModelInferResponse.Builder response = ModelInferResponse.newBuilder()

@@ -1,6 +1,7 @@
 package io.jointspace.server.api;
 
 import io.jointspace.api.v1.Input;
+import io.jointspace.server.runtime.CallScope;
 import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.runtime.InvalidInputException;
 import io.jointspace.server.runtime.PreprocessPool;
@@ -25,7 +26,9 @@ final class MultimodalInputs {
    * @throws InvalidInputException naming {@code field[i]} for a bad input
    */
   static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs, String field) {
-    return embed(encoder, pool, inputs, i -> field + "[" + i + "]");
+    try (GrpcCallScope call = GrpcCallScope.current()) {
+      return embed(encoder, pool, inputs, field, call.scope());
+    }
   }
 
   /**
@@ -33,6 +36,30 @@ final class MultimodalInputs {
    */
   static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs,
       java.util.function.IntFunction<String> fieldOf) {
+    try (GrpcCallScope call = GrpcCallScope.current()) {
+      return embed(encoder, pool, inputs, fieldOf, call.scope());
+    }
+  }
+
+  /**
+   * As {@link #embed(Encoder, PreprocessPool, List, String)} within {@code scope}: work for a
+   * call that has ended is skipped or dropped.
+   */
+  static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs, String field,
+      CallScope scope) {
+    return embed(encoder, pool, inputs, i -> field + "[" + i + "]", scope);
+  }
+
+  private static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs,
+      java.util.function.IntFunction<String> fieldOf, CallScope scope) {
+    scope.check();
+    int textCount = 0;
+    int imageCount = 0;
+    for (Input input : inputs) {
+      textCount += input.hasText() ? 1 : 0;
+      imageCount += input.hasImage() ? 1 : 0;
+    }
+    encoder.checkRoom(textCount, imageCount);
     List<CompletableFuture<?>> prepared = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       Input input = inputs.get(i);
@@ -43,14 +70,14 @@ final class MultimodalInputs {
             throw new InvalidInputException(at + ".text: this model version has no text encoder");
           }
           String text = input.getText();
-          yield pool.submit(prefixed(at + ".text", () -> encoder.tokenize(text)));
+          yield scope.watch(pool.submit(prefixed(at + ".text", scope, () -> encoder.tokenize(text))));
         }
         case IMAGE -> {
           if (!encoder.encodesImages()) {
             throw new InvalidInputException(at + ".image: this model version has no image encoder");
           }
           byte[] bytes = input.getImage().toByteArray();
-          yield pool.submit(prefixed(at + ".image", () -> encoder.preprocessImage(bytes)));
+          yield scope.watch(pool.submit(prefixed(at + ".image", scope, () -> encoder.preprocessImage(bytes))));
         }
         case TENSOR -> throw new InvalidInputException(at + ".tensor: tensor inputs cannot be mixed with text and"
             + " images here; send text or image inputs");
@@ -73,13 +100,13 @@ final class MultimodalInputs {
     }
     float[][] out = new float[inputs.size()][];
     if (!texts.isEmpty()) {
-      List<float[]> v = encoder.encodeTexts(texts);
+      List<float[]> v = encoder.encodeTexts(texts, scope);
       for (int k = 0; k < v.size(); k++) {
         out[textAt.get(k)] = v.get(k);
       }
     }
     if (!images.isEmpty()) {
-      List<float[]> v = encoder.encodeImages(images);
+      List<float[]> v = encoder.encodeImages(images, scope);
       for (int k = 0; k < v.size(); k++) {
         out[imageAt.get(k)] = v.get(k);
       }
@@ -104,9 +131,13 @@ final class MultimodalInputs {
     return ready;
   }
 
-  /** Runs {@code work}, putting {@code field} in front of an input error's message. */
-  private static <T> Supplier<T> prefixed(String field, Supplier<T> work) {
+  /**
+   * Runs {@code work} unless the call has ended meanwhile, putting {@code field} in front of
+   * an input error's message.
+   */
+  private static <T> Supplier<T> prefixed(String field, CallScope scope, Supplier<T> work) {
     return () -> {
+      scope.check();
       try {
         return work.get();
       } catch (InvalidInputException e) {

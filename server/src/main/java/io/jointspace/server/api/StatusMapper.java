@@ -11,6 +11,7 @@ import io.jointspace.server.batching.QueueFullException;
 import io.jointspace.server.runtime.InvalidInputException;
 import io.jointspace.server.runtime.OverloadedException;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
@@ -43,6 +44,8 @@ public final class StatusMapper {
       status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
     } else if (e instanceof DeadlineExceededException) {
       status = Status.DEADLINE_EXCEEDED.withDescription(e.getMessage());
+    } else if (e instanceof CancellationException) {
+      status = Status.CANCELLED.withDescription("the call was cancelled");
     } else if (e instanceof QueueClosedException) {
       status = Status.UNAVAILABLE.withDescription(e.getMessage());
     } else if (e instanceof io.jointspace.server.store.InvalidRequestException) {

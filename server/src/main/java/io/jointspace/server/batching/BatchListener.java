@@ -33,4 +33,7 @@ public interface BatchListener {
 
   /** {@code items} waiting items were dropped because their request's deadline passed. */
   default void onExpired(String queueName, int items) {}
+
+  /** {@code items} waiting items were dropped because their caller cancelled the request. */
+  default void onCancelled(String queueName, int items) {}
 }

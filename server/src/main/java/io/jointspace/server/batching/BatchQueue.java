@@ -21,7 +21,9 @@ import javax.annotation.Nullable;
  * callers should move heavy follow-up work elsewhere with the {@code ...Async} stages.
  *
  * <p><b>Dropping.</b> Cancelling a returned future drops its items that have not yet run and
- * frees their places at once. An item whose request's deadline has passed when its batch is
+ * frees their places at once (counted by {@link BatchListener#onCancelled}); so does failing
+ * it with a {@link DeadlineExceededException} (counted by {@link BatchListener#onExpired}),
+ * which is how a caller whose deadline passes ends its wait early. An item whose request's deadline has passed when its batch is
  * cut is dropped, and the request fails with {@link DeadlineExceededException}. When a batch
  * fails, every request with an item in it fails with the processor's exception and its other
  * waiting items are dropped; the other requests are unaffected.
@@ -70,7 +72,8 @@ public final class BatchQueue<I, O> implements AutoCloseable {
    *     passed are dropped and the future fails with {@link DeadlineExceededException}. Null:
    *     no deadline
    * @throws QueueFullException when the items do not all fit within
-   *     {@link BatchingOptions#maxQueuedItems()}; nothing is queued
+   *     {@link BatchingOptions#maxQueuedItems()}, or more than
+   *     {@link BatchingOptions#maxItemsAhead()} items wait already; nothing is queued
    * @throws QueueClosedException when the queue or its scheduler was closed
    * @throws IllegalArgumentException when an item's length lies outside the length buckets
    */
@@ -96,7 +99,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
       }
       if (request.expiredAt(now)) {
         state.expire(request, n, now, out);
-      } else if (state.depth + n > state.options.maxQueuedItems()) {
+      } else if (refuses(state.depth, n)) {
         fullAt = state.depth;
       } else {
         state.enqueue(request, items, bucketOf, now);
@@ -109,11 +112,44 @@ public final class BatchQueue<I, O> implements AutoCloseable {
       int depth = fullAt;
       out.tell(listener -> listener.onRejected(state.name, n, depth));
       out.flush();
-      throw new QueueFullException(state.name, depth, state.options.maxQueuedItems(), n);
+      throw full(depth, n);
     }
     out.flush();
-    request.future.whenComplete((result, error) -> completedByCaller(request));
+    request.future.whenComplete((result, error) -> completedByCaller(request, error));
     return request.future;
+  }
+
+  /**
+   * Fails fast, as {@link #submit} would, when {@code items} more items do not fit now: lets a
+   * caller refuse a request before it spends work (decoding, tokenizing) on its items. Room
+   * is not reserved, so {@link #submit} may still refuse them.
+   *
+   * @throws QueueFullException as {@link #submit} would (counted as rejected)
+   */
+  public void checkRoom(int items) {
+    int depth;
+    dispatcher.lock.lock();
+    try {
+      depth = state.depth;
+    } finally {
+      dispatcher.lock.unlock();
+    }
+    if (refuses(depth, items)) {
+      Outbox out = new Outbox(dispatcher.listener);
+      out.tell(listener -> listener.onRejected(state.name, items, depth));
+      out.flush();
+      throw full(depth, items);
+    }
+  }
+
+  private boolean refuses(int depth, int items) {
+    return depth + items > state.options.maxQueuedItems() || depth > state.options.maxItemsAhead();
+  }
+
+  private QueueFullException full(int depth, int items) {
+    return depth + items > state.options.maxQueuedItems()
+        ? new QueueFullException(state.name, depth, state.options.maxQueuedItems(), items)
+        : QueueFullException.backlog(state.name, depth, state.options.maxItemsAhead(), items);
   }
 
   /** Items waiting (queued, not yet running). */
@@ -183,11 +219,11 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     return bucket;
   }
 
-  private void completedByCaller(Request<O> request) {
+  private void completedByCaller(Request<O> request, @Nullable Throwable error) {
     Outbox out = new Outbox(dispatcher.listener);
     dispatcher.lock.lock();
     try {
-      state.completedByCaller(request, out);
+      state.completedByCaller(request, error, out);
     } finally {
       dispatcher.lock.unlock();
     }

@@ -34,6 +34,12 @@ import java.util.Objects;
  *     processor's job. Sorted and deduplicated here. Default empty: one bucket, no lengths
  * @param maxConcurrentBatches most batches of this queue running at the same time on the
  *     scheduler's threads. Default 1
+ * @param maxItemsAhead most items that may be waiting when a request arrives: with more, the
+ *     request is rejected at once with {@link QueueFullException}, whatever its own size.
+ *     This bounds how long an admitted request waits for others' items (about
+ *     {@code maxItemsAhead / maxBatchSize} batches) without refusing a large request that
+ *     finds the queue short. Default {@link Integer#MAX_VALUE}: only {@code maxQueuedItems}
+ *     bounds admission
  */
 public record BatchingOptions(
     int maxBatchSize,
@@ -41,10 +47,11 @@ public record BatchingOptions(
     List<Integer> preferredBatchSizes,
     int maxQueuedItems,
     List<Integer> lengthBuckets,
-    int maxConcurrentBatches) {
+    int maxConcurrentBatches,
+    int maxItemsAhead) {
 
   public static final BatchingOptions DEFAULT =
-      new BatchingOptions(32, Duration.ofMillis(5), List.of(), 1024, List.of(), 1);
+      new BatchingOptions(32, Duration.ofMillis(5), List.of(), 1024, List.of(), 1, Integer.MAX_VALUE);
 
   public BatchingOptions {
     if (maxBatchSize < 1) {
@@ -74,36 +81,44 @@ public record BatchingOptions(
       throw new IllegalArgumentException(
           "maxConcurrentBatches must be at least 1, got " + maxConcurrentBatches);
     }
+    if (maxItemsAhead < 0) {
+      throw new IllegalArgumentException("maxItemsAhead must not be negative, got " + maxItemsAhead);
+    }
   }
 
   public BatchingOptions withMaxBatchSize(int value) {
     return new BatchingOptions(value, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead);
   }
 
   public BatchingOptions withMaxQueueDelay(Duration value) {
     return new BatchingOptions(maxBatchSize, value, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead);
   }
 
   public BatchingOptions withPreferredBatchSizes(Integer... values) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, List.of(values), maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead);
   }
 
   public BatchingOptions withMaxQueuedItems(int value) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, value,
-        lengthBuckets, maxConcurrentBatches);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead);
   }
 
   public BatchingOptions withLengthBuckets(Integer... values) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        List.of(values), maxConcurrentBatches);
+        List.of(values), maxConcurrentBatches, maxItemsAhead);
   }
 
   public BatchingOptions withMaxConcurrentBatches(int value) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, value);
+        lengthBuckets, value, maxItemsAhead);
+  }
+
+  public BatchingOptions withMaxItemsAhead(int value) {
+    return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
+        lengthBuckets, maxConcurrentBatches, value);
   }
 
   /** The size of a batch to cut from {@code waiting} items now, or 0 to keep waiting. */

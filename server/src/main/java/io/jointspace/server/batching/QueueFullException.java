@@ -2,7 +2,8 @@ package io.jointspace.server.batching;
 
 /**
  * A request was refused because its queue holds too many waiting items
- * ({@link BatchingOptions#maxQueuedItems()}); nothing of it was queued. A retry later may
+ * ({@link BatchingOptions#maxQueuedItems()}, {@link BatchingOptions#maxItemsAhead()}); nothing
+ * of it was queued. A retry later may
  * succeed. The server answers RESOURCE_EXHAUSTED.
  */
 public final class QueueFullException extends RuntimeException {
@@ -14,15 +15,26 @@ public final class QueueFullException extends RuntimeException {
   private final int requested;
 
   QueueFullException(String queueName, int depth, int capacity, int requested) {
-    super(requested > capacity
+    this(requested > capacity
         ? "queue '" + queueName + "' holds at most " + capacity + " waiting items: a request of "
             + requested + " items can never fit, split it (" + depth + " waiting now)"
         : "queue '" + queueName + "' is full: " + depth + " of " + capacity + " items waiting, "
-            + "cannot add " + requested + " more; retry later");
+            + "cannot add " + requested + " more; retry later", queueName, depth, capacity, requested);
+  }
+
+  private QueueFullException(String message, String queueName, int depth, int capacity, int requested) {
+    super(message);
     this.queueName = queueName;
     this.depth = depth;
     this.capacity = capacity;
     this.requested = requested;
+  }
+
+  /** Refused by {@link BatchingOptions#maxItemsAhead()}: too much waiting ahead of it. */
+  static QueueFullException backlog(String queueName, int depth, int maxAhead, int requested) {
+    return new QueueFullException("queue '" + queueName + "' is busy: " + depth + " items waiting,"
+        + " more than the " + maxAhead + " a new request may wait behind; retry later",
+        queueName, depth, maxAhead, requested);
   }
 
   public String queueName() {
@@ -34,7 +46,7 @@ public final class QueueFullException extends RuntimeException {
     return depth;
   }
 
-  /** The queue's {@link BatchingOptions#maxQueuedItems()}. */
+  /** The limit it met: {@link BatchingOptions#maxQueuedItems()} or {@link BatchingOptions#maxItemsAhead()}. */
   public int capacity() {
     return capacity;
   }

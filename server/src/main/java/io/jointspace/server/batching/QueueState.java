@@ -148,12 +148,25 @@ final class QueueState<I, O> {
     signalIfDrained(out);
   }
 
-  /** The future was completed from outside (cancelled): drop its waiting items. */
+  /**
+   * The future was completed from outside (cancelled, or failed by the caller): drop its
+   * waiting items, counted as expired when the caller's failure is a
+   * {@link DeadlineExceededException}, else as cancelled.
+   */
   @GuardedBy("dispatcher.lock")
-  void completedByCaller(Request<O> request, Outbox out) {
+  void completedByCaller(Request<O> request, @Nullable Throwable error, Outbox out) {
     if (!request.finished) {
       request.finished = true;
-      dropWaiting(request);
+      int dropped = dropWaiting(request);
+      if (dropped > 0) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause() : error;
+        if (cause instanceof DeadlineExceededException) {
+          out.tell(listener -> listener.onExpired(name, dropped));
+        } else {
+          out.tell(listener -> listener.onCancelled(name, dropped));
+        }
+      }
       signalIfDrained(out);
     }
   }

@@ -42,6 +42,11 @@ public final class BatchMetrics implements BatchListener {
     meters(queueName).expired.increment(items);
   }
 
+  @Override
+  public void onCancelled(String queueName, int items) {
+    meters(queueName).cancelled.increment(items);
+  }
+
   private QueueMeters meters(String queueName) {
     return queues.computeIfAbsent(queueName, q -> new QueueMeters(registry, tags(q)));
   }
@@ -67,6 +72,7 @@ public final class BatchMetrics implements BatchListener {
     final Timer computeTime;
     final Counter rejected;
     final Counter expired;
+    final Counter cancelled;
 
     QueueMeters(MeterRegistry registry, Tags tags) {
       size = DistributionSummary.builder("jointspace.batch.size")
@@ -89,6 +95,9 @@ public final class BatchMetrics implements BatchListener {
           .tags(tags).register(registry);
       expired = Counter.builder("jointspace.batch.expired.items")
           .description("Waiting items dropped because their request's deadline passed")
+          .tags(tags).register(registry);
+      cancelled = Counter.builder("jointspace.batch.cancelled.items")
+          .description("Waiting items dropped because their call was cancelled")
           .tags(tags).register(registry);
     }
   }

@@ -4,23 +4,17 @@ import com.google.protobuf.TextFormat;
 import io.jointspace.config.v1.EncoderSpec;
 import io.jointspace.config.v1.ImageEncoderSpec;
 import io.jointspace.config.v1.TextEncoderSpec;
-import io.jointspace.server.batching.BatchQueue;
-import io.jointspace.server.batching.BatchScheduler;
-import io.jointspace.server.batching.BatchingOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import javax.annotation.Nullable;
 
 /**
@@ -30,36 +24,18 @@ import javax.annotation.Nullable;
  *
  * <p>Preprocessing ({@link #tokenize}, {@link #preprocessImage}) is pure CPU work meant for
  * the preprocessing pool; {@link #encodeTexts} and {@link #encodeImages} run the model on
- * prepared batches. With {@link Batching}, each signature has a {@link BatchQueue}: a call's
- * items join other calls' items in batches on the scheduler's threads. Thread-safe. Owned by
- * its {@link SavedModel}, which closes it.
+ * prepared inputs. With batching on, each of its signatures has a queue in the model
+ * ({@link SignatureQueue}): a call's texts or images join other calls' in batches on the
+ * scheduler's threads. Thread-safe. Owned by its {@link SavedModel}, which closes it.
  */
 public final class Encoder implements AutoCloseable {
   public static final String SPEC_FILE = "assets.extra/jointspace.textproto";
   static final float DEFAULT_LOGIT_SCALE = 100f;
-  /** How long {@link #close()} waits for the queued items to run before the session closes. */
-  static final long DRAIN_TIMEOUT_SECONDS = 30;
-
-  /**
-   * Batching for one version's encoder.
-   *
-   * @param name the version as queue names show it, e.g. {@code "clip@2"}; each queue is
-   *     named {@code name + "/" + signature}
-   */
-  public record Batching(BatchScheduler scheduler, BatchingOptions options, String name) {
-    public Batching {
-      Objects.requireNonNull(scheduler, "scheduler");
-      Objects.requireNonNull(options, "options");
-      Objects.requireNonNull(name, "name");
-    }
-  }
 
   private final SavedModel model;
   private final EncoderSpec spec;
   @Nullable private final TextSide text;
   @Nullable private final ImageSide image;
-  @Nullable private final BatchQueue<TextTokenizer.Tokens, float[]> textQueue;
-  @Nullable private final BatchQueue<TensorData, float[]> imageQueue;
 
   private record TextSide(TextTokenizer tokenizer, SignatureInfo sig, TensorSpec ids,
       @Nullable TensorSpec mask, String output, int dimension) {}
@@ -67,16 +43,17 @@ public final class Encoder implements AutoCloseable {
   private record ImageSide(ImagePreprocessor preprocessor, SignatureInfo sig, TensorSpec pixels,
       String output, int dimension) {}
 
-  private Encoder(SavedModel model, EncoderSpec spec, @Nullable TextSide text, @Nullable ImageSide image,
-      @Nullable Batching batching) {
+  private Encoder(SavedModel model, EncoderSpec spec, @Nullable TextSide text, @Nullable ImageSide image) {
     this.model = model;
     this.spec = spec;
     this.text = text;
     this.image = image;
-    this.textQueue = batching == null || text == null ? null : batching.scheduler().newQueue(
-        batching.name() + "/" + text.sig().name(), batching.options(), batch -> runTexts(batch.items()));
-    this.imageQueue = batching == null || image == null ? null : batching.scheduler().newQueue(
-        batching.name() + "/" + image.sig().name(), batching.options(), batch -> runImages(batch.items()));
+    if (text != null) {
+      model.queueFor(text.sig());
+    }
+    if (image != null) {
+      model.queueFor(image.sig());
+    }
   }
 
   /** The spec in a version folder, if it has one. */
@@ -100,16 +77,6 @@ public final class Encoder implements AutoCloseable {
    * @throws IllegalArgumentException naming the spec field that is wrong
    */
   static Encoder create(SavedModel model, EncoderSpec spec, ImageLimits limits) {
-    return create(model, spec, limits, null);
-  }
-
-  /**
-   * As {@link #create(SavedModel, EncoderSpec, ImageLimits)}; with {@code batching}, makes a
-   * queue for each of the encoder's signatures.
-   *
-   * @param batching null: {@link #encodeTexts} and {@link #encodeImages} run directly
-   */
-  static Encoder create(SavedModel model, EncoderSpec spec, ImageLimits limits, @Nullable Batching batching) {
     if (!spec.hasText() && !spec.hasImage()) {
       throw new IllegalArgumentException(SPEC_FILE + " names neither a text nor an image encoder");
     }
@@ -118,7 +85,7 @@ public final class Encoder implements AutoCloseable {
     }
     ImageSide image = spec.hasImage() ? imageSide(model, spec.getImage(), limits) : null;
     TextSide text = spec.hasText() ? textSide(model, spec.getText()) : null;
-    return new Encoder(model, spec, text, image, batching);
+    return new Encoder(model, spec, text, image);
   }
 
   private static TextSide textSide(SavedModel model, TextEncoderSpec t) {
@@ -234,78 +201,100 @@ public final class Encoder implements AutoCloseable {
   }
 
   /**
-   * Embeds tokenized texts; vectors in order. With batching, the texts join the text queue
-   * (and may share batches with other calls'); else they run as one batch.
+   * Refuses a call at once when the text or image queue has no room for its inputs, before
+   * they are tokenized or decoded (the queue checks again when they arrive).
    *
-   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   * @throws io.jointspace.server.batching.QueueFullException when a queue is full
    */
+  public void checkRoom(int texts, int images) {
+    if (text != null) {
+      model.checkRoom(text.sig(), texts);
+    }
+    if (image != null) {
+      model.checkRoom(image.sig(), images);
+    }
+  }
+
+  /** As {@link #encodeTexts(List, CallScope)} without a deadline. */
   public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch) {
-    Objects.requireNonNull(text, "no text encoder");
-    return textQueue == null ? runTexts(batch) : join(textQueue, batch);
+    return encodeTexts(batch, CallScope.NONE);
   }
 
   /**
-   * Embeds preprocessed images; vectors in order. With batching, the images join the image
-   * queue; else they run as one batch.
+   * Embeds tokenized texts; vectors in order. With batching, each text is a row of the text
+   * signature's queue (and may share a batch with other calls'); else they run as one batch.
    *
    * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   * @throws io.jointspace.server.batching.DeadlineExceededException when the call's deadline
+   *     passed before its texts ran
    */
-  public List<float[]> encodeImages(List<TensorData> batch) {
-    Objects.requireNonNull(image, "no image encoder");
-    return imageQueue == null ? runImages(batch) : join(imageQueue, batch);
-  }
-
-  /** Submits {@code items} and waits for their outputs, rethrowing the processor's exception. */
-  private static <I> List<float[]> join(BatchQueue<I, float[]> queue, List<I> items) {
-    try {
-      return queue.submit(items).join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw e;
-    }
-  }
-
-  /** Runs tokenized texts through the text signature as one batch; vectors in order. */
-  private List<float[]> runTexts(List<TextTokenizer.Tokens> batch) {
+  public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch, CallScope scope) {
     TextSide t = Objects.requireNonNull(text, "no text encoder");
-    int n = batch.size();
-    int len = batch.get(0).ids().length;
     DType type = t.ids().dtype().orElseThrow();
-    TensorData ids = packIds(batch, type, len, false);
-    Map<String, TensorData> feed = t.mask() == null
-        ? Map.of(t.ids().key(), ids)
-        : Map.of(t.ids().key(), ids, t.mask().key(), packIds(batch, t.mask().dtype().orElse(type), len, true));
-    TensorData out = model.run(t.sig(), feed, List.of(t.output())).get(t.output());
-    return finish(TensorEmbedder.split(out, n, t.output()));
-  }
-
-  /** Runs preprocessed images through the image signature as one batch; vectors in order. */
-  private List<float[]> runImages(List<TensorData> batch) {
-    ImageSide i = Objects.requireNonNull(image, "no image encoder");
-    TensorData pixels = TensorEmbedder.stack(batch);
-    TensorData out = model.run(i.sig(), Map.of(i.pixels().key(), pixels), List.of(i.output())).get(i.output());
-    return finish(TensorEmbedder.split(out, batch.size(), i.output()));
-  }
-
-  private static TensorData packIds(List<TextTokenizer.Tokens> batch, DType type, int len, boolean mask) {
-    int width = type == DType.INT64 ? 8 : 4;
-    ByteBuffer b = ByteBuffer.allocate(batch.size() * len * width).order(ByteOrder.LITTLE_ENDIAN);
+    DType maskType = t.mask() == null ? type : t.mask().dtype().orElse(type);
+    List<String> fetch = List.of(t.output());
+    List<SignatureQueue.Row> rows = new ArrayList<>(batch.size());
     for (TextTokenizer.Tokens tokens : batch) {
-      long[] values = mask ? tokens.attentionMask() : tokens.ids();
-      for (long v : values) {
-        if (width == 8) {
-          b.putLong(v);
-        } else {
-          b.putInt((int) v);
+      Map<String, TensorData> inputs = t.mask() == null
+          ? Map.of(t.ids().key(), ids(tokens.ids(), type))
+          : Map.of(t.ids().key(), ids(tokens.ids(), type), t.mask().key(), ids(tokens.attentionMask(), maskType));
+      rows.add(new SignatureQueue.Row(inputs, fetch));
+    }
+    return finish(model.callRows(t.sig(), rows, scope), t.output());
+  }
+
+  /** As {@link #encodeImages(List, CallScope)} without a deadline. */
+  public List<float[]> encodeImages(List<TensorData> batch) {
+    return encodeImages(batch, CallScope.NONE);
+  }
+
+  /**
+   * Embeds preprocessed images; vectors in order. With batching, each image is a row of the
+   * image signature's queue; else they run as one batch.
+   *
+   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   * @throws io.jointspace.server.batching.DeadlineExceededException when the call's deadline
+   *     passed before its images ran
+   */
+  public List<float[]> encodeImages(List<TensorData> batch, CallScope scope) {
+    ImageSide i = Objects.requireNonNull(image, "no image encoder");
+    List<String> fetch = List.of(i.output());
+    List<SignatureQueue.Row> rows = new ArrayList<>(batch.size());
+    for (TensorData pixels : batch) {
+      rows.add(new SignatureQueue.Row(Map.of(i.pixels().key(), pixels), fetch));
+    }
+    return finish(model.callRows(i.sig(), rows, scope), i.output());
+  }
+
+  /** One text's ids (or mask) as a row of the given integer type. */
+  private static TensorData ids(long[] values, DType type) {
+    int width = type == DType.INT64 ? 8 : 4;
+    ByteBuffer b = ByteBuffer.allocate(values.length * width).order(ByteOrder.LITTLE_ENDIAN);
+    for (long v : values) {
+      if (width == 8) {
+        b.putLong(v);
+      } else {
+        b.putInt((int) v);
+      }
+    }
+    return TensorData.ofBytes(type, new long[] {values.length}, b.array());
+  }
+
+  /** Each row's output as a vector, normalized when the spec asks for it. */
+  private List<float[]> finish(List<List<TensorData>> rows, String output) {
+    List<float[]> vectors = new ArrayList<>(rows.size());
+    for (List<TensorData> row : rows) {
+      vectors.add(row.get(0).toFloats());
+    }
+    if (vectors.size() > 1) {
+      for (int k = 1; k < vectors.size(); k++) {
+        if (vectors.get(k).length != vectors.get(0).length) {
+          throw new InvalidInputException("output '" + output + "' gave rows of " + vectors.get(0).length
+              + " and " + vectors.get(k).length + " values");
         }
       }
     }
-    return TensorData.ofBytes(type, new long[] {batch.size(), len}, b.array());
+    return finish(vectors);
   }
 
   private List<float[]> finish(List<float[]> vectors) {
@@ -329,35 +318,13 @@ public final class Encoder implements AutoCloseable {
     }
   }
 
-  /**
-   * Closes the batch queues and waits (up to {@link #DRAIN_TIMEOUT_SECONDS}) for the items
-   * already queued to run, then releases the tokenizer. The session may close afterwards.
-   */
+  /** Releases the tokenizer; the model has drained the queues already. */
   @Override
   public void close() {
-    for (BatchQueue<?, ?> queue : new BatchQueue<?, ?>[] {textQueue, imageQueue}) {
-      if (queue != null) {
-        queue.close();
-      }
-    }
-    for (BatchQueue<?, ?> queue : new BatchQueue<?, ?>[] {textQueue, imageQueue}) {
-      if (queue != null) {
-        awaitDrained(queue);
-      }
-    }
     if (text != null) {
       text.tokenizer().close();
     }
   }
 
-  private static void awaitDrained(BatchQueue<?, ?> queue) {
-    try {
-      queue.drained().get(DRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException(queue + " did not drain within " + DRAIN_TIMEOUT_SECONDS + " s", e);
-    }
-  }
 
 }

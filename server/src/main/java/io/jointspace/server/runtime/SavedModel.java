@@ -30,6 +30,8 @@ import org.tensorflow.proto.MetaGraphDef;
 public final class SavedModel implements AutoCloseable {
   static final String INIT_OP_SIGNATURE = "__saved_model_init_op";
   private static final String TRAIN_OP_SIGNATURE = "__saved_model_train_op";
+  /** How long {@link #close()} waits for the queued rows to run before the session closes. */
+  static final long DRAIN_TIMEOUT_SECONDS = 30;
 
   private final Path dir;
   private final List<String> tags;
@@ -38,6 +40,12 @@ public final class SavedModel implements AutoCloseable {
   private final Session session;
   private final AutoCloseable owner;
   @Nullable private Encoder encoder; // set once by load(), before the model is published
+  /** Batch queues by signature name; filled by load(), before the model is published. */
+  private final Map<String, SignatureQueue> queues = new java.util.concurrent.ConcurrentHashMap<>();
+  @Nullable private Batching batching;
+
+  /** Where and how this version's queues batch; {@code name} is the version, e.g. "clip@2". */
+  private record Batching(BatchScheduler scheduler, BatchingOptions options, String name) {}
 
   private SavedModel(Path dir, List<String> tags, MetaGraphDef meta, Session session,
       AutoCloseable owner, String configuredDefault) {
@@ -87,15 +95,16 @@ public final class SavedModel implements AutoCloseable {
 
   /**
    * As {@link #load(Path, LoadOptions, ImageLimits)}; with {@code batching}, the encoder's
-   * signatures run through queues of {@code scheduler} named {@code name + "/" + signature}.
+   * signatures and every {@link SignatureQueue#batchable batchable} signature run through
+   * queues of {@code scheduler} named {@code name + "/" + signature}.
    *
-   * @param batching null: the encoder runs each call directly
+   * @param batching null: every call runs directly
    * @param name the version, as queue names show it ({@code "clip@2"})
    */
   public static SavedModel load(Path dir, LoadOptions options, ImageLimits imageLimits,
       @Nullable BatchScheduler scheduler, @Nullable BatchingOptions batching, String name) throws Exception {
-    Encoder.Batching encoderBatching = batching == null ? null
-        : new Encoder.Batching(java.util.Objects.requireNonNull(scheduler, "scheduler"), batching, name);
+    Batching queueing = batching == null ? null
+        : new Batching(java.util.Objects.requireNonNull(scheduler, "scheduler"), batching, name);
     boolean binary = Files.isRegularFile(dir.resolve("saved_model.pb"));
     if (!binary && !Files.isRegularFile(dir.resolve("saved_model.pbtxt"))) {
       throw new IllegalArgumentException(
@@ -116,7 +125,7 @@ public final class SavedModel implements AutoCloseable {
         MetaGraphImport imported = MetaGraphImport.load(dir, meta, config);
         try {
           return withEncoder(new SavedModel(dir, options.tags(), meta, imported.session(), imported,
-              options.defaultSignature()), imageLimits, encoderBatching);
+              options.defaultSignature()), imageLimits, queueing);
         } catch (RuntimeException e) {
           imported.close();
           throw e;
@@ -134,14 +143,20 @@ public final class SavedModel implements AutoCloseable {
       bundle.close();
       throw e;
     }
-    return withEncoder(model, imageLimits, encoderBatching);
+    return withEncoder(model, imageLimits, queueing);
   }
 
-  /** Reads the version's encoder spec, if any; closes the model when the spec is unusable. */
-  private static SavedModel withEncoder(SavedModel model, ImageLimits imageLimits,
-      @Nullable Encoder.Batching batching) {
+  /**
+   * Makes the batch queues (one per batchable signature) and reads the version's encoder
+   * spec, if any; closes the model when the spec is unusable.
+   */
+  private static SavedModel withEncoder(SavedModel model, ImageLimits imageLimits, @Nullable Batching batching) {
     try {
-      Encoder.readSpec(model.dir).ifPresent(spec -> model.encoder = Encoder.create(model, spec, imageLimits, batching));
+      model.batching = batching;
+      if (batching != null) {
+        model.signatures.values().stream().filter(SignatureQueue::batchable).forEach(model::queueFor);
+      }
+      Encoder.readSpec(model.dir).ifPresent(spec -> model.encoder = Encoder.create(model, spec, imageLimits));
       return model;
     } catch (RuntimeException e) {
       model.close();
@@ -222,15 +237,114 @@ public final class SavedModel implements AutoCloseable {
   }
 
   /**
-   * Runs one signature.
-   *
-   * @param inputs by signature key; must be exactly the signature's inputs
-   * @param outputKeys which outputs to fetch, in this order; empty fetches all, sorted by key
-   * @return the outputs by key, in fetch order
-   * @throws InvalidInputException for a missing, unknown or ill-typed input, an unknown
-   *     output, or an input the graph rejects
+   * The batch queue of {@code sig}, made now if it has none; empty when batching is off for
+   * this version. For load time only (the encoder asks for its signatures' queues, which it
+   * knows to be batchable whatever their declared shapes).
    */
-  public Map<String, TensorData> run(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys) {
+  Optional<SignatureQueue> queueFor(SignatureInfo sig) {
+    if (batching == null) {
+      return Optional.empty();
+    }
+    return Optional.of(queues.computeIfAbsent(sig.name(), n -> new SignatureQueue(this, sig,
+        batching.scheduler(), batching.options(), batching.name() + "/" + n)));
+  }
+
+  /**
+   * Refuses at once, when {@code sig} has a queue that lacks room for {@code rows} more rows,
+   * so that a call is refused before its inputs are decoded.
+   *
+   * @throws io.jointspace.server.batching.QueueFullException when the queue is full
+   */
+  void checkRoom(SignatureInfo sig, int rows) {
+    SignatureQueue queue = queues.get(sig.name());
+    if (queue != null && rows > 0) {
+      queue.queue().checkRoom(rows);
+    }
+  }
+
+  /** Names of the batch queues of this version, e.g. {@code "clip@2/serving_default"}. */
+  public List<String> queueNames() {
+    return queues.values().stream().map(q -> q.queue().name()).sorted().toList();
+  }
+
+  /**
+   * Runs one signature for a call: through the signature's batch queue when it has one (the
+   * rows of concurrent calls run together; the outputs are the same as a direct run's), else
+   * directly, as {@link #run}.
+   *
+   * @param scope the call's deadline and cancellation; queued rows of an ended call are dropped
+   * @throws InvalidInputException as {@link #run}
+   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   * @throws io.jointspace.server.batching.DeadlineExceededException when the deadline passed
+   *     before the rows ran
+   * @throws java.util.concurrent.CancellationException when the call was cancelled
+   */
+  public Map<String, TensorData> call(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys,
+      CallScope scope) {
+    SignatureQueue queue = queues.get(sig.name());
+    if (queue == null) {
+      return run(sig, inputs, outputKeys);
+    }
+    List<String> fetch = check(sig, inputs, outputKeys);
+    int rows = SignatureQueue.rowCount(inputs);
+    if (rows <= 0) {
+      return run(sig, inputs, outputKeys);
+    }
+    return join(queue.submit(inputs, rows, fetch, scope));
+  }
+
+  /**
+   * Runs ready-made rows of a signature that has a queue ({@link #queueFor}); each row's
+   * outputs in fetch order. Without a queue, the rows run directly as one batch.
+   */
+  List<List<TensorData>> callRows(SignatureInfo sig, List<SignatureQueue.Row> rows, CallScope scope) {
+    SignatureQueue queue = queues.get(sig.name());
+    if (queue != null) {
+      return join(queue.submitRows(rows, scope));
+    }
+    List<String> fetch = rows.get(0).fetch();
+    Map<String, TensorData> stacked = new LinkedHashMap<>();
+    for (String key : rows.get(0).inputs().keySet()) {
+      stacked.put(key, TensorData.stack(rows.stream().map(r -> r.inputs().get(key)).toList()));
+    }
+    Map<String, TensorData> out = run(sig, stacked, fetch);
+    List<List<TensorData>> perRow = new ArrayList<>(rows.size());
+    for (int r = 0; r < rows.size(); r++) {
+      List<TensorData> outputs = new ArrayList<>(fetch.size());
+      for (String key : fetch) {
+        TensorData t = out.get(key);
+        if (t.rank() == 0 || t.dim(0) != rows.size()) {
+          throw new InvalidInputException("output '" + key + "' has shape " + java.util.Arrays.toString(t.shape())
+              + ", not one row per input (" + rows.size() + ")");
+        }
+        outputs.add(t.row(r));
+      }
+      perRow.add(outputs);
+    }
+    return perRow;
+  }
+
+  /** Waits for {@code future}, rethrowing the failure's own exception. */
+  static <T> T join(java.util.concurrent.CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Checks a call of {@code sig} before it runs; returns the outputs to fetch.
+   *
+   * @throws InvalidInputException for a missing, unknown or ill-typed input or an unknown output
+   */
+  private List<String> check(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys) {
     for (String key : inputs.keySet()) {
       if (!sig.inputs().containsKey(key)) {
         throw new InvalidInputException("input '" + key + "' is not an input of signature '" + sig.name()
@@ -248,21 +362,37 @@ public final class SavedModel implements AutoCloseable {
         throw new InvalidInputException("output '" + key + "' is a composite tensor, which the server cannot fetch");
       }
     }
+    for (TensorSpec spec : sig.inputs().values()) {
+      TensorData data = inputs.get(spec.key());
+      if (data == null) {
+        throw new InvalidInputException("input '" + spec.key() + "' of signature '" + sig.name()
+            + "' is missing; the signature's inputs: " + sig.inputs().keySet());
+      }
+      try {
+        spec.check(data);
+      } catch (InvalidInputException e) {
+        throw e.at("input '" + spec.key() + "'");
+      }
+    }
+    return fetch;
+  }
+
+  /**
+   * Runs one signature.
+   *
+   * @param inputs by signature key; must be exactly the signature's inputs
+   * @param outputKeys which outputs to fetch, in this order; empty fetches all, sorted by key
+   * @return the outputs by key, in fetch order
+   * @throws InvalidInputException for a missing, unknown or ill-typed input, an unknown
+   *     output, or an input the graph rejects
+   */
+  public Map<String, TensorData> run(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys) {
+    List<String> fetch = check(sig, inputs, outputKeys);
     List<Tensor> fed = new ArrayList<>(sig.inputs().size());
     try {
       Session.Runner runner = session.runner();
       for (TensorSpec spec : sig.inputs().values()) {
-        TensorData data = inputs.get(spec.key());
-        if (data == null) {
-          throw new InvalidInputException("input '" + spec.key() + "' of signature '" + sig.name()
-              + "' is missing; the signature's inputs: " + sig.inputs().keySet());
-        }
-        try {
-          spec.check(data);
-        } catch (InvalidInputException e) {
-          throw e.at("input '" + spec.key() + "'");
-        }
-        Tensor t = Tensors.toTensor(data);
+        Tensor t = Tensors.toTensor(inputs.get(spec.key()));
         fed.add(t);
         runner.feed(spec.tensorName(), t);
       }
@@ -283,6 +413,16 @@ public final class SavedModel implements AutoCloseable {
     }
   }
 
+  private static void awaitDrained(SignatureQueue queue) {
+    try {
+      queue.queue().drained().get(DRAIN_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(queue + " did not drain within " + DRAIN_TIMEOUT_SECONDS + " s", e);
+    }
+  }
+
   static String firstLine(@Nullable String message) {
     if (message == null) {
       return "";
@@ -291,9 +431,13 @@ public final class SavedModel implements AutoCloseable {
     return (nl < 0 ? message : message.substring(0, nl)).trim();
   }
 
-  /** Closes the encoder (draining its batch queues first), then the session. */
+  /** Closes the batch queues and waits for them to drain, closes the encoder, then the session. */
   @Override
   public void close() {
+    queues.values().forEach(SignatureQueue::close);
+    for (SignatureQueue queue : queues.values()) {
+      awaitDrained(queue);
+    }
     if (encoder != null) {
       encoder.close();
     }

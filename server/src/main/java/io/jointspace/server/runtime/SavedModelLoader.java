@@ -9,18 +9,19 @@ import javax.annotation.Nullable;
 
 /**
  * Loads model versions as {@link SavedModel}s with each model's {@link LoadOptions}. With
- * batching on, each version's encoder signatures get queues on the shared scheduler, named
- * after the version ({@code "clip@2/encode_text"}).
+ * batching on for a model (its own options, see {@code ModelConfig.batching}), each version's
+ * batchable signatures get queues on the shared scheduler, named after the version
+ * ({@code "clip@2/encode_text"}).
  */
 public final class SavedModelLoader implements ServableLoader<SavedModel> {
   private final Function<String, LoadOptions> optionsByModel;
   private final ImageLimits imageLimits;
   @Nullable private final BatchScheduler scheduler;
-  @Nullable private final BatchingOptions batching;
+  private final Function<String, BatchingOptions> batchingByModel;
 
   /** A loader without batching. */
   public SavedModelLoader(Function<String, LoadOptions> optionsByModel, ImageLimits imageLimits) {
-    this(optionsByModel, imageLimits, null, null);
+    this(optionsByModel, imageLimits, null, (BatchingOptions) null);
   }
 
   /**
@@ -29,17 +30,31 @@ public final class SavedModelLoader implements ServableLoader<SavedModel> {
    */
   public SavedModelLoader(Function<String, LoadOptions> optionsByModel, ImageLimits imageLimits,
       @Nullable BatchScheduler scheduler, @Nullable BatchingOptions batching) {
+    this(optionsByModel, imageLimits, scheduler, model -> batching);
     if (batching != null && scheduler == null) {
       throw new IllegalArgumentException("batching needs a scheduler");
     }
+  }
+
+  /**
+   * @param scheduler runs the batches; may be null only when no model batches
+   * @param batchingByModel a model's batching options by its name; null for a model whose
+   *     calls run directly
+   */
+  public SavedModelLoader(Function<String, LoadOptions> optionsByModel, ImageLimits imageLimits,
+      @Nullable BatchScheduler scheduler, Function<String, BatchingOptions> batchingByModel) {
     this.optionsByModel = optionsByModel;
     this.imageLimits = imageLimits;
     this.scheduler = scheduler;
-    this.batching = batching;
+    this.batchingByModel = batchingByModel;
   }
 
   @Override
   public SavedModel load(AspiredVersion version) throws Exception {
+    BatchingOptions batching = batchingByModel.apply(version.id().name());
+    if (batching != null && scheduler == null) {
+      throw new IllegalStateException("model '" + version.id().name() + "' batches, but the loader has no scheduler");
+    }
     return SavedModel.load(version.path(), optionsByModel.apply(version.id().name()), imageLimits,
         scheduler, batching, version.id().toString());
   }

@@ -94,6 +94,54 @@ public final class TensorData {
     return strings;
   }
 
+  /** Row {@code i} along the first dimension: shape without that dimension. */
+  public TensorData row(int i) {
+    if (shape.length == 0 || i < 0 || i >= shape[0]) {
+      throw new IndexOutOfBoundsException("row " + i + " of a tensor of shape " + Arrays.toString(shape));
+    }
+    long[] rowShape = Arrays.copyOfRange(shape, 1, shape.length);
+    int n = Math.toIntExact(elementCount(rowShape));
+    if (strings != null) {
+      return new TensorData(dtype, rowShape, null, strings.subList(i * n, (i + 1) * n));
+    }
+    int width = n * dtype.byteSize();
+    return new TensorData(dtype, rowShape, Arrays.copyOfRange(fixed, i * width, (i + 1) * width), null);
+  }
+
+  /**
+   * The rows stacked along a new first dimension. All rows must have the same dtype and
+   * shape (not checked beyond the total size).
+   */
+  public static TensorData stack(List<TensorData> rows) {
+    TensorData first = rows.get(0);
+    long[] shape = new long[first.rank() + 1];
+    shape[0] = rows.size();
+    System.arraycopy(first.shape, 0, shape, 1, first.rank());
+    if (first.dtype == DType.BYTES) {
+      List<byte[]> all = new java.util.ArrayList<>();
+      rows.forEach(r -> all.addAll(r.strings()));
+      return ofStrings(shape, all);
+    }
+    if (rows.size() == 1) {
+      return new TensorData(first.dtype, shape, first.fixed, null);
+    }
+    int width = first.fixed.length;
+    byte[] all = new byte[Math.multiplyExact(width, rows.size())];
+    for (int r = 0; r < rows.size(); r++) {
+      byte[] bytes = rows.get(r).bytes();
+      if (bytes.length != width) {
+        throw new IllegalArgumentException("row " + r + " holds " + bytes.length + " bytes, row 0 " + width);
+      }
+      System.arraycopy(bytes, 0, all, r * width, width);
+    }
+    return new TensorData(first.dtype, shape, all, null);
+  }
+
+  /** Same dtype and shape as {@code other}. */
+  public boolean sameTypeAndShape(TensorData other) {
+    return dtype == other.dtype && Arrays.equals(shape, other.shape);
+  }
+
   /** The elements as floats, for embeddings. Numeric types only. */
   public float[] toFloats() {
     int n = Math.toIntExact(elementCount());

@@ -1,6 +1,5 @@
 package io.jointspace.server.runtime;
 
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +21,15 @@ public final class TensorEmbedder {
    */
   public static List<float[]> embed(SavedModel model, SignatureInfo sig, TensorSpec input,
       String outputKey, List<TensorData> rows, String fieldPrefix) {
+    return embed(model, sig, input, outputKey, rows, fieldPrefix, CallScope.NONE);
+  }
+
+  /**
+   * As {@link #embed(SavedModel, SignatureInfo, TensorSpec, String, List, String)}; a batched
+   * signature's rows go through its batch queue when it has one, within {@code scope}.
+   */
+  public static List<float[]> embed(SavedModel model, SignatureInfo sig, TensorSpec input,
+      String outputKey, List<TensorData> rows, String fieldPrefix, CallScope scope) {
     TensorSpec output = sig.outputs().get(outputKey);
     DType outType = output.dtype().orElse(DType.BYTES);
     if (outType == DType.BYTES || outType == DType.BOOL) {
@@ -41,7 +49,7 @@ public final class TensorEmbedder {
         }
       }
       TensorData batch = stack(rows);
-      TensorData result = model.run(sig, Map.of(input.key(), batch), List.of(outputKey)).get(outputKey);
+      TensorData result = model.call(sig, Map.of(input.key(), batch), List.of(outputKey), scope).get(outputKey);
       out = split(result, rows.size(), outputKey);
     } else {
       out = new ArrayList<>(rows.size());
@@ -67,18 +75,7 @@ public final class TensorEmbedder {
   }
 
   static TensorData stack(List<TensorData> rows) {
-    TensorData first = rows.get(0);
-    long[] shape = new long[first.rank() + 1];
-    shape[0] = rows.size();
-    System.arraycopy(first.shape(), 0, shape, 1, first.rank());
-    if (first.dtype() == DType.BYTES) {
-      List<byte[]> all = new ArrayList<>();
-      rows.forEach(r -> all.addAll(r.strings()));
-      return TensorData.ofStrings(shape, all);
-    }
-    ByteArrayOutputStream all = new ByteArrayOutputStream(first.bytes().length * rows.size());
-    rows.forEach(r -> all.writeBytes(r.bytes()));
-    return TensorData.ofBytes(first.dtype(), shape, all.toByteArray());
+    return TensorData.stack(rows);
   }
 
   static List<float[]> split(TensorData batch, int rows, String outputKey) {

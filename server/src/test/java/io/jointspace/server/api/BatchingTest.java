@@ -41,7 +41,7 @@ class BatchingTest {
   static void start() throws Exception {
     TestModels.writeClip(repo.resolve("clip/1"), 10f);
     ServerConfig.Builder on = ServerConfig.newBuilder();
-    on.getBatchingBuilder().setMaxBatchSize(8).setMaxQueueDelayMicros(1000);
+    on.getBatchingBuilder().setMaxBatchSize(8).setMaxQueueDelayMicros(1000).setMaxItemsAhead(1024); // bursts of calls, no shedding
     batched = ServerFixture.start(on, repo);
     ServerConfig.Builder off = ServerConfig.newBuilder();
     off.getBatchingBuilder().setEnabled(false);

@@ -209,4 +209,20 @@ class BatchQueueTest {
     assertThat(drainedDuringRun).hasValue(0);
     assertThat(queue.drained()).isCompleted();
   }
+
+  @Test
+  void maxItemsAhead_refusesARequestBehindTooLongABacklog_butAdmitsALargeOneIntoAShortQueue() {
+    BatchQueue<String, String> queue = scheduler.newQueue("q",
+        BatchingOptions.DEFAULT.withMaxBatchSize(4).withMaxItemsAhead(2).withMaxQueueDelay(java.time.Duration.ofSeconds(1)),
+        batch -> batch.items());
+    var big = queue.submit(java.util.List.of("a", "b", "c")); // 0 waiting: admitted, though 3 > 2
+    assertThatThrownBy(() -> queue.submit(java.util.List.of("d")))
+        .isInstanceOf(QueueFullException.class)
+        .hasMessageContaining("3 items waiting").hasMessageContaining("2");
+    assertThatThrownBy(() -> queue.checkRoom(1)).isInstanceOf(QueueFullException.class);
+    ticker.advance(java.time.Duration.ofSeconds(1));
+    scheduler.runPending();
+    assertThat(big.join()).containsExactly("a", "b", "c");
+    assertThat(queue.submit(java.util.List.of("d"))).isNotNull(); // the backlog ran: admitted again
+  }
 }
