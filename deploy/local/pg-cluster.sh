@@ -87,6 +87,8 @@ clear_stale() {
     sleep 0.1
   done
   rm -f "$data/postmaster.pid"
+  # the socket's lock names the dead postmaster too, which a zombie keeps "alive" to PostgreSQL
+  rm -f "$base"/.s.PGSQL.*.lock "$base"/.s.PGSQL.[0-9]*[0-9]
 }
 
 url() {

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
  */
 class StorageCrashTest {
   private final Path home = TestDatabase.projectRoot();
-  private final Path dataDir = home.resolve("server/target/pg-crash");
+  private Path dataDir;
   private final Path log = home.resolve("server/target/storage-crash-serve.log");
   private Process server;
 
@@ -45,8 +45,10 @@ class StorageCrashTest {
     if (server != null) {
       server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
-    new ProcessBuilder("bash", home.resolve("deploy/local/pg-cluster.sh").toString(), "stop", dataDir.toString())
-        .inheritIO().start().waitFor(60, TimeUnit.SECONDS);
+    if (dataDir != null) {
+      new ProcessBuilder("bash", home.resolve("deploy/local/pg-cluster.sh").toString(), "stop", dataDir.toString())
+          .inheritIO().start().waitFor(60, TimeUnit.SECONDS);
+    }
   }
 
   private ManagedChannel startServe(int port) throws Exception {
@@ -79,6 +81,7 @@ class StorageCrashTest {
   @Test
   void sigkillDuringIngest_losesNoAcknowledgedItem_andTheNextServeRecoversTheCluster() throws Exception {
     Files.deleteIfExists(log);
+    dataDir = TestDatabase.emptyClusterDir("pg-crash");
     int port = ServerFixture.freePort();
     ManagedChannel channel = startServe(port);
     String name = "crash";

@@ -29,7 +29,7 @@ class StoreOutageTest {
   @Test
   void databaseDown_answersUnavailable_thenRecoversByItself() throws Exception {
     Path home = TestDatabase.projectRoot();
-    Path dir = home.resolve("server/target/pg-outage");
+    Path dir = TestDatabase.emptyClusterDir("pg-outage");
     PrivateCluster cluster = PrivateCluster.start(home, dir);
     ServerConfig.Builder config = ServerConfig.newBuilder();
     config.getModelRepositoryBuilder().setOnlyConfiguredModels(true);

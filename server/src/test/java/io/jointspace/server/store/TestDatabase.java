@@ -29,7 +29,8 @@ public final class TestDatabase {
       if (url == null || url.isBlank()) {
         try {
           Path home = projectRoot();
-          cluster = PrivateCluster.start(home, home.resolve("server/target/pg-test"));
+          // a new cluster per test run: databases of earlier runs do not pile up
+          cluster = PrivateCluster.start(home, emptyClusterDir("pg-test"));
           url = cluster.url();
           PrivateCluster started = cluster;
           Runtime.getRuntime().addShutdownHook(new Thread(started::close, "pg-test-stop"));
@@ -71,6 +72,23 @@ public final class TestDatabase {
       p.setProperty("password", url.password());
     }
     return DriverManager.getConnection(url.jdbcUrl(), p);
+  }
+
+  /**
+   * An empty folder {@code server/target/NAME} for a test's own private cluster: a cluster
+   * left there by an earlier run is stopped and its files removed.
+   */
+  public static Path emptyClusterDir(String name) throws Exception {
+    Path home = projectRoot();
+    Path dir = home.resolve("server/target").resolve(name);
+    if (Files.exists(dir)) {
+      new ProcessBuilder("bash", home.resolve("deploy/local/pg-cluster.sh").toString(), "stop", dir.toString())
+          .inheritIO().start().waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    return dir;
   }
 
   /** The folder with deploy/local/pg-cluster.sh (the repository root). */
