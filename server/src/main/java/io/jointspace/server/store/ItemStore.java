@@ -25,9 +25,16 @@ import org.postgresql.copy.PGCopyOutputStream;
  */
 public final class ItemStore {
   private final Database db;
+  private final int exactFilterRows;
 
   public ItemStore(Database db) {
+    this(db, EXACT_FILTER_ROWS);
+  }
+
+  /** @param exactFilterRows up to how many matches a filtered search ranks exactly */
+  ItemStore(Database db, int exactFilterRows) {
     this.db = db;
+    this.exactFilterRows = exactFilterRows;
   }
 
   /**
@@ -301,49 +308,57 @@ public final class ItemStore {
     CollectionSpec spec = collection.spec();
     String table = SqlNames.qualified(collection.table());
     String distance = "embedding " + spec.metric().operator() + " ?::vector" + cast(spec);
-    StringBuilder sql = new StringBuilder("SELECT id, ").append(distance).append(" AS distance");
-    if (query.includeMetadata()) {
-      sql.append(", metadata::text");
-    }
-    if (query.includeVectors()) {
-      sql.append(", embedding::vector");
-    }
-    sql.append(" FROM ").append(table);
-    List<String> where = new ArrayList<>();
+    String columns = (query.includeMetadata() ? ", metadata::text" : "") + (query.includeVectors() ? ", embedding::vector" : "");
+    List<String> conditions = new ArrayList<>();
+    List<Slot> whereSlots = new ArrayList<>();
     if (filter != null) {
-      where.add(filter.sql());
+      conditions.add(filter.sql());
+      whereSlots.add(Slot.FILTER);
     }
     if (query.itemId() != null) {
-      where.add("id <> ?");
+      conditions.add("id <> ?");
+      whereSlots.add(Slot.ID);
     }
-    if (!where.isEmpty()) {
-      sql.append(" WHERE ").append(String.join(" AND ", where));
-    }
-    // LIMIT is a validated integer literal
-    sql.append(" ORDER BY ").append(distance).append(" LIMIT ").append(query.topK());
+    String where = conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
+    // LIMITs are validated integer literals
+    SearchSql nearest = new SearchSql("SELECT id, " + distance + " AS distance" + columns + " FROM " + table + where
+        + " ORDER BY " + distance + " LIMIT " + query.topK(), concat(List.of(Slot.VECTOR), whereSlots, List.of(Slot.VECTOR)), false);
+    // filtered: the matching rows, up to a bound, ranked exactly in one statement
+    SearchSql fewMatches = new SearchSql("WITH m AS MATERIALIZED (SELECT id, embedding, metadata FROM " + table + where
+        + " LIMIT " + (exactFilterRows + 1) + ") SELECT id, " + distance + " AS distance" + columns
+        + ", (SELECT count(*) FROM m) AS matched FROM m ORDER BY distance LIMIT " + query.topK(),
+        concat(whereSlots, List.of(Slot.VECTOR)), true);
     return db.inTransaction(c -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId());
       try (Statement s = c.createStatement()) {
         s.execute("SET LOCAL hnsw.ef_search = " + ef);
-        if (filter != null) {
-          // Walk the HNSW graph, filtering as it goes, until top_k rows match. Left to itself the
-          // planner often prefers the GIN index and sorts every matching row, which is exact but
-          // slow once many rows match; that plan is kept for when the walk finds too few.
-          s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
-          s.execute("SET LOCAL enable_bitmapscan = off");
-          s.execute("SET LOCAL enable_seqscan = off");
-        }
       }
-      List<SearchHit> hits = run(c, sql.toString(), vector, filter, query);
-      if (filter != null && hits.size() < query.topK()) {
-        // the walk stopped (hnsw.max_scan_tuples) before top_k matches, or fewer rows match:
-        // answer exactly instead
-        try (Statement s = c.createStatement()) {
-          s.execute("SET LOCAL enable_indexscan = off");
-          s.execute("SET LOCAL enable_bitmapscan = on");
-          s.execute("SET LOCAL enable_seqscan = on");
+      List<SearchHit> hits;
+      if (filter == null) {
+        hits = run(c, nearest, vector, filter, query).hits();
+      } else {
+        // Few matches: rank them all exactly (the GIN index finds equals/in matches). Many: walk
+        // the HNSW graph, filtering as it goes, until top_k rows match (pgvector's iterative
+        // scan); ranking every match would read them all.
+        Ranked few = run(c, fewMatches, vector, filter, query);
+        hits = few.hits();
+        if (few.matched() > exactFilterRows) {
+          try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
+            s.execute("SET LOCAL enable_bitmapscan = off");
+            s.execute("SET LOCAL enable_seqscan = off");
+          }
+          hits = run(c, nearest, vector, filter, query).hits();
+          if (hits.size() < query.topK()) {
+            // the walk stopped (hnsw.max_scan_tuples) before top_k matches: answer exactly
+            try (Statement s = c.createStatement()) {
+              s.execute("SET LOCAL enable_indexscan = off");
+              s.execute("SET LOCAL enable_bitmapscan = on");
+              s.execute("SET LOCAL enable_seqscan = on");
+            }
+            hits = run(c, nearest, vector, filter, query).hits();
+          }
         }
-        hits = run(c, sql.toString(), vector, filter, query);
       }
       // iterative scans return nearly sorted rows; order exactly, then turn distances into scores
       hits.sort(Comparator.comparingDouble(SearchHit::score));
@@ -355,32 +370,59 @@ public final class ItemStore {
     });
   }
 
-  /** Runs the search statement; hits carry distances in {@code score}. */
-  private static List<SearchHit> run(Connection c, String sql, float[] vector, FilterSql.Compiled filter,
+  /**
+   * By default, filtered searches with at most this many matching rows rank every match
+   * exactly; with more, they walk the HNSW index.
+   */
+  static final int EXACT_FILTER_ROWS = 2000;
+
+  /** What a statement's parameters are, in order. */
+  private enum Slot { VECTOR, FILTER, ID }
+
+  /** A search statement; {@code counts} when its last column is the number of matching rows. */
+  private record SearchSql(String sql, List<Slot> slots, boolean counts) {}
+
+  /** Hits (distances in {@code score}) and, for a counting statement, how many rows matched (-1 otherwise). */
+  private record Ranked(List<SearchHit> hits, long matched) {}
+
+  @SafeVarargs
+  private static List<Slot> concat(List<Slot>... parts) {
+    List<Slot> out = new ArrayList<>();
+    for (List<Slot> p : parts) {
+      out.addAll(p);
+    }
+    return out;
+  }
+
+  /** Runs a search statement; hits carry distances in {@code score}. */
+  private static Ranked run(Connection c, SearchSql statement, float[] vector, FilterSql.Compiled filter,
       SearchQuery query) throws SQLException {
     List<SearchHit> hits = new ArrayList<>(query.topK());
-    try (PreparedStatement p = c.prepareStatement(sql)) {
+    long matched = statement.counts() ? 0 : -1;
+    try (PreparedStatement p = c.prepareStatement(statement.sql())) {
       PGvector q = new PGvector(vector);
       int i = 1;
-      p.setObject(i++, q);
-      if (filter != null) {
-        i = filter.bind(c, p, i);
+      for (Slot slot : statement.slots()) {
+        switch (slot) {
+          case VECTOR -> p.setObject(i++, q);
+          case FILTER -> i = filter.bind(c, p, i);
+          case ID -> p.setString(i++, query.itemId());
+        }
       }
-      if (query.itemId() != null) {
-        p.setString(i++, query.itemId());
-      }
-      p.setObject(i, q);
       try (ResultSet r = p.executeQuery()) {
         while (r.next()) {
           int col = 3;
           double d = r.getDouble(2);
           String metadata = query.includeMetadata() ? r.getString(col++) : null;
-          float[] v = query.includeVectors() ? ((PGvector) r.getObject(col)).toArray() : null;
+          float[] v = query.includeVectors() ? ((PGvector) r.getObject(col++)).toArray() : null;
+          if (statement.counts()) {
+            matched = r.getLong(col);
+          }
           hits.add(new SearchHit(r.getString(1), (float) d, metadata, v));
         }
       }
     }
-    return hits;
+    return new Ranked(hits, matched);
   }
 
   private static float score(Metric metric, float distance) {

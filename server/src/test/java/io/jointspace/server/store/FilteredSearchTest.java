@@ -1,0 +1,98 @@
+package io.jointspace.server.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The two plans of a filtered search on a real pgvector: ranking every match exactly (few
+ * matches) and walking the HNSW index (many), checked against brute force.
+ */
+class FilteredSearchTest {
+  static Database db;
+  static Collection collection;
+  static final List<float[]> DATA = new ArrayList<>();
+
+  @BeforeAll
+  static void load() {
+    db = new Database(TestDatabase.fresh(), 4, Duration.ofSeconds(5));
+    collection = new CollectionCatalog(db).create(new CollectionSpec("points", "example", 1, 16, Metric.L2,
+        VectorType.VECTOR, 16, 64, false, ""));
+    Random rnd = new Random(11);
+    List<ItemWrite> items = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      float[] v = new float[16];
+      for (int j = 0; j < 16; j++) {
+        v[j] = (float) rnd.nextGaussian();
+      }
+      DATA.add(v);
+      items.add(new ItemWrite("p" + i, v, "{\"g\": " + (i % 5) + ", \"rare\": " + (i % 100 == 0) + "}", null, null));
+    }
+    new ItemStore(db).copyUpsert(collection, items, "items");
+  }
+
+  @AfterAll
+  static void close() {
+    db.close();
+  }
+
+  static List<String> bruteForce(float[] q, java.util.function.IntPredicate keep, int k) {
+    return IntStream.range(0, DATA.size()).filter(keep).boxed()
+        .sorted(Comparator.comparingDouble(i -> l2(DATA.get(i), q)))
+        .limit(k).map(i -> "p" + i).toList();
+  }
+
+  static double l2(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return s;
+  }
+
+  static List<String> ids(List<SearchHit> hits) {
+    return hits.stream().map(SearchHit::id).toList();
+  }
+
+  @Test
+  void manyMatches_walkTheIndex_andAgreeWithBruteForce() {
+    ItemStore walking = new ItemStore(db, 10); // 200 matches > 10: the HNSW walk
+    Condition g1 = new Condition.Equals(List.of("g"), "1");
+    float[] q = DATA.get(7).clone();
+    List<SearchHit> hits = walking.search(collection, new SearchQuery(q, null, 5, g1, false, true), 200);
+    assertThat(ids(hits)).containsExactlyElementsOf(bruteForce(q, i -> i % 5 == 1, 5));
+    assertThat(hits).allSatisfy(h -> assertThat(h.metadataJson()).contains("\"g\": 1"));
+    for (int i = 1; i < hits.size(); i++) {
+      assertThat(hits.get(i).score()).isLessThanOrEqualTo(hits.get(i - 1).score());
+    }
+  }
+
+  @Test
+  void fewMatches_areRankedExactly_evenWhenTheWalkWouldMissThem() {
+    ItemStore store = new ItemStore(db);
+    Condition rare = new Condition.Equals(List.of("rare"), "true"); // 10 rows
+    float[] q = DATA.get(3);
+    List<SearchHit> hits = store.search(collection, new SearchQuery(q, null, 20, rare, true, false), 0);
+    assertThat(ids(hits)).containsExactlyElementsOf(bruteForce(q, i -> i % 100 == 0, 20));
+    assertThat(hits).hasSize(10);
+    assertThat(hits.get(0).vector()).hasSize(16);
+    assertThat(hits.get(0).metadataJson()).isNull();
+  }
+
+  @Test
+  void walkThatFindsTooFew_fallsBackToExact() {
+    ItemStore walking = new ItemStore(db, 5); // 10 matches > 5: walk first; top 10 needs every match
+    Condition rare = new Condition.Equals(List.of("rare"), "true");
+    float[] q = DATA.get(500);
+    List<SearchHit> hits = walking.search(collection, new SearchQuery(null, "p500", 10, rare, false, true), 1);
+    assertThat(ids(hits)).containsExactlyElementsOf(bruteForce(q, i -> i % 100 == 0 && i != 500, 10));
+  }
+}
