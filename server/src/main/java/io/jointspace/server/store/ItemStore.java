@@ -324,10 +324,11 @@ public final class ItemStore {
     SearchSql nearest = new SearchSql("SELECT id, " + distance + " AS distance" + columns + " FROM " + table + where
         + " ORDER BY " + distance + " LIMIT " + query.topK(), concat(List.of(Slot.VECTOR), whereSlots, List.of(Slot.VECTOR)), false);
     // filtered: the matching rows, up to a bound, ranked exactly in one statement
-    SearchSql fewMatches = new SearchSql("WITH m AS MATERIALIZED (SELECT id, embedding, metadata FROM " + table + where
-        + " LIMIT " + (exactFilterRows + 1) + ") SELECT id, " + distance + " AS distance" + columns
+    String inner = (query.includeMetadata() ? ", metadata" : "") + (query.includeVectors() ? ", embedding" : "");
+    SearchSql fewMatches = new SearchSql("WITH m AS MATERIALIZED (SELECT id, " + distance + " AS distance" + inner
+        + " FROM " + table + where + " LIMIT " + (exactFilterRows + 1) + ") SELECT id, distance" + columns
         + ", (SELECT count(*) FROM m) AS matched FROM m ORDER BY distance LIMIT " + query.topK(),
-        concat(whereSlots, List.of(Slot.VECTOR)), true);
+        concat(List.of(Slot.VECTOR), whereSlots), true);
     return db.inTransaction(c -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId());
       try (Statement s = c.createStatement()) {
@@ -337,26 +338,23 @@ public final class ItemStore {
       if (filter == null) {
         hits = run(c, nearest, vector, filter, query).hits();
       } else {
-        // Few matches: rank them all exactly (the GIN index finds equals/in matches). Many: walk
-        // the HNSW graph, filtering as it goes, until top_k rows match (pgvector's iterative
-        // scan); ranking every match would read them all.
-        Ranked few = run(c, fewMatches, vector, filter, query);
-        hits = few.hits();
-        if (few.matched() > exactFilterRows) {
-          try (Statement s = c.createStatement()) {
-            s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
-            s.execute("SET LOCAL enable_bitmapscan = off");
-            s.execute("SET LOCAL enable_seqscan = off");
-          }
-          hits = run(c, nearest, vector, filter, query).hits();
-          if (hits.size() < query.topK()) {
-            // the walk stopped (hnsw.max_scan_tuples) before top_k matches: answer exactly
-            try (Statement s = c.createStatement()) {
-              s.execute("SET LOCAL enable_indexscan = off");
-              s.execute("SET LOCAL enable_bitmapscan = on");
-              s.execute("SET LOCAL enable_seqscan = on");
-            }
+        // 1. Walk the HNSW graph, filtering as it goes (pgvector's iterative scan), for a short
+        //    while: when matches are common this finds top_k of them at once.
+        walk(c, walkBudget(query.topK()));
+        hits = run(c, nearest, vector, filter, query).hits();
+        if (hits.size() < query.topK()) {
+          // 2. Matches are rare: rank them all exactly (the GIN index finds equals/in matches)
+          exact(c);
+          Ranked few = run(c, fewMatches, vector, filter, query);
+          hits = few.hits();
+          if (few.matched() > exactFilterRows) {
+            // 3. Rare, but too many to rank (a large table): walk for longer, then rank exactly
+            walk(c, LONG_WALK_TUPLES);
             hits = run(c, nearest, vector, filter, query).hits();
+            if (hits.size() < query.topK()) {
+              exact(c);
+              hits = run(c, nearest, vector, filter, query).hits();
+            }
           }
         }
       }
@@ -371,10 +369,41 @@ public final class ItemStore {
   }
 
   /**
-   * By default, filtered searches with at most this many matching rows rank every match
-   * exactly; with more, they walk the HNSW index.
+   * By default, filtered searches whose short walk finds too few matches rank every match
+   * exactly when there are at most this many.
    */
   static final int EXACT_FILTER_ROWS = 2000;
+
+  /** Rows a long filtered walk may read (pgvector's default hnsw.max_scan_tuples). */
+  static final int LONG_WALK_TUPLES = 20_000;
+
+  /**
+   * Rows the first, short filtered walk may read: finding top_k within it means at least
+   * about top_k / budget of the rows match (2.5%).
+   */
+  static int walkBudget(int topK) {
+    return Math.max(500, 40 * topK);
+  }
+
+  /** Plans the next statement as a filtered HNSW walk reading at most {@code tuples} rows. */
+  private static void walk(Connection c, int tuples) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
+      s.execute("SET LOCAL hnsw.max_scan_tuples = " + tuples);
+      s.execute("SET LOCAL enable_indexscan = on");
+      s.execute("SET LOCAL enable_bitmapscan = off");
+      s.execute("SET LOCAL enable_seqscan = off");
+    }
+  }
+
+  /** Plans the next statement without the HNSW index: every matching row is ranked. */
+  private static void exact(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("SET LOCAL enable_indexscan = off");
+      s.execute("SET LOCAL enable_bitmapscan = on");
+      s.execute("SET LOCAL enable_seqscan = on");
+    }
+  }
 
   /** What a statement's parameters are, in order. */
   private enum Slot { VECTOR, FILTER, ID }
