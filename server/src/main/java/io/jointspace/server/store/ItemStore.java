@@ -338,23 +338,19 @@ public final class ItemStore {
       if (filter == null) {
         hits = run(c, nearest, vector, filter, query).hits();
       } else {
-        // 1. Walk the HNSW graph, filtering as it goes (pgvector's iterative scan), for a short
-        //    while: when matches are common this finds top_k of them at once.
-        walk(c, walkBudget(query.topK()));
-        hits = run(c, nearest, vector, filter, query).hits();
-        if (hits.size() < query.topK()) {
-          // 2. Matches are rare: rank them all exactly (the GIN index finds equals/in matches)
-          exact(c);
-          Ranked few = run(c, fewMatches, vector, filter, query);
-          hits = few.hits();
-          if (few.matched() > exactFilterRows) {
-            // 3. Rare, but too many to rank (a large table): walk for longer, then rank exactly
-            walk(c, LONG_WALK_TUPLES);
+        // Few matches: rank them all exactly, in one statement that also counts them (the GIN
+        // index finds equals/in matches). Many: walk the HNSW graph, filtering as it goes
+        // (pgvector's iterative scan), which finds top_k of them without reading them all.
+        exact(c);
+        Ranked few = run(c, fewMatches, vector, filter, query);
+        hits = few.hits();
+        if (few.matched() > exactFilterRows) {
+          walk(c, LONG_WALK_TUPLES);
+          hits = run(c, nearest, vector, filter, query).hits();
+          if (hits.size() < query.topK()) {
+            // the walk stopped (hnsw.max_scan_tuples) before top_k matches: rank exactly
+            exact(c);
             hits = run(c, nearest, vector, filter, query).hits();
-            if (hits.size() < query.topK()) {
-              exact(c);
-              hits = run(c, nearest, vector, filter, query).hits();
-            }
           }
         }
       }
@@ -369,21 +365,14 @@ public final class ItemStore {
   }
 
   /**
-   * By default, filtered searches whose short walk finds too few matches rank every match
-   * exactly when there are at most this many.
+   * By default, filtered searches with at most this many matching rows rank every match
+   * exactly; with more, they walk the HNSW index. Finding out costs reading up to this many
+   * matching rows.
    */
-  static final int EXACT_FILTER_ROWS = 2000;
+  static final int EXACT_FILTER_ROWS = 1000;
 
-  /** Rows a long filtered walk may read (pgvector's default hnsw.max_scan_tuples). */
+  /** Rows a filtered walk may read (pgvector's default hnsw.max_scan_tuples). */
   static final int LONG_WALK_TUPLES = 20_000;
-
-  /**
-   * Rows the first, short filtered walk may read: finding top_k within it means at least
-   * about top_k / budget of the rows match (2.5%).
-   */
-  static int walkBudget(int topK) {
-    return Math.max(500, 40 * topK);
-  }
 
   /** Plans the next statement as a filtered HNSW walk reading at most {@code tuples} rows. */
   private static void walk(Connection c, int tuples) throws SQLException {
