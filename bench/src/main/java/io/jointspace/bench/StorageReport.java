@@ -63,8 +63,9 @@ final class StorageReport {
         + " of all %,d rows in one transaction, payload built before the clock starts; timed to the commit.", s.ingestRows);
     line("- UpsertStream: one stream of %d messages of %d items (messages built before the clock starts, at most %d"
         + " sent ahead of their answers); timed from the first send to the answer of the last message, when every"
-        + " row is committed. The server writes each message with binary COPY into a stage table and one"
-        + " `INSERT ... ON CONFLICT` (one transaction per message).", r.stream().messages(), s.messageItems, s.inFlight);
+        + " row is committed. The server writes each message in one transaction: ids not stored yet with binary"
+        + " COPY straight into the table, others with binary COPY into a stage table and one"
+        + " `INSERT ... ON CONFLICT`.", r.stream().messages(), s.messageItems, s.inFlight);
     line("");
     line("| path | rows | seconds | rows/s |");
     line("| --- | ---: | ---: | ---: |");
@@ -101,8 +102,9 @@ final class StorageReport {
     line("%d queries, each a random stored vector plus Gaussian noise of norm %.2f, normalized. Exact answers:"
         + " brute force in Java over the same vectors (cosine, with the filter applied first), %.1f s for all"
         + " three filters. Every Search goes over gRPC with `top_k: %d`, `ef_search: %d`%s, metadata returned;"
-        + " filtered searches use pgvector's iterative index scan (`relaxed_order`) as the server sets it,"
-        + " or whatever plan PostgreSQL picks for the query.", s.queries, s.queryNoise, r.exactSeconds(), s.topK,
+        + " a filtered search ranks every match exactly when at most 1000 rows match (one statement that also"
+        + " counts them) and otherwise walks the HNSW index with pgvector's iterative scan (`relaxed_order`).",
+        s.queries, s.queryNoise, r.exactSeconds(), s.topK,
         s.efSearch, s.efSearch == 0 ? " (the server's default, max(64, 2 x top_k) = " + ef + ")" : "");
     line("");
     line("Recall@%d = |returned ids in the exact top %d| / %d, averaged over the queries, each query once,"
