@@ -346,6 +346,12 @@ public final class ItemStore {
         hits = few.hits();
         if (few.matched() > exactFilterRows) {
           walk(c, LONG_WALK_TUPLES);
+          if (efSearch == 0) {
+            // a wider candidate list per step keeps recall up when only a few percent match
+            try (Statement s = c.createStatement()) {
+              s.execute("SET LOCAL hnsw.ef_search = " + filteredEfSearch(query.topK()));
+            }
+          }
           hits = run(c, nearest, vector, filter, query).hits();
           if (hits.size() < query.topK()) {
             // the walk stopped (hnsw.max_scan_tuples) before top_k matches: rank exactly
@@ -369,7 +375,12 @@ public final class ItemStore {
    * exactly; with more, they walk the HNSW index. Finding out costs reading up to this many
    * matching rows.
    */
-  static final int EXACT_FILTER_ROWS = 1000;
+  static final int EXACT_FILTER_ROWS = 200;
+
+  /** The hnsw.ef_search of a filtered walk unless the request sets one: {@code max(200, 20 * topK)}, at most 1000. */
+  public static int filteredEfSearch(int topK) {
+    return Math.min(1000, Math.max(200, 20 * topK));
+  }
 
   /** Rows a filtered walk may read (pgvector's default hnsw.max_scan_tuples). */
   static final int LONG_WALK_TUPLES = 20_000;
