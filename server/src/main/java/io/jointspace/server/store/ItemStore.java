@@ -375,7 +375,7 @@ public final class ItemStore {
    * exactly; with more, they walk the HNSW index. Finding out costs reading up to this many
    * matching rows.
    */
-  static final int EXACT_FILTER_ROWS = 200;
+  static final int EXACT_FILTER_ROWS = 2000;
 
   /** The hnsw.ef_search of a filtered walk unless the request sets one: {@code max(200, 20 * topK)}, at most 1000. */
   public static int filteredEfSearch(int topK) {
