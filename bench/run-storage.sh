@@ -8,20 +8,7 @@
 # Without --database-url it starts a private cluster in bench/target/pg
 # (deploy/local/pg-cluster.sh) and stops it at the end. Builds bench/ when it is stale.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/bench/target/jointspace-bench.jar"
-cd "$ROOT"
-
-export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
-export OPT_OUT_TRACKING=true DJL_OFFLINE=true
-
-if [ ! -f "$JAR" ] || [ ! -d "$ROOT/bench/target/lib" ] || [ -n "$(find "$ROOT/pom.xml" "$ROOT/proto" \
-    "$ROOT/registry" "$ROOT/server" "$ROOT/models/trainer" "$ROOT/bench" -path '*/target' -prune -o \
-    -name '*.java' -newer "$JAR" -print -o -name 'pom.xml' -newer "$JAR" -print -o -name '*.proto' \
-    -newer "$JAR" -print -o -name '*.sql' -newer "$JAR" -print | head -n 1)" ]; then
-  echo "bench: building (mvn package -pl bench -am)" >&2
-  mvn -B -q -DskipTests package -pl bench -am ${BENCH_MVN_ARGS:-}
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 
 url=""
 args=()

@@ -35,13 +35,10 @@ import io.jointspace.api.v1.UpsertStreamRequest;
 import io.jointspace.api.v1.UpsertStreamResponse;
 import io.jointspace.api.v1.Vector;
 import io.jointspace.api.v1.VectorType;
-import io.jointspace.config.v1.ServerConfig;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.store.DatabaseUrl;
 import io.jointspace.server.store.TestDatabase;
 import io.jointspace.trainer.Scene;
-import io.jointspace.trainer.SceneGenerator;
-import io.jointspace.trainer.Split;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -66,31 +63,10 @@ class CollectionServiceTest {
   @BeforeAll
   static void start() throws Exception {
     db = TestDatabase.fresh();
-    ServerConfig.Builder config = ServerConfig.newBuilder();
-    config.getModelRepositoryBuilder().setOnlyConfiguredModels(true);
-    config.addModelsBuilder().setName("shapes-clip").setBasePath(DemoModelTest.DEMO.toString());
-    config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user());
-    fixture = ServerFixture.start(config, DemoModelTest.DEMO.getParent());
+    fixture = DemoCollections.start(db);
     stub = CollectionServiceGrpc.newBlockingStub(fixture.channel).withDeadlineAfter(120, TimeUnit.SECONDS);
     // a captioned-image collection shared by the read-only tests below
-    stub.createCollection(CreateCollectionRequest.newBuilder().setName("scenes")
-        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
-    SceneGenerator gen = new SceneGenerator(77, Split.ALL, 64, 64);
-    UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection("scenes");
-    for (int i = 0; i < 96; i++) {
-      Scene s = gen.next();
-      SCENES.add(s);
-      up.addItems(Item.newBuilder().setId("scene-" + i)
-          .setInput(Input.newBuilder().setImage(DemoModelTest.encode(gen.render(s), "png")))
-          .setMetadata(Struct.newBuilder()
-              .putFields("caption", str(s.caption()))
-              .putFields("color", str(s.combo().color().name().toLowerCase()))
-              .putFields("shape", str(s.combo().shape().name().toLowerCase()))
-              .putFields("n", num(i))
-              .putFields("info", Value.newBuilder().setStructValue(Struct.newBuilder()
-                  .putFields("even", Value.newBuilder().setBoolValue(i % 2 == 0).build())).build())));
-    }
-    assertThat(stub.upsert(up.build()).getUpsertedCount()).isEqualTo(96);
+    SCENES.addAll(DemoCollections.createScenes(stub, "scenes"));
   }
 
   @AfterAll

@@ -10,14 +10,11 @@ import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.Item;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.UpsertRequest;
-import io.jointspace.config.v1.ServerConfig;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.store.DatabaseUrl;
 import io.jointspace.server.store.TestDatabase;
 import io.jointspace.trainer.Combo;
 import io.jointspace.trainer.Scene;
-import io.jointspace.trainer.SceneGenerator;
-import io.jointspace.trainer.Split;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,32 +55,11 @@ class SqlDocsTest {
   @BeforeAll
   static void start() throws Exception {
     db = TestDatabase.fresh();
-    ServerConfig.Builder config = ServerConfig.newBuilder();
-    config.getModelRepositoryBuilder().setOnlyConfiguredModels(true);
-    config.addModelsBuilder().setName("shapes-clip").setBasePath(DemoModelTest.DEMO.toString());
-    config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user());
-    fixture = ServerFixture.start(config, DemoModelTest.DEMO.getParent());
+    fixture = DemoCollections.start(db);
     CollectionServiceGrpc.CollectionServiceBlockingStub stub = CollectionServiceGrpc.newBlockingStub(fixture.channel)
         .withDeadlineAfter(120, TimeUnit.SECONDS);
     // scenes: 96 captioned images, as described in docs/sql.md
-    stub.createCollection(CreateCollectionRequest.newBuilder().setName("scenes")
-        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
-    SceneGenerator gen = new SceneGenerator(77, Split.ALL, 64, 64);
-    UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection("scenes");
-    for (int i = 0; i < 96; i++) {
-      Scene s = gen.next();
-      SCENES.add(s);
-      up.addItems(Item.newBuilder().setId("scene-" + i)
-          .setInput(Input.newBuilder().setImage(DemoModelTest.encode(gen.render(s), "png")))
-          .setMetadata(Struct.newBuilder()
-              .putFields("caption", str(s.caption()))
-              .putFields("color", str(color(s)))
-              .putFields("shape", str(shape(s)))
-              .putFields("n", Value.newBuilder().setNumberValue(i).build())
-              .putFields("info", Value.newBuilder().setStructValue(Struct.newBuilder()
-                  .putFields("even", Value.newBuilder().setBoolValue(i % 2 == 0).build())).build())));
-    }
-    assertThat(stub.upsert(up.build()).getUpsertedCount()).isEqualTo(96);
+    SCENES.addAll(DemoCollections.createScenes(stub, "scenes"));
     // labels: the 48 color + shape names, embedded from text
     stub.createCollection(CreateCollectionRequest.newBuilder().setName("labels")
         .setModel(ModelSpec.newBuilder().setName("shapes-clip")).setDescription("zero-shot labels").build());
@@ -116,11 +92,11 @@ class SqlDocsTest {
   }
 
   static String color(Scene s) {
-    return s.color().name().toLowerCase();
+    return DemoCollections.color(s);
   }
 
   static String shape(Scene s) {
-    return s.shape().name().toLowerCase();
+    return DemoCollections.shape(s);
   }
 
   /** One ```sql block, the ```text block after it (or null), and what psql printed. */
