@@ -7,37 +7,24 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Writes items in PostgreSQL's binary COPY format, for the stage table
- * {@code (seq int4, id text, embedding vector, metadata jsonb, source_text text, source_image bytea)}
- * or for an item table without {@code seq}.
+ * Writes items in PostgreSQL's binary COPY format for {@link #COLUMNS}
+ * {@code (id text, embedding vector, metadata jsonb, source_text text, source_image bytea)}.
  * Big-endian throughout; a vector is {@code int16 dim, int16 0, float4 x dim}; jsonb is a
  * version byte (1) followed by the JSON text.
  */
 final class BinaryCopy {
   private static final byte[] SIGNATURE = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0};
-  static final String STAGE_COLUMNS = "(seq, id, embedding, metadata, source_text, source_image)";
-  static final String TABLE_COLUMNS = "(id, embedding, metadata, source_text, source_image)";
+  static final String COLUMNS = "(id, embedding, metadata, source_text, source_image)";
 
   private BinaryCopy() {}
 
-  /**
-   * @param withSeq whether to write the {@code seq} column first (the stage table has it,
-   *     item tables do not; see {@link #STAGE_COLUMNS} and {@link #TABLE_COLUMNS})
-   */
-  static void write(List<ItemWrite> items, OutputStream sink, boolean withSeq) throws IOException {
+  static void write(List<ItemWrite> items, OutputStream sink) throws IOException {
     DataOutputStream out = new DataOutputStream(sink);
     out.write(SIGNATURE);
     out.writeInt(0); // flags
     out.writeInt(0); // header extension length
-    for (int seq = 0; seq < items.size(); seq++) {
-      ItemWrite item = items.get(seq);
-      if (withSeq) {
-        out.writeShort(6);
-        out.writeInt(4);
-        out.writeInt(seq);
-      } else {
-        out.writeShort(5);
-      }
+    for (ItemWrite item : items) {
+      out.writeShort(5);
       bytes(out, item.id().getBytes(StandardCharsets.UTF_8));
       float[] v = item.vector();
       out.writeInt(4 + 4 * v.length);

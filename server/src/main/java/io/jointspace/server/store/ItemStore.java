@@ -42,8 +42,8 @@ public final class ItemStore {
    * @return the number of items written
    */
   public int upsert(Collection collection, List<ItemWrite> items, String field) {
-    List<ItemWrite> unique = validate(collection, items, field, Limits.MAX_ITEMS_PER_UPSERT);
-    if (unique.isEmpty()) {
+    List<ItemWrite> rows = rows(collection, items, field, Limits.MAX_ITEMS_PER_UPSERT);
+    if (rows.isEmpty()) {
       return 0;
     }
     CollectionSpec spec = collection.spec();
@@ -52,12 +52,12 @@ public final class ItemStore {
         + ", ?::jsonb, ?, ?) " + ON_CONFLICT;
     return db.inTransaction(c -> {
       try (PreparedStatement p = c.prepareStatement(sql)) {
-        for (ItemWrite item : unique) {
+        for (ItemWrite item : rows) {
           p.setString(1, item.id());
           p.setObject(2, new PGvector(item.vector()));
           p.setString(3, item.metadataJson());
-          p.setString(4, spec.keepSources() ? item.sourceText() : null);
-          p.setBytes(5, spec.keepSources() ? item.sourceImage() : null);
+          p.setString(4, item.sourceText());
+          p.setBytes(5, item.sourceImage());
           p.addBatch();
         }
         p.executeBatch();
@@ -67,24 +67,22 @@ public final class ItemStore {
   }
 
   /**
-   * Inserts or replaces items by id with binary COPY into a stage table, then one
-   * {@code INSERT ... ON CONFLICT} into the collection: the bulk path.
+   * Inserts or replaces items by id with binary COPY: the bulk path. New ids are copied
+   * straight into the table; otherwise they go through a stage table and one
+   * {@code INSERT ... ON CONFLICT}.
    */
   public int copyUpsert(Collection collection, List<ItemWrite> items, String field) {
-    List<ItemWrite> all = validate(collection, items, field, Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
-    if (all.isEmpty()) {
+    List<ItemWrite> rows = rows(collection, items, field, Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
+    if (rows.isEmpty()) {
       return 0;
     }
     CollectionSpec spec = collection.spec();
-    // repeated ids are collapsed by validate(); equal sizes mean every id is distinct
-    List<ItemWrite> rows = spec.keepSources() ? all : withoutSources(all);
+    String table = SqlNames.qualified(collection.table());
     return db.inTransaction(c -> {
-      if (spec.vectorType() == VectorType.VECTOR && rows.size() == items.size() && noneStored(c, collection, rows)) {
-        // only new ids: COPY straight into the table
+      if (spec.vectorType() == VectorType.VECTOR && noneStored(c, table, rows)) {
         Savepoint before = c.setSavepoint();
         try {
-          copy(c, "COPY " + SqlNames.qualified(collection.table()) + " " + BinaryCopy.TABLE_COLUMNS
-              + " FROM STDIN (FORMAT binary)", rows, false);
+          copy(c, "COPY " + table + " " + BinaryCopy.COLUMNS + " FROM STDIN (FORMAT binary)", rows);
           c.releaseSavepoint(before);
           return items.size();
         } catch (SQLException e) {
@@ -95,38 +93,36 @@ public final class ItemStore {
         }
       }
       try (Statement s = c.createStatement()) {
-        s.execute("CREATE TEMP TABLE IF NOT EXISTS jointspace_stage (seq integer, id text, embedding vector,"
+        s.execute("CREATE TEMP TABLE IF NOT EXISTS jointspace_stage (id text, embedding vector,"
             + " metadata jsonb, source_text text, source_image bytea) ON COMMIT DELETE ROWS");
       }
-      copy(c, "COPY pg_temp.jointspace_stage " + BinaryCopy.STAGE_COLUMNS + " FROM STDIN (FORMAT binary)", rows,
-          true);
+      copy(c, "COPY pg_temp.jointspace_stage " + BinaryCopy.COLUMNS + " FROM STDIN (FORMAT binary)", rows);
       try (Statement s = c.createStatement()) {
-        s.executeUpdate("INSERT INTO " + SqlNames.qualified(collection.table())
-            + " (id, embedding, metadata, source_text, source_image)"
-            + " SELECT DISTINCT ON (id) id, embedding" + cast(spec) + ", metadata, source_text, source_image"
-            + " FROM pg_temp.jointspace_stage ORDER BY id, seq DESC " + ON_CONFLICT);
+        s.executeUpdate("INSERT INTO " + table + " " + BinaryCopy.COLUMNS
+            + " SELECT id, embedding" + cast(spec) + ", metadata, source_text, source_image"
+            + " FROM pg_temp.jointspace_stage " + ON_CONFLICT);
       }
       return items.size();
     });
   }
 
-  private static void copy(Connection c, String sql, List<ItemWrite> rows, boolean withSeq) throws SQLException {
+  private static void copy(Connection c, String sql, List<ItemWrite> rows) throws SQLException {
     PGConnection pg = c.unwrap(PGConnection.class);
     try (PGCopyOutputStream out = new PGCopyOutputStream(pg, sql, 1 << 16)) {
-      BinaryCopy.write(rows, out, withSeq);
+      BinaryCopy.write(rows, out);
     } catch (IOException e) {
       throw e.getCause() instanceof SQLException sql2 ? sql2 : new SQLException("COPY failed: " + e.getMessage(), "08006", e);
     }
   }
 
   /** Whether none of the ids is stored yet. */
-  private static boolean noneStored(Connection c, Collection collection, List<ItemWrite> rows) throws SQLException {
+  private static boolean noneStored(Connection c, String table, List<ItemWrite> rows) throws SQLException {
     String[] ids = new String[rows.size()];
     for (int i = 0; i < ids.length; i++) {
       ids[i] = rows.get(i).id();
     }
     try (PreparedStatement p = c.prepareStatement(
-        "SELECT EXISTS (SELECT 1 FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ANY (?))")) {
+        "SELECT EXISTS (SELECT 1 FROM " + table + " WHERE id = ANY (?))")) {
       p.setArray(1, c.createArrayOf("text", ids));
       try (ResultSet r = p.executeQuery()) {
         r.next();
@@ -144,16 +140,11 @@ public final class ItemStore {
     return spec.vectorType() == VectorType.HALFVEC ? "::" + spec.vectorType().column(spec.dimension()) : "";
   }
 
-  private static List<ItemWrite> withoutSources(List<ItemWrite> items) {
-    List<ItemWrite> out = new ArrayList<>(items.size());
-    for (ItemWrite i : items) {
-      out.add(new ItemWrite(i.id(), i.vector(), i.metadataJson(), null, null));
-    }
-    return out;
-  }
-
-  /** Checks every item; returns them with repeated ids collapsed to the last occurrence. */
-  private static List<ItemWrite> validate(Collection collection, List<ItemWrite> items, String field, int max) {
+  /**
+   * Checks every item and returns the rows to write: one per id (the last occurrence wins),
+   * without sources when the collection does not keep them.
+   */
+  private static List<ItemWrite> rows(Collection collection, List<ItemWrite> items, String field, int max) {
     if (items.size() > max) {
       throw new LimitExceededException(field + " has " + items.size() + " items, over the limit of " + max
           + " per request");
@@ -169,7 +160,8 @@ public final class ItemStore {
         throw new InvalidRequestException(at + ".input.text contains a NUL character, which PostgreSQL cannot store");
       }
       last.remove(item.id());
-      last.put(item.id(), item);
+      last.put(item.id(), collection.spec().keepSources() ? item
+          : new ItemWrite(item.id(), item.vector(), item.metadataJson(), null, null));
     }
     return new ArrayList<>(last.values());
   }

@@ -80,18 +80,19 @@ final class NearestSearch {
         concat(List.of(Slot.VECTOR), whereSlots), true);
     return db.inTransaction(c -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId());
+      Bound bound = new Bound(vector, filter, query, spec.metric());
       try (Statement s = c.createStatement()) {
         s.execute("SET LOCAL hnsw.ef_search = " + ef);
       }
       List<SearchHit> hits;
       if (filter == null) {
-        hits = run(c, nearest, vector, filter, query).hits();
+        hits = run(c, nearest, bound).hits();
       } else {
         // Few matches: rank them all exactly, in one statement that also counts them (the GIN
         // index finds equals/in matches). Many: walk the HNSW graph, filtering as it goes
         // (pgvector's iterative scan), which finds top_k of them without reading them all.
         exact(c);
-        Ranked few = run(c, fewMatches, vector, filter, query);
+        Ranked few = run(c, fewMatches, bound);
         hits = few.hits();
         if (few.matched() > exactFilterRows) {
           walk(c, LONG_WALK_TUPLES);
@@ -101,20 +102,17 @@ final class NearestSearch {
               s.execute("SET LOCAL hnsw.ef_search = " + filteredEfSearch(query.topK()));
             }
           }
-          hits = run(c, nearest, vector, filter, query).hits();
+          hits = run(c, nearest, bound).hits();
           if (hits.size() < query.topK()) {
             // the walk stopped (hnsw.max_scan_tuples) before top_k matches: rank exactly
             exact(c);
-            hits = run(c, nearest, vector, filter, query).hits();
+            hits = run(c, nearest, bound).hits();
           }
         }
       }
-      // iterative scans return nearly sorted rows; order exactly, then turn distances into scores
-      hits.sort(Comparator.comparingDouble(SearchHit::score));
-      List<SearchHit> out = new ArrayList<>(hits.size());
-      for (SearchHit h : hits) {
-        out.add(new SearchHit(h.id(), score(spec.metric(), h.score()), h.metadataJson(), h.vector()));
-      }
+      // iterative scans return nearly sorted rows: order them exactly, best first
+      List<SearchHit> out = new ArrayList<>(hits);
+      out.sort(Comparator.comparingDouble(SearchHit::score).reversed());
       return Collections.unmodifiableList(out);
     });
   }
@@ -160,7 +158,10 @@ final class NearestSearch {
   /** A search statement; {@code counts} when its last column is the number of matching rows. */
   private record SearchSql(String sql, List<Slot> slots, boolean counts) {}
 
-  /** Hits (distances in {@code score}) and, for a counting statement, how many rows matched (-1 otherwise). */
+  /** What a search statement's parameters are bound to, and how its distances become scores. */
+  private record Bound(float[] vector, FilterSql.Compiled filter, SearchQuery query, Metric metric) {}
+
+  /** Hits and, for a counting statement, how many rows matched (-1 otherwise). */
   private record Ranked(List<SearchHit> hits, long matched) {}
 
   @SafeVarargs
@@ -172,39 +173,40 @@ final class NearestSearch {
     return out;
   }
 
-  /** Runs a search statement; hits carry distances in {@code score}. */
-  private static Ranked run(Connection c, SearchSql statement, float[] vector, FilterSql.Compiled filter,
-      SearchQuery query) throws SQLException {
+  /** Runs a search statement. */
+  private static Ranked run(Connection c, SearchSql statement, Bound bound) throws SQLException {
+    SearchQuery query = bound.query();
     List<SearchHit> hits = new ArrayList<>(query.topK());
     long matched = statement.counts() ? 0 : -1;
     try (PreparedStatement p = c.prepareStatement(statement.sql())) {
-      PGvector q = new PGvector(vector);
+      PGvector q = new PGvector(bound.vector());
       int i = 1;
       for (Slot slot : statement.slots()) {
         switch (slot) {
           case VECTOR -> p.setObject(i++, q);
-          case FILTER -> i = filter.bind(c, p, i);
+          case FILTER -> i = bound.filter().bind(c, p, i);
           case ID -> p.setString(i++, query.itemId());
         }
       }
       try (ResultSet r = p.executeQuery()) {
         while (r.next()) {
           int col = 3;
-          double d = r.getDouble(2);
+          float score = score(bound.metric(), r.getDouble(2));
           String metadata = query.includeMetadata() ? r.getString(col++) : null;
           float[] v = query.includeVectors() ? ((PGvector) r.getObject(col++)).toArray() : null;
           if (statement.counts()) {
             matched = r.getLong(col);
           }
-          hits.add(new SearchHit(r.getString(1), (float) d, metadata, v));
+          hits.add(new SearchHit(r.getString(1), score, metadata, v));
         }
       }
     }
     return new Ranked(hits, matched);
   }
 
-  private static float score(Metric metric, float distance) {
-    return metric == Metric.COSINE ? 1f - distance : -distance;
+  /** Higher is closer: cosine similarity, inner product, or minus the L2 distance. */
+  private static float score(Metric metric, double distance) {
+    return (float) (metric == Metric.COSINE ? 1 - distance : -distance);
   }
 
   private static float[] storedVector(Connection c, Collection collection, String id) throws SQLException {
