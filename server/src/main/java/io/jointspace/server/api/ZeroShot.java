@@ -6,6 +6,7 @@ import com.google.inject.Inject;
 import com.google.inject.Singleton;
 import io.jointspace.api.v1.ClassifyRequest;
 import io.jointspace.api.v1.ClassifyResponse;
+import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.Classification;
 import io.jointspace.api.v1.LabelScore;
 import io.jointspace.api.v1.ScoreRequest;
@@ -17,14 +18,12 @@ import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.runtime.InvalidInputException;
 import io.jointspace.server.runtime.PreprocessPool;
 import io.jointspace.server.runtime.SavedModel;
-import io.jointspace.server.runtime.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * Zero-shot classification and cross-modal scoring. Label embeddings (templates averaged,
@@ -110,8 +109,14 @@ final class ZeroShot {
     }
     try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
       Encoder encoder = encoder(model);
-      List<float[]> queries = MultimodalInputs.embed(encoder, pool, request.getQueriesList(), "queries");
-      List<float[]> candidates = MultimodalInputs.embed(encoder, pool, request.getCandidatesList(), "candidates");
+      // queries and candidates in one pass: one wait for preprocessing, shared batches
+      int nq = request.getQueriesCount();
+      List<Input> both = new ArrayList<>(request.getQueriesList());
+      both.addAll(request.getCandidatesList());
+      List<float[]> all = MultimodalInputs.embed(encoder, pool, both,
+          i -> i < nq ? "queries[" + i + "]" : "candidates[" + (i - nq) + "]");
+      List<float[]> queries = all.subList(0, nq);
+      List<float[]> candidates = all.subList(nq, all.size());
       ScoreResponse.Builder out = ScoreResponse.newBuilder().setModel(ProtoMapper.resolved(model.id(), ""));
       for (float[] q : queries) {
         float[] cos = new float[candidates.size()];
@@ -137,24 +142,21 @@ final class ZeroShot {
             + " it embeds tensor inputs only"));
   }
 
+  /**
+   * One vector per label: the label put into every template, embedded through the model's
+   * text queue (with the call's deadline and the queue's admission), averaged, re-normalized.
+   */
   private List<float[]> embedLabels(Encoder encoder, List<String> labels, List<String> templates) {
-    List<CompletableFuture<TextTokenizer.Tokens>> tokens = new ArrayList<>();
-    for (int j = 0; j < labels.size(); j++) {
+    int per = templates.size();
+    List<Input> texts = new ArrayList<>(labels.size() * per);
+    for (String label : labels) {
       for (String template : templates) {
-        String text = template.replace("{}", labels.get(j));
-        String field = "labels[" + j + "]";
-        tokens.add(pool.submit(() -> {
-          try {
-            return encoder.tokenize(text);
-          } catch (InvalidInputException e) {
-            throw e.at(field + " in template '" + template + "'");
-          }
-        }));
+        texts.add(Input.newBuilder().setText(template.replace("{}", label)).build());
       }
     }
-    List<float[]> all = encoder.encodeTexts(MultimodalInputs.joinAll(tokens));
+    List<float[]> all = MultimodalInputs.embed(encoder, pool, texts,
+        k -> "labels[" + k / per + "] (template '" + templates.get(k % per) + "')");
     List<float[]> out = new ArrayList<>(labels.size());
-    int per = templates.size();
     for (int j = 0; j < labels.size(); j++) {
       float[] mean = new float[all.get(0).length];
       for (int t = 0; t < per; t++) {
