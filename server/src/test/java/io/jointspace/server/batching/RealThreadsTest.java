@@ -23,15 +23,18 @@ class RealThreadsTest {
       BatchQueue<String, String> image = scheduler.newQueue("image", options, new RecordingProcessor());
 
       List<CompletableFuture<List<String>>> results = new ArrayList<>();
+      List<List<String>> submitted = new ArrayList<>();
       List<CompletableFuture<Void>> submitters = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         BatchQueue<String, String> queue = t % 2 == 0 ? text : image;
         String prefix = "t" + t + "-";
         submitters.add(CompletableFuture.runAsync(() -> {
           for (int r = 0; r < 25; r++) {
-            CompletableFuture<List<String>> result = queue.submit(BatchSchedulerTest.items(prefix + r + "-", 5));
+            List<String> items = BatchSchedulerTest.items(prefix + r + "-", 5);
+            CompletableFuture<List<String>> result = queue.submit(items);
             synchronized (results) {
               results.add(result);
+              submitted.add(items);
             }
           }
         }));
@@ -39,9 +42,12 @@ class RealThreadsTest {
       CompletableFuture.allOf(submitters.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
       CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
 
-      assertThat(results).hasSize(100).allSatisfy(result -> assertThat(result.join())
-          .hasSize(5).allSatisfy(out -> assertThat(out).endsWith("!")));
-      assertThat(results.get(0).join().get(0)).endsWith("-0!");
+      assertThat(results).hasSize(100);
+      for (int i = 0; i < results.size(); i++) {
+        // each request gets its own items back, processed, in its order
+        assertThat(results.get(i).join()).containsExactlyElementsOf(
+            submitted.get(i).stream().map(item -> item + "!").toList());
+      }
       assertThat(textProcessor.batches).allSatisfy(b -> assertThat(b.size()).isBetween(1, 8));
 
       text.close();
