@@ -1,5 +1,7 @@
 package io.jointspace.bench;
 
+import io.jointspace.server.runtime.Encoder;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -144,16 +146,10 @@ final class VectorData {
   }
 
   private static float[] normalize(float[] v) {
-    double norm = 0;
-    for (float x : v) {
-      norm += (double) x * x;
-    }
-    float scale = (float) (1 / Math.sqrt(norm));
-    for (int d = 0; d < v.length; d++) {
-      v[d] *= scale;
-    }
+    Encoder.normalize(v);
     return v;
   }
+
 
   /** Standard normal (Box-Muller; one of the pair is enough here). */
   private static double gaussian(SplittableRandom random) {

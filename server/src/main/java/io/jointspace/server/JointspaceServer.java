@@ -69,7 +69,7 @@ public final class JointspaceServer {
     Storage storage = injector.getInstance(Storage.class);
     if (storage.configured()) {
       try {
-        storage.catalog().list();
+        storage.check();
         log.info("Collections stored in {}", settings.database().display());
       } catch (StoreUnavailableException e) {
         // collection calls answer UNAVAILABLE until the database is back; the rest serves now

@@ -98,8 +98,7 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
         throw new InvalidInputException("inputs[" + i + "] has no content; set text, image or tensor");
       }
     }
-    int tensors = (int) request.getInputsList().stream().filter(Input::hasTensor).count();
-    if (tensors == 0) {
+    if (request.getInputsList().stream().noneMatch(Input::hasTensor)) {
       return embedMultimodal(wanted, request);
     }
     List<TensorData> rows = new ArrayList<>(request.getInputsCount());
@@ -121,7 +120,7 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
         case TEXT, IMAGE -> throw new InvalidInputException("inputs[" + i + "]."
             + input.getContentCase().name().toLowerCase(java.util.Locale.ROOT)
             + " cannot be mixed with tensor inputs in one request");
-        case CONTENT_NOT_SET -> throw new InvalidInputException("inputs[" + i + "] has no content; set text, image or tensor");
+        case CONTENT_NOT_SET -> throw new IllegalStateException("checked above");
       }
     }
     try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {

@@ -164,10 +164,6 @@ public final class ImagePreprocessor {
     return nchw ? new long[] {3, height, width} : new long[] {height, width, 3};
   }
 
-  public ImageLimits limits() {
-    return limits;
-  }
-
   /**
    * Decodes, resizes and normalizes one image.
    *

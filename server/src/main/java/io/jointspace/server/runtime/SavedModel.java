@@ -237,16 +237,15 @@ public final class SavedModel implements AutoCloseable {
   }
 
   /**
-   * The batch queue of {@code sig}, made now if it has none; empty when batching is off for
-   * this version. For load time only (the encoder asks for its signatures' queues, which it
+   * Makes the batch queue of {@code sig} unless it has one or batching is off for this
+   * version. For load time only (the encoder asks for its signatures' queues, which it
    * knows to be batchable whatever their declared shapes).
    */
-  Optional<SignatureQueue> queueFor(SignatureInfo sig) {
-    if (batching == null) {
-      return Optional.empty();
+  void queueFor(SignatureInfo sig) {
+    if (batching != null) {
+      queues.computeIfAbsent(sig.name(), n -> new SignatureQueue(this, sig, batching.scheduler(),
+          batching.options(), batching.name() + "/" + n));
     }
-    return Optional.of(queues.computeIfAbsent(sig.name(), n -> new SignatureQueue(this, sig,
-        batching.scheduler(), batching.options(), batching.name() + "/" + n)));
   }
 
   /**
@@ -260,11 +259,6 @@ public final class SavedModel implements AutoCloseable {
     if (queue != null && rows > 0) {
       queue.queue().checkRoom(rows);
     }
-  }
-
-  /** Names of the batch queues of this version, e.g. {@code "clip@2/serving_default"}. */
-  public List<String> queueNames() {
-    return queues.values().stream().map(q -> q.queue().name()).sorted().toList();
   }
 
   /**

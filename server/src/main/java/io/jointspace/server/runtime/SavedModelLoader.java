@@ -19,23 +19,6 @@ public final class SavedModelLoader implements ServableLoader<SavedModel> {
   @Nullable private final BatchScheduler scheduler;
   private final Function<String, BatchingOptions> batchingByModel;
 
-  /** A loader without batching. */
-  public SavedModelLoader(Function<String, LoadOptions> optionsByModel, ImageLimits imageLimits) {
-    this(optionsByModel, imageLimits, null, (BatchingOptions) null);
-  }
-
-  /**
-   * @param scheduler runs the encoders' batches; may be null when {@code batching} is
-   * @param batching how the encoders' queues form batches; null: encoders run each call directly
-   */
-  public SavedModelLoader(Function<String, LoadOptions> optionsByModel, ImageLimits imageLimits,
-      @Nullable BatchScheduler scheduler, @Nullable BatchingOptions batching) {
-    this(optionsByModel, imageLimits, scheduler, model -> batching);
-    if (batching != null && scheduler == null) {
-      throw new IllegalArgumentException("batching needs a scheduler");
-    }
-  }
-
   /**
    * @param scheduler runs the batches; may be null only when no model batches
    * @param batchingByModel a model's batching options by its name; null for a model whose

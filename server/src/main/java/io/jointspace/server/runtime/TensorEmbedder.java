@@ -15,18 +15,11 @@ public final class TensorEmbedder {
   private TensorEmbedder() {}
 
   /**
+   * A batched signature's rows go through its batch queue when it has one, within {@code scope}.
+   *
    * @param fieldPrefix how the request names its inputs in messages, e.g. "inputs"
    * @return one vector per input, in input order, all of the same length
    * @throws InvalidInputException naming the input index for a bad input
-   */
-  public static List<float[]> embed(SavedModel model, SignatureInfo sig, TensorSpec input,
-      String outputKey, List<TensorData> rows, String fieldPrefix) {
-    return embed(model, sig, input, outputKey, rows, fieldPrefix, CallScope.NONE);
-  }
-
-  /**
-   * As {@link #embed(SavedModel, SignatureInfo, TensorSpec, String, List, String)}; a batched
-   * signature's rows go through its batch queue when it has one, within {@code scope}.
    */
   public static List<float[]> embed(SavedModel model, SignatureInfo sig, TensorSpec input,
       String outputKey, List<TensorData> rows, String fieldPrefix, CallScope scope) {
@@ -48,7 +41,7 @@ public final class TensorEmbedder {
               + Arrays.toString(rows.get(0).shape()) + "; inputs of one request are batched together");
         }
       }
-      TensorData batch = stack(rows);
+      TensorData batch = TensorData.stack(rows);
       TensorData result = model.call(sig, Map.of(input.key(), batch), List.of(outputKey), scope).get(outputKey);
       out = split(result, rows.size(), outputKey);
     } else {
@@ -72,10 +65,6 @@ public final class TensorEmbedder {
     } catch (InvalidInputException e) {
       throw e.at(field);
     }
-  }
-
-  static TensorData stack(List<TensorData> rows) {
-    return TensorData.stack(rows);
   }
 
   static List<float[]> split(TensorData batch, int rows, String outputKey) {

@@ -27,6 +27,16 @@ public final class Storage implements AutoCloseable {
     return items;
   }
 
+  /**
+   * Migrates the catalog now (also done by the first call that needs it).
+   *
+   * @throws StoreUnavailableException when the database cannot be reached
+   */
+  public void check() {
+    require();
+    db.ensureMigrated();
+  }
+
   public boolean configured() {
     return db != null;
   }
