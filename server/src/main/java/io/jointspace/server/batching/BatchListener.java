@@ -36,4 +36,7 @@ public interface BatchListener {
 
   /** {@code items} waiting items were dropped because their caller cancelled the request. */
   default void onCancelled(String queueName, int items) {}
+
+  /** The queue is closed and has nothing left to run: no event of it follows. */
+  default void onDrained(String queueName) {}
 }

@@ -229,6 +229,7 @@ final class QueueState<I, O> {
   private void signalIfDrained(Outbox out) {
     if (closed && depth == 0 && running == 0 && !drainedSignalled) {
       drainedSignalled = true;
+      out.tell(listener -> listener.onDrained(name));
       out.add(() -> drained.complete(null));
     }
   }

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -45,6 +46,15 @@ public final class BatchMetrics implements BatchListener {
   @Override
   public void onCancelled(String queueName, int items) {
     meters(queueName).cancelled.increment(items);
+  }
+
+  /** A drained queue (its version unloaded) stops being exported. */
+  @Override
+  public void onDrained(String queueName) {
+    QueueMeters m = queues.remove(queueName);
+    if (m != null) {
+      m.removeFrom(registry);
+    }
   }
 
   private QueueMeters meters(String queueName) {
@@ -99,6 +109,13 @@ public final class BatchMetrics implements BatchListener {
       cancelled = Counter.builder("jointspace.batch.cancelled.items")
           .description("Waiting items dropped because their call was cancelled")
           .tags(tags).register(registry);
+    }
+
+    void removeFrom(MeterRegistry registry) {
+      for (io.micrometer.core.instrument.Meter m : List.of(size, items, queueTime, computeTime, rejected, expired,
+          cancelled)) {
+        registry.remove(m);
+      }
     }
   }
 }
