@@ -198,8 +198,25 @@ public record Settings(
     if (concurrent < 1) {
       throw new ConfigException(field + ".max_concurrent_batches must be at least 1, got " + concurrent);
     }
+    List<Integer> preferred = own.getPreferredBatchSizesCount() > 0 ? own.getPreferredBatchSizesList()
+        : serverWide.getPreferredBatchSizesList();
+    for (int size : preferred) {
+      if (size < 1 || size > maxBatchSize) {
+        throw new ConfigException(field + ".preferred_batch_sizes must lie in 1..max_batch_size (" + maxBatchSize
+            + "), got " + size);
+      }
+    }
+    List<Integer> buckets = own.getLengthBucketsCount() > 0 ? own.getLengthBucketsList()
+        : serverWide.getLengthBucketsList();
+    for (int bound : buckets) {
+      if (bound < 1) {
+        throw new ConfigException(field + ".length_buckets must be positive, got " + bound);
+      }
+    }
     return enabled
         ? BatchingOptions.DEFAULT.withMaxBatchSize(maxBatchSize)
+            .withPreferredBatchSizes(preferred.toArray(Integer[]::new))
+            .withLengthBuckets(buckets.toArray(Integer[]::new))
             .withMaxQueueDelay(Duration.ofNanos(Math.multiplyExact(delayMicros, 1000L)))
             .withMaxQueuedItems(maxQueuedItems)
             .withMaxConcurrentBatches(concurrent)

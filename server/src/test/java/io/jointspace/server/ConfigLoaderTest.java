@@ -214,6 +214,29 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void preferredSizesAndLengthBuckets_serverWideThenReplacedPerModel() throws Exception {
+    Path file = dir.resolve("server.textproto");
+    Files.writeString(file, """
+        batching { max_batch_size: 16 preferred_batch_sizes: [16, 4, 8] length_buckets: [32, 8] }
+        models { name: "own" batching { preferred_batch_sizes: [2] length_buckets: [4] } }
+        """);
+    Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(s.batchingFor("other").preferredBatchSizes()).containsExactly(4, 8, 16);
+    assertThat(s.batchingFor("other").lengthBuckets()).containsExactly(8, 32);
+    assertThat(s.batchingFor("own").preferredBatchSizes()).containsExactly(2);
+    assertThat(s.batchingFor("own").lengthBuckets()).containsExactly(4);
+
+    Files.writeString(file, "batching { max_batch_size: 8 preferred_batch_sizes: [4, 9] }\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS))
+        .isInstanceOf(Settings.ConfigException.class)
+        .hasMessageContaining("batching.preferred_batch_sizes must lie in 1..max_batch_size (8), got 9");
+    Files.writeString(file, "models { name: \"m\" batching { length_buckets: [0] } }\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS))
+        .isInstanceOf(Settings.ConfigException.class)
+        .hasMessageContaining("models[0].batching.length_buckets must be positive, got 0");
+  }
+
+  @Test
   void modelBatching_badValuesNameTheModelField() throws Exception {
     Path file = dir.resolve("server.textproto");
     Files.writeString(file, "models { name: \"a\" } models { name: \"b\" batching { max_batch_size: -1 } }\n");

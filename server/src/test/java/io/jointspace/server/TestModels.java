@@ -116,6 +116,16 @@ public final class TestModels {
    * 8x8, context length 8, pixels normalized with mean 0.5 and std 0.5.
    */
   public static void writeClip(Path versionDir, float logitScale) throws IOException {
+    writeClip(versionDir, logitScale, false);
+  }
+
+  /**
+   * As {@link #writeClip(Path, float)}; with {@code dynamicLength}, the text signature takes
+   * token sequences of any length ({@code [-1, -1]}) and both towers add a fourth axis: for
+   * a text, the length of the sequences it was fed divided by 100 (so a test can tell how far
+   * a batch was padded), for an image 0.
+   */
+  public static void writeClip(Path versionDir, float logitScale, boolean dynamicLength) throws IOException {
     Files.createDirectories(versionDir.getParent());
     int len = 8;
     try (Graph g = new Graph(); Session s = new Session(g)) {
@@ -124,17 +134,27 @@ public final class TestModels {
       table[CLIP_VOCAB.indexOf("red")][0] = 1;
       table[CLIP_VOCAB.indexOf("green")][1] = 1;
       table[CLIP_VOCAB.indexOf("blue")][2] = 1;
-      Placeholder<TInt32> ids = tf.withName("input_ids").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, len)));
-      Placeholder<TInt32> mask = tf.withName("attention_mask").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, len)));
+      Shape sequences = Shape.of(-1, dynamicLength ? -1 : len);
+      Placeholder<TInt32> ids = tf.withName("input_ids").placeholder(TInt32.class, Placeholder.shape(sequences));
+      Placeholder<TInt32> mask = tf.withName("attention_mask").placeholder(TInt32.class, Placeholder.shape(sequences));
       Variable<TFloat32> embeddings = tf.withName("token_embeddings").variable(tf.constant(table));
       Operand<TFloat32> tokens = tf.gather(embeddings, ids, tf.constant(0));
       Operand<TFloat32> m = tf.expandDims(tf.dtypes.cast(mask, TFloat32.class), tf.constant(-1));
       Operand<TFloat32> summed = tf.reduceSum(tf.math.mul(tokens, m), tf.constant(1));
       Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(m, tf.constant(1)), tf.constant(1f));
       Operand<TFloat32> text = tf.withName("text_embedding").math.div(summed, count);
+      if (dynamicLength) { // [r, g, b, fed length / 100]
+        Operand<TFloat32> fed = tf.math.div(tf.dtypes.cast(tf.gather(tf.shape(ids), tf.constant(1), tf.constant(0)), TFloat32.class),
+            tf.constant(100f));
+        Operand<TFloat32> column = tf.math.mul(tf.onesLike(tf.slice(text, tf.constant(new int[] {0, 0}),
+            tf.constant(new int[] {-1, 1}))), fed);
+        text = tf.withName("text_embedding_with_length").concat(java.util.List.of(text, column), tf.constant(1));
+      }
 
       Placeholder<TFloat32> pixels = tf.withName("pixels").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 8, 8, 3)));
-      Variable<TFloat32> proj = tf.withName("image_projection").variable(tf.constant(new float[][] {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}));
+      Variable<TFloat32> proj = tf.withName("image_projection").variable(tf.constant(dynamicLength
+          ? new float[][] {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}}
+          : new float[][] {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}));
       Operand<TFloat32> meanRgb = tf.math.mean(pixels, tf.constant(new int[] {1, 2}));
       Operand<TFloat32> image = tf.withName("image_embedding").linalg.matMul(meanRgb, proj);
 

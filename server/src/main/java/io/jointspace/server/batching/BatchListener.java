@@ -1,6 +1,7 @@
 package io.jointspace.server.batching;
 
 import java.time.Duration;
+import java.util.function.IntSupplier;
 
 /**
  * Hooks for metrics (the server connects them to Prometheus); every method does nothing by
@@ -19,11 +20,19 @@ public interface BatchListener {
    *
    * @param size items in the batch
    * @param lengthBucket the batch's {@link Batch#lengthBucket()}, 0 without length buckets
+   * @param paddingRatio the share of the padded batch that is padding: {@code 1 - (sum of the
+   *     items' lengths) / (size x lengthBucket)}; 0 without length buckets
    * @param queueTime how long the oldest item of the batch waited in the queue
    * @param computeTime how long {@link BatchProcessor#process} took
    */
-  default void onBatch(String queueName, int size, int lengthBucket, Duration queueTime,
-      Duration computeTime) {}
+  default void onBatch(String queueName, int size, int lengthBucket, double paddingRatio,
+      Duration queueTime, Duration computeTime) {}
+
+  /**
+   * A queue was made; {@code depth} tells, whenever asked from any thread, how many of its
+   * items wait (not yet running). Called on the thread that makes the queue.
+   */
+  default void onQueueOpened(String queueName, IntSupplier depth) {}
 
   /**
    * A request of {@code items} items was refused because the queue already held {@code depth}

@@ -81,8 +81,10 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     Objects.requireNonNull(items, "items");
     int n = items.size();
     int[] bucketOf = new int[n];
+    int[] lengths = new int[n];
     for (int i = 0; i < n; i++) {
-      bucketOf[i] = bucketOf(items.get(i), i);
+      lengths[i] = lengthOf(items.get(i), i);
+      bucketOf[i] = bucketOf(lengths[i], i);
     }
     long now = dispatcher.ticker.nanoTime();
     Request<O> request = new Request<>(n, now, timeout);
@@ -102,7 +104,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
       } else if (refuses(state.depth, n)) {
         fullAt = state.depth;
       } else {
-        state.enqueue(request, items, bucketOf, now);
+        state.enqueue(request, items, bucketOf, lengths, now);
         dispatcher.wakeAll();
       }
     } finally {
@@ -203,13 +205,17 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     return "BatchQueue[" + state.name + "]";
   }
 
-  private int bucketOf(I item, int index) {
+  /** The item's length, or 0 when the queue has no length buckets. */
+  private int lengthOf(I item, int index) {
     Objects.requireNonNull(item, () -> "items[" + index + "] is null");
+    return state.options.lengthBuckets().isEmpty() ? 0 : lengthOf.applyAsInt(item);
+  }
+
+  private int bucketOf(int length, int index) {
     List<Integer> bounds = state.options.lengthBuckets();
     if (bounds.isEmpty()) {
       return 0;
     }
-    int length = lengthOf.applyAsInt(item);
     int bucket = length < 0 ? -1 : state.options.bucketOf(length);
     if (bucket < 0) {
       throw new IllegalArgumentException("items[" + index + "] has length " + length

@@ -82,6 +82,9 @@ public final class BatchScheduler implements AutoCloseable {
         dispatcher);
     BatchQueue<I, O> queue = new BatchQueue<>(state, lengthOf);
     dispatcher.register(state);
+    Outbox out = new Outbox(dispatcher.listener);
+    out.tell(l -> l.onQueueOpened(name, queue::depth));
+    out.flush();
     return queue;
   }
 

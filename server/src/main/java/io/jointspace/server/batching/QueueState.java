@@ -48,9 +48,9 @@ final class QueueState<I, O> {
   }
 
   @GuardedBy("dispatcher.lock")
-  void enqueue(Request<O> request, List<? extends I> items, int[] bucketOf, long now) {
+  void enqueue(Request<O> request, List<? extends I> items, int[] bucketOf, int[] lengths, long now) {
     for (int i = 0; i < items.size(); i++) {
-      buckets.get(bucketOf[i]).add(new QueuedItem<>(request, i, items.get(i), now));
+      buckets.get(bucketOf[i]).add(new QueuedItem<>(request, i, items.get(i), lengths[i], now));
     }
     depth += items.size();
     request.queued = items.size();

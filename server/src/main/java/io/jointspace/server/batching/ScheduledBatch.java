@@ -27,9 +27,12 @@ final class ScheduledBatch<I, O> {
 
   void run() {
     List<I> values = new ArrayList<>(items.size());
+    long length = 0;
     for (QueuedItem<I, O> item : items) {
       values.add(item.value());
+      length += item.length();
     }
+    double padding = lengthBound == 0 ? 0 : 1 - (double) length / ((long) lengthBound * items.size());
     Batch<I> batch = new Batch<>(queue.name, values, lengthBound);
     Dispatcher dispatcher = queue.dispatcher;
     List<O> outputs = null;
@@ -44,7 +47,7 @@ final class ScheduledBatch<I, O> {
     Duration compute = Duration.ofNanos(dispatcher.ticker.nanoTime() - start);
     Duration queued = Duration.ofNanos(queueNanos);
     Outbox out = new Outbox(dispatcher.listener);
-    out.tell(l -> l.onBatch(queue.name, batch.size(), lengthBound, queued, compute));
+    out.tell(l -> l.onBatch(queue.name, batch.size(), lengthBound, padding, queued, compute));
     dispatcher.lock.lock();
     try {
       queue.finish(this, outputs, failure, out);

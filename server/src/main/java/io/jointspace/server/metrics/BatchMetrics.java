@@ -3,6 +3,7 @@ package io.jointspace.server.metrics;
 import io.jointspace.server.batching.BatchListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -10,10 +11,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
+import javax.annotation.Nullable;
 
 /**
  * Feeds the batch scheduler's events into Micrometer: batch sizes, queue and compute times,
- * items run, rejected and expired, per queue. A queue named {@code model@version/signature}
+ * padding ratios, items run, rejected, expired and cancelled, and the items waiting, per queue. A queue named {@code model@version/signature}
  * is labelled {@code queue}, {@code model} and {@code version}.
  */
 public final class BatchMetrics implements BatchListener {
@@ -25,12 +28,22 @@ public final class BatchMetrics implements BatchListener {
   }
 
   @Override
-  public void onBatch(String queueName, int size, int lengthBucket, Duration queueTime, Duration computeTime) {
+  public void onBatch(String queueName, int size, int lengthBucket, double paddingRatio, Duration queueTime,
+      Duration computeTime) {
     QueueMeters m = meters(queueName);
     m.size.record(size);
+    m.padding.record(paddingRatio);
     m.items.increment(size);
     m.queueTime.record(queueTime);
     m.computeTime.record(computeTime);
+  }
+
+  @Override
+  public void onQueueOpened(String queueName, IntSupplier depth) {
+    QueueMeters m = meters(queueName);
+    m.depth = Gauge.builder("jointspace.batch.queue.depth", depth::getAsInt)
+        .description("Items waiting in the queue (not yet running)")
+        .tags(tags(queueName)).register(registry);
   }
 
   @Override
@@ -83,6 +96,8 @@ public final class BatchMetrics implements BatchListener {
     final Counter rejected;
     final Counter expired;
     final Counter cancelled;
+    final DistributionSummary padding;
+    @Nullable volatile Gauge depth;
 
     QueueMeters(MeterRegistry registry, Tags tags) {
       size = DistributionSummary.builder("jointspace.batch.size")
@@ -109,12 +124,21 @@ public final class BatchMetrics implements BatchListener {
       cancelled = Counter.builder("jointspace.batch.cancelled.items")
           .description("Waiting items dropped because their call was cancelled")
           .tags(tags).register(registry);
+      padding = DistributionSummary.builder("jointspace.batch.padding.ratio")
+          .description("Share of each batch's input that is padding (texts padded to their length bucket; 0 for"
+              + " inputs that are not padded)")
+          .serviceLevelObjectives(0.1, 0.25, 0.5, 0.75, 0.9)
+          .tags(tags).register(registry);
     }
 
     void removeFrom(MeterRegistry registry) {
       for (io.micrometer.core.instrument.Meter m : List.of(size, items, queueTime, computeTime, rejected, expired,
-          cancelled)) {
+          cancelled, padding)) {
         registry.remove(m);
+      }
+      Gauge g = depth;
+      if (g != null) {
+        registry.remove(g);
       }
     }
   }

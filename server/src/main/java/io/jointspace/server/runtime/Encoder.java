@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import javax.annotation.Nullable;
 
 /**
@@ -49,7 +50,14 @@ public final class Encoder implements AutoCloseable {
     this.text = text;
     this.image = image;
     if (text != null) {
-      model.queueFor(text.sig());
+      Set<String> sequences = text.mask() == null ? Set.of(text.ids().key())
+          : Set.of(text.ids().key(), text.mask().key());
+      int contextLength = spec.getText().getContextLength();
+      boolean dynamic = sequences.stream().allMatch(k -> {
+        TensorSpec s = text.sig().inputs().get(k);
+        return s.rankKnown() && s.shape().length == 2 && s.shape()[1] == -1;
+      });
+      model.textQueueFor(text.sig(), sequences, contextLength, dynamic);
     }
     if (image != null) {
       model.queueFor(image.sig());
@@ -238,7 +246,7 @@ public final class Encoder implements AutoCloseable {
       Map<String, TensorData> inputs = t.mask() == null
           ? Map.of(t.ids().key(), ids(tokens.ids(), type))
           : Map.of(t.ids().key(), ids(tokens.ids(), type), t.mask().key(), ids(tokens.attentionMask(), maskType));
-      rows.add(new SignatureQueue.Row(inputs, fetch));
+      rows.add(new SignatureQueue.Row(inputs, fetch, tokens.length()));
     }
     return finish(model.callRows(t.sig(), rows, scope), t.output());
   }

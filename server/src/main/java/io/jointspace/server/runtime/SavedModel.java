@@ -44,6 +44,8 @@ public final class SavedModel implements AutoCloseable {
   private final Map<String, SignatureQueue> queues = new java.util.concurrent.ConcurrentHashMap<>();
   @Nullable private Batching batching;
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SavedModel.class);
+
   /** Where and how this version's queues batch; {@code name} is the version, e.g. "clip@2". */
   private record Batching(BatchScheduler scheduler, BatchingOptions options, String name) {}
 
@@ -153,10 +155,11 @@ public final class SavedModel implements AutoCloseable {
   private static SavedModel withEncoder(SavedModel model, ImageLimits imageLimits, @Nullable Batching batching) {
     try {
       model.batching = batching;
+      // the encoder's signatures first: its text queue buckets by length
+      Encoder.readSpec(model.dir).ifPresent(spec -> model.encoder = Encoder.create(model, spec, imageLimits));
       if (batching != null) {
         model.signatures.values().stream().filter(SignatureQueue::batchable).forEach(model::queueFor);
       }
-      Encoder.readSpec(model.dir).ifPresent(spec -> model.encoder = Encoder.create(model, spec, imageLimits));
       return model;
     } catch (RuntimeException e) {
       model.close();
@@ -246,6 +249,32 @@ public final class SavedModel implements AutoCloseable {
       queues.computeIfAbsent(sig.name(), n -> new SignatureQueue(this, sig, batching.scheduler(),
           batching.options(), batching.name() + "/" + n));
     }
+  }
+
+  /**
+   * Makes the batch queue of a text signature, as {@link #queueFor}: texts are bucketed by
+   * their token count. When {@code dynamicLength} (the signature's sequence dimension is -1),
+   * the buckets are the configured {@code length_buckets} below {@code contextLength} and
+   * {@code contextLength} itself, and each batch's {@code sequences} inputs are cut to its
+   * bucket; else the one bucket is {@code contextLength}, the length the signature fixes.
+   * Either way, the padding of each batch is measured.
+   */
+  void textQueueFor(SignatureInfo sig, java.util.Set<String> sequences, int contextLength, boolean dynamicLength) {
+    if (batching == null) {
+      return;
+    }
+    List<Integer> configured = batching.options().lengthBuckets();
+    List<Integer> buckets = new ArrayList<>();
+    if (dynamicLength) {
+      configured.stream().filter(b -> b < contextLength).forEach(buckets::add);
+    } else if (!configured.isEmpty()) {
+      LOG.warn("{}/{}: length_buckets {} unused: the signature fixes the sequence length at {}", batching.name(),
+          sig.name(), configured, contextLength);
+    }
+    buckets.add(contextLength);
+    BatchingOptions options = batching.options().withLengthBuckets(buckets.toArray(Integer[]::new));
+    queues.computeIfAbsent(sig.name(), n -> new SignatureQueue(this, sig, batching.scheduler(), options,
+        batching.name() + "/" + n, sequences));
   }
 
   /**

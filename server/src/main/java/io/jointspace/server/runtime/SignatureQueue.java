@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import javax.annotation.Nullable;
@@ -25,8 +26,15 @@ import javax.annotation.Nullable;
  * group fails only its own calls. Thread-safe; owned by its {@link SavedModel}.
  */
 final class SignatureQueue implements AutoCloseable {
-  /** One batch row: one row of every input, and the outputs its call fetches. */
-  record Row(Map<String, TensorData> inputs, List<String> fetch) {}
+  /**
+   * One batch row: one row of every input, and the outputs its call fetches; for a text
+   * queue, {@code length} is the number of real tokens (else 0).
+   */
+  record Row(Map<String, TensorData> inputs, List<String> fetch, int length) {
+    Row(Map<String, TensorData> inputs, List<String> fetch) {
+      this(inputs, fetch, 0);
+    }
+  }
 
   /** A row's outputs in fetch order, or why its group failed. */
   record RowResult(@Nullable List<TensorData> outputs, @Nullable RuntimeException error) {}
@@ -34,12 +42,28 @@ final class SignatureQueue implements AutoCloseable {
   private final SavedModel model;
   private final SignatureInfo sig;
   private final BatchQueue<Row, RowResult> queue;
+  /** Inputs that hold token sequences, cut to a batch's length bucket; empty for other queues. */
+  private final Set<String> sequences;
 
+  /** A queue without length buckets (any in {@code options} are dropped). */
   SignatureQueue(SavedModel model, SignatureInfo sig, BatchScheduler scheduler, BatchingOptions options,
       String name) {
+    this(model, sig, scheduler, options.withLengthBuckets(), name, Set.of());
+  }
+
+  /**
+   * A text queue: rows go to {@code options}' length buckets by {@link Row#length()}, and the
+   * {@code sequences} inputs of a batch are cut to its bucket's bound before it runs (they hold
+   * the real tokens first, then padding).
+   */
+  SignatureQueue(SavedModel model, SignatureInfo sig, BatchScheduler scheduler, BatchingOptions options,
+      String name, Set<String> sequences) {
     this.model = model;
     this.sig = sig;
-    this.queue = scheduler.newQueue(name, options, this::process);
+    this.sequences = Set.copyOf(sequences);
+    this.queue = sequences.isEmpty()
+        ? scheduler.newQueue(name, options, this::process)
+        : scheduler.newQueue(name, options, Row::length, this::process);
   }
 
   /**
@@ -137,7 +161,8 @@ final class SignatureQueue implements AutoCloseable {
 
   /** Runs a batch: one session call per group of rows with equal shapes and fetches. */
   private List<RowResult> process(Batch<Row> batch) {
-    List<Row> items = batch.items();
+    List<Row> items = sequences.isEmpty() || batch.lengthBucket() == 0 ? batch.items()
+        : batch.items().stream().map(r -> cut(r, batch.lengthBucket())).toList();
     RowResult[] results = new RowResult[items.size()];
     boolean[] done = new boolean[items.size()];
     for (int first = 0; first < items.size(); first++) {
@@ -190,6 +215,19 @@ final class SignatureQueue implements AutoCloseable {
         results[i] = new RowResult(null, e);
       }
     }
+  }
+
+  /** {@code row} with its sequence inputs cut to their first {@code length} values. */
+  private Row cut(Row row, int length) {
+    Map<String, TensorData> inputs = new LinkedHashMap<>(row.inputs());
+    for (String key : sequences) {
+      TensorData t = inputs.get(key);
+      if (t != null && t.rank() == 1 && t.dim(0) > length) {
+        int width = t.bytes().length / (int) t.dim(0);
+        inputs.put(key, TensorData.ofBytes(t.dtype(), new long[] {length}, Arrays.copyOf(t.bytes(), length * width)));
+      }
+    }
+    return new Row(inputs, row.fetch(), row.length());
   }
 
   private static boolean alike(Row a, Row b) {

@@ -19,7 +19,7 @@ class BatchSchedulerTest {
   final List<String> events = new CopyOnWriteArrayList<>();
   final BatchScheduler scheduler = BatchScheduler.manual(ticker, new BatchListener() {
     @Override
-    public void onBatch(String queue, int size, int lengthBucket, Duration queueTime,
+    public void onBatch(String queue, int size, int lengthBucket, double paddingRatio, Duration queueTime,
         Duration computeTime) {
       events.add("batch " + queue + " size=" + size + " bucket=" + lengthBucket + " waited="
           + queueTime.toMillis() + "ms");
@@ -176,7 +176,7 @@ class BatchSchedulerTest {
   void throwingListener_doesNotDisturbBatching() {
     BatchScheduler noisy = BatchScheduler.manual(ticker, new BatchListener() {
       @Override
-      public void onBatch(String queue, int size, int bucket, Duration waited, Duration compute) {
+      public void onBatch(String queue, int size, int bucket, double padding, Duration waited, Duration compute) {
         throw new IllegalStateException("metrics down");
       }
     });
