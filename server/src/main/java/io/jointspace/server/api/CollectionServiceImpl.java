@@ -78,7 +78,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       ModelRequest wanted = ProtoMapper.modelRequest(request.getModel(), "model");
       long version;
       int dimension;
-      try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+      try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
         version = model.id().version();
         dimension = model.get().encoder().map(Encoder::dimension).orElse(0);
       }
@@ -333,7 +333,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
     }
     ModelHandle<SavedModel> model;
     try {
-      model = registry.acquire(ModelRequest.version(spec.modelName(), spec.modelVersion()));
+      model = CallModel.acquire(registry, ModelRequest.version(spec.modelName(), spec.modelVersion()));
     } catch (ModelNotFoundException | ModelUnavailableException e) {
       throw Status.UNAVAILABLE.withDescription("collection '" + c.name() + "' is embedded by " + spec.modelName()
           + " version " + spec.modelVersion() + ", which is not loaded now: " + e.getMessage()).asRuntimeException();

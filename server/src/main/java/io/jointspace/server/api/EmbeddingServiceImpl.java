@@ -123,7 +123,7 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
         case CONTENT_NOT_SET -> throw new IllegalStateException("checked above");
       }
     }
-    try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+    try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
       SavedModel savedModel = model.get();
       SignatureInfo sig = signature(savedModel, request.getModel().getSignatureName());
       TensorSpec input;
@@ -159,7 +159,7 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
   }
 
   private EmbedResponse embedMultimodal(ModelRequest wanted, EmbedRequest request) {
-    try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+    try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
       Encoder encoder = ZeroShot.encoder(model);
       List<float[]> vectors = MultimodalInputs.embed(encoder, pool, request.getInputsList(), "inputs");
       return response(ProtoMapper.resolved(model.id(), ""), vectors);

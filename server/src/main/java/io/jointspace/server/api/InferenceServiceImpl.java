@@ -90,7 +90,7 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
   public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> observer) {
     StatusMapper.answer(observer, () -> {
       ModelRequest wanted = ProtoMapper.modelRequest(request.getName(), request.getVersion(), "name");
-      try (ModelHandle<SavedModel> handle = registry.acquire(wanted)) {
+      try (ModelHandle<SavedModel> handle = CallModel.acquire(registry, wanted)) {
         ModelMetadataResponse.Builder out = ModelMetadataResponse.newBuilder()
             .setName(handle.id().name())
             .setPlatform(PLATFORM);
@@ -154,7 +154,7 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
       outputs.add(out.getName());
       binaryOutput |= boolParameter(out.getParametersMap(), BINARY_OUTPUT_PARAMETER);
     }
-    try (ModelHandle<SavedModel> handle = registry.acquire(wanted)) {
+    try (ModelHandle<SavedModel> handle = CallModel.acquire(registry, wanted)) {
       SavedModel model = handle.get();
       SignatureInfo sig;
       try {

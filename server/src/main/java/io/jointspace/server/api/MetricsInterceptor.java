@@ -1,5 +1,7 @@
 package io.jointspace.server.api;
 
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -7,14 +9,16 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.jointspace.registry.ServableId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Counts gRPC calls by method and status code ({@code jointspace_grpc_requests_total}) and
- * times them ({@code jointspace_grpc_request_seconds}). A method is its full name, for example
+ * Counts gRPC calls by method and status code ({@code jointspace_grpc_requests_total}), and
+ * by the model version that served them ({@code jointspace_model_requests_total}, see
+ * {@link CallModel}), and times them ({@code jointspace_grpc_request_seconds}). A method is its full name, for example
  * {@code jointspace.v1.EmbeddingService/Embed}.
  */
 public final class MetricsInterceptor implements ServerInterceptor {
@@ -30,25 +34,39 @@ public final class MetricsInterceptor implements ServerInterceptor {
     String method = call.getMethodDescriptor().getFullMethodName();
     long start = System.nanoTime();
     AtomicBoolean done = new AtomicBoolean();
+    CallModel model = new CallModel();
     ServerCall<Q, R> counted = new SimpleForwardingServerCall<>(call) {
       @Override
       public void close(Status status, Metadata trailers) {
         if (done.compareAndSet(false, true)) {
-          record(method, status.getCode().name(), System.nanoTime() - start);
+          record(method, status.getCode().name(), System.nanoTime() - start, model);
         }
         super.close(status, trailers);
       }
     };
-    return new SimpleForwardingServerCallListener<>(next.startCall(counted, headers)) {
+    Context context = Context.current().withValue(CallModel.KEY, model);
+    return new SimpleForwardingServerCallListener<>(Contexts.interceptCall(context, counted, headers, next)) {
       @Override
       public void onCancel() {
         // The client went away (or its deadline passed) before the call was closed.
         if (done.compareAndSet(false, true)) {
-          record(method, Status.Code.CANCELLED.name(), System.nanoTime() - start);
+          record(method, Status.Code.CANCELLED.name(), System.nanoTime() - start, model);
         }
         super.onCancel();
       }
     };
+  }
+
+  private void record(String method, String code, long nanos, CallModel model) {
+    ServableId id = model.id();
+    if (id != null) {
+      Counter.builder("jointspace.model.requests")
+          .description("gRPC calls finished, by the model version that served them, method and status code")
+          .tags("model", id.name(), "version", Long.toString(id.version()), "method", method, "code", code)
+          .register(registry)
+          .increment();
+    }
+    record(method, code, nanos);
   }
 
   private void record(String method, String code, long nanos) {

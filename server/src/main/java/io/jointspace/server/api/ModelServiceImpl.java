@@ -79,7 +79,7 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
       if (!request.hasModel()) {
         throw new InvalidInputException("model is not set");
       }
-      try (ModelHandle<SavedModel> handle = registry.acquire(ProtoMapper.modelRequest(request.getModel(), "model"))) {
+      try (ModelHandle<SavedModel> handle = CallModel.acquire(registry, ProtoMapper.modelRequest(request.getModel(), "model"))) {
         SavedModel model = handle.get();
         GetModelMetadataResponse.Builder out = GetModelMetadataResponse.newBuilder()
             .setModel(ProtoMapper.resolved(handle.id(), model.defaultSignature().orElse("")))

@@ -67,7 +67,7 @@ final class ZeroShot {
       throw new InvalidInputException("top_k must not be negative, got " + request.getTopK());
     }
     int topK = request.getTopK() == 0 ? labels.size() : Math.min(request.getTopK(), labels.size());
-    try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+    try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
       Encoder encoder = encoder(model);
       if (!encoder.encodesText()) {
         throw new InvalidInputException("model: version " + model.id() + " has no text encoder, which Classify needs for labels");
@@ -107,7 +107,7 @@ final class ZeroShot {
     if (request.getCandidatesCount() == 0) {
       throw new InvalidInputException("candidates is empty; give at least one");
     }
-    try (ModelHandle<SavedModel> model = registry.acquire(wanted)) {
+    try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
       Encoder encoder = encoder(model);
       // queries and candidates in one pass: one wait for preprocessing, shared batches
       int nq = request.getQueriesCount();

@@ -2,6 +2,7 @@ package io.jointspace.server.api;
 
 import static io.jointspace.server.api.EmbeddingServiceTest.assertStatus;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.grpc.Status;
 import io.jointspace.api.v1.EmbedRequest;
@@ -49,6 +50,9 @@ class MetricsTest {
     }
     assertStatus(() -> stub.embed(EmbedRequest.newBuilder().setModel(ModelSpec.newBuilder().setName("nope"))
         .addInputs(Input.newBuilder().setText("red")).build()), Status.Code.NOT_FOUND);
+    assertStatus(() -> stub.embed(EmbedRequest.newBuilder().setModel(ModelSpec.newBuilder().setName("clip"))
+        .addInputs(Input.newBuilder().setImage(com.google.protobuf.ByteString.copyFromUtf8("not an image"))).build()),
+        Status.Code.INVALID_ARGUMENT);
   }
 
   @AfterAll
@@ -95,12 +99,24 @@ class MetricsTest {
     assertThat(value(text, "jointspace_grpc_requests_total", "method=\"" + EMBED + "\"", "code=\"NOT_FOUND\"")).isEqualTo(1);
     assertThat(value(text, "jointspace_grpc_request_seconds_count", "method=\"" + EMBED + "\"", "code=\"OK\"")).isEqualTo(3);
 
+    // by the model version that served the call; the unknown model is counted only by method
+    String clip = "model=\"clip\"";
+    assertThat(value(text, "jointspace_model_requests_total", clip, "version=\"1\"", "method=\"" + EMBED + "\"",
+        "code=\"OK\"")).isEqualTo(3);
+    assertThat(value(text, "jointspace_model_requests_total", clip, "version=\"1\"", "code=\"INVALID_ARGUMENT\""))
+        .isEqualTo(1);
+    assertThat(text).doesNotContain("model=\"nope\"");
+
     String textQueue = "queue=\"clip@1/encode_text\"";
     assertThat(value(text, "jointspace_batch_items_total", textQueue, "model=\"clip\"", "version=\"1\"")).isEqualTo(6);
     assertThat(value(text, "jointspace_batch_size_sum", textQueue)).isEqualTo(6);
     assertThat(value(text, "jointspace_batch_queue_seconds_count", textQueue))
         .isEqualTo(value(text, "jointspace_batch_size_count", textQueue));
     assertThat(value(text, "jointspace_batch_compute_seconds_count", textQueue)).isBetween(1.0, 3.0);
+    // texts of 1 and 5 tokens padded to the context length 8, in 1 to 3 batches
+    assertThat(value(text, "jointspace_batch_padding_ratio_sum", textQueue))
+        .isCloseTo(value(text, "jointspace_batch_padding_ratio_count", textQueue) * 10 / 16.0, within(1e-9));
+    assertThat(value(text, "jointspace_batch_queue_depth", textQueue)).isEqualTo(0);
 
     assertThat(value(text, "jointspace_model_version_state", "model=\"clip\"", "version=\"1\"", "state=\"AVAILABLE\""))
         .isEqualTo(1);
