@@ -30,6 +30,31 @@ final class Cpu {
     }
   }
 
+  /**
+   * CPU time of {@code pid}'s JIT compiler threads (HotSpot names them "C1 CompilerThread<n>"
+   * and "C2 CompilerThread<n>") so far, in nanoseconds; -1 when unreadable.
+   */
+  static long jitNanos(long pid) {
+    long ticks = 0;
+    try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return ticks * 1_000_000_000L / CLK_TCK;
+  }
+
   private static long clockTicks() {
     try {
       Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
