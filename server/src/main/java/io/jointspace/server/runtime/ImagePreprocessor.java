@@ -5,13 +5,14 @@ import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.ComponentColorModel;
+import java.awt.image.ComponentSampleModel;
 import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Locale;
@@ -311,6 +312,9 @@ public final class ImagePreprocessor {
         max[b] = (1 << cm.getComponentSize(b)) - 1;
       }
       boolean bytes = type == DataBuffer.TYPE_BYTE && Arrays.stream(max).allMatch(m -> m == 255);
+      if (bytes && interleavedBytes(raster, alpha, colors, out)) {
+        return new Rgb(w, h, out);
+      }
       int[] row = new int[w * bands];
       byte[] byteRow = bytes ? new byte[w * bands] : null;
       for (int y = 0; y < h; y++) {
@@ -347,6 +351,53 @@ public final class ImagePreprocessor {
       }
     }
     return new Rgb(w, h, out);
+  }
+
+  /**
+   * The common case (8-bit PNG and JPEG as ImageIO decodes them) read straight from the
+   * raster's byte array: one bank of interleaved samples. Writes {@code out} and returns true,
+   * or returns false for any other layout, which the general path then reads. Same values as
+   * the general path: stored samples, alpha composited over white.
+   */
+  private static boolean interleavedBytes(Raster raster, boolean alpha, int colors, byte[] out) {
+    if (!(raster.getSampleModel() instanceof ComponentSampleModel sm) || !(raster.getDataBuffer() instanceof DataBufferByte db)
+        || db.getNumBanks() != 1 || raster.getSampleModelTranslateX() != 0 || raster.getSampleModelTranslateY() != 0
+        || raster.getMinX() != 0 || raster.getMinY() != 0) {
+      return false;
+    }
+    int[] banks = sm.getBankIndices();
+    for (int b : banks) {
+      if (b != 0) {
+        return false;
+      }
+    }
+    byte[] data = db.getData();
+    int[] offsets = sm.getBandOffsets();
+    int pixelStride = sm.getPixelStride();
+    int scanline = sm.getScanlineStride();
+    int w = raster.getWidth();
+    int h = raster.getHeight();
+    int r = offsets[0] + db.getOffset();
+    int g = (colors == 1 ? offsets[0] : offsets[1]) + db.getOffset();
+    int b = (colors == 1 ? offsets[0] : offsets[2]) + db.getOffset();
+    int a = alpha ? offsets[colors] + db.getOffset() : 0;
+    int o = 0;
+    for (int y = 0; y < h; y++) {
+      int p = y * scanline;
+      for (int x = 0; x < w; x++, p += pixelStride, o += 3) {
+        if (alpha) {
+          int av = data[p + a] & 0xff;
+          out[o] = (byte) overWhite(data[p + r] & 0xff, av);
+          out[o + 1] = (byte) overWhite(data[p + g] & 0xff, av);
+          out[o + 2] = (byte) overWhite(data[p + b] & 0xff, av);
+        } else {
+          out[o] = data[p + r];
+          out[o + 1] = data[p + g];
+          out[o + 2] = data[p + b];
+        }
+      }
+    }
+    return true;
   }
 
   private static int to8(int value, int max) {
@@ -558,13 +609,22 @@ public final class ImagePreprocessor {
       }
       return TensorData.ofBytes(DType.UINT8, shape(), out);
     }
-    byte[] bytes = new byte[plane * 3 * Float.BYTES];
-    FloatBuffer out = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    for (int p = 0; p < plane; p++) {
-      for (int c = 0; c < 3; c++) {
-        out.put(nchw ? c * plane + p : p * 3 + c, lut[c][src[p * 3 + (bgr ? 2 - c : c)] & 0xff]);
+    float[] values = new float[plane * 3];
+    for (int c = 0; c < 3; c++) {
+      float[] table = lut[c];
+      int from = bgr ? 2 - c : c;
+      if (nchw) {
+        for (int p = 0, at = c * plane; p < plane; p++) {
+          values[at + p] = table[src[p * 3 + from] & 0xff];
+        }
+      } else {
+        for (int i = c; i < values.length; i += 3) {
+          values[i] = table[src[i - c + from] & 0xff];
+        }
       }
     }
+    byte[] bytes = new byte[values.length * Float.BYTES];
+    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values);
     return TensorData.ofBytes(DType.FP32, shape(), bytes);
   }
 }

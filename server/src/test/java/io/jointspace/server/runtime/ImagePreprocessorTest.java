@@ -417,6 +417,39 @@ class ImagePreprocessorTest {
   }
 
   @Test
+  void toRgb_readsEveryByteLayout_asGetRgbComposedOverWhite() {
+    Random random = new Random(7);
+    int w = 5;
+    int h = 3;
+    for (int type : new int[] {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_4BYTE_ABGR, BufferedImage.TYPE_INT_RGB}) {
+      BufferedImage image = new BufferedImage(w + 2, h + 2, type);
+      for (int y = 0; y < h + 2; y++) {
+        for (int x = 0; x < w + 2; x++) {
+          image.setRGB(x, y, random.nextInt());
+        }
+      }
+      // the whole image (read from its byte array where it has one) and a sub-image, whose
+      // raster is offset into its parent's
+      for (BufferedImage img : List.of(image, image.getSubimage(1, 1, w, h))) {
+        byte[] got = ImagePreprocessor.toRgb(img).pixels();
+        for (int y = 0; y < img.getHeight(); y++) {
+          for (int x = 0; x < img.getWidth(); x++) {
+            int v = img.getRGB(x, y);
+            int a = img.getColorModel().hasAlpha() ? v >>> 24 : 255;
+            int o = (y * img.getWidth() + x) * 3;
+            for (int c = 0; c < 3; c++) {
+              int stored = (v >> (16 - 8 * c)) & 0xff;
+              int want = a == 255 ? stored : (stored * a + 255 * (255 - a) + 127) / 255;
+              assertThat(got[o + c] & 0xff).as("type %d, %dx%d, pixel %d,%d channel %d", type, img.getWidth(),
+                  img.getHeight(), x, y, c).isEqualTo(want);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void png_palette_isRead() throws IOException {
     IndexColorModel palette = new IndexColorModel(8, 2, new byte[] {10, (byte) 200}, new byte[] {20, 0},
         new byte[] {30, 0});
