@@ -59,7 +59,14 @@ final class MultimodalInputs {
       textCount += input.hasText() ? 1 : 0;
       imageCount += input.hasImage() ? 1 : 0;
     }
-    encoder.checkRoom(textCount, imageCount);
+    try (Encoder.Room room = encoder.reserve(textCount, imageCount)) {
+      return embed(encoder, pool, inputs, fieldOf, scope, room);
+    }
+  }
+
+  /** Prepares the inputs on the pool and embeds them in the room held for them. */
+  private static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs,
+      java.util.function.IntFunction<String> fieldOf, CallScope scope, Encoder.Room room) {
     List<CompletableFuture<?>> prepared = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       Input input = inputs.get(i);
@@ -100,13 +107,13 @@ final class MultimodalInputs {
     }
     float[][] out = new float[inputs.size()][];
     if (!texts.isEmpty()) {
-      List<float[]> v = encoder.encodeTexts(texts, scope);
+      List<float[]> v = encoder.encodeTexts(texts, scope, room.texts());
       for (int k = 0; k < v.size(); k++) {
         out[textAt.get(k)] = v.get(k);
       }
     }
     if (!images.isEmpty()) {
-      List<float[]> v = encoder.encodeImages(images, scope);
+      List<float[]> v = encoder.encodeImages(images, scope, room.images());
       for (int k = 0; k < v.size(); k++) {
         out[imageAt.get(k)] = v.get(k);
       }

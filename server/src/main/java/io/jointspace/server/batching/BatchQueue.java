@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.ToIntFunction;
 import javax.annotation.Nullable;
+import javax.annotation.concurrent.GuardedBy;
 
 /**
  * A queue of items for one processor (in the server: one model version and signature), served
@@ -78,7 +79,23 @@ public final class BatchQueue<I, O> implements AutoCloseable {
    * @throws IllegalArgumentException when an item's length lies outside the length buckets
    */
   public CompletableFuture<List<O>> submit(List<? extends I> items, @Nullable Duration timeout) {
+    return submit(items, timeout, null);
+  }
+
+  /**
+   * As {@link #submit(List, Duration)}, with room reserved for the items beforehand: when
+   * {@code reservation} is open, it is used up and the items are admitted without another
+   * check (they were when it was made); when it is null or already used, they are checked as
+   * usual.
+   *
+   * @throws IllegalArgumentException when {@code reservation} is another queue's
+   */
+  public CompletableFuture<List<O>> submit(List<? extends I> items, @Nullable Duration timeout,
+      @Nullable Reservation reservation) {
     Objects.requireNonNull(items, "items");
+    if (reservation != null && !reservation.isFor(this)) {
+      throw new IllegalArgumentException("reservation is for another queue than '" + state.name + "'");
+    }
     int n = items.size();
     int[] bucketOf = new int[n];
     int[] lengths = new int[n];
@@ -96,13 +113,14 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     int fullAt = -1;
     dispatcher.lock.lock();
     try {
+      boolean admitted = reservation != null && takeLocked(reservation);
       if (state.closed) {
         throw new QueueClosedException("queue '" + state.name + "' is closed to new work");
       }
       if (request.expiredAt(now)) {
         state.expire(request, n, now, out);
-      } else if (refuses(state.depth, n)) {
-        fullAt = state.depth;
+      } else if (!admitted && refuses(state.depth + state.reserved, n)) {
+        fullAt = state.depth + state.reserved;
       } else {
         state.enqueue(request, items, bucketOf, lengths, now);
         dispatcher.wakeAll();
@@ -132,16 +150,70 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     int depth;
     dispatcher.lock.lock();
     try {
-      depth = state.depth;
+      depth = state.depth + state.reserved;
     } finally {
       dispatcher.lock.unlock();
     }
     if (refuses(depth, items)) {
-      Outbox out = new Outbox(dispatcher.listener);
-      out.tell(listener -> listener.onRejected(state.name, items, depth));
-      out.flush();
-      throw full(depth, items);
+      throw rejected(depth, items);
     }
+  }
+
+  /**
+   * Admits {@code items} items now, as {@link #submit} would, and holds their room until they
+   * are submitted with the returned reservation or it is closed. Meanwhile the room counts as
+   * waiting items for every later admission (and for {@link #checkRoom}).
+   *
+   * @throws QueueFullException as {@link #submit} would (counted as rejected); nothing is held
+   * @throws QueueClosedException when the queue or its scheduler was closed
+   */
+  public Reservation reserve(int items) {
+    if (items < 0) {
+      throw new IllegalArgumentException("items must not be negative, got " + items);
+    }
+    int depth;
+    dispatcher.lock.lock();
+    try {
+      if (state.closed) {
+        throw new QueueClosedException("queue '" + state.name + "' is closed to new work");
+      }
+      depth = state.depth + state.reserved;
+      if (!refuses(depth, items)) {
+        state.reserved += items;
+        return new Reservation(this, items);
+      }
+    } finally {
+      dispatcher.lock.unlock();
+    }
+    throw rejected(depth, items);
+  }
+
+  /** Gives back the room of {@code reservation} unless it was used. */
+  void release(Reservation reservation) {
+    dispatcher.lock.lock();
+    try {
+      takeLocked(reservation);
+    } finally {
+      dispatcher.lock.unlock();
+    }
+  }
+
+  /** Ends {@code reservation}'s hold; true when it was still held. */
+  @GuardedBy("dispatcher.lock")
+  private boolean takeLocked(Reservation reservation) {
+    if (!reservation.held) {
+      return false;
+    }
+    reservation.held = false;
+    state.reserved -= reservation.items;
+    return true;
+  }
+
+  private QueueFullException rejected(int depth, int items) {
+    Outbox out = new Outbox(dispatcher.listener);
+    out.tell(listener -> listener.onRejected(state.name, items, depth));
+    out.flush();
+    return full(depth, items);
   }
 
   private boolean refuses(int depth, int items) {
@@ -152,6 +224,16 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     return depth + items > state.options.maxQueuedItems()
         ? new QueueFullException(state.name, depth, state.options.maxQueuedItems(), items)
         : QueueFullException.backlog(state.name, depth, state.options.maxItemsAhead(), items);
+  }
+
+  /** Room held by open reservations, in items. */
+  public int reserved() {
+    dispatcher.lock.lock();
+    try {
+      return state.reserved;
+    } finally {
+      dispatcher.lock.unlock();
+    }
   }
 
   /** Items waiting (queued, not yet running). */

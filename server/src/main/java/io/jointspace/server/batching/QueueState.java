@@ -24,6 +24,9 @@ final class QueueState<I, O> {
   private final List<Bucket<I, O>> buckets = new ArrayList<>();
   @GuardedBy("dispatcher.lock")
   int depth;
+  /** Room held by open {@link Reservation}s; counts as waiting items for admission. */
+  @GuardedBy("dispatcher.lock")
+  int reserved;
   @GuardedBy("dispatcher.lock")
   int running;
   @GuardedBy("dispatcher.lock")

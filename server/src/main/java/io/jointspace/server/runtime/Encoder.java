@@ -4,6 +4,7 @@ import com.google.protobuf.TextFormat;
 import io.jointspace.config.v1.EncoderSpec;
 import io.jointspace.config.v1.ImageEncoderSpec;
 import io.jointspace.config.v1.TextEncoderSpec;
+import io.jointspace.server.batching.Reservation;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -209,17 +210,38 @@ public final class Encoder implements AutoCloseable {
   }
 
   /**
-   * Refuses a call at once when the text or image queue has no room for its inputs, before
-   * they are tokenized or decoded (the queue checks again when they arrive).
-   *
-   * @throws io.jointspace.server.batching.QueueFullException when a queue is full
+   * Room in the text and image queues for one call's inputs, held from before they are
+   * tokenized or decoded until they are submitted; closing it gives back what was not used.
+   * Either part is null without a queue or without inputs of that kind.
    */
-  public void checkRoom(int texts, int images) {
-    if (text != null) {
-      model.checkRoom(text.sig(), texts);
+  public record Room(@Nullable Reservation texts, @Nullable Reservation images) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (texts != null) {
+        texts.close();
+      }
+      if (images != null) {
+        images.close();
+      }
     }
-    if (image != null) {
-      model.checkRoom(image.sig(), images);
+  }
+
+  /**
+   * Admits a call's inputs before they are tokenized or decoded: refuses it at once when the
+   * text or image queue is full, else holds their room, so that inputs being prepared count
+   * against the queue's backlog limits.
+   *
+   * @throws io.jointspace.server.batching.QueueFullException when a queue is full (nothing is held)
+   */
+  public Room reserve(int texts, int images) {
+    Reservation t = text == null ? null : model.reserve(text.sig(), texts);
+    try {
+      return new Room(t, image == null ? null : model.reserve(image.sig(), images));
+    } catch (RuntimeException e) {
+      if (t != null) {
+        t.close();
+      }
+      throw e;
     }
   }
 
@@ -237,6 +259,11 @@ public final class Encoder implements AutoCloseable {
    *     passed before its texts ran
    */
   public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch, CallScope scope) {
+    return encodeTexts(batch, scope, null);
+  }
+
+  /** As {@link #encodeTexts(List, CallScope)}, in room {@link #reserve}d for them. */
+  public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch, CallScope scope, @Nullable Reservation room) {
     TextSide t = Objects.requireNonNull(text, "no text encoder");
     DType type = t.ids().dtype().orElseThrow();
     DType maskType = t.mask() == null ? type : t.mask().dtype().orElse(type);
@@ -248,7 +275,7 @@ public final class Encoder implements AutoCloseable {
           : Map.of(t.ids().key(), ids(tokens.ids(), type), t.mask().key(), ids(tokens.attentionMask(), maskType));
       rows.add(new SignatureQueue.Row(inputs, fetch, tokens.length()));
     }
-    return finish(model.callRows(t.sig(), rows, scope), t.output());
+    return finish(model.callRows(t.sig(), rows, scope, room), t.output());
   }
 
   /** As {@link #encodeImages(List, CallScope)} without a deadline. */
@@ -265,13 +292,18 @@ public final class Encoder implements AutoCloseable {
    *     passed before its images ran
    */
   public List<float[]> encodeImages(List<TensorData> batch, CallScope scope) {
+    return encodeImages(batch, scope, null);
+  }
+
+  /** As {@link #encodeImages(List, CallScope)}, in room {@link #reserve}d for them. */
+  public List<float[]> encodeImages(List<TensorData> batch, CallScope scope, @Nullable Reservation room) {
     ImageSide i = Objects.requireNonNull(image, "no image encoder");
     List<String> fetch = List.of(i.output());
     List<SignatureQueue.Row> rows = new ArrayList<>(batch.size());
     for (TensorData pixels : batch) {
       rows.add(new SignatureQueue.Row(Map.of(i.pixels().key(), pixels), fetch));
     }
-    return finish(model.callRows(i.sig(), rows, scope), i.output());
+    return finish(model.callRows(i.sig(), rows, scope, room), i.output());
   }
 
   /** One text's ids (or mask) as a row of the given integer type. */

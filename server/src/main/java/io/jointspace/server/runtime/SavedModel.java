@@ -278,16 +278,16 @@ public final class SavedModel implements AutoCloseable {
   }
 
   /**
-   * Refuses at once, when {@code sig} has a queue that lacks room for {@code rows} more rows,
-   * so that a call is refused before its inputs are decoded.
+   * Admits {@code rows} rows of {@code sig} before they are prepared, holding their room in the
+   * signature's queue (see {@link io.jointspace.server.batching.Reservation}); null when
+   * {@code sig} has no queue or there are no rows.
    *
    * @throws io.jointspace.server.batching.QueueFullException when the queue is full
    */
-  void checkRoom(SignatureInfo sig, int rows) {
+  @Nullable
+  io.jointspace.server.batching.Reservation reserve(SignatureInfo sig, int rows) {
     SignatureQueue queue = queues.get(sig.name());
-    if (queue != null && rows > 0) {
-      queue.queue().checkRoom(rows);
-    }
+    return queue != null && rows > 0 ? queue.queue().reserve(rows) : null;
   }
 
   /**
@@ -318,12 +318,14 @@ public final class SavedModel implements AutoCloseable {
 
   /**
    * Runs ready-made rows of a signature that has a queue ({@link #queueFor}); each row's
-   * outputs in fetch order. Without a queue, the rows run directly as one batch.
+   * outputs in fetch order. Without a queue, the rows run directly as one batch. {@code room},
+   * when not null, was reserved for them with {@link #reserve}.
    */
-  List<List<TensorData>> callRows(SignatureInfo sig, List<SignatureQueue.Row> rows, CallScope scope) {
+  List<List<TensorData>> callRows(SignatureInfo sig, List<SignatureQueue.Row> rows, CallScope scope,
+      @Nullable io.jointspace.server.batching.Reservation room) {
     SignatureQueue queue = queues.get(sig.name());
     if (queue != null) {
-      return join(queue.submitRows(rows, scope));
+      return join(queue.submitRows(rows, scope, room));
     }
     List<String> fetch = rows.get(0).fetch();
     Map<String, TensorData> stacked = new LinkedHashMap<>();

@@ -128,7 +128,7 @@ final class SignatureQueue implements AutoCloseable {
       }
       items.add(new Row(row, fetch));
     }
-    return submitRows(items, scope).thenApply(results -> {
+    return submitRows(items, scope, null).thenApply(results -> {
       Map<String, TensorData> out = new LinkedHashMap<>();
       for (int k = 0; k < fetch.size(); k++) {
         List<TensorData> column = new ArrayList<>(results.size());
@@ -142,11 +142,13 @@ final class SignatureQueue implements AutoCloseable {
   }
 
   /**
-   * Queues ready-made rows; the future gets each row's outputs in fetch order, or fails with
-   * the first failure among the rows' groups.
+   * Queues ready-made rows, in the room {@code room} holds for them when not null; the future
+   * gets each row's outputs in fetch order, or fails with the first failure among the rows'
+   * groups.
    */
-  CompletableFuture<List<List<TensorData>>> submitRows(List<Row> rows, CallScope scope) {
-    CompletableFuture<List<RowResult>> queued = scope.watch(queue.submit(rows, scope.remaining()));
+  CompletableFuture<List<List<TensorData>>> submitRows(List<Row> rows, CallScope scope,
+      @Nullable io.jointspace.server.batching.Reservation room) {
+    CompletableFuture<List<RowResult>> queued = scope.watch(queue.submit(rows, scope.remaining(), room));
     return queued.thenApply(results -> {
       List<List<TensorData>> out = new ArrayList<>(results.size());
       for (RowResult r : results) {

@@ -225,4 +225,42 @@ class BatchQueueTest {
     assertThat(big.join()).containsExactly("a", "b", "c");
     assertThat(queue.submit(java.util.List.of("d"))).isNotNull(); // the backlog ran: admitted again
   }
+
+  @Test
+  void reservation_holdsRoomUntilUsed_andItsItemsAreAdmittedWithoutAnotherCheck() {
+    BatchQueue<String, String> queue = scheduler.newQueue("q",
+        BatchingOptions.DEFAULT.withMaxBatchSize(4).withMaxItemsAhead(1).withMaxQueueDelay(java.time.Duration.ofSeconds(1)),
+        batch -> batch.items());
+    Reservation first = queue.reserve(1); // nothing ahead
+    Reservation second = queue.reserve(1); // 1 ahead: not more than 1
+    assertThat(queue.reserved()).isEqualTo(2);
+    // the two held places count as waiting items: a third request is refused before it starts
+    assertThatThrownBy(() -> queue.reserve(1)).isInstanceOf(QueueFullException.class)
+        .hasMessageContaining("2 items waiting");
+    assertThatThrownBy(() -> queue.submit(List.of("x"))).isInstanceOf(QueueFullException.class);
+    assertThatThrownBy(() -> queue.checkRoom(1)).isInstanceOf(QueueFullException.class);
+
+    // its own items get in whatever waits by now, and use the reservation up
+    var a = queue.submit(List.of("a"), null, first);
+    assertThat(queue.depth()).isEqualTo(1);
+    assertThat(queue.reserved()).isEqualTo(1);
+    first.close(); // used: gives nothing back twice
+    assertThat(queue.reserved()).isEqualTo(1);
+
+    second.close(); // not used: its room is free again
+    assertThat(queue.reserved()).isZero();
+    var b = queue.submit(List.of("b"), null, second); // a closed reservation is checked as usual: 1 ahead, admitted
+    ticker.advance(java.time.Duration.ofSeconds(1));
+    scheduler.runPending();
+    assertThat(a.join()).containsExactly("a");
+    assertThat(b.join()).containsExactly("b");
+
+    BatchQueue<String, String> other = scheduler.newQueue("other", BatchingOptions.DEFAULT, batch -> batch.items());
+    try (Reservation elsewhere = other.reserve(1)) {
+      assertThatThrownBy(() -> queue.submit(List.of("c"), null, elsewhere))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("another queue");
+    }
+    queue.close();
+    assertThatThrownBy(() -> queue.reserve(1)).isInstanceOf(QueueClosedException.class);
+  }
 }
