@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,6 +39,11 @@ final class Suite implements Callable<Integer> {
       description = "Longest warm-up of each server before its first run: image and text load until its JIT compiler"
           + " threads use under 5%% of a core. Default: ${DEFAULT-VALUE}; 0 skips it.")
   long jitWarmupMax;
+
+  @Option(names = "--sweep", split = ",", defaultValue = "1,4,16",
+      description = "Fewer closed-loop image callers to run too, with batching off and on (3 s warmup, 8 s each)."
+          + " Default: ${DEFAULT-VALUE}.")
+  List<Integer> sweep = new ArrayList<>();
 
   @Option(names = "--duration-s", defaultValue = "20", description = "Measured seconds per run. Default: ${DEFAULT-VALUE}.")
   long duration;
@@ -86,6 +93,7 @@ final class Suite implements Callable<Integer> {
     try (ServerProcess s = ServerProcess.start(repo, false, heap, logDir.resolve("server-batching-off.log"), workload)) {
       LoadGenerator gen = new LoadGenerator(s.channel, workload, 30_000, s::cpuNanos);
       jitWarmupOff = warmUp(gen, s);
+      sweepOff = sweep(gen, "off");
       imageOff = report(gen.closedLoop(Workload.Kind.image, concurrency, warmup * 1000, duration * 1000), "off");
       textOff = report(gen.closedLoop(Workload.Kind.text, concurrency, warmup * 1000, duration * 1000), "off");
     }
@@ -97,6 +105,7 @@ final class Suite implements Callable<Integer> {
     try (ServerProcess s = ServerProcess.start(repo, true, heap, onLog, workload)) {
       LoadGenerator gen = new LoadGenerator(s.channel, workload, 30_000, s::cpuNanos);
       jitWarmupOn = warmUp(gen, s);
+      sweepOn = sweep(gen, "on");
       imageOn = report(gen.closedLoop(Workload.Kind.image, concurrency, warmup * 1000, duration * 1000), "on");
       textOn = report(gen.closedLoop(Workload.Kind.text, concurrency, warmup * 1000, duration * 1000), "on");
       double rate = overloadFactor * imageOn.throughput();
@@ -110,6 +119,18 @@ final class Suite implements Callable<Integer> {
     Files.writeString(outPath, MarkedSection.carryOver(outPath, md)); // keeps the storage benchmark's section
     log("wrote %s (%.1f min)", outPath, minutes);
     return 0;
+  }
+
+  private List<LoadGenerator.Result> sweepOff = List.of();
+  private List<LoadGenerator.Result> sweepOn = List.of();
+
+  /** Closed-loop image runs at each of {@code sweep}'s caller counts. */
+  private List<LoadGenerator.Result> sweep(LoadGenerator gen, String batching) throws InterruptedException {
+    List<LoadGenerator.Result> results = new ArrayList<>();
+    for (int callers : sweep) {
+      results.add(report(gen.closedLoop(Workload.Kind.image, callers, 3000, 8000), batching));
+    }
+    return results;
   }
 
   private String jitWarmupOff = "skipped";
@@ -211,6 +232,31 @@ final class Suite implements Callable<Integer> {
     row(b, imageOn, "on");
     row(b, textOff, "off");
     row(b, textOn, "on");
+    if (!sweep.isEmpty()) {
+      line(b, "");
+      line(b, "## Images at fewer callers");
+      line(b, "");
+      line(b, "Closed loop as above with %s callers (3 s warmup, 8 s measured each), then the %d-caller run of the"
+          + " table above. With few callers a batch rarely fills, so an item waits up to max_queue_delay_micros for"
+          + " others that do not come: batching costs latency there and pays off as callers grow.",
+          sweep.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")), concurrency);
+      line(b, "");
+      line(b, "| callers | off req/s | off p50 ms | off p99 ms | on req/s | on p50 ms | on p99 ms | on / off |");
+      line(b, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+      List<LoadGenerator.Result> offs = new ArrayList<>(sweepOff);
+      List<LoadGenerator.Result> ons = new ArrayList<>(sweepOn);
+      offs.add(imageOff);
+      ons.add(imageOn);
+      List<Integer> callers = new ArrayList<>(sweep);
+      callers.add(concurrency);
+      for (int i = 0; i < callers.size() && i < offs.size() && i < ons.size(); i++) {
+        LoadGenerator.Result off = offs.get(i);
+        LoadGenerator.Result on = ons.get(i);
+        line(b, "| %d | %.1f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2fx |", callers.get(i), off.throughput(),
+            off.p50() / 1e3, off.p99() / 1e3, on.throughput(), on.p50() / 1e3, on.p99() / 1e3,
+            on.throughput() / off.throughput());
+      }
+    }
     line(b, "");
     line(b, "## Overload: open loop at %.0fx the batching-on image throughput", overloadFactor);
     line(b, "");

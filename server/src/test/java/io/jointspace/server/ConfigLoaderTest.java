@@ -31,7 +31,7 @@ class ConfigLoaderTest {
     assertThat(s.shutdownGraceMillis()).isEqualTo(10_000);
     assertThat(s.repository()).isEqualTo(Path.of("models").toAbsolutePath());
     assertThat(s.loadOptions("any")).isEqualTo(LoadOptions.DEFAULT);
-    assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(32)
+    assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(32)
         .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024).withMaxItemsAhead(64));
     assertThat(s.batchThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
@@ -43,7 +43,7 @@ class ConfigLoaderTest {
         batching { max_batch_size: 8 max_queue_delay_micros: 500 max_queued_items: 64 batch_threads: 3 }
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
-    assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(8)
+    assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(8)
         .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64).withMaxItemsAhead(16));
     assertThat(s.batchThreads()).isEqualTo(3);
 
@@ -197,10 +197,10 @@ class ConfigLoaderTest {
         model_defaults { batching { max_queue_delay_micros: 100 } }
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
-    assertThat(s.batchingFor("small")).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(2)
+    assertThat(s.batchingFor("small")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(2)
         .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(16).withMaxItemsAhead(4));
     assertThat(s.batchingFor("direct")).isNull();
-    assertThat(s.batchingFor("other")).isEqualTo(BatchingOptions.DEFAULT.withMaxBatchSize(8)
+    assertThat(s.batchingFor("other")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(8)
         .withMaxQueueDelay(Duration.ofNanos(100_000)).withMaxQueuedItems(1024).withMaxItemsAhead(16));
     // a model that turns batching on wins over --batching off; the others follow the flag
     Files.writeString(file, """
@@ -225,6 +225,15 @@ class ConfigLoaderTest {
     assertThat(s.batchingFor("other").lengthBuckets()).containsExactly(8, 32);
     assertThat(s.batchingFor("own").preferredBatchSizes()).containsExactly(2);
     assertThat(s.batchingFor("own").lengthBuckets()).containsExactly(4);
+    assertThat(s.batchingFor("own").waitForReservedOnly()).isTrue(); // the default
+
+    Files.writeString(file, """
+        batching { wait_only_for_admitted: false }
+        models { name: "eager" batching { wait_only_for_admitted: true } }
+        """);
+    Settings timed = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(timed.batchingFor("other").waitForReservedOnly()).isFalse();
+    assertThat(timed.batchingFor("eager").waitForReservedOnly()).isTrue();
 
     Files.writeString(file, "batching { max_batch_size: 8 preferred_batch_sizes: [4, 9] }\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS))

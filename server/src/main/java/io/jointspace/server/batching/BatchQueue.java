@@ -192,7 +192,9 @@ public final class BatchQueue<I, O> implements AutoCloseable {
   void release(Reservation reservation) {
     dispatcher.lock.lock();
     try {
-      takeLocked(reservation);
+      if (takeLocked(reservation) && state.options.waitForReservedOnly()) {
+        dispatcher.wakeAll(); // what waits may be all that is coming now
+      }
     } finally {
       dispatcher.lock.unlock();
     }

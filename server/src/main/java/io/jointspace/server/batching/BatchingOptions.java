@@ -12,7 +12,8 @@ import java.util.Objects;
  * <p>When a batch is cut, for the items of one length bucket, oldest first:
  * <ol>
  *   <li>the queue is closing: at once, up to {@code maxBatchSize} items (draining);
- *   <li>the oldest item has waited {@code maxQueueDelay}: at once, up to {@code maxBatchSize};
+ *   <li>the oldest item has waited {@code maxQueueDelay}, or {@code waitForReservedOnly} is set
+ *       and no room is reserved: at once, up to {@code maxBatchSize};
  *   <li>{@code maxBatchSize} items are waiting: at once, exactly {@code maxBatchSize};
  *   <li>the waiting items reach a preferred size: at once, the largest preferred size that
  *       the waiting items fill (Triton's rule);
@@ -40,6 +41,12 @@ import java.util.Objects;
  *     {@code maxItemsAhead / maxBatchSize} batches) without refusing a large request that
  *     finds the queue short. Default {@link Integer#MAX_VALUE}: only {@code maxQueuedItems}
  *     bounds admission
+ * @param waitForReservedOnly wait {@code maxQueueDelay} only for items that are known to be
+ *     coming: while room is {@link BatchQueue#reserve reserved} for items still being prepared.
+ *     With nothing reserved, the waiting items are all there is, and they are cut at once (as
+ *     if their delay had passed), so a lone caller does not wait for company that will not
+ *     come. For callers that reserve before they prepare their items. Default false: wait
+ *     for any arrival
  */
 public record BatchingOptions(
     int maxBatchSize,
@@ -48,10 +55,11 @@ public record BatchingOptions(
     int maxQueuedItems,
     List<Integer> lengthBuckets,
     int maxConcurrentBatches,
-    int maxItemsAhead) {
+    int maxItemsAhead,
+    boolean waitForReservedOnly) {
 
   public static final BatchingOptions DEFAULT =
-      new BatchingOptions(32, Duration.ofMillis(5), List.of(), 1024, List.of(), 1, Integer.MAX_VALUE);
+      new BatchingOptions(32, Duration.ofMillis(5), List.of(), 1024, List.of(), 1, Integer.MAX_VALUE, false);
 
   public BatchingOptions {
     if (maxBatchSize < 1) {
@@ -88,37 +96,42 @@ public record BatchingOptions(
 
   public BatchingOptions withMaxBatchSize(int value) {
     return new BatchingOptions(value, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches, maxItemsAhead);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
   }
 
   public BatchingOptions withMaxQueueDelay(Duration value) {
     return new BatchingOptions(maxBatchSize, value, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches, maxItemsAhead);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
   }
 
   public BatchingOptions withPreferredBatchSizes(Integer... values) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, List.of(values), maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches, maxItemsAhead);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
   }
 
   public BatchingOptions withMaxQueuedItems(int value) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, value,
-        lengthBuckets, maxConcurrentBatches, maxItemsAhead);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
   }
 
   public BatchingOptions withLengthBuckets(Integer... values) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        List.of(values), maxConcurrentBatches, maxItemsAhead);
+        List.of(values), maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
   }
 
   public BatchingOptions withMaxConcurrentBatches(int value) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, value, maxItemsAhead);
+        lengthBuckets, value, maxItemsAhead, waitForReservedOnly);
   }
 
   public BatchingOptions withMaxItemsAhead(int value) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches, value);
+        lengthBuckets, maxConcurrentBatches, value, waitForReservedOnly);
+  }
+
+  public BatchingOptions withWaitForReservedOnly(boolean value) {
+    return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead, value);
   }
 
   /** The size of a batch to cut from {@code waiting} items now, or 0 to keep waiting. */

@@ -59,6 +59,12 @@ final class QueueState<I, O> {
     request.queued = items.size();
   }
 
+  /** Whether items that waited {@code waited} ns are cut whether or not their batch is full. */
+  @GuardedBy("dispatcher.lock")
+  private boolean due(long waited) {
+    return waited >= maxDelayNanos || (options.waitForReservedOnly() && reserved == 0);
+  }
+
   /** Nanoseconds until a batch may be cut (0: now), or Long.MAX_VALUE when none is due. */
   @GuardedBy("dispatcher.lock")
   long nanosUntilReady(long now) {
@@ -71,7 +77,7 @@ final class QueueState<I, O> {
         continue;
       }
       long waited = now - bucket.oldestEnqueuedNanos();
-      if (options.batchSizeToCut(bucket.size(), waited >= maxDelayNanos, closed) > 0) {
+      if (options.batchSizeToCut(bucket.size(), due(waited), closed) > 0) {
         return 0;
       }
       soonest = Math.min(soonest, maxDelayNanos - waited);
@@ -95,7 +101,7 @@ final class QueueState<I, O> {
           continue;
         }
         long waited = now - bucket.oldestEnqueuedNanos();
-        int cut = options.batchSizeToCut(bucket.size(), waited >= maxDelayNanos, closed);
+        int cut = options.batchSizeToCut(bucket.size(), due(waited), closed);
         if (cut > 0) {
           chosen = bucket;
           size = cut;

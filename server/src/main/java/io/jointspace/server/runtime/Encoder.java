@@ -61,7 +61,7 @@ public final class Encoder implements AutoCloseable {
       model.textQueueFor(text.sig(), sequences, contextLength, dynamic);
     }
     if (image != null) {
-      model.queueFor(image.sig());
+      model.queueFor(image.sig(), true);
     }
   }
 

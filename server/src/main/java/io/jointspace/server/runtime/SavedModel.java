@@ -245,9 +245,20 @@ public final class SavedModel implements AutoCloseable {
    * knows to be batchable whatever their declared shapes).
    */
   void queueFor(SignatureInfo sig) {
+    queueFor(sig, false);
+  }
+
+  /**
+   * As {@link #queueFor(SignatureInfo)}; with {@code reserved}, callers {@link #reserve} room
+   * before they prepare their rows, and the queue waits for a batch to fill only while some
+   * room is reserved, unless the version's options turn that off
+   * ({@link BatchingOptions#waitForReservedOnly()}): the encoder's image queue.
+   */
+  void queueFor(SignatureInfo sig, boolean reserved) {
     if (batching != null) {
       queues.computeIfAbsent(sig.name(), n -> new SignatureQueue(this, sig, batching.scheduler(),
-          batching.options(), batching.name() + "/" + n));
+          batching.options().withWaitForReservedOnly(reserved && batching.options().waitForReservedOnly()),
+          batching.name() + "/" + n));
     }
   }
 
@@ -257,7 +268,9 @@ public final class SavedModel implements AutoCloseable {
    * the buckets are the configured {@code length_buckets} below {@code contextLength} and
    * {@code contextLength} itself, and each batch's {@code sequences} inputs are cut to its
    * bucket; else the one bucket is {@code contextLength}, the length the signature fixes.
-   * Either way, the padding of each batch is measured.
+   * Either way, the padding of each batch is measured. Callers {@link #reserve} room before
+   * they tokenize, and (unless the options turn it off) the queue waits for a batch to fill only
+   * while some room is reserved.
    */
   void textQueueFor(SignatureInfo sig, java.util.Set<String> sequences, int contextLength, boolean dynamicLength) {
     if (batching == null) {

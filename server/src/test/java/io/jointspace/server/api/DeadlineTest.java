@@ -47,7 +47,7 @@ class DeadlineTest {
     metricsPort = ServerFixture.freePort();
     ServerConfig.Builder config = ServerConfig.newBuilder().setMetricsPort(metricsPort);
     TextFormat.merge("""
-        batching { max_batch_size: 64 max_queue_delay_micros: 10000000 batch_threads: 1 }
+        batching { max_batch_size: 64 max_queue_delay_micros: 10000000 batch_threads: 1 wait_only_for_admitted: false }
         models { name: "small" batching { max_batch_size: 2 max_queue_delay_micros: 1000 } }
         models { name: "plain" batching { enabled: false } }
         models { name: "shed" batching { max_items_ahead: 1 } }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Text length buckets over gRPC: a text encoder whose signature takes sequences of any length
  * gets each batch padded only to its bucket (the model reports the length it was fed), one
  * whose signature fixes the length is padded to it, and the padding ratio of every batch
- * reaches /metrics.
+ * reaches /metrics. Also: a lone call does not wait out the queue delay.
  */
 class LengthBucketsTest {
   @TempDir static Path repo;
@@ -35,7 +35,10 @@ class LengthBucketsTest {
     TestModels.writeClip(repo.resolve("fixed/1"), 10f, false);
     metricsPort = ServerFixture.freePort();
     ServerConfig.Builder config = ServerConfig.newBuilder().setMetricsPort(metricsPort);
-    config.getBatchingBuilder().addLengthBuckets(4).addLengthBuckets(2).addLengthBuckets(30);
+    // a queue delay far longer than the test: a lone call runs at once because nothing else is
+    // admitted (wait_only_for_admitted, the default), not because its delay passed
+    config.getBatchingBuilder().addLengthBuckets(4).addLengthBuckets(2).addLengthBuckets(30)
+        .setMaxQueueDelayMicros(30_000_000);
     server = ServerFixture.start(config, repo);
   }
 
@@ -61,6 +64,7 @@ class LengthBucketsTest {
 
   @Test
   void dynamicSignature_isPaddedToTheBucket_fixedOneToItsLength_andPaddingIsMeasured() throws Exception {
+    long start = System.nanoTime();
     // buckets 2, 4 and the context length 8 (30 lies beyond it); calls one at a time, so
     // each batch is one text
     assertThat(fedLength(embed("dynamic", "red"))).isCloseTo(2f, within(1e-4f)); // 1 token
@@ -76,6 +80,8 @@ class LengthBucketsTest {
 
     embed("fixed", "red");
     embed("fixed", "red green");
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start))
+        .as("seven lone calls, none waiting out the 30 s queue delay").isLessThan(20);
 
     String text = MetricsTest.get(metricsPort, "/metrics").body();
     String dynamic = "queue=\"dynamic@1/encode_text\"";

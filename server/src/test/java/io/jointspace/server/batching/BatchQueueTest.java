@@ -263,4 +263,41 @@ class BatchQueueTest {
     queue.close();
     assertThatThrownBy(() -> queue.reserve(1)).isInstanceOf(QueueClosedException.class);
   }
+
+  @Test
+  void waitForReservedOnly_waitsOnlyWhileItemsAreKnownToBeComing() {
+    BatchQueue<String, String> queue = scheduler.newQueue("q", BatchingOptions.DEFAULT.withMaxBatchSize(8)
+        .withMaxQueueDelay(java.time.Duration.ofSeconds(1)).withWaitForReservedOnly(true), processor);
+    // nothing reserved: a lone item runs at once, without waiting for the delay
+    var lone = queue.submit(List.of("a"));
+    assertThat(scheduler.runPending()).isEqualTo(1);
+    assertThat(lone).isCompletedWithValue(List.of("a!"));
+
+    // room reserved for an item being prepared: what waits, waits for it
+    Reservation coming = queue.reserve(1);
+    var early = queue.submit(List.of("b"));
+    assertThat(scheduler.runPending()).isZero();
+    var late = queue.submit(List.of("c"), null, coming);
+    assertThat(scheduler.runPending()).isEqualTo(1);
+    assertThat(processor.batches.get(processor.batches.size() - 1).items()).containsExactly("b", "c");
+    assertThat(early.join()).containsExactly("b!");
+    assertThat(late.join()).containsExactly("c!");
+
+    // a reservation given back unused (its preparation failed) stops the wait too
+    Reservation failed = queue.reserve(2);
+    var waiting = queue.submit(List.of("d"));
+    assertThat(scheduler.runPending()).isZero();
+    failed.close();
+    assertThat(scheduler.runPending()).isEqualTo(1);
+    assertThat(waiting.join()).containsExactly("d!");
+
+    // and without the option, the delay is waited whatever is reserved
+    BatchQueue<String, String> plain = scheduler.newQueue("plain", BatchingOptions.DEFAULT.withMaxBatchSize(8)
+        .withMaxQueueDelay(java.time.Duration.ofSeconds(1)), processor);
+    var patient = plain.submit(List.of("e"));
+    assertThat(scheduler.runPending()).isZero();
+    ticker.advance(java.time.Duration.ofSeconds(1));
+    assertThat(scheduler.runPending()).isEqualTo(1);
+    assertThat(patient.join()).containsExactly("e!");
+  }
 }

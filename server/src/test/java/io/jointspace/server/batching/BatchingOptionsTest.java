@@ -57,6 +57,6 @@ class BatchingOptionsTest {
   @Test
   void record_isAValue() {
     assertThat(BatchingOptions.DEFAULT.withMaxBatchSize(8))
-        .isEqualTo(new BatchingOptions(8, Duration.ofMillis(5), List.of(), 1024, List.of(), 1, Integer.MAX_VALUE));
+        .isEqualTo(new BatchingOptions(8, Duration.ofMillis(5), List.of(), 1024, List.of(), 1, Integer.MAX_VALUE, false));
   }
 }
