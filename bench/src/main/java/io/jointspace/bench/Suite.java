@@ -237,8 +237,9 @@ final class Suite implements Callable<Integer> {
       line(b, "## Images at fewer callers");
       line(b, "");
       line(b, "Closed loop as above with %s callers (3 s warmup, 8 s measured each), then the %d-caller run of the"
-          + " table above. With few callers a batch rarely fills, so an item waits up to max_queue_delay_micros for"
-          + " others that do not come: batching costs latency there and pays off as callers grow.",
+          + " table above. With few callers a batch rarely fills; the image queue waits for more items only while"
+          + " admitted calls are still decoding theirs (wait_only_for_admitted), so a lone caller's image runs at once,"
+          + " and batching pays off as callers grow.",
           sweep.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")), concurrency);
       line(b, "");
       line(b, "| callers | off req/s | off p50 ms | off p99 ms | on req/s | on p50 ms | on p99 ms | on / off |");
