@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.annotation.Nullable;
 
 /**
  * A Jointspace server in a child JVM ({@code io.jointspace.server.Main serve}, the bench's own
@@ -32,8 +33,8 @@ final class ServerProcess implements AutoCloseable {
         .maxInboundMessageSize(64 << 20).build();
   }
 
-  static ServerProcess start(Path models, boolean batching, String heap, Path log, Workload workload)
-      throws IOException, InterruptedException {
+  static ServerProcess start(Path models, boolean batching, String heap, Path log, Workload workload,
+      @Nullable Path config) throws IOException, InterruptedException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -43,6 +44,9 @@ final class ServerProcess implements AutoCloseable {
         "-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
         "--models", models.toString(), "--grpc-port", Integer.toString(port),
         "--batching", batching ? "on" : "off", "--metrics-port", "-1", "--poll-interval-ms", "-1"));
+    if (config != null) {
+      cmd.addAll(List.of("--config", config.toString()));
+    }
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
     pb.environment().putIfAbsent("TF_CPP_MIN_LOG_LEVEL", "2");

@@ -57,6 +57,11 @@ final class Suite implements Callable<Integer> {
   @Option(names = "--max-in-flight", defaultValue = "4096", description = "Open loop bound. Default: ${DEFAULT-VALUE}.")
   int maxInFlight;
 
+  @Option(names = "--server-config", paramLabel = "FILE",
+      description = "A server config file (text-format ServerConfig) for both servers, e.g. to try other batching"
+          + " settings. Default: none, the server's defaults.")
+  String serverConfig;
+
   @Option(names = "--server-heap", defaultValue = "2g", description = "Server -Xmx. Default: ${DEFAULT-VALUE}.")
   String heap;
 
@@ -90,7 +95,8 @@ final class Suite implements Callable<Integer> {
 
     LoadGenerator.Result imageOff;
     LoadGenerator.Result textOff;
-    try (ServerProcess s = ServerProcess.start(repo, false, heap, logDir.resolve("server-batching-off.log"), workload)) {
+    try (ServerProcess s = ServerProcess.start(repo, false, heap, logDir.resolve("server-batching-off.log"), workload,
+        serverConfig == null ? null : Main.path(serverConfig))) {
       LoadGenerator gen = new LoadGenerator(s.channel, workload, 30_000, s::cpuNanos);
       jitWarmupOff = warmUp(gen, s);
       sweepOff = sweep(gen, "off");
@@ -102,7 +108,8 @@ final class Suite implements Callable<Integer> {
     LoadGenerator.Result overload;
     boolean aliveAfter;
     Path onLog = logDir.resolve("server-batching-on.log");
-    try (ServerProcess s = ServerProcess.start(repo, true, heap, onLog, workload)) {
+    try (ServerProcess s = ServerProcess.start(repo, true, heap, onLog, workload,
+        serverConfig == null ? null : Main.path(serverConfig))) {
       LoadGenerator gen = new LoadGenerator(s.channel, workload, 30_000, s::cpuNanos);
       jitWarmupOn = warmUp(gen, s);
       sweepOn = sweep(gen, "on");
@@ -155,7 +162,7 @@ final class Suite implements Callable<Integer> {
       gen.closedLoop(Workload.Kind.image, concurrency, 0, 4000);
       gen.closedLoop(Workload.Kind.text, concurrency, 0, 2000);
       jitCores = (Cpu.jitNanos(s.pid()) - jit0) / (double) (System.nanoTime() - t0);
-      if (jit0 >= 0 && jitCores < 0.05) {
+      if (jit0 < 0 || jitCores < 0.05) { // quiet, or the threads are unreadable: one window is all it gets
         break;
       }
     }
@@ -201,7 +208,15 @@ final class Suite implements Callable<Integer> {
         + " caption, %d distinct of each, round-robin).", models, model, version, Workload.DISTINCT);
     line(b, "- Server: a child JVM (`io.jointspace.server.Main serve --batching off|on --metrics-port -1`, -Xmx%s),"
         + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead %d (2 x max_batch_size),"
-        + " batch_threads = cores. Client: one gRPC channel over loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000), 2 * MAX_BATCH);
+        + " batch_threads = cores, max_concurrent_batches 1, wait_only_for_admitted true. Client: one gRPC channel over"
+        + " loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000), 2 * MAX_BATCH);
+    if (serverConfig != null) {
+      line(b, "- **Server config**: both servers also ran with `--config %s`, which changes the settings above:", serverConfig);
+      line(b, "");
+      line(b, "```");
+      b.append(Files.readString(Main.path(serverConfig)).strip()).append('\n');
+      line(b, "```");
+    }
     line(b, "- Warm-up: each server, before its first measured run, gets closed-loop image and text load in 6 s"
         + " windows until its JIT compiler threads use under 5%% of a core (at most %d s), so that the runs measure"
         + " the server in its steady state rather than the JVM compiling it: batching off %s; batching on %s.",

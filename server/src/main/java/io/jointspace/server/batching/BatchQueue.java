@@ -114,6 +114,9 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     dispatcher.lock.lock();
     try {
       boolean admitted = reservation != null && takeLocked(reservation);
+      if (admitted && state.options.waitForReservedOnly()) {
+        dispatcher.wakeAll(); // what waits may be all that is coming now, whatever becomes of this request
+      }
       if (state.closed) {
         throw new QueueClosedException("queue '" + state.name + "' is closed to new work");
       }

@@ -273,7 +273,7 @@ public final class Encoder implements AutoCloseable {
       Map<String, TensorData> inputs = t.mask() == null
           ? Map.of(t.ids().key(), ids(tokens.ids(), type))
           : Map.of(t.ids().key(), ids(tokens.ids(), type), t.mask().key(), ids(tokens.attentionMask(), maskType));
-      rows.add(new SignatureQueue.Row(inputs, fetch, tokens.length()));
+      rows.add(new SignatureQueue.Row(inputs, fetch, tokens.length(), true));
     }
     return finish(model.callRows(t.sig(), rows, scope, room), t.output());
   }

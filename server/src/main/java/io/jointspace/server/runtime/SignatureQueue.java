@@ -28,11 +28,13 @@ import javax.annotation.Nullable;
 final class SignatureQueue implements AutoCloseable {
   /**
    * One batch row: one row of every input, and the outputs its call fetches; for a text
-   * queue, {@code length} is the number of real tokens (else 0).
+   * queue, {@code length} is its length bucket's key: the number of real tokens of a
+   * tokenized text ({@code tokens}: its sequences hold those tokens first, then padding, and
+   * may be cut to its bucket), else the length fed, which is never cut.
    */
-  record Row(Map<String, TensorData> inputs, List<String> fetch, int length) {
+  record Row(Map<String, TensorData> inputs, List<String> fetch, int length, boolean tokens) {
     Row(Map<String, TensorData> inputs, List<String> fetch) {
-      this(inputs, fetch, 0);
+      this(inputs, fetch, 0, false);
     }
   }
 
@@ -126,7 +128,7 @@ final class SignatureQueue implements AutoCloseable {
       for (Map.Entry<String, TensorData> e : inputs.entrySet()) {
         row.put(e.getKey(), e.getValue().row(r));
       }
-      items.add(new Row(row, fetch));
+      items.add(new Row(row, fetch, fedLength(row), false));
     }
     return submitRows(items, scope, null).thenApply(results -> {
       Map<String, TensorData> out = new LinkedHashMap<>();
@@ -164,7 +166,7 @@ final class SignatureQueue implements AutoCloseable {
   /** Runs a batch: one session call per group of rows with equal shapes and fetches. */
   private List<RowResult> process(Batch<Row> batch) {
     List<Row> items = sequences.isEmpty() || batch.lengthBucket() == 0 ? batch.items()
-        : batch.items().stream().map(r -> cut(r, batch.lengthBucket())).toList();
+        : batch.items().stream().map(r -> r.tokens() ? cut(r, batch.lengthBucket()) : r).toList();
     RowResult[] results = new RowResult[items.size()];
     boolean[] done = new boolean[items.size()];
     for (int first = 0; first < items.size(); first++) {
@@ -219,6 +221,26 @@ final class SignatureQueue implements AutoCloseable {
     }
   }
 
+  /**
+   * The bucket key of a raw-tensor row of a text queue (a call that feeds the signature
+   * directly): the longest sequence it feeds, or the last bucket when that is longer, so that
+   * it is never cut; 0 for other queues.
+   */
+  private int fedLength(Map<String, TensorData> row) {
+    List<Integer> buckets = queue.options().lengthBuckets();
+    if (sequences.isEmpty() || buckets.isEmpty()) {
+      return 0;
+    }
+    long fed = 0;
+    for (String key : sequences) {
+      TensorData t = row.get(key);
+      if (t != null && t.rank() >= 1) {
+        fed = Math.max(fed, t.dim(0));
+      }
+    }
+    return (int) Math.min(fed, buckets.get(buckets.size() - 1));
+  }
+
   /** {@code row} with its sequence inputs cut to their first {@code length} values. */
   private Row cut(Row row, int length) {
     Map<String, TensorData> inputs = new LinkedHashMap<>(row.inputs());
@@ -229,7 +251,7 @@ final class SignatureQueue implements AutoCloseable {
         inputs.put(key, TensorData.ofBytes(t.dtype(), new long[] {length}, Arrays.copyOf(t.bytes(), length * width)));
       }
     }
-    return new Row(inputs, row.fetch(), row.length());
+    return new Row(inputs, row.fetch(), row.length(), true);
   }
 
   private static boolean alike(Row a, Row b) {

@@ -9,9 +9,15 @@ import io.jointspace.api.v1.EmbeddingServiceGrpc;
 import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.config.v1.ServerConfig;
+import io.jointspace.api.inference.GRPCInferenceServiceGrpc;
+import io.jointspace.api.inference.InferParameter;
+import io.jointspace.api.inference.InferTensorContents;
+import io.jointspace.api.inference.ModelInferRequest;
+import io.jointspace.api.inference.ModelInferResponse;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.TestModels;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,6 +39,7 @@ class LengthBucketsTest {
   static void start() throws Exception {
     TestModels.writeClip(repo.resolve("dynamic/1"), 10f, true);
     TestModels.writeClip(repo.resolve("fixed/1"), 10f, false);
+    TestModels.writeClip(repo.resolve("raw/1"), 10f, true); // its own queue, for the raw-tensor test
     metricsPort = ServerFixture.freePort();
     ServerConfig.Builder config = ServerConfig.newBuilder().setMetricsPort(metricsPort);
     // a queue delay far longer than the test: a lone call runs at once because nothing else is
@@ -60,6 +67,32 @@ class LengthBucketsTest {
   static float fedLength(EmbedResponse r) {
     float[] v = EmbeddingServiceTest.values(r, 0);
     return v[3] / (v[0] + v[1] + v[2]) * 100;
+  }
+
+  @Test
+  void rawTensorsFedToTheTextSignature_runAtTheLengthFed() {
+    // ModelInfer feeds the text signature directly: 8 columns with one real token, and 12
+    // (beyond the context length 8); neither is cut to a bucket
+    for (int width : new int[] {8, 12}) {
+      int[] ids = new int[width];
+      int[] mask = new int[width];
+      ids[0] = TestModels.CLIP_VOCAB.indexOf("red");
+      mask[0] = 1;
+      ModelInferRequest request = ModelInferRequest.newBuilder().setModelName("raw")
+          .putParameters(InferenceServiceImpl.SIGNATURE_PARAMETER,
+              InferParameter.newBuilder().setStringParam("encode_text").build())
+          .addInputs(InferenceServiceTest.input("input_ids", "INT32", 1, width)
+              .setContents(InferTensorContents.newBuilder().addAllIntContents(java.util.Arrays.stream(ids).boxed().toList())))
+          .addInputs(InferenceServiceTest.input("attention_mask", "INT32", 1, width)
+              .setContents(InferTensorContents.newBuilder().addAllIntContents(java.util.Arrays.stream(mask).boxed().toList())))
+          .build();
+      ModelInferResponse r = GRPCInferenceServiceGrpc.newBlockingStub(server.channel)
+          .withDeadlineAfter(60, TimeUnit.SECONDS).modelInfer(request);
+      List<Float> v = r.getOutputs(0).getContents().getFp32ContentsList();
+      assertThat(v).hasSize(4);
+      assertThat(v.get(0)).isCloseTo(1f, within(1e-6f));
+      assertThat(v.get(3)).as("fed length / 100").isCloseTo(width / 100f, within(1e-6f));
+    }
   }
 
   @Test
