@@ -10,18 +10,32 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.IntFunction;
 
 /**
  * The encoder's ceiling: the model version loaded in this process without batching queues
  * or gRPC, called directly with preprocessed inputs (preprocessing not timed) at several
- * batch sizes, one thread.
+ * batch sizes, by one thread and by {@code callers} threads at once (as the server's batch
+ * threads run batches side by side).
  */
 final class Ceiling {
-  /** Items per second for each batch size, images and texts. */
-  record Result(Map<Integer, Double> imagesPerSecond, Map<Integer, Double> textsPerSecond) {
+  /**
+   * Items per second for each batch size, images and texts, with one caller and with
+   * {@code callers} concurrent callers.
+   */
+  record Result(Map<Integer, Double> imagesPerSecond, Map<Integer, Double> textsPerSecond, int callers,
+      Map<Integer, Double> imagesConcurrent, Map<Integer, Double> textsConcurrent) {
     static double best(Map<Integer, Double> m) {
       return m.values().stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+    }
+
+    /** The best of both maps. */
+    static double best(Map<Integer, Double> a, Map<Integer, Double> b) {
+      return Math.max(best(a), best(b));
     }
 
     static int bestSize(Map<Integer, Double> m) {
@@ -31,7 +45,8 @@ final class Ceiling {
 
   private Ceiling() {}
 
-  static Result measure(Path versionDir, Workload workload, int[] batchSizes, long millisPerSize) throws Exception {
+  static Result measure(Path versionDir, Workload workload, int[] batchSizes, long millisPerSize, int callers)
+      throws Exception {
     try (SavedModel model = SavedModel.load(versionDir, LoadOptions.DEFAULT)) {
       Encoder encoder = model.encoder().orElseThrow(() -> new IllegalStateException(versionDir + " has no encoder spec"));
       List<TensorData> images = new ArrayList<>();
@@ -44,11 +59,15 @@ final class Ceiling {
       }
       Map<Integer, Double> ips = new LinkedHashMap<>();
       Map<Integer, Double> tps = new LinkedHashMap<>();
+      Map<Integer, Double> ipsN = new LinkedHashMap<>();
+      Map<Integer, Double> tpsN = new LinkedHashMap<>();
       for (int b : batchSizes) {
-        ips.put(b, rate(b, millisPerSize, n -> encoder.encodeImages(cycle(images, n)).size()));
-        tps.put(b, rate(b, millisPerSize, n -> encoder.encodeTexts(cycle(texts, n)).size()));
+        ips.put(b, rate(b, millisPerSize, 1, n -> encoder.encodeImages(cycle(images, n)).size()));
+        tps.put(b, rate(b, millisPerSize, 1, n -> encoder.encodeTexts(cycle(texts, n)).size()));
+        ipsN.put(b, rate(b, millisPerSize, callers, n -> encoder.encodeImages(cycle(images, n)).size()));
+        tpsN.put(b, rate(b, millisPerSize, callers, n -> encoder.encodeTexts(cycle(texts, n)).size()));
       }
-      return new Result(ips, tps);
+      return new Result(ips, tps, callers, ipsN, tpsN);
     }
   }
 
@@ -60,19 +79,45 @@ final class Ceiling {
     return out;
   }
 
-  /** Items per second of {@code run} at batch size {@code b}, after three warmup batches. */
-  private static double rate(int b, long millis, IntFunction<Integer> run) {
-    for (int i = 0; i < 3; i++) {
-      run.apply(b);
+  /**
+   * Items per second of {@code run} at batch size {@code b}, called by {@code threads} threads
+   * at once, after three warmup batches each.
+   */
+  private static double rate(int b, long millis, int threads, IntFunction<Integer> run) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      CountDownLatch warm = new CountDownLatch(threads);
+      List<Future<long[]>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < 3; i++) {
+            run.apply(b);
+          }
+          warm.countDown();
+          warm.await();
+          long items = 0;
+          long t0 = System.nanoTime();
+          long until = t0 + millis * 1_000_000L;
+          long t1;
+          do {
+            items += run.apply(b);
+            t1 = System.nanoTime();
+          } while (t1 < until);
+          return new long[] {items, t0, t1};
+        }));
+      }
+      long items = 0;
+      long first = Long.MAX_VALUE;
+      long last = Long.MIN_VALUE;
+      for (Future<long[]> f : done) {
+        long[] r = f.get();
+        items += r[0];
+        first = Math.min(first, r[1]);
+        last = Math.max(last, r[2]);
+      }
+      return items / ((last - first) / 1e9);
+    } finally {
+      pool.shutdownNow();
     }
-    long items = 0;
-    long t0 = System.nanoTime();
-    long until = t0 + millis * 1_000_000L;
-    long t1;
-    do {
-      items += run.apply(b);
-      t1 = System.nanoTime();
-    } while (t1 < until);
-    return items / ((t1 - t0) / 1e9);
   }
 }

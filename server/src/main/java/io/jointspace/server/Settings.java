@@ -117,7 +117,7 @@ public record Settings(
     if (batchThreads < 1) {
       throw new ConfigException("batching.batch_threads must be at least 1, got " + batchThreads);
     }
-    BatchingOptions batching = batchingOptions(b, BatchingConfig.getDefaultInstance(), "batching");
+    BatchingOptions batching = batchingOptions(b, BatchingConfig.getDefaultInstance(), "batching", batchThreads);
     Map<String, ModelConfig> models = new LinkedHashMap<>();
     for (int i = 0; i < c.getModelsCount(); i++) {
       ModelConfig m = c.getModels(i);
@@ -129,10 +129,10 @@ public record Settings(
         throw new ConfigException(field + ".name '" + m.getName() + "' appears twice");
       }
       validate(m, field);
-      batchingOptions(b, m.getBatching(), field + ".batching");
+      batchingOptions(b, m.getBatching(), field + ".batching", batchThreads);
     }
     validate(c.getModelDefaults(), "model_defaults");
-    batchingOptions(b, c.getModelDefaults().getBatching(), "model_defaults.batching");
+    batchingOptions(b, c.getModelDefaults().getBatching(), "model_defaults.batching", batchThreads);
     StorageConfig st = c.getStorage();
     DatabaseUrl database = null;
     if (!st.getDatabaseUrl().isBlank()) {
@@ -164,9 +164,11 @@ public record Settings(
    * one, then defaults apply. Null when batching is off for it.
    *
    * @param field how messages name {@code own}, e.g. "models[2].batching"
+   * @param batchThreads the scheduler's threads: the default of max_concurrent_batches
    */
   @Nullable
-  private static BatchingOptions batchingOptions(BatchingConfig serverWide, BatchingConfig own, String field) {
+  private static BatchingOptions batchingOptions(BatchingConfig serverWide, BatchingConfig own, String field,
+      int batchThreads) {
     if (own.getBatchThreads() != 0) {
       throw new ConfigException(field + ".batch_threads is server-wide; set it in batching.batch_threads");
     }
@@ -194,7 +196,7 @@ public record Settings(
       throw new ConfigException(field + ".max_items_ahead must not be negative, got " + ahead);
     }
     int concurrent = own.getMaxConcurrentBatches() != 0 ? own.getMaxConcurrentBatches()
-        : serverWide.getMaxConcurrentBatches() != 0 ? serverWide.getMaxConcurrentBatches() : 1;
+        : serverWide.getMaxConcurrentBatches() != 0 ? serverWide.getMaxConcurrentBatches() : batchThreads;
     if (concurrent < 1) {
       throw new ConfigException(field + ".max_concurrent_batches must be at least 1, got " + concurrent);
     }
@@ -233,7 +235,7 @@ public record Settings(
    */
   @Nullable
   BatchingOptions batchingFor(String model) {
-    return batchingOptions(batchingConfig, modelConfig(model).getBatching(), "batching");
+    return batchingOptions(batchingConfig, modelConfig(model).getBatching(), "batching", batchThreads);
   }
 
   private static void validate(ModelConfig m, String field) {

@@ -32,7 +32,8 @@ class ConfigLoaderTest {
     assertThat(s.repository()).isEqualTo(Path.of("models").toAbsolutePath());
     assertThat(s.loadOptions("any")).isEqualTo(LoadOptions.DEFAULT);
     assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(32)
-        .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024).withMaxItemsAhead(64));
+        .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024).withMaxItemsAhead(64)
+        .withMaxConcurrentBatches(s.batchThreads())); // as many batches at once as batch threads
     assertThat(s.batchThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
 
@@ -44,7 +45,8 @@ class ConfigLoaderTest {
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
     assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(8)
-        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64).withMaxItemsAhead(16));
+        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64).withMaxItemsAhead(16)
+        .withMaxConcurrentBatches(3));
     assertThat(s.batchThreads()).isEqualTo(3);
 
     Files.writeString(file, "batching { enabled: false max_batch_size: 8 }\n");
@@ -191,17 +193,19 @@ class ConfigLoaderTest {
   void modelBatching_overridesTheServerWideFieldsItSets() throws Exception {
     Path file = dir.resolve("server.textproto");
     Files.writeString(file, """
-        batching { max_batch_size: 8 max_queue_delay_micros: 500 }
-        models { name: "small" batching { max_batch_size: 2 max_queued_items: 16 } }
+        batching { max_batch_size: 8 max_queue_delay_micros: 500 batch_threads: 4 }
+        models { name: "small" batching { max_batch_size: 2 max_queued_items: 16 max_concurrent_batches: 1 } }
         models { name: "direct" batching { enabled: false } }
         model_defaults { batching { max_queue_delay_micros: 100 } }
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
     assertThat(s.batchingFor("small")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(2)
-        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(16).withMaxItemsAhead(4));
+        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(16).withMaxItemsAhead(4)
+        .withMaxConcurrentBatches(1));
     assertThat(s.batchingFor("direct")).isNull();
     assertThat(s.batchingFor("other")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(8)
-        .withMaxQueueDelay(Duration.ofNanos(100_000)).withMaxQueuedItems(1024).withMaxItemsAhead(16));
+        .withMaxQueueDelay(Duration.ofNanos(100_000)).withMaxQueuedItems(1024).withMaxItemsAhead(16)
+        .withMaxConcurrentBatches(4)); // batch_threads
     // a model that turns batching on wins over --batching off; the others follow the flag
     Files.writeString(file, """
         models { name: "on" batching { enabled: true max_batch_size: 4 } }
