@@ -308,7 +308,7 @@ final class Suite implements Callable<Integer> {
     line(b, "## Ratios and the issue's targets");
     line(b, "");
     line(b, "Targets as the issue states them, measured values from the tables above; nothing was tuned to meet them.");
-    line(b, "Batch compute time = %d / (ceiling images/s at batch %d) = %.2f ms, so the p99 bound is"
+    line(b, "Batch compute time = %d / (ceiling images/s at batch %d, one caller) = %.2f ms, so the p99 bound is"
         + " %.1f ms + 2 x %.2f ms = %.2f ms.", MAX_BATCH, MAX_BATCH, batchMs, MAX_QUEUE_DELAY_MS, batchMs, p99Bound);
     line(b, "");
     line(b, "| measure | target | measured | met |");
@@ -321,7 +321,8 @@ final class Suite implements Callable<Integer> {
     line(b, "| texts: batching on / off throughput | >= 3x | %.2fx | %s |", txtRatio, yes(txtRatio >= 3));
     line(b, "| images: batching on / ceiling | >= 85%% | %.1f%% | %s |", 100 * imgCeil, yes(imgCeil >= 0.85));
     line(b, "| texts: batching on / ceiling | >= 85%% | %.1f%% | %s |", 100 * txtCeil, yes(txtCeil >= 0.85));
-    double imgCeil32 = imageOn.throughput() / c.imagesPerSecond().get(MAX_BATCH);
+    double imgCeil32 = imageOn.throughput()
+        / Math.max(c.imagesPerSecond().get(MAX_BATCH), c.imagesConcurrent().get(MAX_BATCH));
     line(b, "| images: batching on / ceiling at the server's max_batch_size %d (for reference) | - | %.1f%% | - |",
         MAX_BATCH, 100 * imgCeil32);
     line(b, "| images, batching on, closed loop p99 | <= %.2f ms | %.2f ms | %s |", p99Bound, imageOn.p99() / 1e3,
