@@ -55,6 +55,20 @@ final class Cpu {
     return ticks * 1_000_000_000L / CLK_TCK;
   }
 
+  /** The CPU's model name from /proc/cpuinfo, or "unknown CPU". */
+  static String model() {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (l.startsWith("model name")) {
+          return l.substring(l.indexOf(':') + 1).trim();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // fall through
+    }
+    return "unknown CPU";
+  }
+
   private static long clockTicks() {
     try {
       Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();

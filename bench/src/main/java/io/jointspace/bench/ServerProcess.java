@@ -35,6 +35,20 @@ final class ServerProcess implements AutoCloseable {
 
   static ServerProcess start(Path models, boolean batching, String heap, Path log, Workload workload,
       @Nullable Path config) throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(List.of("--models", models.toString(), "--batching", batching ? "on" : "off"));
+    if (config != null) {
+      args.addAll(List.of("--config", config.toString()));
+    }
+    ServerProcess server = launch(args, heap, log);
+    server.awaitReady(workload, 180);
+    return server;
+  }
+
+  /**
+   * Starts {@code serve} with {@code args} on a free loopback port, metrics and repository
+   * polling off, TensorFlow quiet and DJL offline, its output in {@code log}.
+   */
+  private static ServerProcess launch(List<String> args, String heap, Path log) throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -42,19 +56,14 @@ final class ServerProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
         "-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
-        "--models", models.toString(), "--grpc-port", Integer.toString(port),
-        "--batching", batching ? "on" : "off", "--metrics-port", "-1", "--poll-interval-ms", "-1"));
-    if (config != null) {
-      cmd.addAll(List.of("--config", config.toString()));
-    }
+        "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", "-1"));
+    cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
     pb.environment().putIfAbsent("TF_CPP_MIN_LOG_LEVEL", "2");
     pb.environment().put("OPT_OUT_TRACKING", "true");
     pb.environment().put("DJL_OFFLINE", "true");
-    ServerProcess server = new ServerProcess(pb.start(), port);
-    server.awaitReady(workload, 180);
-    return server;
+    return new ServerProcess(pb.start(), port);
   }
 
   /**
@@ -63,21 +72,7 @@ final class ServerProcess implements AutoCloseable {
    */
   static ServerProcess startStorage(Path models, String databaseUrl, String model, String heap, Path log)
       throws IOException, InterruptedException {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    List<String> cmd = List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
-        "-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
-        "--models", models.toString(), "--grpc-port", Integer.toString(port), "--database-url", databaseUrl,
-        "--metrics-port", "-1", "--poll-interval-ms", "-1");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
-    pb.environment().putIfAbsent("TF_CPP_MIN_LOG_LEVEL", "2");
-    pb.environment().put("OPT_OUT_TRACKING", "true");
-    pb.environment().put("DJL_OFFLINE", "true");
-    ServerProcess server = new ServerProcess(pb.start(), port);
+    ServerProcess server = launch(List.of("--models", models.toString(), "--database-url", databaseUrl), heap, log);
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
     while (true) {
       if (!server.process.isAlive()) {

@@ -34,7 +34,7 @@ final class StorageReport {
         r.minutes());
     line("- Machine: %d cores (nproc), %s; Java %s. PostgreSQL %s with pgvector %s (%s), shared_buffers %s, on the"
         + " same machine; so are the server and the benchmark client, which compete for these cores.",
-        cores, cpuModel(), System.getProperty("java.version"), r.postgres(), r.pgvector(),
+        cores, Cpu.model(), System.getProperty("java.version"), r.postgres(), r.pgvector(),
         s.databaseNote.isEmpty() ? "given with --database-url" : s.databaseNote, r.sharedBuffers());
     line("- Load average (1, 5, 15 min) when the run started: %s; when it ended: %s (with %d cores, more than %d"
         + " means other processes were competing for the CPU during the run).", s.loadAtStart, loadAverage(), cores,
@@ -177,16 +177,4 @@ final class StorageReport {
     b.append(String.format(Locale.ROOT, format, args)).append('\n');
   }
 
-  private static String cpuModel() {
-    try {
-      for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-        if (l.startsWith("model name")) {
-          return l.substring(l.indexOf(':') + 1).trim();
-        }
-      }
-    } catch (Exception e) {
-      // fall through
-    }
-    return "unknown CPU";
-  }
 }

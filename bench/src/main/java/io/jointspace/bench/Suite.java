@@ -191,7 +191,7 @@ final class Suite implements Callable<Integer> {
       boolean aliveAfter, boolean oom, double minutes) throws Exception {
     StringBuilder b = new StringBuilder();
     int cores = Runtime.getRuntime().availableProcessors();
-    String cpu = cpuModel();
+    String cpu = Cpu.model();
     double ceilImg = Ceiling.Result.best(c.imagesPerSecond(), c.imagesConcurrent());
     double ceilTxt = Ceiling.Result.best(c.textsPerSecond(), c.textsConcurrent());
     double batchMs = MAX_BATCH / c.imagesPerSecond().get(MAX_BATCH) * 1e3;
@@ -394,17 +394,5 @@ final class Suite implements Callable<Integer> {
     }
   }
 
-  private static String cpuModel() {
-    try {
-      for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-        if (l.startsWith("model name")) {
-          return l.substring(l.indexOf(':') + 1).trim();
-        }
-      }
-    } catch (Exception e) {
-      // fall through
-    }
-    return "unknown CPU";
-  }
 
 }
