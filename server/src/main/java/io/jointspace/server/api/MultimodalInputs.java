@@ -105,17 +105,29 @@ final class MultimodalInputs {
         images.add((TensorData) ready.get(i));
       }
     }
-    float[][] out = new float[inputs.size()][];
-    if (!texts.isEmpty()) {
-      List<float[]> v = encoder.encodeTexts(texts, scope, room.texts());
-      for (int k = 0; k < v.size(); k++) {
-        out[textAt.get(k)] = v.get(k);
+    // both kinds join their queues before either is waited for, so neither holds its room
+    // (and keeps its queue waiting) while the other runs
+    List<CompletableFuture<List<float[]>>> running = new ArrayList<>(2);
+    List<List<Integer>> positions = new ArrayList<>(2);
+    try {
+      if (!texts.isEmpty()) {
+        running.add(encoder.submitTexts(texts, scope, room.texts()));
+        positions.add(textAt);
       }
+      if (!images.isEmpty()) {
+        running.add(encoder.submitImages(images, scope, room.images()));
+        positions.add(imageAt);
+      }
+    } catch (RuntimeException e) {
+      running.forEach(f -> f.cancel(false));
+      throw e;
     }
-    if (!images.isEmpty()) {
-      List<float[]> v = encoder.encodeImages(images, scope, room.images());
+    List<List<float[]>> vectors = joinAll(running);
+    float[][] out = new float[inputs.size()][];
+    for (int kind = 0; kind < vectors.size(); kind++) {
+      List<float[]> v = vectors.get(kind);
       for (int k = 0; k < v.size(); k++) {
-        out[imageAt.get(k)] = v.get(k);
+        out[positions.get(kind).get(k)] = v.get(k);
       }
     }
     return List.of(out);

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import javax.annotation.Nullable;
 
 /**
@@ -259,11 +260,17 @@ public final class Encoder implements AutoCloseable {
    *     passed before its texts ran
    */
   public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch, CallScope scope) {
-    return encodeTexts(batch, scope, null);
+    return SavedModel.join(submitTexts(batch, scope, null));
   }
 
-  /** As {@link #encodeTexts(List, CallScope)}, in room {@link #reserve}d for them. */
-  public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch, CallScope scope, @Nullable Reservation room) {
+  /**
+   * As {@link #encodeTexts(List, CallScope)} without waiting, in room {@link #reserve}d for
+   * them: the future completes (on a batch thread) once every text has run.
+   *
+   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   */
+  public CompletableFuture<List<float[]>> submitTexts(List<TextTokenizer.Tokens> batch, CallScope scope,
+      @Nullable Reservation room) {
     TextSide t = Objects.requireNonNull(text, "no text encoder");
     DType type = t.ids().dtype().orElseThrow();
     DType maskType = t.mask() == null ? type : t.mask().dtype().orElse(type);
@@ -275,7 +282,7 @@ public final class Encoder implements AutoCloseable {
           : Map.of(t.ids().key(), ids(tokens.ids(), type), t.mask().key(), ids(tokens.attentionMask(), maskType));
       rows.add(new SignatureQueue.Row(inputs, fetch, tokens.length(), true));
     }
-    return finish(model.callRows(t.sig(), rows, scope, room), t.output());
+    return model.submitRows(t.sig(), rows, scope, room).thenApply(out -> finish(out, t.output()));
   }
 
   /** As {@link #encodeImages(List, CallScope)} without a deadline. */
@@ -292,18 +299,24 @@ public final class Encoder implements AutoCloseable {
    *     passed before its images ran
    */
   public List<float[]> encodeImages(List<TensorData> batch, CallScope scope) {
-    return encodeImages(batch, scope, null);
+    return SavedModel.join(submitImages(batch, scope, null));
   }
 
-  /** As {@link #encodeImages(List, CallScope)}, in room {@link #reserve}d for them. */
-  public List<float[]> encodeImages(List<TensorData> batch, CallScope scope, @Nullable Reservation room) {
+  /**
+   * As {@link #encodeImages(List, CallScope)} without waiting, in room {@link #reserve}d for
+   * them: the future completes (on a batch thread) once every image has run.
+   *
+   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   */
+  public CompletableFuture<List<float[]>> submitImages(List<TensorData> batch, CallScope scope,
+      @Nullable Reservation room) {
     ImageSide i = Objects.requireNonNull(image, "no image encoder");
     List<String> fetch = List.of(i.output());
     List<SignatureQueue.Row> rows = new ArrayList<>(batch.size());
     for (TensorData pixels : batch) {
       rows.add(new SignatureQueue.Row(Map.of(i.pixels().key(), pixels), fetch));
     }
-    return finish(model.callRows(i.sig(), rows, scope, room), i.output());
+    return model.submitRows(i.sig(), rows, scope, room).thenApply(out -> finish(out, i.output()));
   }
 
   /** One text's ids (or mask) as a row of the given integer type. */

@@ -336,10 +336,28 @@ public final class SavedModel implements AutoCloseable {
    */
   List<List<TensorData>> callRows(SignatureInfo sig, List<SignatureQueue.Row> rows, CallScope scope,
       @Nullable io.jointspace.server.batching.Reservation room) {
+    return join(submitRows(sig, rows, scope, room));
+  }
+
+  /**
+   * As {@link #callRows} without waiting: queued rows complete the future from a batch thread;
+   * without a queue the rows run now, on this thread, and the future is already done.
+   */
+  java.util.concurrent.CompletableFuture<List<List<TensorData>>> submitRows(SignatureInfo sig,
+      List<SignatureQueue.Row> rows, CallScope scope, @Nullable io.jointspace.server.batching.Reservation room) {
     SignatureQueue queue = queues.get(sig.name());
     if (queue != null) {
-      return join(queue.submitRows(rows, scope, room));
+      return queue.submitRows(rows, scope, room);
     }
+    try {
+      return java.util.concurrent.CompletableFuture.completedFuture(runRows(sig, rows));
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Runs rows directly as one batch; each row's outputs in fetch order. */
+  private List<List<TensorData>> runRows(SignatureInfo sig, List<SignatureQueue.Row> rows) {
     List<String> fetch = rows.get(0).fetch();
     Map<String, TensorData> stacked = new LinkedHashMap<>();
     for (String key : rows.get(0).inputs().keySet()) {
