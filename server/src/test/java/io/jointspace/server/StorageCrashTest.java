@@ -24,7 +24,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -90,20 +89,9 @@ class StorageCrashTest {
             .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
 
     // stream messages of 200 vectors without waiting; kill the server after 5 acknowledgements
-    List<UpsertStreamResponse> acks = new CopyOnWriteArrayList<>();
-    StreamObserver<UpsertStreamRequest> stream = CollectionServiceGrpc.newStub(channel).upsertStream(
-        new StreamObserver<>() {
-          @Override
-          public void onNext(UpsertStreamResponse r) {
-            acks.add(r);
-          }
-
-          @Override
-          public void onError(Throwable t) {}
-
-          @Override
-          public void onCompleted() {}
-        });
+    Recorder<UpsertStreamResponse> recorder = new Recorder<>(); // its error is expected: the server is killed
+    List<UpsertStreamResponse> acks = recorder.values();
+    StreamObserver<UpsertStreamRequest> stream = CollectionServiceGrpc.newStub(channel).upsertStream(recorder);
     Random rnd = new Random(3);
     List<List<String>> sent = new ArrayList<>();
     for (int m = 0; m < 40 && acks.size() < 5; m++) {

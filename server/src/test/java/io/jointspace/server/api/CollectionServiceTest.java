@@ -35,6 +35,7 @@ import io.jointspace.api.v1.UpsertStreamRequest;
 import io.jointspace.api.v1.UpsertStreamResponse;
 import io.jointspace.api.v1.Vector;
 import io.jointspace.api.v1.VectorType;
+import io.jointspace.server.Recorder;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.store.DatabaseUrl;
 import io.jointspace.server.store.TestDatabase;
@@ -46,8 +47,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -163,29 +162,15 @@ class CollectionServiceTest {
   void upsertStream_repeatedIdInOneMessage_lastOneWins() throws Exception {
     stub.createCollection(CreateCollectionRequest.newBuilder().setName("repeats")
         .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    StreamObserver<UpsertStreamRequest> requests = CollectionServiceGrpc.newStub(fixture.channel)
-        .upsertStream(new StreamObserver<>() {
-          @Override
-          public void onNext(UpsertStreamResponse r) {}
-
-          @Override
-          public void onError(Throwable t) {
-            done.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(null);
-          }
-        });
+    Recorder<UpsertStreamResponse> done = new Recorder<>();
+    StreamObserver<UpsertStreamRequest> requests = CollectionServiceGrpc.newStub(fixture.channel).upsertStream(done);
     requests.onNext(UpsertStreamRequest.newBuilder().setCollection("repeats")
         .addItems(Item.newBuilder().setId("x").setVector(vec(new float[64]))
             .setMetadata(Struct.newBuilder().putFields("v", num(1))))
         .addItems(Item.newBuilder().setId("x").setVector(vec(new float[64]))
             .setMetadata(Struct.newBuilder().putFields("v", num(2)))).build());
     requests.onCompleted();
-    done.get(60, TimeUnit.SECONDS);
+    done.awaitCompleted(60);
     GetResponse g = stub.get(GetRequest.newBuilder().setCollection("repeats").addIds("x").build());
     assertThat(g.getItems(0).getMetadata().getFieldsOrThrow("v").getNumberValue()).isEqualTo(2.0);
   }
@@ -317,25 +302,9 @@ class CollectionServiceTest {
   void upsertStream_acknowledgesEachCommittedMessage_andStopsAtABadOne() throws Exception {
     stub.createCollection(CreateCollectionRequest.newBuilder().setName("bulk")
         .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
-    List<UpsertStreamResponse> acks = new CopyOnWriteArrayList<>();
-    CompletableFuture<Throwable> done = new CompletableFuture<>();
-    StreamObserver<UpsertStreamRequest> requests = CollectionServiceGrpc.newStub(fixture.channel)
-        .upsertStream(new StreamObserver<>() {
-          @Override
-          public void onNext(UpsertStreamResponse r) {
-            acks.add(r);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            done.complete(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(null);
-          }
-        });
+    Recorder<UpsertStreamResponse> recorder = new Recorder<>();
+    List<UpsertStreamResponse> acks = recorder.values();
+    StreamObserver<UpsertStreamRequest> requests = CollectionServiceGrpc.newStub(fixture.channel).upsertStream(recorder);
     Random rnd = new Random(1);
     for (int m = 0; m < 3; m++) {
       UpsertStreamRequest.Builder msg = UpsertStreamRequest.newBuilder().setCollection(m == 0 ? "bulk" : "");
@@ -358,7 +327,7 @@ class CollectionServiceTest {
     requests.onNext(UpsertStreamRequest.newBuilder().addItems(Item.newBuilder().setId("after")
         .setVector(vec(new float[64]))).build());
     requests.onCompleted();
-    Throwable error = done.get(120, TimeUnit.SECONDS);
+    Throwable error = recorder.ended().get(120, TimeUnit.SECONDS);
     assertThat(acks).extracting(UpsertStreamResponse::getCommittedCount).containsExactly(500, 501, 500);
     assertThat(acks).extracting(UpsertStreamResponse::getTotalCommitted).containsExactly(500L, 1001L, 1501L);
     assertThat(acks).extracting(UpsertStreamResponse::getMessageIndex).containsExactly(0L, 1L, 2L);

@@ -8,7 +8,6 @@ import com.google.protobuf.TextFormat;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import io.jointspace.api.inference.GRPCInferenceServiceGrpc;
 import io.jointspace.api.inference.ModelInferRequest;
 import io.jointspace.api.v1.EmbedRequest;
@@ -17,10 +16,10 @@ import io.jointspace.api.v1.EmbeddingServiceGrpc;
 import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.config.v1.ServerConfig;
+import io.jointspace.server.Recorder;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.TestModels;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -120,26 +119,13 @@ class DeadlineTest {
 
   @Test
   void cancelledCall_dropsItsQueuedItems() throws Exception {
-    CompletableFuture<Throwable> ended = new CompletableFuture<>();
+    Recorder<EmbedResponse> ended = new Recorder<>();
     Context.CancellableContext context = Context.current().withCancellation();
     context.run(() -> EmbeddingServiceGrpc.newStub(fixture.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-        .embed(texts("clip", 2), new StreamObserver<EmbedResponse>() {
-          @Override
-          public void onNext(EmbedResponse value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            ended.complete(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            ended.complete(null);
-          }
-        }));
+        .embed(texts("clip", 2), ended));
     Thread.sleep(1000); // the server queues the two texts meanwhile; then the client goes away
     context.cancel(null);
-    assertThat(Status.fromThrowable(ended.get(5, TimeUnit.SECONDS)).getCode()).isEqualTo(Status.Code.CANCELLED);
+    assertThat(Status.fromThrowable(ended.ended().get(5, TimeUnit.SECONDS)).getCode()).isEqualTo(Status.Code.CANCELLED);
     awaitValue("jointspace_batch_cancelled_items_total", "queue=\"clip@1/encode_text\"", 2);
   }
 
@@ -169,23 +155,10 @@ class DeadlineTest {
 
   @Test
   void requestBehindTooLongABacklog_isShedAtOnceWithResourceExhausted() throws Exception {
-    CompletableFuture<Throwable> first = new CompletableFuture<>();
+    Recorder<EmbedResponse> first = new Recorder<>();
     Context.CancellableContext context = Context.current().withCancellation();
     context.run(() -> EmbeddingServiceGrpc.newStub(fixture.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-        .embed(texts("shed", 2), new StreamObserver<EmbedResponse>() {
-          @Override
-          public void onNext(EmbedResponse value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            first.complete(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            first.complete(null);
-          }
-        }));
+        .embed(texts("shed", 2), first));
     Thread.sleep(1000); // the first call's two texts now wait for their batch to fill
     long start = System.nanoTime();
     assertThatThrownBy(() -> EmbeddingServiceGrpc.newBlockingStub(fixture.channel)
@@ -197,6 +170,6 @@ class DeadlineTest {
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(3000);
     awaitValue("jointspace_batch_rejected_items_total", "queue=\"shed@1/encode_text\"", 1);
     context.cancel(null);
-    assertThat(Status.fromThrowable(first.get(5, TimeUnit.SECONDS)).getCode()).isEqualTo(Status.Code.CANCELLED);
+    assertThat(Status.fromThrowable(first.ended().get(5, TimeUnit.SECONDS)).getCode()).isEqualTo(Status.Code.CANCELLED);
   }
 }

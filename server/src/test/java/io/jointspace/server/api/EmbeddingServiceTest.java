@@ -18,14 +18,13 @@ import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.Tensor;
 import io.jointspace.config.v1.ServerConfig;
+import io.jointspace.server.Recorder;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.TestModels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
@@ -137,33 +136,14 @@ class EmbeddingServiceTest {
 
   @Test
   void embedStream_answersEachRequestInOrder_andReportsErrorsWithoutEndingTheStream() throws Exception {
-    List<EmbedStreamResponse> answers = new ArrayList<>();
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    StreamObserver<EmbedStreamRequest> requests = EmbeddingServiceGrpc.newStub(fixture.channel).embedStream(
-        new StreamObserver<>() {
-          @Override
-          public void onNext(EmbedStreamResponse value) {
-            synchronized (answers) {
-              answers.add(value);
-            }
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            done.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(null);
-          }
-        });
+    Recorder<EmbedStreamResponse> done = new Recorder<>();
+    StreamObserver<EmbedStreamRequest> requests = EmbeddingServiceGrpc.newStub(fixture.channel).embedStream(done);
     requests.onNext(EmbedStreamRequest.newBuilder().setRequestId("a").setRequest(request(encoder(), row(1, 2, 3, 4))).build());
     requests.onNext(EmbedStreamRequest.newBuilder().setRequestId("b")
         .setRequest(request(ModelSpec.newBuilder().setName("nope").build(), row(1, 2, 3, 4))).build());
     requests.onNext(EmbedStreamRequest.newBuilder().setRequestId("c").setRequest(request(encoder(), row(0, 0, 0, 1))).build());
     requests.onCompleted();
-    done.get(30, TimeUnit.SECONDS);
+    List<EmbedStreamResponse> answers = done.awaitCompleted(30);
     assertThat(answers).extracting(EmbedStreamResponse::getRequestId).containsExactly("a", "b", "c");
     assertThat(answers.get(0).hasResponse()).isTrue();
     assertThat(answers.get(1).hasResponse()).isFalse();
