@@ -143,29 +143,10 @@ public final class BatchQueue<I, O> implements AutoCloseable {
   }
 
   /**
-   * Fails fast, as {@link #submit} would, when {@code items} more items do not fit now: lets a
-   * caller refuse a request before it spends work (decoding, tokenizing) on its items. Room
-   * is not reserved, so {@link #submit} may still refuse them.
-   *
-   * @throws QueueFullException as {@link #submit} would (counted as rejected)
-   */
-  public void checkRoom(int items) {
-    int depth;
-    dispatcher.lock.lock();
-    try {
-      depth = state.depth + state.reserved;
-    } finally {
-      dispatcher.lock.unlock();
-    }
-    if (refuses(depth, items)) {
-      throw rejected(depth, items);
-    }
-  }
-
-  /**
    * Admits {@code items} items now, as {@link #submit} would, and holds their room until they
    * are submitted with the returned reservation or it is closed. Meanwhile the room counts as
-   * waiting items for every later admission (and for {@link #checkRoom}).
+   * waiting items for every later admission. This lets a caller refuse a request before it
+   * spends work (decoding, tokenizing) on its items, and keeps that work bounded.
    *
    * @throws QueueFullException as {@link #submit} would (counted as rejected); nothing is held
    * @throws QueueClosedException when the queue or its scheduler was closed

@@ -246,28 +246,20 @@ public final class Encoder implements AutoCloseable {
     }
   }
 
-  /** As {@link #encodeTexts(List, CallScope)} without a deadline. */
+  /** Embeds tokenized texts and waits: {@link #submitTexts} without a deadline or reservation. */
   public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch) {
-    return encodeTexts(batch, CallScope.NONE);
+    return SavedModel.join(submitTexts(batch, CallScope.NONE, null));
   }
 
   /**
-   * Embeds tokenized texts; vectors in order. With batching, each text is a row of the text
-   * signature's queue (and may share a batch with other calls'); else they run as one batch.
+   * Embeds tokenized texts; the future gets the vectors in order once every text has run (on a
+   * batch thread). With batching, each text is a row of the text signature's queue (and may
+   * share a batch with other calls'), in the room {@code room} holds for it when not null
+   * ({@link #reserve}); else they run as one batch, now.
    *
-   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
-   * @throws io.jointspace.server.batching.DeadlineExceededException when the call's deadline
-   *     passed before its texts ran
-   */
-  public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch, CallScope scope) {
-    return SavedModel.join(submitTexts(batch, scope, null));
-  }
-
-  /**
-   * As {@link #encodeTexts(List, CallScope)} without waiting, in room {@link #reserve}d for
-   * them: the future completes (on a batch thread) once every text has run.
-   *
-   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room; the
+   *     future fails with {@link io.jointspace.server.batching.DeadlineExceededException} when
+   *     the call's deadline passed before its texts ran
    */
   public CompletableFuture<List<float[]>> submitTexts(List<TextTokenizer.Tokens> batch, CallScope scope,
       @Nullable Reservation room) {
@@ -285,28 +277,20 @@ public final class Encoder implements AutoCloseable {
     return model.submitRows(t.sig(), rows, scope, room).thenApply(out -> finish(out, t.output()));
   }
 
-  /** As {@link #encodeImages(List, CallScope)} without a deadline. */
+  /** Embeds preprocessed images and waits: {@link #submitImages} without a deadline or reservation. */
   public List<float[]> encodeImages(List<TensorData> batch) {
-    return encodeImages(batch, CallScope.NONE);
+    return SavedModel.join(submitImages(batch, CallScope.NONE, null));
   }
 
   /**
-   * Embeds preprocessed images; vectors in order. With batching, each image is a row of the
-   * image signature's queue; else they run as one batch.
+   * Embeds preprocessed images; the future gets the vectors in order once every image has run
+   * (on a batch thread). With batching, each image is a row of the image signature's queue, in
+   * the room {@code room} holds for it when not null ({@link #reserve}); else they run as one
+   * batch, now.
    *
-   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
-   * @throws io.jointspace.server.batching.DeadlineExceededException when the call's deadline
-   *     passed before its images ran
-   */
-  public List<float[]> encodeImages(List<TensorData> batch, CallScope scope) {
-    return SavedModel.join(submitImages(batch, scope, null));
-  }
-
-  /**
-   * As {@link #encodeImages(List, CallScope)} without waiting, in room {@link #reserve}d for
-   * them: the future completes (on a batch thread) once every image has run.
-   *
-   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room
+   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room; the
+   *     future fails with {@link io.jointspace.server.batching.DeadlineExceededException} when
+   *     the call's deadline passed before its images ran
    */
   public CompletableFuture<List<float[]>> submitImages(List<TensorData> batch, CallScope scope,
       @Nullable Reservation room) {

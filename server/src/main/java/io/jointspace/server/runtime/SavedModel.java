@@ -330,18 +330,10 @@ public final class SavedModel implements AutoCloseable {
   }
 
   /**
-   * Runs ready-made rows of a signature that has a queue ({@link #queueFor}); each row's
-   * outputs in fetch order. Without a queue, the rows run directly as one batch. {@code room},
-   * when not null, was reserved for them with {@link #reserve}.
-   */
-  List<List<TensorData>> callRows(SignatureInfo sig, List<SignatureQueue.Row> rows, CallScope scope,
-      @Nullable io.jointspace.server.batching.Reservation room) {
-    return join(submitRows(sig, rows, scope, room));
-  }
-
-  /**
-   * As {@link #callRows} without waiting: queued rows complete the future from a batch thread;
-   * without a queue the rows run now, on this thread, and the future is already done.
+   * Runs ready-made rows of a signature: through its queue when it has one ({@link #queueFor}),
+   * in the room {@code room} holds for them when not null ({@link #reserve}), and the future
+   * completes from a batch thread with each row's outputs in fetch order; without a queue the
+   * rows run now, on this thread, as one batch, and the future is already done.
    */
   java.util.concurrent.CompletableFuture<List<List<TensorData>>> submitRows(SignatureInfo sig,
       List<SignatureQueue.Row> rows, CallScope scope, @Nullable io.jointspace.server.batching.Reservation room) {

@@ -219,7 +219,7 @@ class BatchQueueTest {
     assertThatThrownBy(() -> queue.submit(java.util.List.of("d")))
         .isInstanceOf(QueueFullException.class)
         .hasMessageContaining("3 items waiting").hasMessageContaining("2");
-    assertThatThrownBy(() -> queue.checkRoom(1)).isInstanceOf(QueueFullException.class);
+    assertThatThrownBy(() -> queue.reserve(1)).isInstanceOf(QueueFullException.class);
     ticker.advance(java.time.Duration.ofSeconds(1));
     scheduler.runPending();
     assertThat(big.join()).containsExactly("a", "b", "c");
@@ -238,7 +238,7 @@ class BatchQueueTest {
     assertThatThrownBy(() -> queue.reserve(1)).isInstanceOf(QueueFullException.class)
         .hasMessageContaining("2 items waiting");
     assertThatThrownBy(() -> queue.submit(List.of("x"))).isInstanceOf(QueueFullException.class);
-    assertThatThrownBy(() -> queue.checkRoom(1)).isInstanceOf(QueueFullException.class);
+    assertThat(queue.reserved()).as("a refused reservation holds nothing").isEqualTo(2);
 
     // its own items get in whatever waits by now, and use the reservation up
     var a = queue.submit(List.of("a"), null, first);
