@@ -30,13 +30,12 @@ import javax.annotation.Nullable;
  * once at start by {@link ConfigLoader}; a bad value fails start-up with a message naming
  * the field.
  *
- * @param batching how queues form batches server-wide; null when batching is off. A model's
- *     own options: {@link #batchingFor(String)}
  * @param batchThreads threads of the shared batch scheduler
  * @param metricsPort HTTP port of the Prometheus {@code /metrics} endpoint; negative when disabled
  * @param database where collections are stored; null to run a private cluster in {@code dataDir}
  *     (by {@link Main}) or, in an embedded server, to serve without collections
- * @param batchingConfig the server-wide batching as configured, before defaults
+ * @param batchingConfig the server-wide batching as configured, before defaults; a model's
+ *     options with them applied: {@link #batchingFor(String)}
  */
 public record Settings(
     int grpcPort,
@@ -51,7 +50,6 @@ public record Settings(
     ImageLimits imageLimits,
     int preprocessThreads,
     int preprocessQueue,
-    @Nullable BatchingOptions batching,
     int batchThreads,
     int metricsPort,
     @Nullable DatabaseUrl database,
@@ -117,7 +115,7 @@ public record Settings(
     if (batchThreads < 1) {
       throw new ConfigException("batching.batch_threads must be at least 1, got " + batchThreads);
     }
-    BatchingOptions batching = batchingOptions(b, BatchingConfig.getDefaultInstance(), "batching", batchThreads);
+    batchingOptions(b, BatchingConfig.getDefaultInstance(), "batching", batchThreads); // validates
     Map<String, ModelConfig> models = new LinkedHashMap<>();
     for (int i = 0; i < c.getModelsCount(); i++) {
       ModelConfig m = c.getModels(i);
@@ -154,7 +152,7 @@ public record Settings(
     return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
-        batching, batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
+        batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
         Duration.ofMillis(connectionTimeout), b);
   }
 
@@ -271,7 +269,7 @@ public record Settings(
   /** The same settings with {@code database} set (Main, after starting the private cluster). */
   Settings withDatabase(DatabaseUrl url) {
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
-        modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue, batching,
+        modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig);
   }
 

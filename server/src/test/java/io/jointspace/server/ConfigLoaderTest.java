@@ -31,7 +31,7 @@ class ConfigLoaderTest {
     assertThat(s.shutdownGraceMillis()).isEqualTo(10_000);
     assertThat(s.repository()).isEqualTo(Path.of("models").toAbsolutePath());
     assertThat(s.loadOptions("any")).isEqualTo(LoadOptions.DEFAULT);
-    assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(32)
+    assertThat(s.batchingFor("unconfigured")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(32)
         .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024).withMaxItemsAhead(64)
         .withMaxConcurrentBatches(s.batchThreads())); // as many batches at once as batch threads
     assertThat(s.batchThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -44,19 +44,19 @@ class ConfigLoaderTest {
         batching { max_batch_size: 8 max_queue_delay_micros: 500 max_queued_items: 64 batch_threads: 3 }
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
-    assertThat(s.batching()).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(8)
+    assertThat(s.batchingFor("unconfigured")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(8)
         .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64).withMaxItemsAhead(16)
         .withMaxConcurrentBatches(3));
     assertThat(s.batchThreads()).isEqualTo(3);
 
     Files.writeString(file, "batching { enabled: false max_batch_size: 8 }\n");
-    assertThat(ConfigLoader.load(file, Map.of(), NO_FLAGS).batching()).isNull();
+    assertThat(ConfigLoader.load(file, Map.of(), NO_FLAGS).batchingFor("unconfigured")).isNull();
     Settings envOn = ConfigLoader.load(file, Map.of("JOINTSPACE_BATCHING", "on"), NO_FLAGS);
-    assertThat(envOn.batching()).isNotNull();
-    assertThat(envOn.batching().maxBatchSize()).isEqualTo(8);
-    assertThat(ConfigLoader.load(file, Map.of("JOINTSPACE_BATCHING", "on"), batchingFlag(false)).batching()).isNull();
-    assertThat(ConfigLoader.load(null, Map.of("JOINTSPACE_BATCHING", "OFF"), NO_FLAGS).batching()).isNull();
-    assertThat(ConfigLoader.load(null, Map.of("JOINTSPACE_BATCHING", "off"), batchingFlag(true)).batching()).isNotNull();
+    assertThat(envOn.batchingFor("unconfigured")).isNotNull();
+    assertThat(envOn.batchingFor("unconfigured").maxBatchSize()).isEqualTo(8);
+    assertThat(ConfigLoader.load(file, Map.of("JOINTSPACE_BATCHING", "on"), batchingFlag(false)).batchingFor("unconfigured")).isNull();
+    assertThat(ConfigLoader.load(null, Map.of("JOINTSPACE_BATCHING", "OFF"), NO_FLAGS).batchingFor("unconfigured")).isNull();
+    assertThat(ConfigLoader.load(null, Map.of("JOINTSPACE_BATCHING", "off"), batchingFlag(true)).batchingFor("unconfigured")).isNotNull();
   }
 
   @Test
