@@ -17,7 +17,10 @@ public final class Recorder<T> implements StreamObserver<T> {
 
   @Override
   public void onNext(T value) {
-    values.add(value);
+    synchronized (values) {
+      values.add(value);
+      values.notifyAll();
+    }
   }
 
   @Override
@@ -38,6 +41,25 @@ public final class Recorder<T> implements StreamObserver<T> {
   /** Completes with null when the stream completed, with its error when it failed. */
   public CompletableFuture<Throwable> ended() {
     return ended;
+  }
+
+  /**
+   * The {@code index}-th value (from 0), waiting up to {@code seconds} for it to arrive.
+   *
+   * @throws AssertionError when it has not arrived by then
+   */
+  public T awaitValue(int index, long seconds) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    synchronized (values) {
+      while (values.size() <= index) {
+        long left = until - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError("value " + index + " did not arrive within " + seconds + " s; got " + values.size());
+        }
+        TimeUnit.NANOSECONDS.timedWait(values, left);
+      }
+      return values.get(index);
+    }
   }
 
   /** Waits up to {@code seconds} for the stream to complete; fails with its error if it failed. */

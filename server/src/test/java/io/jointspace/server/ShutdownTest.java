@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,26 +29,10 @@ class ShutdownTest {
   void stop_letsCallsInFlightFinish_andRefusesNewOnes() throws Exception {
     TestModels.writeEncoder(repo.resolve("encoder/1"), 1f);
     ServerFixture f = ServerFixture.start(repo);
-    LinkedBlockingQueue<EmbedStreamResponse> answers = new LinkedBlockingQueue<>();
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    StreamObserver<EmbedStreamRequest> stream = EmbeddingServiceGrpc.newStub(f.channel).embedStream(new StreamObserver<>() {
-      @Override
-      public void onNext(EmbedStreamResponse value) {
-        answers.add(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(null);
-      }
-    });
+    Recorder<EmbedStreamResponse> answers = new Recorder<>();
+    StreamObserver<EmbedStreamRequest> stream = EmbeddingServiceGrpc.newStub(f.channel).embedStream(answers);
     stream.onNext(EmbedStreamRequest.newBuilder().setRequestId("before").setRequest(LiveRepositoryTest.embed("encoder")).build());
-    assertThat(answers.poll(30, TimeUnit.SECONDS).hasResponse()).isTrue();
+    assertThat(answers.awaitValue(0, 30).hasResponse()).isTrue();
 
     CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> {
       try {
@@ -80,11 +63,11 @@ class ShutdownTest {
     // ... while the call in flight goes on until it ends
     assertThat(stopping).isNotDone();
     stream.onNext(EmbedStreamRequest.newBuilder().setRequestId("during").setRequest(LiveRepositoryTest.embed("encoder")).build());
-    EmbedStreamResponse during = answers.poll(30, TimeUnit.SECONDS);
+    EmbedStreamResponse during = answers.awaitValue(1, 30);
     assertThat(during.getRequestId()).isEqualTo("during");
     assertThat(during.hasResponse()).isTrue();
     stream.onCompleted();
-    done.get(30, TimeUnit.SECONDS);
+    answers.awaitCompleted(30);
     stopping.get(30, TimeUnit.SECONDS);
     f.channel.shutdownNow();
   }

@@ -30,6 +30,7 @@ import io.jointspace.api.v1.ModelVersionStatus;
 import io.jointspace.api.v1.SignatureMetadata;
 import io.jointspace.api.v1.TensorSpec;
 import io.jointspace.config.v1.ServerConfig;
+import io.jointspace.server.Recorder;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.TestModels;
 import java.nio.file.Path;
@@ -37,7 +38,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -334,28 +334,12 @@ class ModelServiceTest {
 
   @Test
   void reflection_listsTheServices() throws Exception {
-    CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
+    Recorder<ServerReflectionResponse> answer = new Recorder<>();
     StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(fixture.channel)
-        .withDeadlineAfter(30, TimeUnit.SECONDS)
-        .serverReflectionInfo(new StreamObserver<>() {
-          @Override
-          public void onNext(ServerReflectionResponse value) {
-            answer.complete(value);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            answer.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            answer.completeExceptionally(new IllegalStateException("no answer"));
-          }
-        });
+        .withDeadlineAfter(30, TimeUnit.SECONDS).serverReflectionInfo(answer);
     requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
     requests.onCompleted();
-    List<String> services = answer.get(30, TimeUnit.SECONDS).getListServicesResponse().getServiceList().stream()
+    List<String> services = answer.awaitValue(0, 30).getListServicesResponse().getServiceList().stream()
         .map(ServiceResponse::getName)
         .toList();
     assertThat(services).contains(
