@@ -9,14 +9,16 @@ import io.jointspace.server.runtime.TensorData;
 import io.jointspace.server.runtime.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * Embeds text and image inputs with a version's {@link Encoder}: tokenizing and decoding
- * run on the preprocessing pool, then all texts run as one batch and all images as
- * another, and the vectors come back in input order.
+ * run on the preprocessing pool, then all texts join the text queue and all images the image
+ * queue, and the vectors come back in input order.
  */
 final class MultimodalInputs {
   private MultimodalInputs() {}
@@ -64,65 +66,66 @@ final class MultimodalInputs {
     }
   }
 
-  /** Prepares the inputs on the pool and embeds them in the room held for them. */
+  /**
+   * Prepares the inputs on the pool and embeds them in the room held for them. Each kind joins
+   * its queue as soon as its last input is prepared, on the thread that prepared it, so
+   * neither kind holds its room (and keeps its queue waiting) while the other is prepared or
+   * runs, and the calling thread waits once, for the vectors.
+   */
   private static List<float[]> embed(Encoder encoder, PreprocessPool pool, List<Input> inputs,
       java.util.function.IntFunction<String> fieldOf, CallScope scope, Encoder.Room room) {
     List<CompletableFuture<?>> prepared = new ArrayList<>(inputs.size());
+    List<Integer> textAt = new ArrayList<>();
+    List<CompletableFuture<TextTokenizer.Tokens>> texts = new ArrayList<>();
+    List<Integer> imageAt = new ArrayList<>();
+    List<CompletableFuture<TensorData>> images = new ArrayList<>();
     for (int i = 0; i < inputs.size(); i++) {
       Input input = inputs.get(i);
       String at = fieldOf.apply(i);
-      prepared.add(switch (input.getContentCase()) {
+      switch (input.getContentCase()) {
         case TEXT -> {
           if (!encoder.encodesText()) {
             throw new InvalidInputException(at + ".text: this model version has no text encoder");
           }
           String text = input.getText();
-          yield scope.watch(pool.submit(prefixed(at + ".text", scope, () -> encoder.tokenize(text))));
+          CompletableFuture<TextTokenizer.Tokens> tokens =
+              scope.watch(pool.submit(prefixed(at + ".text", scope, () -> encoder.tokenize(text))));
+          prepared.add(tokens);
+          texts.add(tokens);
+          textAt.add(i);
         }
         case IMAGE -> {
           if (!encoder.encodesImages()) {
             throw new InvalidInputException(at + ".image: this model version has no image encoder");
           }
           byte[] bytes = input.getImage().toByteArray();
-          yield scope.watch(pool.submit(prefixed(at + ".image", scope, () -> encoder.preprocessImage(bytes))));
+          CompletableFuture<TensorData> pixels =
+              scope.watch(pool.submit(prefixed(at + ".image", scope, () -> encoder.preprocessImage(bytes))));
+          prepared.add(pixels);
+          images.add(pixels);
+          imageAt.add(i);
         }
         case TENSOR -> throw new InvalidInputException(at + ".tensor: tensor inputs cannot be mixed with text and"
             + " images here; send text or image inputs");
         case CONTENT_NOT_SET -> throw new InvalidInputException(at + " has no content; set text, image or tensor");
-      });
-    }
-    List<Object> ready = joinAll(prepared);
-    List<Integer> textAt = new ArrayList<>();
-    List<TextTokenizer.Tokens> texts = new ArrayList<>();
-    List<Integer> imageAt = new ArrayList<>();
-    List<TensorData> images = new ArrayList<>();
-    for (int i = 0; i < ready.size(); i++) {
-      if (ready.get(i) instanceof TextTokenizer.Tokens t) {
-        textAt.add(i);
-        texts.add(t);
-      } else {
-        imageAt.add(i);
-        images.add((TensorData) ready.get(i));
       }
     }
-    // both kinds join their queues before either is waited for, so neither holds its room
-    // (and keeps its queue waiting) while the other runs
     List<CompletableFuture<List<float[]>>> running = new ArrayList<>(2);
     List<List<Integer>> positions = new ArrayList<>(2);
-    try {
-      if (!texts.isEmpty()) {
-        running.add(encoder.submitTexts(texts, scope, room.texts()));
-        positions.add(textAt);
-      }
-      if (!images.isEmpty()) {
-        running.add(encoder.submitImages(images, scope, room.images()));
-        positions.add(imageAt);
-      }
-    } catch (RuntimeException e) {
-      running.forEach(f -> f.cancel(false));
-      throw e;
+    if (!texts.isEmpty()) {
+      running.add(whenPrepared(texts, ready -> encoder.submitTexts(ready, scope, room.texts())));
+      positions.add(textAt);
     }
-    List<List<float[]>> vectors = joinAll(running);
+    if (!images.isEmpty()) {
+      running.add(whenPrepared(images, ready -> encoder.submitImages(ready, scope, room.images())));
+      positions.add(imageAt);
+    }
+    List<List<float[]>> vectors;
+    try {
+      vectors = joinAll(running);
+    } catch (RuntimeException e) {
+      throw firstFailure(prepared, e);
+    }
     float[][] out = new float[inputs.size()][];
     for (int kind = 0; kind < vectors.size(); kind++) {
       List<float[]> v = vectors.get(kind);
@@ -131,6 +134,33 @@ final class MultimodalInputs {
       }
     }
     return List.of(out);
+  }
+
+  /**
+   * {@code submit} of the prepared values, in order, called on the thread that completes the
+   * last of {@code parts}; when a part fails, fails with that failure without calling it.
+   */
+  private static <T> CompletableFuture<List<float[]>> whenPrepared(List<CompletableFuture<T>> parts,
+      Function<List<T>, CompletableFuture<List<float[]>>> submit) {
+    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+        .thenCompose(done -> submit.apply(parts.stream().map(CompletableFuture::join).toList()));
+  }
+
+  /**
+   * The error to answer after {@code failure}: the first input, in request order, whose
+   * preparation failed (so a bad input is named the same way whichever kind failed first),
+   * else {@code failure} itself. Cancels the preparations left once it knows.
+   */
+  private static RuntimeException firstFailure(List<CompletableFuture<?>> prepared, RuntimeException failure) {
+    try {
+      joinAll(prepared);
+      return failure;
+    } catch (CancellationException e) {
+      prepared.forEach(f -> f.cancel(false));
+      return failure;
+    } catch (RuntimeException e) {
+      return e;
+    }
   }
 
   /**

@@ -198,6 +198,13 @@ class MultimodalTest {
         Status.Code.INVALID_ARGUMENT, "inputs[1].image");
     assertStatus(() -> stub.embed(EmbedRequest.newBuilder().setModel(clip()).addInputs(Input.newBuilder().setImage(ByteString.EMPTY)).build()),
         Status.Code.INVALID_ARGUMENT, "inputs[0].image");
+    // two bad inputs of different kinds: the first in request order is named, whichever kind fails first
+    Input badImage = Input.newBuilder().setImage(ByteString.copyFromUtf8("not an image")).build();
+    assertStatus(() -> stub.embed(EmbedRequest.newBuilder().setModel(clip()).addInputs(badImage).addInputs(text("  ")).build()),
+        Status.Code.INVALID_ARGUMENT, "inputs[0].image");
+    assertStatus(() -> stub.embed(EmbedRequest.newBuilder().setModel(clip()).addInputs(text("ok")).addInputs(text("  "))
+            .addInputs(badImage).build()),
+        Status.Code.INVALID_ARGUMENT, "inputs[1].text");
     assertStatus(() -> stub.embed(EmbedRequest.newBuilder().setModel(ModelSpec.newBuilder().setName("plain")).addInputs(text("red")).build()),
         Status.Code.INVALID_ARGUMENT, "no encoder spec");
     Input tensor = Input.newBuilder().setTensor(Tensor.newBuilder().setDtype(DataType.FP32).addShape(4)
