@@ -20,7 +20,8 @@ import java.util.function.IntFunction;
  * The encoder's ceiling: the model version loaded in this process without batching queues
  * or gRPC, called directly with preprocessed inputs (preprocessing not timed) at several
  * batch sizes, by one thread and by {@code callers} threads at once (as the server's batch
- * threads run batches side by side).
+ * threads run batches side by side); and at batch 1 by {@code unbatchedCallers} threads at
+ * once, as a server without batching runs one session call per request.
  */
 final class Ceiling {
   /**
@@ -28,7 +29,18 @@ final class Ceiling {
    * {@code callers} concurrent callers.
    */
   record Result(Map<Integer, Double> imagesPerSecond, Map<Integer, Double> textsPerSecond, int callers,
-      Map<Integer, Double> imagesConcurrent, Map<Integer, Double> textsConcurrent) {
+      Map<Integer, Double> imagesConcurrent, Map<Integer, Double> textsConcurrent, int unbatchedCallers,
+      double imagesUnbatched, double textsUnbatched) {
+    /** The best images/s of every run, batch 1 by {@link #unbatchedCallers} included. */
+    double bestImages() {
+      return Math.max(best(imagesPerSecond, imagesConcurrent), imagesUnbatched);
+    }
+
+    /** The best texts/s of every run, batch 1 by {@link #unbatchedCallers} included. */
+    double bestTexts() {
+      return Math.max(best(textsPerSecond, textsConcurrent), textsUnbatched);
+    }
+
     static double best(Map<Integer, Double> m) {
       return m.values().stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
     }
@@ -45,8 +57,8 @@ final class Ceiling {
 
   private Ceiling() {}
 
-  static Result measure(Path versionDir, Workload workload, int[] batchSizes, long millisPerSize, int callers)
-      throws Exception {
+  static Result measure(Path versionDir, Workload workload, int[] batchSizes, long millisPerSize, int callers,
+      int unbatchedCallers) throws Exception {
     try (SavedModel model = SavedModel.load(versionDir, LoadOptions.DEFAULT)) {
       Encoder encoder = model.encoder().orElseThrow(() -> new IllegalStateException(versionDir + " has no encoder spec"));
       List<TensorData> images = new ArrayList<>();
@@ -67,7 +79,11 @@ final class Ceiling {
         ipsN.put(b, rate(b, millisPerSize, callers, n -> encoder.encodeImages(cycle(images, n)).size()));
         tpsN.put(b, rate(b, millisPerSize, callers, n -> encoder.encodeTexts(cycle(texts, n)).size()));
       }
-      return new Result(ips, tps, callers, ipsN, tpsN);
+      double imagesUnbatched = rate(1, millisPerSize, unbatchedCallers,
+          n -> encoder.encodeImages(cycle(images, n)).size());
+      double textsUnbatched = rate(1, millisPerSize, unbatchedCallers,
+          n -> encoder.encodeTexts(cycle(texts, n)).size());
+      return new Result(ips, tps, callers, ipsN, tpsN, unbatchedCallers, imagesUnbatched, textsUnbatched);
     }
   }
 
