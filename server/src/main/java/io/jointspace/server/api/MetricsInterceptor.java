@@ -10,6 +10,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.jointspace.registry.ServableId;
+import io.jointspace.server.metrics.ModelMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -60,7 +61,7 @@ public final class MetricsInterceptor implements ServerInterceptor {
   private void record(String method, String code, long nanos, CallModel model) {
     ServableId id = model.id();
     if (id != null) {
-      Counter.builder("jointspace.model.requests")
+      Counter.builder(ModelMetrics.PER_VERSION)
           .description("gRPC calls finished, by the model version that served them, method and status code")
           .tags("model", id.name(), "version", Long.toString(id.version()), "method", method, "code", code)
           .register(registry)

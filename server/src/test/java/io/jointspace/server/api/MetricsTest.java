@@ -10,6 +10,8 @@ import io.jointspace.api.v1.EmbeddingServiceGrpc;
 import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.config.v1.ServerConfig;
+import io.jointspace.registry.ModelState;
+import io.jointspace.registry.ServableId;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.TestModels;
 import java.net.URI;
@@ -17,6 +19,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -122,6 +125,37 @@ class MetricsTest {
         .isEqualTo(1);
     assertThat(value(text, "jointspace_models_available")).isEqualTo(1);
     assertThat(text).contains("jvm_memory_used_bytes{").contains("process_uptime_seconds");
+  }
+
+  @Test
+  void perVersionRequestSeries_endOneScrapeAfterTheirVersion(@TempDir Path liveRepo) throws Exception {
+    TestModels.writeClip(liveRepo.resolve("clip/1"), 10f);
+    int port = ServerFixture.freePort();
+    try (ServerFixture f = ServerFixture.start(ServerConfig.newBuilder().setMetricsPort(port), liveRepo)) {
+      EmbeddingServiceGrpc.EmbeddingServiceBlockingStub stub =
+          EmbeddingServiceGrpc.newBlockingStub(f.channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+      EmbedRequest red = EmbedRequest.newBuilder().setModel(ModelSpec.newBuilder().setName("clip"))
+          .addInputs(Input.newBuilder().setText("red")).build();
+      stub.embed(red);
+      String v1 = "version=\"1\"";
+      assertThat(value(get(port, "/metrics").body(), "jointspace_model_requests_total", v1, "code=\"OK\"")).isEqualTo(1);
+
+      TestModels.writeClip(liveRepo.resolve("clip/2"), 10f); // latest 1: version 2 replaces version 1
+      f.server.rescan();
+      f.server.registry().awaitState(new ServableId("clip", 2), Duration.ofSeconds(60), ModelState.AVAILABLE);
+      f.server.registry().awaitState(new ServableId("clip", 1), Duration.ofSeconds(60), ModelState.END);
+      stub.embed(red);
+
+      String first = get(port, "/metrics").body(); // the ended version's final values, once more
+      assertThat(value(first, "jointspace_model_requests_total", v1, "code=\"OK\"")).isEqualTo(1);
+      assertThat(value(first, "jointspace_model_version_state", v1, "state=\"END\"")).isEqualTo(1);
+      String second = get(port, "/metrics").body();
+      assertThat(second.lines().filter(l -> l.startsWith("jointspace_model_requests_total") && l.contains(v1)))
+          .isEmpty();
+      assertThat(value(second, "jointspace_model_requests_total", "version=\"2\"", "code=\"OK\"")).isEqualTo(1);
+      assertThat(value(get(port, "/metrics").body(), "jointspace_model_requests_total", "version=\"2\"",
+          "code=\"OK\"")).isEqualTo(1);
+    }
   }
 
   @Test
