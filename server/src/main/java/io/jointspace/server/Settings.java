@@ -70,8 +70,8 @@ public record Settings(
   public static final String DEFAULT_DATA_DIR = "var/postgres";
   public static final int DEFAULT_MAX_CONNECTIONS = 10;
   public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
-  /** Default max_items_ahead, as a multiple of max_batch_size. */
-  public static final int DEFAULT_BATCHES_AHEAD = 2;
+  /** Default max_items_ahead, as a multiple of max_batch_size (TF Serving's max_enqueued_batches). */
+  public static final int DEFAULT_BATCHES_AHEAD = 10;
 
   /** Applies defaults to a merged configuration and validates it. */
   static Settings of(ServerConfig c) {
