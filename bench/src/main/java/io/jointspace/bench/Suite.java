@@ -41,8 +41,8 @@ final class Suite implements Callable<Integer> {
           + " threads use under 5%% of a core. Default: ${DEFAULT-VALUE}; 0 skips it.")
   long jitWarmupMax;
 
-  @Option(names = "--sweep", split = ",", defaultValue = "1,4,16",
-      description = "Fewer closed-loop image callers to run too, with batching off and on (3 s warmup, 8 s each)."
+  @Option(names = "--sweep", split = ",", defaultValue = "1,4,16,256",
+      description = "Other closed-loop image caller counts to run too, with batching off and on (3 s warmup, 8 s each)."
           + " Default: ${DEFAULT-VALUE}.")
   List<Integer> sweep = new ArrayList<>();
 
@@ -211,9 +211,10 @@ final class Suite implements Callable<Integer> {
     line(b, "- Model: `%s/%s` version %d (Embed, one input per request: a 64x64 PNG of a demo scene or its"
         + " caption, %d distinct of each, round-robin).", models, model, version, Workload.DISTINCT);
     line(b, "- Server: a child JVM (`io.jointspace.server.Main serve --batching off|on --metrics-port -1`, -Xmx%s),"
-        + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead %d (2 x max_batch_size),"
+        + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead %d (%d x max_batch_size),"
         + " batch_threads = cores, max_concurrent_batches = batch_threads, wait_only_for_admitted true. Client: one gRPC channel over"
-        + " loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000), 2 * MAX_BATCH);
+        + " loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000),
+        io.jointspace.server.Settings.DEFAULT_BATCHES_AHEAD * MAX_BATCH, io.jointspace.server.Settings.DEFAULT_BATCHES_AHEAD);
     if (serverConfig != null) {
       line(b, "- **Server config**: both servers also ran with `--config %s`, which changes the settings above:", serverConfig);
       line(b, "");
@@ -263,28 +264,35 @@ final class Suite implements Callable<Integer> {
     row(b, textOn, "on");
     if (!sweep.isEmpty()) {
       line(b, "");
-      line(b, "## Images at fewer callers");
+      line(b, "## Images at other caller counts");
       line(b, "");
-      line(b, "Closed loop as above with %s callers (3 s warmup, 8 s measured each), then the %d-caller run of the"
+      line(b, "Closed loop as above with %s callers (3 s warmup, 8 s measured each), besides the %d-caller run of the"
           + " table above. With few callers a batch rarely fills; the image queue waits for more items only while"
           + " admitted calls are still decoding theirs (wait_only_for_admitted), so a lone caller's image runs at once,"
-          + " and batching pays off as callers grow.",
+          + " and batching pays off as callers grow. Calls refused with RESOURCE_EXHAUSTED (their callers send the next"
+          + " call at once) are counted in the last columns.",
           sweep.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")), concurrency);
       line(b, "");
-      line(b, "| callers | off req/s | off p50 ms | off p99 ms | on req/s | on p50 ms | on p99 ms | on / off |");
-      line(b, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+      line(b, "| callers | off req/s | off p50 ms | off p99 ms | on req/s | on p50 ms | on p99 ms | on / off | refused off | refused on |");
+      line(b, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+      List<Integer> callers = new ArrayList<>(sweep);
       List<LoadGenerator.Result> offs = new ArrayList<>(sweepOff);
       List<LoadGenerator.Result> ons = new ArrayList<>(sweepOn);
+      callers.add(concurrency);
       offs.add(imageOff);
       ons.add(imageOn);
-      List<Integer> callers = new ArrayList<>(sweep);
-      callers.add(concurrency);
+      List<Integer> order = new ArrayList<>();
       for (int i = 0; i < callers.size() && i < offs.size() && i < ons.size(); i++) {
+        order.add(i);
+      }
+      order.sort(java.util.Comparator.comparing(callers::get));
+      for (int i : order) {
         LoadGenerator.Result off = offs.get(i);
         LoadGenerator.Result on = ons.get(i);
-        line(b, "| %d | %.1f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2fx |", callers.get(i), off.throughput(),
+        line(b, "| %d | %.1f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2fx | %d | %d |", callers.get(i), off.throughput(),
             off.p50() / 1e3, off.p99() / 1e3, on.throughput(), on.p50() / 1e3, on.p99() / 1e3,
-            on.throughput() / off.throughput());
+            on.throughput() / off.throughput(), off.count(Status.Code.RESOURCE_EXHAUSTED),
+            on.count(Status.Code.RESOURCE_EXHAUSTED));
       }
     }
     line(b, "");
