@@ -282,7 +282,7 @@ public record Settings(
     ModelConfig m = modelConfig(model);
     SessionConfig s = m.getSession();
     return new LoadOptions(m.getTagsList(), m.getDefaultSignature(), s.getIntraOpThreads(),
-        s.getInterOpThreads(), !s.hasAllowSoftPlacement() || s.getAllowSoftPlacement());
+        s.getInterOpThreads(), !s.hasAllowSoftPlacement() || s.getAllowSoftPlacement(), s.getThreadSpinning());
   }
 
   Map<String, Long> labels(String model) {

@@ -122,13 +122,13 @@ class ConfigLoaderTest {
           version_policy { specific { versions: [1, 3] } }
           tags: ["train", "serve"]
           default_signature: "embed"
-          session { intra_op_threads: 2 inter_op_threads: 1 allow_soft_placement: false }
+          session { intra_op_threads: 2 inter_op_threads: 1 allow_soft_placement: false thread_spinning: true }
           version_labels { key: "stable" value: 3 }
         }
         model_defaults { version_policy { latest { num_versions: 2 } } }
         """.formatted(dir.resolve("repo")));
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
-    assertThat(s.loadOptions("tuned")).isEqualTo(new LoadOptions(List.of("train", "serve"), "embed", 2, 1, false));
+    assertThat(s.loadOptions("tuned")).isEqualTo(new LoadOptions(List.of("train", "serve"), "embed", 2, 1, false, true));
     assertThat(s.labels("tuned")).containsEntry("stable", 3L);
     assertThat(s.labels("plain")).isEmpty();
     assertThat(s.modelSources()).extracting(ModelSource::name).containsExactly("tuned", "plain");

@@ -116,6 +116,7 @@ public final class SavedModel implements AutoCloseable {
         .setAllowSoftPlacement(options.allowSoftPlacement())
         .setIntraOpParallelismThreads(options.intraOpThreads())
         .setInterOpParallelismThreads(options.interOpThreads())
+        .setExperimental(ConfigProto.Experimental.newBuilder().setDisableThreadSpinning(!options.threadSpinning()))
         .build();
     String[] tags = options.tags().toArray(new String[0]);
     SavedModelBundle bundle;

@@ -95,13 +95,13 @@ class SavedModelTest {
 
   @Test
   void load_failsWithTheReason_forWrongTags() {
-    assertThatThrownBy(() -> SavedModel.load(dir.resolve("1"), new LoadOptions(List.of("gpu"), "", 0, 0, true)))
+    assertThatThrownBy(() -> SavedModel.load(dir.resolve("1"), new LoadOptions(List.of("gpu"), "", 0, 0, true, false)))
         .hasMessageContaining("tags [gpu]").hasMessageContaining("[serve]");
   }
 
   @Test
   void load_failsForAConfiguredDefaultSignatureThatIsMissing() {
-    assertThatThrownBy(() -> SavedModel.load(dir.resolve("1"), new LoadOptions(List.of("serve"), "nope", 0, 0, true)))
+    assertThatThrownBy(() -> SavedModel.load(dir.resolve("1"), new LoadOptions(List.of("serve"), "nope", 0, 0, true, false)))
         .hasMessageContaining("default_signature 'nope'");
   }
 }
