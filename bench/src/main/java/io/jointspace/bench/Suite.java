@@ -212,8 +212,8 @@ final class Suite implements Callable<Integer> {
         + " caption, %d distinct of each, round-robin).", models, model, version, Workload.DISTINCT);
     line(b, "- Server: a child JVM (`io.jointspace.server.Main serve --batching off|on --metrics-port -1`, -Xmx%s),"
         + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead %d (%d x max_batch_size),"
-        + " batch_threads = cores, max_concurrent_batches = batch_threads, wait_only_for_admitted true. Client: one gRPC channel over"
-        + " loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000),
+        + " batch_threads = cores, max_concurrent_batches = batch_threads, wait_only_for_admitted true; TensorFlow sessions"
+        + " without thread spinning (session.thread_spinning false, the default). Client: one gRPC channel over loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000),
         io.jointspace.server.Settings.DEFAULT_BATCHES_AHEAD * MAX_BATCH, io.jointspace.server.Settings.DEFAULT_BATCHES_AHEAD);
     if (serverConfig != null) {
       line(b, "- **Server config**: both servers also ran with `--config %s`, which changes the settings above:", serverConfig);
@@ -320,6 +320,13 @@ final class Suite implements Callable<Integer> {
     line(b, "");
     line(b, "Server still running after the overload: %s; OutOfMemoryError in its log: %s.", aliveAfter ? "yes" : "NO",
         oom ? "YES" : "no");
+    int ahead = io.jointspace.server.Settings.DEFAULT_BATCHES_AHEAD * MAX_BATCH;
+    line(b, "");
+    line(b, "An admitted call waits behind at most max_items_ahead = %d items (waiting, or held for calls still"
+        + " decoding), about %d / %.1f req/s = %.0f ms at the rate served here, plus the batches running and its own;"
+        + " the rest is shed at once. A lower max_items_ahead tightens this bound and refuses bursts sooner: with many"
+        + " closed-loop callers, refused callers send again at once, and the refusals then cost the cores more than"
+        + " queueing would.", ahead, ahead, over.throughput(), 1e3 * ahead / over.throughput());
     line(b, "");
     line(b, "## Ratios and the issue's targets");
     line(b, "");
