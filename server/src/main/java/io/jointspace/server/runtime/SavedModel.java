@@ -2,6 +2,7 @@ package io.jointspace.server.runtime;
 
 import io.jointspace.server.batching.BatchScheduler;
 import io.jointspace.server.batching.BatchingOptions;
+import io.jointspace.server.batching.Reservation;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,8 +11,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import javax.annotation.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -28,6 +33,7 @@ import org.tensorflow.proto.MetaGraphDef;
  * after the last run has returned (the registry's handles guarantee this).
  */
 public final class SavedModel implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SavedModel.class);
   static final String INIT_OP_SIGNATURE = "__saved_model_init_op";
   private static final String TRAIN_OP_SIGNATURE = "__saved_model_train_op";
   /** How long {@link #close()} waits for the queued rows to run before the session closes. */
@@ -43,8 +49,6 @@ public final class SavedModel implements AutoCloseable {
   /** Batch queues by signature name; filled by load(), before the model is published. */
   private final Map<String, SignatureQueue> queues = new java.util.concurrent.ConcurrentHashMap<>();
   @Nullable private Batching batching;
-
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SavedModel.class);
 
   /** Where and how this version's queues batch; {@code name} is the version, e.g. "clip@2". */
   private record Batching(BatchScheduler scheduler, BatchingOptions options, String name) {}
@@ -273,7 +277,7 @@ public final class SavedModel implements AutoCloseable {
    * they tokenize, and (unless the options turn it off) the queue waits for a batch to fill only
    * while some room is reserved.
    */
-  void textQueueFor(SignatureInfo sig, java.util.Set<String> sequences, int contextLength, boolean dynamicLength) {
+  void textQueueFor(SignatureInfo sig, Set<String> sequences, int contextLength, boolean dynamicLength) {
     if (batching == null) {
       return;
     }
@@ -293,13 +297,13 @@ public final class SavedModel implements AutoCloseable {
 
   /**
    * Admits {@code rows} rows of {@code sig} before they are prepared, holding their room in the
-   * signature's queue (see {@link io.jointspace.server.batching.Reservation}); null when
+   * signature's queue (see {@link Reservation}); null when
    * {@code sig} has no queue or there are no rows.
    *
    * @throws io.jointspace.server.batching.QueueFullException when the queue is full
    */
   @Nullable
-  io.jointspace.server.batching.Reservation reserve(SignatureInfo sig, int rows) {
+  Reservation reserve(SignatureInfo sig, int rows) {
     SignatureQueue queue = queues.get(sig.name());
     return queue != null && rows > 0 ? queue.queue().reserve(rows) : null;
   }
@@ -336,16 +340,16 @@ public final class SavedModel implements AutoCloseable {
    * completes from a batch thread with each row's outputs in fetch order; without a queue the
    * rows run now, on this thread, as one batch, and the future is already done.
    */
-  java.util.concurrent.CompletableFuture<List<List<TensorData>>> submitRows(SignatureInfo sig,
-      List<SignatureQueue.Row> rows, CallScope scope, @Nullable io.jointspace.server.batching.Reservation room) {
+  CompletableFuture<List<List<TensorData>>> submitRows(SignatureInfo sig,
+      List<SignatureQueue.Row> rows, CallScope scope, @Nullable Reservation room) {
     SignatureQueue queue = queues.get(sig.name());
     if (queue != null) {
       return queue.submitRows(rows, scope, room);
     }
     try {
-      return java.util.concurrent.CompletableFuture.completedFuture(runRows(sig, rows));
+      return CompletableFuture.completedFuture(runRows(sig, rows));
     } catch (RuntimeException e) {
-      return java.util.concurrent.CompletableFuture.failedFuture(e);
+      return CompletableFuture.failedFuture(e);
     }
   }
 
@@ -374,7 +378,7 @@ public final class SavedModel implements AutoCloseable {
   }
 
   /** Waits for {@code future}, rethrowing the failure's own exception. */
-  static <T> T join(java.util.concurrent.CompletableFuture<T> future) {
+  static <T> T join(CompletableFuture<T> future) {
     try {
       return future.join();
     } catch (java.util.concurrent.CompletionException e) {
