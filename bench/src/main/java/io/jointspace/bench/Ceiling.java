@@ -31,16 +31,6 @@ final class Ceiling {
   record Result(Map<Integer, Double> imagesPerSecond, Map<Integer, Double> textsPerSecond, int callers,
       Map<Integer, Double> imagesConcurrent, Map<Integer, Double> textsConcurrent, int unbatchedCallers,
       double imagesUnbatched, double textsUnbatched) {
-    /** The best images/s of every run, batch 1 by {@link #unbatchedCallers} included. */
-    double bestImages() {
-      return Math.max(best(imagesPerSecond, imagesConcurrent), imagesUnbatched);
-    }
-
-    /** The best texts/s of every run, batch 1 by {@link #unbatchedCallers} included. */
-    double bestTexts() {
-      return Math.max(best(textsPerSecond, textsConcurrent), textsUnbatched);
-    }
-
     static double best(Map<Integer, Double> m) {
       return m.values().stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
     }
@@ -73,16 +63,16 @@ final class Ceiling {
       Map<Integer, Double> tps = new LinkedHashMap<>();
       Map<Integer, Double> ipsN = new LinkedHashMap<>();
       Map<Integer, Double> tpsN = new LinkedHashMap<>();
+      IntFunction<Integer> encodeImages = n -> encoder.encodeImages(cycle(images, n)).size();
+      IntFunction<Integer> encodeTexts = n -> encoder.encodeTexts(cycle(texts, n)).size();
       for (int b : batchSizes) {
-        ips.put(b, rate(b, millisPerSize, 1, n -> encoder.encodeImages(cycle(images, n)).size()));
-        tps.put(b, rate(b, millisPerSize, 1, n -> encoder.encodeTexts(cycle(texts, n)).size()));
-        ipsN.put(b, rate(b, millisPerSize, callers, n -> encoder.encodeImages(cycle(images, n)).size()));
-        tpsN.put(b, rate(b, millisPerSize, callers, n -> encoder.encodeTexts(cycle(texts, n)).size()));
+        ips.put(b, rate(b, millisPerSize, 1, encodeImages));
+        tps.put(b, rate(b, millisPerSize, 1, encodeTexts));
+        ipsN.put(b, rate(b, millisPerSize, callers, encodeImages));
+        tpsN.put(b, rate(b, millisPerSize, callers, encodeTexts));
       }
-      double imagesUnbatched = rate(1, millisPerSize, unbatchedCallers,
-          n -> encoder.encodeImages(cycle(images, n)).size());
-      double textsUnbatched = rate(1, millisPerSize, unbatchedCallers,
-          n -> encoder.encodeTexts(cycle(texts, n)).size());
+      double imagesUnbatched = rate(1, millisPerSize, unbatchedCallers, encodeImages);
+      double textsUnbatched = rate(1, millisPerSize, unbatchedCallers, encodeTexts);
       return new Result(ips, tps, callers, ipsN, tpsN, unbatchedCallers, imagesUnbatched, textsUnbatched);
     }
   }

@@ -20,11 +20,7 @@ final class Cpu {
   /** utime + stime of {@code pid} in nanoseconds; -1 when unreadable. */
   static long processNanos(long pid) {
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      // fields after the command name, which is in parentheses and may contain spaces
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of stat(5)
-      return ticks * 1_000_000_000L / CLK_TCK;
+      return cpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))) * 1_000_000_000L / CLK_TCK;
     } catch (IOException | RuntimeException e) {
       return -1;
     }
@@ -42,8 +38,7 @@ final class Cpu {
           String stat = Files.readString(task.resolve("stat"));
           String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
           if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            ticks += cpuTicks(stat);
           }
         } catch (IOException | RuntimeException e) {
           // the thread ended meanwhile
@@ -53,6 +48,13 @@ final class Cpu {
       return -1;
     }
     return ticks * 1_000_000_000L / CLK_TCK;
+  }
+
+  /** utime + stime, in clock ticks, of a process's or thread's stat line (proc(5)). */
+  private static long cpuTicks(String stat) {
+    // fields after the command name, which is in parentheses and may contain spaces
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of stat(5)
   }
 
   /** The CPU's model name from /proc/cpuinfo, or "unknown CPU". */

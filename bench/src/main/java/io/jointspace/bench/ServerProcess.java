@@ -40,7 +40,11 @@ final class ServerProcess implements AutoCloseable {
       args.addAll(List.of("--config", config.toString()));
     }
     ServerProcess server = launch(args, heap, log);
-    server.awaitReady(workload, 180);
+    server.awaitReady(180, log, () -> {
+      var stub = EmbeddingServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+      stub.embed(workload.next(Workload.Kind.image));
+      stub.embed(workload.next(Workload.Kind.text));
+    });
     return server;
   }
 
@@ -73,42 +77,32 @@ final class ServerProcess implements AutoCloseable {
   static ServerProcess startStorage(Path models, String databaseUrl, String model, String heap, Path log)
       throws IOException, InterruptedException {
     ServerProcess server = launch(List.of("--models", models.toString(), "--database-url", databaseUrl), heap, log);
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (true) {
-      if (!server.process.isAlive()) {
-        throw new IllegalStateException("server exited with " + server.process.exitValue() + " (see " + log + ")");
-      }
-      try {
-        ModelServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(5, TimeUnit.SECONDS)
-            .getModelMetadata(GetModelMetadataRequest.newBuilder()
-                .setModel(ModelSpec.newBuilder().setName(model)).build());
-        CollectionServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-            .listCollections(ListCollectionsRequest.getDefaultInstance());
-        return server;
-      } catch (StatusRuntimeException e) {
-        if (System.nanoTime() > until) {
-          server.close();
-          throw new IllegalStateException("server not ready after 180 s: " + e.getStatus());
-        }
-        Thread.sleep(250);
-      }
-    }
+    server.awaitReady(180, log, () -> {
+      ModelServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .getModelMetadata(GetModelMetadataRequest.newBuilder().setModel(ModelSpec.newBuilder().setName(model)).build());
+      CollectionServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+          .listCollections(ListCollectionsRequest.getDefaultInstance());
+    });
+    return server;
   }
 
-  /** Waits until an image and a text call both succeed. */
-  private void awaitReady(Workload workload, int seconds) throws InterruptedException {
+  /**
+   * Waits until {@code probe} succeeds (its calls answer OK); closes the server and fails when
+   * it exits or {@code seconds} pass first.
+   */
+  private void awaitReady(int seconds, Path log, Runnable probe) throws InterruptedException {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (true) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("server exited with " + process.exitValue() + " (see its log)");
+        close();
+        throw new IllegalStateException("server exited with " + process.exitValue() + " (see " + log + ")");
       }
       try {
-        var stub = EmbeddingServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
-        stub.embed(workload.next(Workload.Kind.image));
-        stub.embed(workload.next(Workload.Kind.text));
+        probe.run();
         return;
       } catch (StatusRuntimeException e) {
         if (System.nanoTime() > until) {
+          close();
           throw new IllegalStateException("server not ready after " + seconds + " s: " + e.getStatus());
         }
         Thread.sleep(250);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import javax.annotation.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,6 +64,9 @@ final class Suite implements Callable<Integer> {
           + " settings. Default: none, the server's defaults.")
   String serverConfig;
 
+  /** The text of {@link #serverConfig} as the servers got it; null without one. */
+  @Nullable private String serverConfigText;
+
   @Option(names = "--server-heap", defaultValue = "2g", description = "Server -Xmx. Default: ${DEFAULT-VALUE}.")
   String heap;
 
@@ -88,6 +92,8 @@ final class Suite implements Callable<Integer> {
     Path logDir = Main.path(logs);
     Files.createDirectories(logDir);
     Workload workload = new Workload(model, version);
+    Path config = serverConfig == null ? null : Main.path(serverConfig);
+    serverConfigText = config == null ? null : Files.readString(config); // read once: what both servers ran with
 
     log("ceiling: %s/%s/%d in-process, batch sizes 1..64", repo, model, version);
     Ceiling.Result ceiling = Ceiling.measure(repo.resolve(model).resolve(Long.toString(version)), workload,
@@ -100,7 +106,7 @@ final class Suite implements Callable<Integer> {
     LoadGenerator.Result imageOff;
     LoadGenerator.Result textOff;
     try (ServerProcess s = ServerProcess.start(repo, false, heap, logDir.resolve("server-batching-off.log"), workload,
-        serverConfig == null ? null : Main.path(serverConfig))) {
+        config)) {
       LoadGenerator gen = new LoadGenerator(s.channel, workload, 30_000, s::cpuNanos);
       jitWarmupOff = warmUp(gen, s);
       sweepOff = sweep(gen, "off");
@@ -113,7 +119,7 @@ final class Suite implements Callable<Integer> {
     boolean aliveAfter;
     Path onLog = logDir.resolve("server-batching-on.log");
     try (ServerProcess s = ServerProcess.start(repo, true, heap, onLog, workload,
-        serverConfig == null ? null : Main.path(serverConfig))) {
+        config)) {
       LoadGenerator gen = new LoadGenerator(s.channel, workload, 30_000, s::cpuNanos);
       jitWarmupOn = warmUp(gen, s);
       sweepOn = sweep(gen, "on");
@@ -160,17 +166,22 @@ final class Suite implements Callable<Integer> {
     long start = System.nanoTime();
     long until = start + jitWarmupMax * 1_000_000_000L;
     double jitCores = Double.NaN;
+    boolean readable = true;
     while (System.nanoTime() < until) {
       long jit0 = Cpu.jitNanos(s.pid());
       long t0 = System.nanoTime();
       gen.closedLoop(Workload.Kind.image, concurrency, 0, 4000);
       gen.closedLoop(Workload.Kind.text, concurrency, 0, 2000);
-      jitCores = (Cpu.jitNanos(s.pid()) - jit0) / (double) (System.nanoTime() - t0);
-      if (jit0 < 0 || jitCores < 0.05) { // quiet, or the threads are unreadable: one window is all it gets
+      long jit1 = Cpu.jitNanos(s.pid());
+      readable = jit0 >= 0 && jit1 >= 0;
+      jitCores = (jit1 - jit0) / (double) (System.nanoTime() - t0);
+      if (!readable || jitCores < 0.05) { // quiet, or the threads are unreadable: one window is all it gets
         break;
       }
     }
-    String what = String.format(Locale.ROOT, "%.0f s (JIT compiler threads at %.1f%% of a core in the last window)",
+    String what = String.format(Locale.ROOT, readable
+        ? "%.0f s (JIT compiler threads at %.1f%% of a core in the last window)"
+        : "%.0f s (one window: the JIT compiler threads' CPU time could not be read)",
         (System.nanoTime() - start) / 1e9, 100 * jitCores);
     log("warm-up: %s", what);
     return what;
@@ -193,8 +204,8 @@ final class Suite implements Callable<Integer> {
     StringBuilder b = new StringBuilder();
     int cores = Runtime.getRuntime().availableProcessors();
     String cpu = Cpu.model();
-    double ceilImg = c.bestImages();
-    double ceilTxt = c.bestTexts();
+    double ceilImg = Ceiling.Result.best(c.imagesPerSecond(), c.imagesConcurrent());
+    double ceilTxt = Ceiling.Result.best(c.textsPerSecond(), c.textsConcurrent());
     double batchMs = MAX_BATCH / c.imagesPerSecond().get(MAX_BATCH) * 1e3;
     double p99Bound = MAX_QUEUE_DELAY_MS + 2 * batchMs;
     line(b, "# Benchmarks: dynamic batching");
@@ -219,7 +230,7 @@ final class Suite implements Callable<Integer> {
       line(b, "- **Server config**: both servers also ran with `--config %s`, which changes the settings above:", serverConfig);
       line(b, "");
       line(b, "```");
-      b.append(Files.readString(Main.path(serverConfig)).strip()).append('\n');
+      b.append(serverConfigText.strip()).append('\n');
       line(b, "```");
     }
     line(b, "- Warm-up: each server, before its first measured run, gets closed-loop image and text load in 6 s"
@@ -244,14 +255,14 @@ final class Suite implements Callable<Integer> {
       line(b, "| %d | %.0f | %.0f | %.0f | %.0f |", size, c.imagesPerSecond().get(size), c.imagesConcurrent().get(size),
           c.textsPerSecond().get(size), c.textsConcurrent().get(size));
     }
-    line(b, "| **best** | %s | %s |", bestCells(c.imagesPerSecond(), c.imagesConcurrent(), c.callers()),
-        bestCells(c.textsPerSecond(), c.textsConcurrent(), c.callers()));
+    line(b, "| **best** | %s | %s |", bestCells(c.imagesPerSecond(), c.imagesConcurrent()),
+        bestCells(c.textsPerSecond(), c.textsConcurrent()));
     line(b, "");
     line(b, "Without batching, in-process: batch 1 called by %d threads at once (one session call per request, as the"
-        + " server runs them with batching off, without its decoding and gRPC): %.0f images/s, %.0f texts/s%s. The"
-        + " encoder's own work gets at most %.2fx (images) and %.2fx (texts) faster from batching on these cores.",
+        + " server runs them with batching off, without its decoding and gRPC): %.0f images/s, %.0f texts/s. The"
+        + " ceiling is %.2fx that for images and %.2fx for texts: the most batching can speed up the encoder's own"
+        + " work on these cores.",
         c.unbatchedCallers(), c.imagesUnbatched(), c.textsUnbatched(),
-        c.imagesUnbatched() >= ceilImg || c.textsUnbatched() >= ceilTxt ? " (the best of all runs above: it is the ceiling)" : "",
         ceilImg / c.imagesUnbatched(), ceilTxt / c.textsUnbatched());
     line(b, "");
     line(b, "## Closed loop over gRPC, %d callers", concurrency);
@@ -373,7 +384,7 @@ final class Suite implements Callable<Integer> {
         1e3 * cores / cpuPerCall, 1e3 / ceilImg);
     line(b, "");
     line(b, "The on/off ratio is bounded by the encoder itself. In-process, %d threads calling it at batch 1 reach"
-        + " %.0f images/s and the best batch size %.0f: batching makes this small convolutional encoder's own work at"
+        + " %.0f images/s and the ceiling %.0f: batching makes this small convolutional encoder's own work at"
         + " most %.2fx faster on %d CPU cores. With batching off the server reached %.1f images/s, so even with no"
         + " serving cost at all batching could raise its image throughput by at most %.0f / %.1f = %.2fx here; a 3x"
         + " gain needs an encoder and a machine on which batch 1 wastes more of the hardware. For texts the encoder"
@@ -385,7 +396,7 @@ final class Suite implements Callable<Integer> {
   }
 
   /** Two table cells: the best rate bolded in the column of the caller count that reached it. */
-  private static String bestCells(Map<Integer, Double> one, Map<Integer, Double> many, int callers) {
+  private static String bestCells(Map<Integer, Double> one, Map<Integer, Double> many) {
     double a = Ceiling.Result.best(one);
     double b = Ceiling.Result.best(many);
     String cell = "**%.0f** (batch %d)";
