@@ -291,7 +291,7 @@ class BatchQueueTest {
     assertThat(scheduler.runPending()).isEqualTo(1);
     assertThat(waiting.join()).containsExactly("d!");
 
-    // and without the option, the delay is waited whatever is reserved
+    // without the option, a lone item waits out the delay though nothing is reserved
     BatchQueue<String, String> plain = scheduler.newQueue("plain", BatchingOptions.DEFAULT.withMaxBatchSize(8)
         .withMaxQueueDelay(java.time.Duration.ofSeconds(1)), processor);
     var patient = plain.submit(List.of("e"));
