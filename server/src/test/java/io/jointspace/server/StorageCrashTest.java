@@ -3,8 +3,6 @@ package io.jointspace.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.jointspace.api.v1.CollectionServiceGrpc;
 import io.jointspace.api.v1.CreateCollectionRequest;
@@ -15,10 +13,7 @@ import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.UpsertStreamRequest;
 import io.jointspace.api.v1.UpsertStreamResponse;
 import io.jointspace.api.v1.Vector;
-import io.jointspace.api.inference.GRPCInferenceServiceGrpc;
-import io.jointspace.api.inference.ServerReadyRequest;
 import io.jointspace.server.store.TestDatabase;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,12 +32,12 @@ class StorageCrashTest {
   private final Path home = TestDatabase.projectRoot();
   private Path dataDir;
   private final Path log = home.resolve("server/target/storage-crash-serve.log");
-  private Process server;
+  private ServeProcess server;
 
   @AfterEach
   void cleanUp() throws Exception {
     if (server != null) {
-      server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      server.close();
     }
     if (dataDir != null) {
       new ProcessBuilder("bash", home.resolve("deploy/local/pg-cluster.sh").toString(), "stop", dataDir.toString())
@@ -51,30 +46,8 @@ class StorageCrashTest {
   }
 
   private ManagedChannel startServe(int port) throws Exception {
-    server = new ProcessBuilder(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp", System.getProperty("java.class.path"),
-            "-Djointspace.home=" + home,
-            "io.jointspace.server.Main", "serve",
-            "--models", home.resolve("models").toString(), "--grpc-port", Integer.toString(port),
-            "--metrics-port", "-1", "--poll-interval-ms", "-1", "--data-dir", dataDir.toString()))
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
-    ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (System.nanoTime() < deadline && server.isAlive()) {
-      try {
-        if (GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
-            .serverReady(ServerReadyRequest.getDefaultInstance()).getReady()) {
-          return channel;
-        }
-      } catch (StatusRuntimeException e) {
-        // not up yet
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("serve did not become ready:\n" + Files.readString(log, StandardCharsets.UTF_8));
+    server = ServeProcess.start(home, dataDir, port, log);
+    return server.awaitReady();
   }
 
   @Test
@@ -114,8 +87,8 @@ class StorageCrashTest {
     while (acks.size() < 5 && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-    server.destroyForcibly(); // SIGKILL, in the middle of the stream
-    assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    server.process.destroyForcibly(); // SIGKILL, in the middle of the stream
+    assertThat(server.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
     channel.shutdownNow();
     int acknowledged = acks.size();
     assertThat(acknowledged).isGreaterThanOrEqualTo(5);
@@ -137,7 +110,7 @@ class StorageCrashTest {
         assertThat(stub.get(GetRequest.newBuilder().setCollection(name).addAllIds(sent.get(m)).build())
             .getItemsCount()).as("acknowledged message " + m).isEqualTo(200);
       }
-      assertThat(Files.readString(log, StandardCharsets.UTF_8)).contains("Private PostgreSQL cluster at");
+      assertThat(server.log()).contains("Private PostgreSQL cluster at");
     } finally {
       channel.shutdownNow();
     }
