@@ -15,6 +15,7 @@ import io.jointspace.server.api.ModelHealth;
 import io.jointspace.server.api.ModelServiceImpl;
 import io.jointspace.server.metrics.MetricsServer;
 import io.jointspace.server.metrics.ModelMetrics;
+import io.jointspace.server.runtime.Devices;
 import io.jointspace.server.runtime.SavedModel;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -57,6 +58,7 @@ public final class JointspaceServer {
   }
 
   public JointspaceServer start() throws IOException, InterruptedException {
+    log.info(Devices.describe());
     log.info("Model repository {} (polling every {} ms)", settings.repository(), settings.pollIntervalMillis());
     source.start(registry);
     try {
@@ -81,7 +83,7 @@ public final class JointspaceServer {
     PrometheusMeterRegistry meters = injector.getInstance(PrometheusMeterRegistry.class);
     injector.getInstance(JvmGcMetrics.class);
     ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
+    Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .intercept(new MetricsInterceptor(meters))
         .addService(injector.getInstance(EmbeddingServiceImpl.class))
@@ -90,8 +92,15 @@ public final class JointspaceServer {
         .addService(injector.getInstance(CollectionServiceImpl.class))
         .addService(health.manager().getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
-        .build()
-        .start();
+        .build();
+    try {
+      server = grpc.start();
+    } catch (IOException e) {
+      if (e.getCause() instanceof java.net.BindException) {
+        throw Preflight.portInUse(settings.grpcPort(), e);
+      }
+      throw e;
+    }
     if (settings.metricsPort() >= 0) {
       try {
         metrics = MetricsServer.start(settings.metricsPort(), meters, modelMetrics::refresh);

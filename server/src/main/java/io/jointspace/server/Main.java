@@ -30,7 +30,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    spec.commandLine().usage(System.out);
+    spec.commandLine().usage(spec.commandLine().getOut());
   }
 
   static final class Version implements CommandLine.IVersionProvider {
@@ -43,12 +43,15 @@ public final class Main implements Runnable {
   @Command(
       name = "serve",
       mixinStandardHelpOptions = true,
+      versionProvider = Main.Version.class,
       description = {
         "Serves every SavedModel in a model repository (<repo>/<model>/<version>/saved_model.pb)"
             + " over gRPC, loading and unloading versions as they appear and disappear.",
         "Flags override JOINTSPACE_* environment variables, which override the --config file."
       })
   static final class Serve implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--models", paramLabel = "DIR",
         description = "Model repository. Default: models/ (env JOINTSPACE_MODELS).")
     Path models;
@@ -103,8 +106,21 @@ public final class Main implements Runnable {
             new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs,
                 batching == null ? null : batching == OnOff.on, metricsPort, databaseUrl, dataDir));
       } catch (Settings.ConfigException e) {
-        System.err.println("jointspace: " + e.getMessage());
+        spec.commandLine().getErr().println("jointspace: " + e.getMessage());
         return 2;
+      }
+      // what can fail fast does, before the database and the models take their time
+      try {
+        Preflight.checkRepository(settings.repository());
+      } catch (Settings.ConfigException e) {
+        spec.commandLine().getErr().println("jointspace: " + e.getMessage());
+        return 2;
+      }
+      try {
+        Preflight.checkPortFree(settings.grpcPort());
+      } catch (java.io.IOException e) {
+        spec.commandLine().getErr().println("jointspace: " + e.getMessage());
+        return 1;
       }
       CountDownLatch stop = new CountDownLatch(1);
       for (String signal : new String[] {"TERM", "INT"}) {

@@ -1,0 +1,56 @@
+package io.jointspace.server;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Start-up checks that fail in milliseconds, run before anything slow (the private
+ * database, loading models), so a mistake is reported at once and changes nothing.
+ */
+final class Preflight {
+  private Preflight() {}
+
+  /**
+   * The model repository must be a readable folder.
+   *
+   * @throws Settings.ConfigException naming the folder and the flag that sets it
+   */
+  static void checkRepository(Path repository) {
+    if (!Files.exists(repository)) {
+      throw new Settings.ConfigException("the model repository " + repository
+          + " does not exist; pass --models DIR (or JOINTSPACE_MODELS, model_repository.base_path)");
+    }
+    if (!Files.isDirectory(repository)) {
+      throw new Settings.ConfigException("the model repository " + repository + " is not a folder; pass --models DIR");
+    }
+    if (!Files.isReadable(repository) || !Files.isExecutable(repository)) {
+      throw new Settings.ConfigException("the model repository " + repository + " cannot be read by this user");
+    }
+  }
+
+  /**
+   * The gRPC port must be free (0 picks a free one, so it always is).
+   *
+   * @throws IOException naming the port and the flag that picks another
+   */
+  static void checkPortFree(int port) throws IOException {
+    if (port == 0) {
+      return;
+    }
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true); // as the gRPC server binds: a port in TIME_WAIT is free
+      socket.bind(new InetSocketAddress(port));
+    } catch (BindException e) {
+      throw portInUse(port, e);
+    }
+  }
+
+  static IOException portInUse(int port, Exception cause) {
+    return new IOException("gRPC port " + port + " is in use (another server?); pick another with --grpc-port N"
+        + " (or JOINTSPACE_GRPC_PORT, grpc_port)", cause);
+  }
+}
