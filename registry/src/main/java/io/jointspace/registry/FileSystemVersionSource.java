@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,19 +41,34 @@ public final class FileSystemVersionSource implements VersionSource {
   /** Where one model's versions live and which of them to serve. */
   public record ModelSource(String name, Path basePath, VersionPolicy policy) {}
 
+  /** How often a warning about a state that lasts (an empty repository) is repeated. */
+  static final Duration REPEAT_WARNINGS_EVERY = Duration.ofMinutes(1);
+
+  private final Path repository;
   private final Supplier<List<ModelSource>> models;
   private final long pollIntervalMillis;
+  private final Duration repeatWarningsEvery;
   private final Map<String, List<AspiredVersion>> lastReported = new HashMap<>();
+  /** Warnings still true at the last scan, by subject, with when each was last logged (nanoTime). */
+  private final Map<String, Long> warned = new HashMap<>();
   private ScheduledExecutorService scanner;
   private Target target;
 
   /**
+   * @param repository the repository's folder, named in warnings
    * @param models the models to watch, asked again on each scan
    * @param pollIntervalMillis time between scans; 0 or less scans only at start
    */
-  public FileSystemVersionSource(Supplier<List<ModelSource>> models, long pollIntervalMillis) {
+  public FileSystemVersionSource(Path repository, Supplier<List<ModelSource>> models, long pollIntervalMillis) {
+    this(repository, models, pollIntervalMillis, REPEAT_WARNINGS_EVERY);
+  }
+
+  FileSystemVersionSource(Path repository, Supplier<List<ModelSource>> models, long pollIntervalMillis,
+      Duration repeatWarningsEvery) {
+    this.repository = repository;
     this.models = models;
     this.pollIntervalMillis = pollIntervalMillis;
+    this.repeatWarningsEvery = repeatWarningsEvery;
   }
 
   @Override
@@ -89,9 +105,20 @@ public final class FileSystemVersionSource implements VersionSource {
       throw new IllegalStateException("not started");
     }
     Map<String, List<AspiredVersion>> current = new TreeMap<>();
+    Map<String, String> warnings = new TreeMap<>();
     for (ModelSource model : models.get()) {
-      current.put(model.name(), aspiredVersions(model));
+      List<AspiredVersion> versions = aspiredVersions(model);
+      current.put(model.name(), versions);
+      String why = versions.isEmpty() ? whyNoVersion(model) : null;
+      if (why != null) {
+        warnings.put(model.name(), "Model " + model.name() + " has no version to serve: " + why);
+      }
     }
+    if (current.isEmpty()) {
+      warnings.put("", "No models in the model repository " + repository
+          + "; serving none until a folder <model>/<version>/ with a SavedModel appears");
+    }
+    warn(warnings);
     for (String gone : new ArrayList<>(lastReported.keySet())) {
       if (!current.containsKey(gone)) {
         target.setAspiredVersions(gone, List.of());
@@ -105,6 +132,42 @@ public final class FileSystemVersionSource implements VersionSource {
             lastReported.put(name, versions);
           }
         });
+  }
+
+  /** Logs each warning when it first holds, then again every {@link #repeatWarningsEvery} while it does. */
+  private void warn(Map<String, String> warnings) {
+    warned.keySet().retainAll(warnings.keySet());
+    long now = System.nanoTime();
+    warnings.forEach((subject, message) -> {
+      Long last = warned.get(subject);
+      if (last == null || now - last >= repeatWarningsEvery.toNanos()) {
+        log.warn(message);
+        warned.put(subject, now);
+      }
+    });
+  }
+
+  /**
+   * What is wrong with a model that has no version to serve, or null when nothing looks wrong
+   * (a folder that holds no SavedModel yet, or one that is not a model, such as a tool's).
+   */
+  private static String whyNoVersion(ModelSource model) {
+    Path base = model.basePath();
+    if (!Files.isDirectory(base)) {
+      return "its folder " + base + " does not exist";
+    }
+    if (Files.exists(base.resolve("saved_model.pb")) || Files.exists(base.resolve("saved_model.pbtxt"))) {
+      return base + " holds a SavedModel directly; move it into a numeric version folder such as "
+          + base.resolve("1");
+    }
+    try (Stream<Path> children = Files.list(base)) {
+      List<String> numeric = children.map(c -> c.getFileName().toString())
+          .filter(n -> parseVersion(n).isPresent()).sorted().toList();
+      return numeric.isEmpty() ? null
+          : "its version policy chooses none of the version folders " + numeric + " under " + base;
+    } catch (IOException | UncheckedIOException e) {
+      return "its folder " + base + " cannot be listed: " + e.getMessage();
+    }
   }
 
   private static List<AspiredVersion> aspiredVersions(ModelSource model) {

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +22,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class FileSystemVersionSourceTest {
 
@@ -34,10 +39,15 @@ class FileSystemVersionSourceTest {
   private final List<FileSystemVersionSource.ModelSource> models = new CopyOnWriteArrayList<>();
   private FileSystemVersionSource source;
 
+  private ListAppender<ILoggingEvent> capture;
+
   @AfterEach
   void closeSource() {
     if (source != null) {
       source.close();
+    }
+    if (capture != null) {
+      sourceLogger().detachAppender(capture);
     }
   }
 
@@ -46,7 +56,7 @@ class FileSystemVersionSourceTest {
   }
 
   private void start() {
-    source = new FileSystemVersionSource(() -> List.copyOf(models), 0);
+    source = new FileSystemVersionSource(repo, () -> List.copyOf(models), 0);
     source.start((model, versions) -> reports.add(new Report(model, List.copyOf(versions))));
   }
 
@@ -296,7 +306,7 @@ class FileSystemVersionSourceTest {
   void scanBeforeStart_andSecondStart_areRefused() throws IOException {
     version("clip", 1);
     watch("clip", new VersionPolicy.All());
-    FileSystemVersionSource unstarted = new FileSystemVersionSource(() -> List.copyOf(models), 0);
+    FileSystemVersionSource unstarted = new FileSystemVersionSource(repo, () -> List.copyOf(models), 0);
     assertThatThrownBy(unstarted::scanNow).isInstanceOf(IllegalStateException.class);
 
     start();
@@ -304,5 +314,77 @@ class FileSystemVersionSourceTest {
     assertThatThrownBy(() -> source.start((m, v) -> {}))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("already started");
+  }
+
+  @Test
+  void emptyRepository_isWarnedAbout_repeatedlyWhileItStaysEmpty_andNotOnceAModelArrives() throws IOException {
+    ListAppender<ILoggingEvent> logged = captureWarnings();
+    // repeat at every scan, so each scan of an empty repository warns again
+    source = new FileSystemVersionSource(repo, () -> List.copyOf(models), 0, java.time.Duration.ZERO);
+    source.start((model, versions) -> reports.add(new Report(model, List.copyOf(versions))));
+    source.scanNow();
+    assertThat(warnings(logged)).hasSize(2)
+        .allSatisfy(m -> assertThat(m).contains("No models in the model repository " + repo));
+
+    version("clip", 1);
+    watch("clip", new VersionPolicy.All());
+    source.scanNow();
+    source.scanNow();
+    assertThat(warnings(logged)).hasSize(2);
+    assertThat(lastReport().versionNumbers()).containsExactly(1L);
+  }
+
+  @Test
+  void savedModelOutsideAVersionFolder_isWarnedAboutOnce_untilTheRepeatInterval() throws IOException {
+    ListAppender<ILoggingEvent> logged = captureWarnings();
+    Path model = Files.createDirectories(repo.resolve("clip"));
+    Files.writeString(model.resolve("saved_model.pb"), "graph");
+    Files.createDirectories(repo.resolve("tools").resolve("src")); // no SavedModel: not warned about
+    watch("clip", new VersionPolicy.All());
+    watch("tools", new VersionPolicy.All());
+    start(); // the default repeats a lasting warning once a minute
+    source.scanNow();
+    source.scanNow();
+    assertThat(warnings(logged)).singleElement().asString()
+        .contains("Model clip has no version to serve: " + model + " holds a SavedModel directly")
+        .contains(model.resolve("1").toString());
+
+    Files.move(model.resolve("saved_model.pb"), Files.createDirectories(model.resolve("1")).resolve("saved_model.pb"));
+    source.scanNow();
+    assertThat(lastReport().versionNumbers()).containsExactly(1L);
+    Files.move(model.resolve("1").resolve("saved_model.pb"), model.resolve("saved_model.pb"));
+    deleteRecursively(model.resolve("1"));
+    source.scanNow();
+    assertThat(warnings(logged)).as("warned again once it has no version again").hasSize(2);
+  }
+
+  @Test
+  void configuredModelWhoseFolderIsMissing_orWhosePolicyChoosesNothing_isWarnedAbout() throws IOException {
+    ListAppender<ILoggingEvent> logged = captureWarnings();
+    version("clip", 1);
+    watch("clip", new VersionPolicy.Specific(Set.of(7L)));
+    watch("gone", new VersionPolicy.All());
+    start();
+    assertThat(warnings(logged)).containsExactlyInAnyOrder(
+        "Model clip has no version to serve: its version policy chooses none of the version folders [1] under "
+            + repo.resolve("clip"),
+        "Model gone has no version to serve: its folder " + repo.resolve("gone") + " does not exist");
+  }
+
+  private ListAppender<ILoggingEvent> captureWarnings() {
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    sourceLogger().addAppender(appender);
+    capture = appender;
+    return appender;
+  }
+
+  private static Logger sourceLogger() {
+    return (Logger) LoggerFactory.getLogger(FileSystemVersionSource.class);
+  }
+
+  private static List<String> warnings(ListAppender<ILoggingEvent> appender) {
+    return appender.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+        .toList();
   }
 }

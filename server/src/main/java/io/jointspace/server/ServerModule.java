@@ -113,6 +113,6 @@ final class ServerModule extends AbstractModule {
   @Provides
   @Singleton
   FileSystemVersionSource versionSource() {
-    return new FileSystemVersionSource(settings::modelSources, settings.pollIntervalMillis());
+    return new FileSystemVersionSource(settings.repository(), settings::modelSources, settings.pollIntervalMillis());
   }
 }
