@@ -76,7 +76,7 @@ final class ServerModule extends AbstractModule {
   @Provides
   @Singleton
   BatchScheduler batchScheduler(PrometheusMeterRegistry meters) {
-    return BatchScheduler.create(settings.batchThreads(), new BatchMetrics(meters));
+    return BatchScheduler.create(settings.batchThreads(), new BatchMetrics(meters, settings.detailedHistograms()));
   }
 
   @Provides

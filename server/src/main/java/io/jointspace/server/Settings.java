@@ -36,6 +36,7 @@ import javax.annotation.Nullable;
  *     (by {@link Main}) or, in an embedded server, to serve without collections
  * @param batchingConfig the server-wide batching as configured, before defaults; a model's
  *     options with them applied: {@link #batchingFor(String)}
+ * @param detailedHistograms batch timing histograms with every bucket ({@code detailed_histograms})
  */
 public record Settings(
     int grpcPort,
@@ -56,7 +57,8 @@ public record Settings(
     Path dataDir,
     int maxConnections,
     Duration connectionTimeout,
-    BatchingConfig batchingConfig) {
+    BatchingConfig batchingConfig,
+    boolean detailedHistograms) {
 
   public static final int DEFAULT_GRPC_PORT = 8500;
   public static final int DEFAULT_METRICS_PORT = 8501;
@@ -153,7 +155,7 @@ public record Settings(
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
-        Duration.ofMillis(connectionTimeout), b);
+        Duration.ofMillis(connectionTimeout), b, c.getDetailedHistograms());
   }
 
 
@@ -270,7 +272,7 @@ public record Settings(
   Settings withDatabase(DatabaseUrl url) {
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
-        batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig);
+        batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig, detailedHistograms);
   }
 
   /** The configuration that applies to a model: its own entry, else the defaults. */

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
-import javax.annotation.Nullable;
+import java.util.stream.Stream;
 
 /**
  * Feeds the batch scheduler's events into Micrometer: batch sizes, queue and compute times,
@@ -20,11 +20,26 @@ import javax.annotation.Nullable;
  * is labelled {@code queue}, {@code model} and {@code version}.
  */
 public final class BatchMetrics implements BatchListener {
+  /** The buckets of the batch timing histograms unless detailed ones are asked for. */
+  static final Duration[] TIME_BUCKETS = Stream.of(0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000)
+      .map(ms -> Duration.ofNanos(Math.round(ms.doubleValue() * 1e6))).toArray(Duration[]::new);
+
   private final MeterRegistry registry;
+  private final boolean detailedHistograms;
   private final Map<String, QueueMeters> queues = new ConcurrentHashMap<>();
+  private final Map<String, Gauge> depths = new ConcurrentHashMap<>();
 
   public BatchMetrics(MeterRegistry registry) {
+    this(registry, false);
+  }
+
+  /**
+   * @param detailedHistograms time histograms with Micrometer's 69 percentile buckets instead
+   *     of {@link #TIME_BUCKETS}
+   */
+  public BatchMetrics(MeterRegistry registry, boolean detailedHistograms) {
     this.registry = registry;
+    this.detailedHistograms = detailedHistograms;
   }
 
   @Override
@@ -38,12 +53,15 @@ public final class BatchMetrics implements BatchListener {
     m.computeTime.record(computeTime);
   }
 
+  /**
+   * Only the depth gauge is exported from the start; a queue's other series appear with its
+   * first batch or refusal, so the queues of signatures nobody calls cost one line a scrape.
+   */
   @Override
   public void onQueueOpened(String queueName, IntSupplier depth) {
-    QueueMeters m = meters(queueName);
-    m.depth = Gauge.builder("jointspace.batch.queue.depth", depth::getAsInt)
+    depths.put(queueName, Gauge.builder("jointspace.batch.queue.depth", depth::getAsInt)
         .description("Items waiting in the queue (not yet running)")
-        .tags(tags(queueName)).register(registry);
+        .tags(tags(queueName)).register(registry));
   }
 
   @Override
@@ -68,10 +86,14 @@ public final class BatchMetrics implements BatchListener {
     if (m != null) {
       m.removeFrom(registry);
     }
+    Gauge depth = depths.remove(queueName);
+    if (depth != null) {
+      registry.remove(depth);
+    }
   }
 
   private QueueMeters meters(String queueName) {
-    return queues.computeIfAbsent(queueName, q -> new QueueMeters(registry, tags(q)));
+    return queues.computeIfAbsent(queueName, q -> new QueueMeters(registry, tags(q), detailedHistograms));
   }
 
   /** {@code queue}, plus {@code model} and {@code version} parsed from {@code model@version/signature}. */
@@ -97,9 +119,8 @@ public final class BatchMetrics implements BatchListener {
     final Counter expired;
     final Counter cancelled;
     final DistributionSummary padding;
-    @Nullable volatile Gauge depth;
 
-    QueueMeters(MeterRegistry registry, Tags tags) {
+    QueueMeters(MeterRegistry registry, Tags tags, boolean detailedHistograms) {
       size = DistributionSummary.builder("jointspace.batch.size")
           .description("Items per batch run")
           .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -109,11 +130,13 @@ public final class BatchMetrics implements BatchListener {
           .tags(tags).register(registry);
       queueTime = Timer.builder("jointspace.batch.queue")
           .description("How long the oldest item of a batch waited in its queue")
-          .publishPercentileHistogram()
+          .publishPercentileHistogram(detailedHistograms)
+          .serviceLevelObjectives(detailedHistograms ? new Duration[0] : TIME_BUCKETS)
           .tags(tags).register(registry);
       computeTime = Timer.builder("jointspace.batch.compute")
           .description("How long running a batch took")
-          .publishPercentileHistogram()
+          .publishPercentileHistogram(detailedHistograms)
+          .serviceLevelObjectives(detailedHistograms ? new Duration[0] : TIME_BUCKETS)
           .tags(tags).register(registry);
       rejected = Counter.builder("jointspace.batch.rejected.items")
           .description("Items refused because their queue was full")
@@ -135,10 +158,6 @@ public final class BatchMetrics implements BatchListener {
       for (io.micrometer.core.instrument.Meter m : List.of(size, items, queueTime, computeTime, rejected, expired,
           cancelled, padding)) {
         registry.remove(m);
-      }
-      Gauge g = depth;
-      if (g != null) {
-        registry.remove(g);
       }
     }
   }

@@ -7,6 +7,8 @@ import io.jointspace.server.batching.BatchScheduler;
 import io.jointspace.server.batching.BatchingOptions;
 import io.jointspace.server.batching.Ticker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +28,9 @@ class BatchMetricsTest {
             batch.items().forEach(s -> out.add(s + "!"));
             return out;
           });
+      assertThat(registry.find("jointspace.batch.queue.depth").tag("queue", "m@1/encode").gauge()).isNotNull();
+      assertThat(registry.find("jointspace.batch.size").tag("queue", "m@1/encode").summary())
+          .as("histograms wait for the first batch").isNull();
       assertThat(queue.submit(List.of("a", "b")).get(10, TimeUnit.SECONDS)).containsExactly("a!", "b!");
       assertThat(registry.find("jointspace.batch.items").tag("queue", "m@1/encode").counter().count())
           .isEqualTo(2.0);
@@ -36,6 +41,23 @@ class BatchMetricsTest {
       queue.drained().get(10, TimeUnit.SECONDS);
       assertThat(registry.find("jointspace.batch.items").tag("queue", "m@1/encode").counter()).isNull();
       assertThat(registry.find("jointspace.batch.size").tag("queue", "m@1/encode").summary()).isNull();
+      assertThat(registry.find("jointspace.batch.queue.depth").tag("queue", "m@1/encode").gauge()).isNull();
+    }
+  }
+
+  @Test
+  void timeHistograms_haveFourteenBucketsByDefault_andMicrometersFullSetWhenDetailed() throws Exception {
+    for (boolean detailed : new boolean[] {false, true}) {
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      try (BatchScheduler scheduler = BatchScheduler.create(1, new BatchMetrics(registry, detailed))) {
+        BatchQueue<String, String> queue = scheduler.newQueue("m@1/encode", BatchingOptions.DEFAULT
+            .withMaxQueueDelay(Duration.ofMillis(1)), batch -> batch.items());
+        queue.submit(List.of("a")).get(10, TimeUnit.SECONDS);
+        long buckets = registry.scrape().lines()
+            .filter(l -> l.startsWith("jointspace_batch_compute_seconds_bucket{")).count();
+        // +Inf is a bucket of its own
+        assertThat(buckets).as("detailed=" + detailed).isEqualTo(detailed ? 69 : 15);
+      }
     }
   }
 
