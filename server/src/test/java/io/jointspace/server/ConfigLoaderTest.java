@@ -7,12 +7,15 @@ import io.jointspace.registry.FileSystemVersionSource.ModelSource;
 import io.jointspace.registry.VersionPolicy;
 import io.jointspace.server.batching.BatchingOptions;
 import io.jointspace.server.runtime.LoadOptions;
+import io.jointspace.server.store.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -260,5 +263,15 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS))
         .isInstanceOf(Settings.ConfigException.class)
         .hasMessageContaining("models[0].batching.batch_threads is server-wide");
+  }
+
+  @Test
+  void shippedConfig_servesBothDemoVersions_andTheLatestOfOtherModels() {
+    Path root = TestDatabase.projectRoot();
+    Settings s = ConfigLoader.load(root.resolve("models/serve.textproto"), Map.of(),
+        new ConfigLoader.Overrides(root.resolve("models"), null, null, null, null, null));
+    Map<String, List<Long>> chosen = new TreeMap<>();
+    s.modelSources().forEach(m -> chosen.put(m.name(), m.policy().select(new TreeSet<>(List.of(1L, 2L)))));
+    assertThat(chosen).containsEntry("shapes-clip", List.of(1L, 2L)).containsEntry("example", List.of(2L));
   }
 }
