@@ -34,7 +34,7 @@ apt_install() {
     as_root apt-get update -qq
     apt_updated=yes
   fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 bin="$(pg_bindir || true)"
