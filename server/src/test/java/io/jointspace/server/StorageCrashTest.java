@@ -32,6 +32,7 @@ class StorageCrashTest {
   private final Path home = TestDatabase.projectRoot();
   private Path dataDir;
   private final Path log = home.resolve("server/target/storage-crash-serve.log");
+  private final Path restartLog = home.resolve("server/target/storage-crash-restart.log");
   private ServeProcess server;
 
   @AfterEach
@@ -45,17 +46,32 @@ class StorageCrashTest {
     }
   }
 
-  private ManagedChannel startServe(int port) throws Exception {
-    server = ServeProcess.start(home, dataDir, port, log);
+  private ManagedChannel startServe(int port, Path logFile) throws Exception {
+    server = ServeProcess.start(home, dataDir, port, logFile);
     return server.awaitReady();
+  }
+
+  /** Alive and not a zombie: /proc has it in a state other than Z. */
+  private static boolean running(long pid) throws Exception {
+    Path stat = Path.of("/proc", Long.toString(pid), "stat");
+    if (!Files.exists(stat)) {
+      return false;
+    }
+    try {
+      String s = Files.readString(stat);
+      return s.charAt(s.lastIndexOf(')') + 2) != 'Z';
+    } catch (java.nio.file.NoSuchFileException gone) {
+      return false;
+    }
   }
 
   @Test
   void sigkillDuringIngest_losesNoAcknowledgedItem_andTheNextServeRecoversTheCluster() throws Exception {
     Files.deleteIfExists(log);
+    Files.deleteIfExists(restartLog);
     dataDir = TestDatabase.emptyClusterDir("pg-crash");
     int port = ServerFixture.freePort();
-    ManagedChannel channel = startServe(port);
+    ManagedChannel channel = startServe(port, log);
     String name = "crash";
     CollectionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
         .createCollection(CreateCollectionRequest.newBuilder().setName(name)
@@ -98,10 +114,16 @@ class StorageCrashTest {
     Path pidFile = dataDir.resolve("data/postmaster.pid");
     assertThat(pidFile).exists();
     long postmaster = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+    assertThat(running(postmaster)).as("postmaster %d running before the kill", postmaster).isTrue();
     ProcessHandle.of(postmaster).ifPresent(ProcessHandle::destroyForcibly);
+    long killedBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (running(postmaster) && System.nanoTime() < killedBy) {
+      Thread.sleep(50);
+    }
+    assertThat(running(postmaster)).as("postmaster %d after kill -9", postmaster).isFalse();
 
     server = null;
-    channel = startServe(port);
+    channel = startServe(port, restartLog);
     try {
       var stub = CollectionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
       long count = stub.getCollection(GetCollectionRequest.newBuilder().setName(name).build()).getItemCount();
@@ -110,7 +132,8 @@ class StorageCrashTest {
         assertThat(stub.get(GetRequest.newBuilder().setCollection(name).addAllIds(sent.get(m)).build())
             .getItemsCount()).as("acknowledged message " + m).isEqualTo(200);
       }
-      assertThat(server.log()).contains("Private PostgreSQL cluster at");
+      // this run's own log: it found the cluster down and started (and so recovered) it
+      assertThat(server.log()).contains("Starting the private PostgreSQL cluster").contains("Private PostgreSQL cluster at");
     } finally {
       channel.shutdownNow();
     }

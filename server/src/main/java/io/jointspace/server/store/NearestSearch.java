@@ -10,14 +10,18 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Nearest-neighbour search over a collection's table. Unfiltered: one HNSW index scan.
  * Filtered: when few rows match, every match is ranked exactly in one statement that also
  * counts them; when many match, pgvector's iterative scan walks the index, filtering as it
- * goes, until top_k match (falling back to exact ranking when the walk stops early).
+ * goes, until top_k match (falling back to exact ranking when the walk stops early). The plan
+ * each search took is logged at DEBUG.
  */
 final class NearestSearch {
+  private static final Logger log = LoggerFactory.getLogger(NearestSearch.class);
   private final Database db;
   private final int exactFilterRows;
 
@@ -85,8 +89,11 @@ final class NearestSearch {
         s.execute("SET LOCAL hnsw.ef_search = " + ef);
       }
       List<SearchHit> hits;
+      Plan plan;
+      long matched = -1;
       if (filter == null) {
         hits = run(c, nearest, bound).hits();
+        plan = Plan.INDEX;
       } else {
         // Few matches: rank them all exactly, in one statement that also counts them (the GIN
         // index finds equals/in matches). Many: walk the HNSW graph, filtering as it goes
@@ -94,7 +101,10 @@ final class NearestSearch {
         exact(c);
         Ranked few = run(c, fewMatches, bound);
         hits = few.hits();
+        matched = few.matched();
+        plan = Plan.EXACT;
         if (few.matched() > exactFilterRows) {
+          plan = Plan.WALK;
           walk(c, LONG_WALK_TUPLES);
           if (efSearch == 0) {
             // a wider candidate list per step keeps recall up when only a few percent match
@@ -107,8 +117,14 @@ final class NearestSearch {
             // the walk stopped (hnsw.max_scan_tuples) before top_k matches: rank exactly
             exact(c);
             hits = run(c, nearest, bound).hits();
+            plan = Plan.WALK_THEN_EXACT;
           }
         }
+      }
+      if (log.isDebugEnabled()) {
+        log.debug("Search of '{}' for the top {}: plan {}{}", collection.name(), query.topK(), plan,
+            matched < 0 ? "" : matched > exactFilterRows ? ", over " + exactFilterRows + " rows match"
+                : ", " + matched + " rows match");
       }
       // iterative scans return nearly sorted rows: order them exactly, best first
       List<SearchHit> out = new ArrayList<>(hits);
@@ -151,6 +167,13 @@ final class NearestSearch {
       s.execute("SET LOCAL enable_seqscan = on");
     }
   }
+
+  /**
+   * How a search found its hits: {@code INDEX} (unfiltered HNSW scan), {@code EXACT} (every
+   * match ranked), {@code WALK} (filtered HNSW walk), {@code WALK_THEN_EXACT} (the walk found
+   * fewer than top_k, so every match was ranked).
+   */
+  enum Plan { INDEX, EXACT, WALK, WALK_THEN_EXACT }
 
   /** What a statement's parameters are, in order. */
   private enum Slot { VECTOR, FILTER, ID }

@@ -36,6 +36,8 @@ class BatchingTest {
   static ServerFixture batched;
   static ServerFixture direct;
   static ServerFixture tiny;
+  static ServerFixture gathering;
+  static int gatheringMetrics;
 
   @BeforeAll
   static void start() throws Exception {
@@ -49,11 +51,17 @@ class BatchingTest {
     ServerConfig.Builder small = ServerConfig.newBuilder();
     small.getBatchingBuilder().setMaxQueuedItems(4);
     tiny = ServerFixture.start(small, repo);
+    // a batch runs when 4 items wait (or after 30 s): concurrent one-item calls must share it
+    gatheringMetrics = ServerFixture.freePort();
+    ServerConfig.Builder gather = ServerConfig.newBuilder().setMetricsPort(gatheringMetrics);
+    gather.getBatchingBuilder().setMaxBatchSize(8).setMaxQueueDelayMicros(30_000_000).addPreferredBatchSizes(4)
+        .setWaitOnlyForAdmitted(false);
+    gathering = ServerFixture.start(gather, repo);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    for (ServerFixture f : new ServerFixture[] {batched, direct, tiny}) {
+    for (ServerFixture f : new ServerFixture[] {batched, direct, tiny, gathering}) {
       if (f != null) {
         f.close();
       }
@@ -99,6 +107,34 @@ class BatchingTest {
       }
     } finally {
       callers.shutdownNow();
+    }
+  }
+
+  @Test
+  void concurrentOneItemCalls_shareOneBatch_perQueue() throws Exception {
+    List<java.util.concurrent.Callable<EmbedResponse>> calls = new ArrayList<>();
+    List<EmbedRequest> requests = new ArrayList<>();
+    for (int c = 0; c < 4; c++) {
+      EmbedRequest request = embed(List.of(MultimodalTest.text(TEXTS[c]),
+          MultimodalTest.image(COLORS[c], 8 + c, 8, "png")));
+      requests.add(request);
+      calls.add(() -> stub(gathering).embed(request));
+    }
+    long start = System.nanoTime();
+    List<EmbedResponse> got = TensorBatchingTest.concurrently(calls);
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start))
+        .as("answered by the batch of 4, not by the 30 s queue delay").isLessThan(25);
+    for (int c = 0; c < 4; c++) {
+      EmbedResponse want = stub(direct).embed(requests.get(c));
+      for (int i = 0; i < 2; i++) {
+        EmbeddingServiceTest.assertEmbedding(EmbeddingServiceTest.values(got.get(c), i),
+            EmbeddingServiceTest.values(want, i));
+      }
+    }
+    String metrics = MetricsTest.get(gatheringMetrics, "/metrics").body();
+    for (String queue : new String[] {"queue=\"clip@1/encode_text\"", "queue=\"clip@1/encode_image\""}) {
+      assertThat(MetricsTest.value(metrics, "jointspace_batch_items_total", queue)).as(queue).isEqualTo(4);
+      assertThat(MetricsTest.value(metrics, "jointspace_batch_size_count", queue)).as(queue + " batches").isEqualTo(1);
     }
   }
 

@@ -35,6 +35,8 @@ import io.jointspace.api.v1.UpsertStreamRequest;
 import io.jointspace.api.v1.UpsertStreamResponse;
 import io.jointspace.api.v1.Vector;
 import io.jointspace.api.v1.VectorType;
+import ch.qos.logback.classic.Level;
+import io.jointspace.server.LogCapture;
 import io.jointspace.server.Recorder;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.store.DatabaseUrl;
@@ -114,7 +116,10 @@ class CollectionServiceTest {
   @Test
   void filters_restrictHits_exactly() {
     // equals
-    for (Hit h : searchText("a circle", 20, eq("color", str("blue"))).getHitsList()) {
+    List<Hit> blue = searchText("a circle", 20, eq("color", str("blue"))).getHitsList();
+    assertThat(blue).hasSize((int) Math.min(20, SCENES.stream().filter(sc -> DemoCollections.color(sc).equals("blue"))
+        .count())).isNotEmpty();
+    for (Hit h : blue) {
       assertThat(meta(h, "color")).isEqualTo("blue");
     }
     // in + range + nested exists, combined
@@ -141,14 +146,73 @@ class CollectionServiceTest {
         .containsExactlyInAnyOrder("scene-0", "scene-1", "scene-2");
     // string range
     Filter s = Filter.newBuilder().setRange(Range.newBuilder().setKey("color").setGte(str("r")).setLt(str("s"))).build();
-    for (Hit h : searchText("a shape", 96, s).getHitsList()) {
+    List<Hit> rColors = searchText("a shape", 96, s).getHitsList();
+    assertThat(rColors).hasSize((int) SCENES.stream().filter(sc -> DemoCollections.color(sc).startsWith("r")).count())
+        .isNotEmpty();
+    for (Hit h : rColors) {
       assertThat(meta(h, "color")).startsWith("r");
     }
   }
 
   @Test
-  void filteredSearch_indexWalkAndExactFallback_agree() {
-    // top 3 of many matches: answered by the HNSW walk; 96 of fewer matches: answered exactly
+  void filteredSearch_overTheExactThreshold_walksTheIndex_andBothPlansAgreeWithBruteForce() {
+    stub.createCollection(CreateCollectionRequest.newBuilder().setName("wide")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip").setVersion(2)).build());
+    Random rnd = new Random(5);
+    List<float[]> data = new ArrayList<>();
+    for (int part = 0; part < 3; part++) {
+      UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection("wide");
+      for (int i = part * 900; i < Math.min(2600, (part + 1) * 900); i++) {
+        float[] v = new float[64];
+        for (int j = 0; j < 64; j++) {
+          v[j] = (float) rnd.nextGaussian();
+        }
+        data.add(v);
+        up.addItems(Item.newBuilder().setId("w" + i).setVector(vec(v))
+            .setMetadata(Struct.newBuilder().putFields("big", Value.newBuilder().setBoolValue(i < 2300).build())));
+      }
+      stub.upsert(up.build());
+    }
+    float[] q = data.get(17).clone();
+    q[0] += 0.5f;
+    SearchRequest.Builder search = SearchRequest.newBuilder().setCollection("wide").setVector(vec(q)).setTopK(5);
+    // 2300 rows match, over the 2000 ranked exactly: the HNSW walk
+    try (LogCapture plans = LogCapture.of("io.jointspace.server.store.NearestSearch", Level.DEBUG)) {
+      List<Hit> walked = stub.search(search.setFilter(eq("big", Value.newBuilder().setBoolValue(true).build()))
+          .build()).getHitsList();
+      assertThat(plans.messages()).singleElement().asString().contains("plan WALK,");
+      assertThat(walked).extracting(Hit::getId).containsExactlyElementsOf(bruteForceCosine(data, q, 0, 2300, 5));
+      plans.clear();
+      // 300 match: every match ranked
+      List<Hit> exact = stub.search(search.setFilter(eq("big", Value.newBuilder().setBoolValue(false).build()))
+          .build()).getHitsList();
+      assertThat(plans.messages()).singleElement().asString().contains("plan EXACT, 300 rows match");
+      assertThat(exact).extracting(Hit::getId).containsExactlyElementsOf(bruteForceCosine(data, q, 2300, 2600, 5));
+    }
+  }
+
+  /** Ids of the {@code k} items in [from, to) closest to {@code q} by cosine, best first. */
+  static List<String> bruteForceCosine(List<float[]> data, float[] q, int from, int to, int k) {
+    return java.util.stream.IntStream.range(from, to).boxed()
+        .sorted(Comparator.comparingDouble(i -> -cosine(data.get(i), q)))
+        .limit(k).map(i -> "w" + i).toList();
+  }
+
+  static double cosine(float[] a, float[] b) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    return dot / Math.sqrt(na * nb);
+  }
+
+  @Test
+  void filteredSearch_topKOfFewMatches_isThePrefixOfALargerTopK() {
+    // both rank the 48 matches exactly
     List<Hit> walk = searchText("a star", 3, eq("info.even", Value.newBuilder().setBoolValue(true).build()))
         .getHitsList();
     List<Hit> exact = searchText("a star", 96, eq("info.even", Value.newBuilder().setBoolValue(true).build()))
@@ -304,7 +368,32 @@ class CollectionServiceTest {
         .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
     Recorder<UpsertStreamResponse> recorder = new Recorder<>();
     List<UpsertStreamResponse> acks = recorder.values();
-    StreamObserver<UpsertStreamRequest> requests = CollectionServiceGrpc.newStub(fixture.channel).upsertStream(recorder);
+    // what another connection sees at the moment each acknowledgement arrives
+    List<Long> visibleAtAck = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Connection reader = TestDatabase.connect(db);
+    StreamObserver<UpsertStreamResponse> checking = new StreamObserver<>() {
+      @Override
+      public void onNext(UpsertStreamResponse ack) {
+        try (Statement st = reader.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM bulk")) {
+          rs.next();
+          visibleAtAck.add(rs.getLong(1));
+        } catch (java.sql.SQLException e) {
+          throw new IllegalStateException(e);
+        }
+        recorder.onNext(ack);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        recorder.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        recorder.onCompleted();
+      }
+    };
+    StreamObserver<UpsertStreamRequest> requests = CollectionServiceGrpc.newStub(fixture.channel).upsertStream(checking);
     Random rnd = new Random(1);
     for (int m = 0; m < 3; m++) {
       UpsertStreamRequest.Builder msg = UpsertStreamRequest.newBuilder().setCollection(m == 0 ? "bulk" : "");
@@ -331,6 +420,12 @@ class CollectionServiceTest {
     assertThat(acks).extracting(UpsertStreamResponse::getCommittedCount).containsExactly(500, 501, 500);
     assertThat(acks).extracting(UpsertStreamResponse::getTotalCommitted).containsExactly(500L, 1001L, 1501L);
     assertThat(acks).extracting(UpsertStreamResponse::getMessageIndex).containsExactly(0L, 1L, 2L);
+    reader.close();
+    // distinct ids committed by messages 0, 0-1 and 0-2 (later messages may have committed too)
+    assertThat(visibleAtAck).hasSize(3);
+    assertThat(visibleAtAck.get(0)).isGreaterThanOrEqualTo(500);
+    assertThat(visibleAtAck.get(1)).isGreaterThanOrEqualTo(901);
+    assertThat(visibleAtAck.get(2)).isGreaterThanOrEqualTo(1301);
     assertThat(error).isNotNull();
     Status status = Status.fromThrowable(error);
     assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);

@@ -41,7 +41,9 @@ class TensorBatchingTest {
   @TempDir static Path repo;
   static ServerFixture batched;
   static ServerFixture direct;
+  static ServerFixture gathering;
   static int metricsPort;
+  static int gatheringMetrics;
 
   @BeforeAll
   static void start() throws Exception {
@@ -53,11 +55,16 @@ class TensorBatchingTest {
     ServerConfig.Builder off = ServerConfig.newBuilder();
     off.getBatchingBuilder().setEnabled(false);
     direct = ServerFixture.start(off, repo);
+    // a batch runs when 4 rows wait (or after 30 s): concurrent one-row calls must share it
+    gatheringMetrics = ServerFixture.freePort();
+    ServerConfig.Builder gather = ServerConfig.newBuilder().setMetricsPort(gatheringMetrics);
+    gather.getBatchingBuilder().setMaxBatchSize(8).setMaxQueueDelayMicros(30_000_000).addPreferredBatchSizes(4);
+    gathering = ServerFixture.start(gather, repo);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    for (ServerFixture f : new ServerFixture[] {batched, direct}) {
+    for (ServerFixture f : new ServerFixture[] {batched, direct, gathering}) {
       if (f != null) {
         f.close();
       }
@@ -146,6 +153,36 @@ class TensorBatchingTest {
     String metrics = MetricsTest.get(metricsPort, "/metrics").body();
     assertThat(MetricsTest.value(metrics, "jointspace_batch_items_total", "queue=\"encoder@1/add\"")).isEqualTo(addRows);
     assertThat(MetricsTest.value(metrics, "jointspace_batch_size_max", "queue=\"encoder@1/add\"")).isLessThanOrEqualTo(4);
+  }
+
+  @Test
+  void concurrentOneRowCalls_shareOneBatch() throws Exception {
+    List<ModelInferRequest> infers = new ArrayList<>();
+    List<EmbedRequest> embeds = new ArrayList<>();
+    List<Callable<Object>> calls = new ArrayList<>();
+    for (int k = 0; k < 4; k++) {
+      ModelInferRequest add = addRequest(1, k);
+      EmbedRequest row = EmbeddingServiceTest.request(EmbeddingServiceTest.encoder(), EmbeddingServiceTest.row(k, -k, 1, 0));
+      infers.add(add);
+      embeds.add(row);
+      calls.add(() -> infer(gathering).modelInfer(add));
+      calls.add(() -> embed(gathering).embed(row));
+    }
+    long start = System.nanoTime();
+    List<Object> got = concurrently(calls);
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start))
+        .as("answered by batches of 4, not by the 30 s queue delay").isLessThan(25);
+    for (int k = 0; k < 4; k++) {
+      assertSameOutputs((ModelInferResponse) got.get(2 * k), infer(direct).modelInfer(infers.get(k)), "add " + k);
+      assertThat(EmbeddingServiceTest.values((EmbedResponse) got.get(2 * k + 1), 0))
+          .containsExactly(EmbeddingServiceTest.values(embed(direct).embed(embeds.get(k)), 0),
+              within(1e-6f));
+    }
+    String metrics = MetricsTest.get(gatheringMetrics, "/metrics").body();
+    for (String queue : new String[] {"queue=\"encoder@1/add\"", "queue=\"encoder@1/serving_default\""}) {
+      assertThat(MetricsTest.value(metrics, "jointspace_batch_items_total", queue)).as(queue).isEqualTo(4);
+      assertThat(MetricsTest.value(metrics, "jointspace_batch_size_count", queue)).as(queue + " batches").isEqualTo(1);
+    }
   }
 
   /**

@@ -2,6 +2,8 @@ package io.jointspace.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import io.jointspace.server.LogCapture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -67,7 +69,12 @@ class FilteredSearchTest {
     ItemStore walking = new ItemStore(db, 10); // 200 matches > 10: the HNSW walk
     Condition g1 = new Condition.Equals(List.of("g"), "1");
     float[] q = DATA.get(7).clone();
-    List<SearchHit> hits = walking.search(collection, new SearchQuery(q, null, 5, g1, false, true), 200);
+    List<SearchHit> hits;
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      hits = walking.search(collection, new SearchQuery(q, null, 5, g1, false, true), 200);
+      assertThat(plans.messages()).singleElement().asString().contains("plan WALK,", "over 10 rows match");
+    }
+    assertThat(hits).hasSize(5);
     assertThat(ids(hits)).containsExactlyElementsOf(bruteForce(q, i -> i % 5 == 1, 5));
     assertThat(hits).allSatisfy(h -> assertThat(h.metadataJson()).contains("\"g\": 1"));
     for (int i = 1; i < hits.size(); i++) {
@@ -80,7 +87,11 @@ class FilteredSearchTest {
     ItemStore store = new ItemStore(db);
     Condition rare = new Condition.Equals(List.of("rare"), "true"); // 10 rows
     float[] q = DATA.get(3);
-    List<SearchHit> hits = store.search(collection, new SearchQuery(q, null, 20, rare, true, false), 0);
+    List<SearchHit> hits;
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      hits = store.search(collection, new SearchQuery(q, null, 20, rare, true, false), 0);
+      assertThat(plans.messages()).singleElement().asString().contains("plan EXACT, 10 rows match");
+    }
     assertThat(ids(hits)).containsExactlyElementsOf(bruteForce(q, i -> i % 100 == 0, 20));
     assertThat(hits).hasSize(10);
     assertThat(hits.get(0).vector()).hasSize(16);
@@ -92,7 +103,12 @@ class FilteredSearchTest {
     ItemStore walking = new ItemStore(db, 5); // 10 matches > 5: walk first; top 10 needs every match
     Condition rare = new Condition.Equals(List.of("rare"), "true");
     float[] q = DATA.get(500);
-    List<SearchHit> hits = walking.search(collection, new SearchQuery(null, "p500", 10, rare, false, true), 1);
+    List<SearchHit> hits;
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      hits = walking.search(collection, new SearchQuery(null, "p500", 10, rare, false, true), 1);
+      assertThat(plans.messages()).singleElement().asString().contains("plan WALK_THEN_EXACT");
+    }
+    assertThat(hits).hasSize(9);
     assertThat(ids(hits)).containsExactlyElementsOf(bruteForce(q, i -> i % 100 == 0 && i != 500, 10));
   }
 }
