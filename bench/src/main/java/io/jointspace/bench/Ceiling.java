@@ -2,7 +2,7 @@ package io.jointspace.bench;
 
 import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.runtime.LoadOptions;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.runtime.ModelVersion;
 import io.jointspace.server.runtime.TensorData;
 import io.jointspace.server.runtime.TextTokenizer;
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ final class Ceiling {
 
   static Result measure(Path versionDir, Workload workload, int[] batchSizes, long millisPerSize, int callers,
       int unbatchedCallers) throws Exception {
-    try (SavedModel model = SavedModel.load(versionDir, LoadOptions.DEFAULT)) {
+    try (ModelVersion model = ModelVersion.load(versionDir, LoadOptions.DEFAULT)) {
       Encoder encoder = model.encoder().orElseThrow(() -> new IllegalStateException(versionDir + " has no encoder spec"));
       List<TensorData> images = new ArrayList<>();
       for (byte[] png : workload.pngs()) {
@@ -63,8 +63,8 @@ final class Ceiling {
       Map<Integer, Double> tps = new LinkedHashMap<>();
       Map<Integer, Double> ipsN = new LinkedHashMap<>();
       Map<Integer, Double> tpsN = new LinkedHashMap<>();
-      IntFunction<Integer> encodeImages = n -> encoder.encodeImages(cycle(images, n)).size();
-      IntFunction<Integer> encodeTexts = n -> encoder.encodeTexts(cycle(texts, n)).size();
+      IntFunction<Integer> encodeImages = n -> model.encodeImages(cycle(images, n)).size();
+      IntFunction<Integer> encodeTexts = n -> model.encodeTexts(cycle(texts, n)).size();
       for (int b : batchSizes) {
         ips.put(b, rate(b, millisPerSize, 1, encodeImages));
         tps.put(b, rate(b, millisPerSize, 1, encodeTexts));

@@ -243,7 +243,7 @@ final class Suite implements Callable<Integer> {
     line(b, "");
     line(b, "## Ceiling: the encoder in-process");
     line(b, "");
-    line(b, "`SavedModel.load(models/%s/%d, LoadOptions.DEFAULT)`, `encoder().encodeImages` / `encodeTexts` on"
+    line(b, "`ModelVersion.load(models/%s/%d, LoadOptions.DEFAULT)`, `encodeImages` / `encodeTexts` on"
         + " preprocessed inputs, %.1f s per batch size (preprocessing not timed), by one thread and by %d threads at"
         + " once (as the server's %d batch threads run batches side by side). The ceiling is the best of all of"
         + " these.", model, version, ceilingMillis / 1000.0, c.callers(), c.callers());

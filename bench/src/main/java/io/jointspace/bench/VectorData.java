@@ -1,6 +1,6 @@
 package io.jointspace.bench;
 
-import io.jointspace.server.runtime.Encoder;
+import io.jointspace.server.runtime.Similarity;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -146,7 +146,7 @@ final class VectorData {
   }
 
   private static float[] normalize(float[] v) {
-    Encoder.normalize(v);
+    Similarity.normalize(v);
     return v;
   }
 

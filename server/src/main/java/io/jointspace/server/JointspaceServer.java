@@ -16,7 +16,7 @@ import io.jointspace.server.api.ModelServiceImpl;
 import io.jointspace.server.metrics.MetricsServer;
 import io.jointspace.server.metrics.ModelMetrics;
 import io.jointspace.server.runtime.Devices;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.runtime.ModelVersion;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.jointspace.server.store.Storage;
@@ -42,7 +42,7 @@ public final class JointspaceServer {
 
   private final Settings settings;
   private final Injector injector;
-  private final ModelManager<SavedModel> registry;
+  private final ModelManager<ModelVersion> registry;
   private final FileSystemVersionSource source;
   private final ModelHealth health;
   private Server server;
@@ -52,7 +52,7 @@ public final class JointspaceServer {
     this.settings = settings;
     this.injector = Guice.createInjector(new ServerModule(settings));
     this.registry = injector.getInstance(com.google.inject.Key.get(
-        new com.google.inject.TypeLiteral<ModelManager<SavedModel>>() {}));
+        new com.google.inject.TypeLiteral<ModelManager<ModelVersion>>() {}));
     this.source = injector.getInstance(FileSystemVersionSource.class);
     this.health = injector.getInstance(ModelHealth.class);
   }
@@ -125,7 +125,7 @@ public final class JointspaceServer {
     return metrics == null ? -1 : metrics.port();
   }
 
-  public ModelManager<SavedModel> registry() {
+  public ModelManager<ModelVersion> registry() {
     return registry;
   }
 

@@ -18,8 +18,8 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.jointspace.server.runtime.PreprocessPool;
-import io.jointspace.server.runtime.SavedModel;
-import io.jointspace.server.runtime.SavedModelLoader;
+import io.jointspace.server.runtime.ModelVersion;
+import io.jointspace.server.runtime.ModelVersionLoader;
 import io.jointspace.server.store.Database;
 import io.jointspace.server.store.Storage;
 import java.time.Clock;
@@ -81,15 +81,17 @@ final class ServerModule extends AbstractModule {
 
   @Provides
   @Singleton
-  ModelMetrics modelMetrics(PrometheusMeterRegistry meters, ModelManager<SavedModel> registry) {
+  ModelMetrics modelMetrics(PrometheusMeterRegistry meters, ModelManager<ModelVersion> registry) {
     return new ModelMetrics(meters, registry);
   }
 
   @Provides
   @Singleton
-  ModelManager<SavedModel> registry(@LoadExecutor ExecutorService loadExecutor, BatchScheduler batchScheduler) {
+  ModelManager<ModelVersion> registry(@LoadExecutor ExecutorService loadExecutor, BatchScheduler batchScheduler,
+      PreprocessPool pool) {
     return new ModelManager<>(
-        new SavedModelLoader(settings::loadOptions, settings.imageLimits(), batchScheduler, settings::batchingFor),
+        new ModelVersionLoader(settings::loadOptions, settings.imageLimits(), batchScheduler, settings::batchingFor,
+            pool),
         loadExecutor,
         RolloutPolicy.availabilityPreserving(),
         settings::labels,

@@ -219,7 +219,7 @@ public record Settings(
         ? BatchingOptions.DEFAULT.withMaxBatchSize(maxBatchSize)
             .withPreferredBatchSizes(preferred.toArray(Integer[]::new))
             .withLengthBuckets(buckets.toArray(Integer[]::new))
-            .withWaitForReservedOnly(own.hasWaitOnlyForAdmitted() ? own.getWaitOnlyForAdmitted()
+            .withWaitOnlyForAdmitted(own.hasWaitOnlyForAdmitted() ? own.getWaitOnlyForAdmitted()
                 : !serverWide.hasWaitOnlyForAdmitted() || serverWide.getWaitOnlyForAdmitted())
             .withMaxQueueDelay(Duration.ofNanos(Math.multiplyExact(delayMicros, 1000L)))
             .withMaxQueuedItems(maxQueuedItems)

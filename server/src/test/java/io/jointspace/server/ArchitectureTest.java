@@ -2,9 +2,13 @@ package io.jointspace.server;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +51,37 @@ class ArchitectureTest {
     noClasses().that().resideInAPackage("io.jointspace.server..")
         .and().resideOutsideOfPackage("io.jointspace.server.api..")
         .should().dependOnClassesThat().resideInAnyPackage("io.jointspace.api..")
+        .check(classes);
+  }
+
+  /**
+   * The encode ladder reads top down: {@code ModelVersion -> EncodeCall -> Signatures ->
+   * SignatureQueue -> SavedModel}, with the {@code Encoder} beside it preparing inputs and
+   * finishing vectors; no class on it calls a class above it.
+   */
+  @Test
+  void runtime_ladderHasNoCallsBackUp() {
+    String pkg = "io.jointspace.server.runtime.";
+    String[][] below = {
+        {"SavedModel", "ModelVersion", "EncodeCall", "Signatures", "SignatureQueue", "Encoder"},
+        {"SignatureQueue", "ModelVersion", "EncodeCall", "Signatures", "Encoder"},
+        {"Signatures", "ModelVersion", "EncodeCall"},
+        {"EncodeCall", "ModelVersion"},
+        {"Encoder", "ModelVersion", "EncodeCall", "Signatures", "SignatureQueue"},
+    };
+    for (String[] rule : below) {
+      List<String> above = Arrays.stream(rule, 1, rule.length).map(name -> pkg + name).toList();
+      noClasses().that().haveFullyQualifiedName(pkg + rule[0])
+          .should().dependOnClassesThat(DescribedPredicate.describe("above " + rule[0] + " " + above,
+              (JavaClass c) -> above.contains(c.getName())))
+          .check(classes);
+    }
+  }
+
+  @Test
+  void errors_dependOnNothingOfTheServer() {
+    noClasses().that().resideInAPackage("io.jointspace.server.errors..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.jointspace..", "io.grpc..", "org.tensorflow..", "java.sql..")
         .check(classes);
   }
 }

@@ -34,7 +34,7 @@ class ConfigLoaderTest {
     assertThat(s.shutdownGraceMillis()).isEqualTo(10_000);
     assertThat(s.repository()).isEqualTo(Path.of("models").toAbsolutePath());
     assertThat(s.loadOptions("any")).isEqualTo(LoadOptions.DEFAULT);
-    assertThat(s.batchingFor("unconfigured")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(32)
+    assertThat(s.batchingFor("unconfigured")).isEqualTo(BatchingOptions.DEFAULT.withWaitOnlyForAdmitted(true).withMaxBatchSize(32)
         .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024).withMaxItemsAhead(320)
         .withMaxConcurrentBatches(s.batchThreads())); // as many batches at once as batch threads
     assertThat(s.batchThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -47,7 +47,7 @@ class ConfigLoaderTest {
         batching { max_batch_size: 8 max_queue_delay_micros: 500 max_queued_items: 64 batch_threads: 3 }
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
-    assertThat(s.batchingFor("unconfigured")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(8)
+    assertThat(s.batchingFor("unconfigured")).isEqualTo(BatchingOptions.DEFAULT.withWaitOnlyForAdmitted(true).withMaxBatchSize(8)
         .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64).withMaxItemsAhead(80)
         .withMaxConcurrentBatches(3));
     assertThat(s.batchThreads()).isEqualTo(3);
@@ -202,11 +202,11 @@ class ConfigLoaderTest {
         model_defaults { batching { max_queue_delay_micros: 100 } }
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
-    assertThat(s.batchingFor("small")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(2)
+    assertThat(s.batchingFor("small")).isEqualTo(BatchingOptions.DEFAULT.withWaitOnlyForAdmitted(true).withMaxBatchSize(2)
         .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(16).withMaxItemsAhead(20)
         .withMaxConcurrentBatches(1));
     assertThat(s.batchingFor("direct")).isNull();
-    assertThat(s.batchingFor("other")).isEqualTo(BatchingOptions.DEFAULT.withWaitForReservedOnly(true).withMaxBatchSize(8)
+    assertThat(s.batchingFor("other")).isEqualTo(BatchingOptions.DEFAULT.withWaitOnlyForAdmitted(true).withMaxBatchSize(8)
         .withMaxQueueDelay(Duration.ofNanos(100_000)).withMaxQueuedItems(1024).withMaxItemsAhead(80)
         .withMaxConcurrentBatches(4)); // batch_threads
     // a model that turns batching on wins over --batching off; the others follow the flag
@@ -232,15 +232,15 @@ class ConfigLoaderTest {
     assertThat(s.batchingFor("other").lengthBuckets()).containsExactly(8, 32);
     assertThat(s.batchingFor("own").preferredBatchSizes()).containsExactly(2);
     assertThat(s.batchingFor("own").lengthBuckets()).containsExactly(4);
-    assertThat(s.batchingFor("own").waitForReservedOnly()).isTrue(); // the default
+    assertThat(s.batchingFor("own").waitOnlyForAdmitted()).isTrue(); // the default
 
     Files.writeString(file, """
         batching { wait_only_for_admitted: false }
         models { name: "eager" batching { wait_only_for_admitted: true } }
         """);
     Settings timed = ConfigLoader.load(file, Map.of(), NO_FLAGS);
-    assertThat(timed.batchingFor("other").waitForReservedOnly()).isFalse();
-    assertThat(timed.batchingFor("eager").waitForReservedOnly()).isTrue();
+    assertThat(timed.batchingFor("other").waitOnlyForAdmitted()).isFalse();
+    assertThat(timed.batchingFor("eager").waitOnlyForAdmitted()).isTrue();
 
     Files.writeString(file, "batching { max_batch_size: 8 preferred_batch_sizes: [4, 9] }\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS))

@@ -17,7 +17,7 @@ import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelRequest;
 import io.jointspace.registry.ModelState;
 import io.jointspace.registry.ServableId;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.runtime.ModelVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,7 +109,7 @@ class LiveRepositoryTest {
     TestModels.writeEncoder(repo.resolve("encoder/1"), 1f);
     try (ServerFixture f = ServerFixture.start(repo)) {
       var registry = f.server.registry();
-      try (ModelHandle<SavedModel> inFlight = registry.acquire(ModelRequest.latest("encoder"))) {
+      try (ModelHandle<ModelVersion> inFlight = registry.acquire(ModelRequest.latest("encoder"))) {
         assertThat(inFlight.id().version()).isEqualTo(1);
         TestModels.writeEncoder(repo.resolve("encoder/2"), 2f);
         f.server.rescan();
@@ -119,7 +119,8 @@ class LiveRepositoryTest {
         var sig = inFlight.get().signature("");
         var x = io.jointspace.server.runtime.TensorData.ofBytes(io.jointspace.server.runtime.DType.FP32,
             new long[] {1, 4}, new byte[16]);
-        assertThat(inFlight.get().run(sig, Map.of("x", x), List.of()).get("embedding").toFloats()).containsExactly(0, 0, 0);
+        assertThat(inFlight.get().call(sig, Map.of("x", x), List.of(), io.jointspace.server.runtime.CallScope.NONE)
+            .get("embedding").toFloats()).containsExactly(0, 0, 0);
         // new calls go to version 2; version 1 is no longer leased out
         assertThat(EmbeddingServiceGrpc.newBlockingStub(f.channel).embed(embed("encoder")).getModel().getVersion()).isEqualTo(2);
         assertThatThrownBy(() -> registry.acquire(ModelRequest.version("encoder", 1)))

@@ -3,7 +3,6 @@ package io.jointspace.server.api;
 import com.google.inject.Inject;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.jointspace.api.v1.CollectionServiceGrpc;
 import io.jointspace.api.v1.CreateCollectionRequest;
@@ -34,9 +33,8 @@ import io.jointspace.registry.ModelRequest;
 import io.jointspace.registry.ModelUnavailableException;
 import io.jointspace.registry.ServableId;
 import io.jointspace.server.runtime.Encoder;
-import io.jointspace.server.runtime.InvalidInputException;
-import io.jointspace.server.runtime.PreprocessPool;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.runtime.ModelVersion;
 import io.jointspace.server.store.Collection;
 import io.jointspace.server.store.CollectionSpec;
 import io.jointspace.server.store.ItemStore;
@@ -57,14 +55,12 @@ import java.util.List;
  * is answered after its transaction commits.
  */
 public final class CollectionServiceImpl extends CollectionServiceGrpc.CollectionServiceImplBase {
-  private final ModelManager<SavedModel> registry;
-  private final PreprocessPool pool;
+  private final ModelManager<ModelVersion> registry;
   private final Storage storage;
 
   @Inject
-  CollectionServiceImpl(ModelManager<SavedModel> registry, PreprocessPool pool, Storage storage) {
+  CollectionServiceImpl(ModelManager<ModelVersion> registry, Storage storage) {
     this.registry = registry;
-    this.pool = pool;
     this.storage = storage;
   }
 
@@ -78,7 +74,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       ModelRequest wanted = ProtoMapper.modelRequest(request.getModel(), "model");
       long version;
       int dimension;
-      try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
+      try (ModelHandle<ModelVersion> model = CallModel.acquire(registry, wanted)) {
         version = model.id().version();
         dimension = model.get().encoder().map(Encoder::dimension).orElse(0);
       }
@@ -193,11 +189,8 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
               .setCommittedCount(n).setTotalCommitted(total).setMessageIndex(index++).build());
         } catch (RuntimeException e) {
           failed = true;
-          io.grpc.StatusRuntimeException s = StatusMapper.toStatus(e);
-          observer.onError(s.getStatus()
-              .withDescription("message " + index + ": " + s.getStatus().getDescription()
-                  + " (" + total + " items committed before it)")
-              .asRuntimeException());
+          observer.onError(StatusMapper.toStatus(e, "message " + index + ": ",
+              " (" + total + " items committed before it)"));
         }
       }
 
@@ -331,17 +324,19 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
             + " precomputed vector instead");
       }
     }
-    ModelHandle<SavedModel> model;
+    ModelHandle<ModelVersion> model;
     try {
       model = CallModel.acquire(registry, ModelRequest.version(spec.modelName(), spec.modelVersion()));
     } catch (ModelNotFoundException | ModelUnavailableException e) {
-      throw Status.UNAVAILABLE.withDescription("collection '" + c.name() + "' is embedded by " + spec.modelName()
-          + " version " + spec.modelVersion() + ", which is not loaded now: " + e.getMessage()).asRuntimeException();
+      throw new ModelUnavailableException("collection '" + c.name() + "' is embedded by " + spec.modelName()
+          + " version " + spec.modelVersion() + ", which is not loaded now: " + e.getMessage());
     }
-    try (model) {
-      Encoder encoder = model.get().encoder().orElseThrow(() -> new InvalidInputException(fieldOf.apply(0)
-          + ": model " + model.id() + " has no encoder spec; send precomputed vectors"));
-      return MultimodalInputs.embed(encoder, pool, inputs, fieldOf);
+    try (model; GrpcCallScope call = GrpcCallScope.current()) {
+      if (model.get().encoder().isEmpty()) {
+        throw new InvalidInputException(fieldOf.apply(0) + ": model " + model.id()
+            + " has no encoder spec; send precomputed vectors");
+      }
+      return model.get().encode(ProtoMapper.contents(inputs, fieldOf), fieldOf, call.scope());
     }
   }
 

@@ -17,27 +17,23 @@ import io.jointspace.api.v1.Input;
 import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.ModelRequest;
-import io.jointspace.server.runtime.Encoder;
-import io.jointspace.server.runtime.InvalidInputException;
-import io.jointspace.server.runtime.PreprocessPool;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.runtime.Content;
+import io.jointspace.server.runtime.ModelVersion;
 import io.jointspace.server.runtime.SignatureInfo;
 import io.jointspace.server.runtime.TensorData;
-import io.jointspace.server.runtime.TensorEmbedder;
 import io.jointspace.server.runtime.TensorSpec;
 import java.util.ArrayList;
 import java.util.List;
 
 /** {@code jointspace.v1.EmbeddingService}: validates, leases the model version, embeds. */
 public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingServiceImplBase {
-  private final ModelManager<SavedModel> registry;
-  private final PreprocessPool pool;
+  private final ModelManager<ModelVersion> registry;
   private final ZeroShot zeroShot;
 
   @Inject
-  EmbeddingServiceImpl(ModelManager<SavedModel> registry, PreprocessPool pool, ZeroShot zeroShot) {
+  EmbeddingServiceImpl(ModelManager<ModelVersion> registry, ZeroShot zeroShot) {
     this.registry = registry;
-    this.pool = pool;
     this.zeroShot = zeroShot;
   }
 
@@ -123,9 +119,9 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
         case CONTENT_NOT_SET -> throw new IllegalStateException("checked above");
       }
     }
-    try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
-      SavedModel savedModel = model.get();
-      SignatureInfo sig = signature(savedModel, request.getModel().getSignatureName());
+    try (ModelHandle<ModelVersion> model = CallModel.acquire(registry, wanted)) {
+      ModelVersion version = model.get();
+      SignatureInfo sig = signature(version, request.getModel().getSignatureName());
       TensorSpec input;
       if (inputKey.isEmpty()) {
         try {
@@ -152,16 +148,17 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
             + sig.name() + "'; outputs: " + sig.outputs().keySet());
       }
       try (GrpcCallScope call = GrpcCallScope.current()) {
-        List<float[]> vectors = TensorEmbedder.embed(savedModel, sig, input, outputKey, rows, "inputs", call.scope());
+        List<float[]> vectors = version.embedTensors(sig, input, outputKey, rows, "inputs", call.scope());
         return response(ProtoMapper.resolved(model.id(), sig.name()), vectors);
       }
     }
   }
 
   private EmbedResponse embedMultimodal(ModelRequest wanted, EmbedRequest request) {
-    try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
-      Encoder encoder = ZeroShot.encoder(model);
-      List<float[]> vectors = MultimodalInputs.embed(encoder, pool, request.getInputsList(), "inputs");
+    List<Content> contents = ProtoMapper.contents(request.getInputsList(), i -> "inputs[" + i + "]");
+    try (ModelHandle<ModelVersion> model = CallModel.acquire(registry, wanted);
+        GrpcCallScope call = GrpcCallScope.current()) {
+      List<float[]> vectors = model.get().encode(contents, i -> "inputs[" + i + "]", call.scope());
       return response(ProtoMapper.resolved(model.id(), ""), vectors);
     }
   }
@@ -180,7 +177,7 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
     return response.build();
   }
 
-  static SignatureInfo signature(SavedModel model, String name) {
+  static SignatureInfo signature(ModelVersion model, String name) {
     try {
       return model.signature(name);
     } catch (InvalidInputException e) {

@@ -3,7 +3,7 @@ package io.jointspace.server.api;
 import com.google.protobuf.Value;
 import io.jointspace.api.v1.Filter;
 import io.jointspace.api.v1.Range;
-import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.store.Condition;
 import io.jointspace.server.store.Limits;
 import java.math.BigDecimal;

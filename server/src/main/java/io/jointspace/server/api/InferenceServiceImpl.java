@@ -23,8 +23,8 @@ import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.ModelRequest;
 import io.jointspace.server.runtime.DType;
-import io.jointspace.server.runtime.InvalidInputException;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.runtime.ModelVersion;
 import io.jointspace.server.runtime.SignatureInfo;
 import io.jointspace.server.runtime.TensorData;
 import io.jointspace.server.runtime.TensorSpec;
@@ -47,11 +47,11 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
   static final String BINARY_OUTPUT_PARAMETER = "binary_output";
   static final String PLATFORM = "tensorflow_savedmodel";
 
-  private final ModelManager<SavedModel> registry;
+  private final ModelManager<ModelVersion> registry;
   private final ServerState state;
 
   @Inject
-  public InferenceServiceImpl(ModelManager<SavedModel> registry, ServerState state) {
+  public InferenceServiceImpl(ModelManager<ModelVersion> registry, ServerState state) {
     this.registry = registry;
     this.state = state;
   }
@@ -90,7 +90,7 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
   public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> observer) {
     StatusMapper.answer(observer, () -> {
       ModelRequest wanted = ProtoMapper.modelRequest(request.getName(), request.getVersion(), "name");
-      try (ModelHandle<SavedModel> handle = CallModel.acquire(registry, wanted)) {
+      try (ModelHandle<ModelVersion> handle = CallModel.acquire(registry, wanted)) {
         ModelMetadataResponse.Builder out = ModelMetadataResponse.newBuilder()
             .setName(handle.id().name())
             .setPlatform(PLATFORM);
@@ -154,8 +154,8 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
       outputs.add(out.getName());
       binaryOutput |= boolParameter(out.getParametersMap(), BINARY_OUTPUT_PARAMETER);
     }
-    try (ModelHandle<SavedModel> handle = CallModel.acquire(registry, wanted)) {
-      SavedModel model = handle.get();
+    try (ModelHandle<ModelVersion> handle = CallModel.acquire(registry, wanted)) {
+      ModelVersion model = handle.get();
       SignatureInfo sig;
       try {
         sig = model.signature(signatureName);

@@ -10,7 +10,7 @@ import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
-import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.errors.InvalidInputException;
 import java.util.Map;
 
 /**

@@ -6,7 +6,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.VersionStatus;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.runtime.ModelVersion;
 
 /**
  * Keeps {@code grpc.health.v1.Health} current: the overall service ("") is SERVING while
@@ -16,11 +16,11 @@ import io.jointspace.server.runtime.SavedModel;
 @Singleton
 public final class ModelHealth {
   private final HealthStatusManager health = new HealthStatusManager();
-  private final ModelManager<SavedModel> registry;
+  private final ModelManager<ModelVersion> registry;
   private final ServerState state;
 
   @Inject
-  public ModelHealth(ModelManager<SavedModel> registry, ServerState state) {
+  public ModelHealth(ModelManager<ModelVersion> registry, ServerState state) {
     this.registry = registry;
     this.state = state;
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);

@@ -16,8 +16,8 @@ import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.ModelNotFoundException;
 import io.jointspace.registry.VersionStatus;
 import io.jointspace.server.runtime.DType;
-import io.jointspace.server.runtime.InvalidInputException;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.runtime.ModelVersion;
 import io.jointspace.server.runtime.SignatureInfo;
 import io.jointspace.server.runtime.TensorSpec;
 import java.util.List;
@@ -25,10 +25,10 @@ import java.util.Map;
 
 /** {@code jointspace.v1.ModelService}: what the registry holds and what each version expects. */
 public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
-  private final ModelManager<SavedModel> registry;
+  private final ModelManager<ModelVersion> registry;
 
   @Inject
-  public ModelServiceImpl(ModelManager<SavedModel> registry) {
+  public ModelServiceImpl(ModelManager<ModelVersion> registry) {
     this.registry = registry;
   }
 
@@ -79,8 +79,8 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
       if (!request.hasModel()) {
         throw new InvalidInputException("model is not set");
       }
-      try (ModelHandle<SavedModel> handle = CallModel.acquire(registry, ProtoMapper.modelRequest(request.getModel(), "model"))) {
-        SavedModel model = handle.get();
+      try (ModelHandle<ModelVersion> handle = CallModel.acquire(registry, ProtoMapper.modelRequest(request.getModel(), "model"))) {
+        ModelVersion model = handle.get();
         GetModelMetadataResponse.Builder out = GetModelMetadataResponse.newBuilder()
             .setModel(ProtoMapper.resolved(handle.id(), model.defaultSignature().orElse("")))
             .addAllTags(model.tags())

@@ -1,15 +1,19 @@
 package io.jointspace.server.api;
 
 import com.google.protobuf.Timestamp;
+import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.ModelState;
 import io.jointspace.api.v1.ModelVersionStatus;
 import io.jointspace.registry.ModelRequest;
 import io.jointspace.registry.ServableId;
 import io.jointspace.registry.VersionStatus;
-import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.runtime.Content;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /** Maps API messages to registry values and back. */
 final class ProtoMapper {
@@ -56,6 +60,29 @@ final class ProtoMapper {
     } catch (NumberFormatException e) {
       throw new InvalidInputException("model_version '" + version + "' is not a positive version number");
     }
+  }
+
+  /**
+   * Text and image inputs as the runtime takes them.
+   *
+   * @param fieldOf the request field of the i-th input, for messages ("inputs[3]")
+   * @throws InvalidInputException naming the first input, in request order, that is a tensor
+   *     or has no content
+   */
+  static List<Content> contents(List<Input> inputs, IntFunction<String> fieldOf) {
+    List<Content> out = new ArrayList<>(inputs.size());
+    for (int i = 0; i < inputs.size(); i++) {
+      Input input = inputs.get(i);
+      String at = fieldOf.apply(i);
+      switch (input.getContentCase()) {
+        case TEXT -> out.add(new Content.Text(input.getText()));
+        case IMAGE -> out.add(new Content.Image(input.getImage().toByteArray()));
+        case TENSOR -> throw new InvalidInputException(at + ".tensor: tensor inputs cannot be mixed with text and"
+            + " images here; send text or image inputs");
+        case CONTENT_NOT_SET -> throw new InvalidInputException(at + " has no content; set text, image or tensor");
+      }
+    }
+    return out;
   }
 
   static ModelSpec resolved(ServableId id, String signature) {

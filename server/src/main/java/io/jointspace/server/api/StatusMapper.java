@@ -8,8 +8,8 @@ import io.jointspace.registry.ModelUnavailableException;
 import io.jointspace.server.batching.DeadlineExceededException;
 import io.jointspace.server.batching.QueueClosedException;
 import io.jointspace.server.batching.QueueFullException;
-import io.jointspace.server.runtime.InvalidInputException;
-import io.jointspace.server.runtime.OverloadedException;
+import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.errors.OverloadedException;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -38,9 +38,9 @@ public final class StatusMapper {
       status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
     } else if (e instanceof ModelNotFoundException) {
       status = Status.NOT_FOUND.withDescription(e.getMessage());
-    } else if (e instanceof OverloadedException) {
-      status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
-    } else if (e instanceof QueueFullException) {
+    } else if (e instanceof OverloadedException || e instanceof QueueFullException) {
+      // the runtime reports a full queue as OverloadedException; the batching library's own
+      // type is mapped alike for any other user of its queues
       status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
     } else if (e instanceof DeadlineExceededException) {
       status = Status.DEADLINE_EXCEEDED.withDescription(e.getMessage());
@@ -48,8 +48,6 @@ public final class StatusMapper {
       status = Status.CANCELLED.withDescription("the call was cancelled");
     } else if (e instanceof QueueClosedException) {
       status = Status.UNAVAILABLE.withDescription(e.getMessage());
-    } else if (e instanceof io.jointspace.server.store.InvalidRequestException) {
-      status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
     } else if (e instanceof io.jointspace.server.store.LimitExceededException) {
       status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
     } else if (e instanceof io.jointspace.server.store.CollectionNotFoundException) {
@@ -69,6 +67,16 @@ public final class StatusMapper {
       status = Status.INTERNAL.withDescription("internal error; the server log has details under id " + id);
     }
     return status.asRuntimeException();
+  }
+
+  /**
+   * As {@link #toStatus(Throwable)}, with the description put between {@code before} and
+   * {@code after} (which message of a stream failed, what was committed before it).
+   */
+  public static StatusRuntimeException toStatus(Throwable error, String before, String after) {
+    Status status = toStatus(error).getStatus();
+    return status.withDescription(before + (status.getDescription() == null ? "" : status.getDescription()) + after)
+        .asRuntimeException();
   }
 
   /** Runs a unary call's {@code body} and sends its result, or its error mapped here. */

@@ -6,7 +6,7 @@ import io.jointspace.api.inference.ModelInferRequest.InferInputTensor;
 import io.jointspace.api.v1.DataType;
 import io.jointspace.api.v1.Tensor;
 import io.jointspace.server.runtime.DType;
-import io.jointspace.server.runtime.InvalidInputException;
+import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.runtime.TensorData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -15,15 +15,18 @@ import io.jointspace.api.v1.ScoreRow;
 import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.server.runtime.Encoder;
-import io.jointspace.server.runtime.InvalidInputException;
-import io.jointspace.server.runtime.PreprocessPool;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.runtime.CallScope;
+import io.jointspace.server.runtime.Content;
+import io.jointspace.server.runtime.ModelVersion;
+import io.jointspace.server.runtime.Similarity;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntFunction;
 
 /**
  * Zero-shot classification and cross-modal scoring. Label embeddings (templates averaged,
@@ -38,19 +41,17 @@ final class ZeroShot {
   static final int MAX_TEMPLATES = 64;
 
   /**
-   * The encoder itself, not its ServableId, is part of the key: a version reloaded from
+   * The loaded version itself, not its ServableId, is part of the key: a version reloaded from
    * changed files under the same number must not be answered with the old label vectors.
    */
-  private record LabelKey(Encoder encoder, List<String> labels, List<String> templates) {}
+  private record LabelKey(ModelVersion version, List<String> labels, List<String> templates) {}
 
-  private final ModelManager<SavedModel> registry;
-  private final PreprocessPool pool;
+  private final ModelManager<ModelVersion> registry;
   private final Cache<LabelKey, List<float[]>> labelCache = Caffeine.newBuilder().maximumSize(256).build();
 
   @Inject
-  ZeroShot(ModelManager<SavedModel> registry, PreprocessPool pool) {
+  ZeroShot(ModelManager<ModelVersion> registry) {
     this.registry = registry;
-    this.pool = pool;
   }
 
   ClassifyResponse classify(ClassifyRequest request) {
@@ -67,21 +68,24 @@ final class ZeroShot {
       throw new InvalidInputException("top_k must not be negative, got " + request.getTopK());
     }
     int topK = request.getTopK() == 0 ? labels.size() : Math.min(request.getTopK(), labels.size());
-    try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
-      Encoder encoder = encoder(model);
+    try (ModelHandle<ModelVersion> model = CallModel.acquire(registry, wanted);
+        GrpcCallScope call = GrpcCallScope.current()) {
+      ModelVersion version = model.get();
+      Encoder encoder = version.requireEncoder();
       if (!encoder.encodesText()) {
         throw new InvalidInputException("model: version " + model.id() + " has no text encoder, which Classify needs for labels");
       }
-      List<float[]> labelVectors = labelCache.get(new LabelKey(encoder, labels, templates),
-          key -> embedLabels(encoder, labels, templates));
-      List<float[]> inputs = MultimodalInputs.embed(encoder, pool, request.getInputsList(), "inputs");
+      List<float[]> labelVectors = labelCache.get(new LabelKey(version, labels, templates),
+          key -> embedLabels(version, labels, templates, call.scope()));
+      List<float[]> inputs = version.encode(ProtoMapper.contents(request.getInputsList(), i -> "inputs[" + i + "]"),
+          i -> "inputs[" + i + "]", call.scope());
       ClassifyResponse.Builder out = ClassifyResponse.newBuilder().setModel(ProtoMapper.resolved(model.id(), ""));
       for (float[] input : inputs) {
         float[] cos = new float[labels.size()];
         for (int j = 0; j < cos.length; j++) {
-          cos[j] = MultimodalInputs.cosine(input, labelVectors.get(j));
+          cos[j] = Similarity.cosine(input, labelVectors.get(j));
         }
-        float[] p = MultimodalInputs.softmax(cos, encoder.logitScale());
+        float[] p = Similarity.softmax(cos, encoder.logitScale());
         Integer[] order = new Integer[cos.length];
         Arrays.setAll(order, j -> j);
         Arrays.sort(order, Comparator.comparingDouble((Integer j) -> -p[j]).thenComparingInt(j -> j));
@@ -107,14 +111,15 @@ final class ZeroShot {
     if (request.getCandidatesCount() == 0) {
       throw new InvalidInputException("candidates is empty; give at least one");
     }
-    try (ModelHandle<SavedModel> model = CallModel.acquire(registry, wanted)) {
-      Encoder encoder = encoder(model);
+    try (ModelHandle<ModelVersion> model = CallModel.acquire(registry, wanted);
+        GrpcCallScope call = GrpcCallScope.current()) {
+      Encoder encoder = model.get().requireEncoder();
       // queries and candidates in one pass: one wait for preprocessing, shared batches
       int nq = request.getQueriesCount();
       List<Input> both = new ArrayList<>(request.getQueriesList());
       both.addAll(request.getCandidatesList());
-      List<float[]> all = MultimodalInputs.embed(encoder, pool, both,
-          i -> i < nq ? "queries[" + i + "]" : "candidates[" + (i - nq) + "]");
+      IntFunction<String> fieldOf = i -> i < nq ? "queries[" + i + "]" : "candidates[" + (i - nq) + "]";
+      List<float[]> all = model.get().encode(ProtoMapper.contents(both, fieldOf), fieldOf, call.scope());
       List<float[]> queries = all.subList(0, nq);
       List<float[]> candidates = all.subList(nq, all.size());
       ScoreResponse.Builder out = ScoreResponse.newBuilder().setModel(ProtoMapper.resolved(model.id(), ""));
@@ -122,11 +127,11 @@ final class ZeroShot {
         float[] cos = new float[candidates.size()];
         ScoreRow.Builder row = ScoreRow.newBuilder();
         for (int j = 0; j < cos.length; j++) {
-          cos[j] = MultimodalInputs.cosine(q, candidates.get(j));
+          cos[j] = Similarity.cosine(q, candidates.get(j));
           row.addCosines(cos[j]);
         }
         if (request.getSoftmax()) {
-          for (float p : MultimodalInputs.softmax(cos, encoder.logitScale())) {
+          for (float p : Similarity.softmax(cos, encoder.logitScale())) {
             row.addProbabilities(p);
           }
         }
@@ -136,38 +141,24 @@ final class ZeroShot {
     }
   }
 
-  static Encoder encoder(ModelHandle<SavedModel> model) {
-    return model.get().encoder().orElseThrow(() -> new InvalidInputException(
-        "model: version " + model.id() + " has no encoder spec (assets.extra/jointspace.textproto);"
-            + " it embeds tensor inputs only"));
-  }
-
   /**
    * One vector per label: the label put into every template, embedded through the model's
    * text queue (with the call's deadline and the queue's admission), averaged, re-normalized.
    */
-  private List<float[]> embedLabels(Encoder encoder, List<String> labels, List<String> templates) {
+  private static List<float[]> embedLabels(ModelVersion version, List<String> labels, List<String> templates,
+      CallScope scope) {
     int per = templates.size();
-    List<Input> texts = new ArrayList<>(labels.size() * per);
+    List<Content> texts = new ArrayList<>(labels.size() * per);
     for (String label : labels) {
       for (String template : templates) {
-        texts.add(Input.newBuilder().setText(template.replace("{}", label)).build());
+        texts.add(new Content.Text(template.replace("{}", label)));
       }
     }
-    List<float[]> all = MultimodalInputs.embed(encoder, pool, texts,
-        k -> "labels[" + k / per + "] (template '" + templates.get(k % per) + "')");
+    List<float[]> all = version.encode(texts,
+        k -> "labels[" + k / per + "] (template '" + templates.get(k % per) + "')", scope);
     List<float[]> out = new ArrayList<>(labels.size());
     for (int j = 0; j < labels.size(); j++) {
-      float[] mean = new float[all.get(0).length];
-      for (int t = 0; t < per; t++) {
-        float[] v = all.get(j * per + t).clone();
-        Encoder.normalize(v);
-        for (int d = 0; d < mean.length; d++) {
-          mean[d] += v[d] / per;
-        }
-      }
-      Encoder.normalize(mean);
-      out.add(mean);
+      out.add(Similarity.normalizedMean(all.subList(j * per, (j + 1) * per)));
     }
     return List.copyOf(out);
   }

@@ -114,7 +114,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     dispatcher.lock.lock();
     try {
       boolean admitted = reservation != null && takeLocked(reservation);
-      if (admitted && state.options.waitForReservedOnly()) {
+      if (admitted && state.options.waitOnlyForAdmitted()) {
         dispatcher.wakeAll(); // what waits may be all that is coming now, whatever becomes of this request
       }
       if (state.closed) {
@@ -176,7 +176,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
   void release(Reservation reservation) {
     dispatcher.lock.lock();
     try {
-      if (takeLocked(reservation) && state.options.waitForReservedOnly()) {
+      if (takeLocked(reservation) && state.options.waitOnlyForAdmitted()) {
         dispatcher.wakeAll(); // what waits may be all that is coming now
       }
     } finally {

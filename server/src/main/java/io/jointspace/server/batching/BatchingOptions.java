@@ -12,7 +12,7 @@ import java.util.Objects;
  * <p>When a batch is cut, for the items of one length bucket, oldest first:
  * <ol>
  *   <li>the queue is closing: at once, up to {@code maxBatchSize} items (draining);
- *   <li>the oldest item has waited {@code maxQueueDelay}, or {@code waitForReservedOnly} is set
+ *   <li>the oldest item has waited {@code maxQueueDelay}, or {@code waitOnlyForAdmitted} is set
  *       and no room is reserved: at once, up to {@code maxBatchSize};
  *   <li>{@code maxBatchSize} items are waiting: at once, exactly {@code maxBatchSize};
  *   <li>the waiting items reach a preferred size: at once, the largest preferred size that
@@ -41,7 +41,7 @@ import java.util.Objects;
  *     {@code maxItemsAhead / maxBatchSize} batches) without refusing a large request that
  *     finds the queue short. Default {@link Integer#MAX_VALUE}: only {@code maxQueuedItems}
  *     bounds admission
- * @param waitForReservedOnly wait {@code maxQueueDelay} only for items that are known to be
+ * @param waitOnlyForAdmitted wait {@code maxQueueDelay} only for items that are known to be
  *     coming: while room is {@link BatchQueue#reserve reserved} for items still being prepared.
  *     With nothing reserved, the waiting items are all there is, and they are cut at once (as
  *     if their delay had passed), so a lone caller does not wait for company that will not
@@ -56,7 +56,7 @@ public record BatchingOptions(
     List<Integer> lengthBuckets,
     int maxConcurrentBatches,
     int maxItemsAhead,
-    boolean waitForReservedOnly) {
+    boolean waitOnlyForAdmitted) {
 
   public static final BatchingOptions DEFAULT =
       new BatchingOptions(32, Duration.ofMillis(5), List.of(), 1024, List.of(), 1, Integer.MAX_VALUE, false);
@@ -96,40 +96,40 @@ public record BatchingOptions(
 
   public BatchingOptions withMaxBatchSize(int value) {
     return new BatchingOptions(value, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitOnlyForAdmitted);
   }
 
   public BatchingOptions withMaxQueueDelay(Duration value) {
     return new BatchingOptions(maxBatchSize, value, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitOnlyForAdmitted);
   }
 
   public BatchingOptions withPreferredBatchSizes(Integer... values) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, List.of(values), maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitOnlyForAdmitted);
   }
 
   public BatchingOptions withMaxQueuedItems(int value) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, value,
-        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
+        lengthBuckets, maxConcurrentBatches, maxItemsAhead, waitOnlyForAdmitted);
   }
 
   public BatchingOptions withLengthBuckets(Integer... values) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        List.of(values), maxConcurrentBatches, maxItemsAhead, waitForReservedOnly);
+        List.of(values), maxConcurrentBatches, maxItemsAhead, waitOnlyForAdmitted);
   }
 
   public BatchingOptions withMaxConcurrentBatches(int value) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, value, maxItemsAhead, waitForReservedOnly);
+        lengthBuckets, value, maxItemsAhead, waitOnlyForAdmitted);
   }
 
   public BatchingOptions withMaxItemsAhead(int value) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
-        lengthBuckets, maxConcurrentBatches, value, waitForReservedOnly);
+        lengthBuckets, maxConcurrentBatches, value, waitOnlyForAdmitted);
   }
 
-  public BatchingOptions withWaitForReservedOnly(boolean value) {
+  public BatchingOptions withWaitOnlyForAdmitted(boolean value) {
     return new BatchingOptions(maxBatchSize, maxQueueDelay, preferredBatchSizes, maxQueuedItems,
         lengthBuckets, maxConcurrentBatches, maxItemsAhead, value);
   }

@@ -62,7 +62,7 @@ final class QueueState<I, O> {
   /** Whether items that waited {@code waited} ns are cut whether or not their batch is full. */
   @GuardedBy("dispatcher.lock")
   private boolean due(long waited) {
-    return waited >= maxDelayNanos || (options.waitForReservedOnly() && reserved == 0);
+    return waited >= maxDelayNanos || (options.waitOnlyForAdmitted() && reserved == 0);
   }
 
   /** Nanoseconds until a batch may be cut (0: now), or Long.MAX_VALUE when none is due. */

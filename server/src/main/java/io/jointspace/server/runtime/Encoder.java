@@ -4,7 +4,7 @@ import com.google.protobuf.TextFormat;
 import io.jointspace.config.v1.EncoderSpec;
 import io.jointspace.config.v1.ImageEncoderSpec;
 import io.jointspace.config.v1.TextEncoderSpec;
-import io.jointspace.server.batching.Reservation;
+import io.jointspace.server.errors.InvalidInputException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,25 +17,23 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import javax.annotation.Nullable;
 
 /**
  * The multimodal side of one model version: its {@link EncoderSpec} (from
- * {@code assets.extra/jointspace.textproto}), tokenizer and image preprocessor, and the
- * signatures that turn token ids and pixels into vectors of one space.
+ * {@code assets.extra/jointspace.textproto}), tokenizer and image preprocessor, and which
+ * signatures turn token ids and pixels into vectors of one space.
  *
- * <p>Preprocessing ({@link #tokenize}, {@link #preprocessImage}) is pure CPU work meant for
- * the preprocessing pool; {@link #encodeTexts} and {@link #encodeImages} run the model on
- * prepared inputs. With batching on, each of its signatures has a queue in the model
- * ({@link SignatureQueue}): a call's texts or images join other calls' in batches on the
- * scheduler's threads. Thread-safe. Owned by its {@link SavedModel}, which closes it.
+ * <p>It prepares inputs ({@link #tokenize}, {@link #preprocessImage}: pure CPU work for the
+ * preprocessing pool), turns prepared inputs into signature rows ({@link #textRows},
+ * {@link #imageRows}) and rows of outputs into finished vectors ({@link #finish}); it never
+ * runs the model itself ({@link EncodeCall} and {@link ModelVersion} do). Thread-safe. Owned by
+ * its {@link ModelVersion}, which closes it.
  */
 public final class Encoder implements AutoCloseable {
   public static final String SPEC_FILE = "assets.extra/jointspace.textproto";
   static final float DEFAULT_LOGIT_SCALE = 100f;
 
-  private final SavedModel model;
   private final EncoderSpec spec;
   @Nullable private final TextSide text;
   @Nullable private final ImageSide image;
@@ -46,24 +44,10 @@ public final class Encoder implements AutoCloseable {
   private record ImageSide(ImagePreprocessor preprocessor, SignatureInfo sig, TensorSpec pixels,
       String output, int dimension) {}
 
-  private Encoder(SavedModel model, EncoderSpec spec, @Nullable TextSide text, @Nullable ImageSide image) {
-    this.model = model;
+  private Encoder(EncoderSpec spec, @Nullable TextSide text, @Nullable ImageSide image) {
     this.spec = spec;
     this.text = text;
     this.image = image;
-    if (text != null) {
-      Set<String> sequences = text.mask() == null ? Set.of(text.ids().key())
-          : Set.of(text.ids().key(), text.mask().key());
-      int contextLength = spec.getText().getContextLength();
-      boolean dynamic = sequences.stream().allMatch(k -> {
-        TensorSpec s = text.sig().inputs().get(k);
-        return s.rankKnown() && s.shape().length == 2 && s.shape()[1] == -1;
-      });
-      model.textQueueFor(text.sig(), sequences, contextLength, dynamic);
-    }
-    if (image != null) {
-      model.queueFor(image.sig(), true);
-    }
   }
 
   /** The spec in a version folder, if it has one. */
@@ -95,7 +79,7 @@ public final class Encoder implements AutoCloseable {
     }
     ImageSide image = spec.hasImage() ? imageSide(model, spec.getImage(), limits) : null;
     TextSide text = spec.hasText() ? textSide(model, spec.getText()) : null;
-    return new Encoder(model, spec, text, image);
+    return new Encoder(spec, text, image);
   }
 
   private static TextSide textSide(SavedModel model, TextEncoderSpec t) {
@@ -210,97 +194,61 @@ public final class Encoder implements AutoCloseable {
     return image.preprocessor().preprocess(encoded);
   }
 
-  /**
-   * Room in the text and image queues for one call's inputs, held from before they are
-   * tokenized or decoded until they are submitted; closing it gives back what was not used.
-   * Either part is null without a queue or without inputs of that kind.
-   */
-  public record Room(@Nullable Reservation texts, @Nullable Reservation images) implements AutoCloseable {
-    @Override
-    public void close() {
-      if (texts != null) {
-        texts.close();
-      }
-      if (images != null) {
-        images.close();
-      }
-    }
+  /** The signature that embeds texts; only when {@link #encodesText()}. */
+  SignatureInfo textSignature() {
+    return Objects.requireNonNull(text, "no text encoder").sig();
   }
 
-  /**
-   * Admits a call's inputs before they are tokenized or decoded: refuses it at once when the
-   * text or image queue is full, else holds their room, so that inputs being prepared count
-   * against the queue's backlog limits.
-   *
-   * @throws io.jointspace.server.batching.QueueFullException when a queue is full (nothing is held)
-   */
-  public Room reserve(int texts, int images) {
-    Reservation t = text == null ? null : model.reserve(text.sig(), texts);
-    try {
-      return new Room(t, image == null ? null : model.reserve(image.sig(), images));
-    } catch (RuntimeException e) {
-      if (t != null) {
-        t.close();
-      }
-      throw e;
-    }
+  /** The signature that embeds images; only when {@link #encodesImages()}. */
+  SignatureInfo imageSignature() {
+    return Objects.requireNonNull(image, "no image encoder").sig();
   }
 
-  /** Embeds tokenized texts and waits: {@link #submitTexts} without a deadline or reservation. */
-  public List<float[]> encodeTexts(List<TextTokenizer.Tokens> batch) {
-    return SavedModel.join(submitTexts(batch, CallScope.NONE, null));
+  /** The text inputs that hold token sequences (ids, and the mask when there is one). */
+  Set<String> sequenceInputs() {
+    TextSide t = Objects.requireNonNull(text, "no text encoder");
+    return t.mask() == null ? Set.of(t.ids().key()) : Set.of(t.ids().key(), t.mask().key());
   }
 
-  /**
-   * Embeds tokenized texts; the future gets the vectors in order once every text has run (on a
-   * batch thread). With batching, each text is a row of the text signature's queue (and may
-   * share a batch with other calls'), in the room {@code room} holds for it when not null
-   * ({@link #reserve}); else they run as one batch, now.
-   *
-   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room; the
-   *     future fails with {@link io.jointspace.server.batching.DeadlineExceededException} when
-   *     the call's deadline passed before its texts ran
-   */
-  public CompletableFuture<List<float[]>> submitTexts(List<TextTokenizer.Tokens> batch, CallScope scope,
-      @Nullable Reservation room) {
+  /** The spec's context length: texts are padded (or cut) to it. */
+  int contextLength() {
+    return spec.getText().getContextLength();
+  }
+
+  /** Whether the text signature takes sequences of any length (its sequence dimension is -1). */
+  boolean dynamicLength() {
+    TextSide t = Objects.requireNonNull(text, "no text encoder");
+    return sequenceInputs().stream().allMatch(k -> {
+      TensorSpec s = t.sig().inputs().get(k);
+      return s.rankKnown() && s.shape().length == 2 && s.shape()[1] == -1;
+    });
+  }
+
+  /** One row of the text signature per tokenized text, bucketed by its real token count. */
+  List<Row> textRows(List<TextTokenizer.Tokens> batch) {
     TextSide t = Objects.requireNonNull(text, "no text encoder");
     DType type = t.ids().dtype().orElseThrow();
     DType maskType = t.mask() == null ? type : t.mask().dtype().orElse(type);
     List<String> fetch = List.of(t.output());
-    List<SignatureQueue.Row> rows = new ArrayList<>(batch.size());
+    List<Row> rows = new ArrayList<>(batch.size());
     for (TextTokenizer.Tokens tokens : batch) {
       Map<String, TensorData> inputs = t.mask() == null
           ? Map.of(t.ids().key(), ids(tokens.ids(), type))
           : Map.of(t.ids().key(), ids(tokens.ids(), type), t.mask().key(), ids(tokens.attentionMask(), maskType));
-      rows.add(new SignatureQueue.Row(inputs, fetch, tokens.length(), true));
+      rows.add(new Row(inputs, fetch, tokens.length(), true));
     }
-    return model.submitRows(t.sig(), rows, scope, room).thenApply(out -> finish(out, t.output()));
+    return rows;
   }
 
-  /** Embeds preprocessed images and waits: {@link #submitImages} without a deadline or reservation. */
-  public List<float[]> encodeImages(List<TensorData> batch) {
-    return SavedModel.join(submitImages(batch, CallScope.NONE, null));
-  }
-
-  /**
-   * Embeds preprocessed images; the future gets the vectors in order once every image has run
-   * (on a batch thread). With batching, each image is a row of the image signature's queue, in
-   * the room {@code room} holds for it when not null ({@link #reserve}); else they run as one
-   * batch, now.
-   *
-   * @throws io.jointspace.server.batching.QueueFullException when the queue has no room; the
-   *     future fails with {@link io.jointspace.server.batching.DeadlineExceededException} when
-   *     the call's deadline passed before its images ran
-   */
-  public CompletableFuture<List<float[]>> submitImages(List<TensorData> batch, CallScope scope,
-      @Nullable Reservation room) {
+  /** One row of the image signature per preprocessed image. */
+  List<Row> imageRows(List<TensorData> batch) {
     ImageSide i = Objects.requireNonNull(image, "no image encoder");
     List<String> fetch = List.of(i.output());
-    List<SignatureQueue.Row> rows = new ArrayList<>(batch.size());
+    List<Row> rows = new ArrayList<>(batch.size());
     for (TensorData pixels : batch) {
-      rows.add(new SignatureQueue.Row(Map.of(i.pixels().key(), pixels), fetch));
+      rows.add(new Row(Map.of(i.pixels().key(), pixels), fetch));
     }
-    return model.submitRows(i.sig(), rows, scope, room).thenApply(out -> finish(out, i.output()));
+    return rows;
   }
 
   /** One text's ids (or mask) as a row of the given integer type. */
@@ -317,51 +265,34 @@ public final class Encoder implements AutoCloseable {
     return TensorData.ofBytes(type, new long[] {values.length}, b.array());
   }
 
-  /** Each row's output as a vector, normalized when the spec asks for it. */
-  private List<float[]> finish(List<List<TensorData>> rows, String output) {
+  /**
+   * Each row's only output (what {@link #textRows} or {@link #imageRows} fetch) as a vector,
+   * normalized when the spec asks for it.
+   *
+   * @throws InvalidInputException when the rows' vectors differ in length
+   */
+  List<float[]> finish(List<List<TensorData>> rows) {
     List<float[]> vectors = new ArrayList<>(rows.size());
     for (List<TensorData> row : rows) {
       vectors.add(row.get(0).toFloats());
     }
-    if (vectors.size() > 1) {
-      for (int k = 1; k < vectors.size(); k++) {
-        if (vectors.get(k).length != vectors.get(0).length) {
-          throw new InvalidInputException("output '" + output + "' gave rows of " + vectors.get(0).length
-              + " and " + vectors.get(k).length + " values");
-        }
+    for (int k = 1; k < vectors.size(); k++) {
+      if (vectors.get(k).length != vectors.get(0).length) {
+        throw new InvalidInputException("the encoder gave rows of " + vectors.get(0).length + " and "
+            + vectors.get(k).length + " values");
       }
     }
-    return finish(vectors);
-  }
-
-  private List<float[]> finish(List<float[]> vectors) {
     if (!spec.hasNormalize() || spec.getNormalize()) {
-      vectors.forEach(Encoder::normalize);
+      vectors.forEach(Similarity::normalize);
     }
     return vectors;
   }
 
-  /** Scales {@code v} to unit length in place (a zero vector stays zero). */
-  public static void normalize(float[] v) {
-    double sum = 0;
-    for (float x : v) {
-      sum += (double) x * x;
-    }
-    if (sum > 0) {
-      float inv = (float) (1 / Math.sqrt(sum));
-      for (int i = 0; i < v.length; i++) {
-        v[i] *= inv;
-      }
-    }
-  }
-
-  /** Releases the tokenizer; the model has drained the queues already. */
+  /** Releases the tokenizer; the queues have drained already. */
   @Override
   public void close() {
     if (text != null) {
       text.tokenizer().close();
     }
   }
-
-
 }

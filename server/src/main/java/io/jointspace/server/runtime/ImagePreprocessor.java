@@ -1,6 +1,7 @@
 package io.jointspace.server.runtime;
 
 import io.jointspace.config.v1.ImageEncoderSpec;
+import io.jointspace.server.errors.InvalidInputException;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;

@@ -1,5 +1,6 @@
 package io.jointspace.server.runtime;
 
+import io.jointspace.server.errors.OverloadedException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -7,6 +8,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import javax.annotation.Nullable;
 
 /**
  * A bounded pool for image decoding and tokenization, so that this CPU work runs neither on
@@ -14,8 +16,19 @@ import java.util.function.Supplier;
  * {@link #submit} fails at once with {@link OverloadedException}.
  */
 public final class PreprocessPool implements AutoCloseable {
-  private final ThreadPoolExecutor executor;
+  /** Null for a pool that runs work on the submitting thread ({@link #callerRuns()}). */
+  @Nullable private final ThreadPoolExecutor executor;
   private final int queueCapacity;
+
+  private PreprocessPool() {
+    this.executor = null;
+    this.queueCapacity = 0;
+  }
+
+  /** Runs each task on the thread that submits it: for one version driven in-process. */
+  public static PreprocessPool callerRuns() {
+    return new PreprocessPool();
+  }
 
   /**
    * @param threads worker threads (typically the number of cores)
@@ -34,16 +47,23 @@ public final class PreprocessPool implements AutoCloseable {
 
   /** Runs {@code work} on the pool. @throws OverloadedException when the queue is full */
   public <T> CompletableFuture<T> submit(Supplier<T> work) {
+    if (executor == null) {
+      return CompletableFuture.supplyAsync(work, Runnable::run);
+    }
     try {
       return CompletableFuture.supplyAsync(work, executor);
     } catch (RejectedExecutionException e) {
-      throw new OverloadedException("preprocessing queue is full (" + executor.getQueue().size() + " of "
-          + queueCapacity + " tasks waiting, " + executor.getActiveCount() + " running); retry later");
+      int waiting = executor.getQueue().size();
+      throw new OverloadedException("preprocessing queue is full (" + waiting + " of " + queueCapacity
+          + " tasks waiting, " + executor.getActiveCount() + " running); retry later", "preprocessing", waiting,
+          queueCapacity, 1, e);
     }
   }
 
   @Override
   public void close() {
-    executor.shutdownNow();
+    if (executor != null) {
+      executor.shutdownNow();
+    }
   }
 }

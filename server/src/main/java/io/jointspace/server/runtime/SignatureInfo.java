@@ -1,5 +1,6 @@
 package io.jointspace.server.runtime;
 
+import io.jointspace.server.errors.InvalidInputException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;

@@ -4,6 +4,9 @@ import io.jointspace.server.batching.Batch;
 import io.jointspace.server.batching.BatchQueue;
 import io.jointspace.server.batching.BatchScheduler;
 import io.jointspace.server.batching.BatchingOptions;
+import io.jointspace.server.batching.QueueFullException;
+import io.jointspace.server.batching.Reservation;
+import io.jointspace.server.errors.OverloadedException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,22 +25,11 @@ import javax.annotation.Nullable;
  * signatures.
  *
  * <p>A batch may hold rows of different shapes (e.g. calls with images of other sizes) or
- * that fetch other outputs: it runs one session call per group of rows alike, and a failing
- * group fails only its own calls. Thread-safe; owned by its {@link SavedModel}.
+ * that fetch other outputs: it runs one session call per group of rows alike
+ * ({@link SavedModel#runRows}), and a failing group fails only its own calls. A full queue
+ * refuses a request with {@link OverloadedException}. Thread-safe; owned by {@link Signatures}.
  */
 final class SignatureQueue implements AutoCloseable {
-  /**
-   * One batch row: one row of every input, and the outputs its call fetches; for a text
-   * queue, {@code length} is its length bucket's key: the number of real tokens of a
-   * tokenized text ({@code tokens}: its sequences hold those tokens first, then padding, and
-   * may be cut to its bucket), else the length fed, which is never cut.
-   */
-  record Row(Map<String, TensorData> inputs, List<String> fetch, int length, boolean tokens) {
-    Row(Map<String, TensorData> inputs, List<String> fetch) {
-      this(inputs, fetch, 0, false);
-    }
-  }
-
   /** A row's outputs in fetch order, or why its group failed. */
   record RowResult(@Nullable List<TensorData> outputs, @Nullable RuntimeException error) {}
 
@@ -69,32 +61,26 @@ final class SignatureQueue implements AutoCloseable {
   }
 
   /**
-   * Whether calls of {@code sig} can be cut into rows: every input and output has a known rank
-   * of at least 1 and -1 as its first dimension.
+   * Holds room for {@code rows} rows being prepared (see {@link Reservation}).
+   *
+   * @throws OverloadedException when the queue has no room
    */
-  static boolean batchable(SignatureInfo sig) {
-    if (sig.inputs().isEmpty() || sig.outputs().isEmpty()) {
-      return false;
+  Reservation reserve(int rows) {
+    try {
+      return queue.reserve(rows);
+    } catch (QueueFullException e) {
+      throw overloaded(e);
     }
-    for (TensorSpec t : sig.inputs().values()) {
-      if (!strictlyBatched(t)) {
-        return false;
-      }
-    }
-    for (TensorSpec t : sig.outputs().values()) {
-      if (!strictlyBatched(t)) {
-        return false;
-      }
-    }
-    return true;
   }
 
-  private static boolean strictlyBatched(TensorSpec t) {
-    return t.rankKnown() && t.shape().length > 0 && t.shape()[0] == -1;
+  /** The queue's refusal as the runtime reports overload. */
+  static OverloadedException overloaded(QueueFullException e) {
+    return new OverloadedException(e.getMessage(), e.queueName(), e.depth(), e.capacity(), e.requested(), e);
   }
 
-  BatchQueue<Row, RowResult> queue() {
-    return queue;
+  /** Waits until the rows queued before {@link #close()} have run. */
+  CompletableFuture<Void> drained() {
+    return queue.drained();
   }
 
   /**
@@ -128,7 +114,7 @@ final class SignatureQueue implements AutoCloseable {
       for (Map.Entry<String, TensorData> e : inputs.entrySet()) {
         row.put(e.getKey(), e.getValue().row(r));
       }
-      items.add(new Row(row, fetch, fedLength(row), false));
+      items.add(new Row(row, fetch));
     }
     return submitRows(items, scope, null).thenApply(results -> {
       Map<String, TensorData> out = new LinkedHashMap<>();
@@ -146,11 +132,18 @@ final class SignatureQueue implements AutoCloseable {
   /**
    * Queues ready-made rows, in the room {@code room} holds for them when not null; the future
    * gets each row's outputs in fetch order, or fails with the first failure among the rows'
-   * groups.
+   * groups. On a text queue, a row that is not a tokenized text (a call feeding the signature
+   * directly) goes to the bucket of the length it feeds.
    */
-  CompletableFuture<List<List<TensorData>>> submitRows(List<Row> rows, CallScope scope,
-      @Nullable io.jointspace.server.batching.Reservation room) {
-    CompletableFuture<List<RowResult>> queued = scope.watch(queue.submit(rows, scope.remaining(), room));
+  CompletableFuture<List<List<TensorData>>> submitRows(List<Row> rows, CallScope scope, @Nullable Reservation room) {
+    CompletableFuture<List<RowResult>> queued;
+    List<Row> keyed = sequences.isEmpty() ? rows
+        : rows.stream().map(r -> r.tokens() ? r : new Row(r.inputs(), r.fetch(), fedLength(r.inputs()), false)).toList();
+    try {
+      queued = scope.watch(queue.submit(keyed, scope.remaining(), room));
+    } catch (QueueFullException e) {
+      throw overloaded(e);
+    }
     return queued.thenApply(results -> {
       List<List<TensorData>> out = new ArrayList<>(results.size());
       for (RowResult r : results) {
@@ -175,7 +168,7 @@ final class SignatureQueue implements AutoCloseable {
       }
       List<Integer> group = new ArrayList<>();
       for (int i = first; i < items.size(); i++) {
-        if (!done[i] && alike(items.get(first), items.get(i))) {
+        if (!done[i] && items.get(first).alike(items.get(i))) {
           group.add(i);
           done[i] = true;
         }
@@ -186,33 +179,14 @@ final class SignatureQueue implements AutoCloseable {
   }
 
   private void runGroup(List<Row> items, List<Integer> group, RowResult[] results) {
-    Row first = items.get(group.get(0));
     try {
-      Map<String, TensorData> stacked = new LinkedHashMap<>();
-      for (String key : first.inputs().keySet()) {
-        List<TensorData> column = new ArrayList<>(group.size());
-        for (int i : group) {
-          column.add(items.get(i).inputs().get(key));
-        }
-        stacked.put(key, TensorData.stack(column));
+      List<Row> rows = new ArrayList<>(group.size());
+      for (int i : group) {
+        rows.add(items.get(i));
       }
-      Map<String, TensorData> out = model.run(sig, stacked, first.fetch());
-      List<List<TensorData>> perRow = new ArrayList<>(group.size());
+      List<List<TensorData>> out = model.runRows(sig, rows);
       for (int g = 0; g < group.size(); g++) {
-        perRow.add(new ArrayList<>(first.fetch().size()));
-      }
-      for (String key : first.fetch()) {
-        TensorData t = out.get(key);
-        if (t.rank() == 0 || t.dim(0) != group.size()) {
-          throw new InvalidInputException("output '" + key + "' of signature '" + sig.name() + "' has shape "
-              + Arrays.toString(t.shape()) + ", not one row per input row (" + group.size() + ")");
-        }
-        for (int g = 0; g < group.size(); g++) {
-          perRow.get(g).add(t.row(g));
-        }
-      }
-      for (int g = 0; g < group.size(); g++) {
-        results[group.get(g)] = new RowResult(perRow.get(g), null);
+        results[group.get(g)] = new RowResult(out.get(g), null);
       }
     } catch (RuntimeException e) {
       for (int i : group) {
@@ -252,21 +226,6 @@ final class SignatureQueue implements AutoCloseable {
       }
     }
     return new Row(inputs, row.fetch(), row.length(), true);
-  }
-
-  private static boolean alike(Row a, Row b) {
-    if (a == b) {
-      return true;
-    }
-    if (!a.fetch().equals(b.fetch()) || !a.inputs().keySet().equals(b.inputs().keySet())) {
-      return false;
-    }
-    for (Map.Entry<String, TensorData> e : a.inputs().entrySet()) {
-      if (!e.getValue().sameTypeAndShape(b.inputs().get(e.getKey()))) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Refuses new rows; the queued ones still run. */

@@ -1,5 +1,6 @@
 package io.jointspace.server.runtime;
 
+import io.jointspace.server.errors.InvalidInputException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;

@@ -1,5 +1,6 @@
 package io.jointspace.server.runtime;
 
+import io.jointspace.server.errors.InvalidInputException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -8,10 +9,10 @@ import java.util.Map;
 /**
  * Embeds raw tensor inputs with any signature that has one input: each input is one row,
  * and the signature's output, flattened per row, is its embedding. When the signature's
- * first dimension is the batch (-1), the inputs are stacked and run as one batch;
- * otherwise each input runs on its own.
+ * first dimension is the batch (-1), the inputs run as rows of one batch (through the
+ * signature's queue when it has one); otherwise each input runs on its own.
  */
-public final class TensorEmbedder {
+final class TensorEmbedder {
   private TensorEmbedder() {}
 
   /**
@@ -21,7 +22,7 @@ public final class TensorEmbedder {
    * @return one vector per input, in input order, all of the same length
    * @throws InvalidInputException naming the input index for a bad input
    */
-  public static List<float[]> embed(SavedModel model, SignatureInfo sig, TensorSpec input,
+  static List<float[]> embed(Signatures signatures, SavedModel model, SignatureInfo sig, TensorSpec input,
       String outputKey, List<TensorData> rows, String fieldPrefix, CallScope scope) {
     TensorSpec output = sig.outputs().get(outputKey);
     DType outType = output.dtype().orElse(DType.BYTES);
@@ -41,9 +42,16 @@ public final class TensorEmbedder {
               + Arrays.toString(rows.get(0).shape()) + "; inputs of one request are batched together");
         }
       }
-      TensorData batch = TensorData.stack(rows);
-      TensorData result = model.call(sig, Map.of(input.key(), batch), List.of(outputKey), scope).get(outputKey);
-      out = split(result, rows.size(), outputKey);
+      // checked as one call, before any row joins a queue where it could fail others' rows
+      model.check(sig, Map.of(input.key(), TensorData.stack(rows)), List.of(outputKey));
+      List<Row> batch = new ArrayList<>(rows.size());
+      for (TensorData row : rows) {
+        batch.add(new Row(Map.of(input.key(), row), List.of(outputKey)));
+      }
+      out = new ArrayList<>(rows.size());
+      for (List<TensorData> outputs : Signatures.join(signatures.submitRows(sig, batch, scope, null))) {
+        out.add(outputs.get(0).toFloats());
+      }
     } else {
       out = new ArrayList<>(rows.size());
       for (TensorData row : rows) {
@@ -65,19 +73,5 @@ public final class TensorEmbedder {
     } catch (InvalidInputException e) {
       throw e.at(field);
     }
-  }
-
-  static List<float[]> split(TensorData batch, int rows, String outputKey) {
-    if (batch.rank() == 0 || batch.dim(0) != rows) {
-      throw new InvalidInputException("output '" + outputKey + "' has shape "
-          + Arrays.toString(batch.shape()) + ", not one row per input (" + rows + ")");
-    }
-    float[] all = batch.toFloats();
-    int width = all.length / rows;
-    List<float[]> out = new ArrayList<>(rows);
-    for (int i = 0; i < rows; i++) {
-      out.add(Arrays.copyOfRange(all, i * width, (i + 1) * width));
-    }
-    return out;
   }
 }

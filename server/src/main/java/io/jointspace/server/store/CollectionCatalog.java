@@ -1,5 +1,6 @@
 package io.jointspace.server.store;
 
+import io.jointspace.server.errors.InvalidInputException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -56,7 +57,7 @@ public final class CollectionCatalog {
         p.setString(1, spec.name());
         try (ResultSet r = p.executeQuery()) {
           if (r.next() && !"U".equals(r.getString(1))) {
-            throw new InvalidRequestException("name '" + spec.name() + "' is an SQL keyword; the view needs a name"
+            throw new InvalidInputException("name '" + spec.name() + "' is an SQL keyword; the view needs a name"
                 + " usable without quotes");
           }
         }
@@ -95,18 +96,18 @@ public final class CollectionCatalog {
     SqlNames.collection(spec.name(), "name");
     SqlNames.modelName(spec.modelName(), "model.name");
     if (spec.modelVersion() <= 0) {
-      throw new InvalidRequestException("model.version must be positive, got " + spec.modelVersion());
+      throw new InvalidInputException("model.version must be positive, got " + spec.modelVersion());
     }
     int maxDim = spec.vectorType().maxIndexedDimension();
     if (spec.dimension() < 1 || spec.dimension() > maxDim) {
-      throw new InvalidRequestException("dimension " + spec.dimension() + " is outside 1.." + maxDim
+      throw new InvalidInputException("dimension " + spec.dimension() + " is outside 1.." + maxDim
           + ", what an HNSW index on " + spec.vectorType().sqlName() + " supports");
     }
     if (spec.m() < 2 || spec.m() > 100) {
-      throw new InvalidRequestException("index.m must be within 2..100, got " + spec.m());
+      throw new InvalidInputException("index.m must be within 2..100, got " + spec.m());
     }
     if (spec.efConstruction() < 4 || spec.efConstruction() > 1000 || spec.efConstruction() < 2 * spec.m()) {
-      throw new InvalidRequestException("index.ef_construction must be within 4..1000 and at least 2 * m ("
+      throw new InvalidInputException("index.ef_construction must be within 4..1000 and at least 2 * m ("
           + 2 * spec.m() + "), got " + spec.efConstruction());
     }
     if (spec.description().length() > 4096) {

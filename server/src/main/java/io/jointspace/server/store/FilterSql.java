@@ -3,6 +3,7 @@ package io.jointspace.server.store;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.jointspace.server.errors.InvalidInputException;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -43,7 +44,7 @@ final class FilterSql {
 
   /**
    * @param field the request field holding the filter, for messages
-   * @throws InvalidRequestException for an empty and/or, a bad key or mixed range bounds
+   * @throws InvalidInputException for an empty and/or, a bad key or mixed range bounds
    * @throws LimitExceededException over {@link Limits#MAX_FILTER_CONDITIONS} or {@link Limits#MAX_FILTER_DEPTH}
    */
   static Compiled compile(Condition condition, String field) {
@@ -70,7 +71,7 @@ final class FilterSql {
     } else if (condition instanceof Condition.In in) {
         String[] path = path(in.path(), field + ".in.key");
         if (in.jsons().isEmpty()) {
-          throw new InvalidRequestException(field + ".in.values is empty");
+          throw new InvalidInputException(field + ".in.values is empty");
         }
         if (in.jsons().size() > Limits.MAX_IN_VALUES) {
           throw new LimitExceededException(field + ".in.values has " + in.jsons().size() + " values, over the limit of "
@@ -104,7 +105,7 @@ final class FilterSql {
 
   private void group(List<Condition> parts, String op, String field, int depth) {
     if (parts.isEmpty()) {
-      throw new InvalidRequestException(field + ".filters is empty; give at least one condition");
+      throw new InvalidInputException(field + ".filters is empty; give at least one condition");
     }
     sql.append('(');
     for (int i = 0; i < parts.size(); i++) {
@@ -119,7 +120,7 @@ final class FilterSql {
   private void range(Condition.Range r, String field) {
     String[] path = path(r.path(), field + ".key");
     if (r.lower() == null && r.upper() == null) {
-      throw new InvalidRequestException(field + " has no bound; set gt, gte, lt or lte");
+      throw new InvalidInputException(field + " has no bound; set gt, gte, lt or lte");
     }
     boolean numeric = isNumeric(r.lower(), r.upper(), field);
     String value = numeric
@@ -160,10 +161,10 @@ final class FilterSql {
         checkText(s, field);
         n = false;
       } else {
-        throw new InvalidRequestException(field + " bounds must be numbers or strings");
+        throw new InvalidInputException(field + " bounds must be numbers or strings");
       }
       if (numeric != null && numeric != n) {
-        throw new InvalidRequestException(field + " mixes a number and a string bound; give bounds of one kind");
+        throw new InvalidInputException(field + " mixes a number and a string bound; give bounds of one kind");
       }
       numeric = n;
     }
@@ -173,7 +174,7 @@ final class FilterSql {
   /** A key path, validated: non-empty parts, bounded length, no NUL. */
   private static String[] path(List<String> path, String field) {
     if (path.isEmpty() || path.stream().anyMatch(String::isEmpty)) {
-      throw new InvalidRequestException(field + " is empty or has an empty part (keys are separated by '.')");
+      throw new InvalidInputException(field + " is empty or has an empty part (keys are separated by '.')");
     }
     int chars = path.stream().mapToInt(String::length).sum() + path.size() - 1;
     if (chars > Limits.MAX_KEY_CHARS) {
@@ -187,14 +188,14 @@ final class FilterSql {
 
   private static String json(String json, String field) {
     if (json.contains("\\u0000")) {
-      throw new InvalidRequestException(field + " contains a NUL character, which PostgreSQL cannot store");
+      throw new InvalidInputException(field + " contains a NUL character, which PostgreSQL cannot store");
     }
     return json;
   }
 
   private static void checkText(String s, String field) {
     if (s.indexOf('\0') >= 0) {
-      throw new InvalidRequestException(field + " contains a NUL character");
+      throw new InvalidInputException(field + " contains a NUL character");
     }
   }
 

@@ -1,6 +1,7 @@
 package io.jointspace.server.store;
 
 import com.pgvector.PGvector;
+import io.jointspace.server.errors.InvalidInputException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -157,7 +158,7 @@ public final class ItemStore {
       checkVector(item.vector(), collection, at + ".vector.values");
       checkMetadata(item.metadataJson(), at + ".metadata");
       if (item.sourceText() != null && item.sourceText().indexOf('\0') >= 0) {
-        throw new InvalidRequestException(at + ".input.text contains a NUL character, which PostgreSQL cannot store");
+        throw new InvalidInputException(at + ".input.text contains a NUL character, which PostgreSQL cannot store");
       }
       last.remove(item.id());
       last.put(item.id(), collection.spec().keepSources() ? item
@@ -169,28 +170,28 @@ public final class ItemStore {
   /** Validates an item id (non-empty, at most {@link Limits#MAX_ID_BYTES}, no NUL). */
   public static void checkId(String id, String field) {
     if (id == null || id.isEmpty()) {
-      throw new InvalidRequestException(field + " is empty");
+      throw new InvalidInputException(field + " is empty");
     }
     int bytes = id.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > Limits.MAX_ID_BYTES) {
       throw new LimitExceededException(field + " is " + bytes + " bytes, over the limit of " + Limits.MAX_ID_BYTES);
     }
     if (id.indexOf('\0') >= 0) {
-      throw new InvalidRequestException(field + " contains a NUL character");
+      throw new InvalidInputException(field + " contains a NUL character");
     }
   }
 
   static void checkVector(float[] v, Collection collection, String field) {
     if (v.length != collection.spec().dimension()) {
-      throw new InvalidRequestException(field + " has " + v.length + " values; collection '" + collection.name()
+      throw new InvalidInputException(field + " has " + v.length + " values; collection '" + collection.name()
           + "' stores " + collection.spec().dimension());
     }
     for (int i = 0; i < v.length; i++) {
       if (!Float.isFinite(v[i])) {
-        throw new InvalidRequestException(field + "[" + i + "] is " + v[i] + "; vectors hold finite numbers");
+        throw new InvalidInputException(field + "[" + i + "] is " + v[i] + "; vectors hold finite numbers");
       }
       if (collection.spec().vectorType() == VectorType.HALFVEC && Math.abs(v[i]) > 65504f) {
-        throw new InvalidRequestException(field + "[" + i + "] is " + v[i] + ", outside the half-precision range");
+        throw new InvalidInputException(field + "[" + i + "] is " + v[i] + ", outside the half-precision range");
       }
     }
   }
@@ -202,7 +203,7 @@ public final class ItemStore {
           + Limits.MAX_METADATA_BYTES);
     }
     if (json.contains("\\u0000")) {
-      throw new InvalidRequestException(field + " contains a NUL character, which PostgreSQL cannot store");
+      throw new InvalidInputException(field + " contains a NUL character, which PostgreSQL cannot store");
     }
   }
 

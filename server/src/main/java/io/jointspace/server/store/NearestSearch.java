@@ -1,6 +1,7 @@
 package io.jointspace.server.store;
 
 import com.pgvector.PGvector;
+import io.jointspace.server.errors.InvalidInputException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -43,13 +44,13 @@ final class NearestSearch {
    */
   List<SearchHit> search(Collection collection, SearchQuery query, int efSearch) {
     if (query.topK() < 1) {
-      throw new InvalidRequestException("top_k must be positive, got " + query.topK());
+      throw new InvalidInputException("top_k must be positive, got " + query.topK());
     }
     if (query.topK() > Limits.MAX_TOP_K) {
       throw new LimitExceededException("top_k " + query.topK() + " is over the limit of " + Limits.MAX_TOP_K);
     }
     if (efSearch < 0 || efSearch > 1000) {
-      throw new InvalidRequestException("ef_search must be within 1..1000 (0 for the default), got " + efSearch);
+      throw new InvalidInputException("ef_search must be within 1..1000 (0 for the default), got " + efSearch);
     }
     int ef = efSearch == 0 ? defaultEfSearch(query.topK()) : efSearch;
     FilterSql.Compiled filter = query.filter() == null ? null : FilterSql.compile(query.filter(), "filter");

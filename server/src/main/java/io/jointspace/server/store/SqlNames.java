@@ -1,5 +1,6 @@
 package io.jointspace.server.store;
 
+import io.jointspace.server.errors.InvalidInputException;
 import java.util.regex.Pattern;
 
 /**
@@ -13,14 +14,14 @@ final class SqlNames {
   private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
   /**
-   * @throws InvalidRequestException naming {@code field} when the name is not a valid collection name
+   * @throws InvalidInputException naming {@code field} when the name is not a valid collection name
    */
   static String collection(String name, String field) {
     if (name == null || name.isEmpty()) {
-      throw new InvalidRequestException(field + " is empty");
+      throw new InvalidInputException(field + " is empty");
     }
     if (name.length() > Limits.MAX_NAME_CHARS || !COLLECTION.matcher(name).matches()) {
-      throw new InvalidRequestException(field + " '" + shorten(name) + "' is not a valid collection name: use 1 to "
+      throw new InvalidInputException(field + " '" + shorten(name) + "' is not a valid collection name: use 1 to "
           + Limits.MAX_NAME_CHARS + " lowercase letters, digits and underscores, starting with a letter");
     }
     return name;
@@ -29,7 +30,7 @@ final class SqlNames {
   /** Model names are written into the view as a literal, so they are held to a safe alphabet. */
   static String modelName(String name, String field) {
     if (name == null || name.isEmpty() || name.length() > 200 || !MODEL.matcher(name).matches()) {
-      throw new InvalidRequestException(field + " '" + shorten(String.valueOf(name)) + "' cannot name a collection's"
+      throw new InvalidInputException(field + " '" + shorten(String.valueOf(name)) + "' cannot name a collection's"
           + " model: use letters, digits, '.', '_' and '-'");
     }
     return name;

@@ -24,7 +24,7 @@ import io.jointspace.server.ServerFixture;
 import io.jointspace.server.TestModels;
 import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.runtime.LoadOptions;
-import io.jointspace.server.runtime.SavedModel;
+import io.jointspace.server.runtime.ModelVersion;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -104,10 +104,10 @@ class MultimodalTest {
   void servedEmbeddings_equalInProcessOnes() throws Exception {
     List<Input> inputs = List.of(text("a picture of a blue ."), text("red green"), image(Color.ORANGE, 40, 25, "jpeg"));
     EmbedResponse served = stub.embed(EmbedRequest.newBuilder().setModel(clip()).addAllInputs(inputs).build());
-    try (SavedModel model = SavedModel.load(repo.resolve("clip/1"), LoadOptions.DEFAULT)) {
+    try (ModelVersion model = ModelVersion.load(repo.resolve("clip/1"), LoadOptions.DEFAULT)) {
       Encoder encoder = model.encoder().orElseThrow();
-      List<float[]> texts = encoder.encodeTexts(List.of(encoder.tokenize("a picture of a blue ."), encoder.tokenize("red green")));
-      List<float[]> images = encoder.encodeImages(List.of(encoder.preprocessImage(inputs.get(2).getImage().toByteArray())));
+      List<float[]> texts = model.encodeTexts(List.of(encoder.tokenize("a picture of a blue ."), encoder.tokenize("red green")));
+      List<float[]> images = model.encodeImages(List.of(encoder.preprocessImage(inputs.get(2).getImage().toByteArray())));
       EmbeddingServiceTest.assertEmbedding(values(served, 0), texts.get(0));
       EmbeddingServiceTest.assertEmbedding(values(served, 1), texts.get(1));
       EmbeddingServiceTest.assertEmbedding(values(served, 2), images.get(0));

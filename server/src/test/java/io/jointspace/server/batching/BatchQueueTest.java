@@ -265,9 +265,9 @@ class BatchQueueTest {
   }
 
   @Test
-  void waitForReservedOnly_waitsOnlyWhileItemsAreKnownToBeComing() {
+  void waitOnlyForAdmitted_waitsOnlyWhileItemsAreKnownToBeComing() {
     BatchQueue<String, String> queue = scheduler.newQueue("q", BatchingOptions.DEFAULT.withMaxBatchSize(8)
-        .withMaxQueueDelay(java.time.Duration.ofSeconds(1)).withWaitForReservedOnly(true), processor);
+        .withMaxQueueDelay(java.time.Duration.ofSeconds(1)).withWaitOnlyForAdmitted(true), processor);
     // nothing reserved: a lone item runs at once, without waiting for the delay
     var lone = queue.submit(List.of("a"));
     assertThat(scheduler.runPending()).isEqualTo(1);

@@ -11,6 +11,7 @@ import io.jointspace.config.v1.ImageEncoderSpec;
 import io.jointspace.config.v1.Layout;
 import io.jointspace.config.v1.PixelType;
 import io.jointspace.config.v1.ResizeFilter;
+import io.jointspace.server.errors.InvalidInputException;
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;

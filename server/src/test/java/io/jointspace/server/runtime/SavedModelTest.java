@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jointspace.server.TestModels;
+import io.jointspace.server.errors.InvalidInputException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +48,7 @@ class SavedModelTest {
     assertThat(x.dtype()).contains(DType.FP32);
     assertThat(x.shape()).containsExactly(-1, 4);
     assertThat(x.batched()).isTrue();
-    assertThat(model.embeddingDimension()).isEqualTo(3);
+    assertThat(model.defaultOutputWidth()).isEqualTo(3);
     assertThat(model.signature("square").inputs().get("s").batched()).isFalse();
   }
 

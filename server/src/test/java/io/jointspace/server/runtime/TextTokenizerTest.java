@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jointspace.config.v1.TextEncoderSpec;
+import io.jointspace.server.errors.InvalidInputException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;

@@ -8,42 +8,45 @@ import java.util.function.Function;
 import javax.annotation.Nullable;
 
 /**
- * Loads model versions as {@link SavedModel}s with each model's {@link LoadOptions}. With
+ * Loads model versions as {@link ModelVersion}s with each model's {@link LoadOptions}. With
  * batching on for a model (its own options, see {@code ModelConfig.batching}), each version's
  * batchable signatures get queues on the shared scheduler, named after the version
  * ({@code "clip@2/encode_text"}).
  */
-public final class SavedModelLoader implements ServableLoader<SavedModel> {
+public final class ModelVersionLoader implements ServableLoader<ModelVersion> {
   private final Function<String, LoadOptions> optionsByModel;
   private final ImageLimits imageLimits;
   @Nullable private final BatchScheduler scheduler;
   private final Function<String, BatchingOptions> batchingByModel;
+  private final PreprocessPool pool;
 
   /**
    * @param scheduler runs the batches; may be null only when no model batches
    * @param batchingByModel a model's batching options by its name; null for a model whose
    *     calls run directly
+   * @param pool where the versions' encoders tokenize and decode
    */
-  public SavedModelLoader(Function<String, LoadOptions> optionsByModel, ImageLimits imageLimits,
-      @Nullable BatchScheduler scheduler, Function<String, BatchingOptions> batchingByModel) {
+  public ModelVersionLoader(Function<String, LoadOptions> optionsByModel, ImageLimits imageLimits,
+      @Nullable BatchScheduler scheduler, Function<String, BatchingOptions> batchingByModel, PreprocessPool pool) {
     this.optionsByModel = optionsByModel;
     this.imageLimits = imageLimits;
     this.scheduler = scheduler;
     this.batchingByModel = batchingByModel;
+    this.pool = pool;
   }
 
   @Override
-  public SavedModel load(AspiredVersion version) throws Exception {
+  public ModelVersion load(AspiredVersion version) throws Exception {
     BatchingOptions batching = batchingByModel.apply(version.id().name());
     if (batching != null && scheduler == null) {
       throw new IllegalStateException("model '" + version.id().name() + "' batches, but the loader has no scheduler");
     }
-    return SavedModel.load(version.path(), optionsByModel.apply(version.id().name()), imageLimits,
-        scheduler, batching, version.id().toString());
+    return ModelVersion.load(version.path(), version.id().toString(), optionsByModel.apply(version.id().name()),
+        imageLimits, scheduler, batching, pool);
   }
 
   @Override
-  public void unload(SavedModel model) {
+  public void unload(ModelVersion model) {
     model.close();
   }
 }
