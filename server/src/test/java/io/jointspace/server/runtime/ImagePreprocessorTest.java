@@ -432,7 +432,7 @@ class ImagePreprocessorTest {
       // the whole image (read from its byte array where it has one) and a sub-image, whose
       // raster is offset into its parent's
       for (BufferedImage img : List.of(image, image.getSubimage(1, 1, w, h))) {
-        byte[] got = ImagePreprocessor.toRgb(img).pixels();
+        byte[] got = ImageDecoder.toRgb(img).pixels();
         for (int y = 0; y < img.getHeight(); y++) {
           for (int x = 0; x < img.getWidth(); x++) {
             int v = img.getRGB(x, y);
