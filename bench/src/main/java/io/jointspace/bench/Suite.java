@@ -225,7 +225,7 @@ final class Suite implements Callable<Integer> {
         + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead %d (%d x max_batch_size),"
         + " batch_threads = cores, max_concurrent_batches = batch_threads, wait_only_for_admitted true; TensorFlow sessions"
         + " without thread spinning (session.thread_spinning false, the default). Client: one gRPC channel over loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000),
-        io.jointspace.server.Settings.DEFAULT_BATCHES_AHEAD * MAX_BATCH, io.jointspace.server.Settings.DEFAULT_BATCHES_AHEAD);
+        io.jointspace.server.batching.BatchingOptions.DEFAULT_BATCHES_AHEAD * MAX_BATCH, io.jointspace.server.batching.BatchingOptions.DEFAULT_BATCHES_AHEAD);
     if (serverConfig != null) {
       line(b, "- **Server config**: both servers also ran with `--config %s`, which changes the settings above:", serverConfig);
       line(b, "");
@@ -331,7 +331,7 @@ final class Suite implements Callable<Integer> {
     line(b, "");
     line(b, "Server still running after the overload: %s; OutOfMemoryError in its log: %s.", aliveAfter ? "yes" : "NO",
         oom ? "YES" : "no");
-    int ahead = io.jointspace.server.Settings.DEFAULT_BATCHES_AHEAD * MAX_BATCH;
+    int ahead = io.jointspace.server.batching.BatchingOptions.DEFAULT_BATCHES_AHEAD * MAX_BATCH;
     line(b, "");
     line(b, "An admitted call waits behind at most max_items_ahead = %d items (waiting, or held for calls still"
         + " decoding), about %d / %.1f req/s = %.0f ms at the rate served here, plus the batches running and its own;"

@@ -53,15 +53,15 @@ public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--models", paramLabel = "DIR",
-        description = "Model repository. Default: models/ (env JOINTSPACE_MODELS).")
+        description = "Model repository. Default: " + Settings.DEFAULT_REPOSITORY + "/ (env JOINTSPACE_MODELS).")
     Path models;
 
     @Option(names = "--grpc-port", paramLabel = "N",
-        description = "gRPC port. Default: 8500 (env JOINTSPACE_GRPC_PORT).")
+        description = "gRPC port. Default: " + Settings.DEFAULT_GRPC_PORT + " (env JOINTSPACE_GRPC_PORT).")
     Integer grpcPort;
 
     @Option(names = "--metrics-port", paramLabel = "N",
-        description = "HTTP port of the Prometheus /metrics endpoint. Default: 8501; negative: disabled"
+        description = "HTTP port of the Prometheus /metrics endpoint. Default: " + Settings.DEFAULT_METRICS_PORT + "; negative: disabled"
             + " (env JOINTSPACE_METRICS_PORT).")
     Integer metricsPort;
 
@@ -70,15 +70,17 @@ public final class Main implements Runnable {
     Path config;
 
     @Option(names = "--max-message-bytes", paramLabel = "N",
-        description = "Largest inbound message. Default: 67108864 (env JOINTSPACE_MAX_MESSAGE_BYTES).")
+        description = "Largest inbound message. Default: " + Settings.DEFAULT_MAX_MESSAGE_BYTES
+            + " (env JOINTSPACE_MAX_MESSAGE_BYTES).")
     Long maxMessageBytes;
 
     @Option(names = "--poll-interval-ms", paramLabel = "MS",
-        description = "How often the repository is scanned. Default: 2000; negative: only at start (env JOINTSPACE_POLL_INTERVAL_MS).")
+        description = "How often the repository is scanned. Default: " + Settings.DEFAULT_POLL_INTERVAL_MS
+            + "; negative: only at start (env JOINTSPACE_POLL_INTERVAL_MS).")
     Long pollIntervalMs;
 
     @Option(names = "--shutdown-grace-ms", paramLabel = "MS",
-        description = "On SIGTERM, how long calls in flight may take to finish. Default: 10000.")
+        description = "On SIGTERM, how long calls in flight may take to finish. Default: " + Settings.DEFAULT_SHUTDOWN_GRACE_MS + ".")
     Long shutdownGraceMs;
 
     @Option(names = "--batching", paramLabel = "on|off",
@@ -91,7 +93,7 @@ public final class Main implements Runnable {
     String databaseUrl;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
-        description = "Folder of the private PostgreSQL cluster used without --database-url. Default: var/postgres"
+        description = "Folder of the private PostgreSQL cluster used without --database-url. Default: " + Settings.DEFAULT_DATA_DIR
             + " (env JOINTSPACE_DATA_DIR).")
     Path dataDir;
 

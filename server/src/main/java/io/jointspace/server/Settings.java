@@ -60,20 +60,18 @@ public record Settings(
     BatchingConfig batchingConfig,
     boolean detailedHistograms) {
 
+  public static final String DEFAULT_REPOSITORY = "models";
   public static final int DEFAULT_GRPC_PORT = 8500;
   public static final int DEFAULT_METRICS_PORT = 8501;
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 64L << 20;
   public static final long DEFAULT_POLL_INTERVAL_MS = 2000;
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
   public static final int DEFAULT_LOAD_THREADS = 2;
-  public static final int DEFAULT_MAX_BATCH_SIZE = 32;
-  public static final long DEFAULT_MAX_QUEUE_DELAY_MICROS = 2000;
-  public static final int DEFAULT_MAX_QUEUED_ITEMS = 1024;
   public static final String DEFAULT_DATA_DIR = "var/postgres";
   public static final int DEFAULT_MAX_CONNECTIONS = 10;
   public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
-  /** Default max_items_ahead, as a multiple of max_batch_size (TF Serving's max_enqueued_batches). */
-  public static final int DEFAULT_BATCHES_AHEAD = 10;
+  /** The batching defaults are the batching library's: {@link BatchingOptions#DEFAULT}. */
+  private static final BatchingOptions BATCHING_DEFAULTS = BatchingOptions.DEFAULT;
 
   /** Applies defaults to a merged configuration and validates it. */
   static Settings of(ServerConfig c) {
@@ -89,7 +87,7 @@ public record Settings(
     if (maxBytes < 1024 || maxBytes > Integer.MAX_VALUE) {
       throw new ConfigException("max_inbound_message_bytes must be within 1024.." + Integer.MAX_VALUE + ", got " + maxBytes);
     }
-    String base = c.getModelRepository().getBasePath().isEmpty() ? "models" : c.getModelRepository().getBasePath();
+    String base = c.getModelRepository().getBasePath().isEmpty() ? DEFAULT_REPOSITORY : c.getModelRepository().getBasePath();
     long poll = c.getModelRepository().getPollIntervalMs() == 0
         ? DEFAULT_POLL_INTERVAL_MS : c.getModelRepository().getPollIntervalMs();
     long grace = c.getShutdownGraceMs() == 0 ? DEFAULT_SHUTDOWN_GRACE_MS : c.getShutdownGraceMs();
@@ -164,7 +162,8 @@ public record Settings(
    * one, then defaults apply. Null when batching is off for it.
    *
    * @param field how messages name {@code own}, e.g. "models[2].batching"
-   * @param batchThreads the scheduler's threads: the default of max_concurrent_batches
+   * @param batchThreads the scheduler's threads: the default of max_concurrent_batches (the
+   *     library's default, "as many as the scheduler has threads", stated as a number)
    */
   @Nullable
   private static BatchingOptions batchingOptions(BatchingConfig serverWide, BatchingConfig own, String field,
@@ -174,29 +173,30 @@ public record Settings(
     }
     boolean enabled = own.hasEnabled() ? own.getEnabled() : !serverWide.hasEnabled() || serverWide.getEnabled();
     int maxBatchSize = own.getMaxBatchSize() != 0 ? own.getMaxBatchSize()
-        : serverWide.getMaxBatchSize() != 0 ? serverWide.getMaxBatchSize() : DEFAULT_MAX_BATCH_SIZE;
+        : serverWide.getMaxBatchSize() != 0 ? serverWide.getMaxBatchSize() : BATCHING_DEFAULTS.maxBatchSize();
     if (maxBatchSize < 1) {
       throw new ConfigException(field + ".max_batch_size must be at least 1, got " + maxBatchSize);
     }
     long delayMicros = own.getMaxQueueDelayMicros() != 0 ? own.getMaxQueueDelayMicros()
         : serverWide.getMaxQueueDelayMicros() != 0 ? serverWide.getMaxQueueDelayMicros()
-        : DEFAULT_MAX_QUEUE_DELAY_MICROS;
+        : BATCHING_DEFAULTS.maxQueueDelay().toNanos() / 1000;
     if (delayMicros < 0) {
       throw new ConfigException(field + ".max_queue_delay_micros must not be negative, got " + delayMicros);
     }
     int maxQueuedItems = own.getMaxQueuedItems() != 0 ? own.getMaxQueuedItems()
-        : serverWide.getMaxQueuedItems() != 0 ? serverWide.getMaxQueuedItems() : DEFAULT_MAX_QUEUED_ITEMS;
+        : serverWide.getMaxQueuedItems() != 0 ? serverWide.getMaxQueuedItems() : BATCHING_DEFAULTS.maxQueuedItems();
     if (maxQueuedItems < 1) {
       throw new ConfigException(field + ".max_queued_items must be at least 1, got " + maxQueuedItems);
     }
     int ahead = own.getMaxItemsAhead() != 0 ? own.getMaxItemsAhead()
         : serverWide.getMaxItemsAhead() != 0 ? serverWide.getMaxItemsAhead()
-        : Math.multiplyExact(DEFAULT_BATCHES_AHEAD, maxBatchSize);
+        : Math.multiplyExact(BatchingOptions.DEFAULT_BATCHES_AHEAD, maxBatchSize);
     if (ahead < 0) {
       throw new ConfigException(field + ".max_items_ahead must not be negative, got " + ahead);
     }
     int concurrent = own.getMaxConcurrentBatches() != 0 ? own.getMaxConcurrentBatches()
-        : serverWide.getMaxConcurrentBatches() != 0 ? serverWide.getMaxConcurrentBatches() : batchThreads;
+        : serverWide.getMaxConcurrentBatches() != 0 ? serverWide.getMaxConcurrentBatches()
+        : Math.min(batchThreads, BATCHING_DEFAULTS.maxConcurrentBatches());
     if (concurrent < 1) {
       throw new ConfigException(field + ".max_concurrent_batches must be at least 1, got " + concurrent);
     }
@@ -216,11 +216,12 @@ public record Settings(
       }
     }
     return enabled
-        ? BatchingOptions.DEFAULT.withMaxBatchSize(maxBatchSize)
+        ? BATCHING_DEFAULTS.withMaxBatchSize(maxBatchSize)
             .withPreferredBatchSizes(preferred.toArray(Integer[]::new))
             .withLengthBuckets(buckets.toArray(Integer[]::new))
             .withWaitOnlyForAdmitted(own.hasWaitOnlyForAdmitted() ? own.getWaitOnlyForAdmitted()
-                : !serverWide.hasWaitOnlyForAdmitted() || serverWide.getWaitOnlyForAdmitted())
+                : serverWide.hasWaitOnlyForAdmitted() ? serverWide.getWaitOnlyForAdmitted()
+                : BATCHING_DEFAULTS.waitOnlyForAdmitted())
             .withMaxQueueDelay(Duration.ofNanos(Math.multiplyExact(delayMicros, 1000L)))
             .withMaxQueuedItems(maxQueuedItems)
             .withMaxConcurrentBatches(concurrent)

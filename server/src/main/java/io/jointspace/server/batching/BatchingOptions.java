@@ -23,7 +23,7 @@ import java.util.Objects;
  * @param maxBatchSize most items in one batch; a request with more items is split across
  *     batches. Default 32
  * @param maxQueueDelay longest an item waits for others to fill its batch; zero runs every
- *     batch as soon as a thread is free. Default 5 ms
+ *     batch as soon as a thread is free. Default 2 ms
  * @param preferredBatchSizes sizes at which a batch is cut without waiting for
  *     {@code maxQueueDelay}, each in 1..maxBatchSize; sorted and deduplicated here. Default
  *     empty
@@ -34,19 +34,20 @@ import java.util.Objects;
  *     longer than the last bucket is rejected. Padding to {@link Batch#lengthBucket()} is the
  *     processor's job. Sorted and deduplicated here. Default empty: one bucket, no lengths
  * @param maxConcurrentBatches most batches of this queue running at the same time on the
- *     scheduler's threads. Default 1
+ *     scheduler's threads. Default {@link Integer#MAX_VALUE}: as many as the scheduler has
+ *     threads
  * @param maxItemsAhead most items that may be waiting when a request arrives: with more, the
  *     request is rejected at once with {@link QueueFullException}, whatever its own size.
  *     This bounds how long an admitted request waits for others' items (about
  *     {@code maxItemsAhead / maxBatchSize} batches) without refusing a large request that
- *     finds the queue short. Default {@link Integer#MAX_VALUE}: only {@code maxQueuedItems}
- *     bounds admission
+ *     finds the queue short. Default {@link #DEFAULT_BATCHES_AHEAD} x 32 (the default
+ *     {@code maxBatchSize}; a caller that changes that sets this too)
  * @param waitOnlyForAdmitted wait {@code maxQueueDelay} only for items that are known to be
  *     coming: while room is {@link BatchQueue#reserve reserved} for items still being prepared.
  *     With nothing reserved, the waiting items are all there is, and they are cut at once (as
  *     if their delay had passed), so a lone caller does not wait for company that will not
- *     come. For callers that reserve before they prepare their items. Default false: wait
- *     for any arrival
+ *     come. For callers that reserve before they prepare their items. Default true; false
+ *     waits for any arrival
  */
 public record BatchingOptions(
     int maxBatchSize,
@@ -58,8 +59,17 @@ public record BatchingOptions(
     int maxItemsAhead,
     boolean waitOnlyForAdmitted) {
 
-  public static final BatchingOptions DEFAULT =
-      new BatchingOptions(32, Duration.ofMillis(5), List.of(), 1024, List.of(), 1, Integer.MAX_VALUE, false);
+  /** Default {@code maxItemsAhead}, in batches of {@code maxBatchSize} (TF Serving's max_enqueued_batches). */
+  public static final int DEFAULT_BATCHES_AHEAD = 10;
+
+  /**
+   * The defaults, the server's too ({@code jointspace.config.v1.BatchingConfig} states them):
+   * batches of up to 32, a 2 ms queue delay, 1024 queued items, 10 batches' worth of items
+   * ahead, as many batches at once as the scheduler has threads, and waiting only for
+   * admitted items.
+   */
+  public static final BatchingOptions DEFAULT = new BatchingOptions(32, Duration.ofMillis(2), List.of(), 1024,
+      List.of(), Integer.MAX_VALUE, DEFAULT_BATCHES_AHEAD * 32, true);
 
   public BatchingOptions {
     if (maxBatchSize < 1) {

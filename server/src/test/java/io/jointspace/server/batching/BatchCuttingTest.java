@@ -27,7 +27,7 @@ class BatchCuttingTest {
 
   @Test
   void itemsOfSeveralRequests_shareOneBatch() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING);
     CompletableFuture<List<String>> first = queue.submit(List.of("a", "b"));
     CompletableFuture<List<String>> second = queue.submit(List.of("c"));
     CompletableFuture<List<String>> third = queue.submit(List.of("d", "e", "f"));
@@ -43,7 +43,7 @@ class BatchCuttingTest {
 
   @Test
   void fullBatch_isCutAtMaxBatchSize_withoutWaiting() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxBatchSize(3));
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxBatchSize(3));
     queue.submit(List.of("a", "b"));
     queue.submit(List.of("c", "d"));
 
@@ -55,7 +55,7 @@ class BatchCuttingTest {
 
   @Test
   void partialBatch_isCutWhenItsOldestItemHasWaitedMaxQueueDelay() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING
         .withMaxQueueDelay(Duration.ofMillis(5)));
     queue.submit(List.of("a"));
     ticker.advanceMillis(3);
@@ -71,7 +71,7 @@ class BatchCuttingTest {
 
   @Test
   void zeroQueueDelay_runsWhateverIsWaiting() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxQueueDelay(Duration.ZERO));
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxQueueDelay(Duration.ZERO));
     queue.submit(List.of("a"));
 
     assertThat(scheduler.runPending()).isEqualTo(1);
@@ -79,7 +79,7 @@ class BatchCuttingTest {
 
   @Test
   void preferredBatchSize_isCutWithoutWaiting_atTheLargestSizeReached() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxBatchSize(16)
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxBatchSize(16)
         .withPreferredBatchSizes(2, 4));
     queue.submit(List.of("a"));
     assertThat(scheduler.runPending()).as("1 item reaches no preferred size").isZero();
@@ -95,7 +95,7 @@ class BatchCuttingTest {
 
   @Test
   void requestOf100Items_isSplitIntoBatchesOf32_andReassembledInOrder() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING);
     List<String> items = new ArrayList<>();
     List<String> expected = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
@@ -116,7 +116,7 @@ class BatchCuttingTest {
   @Test
   void lengthBuckets_neverMix_andEachBatchNamesItsBucket() {
     BatchQueue<String, String> queue = scheduler.newQueue("clip@2/encode_text",
-        BatchingOptions.DEFAULT.withMaxBatchSize(2).withLengthBuckets(4, 8), String::length,
+        TestOptions.WAITING.withMaxBatchSize(2).withLengthBuckets(4, 8), String::length,
         processor);
     CompletableFuture<List<String>> mixed = queue.submit(List.of("ab", "abcdef", "abcd", "abcdefgh"));
 
@@ -131,7 +131,7 @@ class BatchCuttingTest {
   @Test
   void bucketWithTheOldestItem_runsFirst() {
     BatchQueue<String, String> queue = scheduler.newQueue("q",
-        BatchingOptions.DEFAULT.withLengthBuckets(4, 8), String::length, processor);
+        TestOptions.WAITING.withLengthBuckets(4, 8), String::length, processor);
     queue.submit(List.of("abcdef"));
     ticker.advanceMillis(1);
     queue.submit(List.of("ab"));
@@ -144,7 +144,7 @@ class BatchCuttingTest {
   @Test
   void itemLongerThanTheLargestBucket_isRefusedAtSubmit() {
     BatchQueue<String, String> queue = scheduler.newQueue("clip@2/encode_text",
-        BatchingOptions.DEFAULT.withLengthBuckets(4, 8), String::length, processor);
+        TestOptions.WAITING.withLengthBuckets(4, 8), String::length, processor);
 
     assertThatThrownBy(() -> queue.submit(List.of("ok", "much too long")))
         .isInstanceOf(IllegalArgumentException.class)
@@ -155,7 +155,7 @@ class BatchCuttingTest {
 
   @Test
   void lengthBucketsWithoutALengthFunction_areRefused() {
-    assertThatThrownBy(() -> queue(BatchingOptions.DEFAULT.withLengthBuckets(16)))
+    assertThatThrownBy(() -> queue(TestOptions.WAITING.withLengthBuckets(16)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("length function");
   }

@@ -28,7 +28,7 @@ class BatchQueueTest {
 
   @Test
   void failingBatch_failsOnlyTheRequestsWithItemsInIt() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxBatchSize(3));
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxBatchSize(3));
     CompletableFuture<List<String>> a = queue.submit(List.of("a1", "a2"));
     CompletableFuture<List<String>> bad = queue.submit(List.of("bad"));
     CompletableFuture<List<String>> c = queue.submit(List.of("c1", "c2", "c3"));
@@ -43,7 +43,7 @@ class BatchQueueTest {
 
   @Test
   void failingBatch_dropsTheWaitingItemsOfItsRequests() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxBatchSize(2));
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxBatchSize(2));
     CompletableFuture<List<String>> split = queue.submit(List.of("bad", "x", "y", "z"));
 
     assertThat(scheduler.runPending()).isEqualTo(1);
@@ -55,7 +55,7 @@ class BatchQueueTest {
 
   @Test
   void processorReturningTheWrongNumberOfOutputs_failsTheBatch() {
-    BatchQueue<String, String> queue = scheduler.newQueue("q", BatchingOptions.DEFAULT,
+    BatchQueue<String, String> queue = scheduler.newQueue("q", TestOptions.WAITING,
         batch -> List.of("only one"));
     CompletableFuture<List<String>> result = queue.submit(List.of("a", "b"));
     ticker.advanceMillis(5);
@@ -67,7 +67,7 @@ class BatchQueueTest {
 
   @Test
   void nullOutputs_areDelivered() {
-    BatchQueue<String, String> queue = scheduler.newQueue("q", BatchingOptions.DEFAULT,
+    BatchQueue<String, String> queue = scheduler.newQueue("q", TestOptions.WAITING,
         batch -> Collections.nCopies(batch.size(), null));
     CompletableFuture<List<String>> result = queue.submit(List.of("a", "b"));
     ticker.advanceMillis(5);
@@ -78,7 +78,7 @@ class BatchQueueTest {
 
   @Test
   void itemsWhoseDeadlinePassed_areDroppedBeforeTheirBatchRuns() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING);
     CompletableFuture<List<String>> late = queue.submit(List.of("l1", "l2"), Duration.ofMillis(2));
     CompletableFuture<List<String>> patient = queue.submit(List.of("p"), Duration.ofSeconds(1));
 
@@ -94,7 +94,7 @@ class BatchQueueTest {
 
   @Test
   void splitRequest_whoseDeadlinePassesBetweenBatches_dropsItsRest() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxBatchSize(2));
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxBatchSize(2));
     CompletableFuture<List<String>> result = queue.submit(List.of("a", "b", "c"), Duration.ofMillis(3));
     assertThat(scheduler.runPending()).isEqualTo(1);
 
@@ -107,7 +107,7 @@ class BatchQueueTest {
 
   @Test
   void timeoutAlreadyPassed_failsAtOnce() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING);
 
     CompletableFuture<List<String>> result = queue.submit(List.of("a"), Duration.ZERO);
 
@@ -117,7 +117,7 @@ class BatchQueueTest {
 
   @Test
   void cancelledRequest_itsWaitingItemsAreDroppedAndFreeTheirPlaces() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxQueuedItems(4));
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxQueuedItems(4));
     CompletableFuture<List<String>> cancelled = queue.submit(List.of("c1", "c2", "c3"));
     CompletableFuture<List<String>> kept = queue.submit(List.of("k"));
 
@@ -134,7 +134,7 @@ class BatchQueueTest {
 
   @Test
   void requestCancelledWhileItsBatchRuns_getsNoOutputs_andOthersDo() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING);
     CompletableFuture<List<String>> cancelled = queue.submit(List.of("c"));
     CompletableFuture<List<String>> kept = queue.submit(List.of("k"));
     processor.whileProcessing(() -> cancelled.cancel(true));
@@ -148,7 +148,7 @@ class BatchQueueTest {
 
   @Test
   void fullQueue_rejectsAtOnce_withItsNameAndDepthInTheMessage() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxQueuedItems(4));
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxQueuedItems(4));
     queue.submit(List.of("a", "b", "c"));
 
     assertThatThrownBy(() -> queue.submit(List.of("d", "e")))
@@ -165,7 +165,7 @@ class BatchQueueTest {
 
   @Test
   void requestLargerThanTheWholeQueue_isRejectedWithAHint() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxQueuedItems(2));
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxQueuedItems(2));
 
     assertThatThrownBy(() -> queue.submit(List.of("a", "b", "c")))
         .isInstanceOf(QueueFullException.class)
@@ -175,12 +175,12 @@ class BatchQueueTest {
 
   @Test
   void emptyRequest_completesAtOnce() {
-    assertThat(queue(BatchingOptions.DEFAULT).submit(List.of())).isCompletedWithValue(List.of());
+    assertThat(queue(TestOptions.WAITING).submit(List.of())).isCompletedWithValue(List.of());
   }
 
   @Test
   void closedQueue_drainsItsWaitingItemsWithoutDelay_thenRefusesNewWork() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT);
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING);
     CompletableFuture<List<String>> waiting = queue.submit(List.of("a", "b"));
 
     queue.close();
@@ -196,7 +196,7 @@ class BatchQueueTest {
 
   @Test
   void closedQueue_isDrainedOnlyAfterItsRunningBatchFinishes() {
-    BatchQueue<String, String> queue = queue(BatchingOptions.DEFAULT.withMaxQueueDelay(Duration.ZERO));
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withMaxQueueDelay(Duration.ZERO));
     queue.submit(List.of("a"));
     AtomicInteger drainedDuringRun = new AtomicInteger(-1);
     processor.whileProcessing(() -> {
@@ -213,7 +213,7 @@ class BatchQueueTest {
   @Test
   void maxItemsAhead_refusesARequestBehindTooLongABacklog_butAdmitsALargeOneIntoAShortQueue() {
     BatchQueue<String, String> queue = scheduler.newQueue("q",
-        BatchingOptions.DEFAULT.withMaxBatchSize(4).withMaxItemsAhead(2).withMaxQueueDelay(java.time.Duration.ofSeconds(1)),
+        TestOptions.WAITING.withMaxBatchSize(4).withMaxItemsAhead(2).withMaxQueueDelay(java.time.Duration.ofSeconds(1)),
         batch -> batch.items());
     var big = queue.submit(java.util.List.of("a", "b", "c")); // 0 waiting: admitted, though 3 > 2
     assertThatThrownBy(() -> queue.submit(java.util.List.of("d")))
@@ -229,7 +229,7 @@ class BatchQueueTest {
   @Test
   void reservation_holdsRoomUntilUsed_andItsItemsAreAdmittedWithoutAnotherCheck() {
     BatchQueue<String, String> queue = scheduler.newQueue("q",
-        BatchingOptions.DEFAULT.withMaxBatchSize(4).withMaxItemsAhead(1).withMaxQueueDelay(java.time.Duration.ofSeconds(1)),
+        TestOptions.WAITING.withMaxBatchSize(4).withMaxItemsAhead(1).withMaxQueueDelay(java.time.Duration.ofSeconds(1)),
         batch -> batch.items());
     Reservation first = queue.reserve(1); // nothing ahead
     Reservation second = queue.reserve(1); // 1 ahead: not more than 1
@@ -255,7 +255,7 @@ class BatchQueueTest {
     assertThat(a.join()).containsExactly("a");
     assertThat(b.join()).containsExactly("b");
 
-    BatchQueue<String, String> other = scheduler.newQueue("other", BatchingOptions.DEFAULT, batch -> batch.items());
+    BatchQueue<String, String> other = scheduler.newQueue("other", TestOptions.WAITING, batch -> batch.items());
     try (Reservation elsewhere = other.reserve(1)) {
       assertThatThrownBy(() -> queue.submit(List.of("c"), null, elsewhere))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("another queue");
@@ -266,7 +266,7 @@ class BatchQueueTest {
 
   @Test
   void waitOnlyForAdmitted_waitsOnlyWhileItemsAreKnownToBeComing() {
-    BatchQueue<String, String> queue = scheduler.newQueue("q", BatchingOptions.DEFAULT.withMaxBatchSize(8)
+    BatchQueue<String, String> queue = scheduler.newQueue("q", TestOptions.WAITING.withMaxBatchSize(8)
         .withMaxQueueDelay(java.time.Duration.ofSeconds(1)).withWaitOnlyForAdmitted(true), processor);
     // nothing reserved: a lone item runs at once, without waiting for the delay
     var lone = queue.submit(List.of("a"));
@@ -292,7 +292,7 @@ class BatchQueueTest {
     assertThat(waiting.join()).containsExactly("d!");
 
     // without the option, a lone item waits out the delay though nothing is reserved
-    BatchQueue<String, String> plain = scheduler.newQueue("plain", BatchingOptions.DEFAULT.withMaxBatchSize(8)
+    BatchQueue<String, String> plain = scheduler.newQueue("plain", TestOptions.WAITING.withMaxBatchSize(8)
         .withMaxQueueDelay(java.time.Duration.ofSeconds(1)), processor);
     var patient = plain.submit(List.of("e"));
     assertThat(scheduler.runPending()).isZero();

@@ -35,7 +35,7 @@ class BatchSchedulerTest {
       events.add("expired " + queue + " items=" + items);
     }
   });
-  final BatchingOptions pairs = BatchingOptions.DEFAULT.withMaxBatchSize(2);
+  final BatchingOptions pairs = TestOptions.WAITING.withMaxBatchSize(2);
 
   @AfterEach
   void close() {

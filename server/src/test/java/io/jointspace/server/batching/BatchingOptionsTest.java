@@ -13,11 +13,13 @@ class BatchingOptionsTest {
     BatchingOptions options = BatchingOptions.DEFAULT;
 
     assertThat(options.maxBatchSize()).isEqualTo(32);
-    assertThat(options.maxQueueDelay()).isEqualTo(Duration.ofMillis(5));
+    assertThat(options.maxQueueDelay()).isEqualTo(Duration.ofMillis(2));
     assertThat(options.preferredBatchSizes()).isEmpty();
     assertThat(options.maxQueuedItems()).isEqualTo(1024);
     assertThat(options.lengthBuckets()).isEmpty();
-    assertThat(options.maxConcurrentBatches()).isEqualTo(1);
+    assertThat(options.maxConcurrentBatches()).isEqualTo(Integer.MAX_VALUE);
+    assertThat(options.maxItemsAhead()).isEqualTo(10 * 32);
+    assertThat(options.waitOnlyForAdmitted()).isTrue();
   }
 
   @Test
@@ -57,6 +59,6 @@ class BatchingOptionsTest {
   @Test
   void record_isAValue() {
     assertThat(BatchingOptions.DEFAULT.withMaxBatchSize(8))
-        .isEqualTo(new BatchingOptions(8, Duration.ofMillis(5), List.of(), 1024, List.of(), 1, Integer.MAX_VALUE, false));
+        .isEqualTo(new BatchingOptions(8, Duration.ofMillis(2), List.of(), 1024, List.of(), Integer.MAX_VALUE, 320, true));
   }
 }

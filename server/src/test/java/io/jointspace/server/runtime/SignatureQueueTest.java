@@ -73,7 +73,9 @@ class SignatureQueueTest {
     return new SignatureQueue(model, sig, scheduler, options, "encoder@1/serving_default");
   }
 
-  static final BatchingOptions WAIT_A_SECOND = BatchingOptions.DEFAULT.withMaxQueueDelay(Duration.ofSeconds(1));
+  /** Waits a second for any arrival: the test decides when batches run. */
+  static final BatchingOptions WAIT_A_SECOND = BatchingOptions.DEFAULT.withMaxQueueDelay(Duration.ofSeconds(1))
+      .withWaitOnlyForAdmitted(false);
 
   static TensorData fp32(float... values) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
