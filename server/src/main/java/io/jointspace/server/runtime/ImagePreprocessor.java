@@ -49,7 +49,7 @@ import io.jointspace.server.errors.InvalidInputException;
  * preprocessing pool.
  * Error messages carry no field name: callers prefix it.
  */
-public final class ImagePreprocessor {
+final class ImagePreprocessor {
   static final String UNDECODABLE = ImageDecoder.UNDECODABLE;
 
   private final ImageDecoder decoder;
@@ -60,7 +60,7 @@ public final class ImagePreprocessor {
    * @throws IllegalArgumentException naming the spec field that is wrong
    *     ({@code image.width}, {@code image.mean}, ...)
    */
-  public ImagePreprocessor(ImageEncoderSpec spec, ImageLimits limits) {
+  ImagePreprocessor(ImageEncoderSpec spec, ImageLimits limits) {
     this.decoder = new ImageDecoder(limits);
     if (spec.getWidth() <= 0) {
       throw new IllegalArgumentException("image.width must be positive, is " + spec.getWidth());
@@ -135,7 +135,7 @@ public final class ImagePreprocessor {
   }
 
   /** The shape of {@link #preprocess}'s tensors: {@code [h, w, 3]} or {@code [3, h, w]}. */
-  public long[] shape() {
+  long[] shape() {
     return packer.shape();
   }
 
@@ -146,7 +146,7 @@ public final class ImagePreprocessor {
    * @throws InvalidInputException when the bytes are empty, over the limits, or not a
    *     decodable PNG, JPEG, GIF or BMP
    */
-  public TensorData preprocess(byte[] encoded) {
+  TensorData preprocess(byte[] encoded) {
     return packer.pack(resampler.resize(decoder.decode(encoded)));
   }
 }

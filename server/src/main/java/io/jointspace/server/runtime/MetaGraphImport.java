@@ -33,6 +33,9 @@ import org.tensorflow.types.TString;
  * tensors fed their paths. Owns its graph and session.
  */
 final class MetaGraphImport implements AutoCloseable {
+  /** The SignatureDef key under which a SavedModel names its init op (not a callable signature). */
+  static final String INIT_OP_SIGNATURE = "__saved_model_init_op";
+
   private final Graph graph;
   private final Session session;
 
@@ -118,7 +121,7 @@ final class MetaGraphImport implements AutoCloseable {
 
   private static void runInitOp(Path dir, MetaGraphDef meta, Session session) {
     String initOp = null;
-    SignatureDef initSig = meta.getSignatureDefMap().get(SavedModel.INIT_OP_SIGNATURE);
+    SignatureDef initSig = meta.getSignatureDefMap().get(INIT_OP_SIGNATURE);
     if (initSig != null && initSig.getOutputsCount() > 0) {
       initOp = opName(initSig.getOutputsMap().values().iterator().next().getName());
     } else {

@@ -28,7 +28,6 @@ import org.tensorflow.proto.MetaGraphDef;
  * once. Owned by its {@link ModelVersion}, which closes it after the last run has returned.
  */
 final class SavedModel implements AutoCloseable {
-  static final String INIT_OP_SIGNATURE = "__saved_model_init_op";
   private static final String TRAIN_OP_SIGNATURE = "__saved_model_train_op";
 
   private final Path dir;
@@ -47,7 +46,7 @@ final class SavedModel implements AutoCloseable {
     Map<String, SignatureInfo> sigs = new TreeMap<>();
     Map<String, org.tensorflow.proto.DataType> placeholderTypes = SignatureInfo.placeholderTypes(meta.getGraphDef());
     meta.getSignatureDefMap().forEach((name, def) -> {
-      if (!name.equals(INIT_OP_SIGNATURE) && !name.equals(TRAIN_OP_SIGNATURE)) {
+      if (!name.equals(MetaGraphImport.INIT_OP_SIGNATURE) && !name.equals(TRAIN_OP_SIGNATURE)) {
         sigs.put(name, SignatureInfo.of(name, def, placeholderTypes));
       }
     });
