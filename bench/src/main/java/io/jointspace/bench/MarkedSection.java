@@ -7,7 +7,7 @@ import java.nio.file.Path;
 /**
  * The storage benchmark's part of docs/benchmarks.md: the text between
  * {@link #BEGIN} and {@link #END}. The storage suite replaces only that part; the batching
- * suite, which rewrites the whole file, carries it over.
+ * suite rewrites what comes before it and carries it over, with whatever follows it.
  */
 final class MarkedSection {
   static final String BEGIN = "<!-- storage-benchmark:begin -->";
@@ -39,17 +39,19 @@ final class MarkedSection {
   }
 
   /**
-   * {@code newDoc} followed by the marked section of the file at {@code path}, when the file
-   * exists and has one: what a writer of the whole file calls so it keeps the storage results.
+   * {@code newDoc} followed by everything of the file at {@code path} from its marked section
+   * on (the storage results, and sections written after them, such as build comparisons), when
+   * the file exists and has one: what the writer of the batching part calls to keep the rest.
    */
   static String carryOver(Path path, String newDoc) throws IOException {
     if (!Files.exists(path)) {
       return newDoc;
     }
-    String kept = find(Files.readString(path));
-    if (kept == null || newDoc.contains(BEGIN)) {
+    String doc = Files.readString(path);
+    int begin = doc.indexOf(BEGIN);
+    if (begin < 0 || find(doc) == null || newDoc.contains(BEGIN)) {
       return newDoc;
     }
-    return newDoc + (newDoc.endsWith("\n") ? "\n" : "\n\n") + kept;
+    return newDoc + (newDoc.endsWith("\n") ? "\n" : "\n\n") + doc.substring(begin);
   }
 }
