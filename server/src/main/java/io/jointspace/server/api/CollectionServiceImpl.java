@@ -332,11 +332,9 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
           + " version " + spec.modelVersion() + ", which is not loaded now: " + e.getMessage());
     }
     try (model; GrpcCallScope call = GrpcCallScope.current()) {
-      if (model.get().encoder().isEmpty()) {
-        throw new InvalidInputException(fieldOf.apply(0) + ": model " + model.id()
-            + " has no encoder spec; send precomputed vectors");
-      }
-      return model.get().encode(ProtoMapper.contents(inputs, fieldOf), fieldOf, call.scope());
+      Encoder encoder = model.get().encoder().orElseThrow(() -> new InvalidInputException(fieldOf.apply(0)
+          + ": model " + model.id() + " has no encoder spec; send precomputed vectors"));
+      return model.get().encode(ProtoMapper.contents(inputs, fieldOf, encoder), fieldOf, call.scope());
     }
   }
 

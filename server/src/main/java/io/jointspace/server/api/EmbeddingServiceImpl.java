@@ -25,6 +25,7 @@ import io.jointspace.server.runtime.TensorData;
 import io.jointspace.server.runtime.TensorSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /** {@code jointspace.v1.EmbeddingService}: validates, leases the model version, embeds. */
 public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingServiceImplBase {
@@ -155,10 +156,11 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
   }
 
   private EmbedResponse embedMultimodal(ModelRequest wanted, EmbedRequest request) {
-    List<Content> contents = ProtoMapper.contents(request.getInputsList(), i -> "inputs[" + i + "]");
+    IntFunction<String> fieldOf = i -> "inputs[" + i + "]";
     try (ModelHandle<ModelVersion> model = CallModel.acquire(registry, wanted);
         GrpcCallScope call = GrpcCallScope.current()) {
-      List<float[]> vectors = model.get().encode(contents, i -> "inputs[" + i + "]", call.scope());
+      List<Content> contents = ProtoMapper.contents(request.getInputsList(), fieldOf, model.get().requireEncoder());
+      List<float[]> vectors = model.get().encode(contents, fieldOf, call.scope());
       return response(ProtoMapper.resolved(model.id(), ""), vectors);
     }
   }

@@ -10,6 +10,7 @@ import io.jointspace.registry.ServableId;
 import io.jointspace.registry.VersionStatus;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.runtime.Content;
+import io.jointspace.server.runtime.Encoder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,20 +64,30 @@ final class ProtoMapper {
   }
 
   /**
-   * Text and image inputs as the runtime takes them.
+   * Text and image inputs as the runtime takes them, for {@code encoder}.
    *
    * @param fieldOf the request field of the i-th input, for messages ("inputs[3]")
-   * @throws InvalidInputException naming the first input, in request order, that is a tensor
-   *     or has no content
+   * @throws InvalidInputException naming the first input, in request order, that is a tensor,
+   *     has no content, or is of a kind {@code encoder} does not embed
    */
-  static List<Content> contents(List<Input> inputs, IntFunction<String> fieldOf) {
+  static List<Content> contents(List<Input> inputs, IntFunction<String> fieldOf, Encoder encoder) {
     List<Content> out = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       Input input = inputs.get(i);
       String at = fieldOf.apply(i);
       switch (input.getContentCase()) {
-        case TEXT -> out.add(new Content.Text(input.getText()));
-        case IMAGE -> out.add(new Content.Image(input.getImage().toByteArray()));
+        case TEXT -> {
+          if (!encoder.encodesText()) {
+            throw new InvalidInputException(at + ".text: this model version has no text encoder");
+          }
+          out.add(new Content.Text(input.getText()));
+        }
+        case IMAGE -> {
+          if (!encoder.encodesImages()) {
+            throw new InvalidInputException(at + ".image: this model version has no image encoder");
+          }
+          out.add(new Content.Image(input.getImage().toByteArray()));
+        }
         case TENSOR -> throw new InvalidInputException(at + ".tensor: tensor inputs cannot be mixed with text and"
             + " images here; send text or image inputs");
         case CONTENT_NOT_SET -> throw new InvalidInputException(at + " has no content; set text, image or tensor");

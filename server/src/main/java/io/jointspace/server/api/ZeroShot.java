@@ -77,8 +77,9 @@ final class ZeroShot {
       }
       List<float[]> labelVectors = labelCache.get(new LabelKey(version, labels, templates),
           key -> embedLabels(version, labels, templates, call.scope()));
-      List<float[]> inputs = version.encode(ProtoMapper.contents(request.getInputsList(), i -> "inputs[" + i + "]"),
-          i -> "inputs[" + i + "]", call.scope());
+      IntFunction<String> fieldOf = i -> "inputs[" + i + "]";
+      List<float[]> inputs = version.encode(ProtoMapper.contents(request.getInputsList(), fieldOf, encoder), fieldOf,
+          call.scope());
       ClassifyResponse.Builder out = ClassifyResponse.newBuilder().setModel(ProtoMapper.resolved(model.id(), ""));
       for (float[] input : inputs) {
         float[] cos = new float[labels.size()];
@@ -119,7 +120,7 @@ final class ZeroShot {
       List<Input> both = new ArrayList<>(request.getQueriesList());
       both.addAll(request.getCandidatesList());
       IntFunction<String> fieldOf = i -> i < nq ? "queries[" + i + "]" : "candidates[" + (i - nq) + "]";
-      List<float[]> all = model.get().encode(ProtoMapper.contents(both, fieldOf), fieldOf, call.scope());
+      List<float[]> all = model.get().encode(ProtoMapper.contents(both, fieldOf, encoder), fieldOf, call.scope());
       List<float[]> queries = all.subList(0, nq);
       List<float[]> candidates = all.subList(nq, all.size());
       ScoreResponse.Builder out = ScoreResponse.newBuilder().setModel(ProtoMapper.resolved(model.id(), ""));

@@ -99,12 +99,12 @@ final class EncodeCall {
     List<List<Integer>> positions = new ArrayList<>(2);
     if (!texts.isEmpty()) {
       running.add(whenPrepared(texts, ready -> signatures.submitRows(encoder.textSignature(),
-          encoder.textRows(ready), scope, textRoom).thenApply(encoder::finish)));
+          encoder.textRows(ready), scope, textRoom).thenApply(out -> encoder.finish(out, encoder.textOutput()))));
       positions.add(textAt);
     }
     if (!images.isEmpty()) {
       running.add(whenPrepared(images, ready -> signatures.submitRows(encoder.imageSignature(),
-          encoder.imageRows(ready), scope, imageRoom).thenApply(encoder::finish)));
+          encoder.imageRows(ready), scope, imageRoom).thenApply(out -> encoder.finish(out, encoder.imageOutput()))));
       positions.add(imageAt);
     }
     List<List<float[]>> vectors;

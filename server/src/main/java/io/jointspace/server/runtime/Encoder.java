@@ -265,21 +265,31 @@ public final class Encoder implements AutoCloseable {
     return TensorData.ofBytes(type, new long[] {values.length}, b.array());
   }
 
+  /** The text signature's output that holds the embedding. */
+  String textOutput() {
+    return Objects.requireNonNull(text, "no text encoder").output();
+  }
+
+  /** The image signature's output that holds the embedding. */
+  String imageOutput() {
+    return Objects.requireNonNull(image, "no image encoder").output();
+  }
+
   /**
-   * Each row's only output (what {@link #textRows} or {@link #imageRows} fetch) as a vector,
-   * normalized when the spec asks for it.
+   * Each row's only output ({@code output}, what {@link #textRows} or {@link #imageRows}
+   * fetch) as a vector, normalized when the spec asks for it.
    *
    * @throws InvalidInputException when the rows' vectors differ in length
    */
-  List<float[]> finish(List<List<TensorData>> rows) {
+  List<float[]> finish(List<List<TensorData>> rows, String output) {
     List<float[]> vectors = new ArrayList<>(rows.size());
     for (List<TensorData> row : rows) {
       vectors.add(row.get(0).toFloats());
     }
     for (int k = 1; k < vectors.size(); k++) {
       if (vectors.get(k).length != vectors.get(0).length) {
-        throw new InvalidInputException("the encoder gave rows of " + vectors.get(0).length + " and "
-            + vectors.get(k).length + " values");
+        throw new InvalidInputException("output '" + output + "' gave rows of " + vectors.get(0).length
+            + " and " + vectors.get(k).length + " values");
       }
     }
     if (!spec.hasNormalize() || spec.getNormalize()) {

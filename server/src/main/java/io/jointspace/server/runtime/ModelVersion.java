@@ -146,14 +146,14 @@ public final class ModelVersion implements AutoCloseable {
   public List<float[]> encodeTexts(List<TextTokenizer.Tokens> tokens) {
     Encoder e = requireEncoder();
     return e.finish(Signatures.join(signatures.submitRows(e.textSignature(), e.textRows(tokens), CallScope.NONE,
-        null)));
+        null)), e.textOutput());
   }
 
   /** Embeds images already preprocessed, without a deadline: the encoder's own work, for benchmarks. */
   public List<float[]> encodeImages(List<TensorData> pixels) {
     Encoder e = requireEncoder();
     return e.finish(Signatures.join(signatures.submitRows(e.imageSignature(), e.imageRows(pixels), CallScope.NONE,
-        null)));
+        null)), e.imageOutput());
   }
 
   /**

@@ -51,7 +51,7 @@ final class Signatures implements AutoCloseable {
         if (encoder != null && encoder.encodesText()) {
           made.put(encoder.textSignature().name(), textQueue(model, batching, encoder));
         }
-        if (encoder != null && encoder.encodesImages()) {
+        if (encoder != null && encoder.encodesImages() && !made.containsKey(encoder.imageSignature().name())) {
           SignatureInfo sig = encoder.imageSignature();
           // callers reserve room before they decode; the queue waits only while some is reserved
           made.put(sig.name(), new SignatureQueue(model, sig, batching.scheduler(), batching.options(),
