@@ -47,7 +47,7 @@ public final class ModelManager<T> implements VersionSource.Target, AutoCloseabl
   private final ServableLoader<T> loader;
   private final ExecutorService loadExecutor;
   private final RolloutPolicy policy;
-  private final Function<String, Map<String, Long>> labelsOf;
+  private final Function<String, Map<String, LabelTarget>> labelsOf;
   private final Clock clock;
   private final List<Consumer<VersionStatus>> listeners = new CopyOnWriteArrayList<>();
 
@@ -61,13 +61,13 @@ public final class ModelManager<T> implements VersionSource.Target, AutoCloseabl
    * @param loader loads and unloads versions
    * @param loadExecutor runs loads and unloads; owned by the caller, who shuts it down
    *     after {@link #close()}
-   * @param labelsOf each model's labels (label to version), read on every request that names one
+   * @param labelsOf each model's labels (label to target), read on every request that names one
    */
   public ModelManager(
       ServableLoader<T> loader,
       ExecutorService loadExecutor,
       RolloutPolicy policy,
-      Function<String, Map<String, Long>> labelsOf,
+      Function<String, Map<String, LabelTarget>> labelsOf,
       Clock clock) {
     this.loader = loader;
     this.loadExecutor = loadExecutor;
@@ -108,14 +108,17 @@ public final class ModelManager<T> implements VersionSource.Target, AutoCloseabl
     if (request.version().isPresent()) {
       wanted = request.version().getAsLong();
     } else if (request.label() != null) {
-      Map<String, Long> labels = labelsOf.apply(request.name());
-      Long target = labels.get(request.label());
+      Map<String, LabelTarget> labels = labelsOf.apply(request.name());
+      LabelTarget target = labels.get(request.label());
       if (target == null) {
         throw new ModelNotFoundException(
             "model '" + request.name() + "' has no label '" + request.label() + "'; labels: "
                 + new TreeMap<>(labels));
       }
-      wanted = target;
+      if (target.fallback() != null && !allAvailable(model, target)) {
+        target = target.fallback(); // the label's new versions still load: its old target serves
+      }
+      wanted = target.pick(request.routingKey());
     } else {
       return model.versions.descendingMap().values().stream()
           .filter(v -> v.state == ModelState.AVAILABLE)
@@ -139,6 +142,18 @@ public final class ModelManager<T> implements VersionSource.Target, AutoCloseabl
               + (v.lastError.isEmpty() ? "" : " (" + v.lastError + ")"));
     }
     return v;
+  }
+
+  /** Whether every version of {@code target} is AVAILABLE. */
+  @GuardedBy("this")
+  private boolean allAvailable(Model model, LabelTarget target) {
+    for (long version : target.weights().keySet()) {
+      Version v = model.versions.get(version);
+      if (v == null || v.state != ModelState.AVAILABLE) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @GuardedBy("this")
@@ -170,8 +185,8 @@ public final class ModelManager<T> implements VersionSource.Target, AutoCloseabl
     return model.versions.descendingMap().values().stream().map(Version::status).toList();
   }
 
-  /** The labels of a model, label to version. */
-  public Map<String, Long> labels(String modelName) {
+  /** The labels of a model, label to where it sends calls. */
+  public Map<String, LabelTarget> labels(String modelName) {
     return labelsOf.apply(modelName);
   }
 

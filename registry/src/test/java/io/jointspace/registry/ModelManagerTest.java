@@ -39,6 +39,8 @@ class ModelManagerTest {
   private final FakeLoader loader = new FakeLoader();
   private final ExecutorService executor = Executors.newSingleThreadExecutor();
   private final Map<String, Map<String, Long>> labels = new ConcurrentHashMap<>();
+  /** Labels with splits or fallbacks; a model here ignores {@link #labels}. */
+  private final Map<String, Map<String, LabelTarget>> targets = new ConcurrentHashMap<>();
   private final List<VersionStatus> events = new CopyOnWriteArrayList<>();
   private final BlockingQueue<VersionStatus> eventQueue = new LinkedBlockingQueue<>();
   private final ModelManager<FakeLoader.Servable> manager =
@@ -46,7 +48,7 @@ class ModelManagerTest {
           loader,
           executor,
           RolloutPolicy.availabilityPreserving(),
-          name -> labels.getOrDefault(name, Map.of()),
+          name -> targets.getOrDefault(name, targets(labels.getOrDefault(name, Map.of()))),
           Clock.fixed(NOW, ZoneOffset.UTC));
 
   {
@@ -283,7 +285,51 @@ class ModelManagerTest {
     try (ModelHandle<FakeLoader.Servable> stable = manager.acquire(ModelRequest.label(M, "stable"))) {
       assertThat(stable.id()).isEqualTo(V2);
     }
-    assertThat(manager.labels(M)).isEqualTo(Map.of("stable", 2L));
+    assertThat(manager.labels(M)).isEqualTo(Map.of("stable", LabelTarget.version(2)));
+  }
+
+  @Test
+  void labelWithASplit_sendsCallsByWeight_andARoutingKeyAlwaysToTheSameVersion() throws Exception {
+    targets.put(M, Map.of("canary", LabelTarget.split(Map.of(1L, 80, 2L, 20))));
+    aspire(V1, V2);
+    await(V1, ModelState.AVAILABLE);
+    await(V2, ModelState.AVAILABLE);
+    int toV2 = 0;
+    for (int i = 0; i < 2000; i++) {
+      try (ModelHandle<FakeLoader.Servable> h = manager.acquire(ModelRequest.label(M, "canary"))) {
+        toV2 += h.id().equals(V2) ? 1 : 0;
+      }
+    }
+    assertThat(toV2).as("calls to version 2 of 2000 at 20%").isBetween(340, 460);
+    for (String key : new String[] {"user-1", "user-2", "user-3", "a much longer routing key"}) {
+      ServableId first;
+      try (ModelHandle<FakeLoader.Servable> h = manager.acquire(ModelRequest.label(M, "canary").withRoutingKey(key))) {
+        first = h.id();
+      }
+      for (int i = 0; i < 20; i++) {
+        try (ModelHandle<FakeLoader.Servable> h =
+            manager.acquire(ModelRequest.label(M, "canary").withRoutingKey(key))) {
+          assertThat(h.id()).as(key).isEqualTo(first);
+        }
+      }
+    }
+  }
+
+  @Test
+  void labelMovedOntoALoadingVersion_keepsItsOldTargetUntilTheNewOneIsAvailable() throws Exception {
+    serving(V1);
+    CountDownLatch gate = loader.block(V2);
+    targets.put(M, Map.of("stable", LabelTarget.version(2).withFallback(LabelTarget.version(1))));
+    aspire(V1, V2);
+    await(V2, ModelState.LOADING);
+    try (ModelHandle<FakeLoader.Servable> h = manager.acquire(ModelRequest.label(M, "stable"))) {
+      assertThat(h.id()).isEqualTo(V1);
+    }
+    gate.countDown();
+    await(V2, ModelState.AVAILABLE);
+    try (ModelHandle<FakeLoader.Servable> h = manager.acquire(ModelRequest.label(M, "stable"))) {
+      assertThat(h.id()).isEqualTo(V2);
+    }
   }
 
   @Test
@@ -699,5 +745,12 @@ class ModelManagerTest {
 
     await(V1, ModelState.AVAILABLE);
     awaitEvent(V1, ModelState.AVAILABLE);
+  }
+
+  /** Labels as the manager takes them: each to one version. */
+  static Map<String, LabelTarget> targets(Map<String, Long> labels) {
+    Map<String, LabelTarget> out = new java.util.HashMap<>();
+    labels.forEach((label, version) -> out.put(label, LabelTarget.version(version)));
+    return out;
   }
 }

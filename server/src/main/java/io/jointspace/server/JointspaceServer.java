@@ -13,6 +13,8 @@ import io.jointspace.server.api.InferenceServiceImpl;
 import io.jointspace.server.api.MetricsInterceptor;
 import io.jointspace.server.api.ModelHealth;
 import io.jointspace.server.api.ModelServiceImpl;
+import io.jointspace.server.api.PeerAddress;
+import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.metrics.MetricsServer;
 import io.jointspace.server.metrics.ModelMetrics;
 import io.jointspace.server.runtime.Devices;
@@ -78,14 +80,16 @@ public final class JointspaceServer {
         log.warn("The database is unavailable; collection calls will fail until it is back: {}", e.getMessage());
       }
     } else {
-      log.info("No database configured: CollectionService answers UNAVAILABLE");
+      log.info("No database configured: CollectionService answers UNAVAILABLE; label changes live in memory");
     }
+    injector.getInstance(ModelLabels.class).start();
     PrometheusMeterRegistry meters = injector.getInstance(PrometheusMeterRegistry.class);
     injector.getInstance(JvmGcMetrics.class);
     ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
     Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .intercept(new MetricsInterceptor(meters))
+        .intercept(PeerAddress.interceptor())
         .addService(injector.getInstance(EmbeddingServiceImpl.class))
         .addService(injector.getInstance(ModelServiceImpl.class))
         .addService(injector.getInstance(InferenceServiceImpl.class))
@@ -159,6 +163,7 @@ public final class JointspaceServer {
     }
     injector.getInstance(JvmGcMetrics.class).close();
     source.close();
+    injector.getInstance(ModelLabels.class).close();
     registry.close(Duration.ofMillis(Math.max(grace, 1000)));
     injector.getInstance(io.jointspace.server.batching.BatchScheduler.class).close();
     ExecutorService loads = injector.getInstance(com.google.inject.Key.get(ExecutorService.class, LoadExecutor.class));

@@ -7,6 +7,7 @@ import io.jointspace.registry.FileSystemVersionSource;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.RolloutPolicy;
 import io.jointspace.server.batching.BatchScheduler;
+import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.metrics.BatchMetrics;
 import io.jointspace.server.metrics.ModelMetrics;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -88,13 +89,13 @@ final class ServerModule extends AbstractModule {
   @Provides
   @Singleton
   ModelManager<ModelVersion> registry(@LoadExecutor ExecutorService loadExecutor, BatchScheduler batchScheduler,
-      PreprocessPool pool) {
+      PreprocessPool pool, ModelLabels labels) {
     return new ModelManager<>(
         new ModelVersionLoader(settings::loadOptions, settings.imageLimits(), batchScheduler, settings::batchingFor,
             pool),
         loadExecutor,
         RolloutPolicy.availabilityPreserving(),
-        settings::labels,
+        labels::targets,
         Clock.systemUTC());
   }
 
@@ -102,6 +103,13 @@ final class ServerModule extends AbstractModule {
   @Singleton
   PreprocessPool preprocessPool() {
     return new PreprocessPool(settings.preprocessThreads(), settings.preprocessQueue());
+  }
+
+  /** The configured labels with the changes made at run time, kept in the database when there is one. */
+  @Provides
+  @Singleton
+  ModelLabels labels(Storage storage) {
+    return new ModelLabels(settings::labels, storage.labelsOrNull(), Clock.systemUTC());
   }
 
   /** The collection store; without a database URL, one that answers UNAVAILABLE. */

@@ -17,6 +17,7 @@ final class CallModel {
   static final Context.Key<CallModel> KEY = Context.key("jointspace-call-model");
 
   @Nullable private volatile ServableId id;
+  private volatile String label = "";
 
   /** The version noted for the call, if any (the last one, for a stream that used several). */
   @Nullable
@@ -24,12 +25,18 @@ final class CallModel {
     return id;
   }
 
-  /** {@code registry.acquire(wanted)}, noting the version it gave in the current call. */
+  /** The label the call named for that version; empty when it named none. */
+  String label() {
+    return label;
+  }
+
+  /** {@code registry.acquire(wanted)}, noting the version it gave (and the label asked for) in the current call. */
   static <M> ModelHandle<M> acquire(ModelManager<M> registry, ModelRequest wanted) {
     ModelHandle<M> handle = registry.acquire(wanted);
     CallModel call = KEY.get();
     if (call != null) {
       call.id = handle.id();
+      call.label = wanted.label() == null ? "" : wanted.label();
     }
     return handle;
   }

@@ -62,8 +62,10 @@ public final class MetricsInterceptor implements ServerInterceptor {
     ServableId id = model.id();
     if (id != null) {
       Counter.builder(ModelMetrics.PER_VERSION)
-          .description("gRPC calls finished, by the model version that served them, method and status code")
-          .tags("model", id.name(), "version", Long.toString(id.version()), "method", method, "code", code)
+          .description("gRPC calls finished, by the model version that served them, the label the call named"
+              + " (empty: none), method and status code")
+          .tags("model", id.name(), "version", Long.toString(id.version()), "label", model.label(), "method", method,
+              "code", code)
           .register(registry)
           .increment();
     }

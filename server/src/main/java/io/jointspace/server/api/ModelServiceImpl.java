@@ -11,10 +11,18 @@ import io.jointspace.api.v1.ListModelsResponse;
 import io.jointspace.api.v1.ModelServiceGrpc;
 import io.jointspace.api.v1.ModelSummary;
 import io.jointspace.api.v1.SignatureMetadata;
+import io.jointspace.api.v1.DeleteLabelRequest;
+import io.jointspace.api.v1.ListLabelHistoryRequest;
+import io.jointspace.api.v1.ListLabelHistoryResponse;
+import io.jointspace.api.v1.SetLabelRequest;
+import io.jointspace.registry.LabelTarget;
 import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.ModelNotFoundException;
+import io.jointspace.registry.ModelState;
 import io.jointspace.registry.VersionStatus;
+import io.jointspace.server.errors.FailedPreconditionException;
+import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.runtime.DType;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.runtime.ModelVersion;
@@ -26,10 +34,12 @@ import java.util.Map;
 /** {@code jointspace.v1.ModelService}: what the registry holds and what each version expects. */
 public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
   private final ModelManager<ModelVersion> registry;
+  private final ModelLabels labels;
 
   @Inject
-  public ModelServiceImpl(ModelManager<ModelVersion> registry) {
+  public ModelServiceImpl(ModelManager<ModelVersion> registry, ModelLabels labels) {
     this.registry = registry;
+    this.labels = labels;
   }
 
   @Override
@@ -37,7 +47,7 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
     StatusMapper.answer(observer, () -> {
       ListModelsResponse.Builder out = ListModelsResponse.newBuilder();
       for (String name : registry.modelNames()) {
-        Map<String, Long> labels = registry.labels(name);
+        Map<String, LabelTarget> targets = registry.labels(name);
         List<VersionStatus> statuses;
         try {
           statuses = registry.status(name);
@@ -46,8 +56,9 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
         }
         out.addModels(ModelSummary.newBuilder()
             .setName(name)
-            .addAllVersions(ProtoMapper.versionStatuses(statuses, labels))
-            .putAllLabels(labels));
+            .addAllVersions(ProtoMapper.versionStatuses(statuses, targets))
+            .putAllLabels(ProtoMapper.singleVersionLabels(targets))
+            .addAllLabelDetails(labels.labels(name).stream().map(ProtoMapper::label).toList()));
       }
       return out.build();
     });
@@ -69,8 +80,112 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
       return GetModelStatusResponse.newBuilder()
           .setName(request.getName())
           .addAllVersions(ProtoMapper.versionStatuses(statuses, registry.labels(request.getName())))
+          .addAllLabels(labels.labels(request.getName()).stream().map(ProtoMapper::label).toList())
           .build();
     });
+  }
+
+  @Override
+  public void setLabel(SetLabelRequest request, StreamObserver<io.jointspace.api.v1.LabelChange> observer) {
+    StatusMapper.answer(observer, () -> {
+      String model = required(request.getModel(), "model");
+      String label = required(request.getLabel(), "label");
+      LabelTarget target = switch (request.getTargetCase()) {
+        case VERSION -> {
+          if (request.getVersion() <= 0) {
+            throw new InvalidInputException("version must be positive, got " + request.getVersion());
+          }
+          yield LabelTarget.version(request.getVersion());
+        }
+        case SPLIT -> {
+          Map<Long, Integer> weights = new java.util.TreeMap<>();
+          request.getSplit().getWeightsMap().forEach((v, w) -> weights.put(v, w));
+          try {
+            yield LabelTarget.split(weights);
+          } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("split.weights: " + e.getMessage());
+          }
+        }
+        case TARGET_NOT_SET -> throw new InvalidInputException("target is not set; give version or split");
+      };
+      Map<Long, VersionStatus> versions = new java.util.HashMap<>();
+      registry.status(model).forEach(v -> versions.put(v.id().version(), v)); // NOT_FOUND for an unknown model
+      boolean loading = false;
+      for (long v : target.weights().keySet()) {
+        VersionStatus status = versions.get(v);
+        if (status == null || status.state() == ModelState.END) {
+          throw new ModelNotFoundException("model '" + model + "' has no version " + v + "; versions: "
+              + new java.util.TreeSet<>(versions.keySet()));
+        }
+        switch (status.state()) {
+          case AVAILABLE -> { }
+          case NEW, LOADING -> {
+            if (!request.getAllowLoading()) {
+              throw new FailedPreconditionException("version " + status.id() + " is " + status.state()
+                  + "; set allow_loading to point '" + label + "' at it now (calls keep going to the label's"
+                  + " current target until it is AVAILABLE)");
+            }
+            loading = true;
+          }
+          case ERROR -> throw new FailedPreconditionException("version " + status.id() + " is in ERROR ("
+              + status.lastError() + "); a label cannot point at it");
+          default -> throw new FailedPreconditionException("version " + status.id() + " is " + status.state()
+              + " (leaving); a label cannot point at it");
+        }
+      }
+      if (loading) {
+        // calls keep going where the label sends them now: its own fallback while that still loads
+        LabelTarget current = registry.labels(model).get(label);
+        if (current != null && current.fallback() != null
+            && !current.weights().keySet().stream().allMatch(v -> versions.containsKey(v)
+                && versions.get(v).state() == ModelState.AVAILABLE)) {
+          current = current.fallback();
+        }
+        target = target.withFallback(current == null ? null : current.withFallback(null));
+      }
+      return ProtoMapper.labelChange(labels.set(model, label, target, changedBy(request.getChangedBy())));
+    });
+  }
+
+  @Override
+  public void deleteLabel(DeleteLabelRequest request, StreamObserver<io.jointspace.api.v1.LabelChange> observer) {
+    StatusMapper.answer(observer, () -> {
+      String model = required(request.getModel(), "model");
+      String label = required(request.getLabel(), "label");
+      registry.status(model); // NOT_FOUND for an unknown model
+      if (!registry.labels(model).containsKey(label)) {
+        throw new ModelNotFoundException("model '" + model + "' has no label '" + label + "'; labels: "
+            + new java.util.TreeSet<>(registry.labels(model).keySet()));
+      }
+      return ProtoMapper.labelChange(labels.delete(model, label, changedBy(request.getChangedBy())));
+    });
+  }
+
+  @Override
+  public void listLabelHistory(ListLabelHistoryRequest request, StreamObserver<ListLabelHistoryResponse> observer) {
+    StatusMapper.answer(observer, () -> ListLabelHistoryResponse.newBuilder()
+        .addAllChanges(labels.history(required(request.getModel(), "model"), request.getLabel()).stream()
+            .map(ProtoMapper::labelChange).toList())
+        .build());
+  }
+
+  private static String required(String value, String field) {
+    if (value.isEmpty()) {
+      throw new InvalidInputException(field + " is empty");
+    }
+    return value;
+  }
+
+  /** The caller's own word, else its network address. */
+  private static String changedBy(String given) {
+    if (!given.isEmpty()) {
+      return given;
+    }
+    java.net.SocketAddress peer = PeerAddress.current();
+    if (peer instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
+      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+    }
+    return peer == null ? "" : peer.toString();
   }
 
   @Override

@@ -5,10 +5,12 @@ import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.ModelState;
 import io.jointspace.api.v1.ModelVersionStatus;
+import io.jointspace.registry.LabelTarget;
 import io.jointspace.registry.ModelRequest;
 import io.jointspace.registry.ServableId;
 import io.jointspace.registry.VersionStatus;
 import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.runtime.Content;
 import io.jointspace.server.runtime.Encoder;
 import java.util.ArrayList;
@@ -27,7 +29,7 @@ final class ProtoMapper {
     if (spec.getName().isEmpty()) {
       throw new InvalidInputException(field + ".name is empty");
     }
-    return switch (spec.getVersionChoiceCase()) {
+    ModelRequest request = switch (spec.getVersionChoiceCase()) {
       case VERSION -> {
         if (spec.getVersion() <= 0) {
           throw new InvalidInputException(field + ".version must be positive, got " + spec.getVersion());
@@ -42,6 +44,7 @@ final class ProtoMapper {
       }
       case VERSIONCHOICE_NOT_SET -> ModelRequest.latest(spec.getName());
     };
+    return request.withRoutingKey(spec.getRoutingKey());
   }
 
   /** KServe's string version: empty for the newest. */
@@ -100,7 +103,48 @@ final class ProtoMapper {
     return ModelSpec.newBuilder().setName(id.name()).setVersion(id.version()).setSignatureName(signature).build();
   }
 
-  static ModelVersionStatus versionStatus(VersionStatus s, Map<String, Long> labels) {
+  static io.jointspace.api.v1.LabelTarget labelTarget(LabelTarget t) {
+    io.jointspace.api.v1.LabelTarget.Builder b = io.jointspace.api.v1.LabelTarget.newBuilder();
+    t.weights().forEach((v, w) -> b.putWeights(v, w));
+    return b.build();
+  }
+
+  static io.jointspace.api.v1.LabelChange labelChange(ModelLabels.Change c) {
+    io.jointspace.api.v1.LabelChange.Builder b = io.jointspace.api.v1.LabelChange.newBuilder()
+        .setModel(c.model())
+        .setLabel(c.label())
+        .setChangedAt(Timestamp.newBuilder().setSeconds(c.changedAt().getEpochSecond()).setNanos(c.changedAt().getNano()))
+        .setChangedBy(c.changedBy());
+    if (c.from() != null) {
+      b.setFrom(labelTarget(c.from()));
+    }
+    if (c.to() != null) {
+      b.setTo(labelTarget(c.to()));
+    }
+    return b.build();
+  }
+
+  static io.jointspace.api.v1.Label label(ModelLabels.Label l) {
+    io.jointspace.api.v1.Label.Builder b = io.jointspace.api.v1.Label.newBuilder()
+        .setName(l.name()).setTarget(labelTarget(l.target()));
+    if (l.lastChange() != null) {
+      b.setLastChange(labelChange(l.lastChange()));
+    }
+    return b.build();
+  }
+
+  /** Labels that point at one version, as label -> version. */
+  static Map<String, Long> singleVersionLabels(Map<String, LabelTarget> labels) {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    labels.forEach((label, t) -> {
+      if (!t.isSplit()) {
+        out.put(label, t.version());
+      }
+    });
+    return out;
+  }
+
+  static ModelVersionStatus versionStatus(VersionStatus s, Map<String, LabelTarget> labels) {
     ModelVersionStatus.Builder b = ModelVersionStatus.newBuilder()
         .setVersion(s.id().version())
         .setState(ModelState.valueOf(s.state().name()))
@@ -109,14 +153,14 @@ final class ProtoMapper {
             .setNanos(s.since().getNano()))
         .setLastError(s.lastError());
     labels.entrySet().stream()
-        .filter(e -> e.getValue() == s.id().version())
+        .filter(e -> e.getValue().weights().containsKey(s.id().version()))
         .map(Map.Entry::getKey)
         .sorted()
         .forEach(b::addLabels);
     return b.build();
   }
 
-  static List<ModelVersionStatus> versionStatuses(List<VersionStatus> statuses, Map<String, Long> labels) {
+  static List<ModelVersionStatus> versionStatuses(List<VersionStatus> statuses, Map<String, LabelTarget> labels) {
     return statuses.stream().map(s -> versionStatus(s, labels)).toList();
   }
 }

@@ -10,11 +10,19 @@ public final class Storage implements AutoCloseable {
   @Nullable private final Database db;
   @Nullable private final CollectionCatalog catalog;
   @Nullable private final ItemStore items;
+  @Nullable private final LabelStore labels;
 
   public Storage(@Nullable Database db) {
     this.db = db;
     this.catalog = db == null ? null : new CollectionCatalog(db);
     this.items = db == null ? null : new ItemStore(db);
+    this.labels = db == null ? null : new LabelStore(db);
+  }
+
+  /** Where model label changes are kept; null for a server without a database. */
+  @Nullable
+  public LabelStore labelsOrNull() {
+    return labels;
   }
 
   public CollectionCatalog catalog() {
