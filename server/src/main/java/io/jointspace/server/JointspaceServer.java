@@ -16,6 +16,7 @@ import io.jointspace.server.api.ModelServiceImpl;
 import io.jointspace.server.api.PeerAddress;
 import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.metrics.MetricsServer;
+import io.jointspace.server.uploads.VersionUploads;
 import io.jointspace.server.metrics.ModelMetrics;
 import io.jointspace.server.runtime.Devices;
 import io.jointspace.server.runtime.ModelVersion;
@@ -83,6 +84,7 @@ public final class JointspaceServer {
       log.info("No database configured: CollectionService answers UNAVAILABLE; label changes live in memory");
     }
     injector.getInstance(ModelLabels.class).start();
+    injector.getInstance(VersionUploads.class).start();
     PrometheusMeterRegistry meters = injector.getInstance(PrometheusMeterRegistry.class);
     injector.getInstance(JvmGcMetrics.class);
     ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
@@ -164,6 +166,7 @@ public final class JointspaceServer {
     injector.getInstance(JvmGcMetrics.class).close();
     source.close();
     injector.getInstance(ModelLabels.class).close();
+    injector.getInstance(VersionUploads.class).close();
     registry.close(Duration.ofMillis(Math.max(grace, 1000)));
     injector.getInstance(io.jointspace.server.batching.BatchScheduler.class).close();
     ExecutorService loads = injector.getInstance(com.google.inject.Key.get(ExecutorService.class, LoadExecutor.class));

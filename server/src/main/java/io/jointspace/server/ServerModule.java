@@ -9,6 +9,7 @@ import io.jointspace.registry.RolloutPolicy;
 import io.jointspace.server.batching.BatchScheduler;
 import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.metrics.BatchMetrics;
+import io.jointspace.server.uploads.VersionUploads;
 import io.jointspace.server.metrics.ModelMetrics;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -110,6 +111,14 @@ final class ServerModule extends AbstractModule {
   @Singleton
   ModelLabels labels(Storage storage) {
     return new ModelLabels(settings::labels, storage.labelsOrNull(), Clock.systemUTC());
+  }
+
+  /** Versions added over the API, shared through the database when there is one. */
+  @Provides
+  @Singleton
+  VersionUploads uploads(Storage storage, FileSystemVersionSource source) {
+    return new VersionUploads(settings::modelDir, settings.maxUploadBytes(), storage.archivesOrNull(),
+        source::scanNow);
   }
 
   /** The collection store; without a database URL, one that answers UNAVAILABLE. */

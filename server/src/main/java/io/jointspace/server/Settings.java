@@ -37,6 +37,7 @@ import javax.annotation.Nullable;
  * @param batchingConfig the server-wide batching as configured, before defaults; a model's
  *     options with them applied: {@link #batchingFor(String)}
  * @param detailedHistograms batch timing histograms with every bucket ({@code detailed_histograms})
+ * @param maxUploadBytes largest archive ModelService.UploadVersion takes
  */
 public record Settings(
     int grpcPort,
@@ -58,7 +59,8 @@ public record Settings(
     int maxConnections,
     Duration connectionTimeout,
     BatchingConfig batchingConfig,
-    boolean detailedHistograms) {
+    boolean detailedHistograms,
+    long maxUploadBytes) {
 
   public static final String DEFAULT_REPOSITORY = "models";
   public static final int DEFAULT_GRPC_PORT = 8500;
@@ -70,6 +72,7 @@ public record Settings(
   public static final String DEFAULT_DATA_DIR = "var/postgres";
   public static final int DEFAULT_MAX_CONNECTIONS = 10;
   public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
+  public static final long DEFAULT_MAX_UPLOAD_BYTES = 512L << 20;
   /** The batching defaults are the batching library's: {@link BatchingOptions#DEFAULT}. */
   private static final BatchingOptions BATCHING_DEFAULTS = BatchingOptions.DEFAULT;
 
@@ -149,11 +152,15 @@ public record Settings(
     if (connectionTimeout < 250) {
       throw new ConfigException("storage.connection_timeout_ms must be at least 250, got " + connectionTimeout);
     }
+    long maxUploadBytes = c.getMaxUploadBytes() == 0 ? DEFAULT_MAX_UPLOAD_BYTES : c.getMaxUploadBytes();
+    if (maxUploadBytes < 1) {
+      throw new ConfigException("max_upload_bytes must be positive, got " + maxUploadBytes);
+    }
     return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
-        Duration.ofMillis(connectionTimeout), b, c.getDetailedHistograms());
+        Duration.ofMillis(connectionTimeout), b, c.getDetailedHistograms(), maxUploadBytes);
   }
 
 
@@ -273,7 +280,15 @@ public record Settings(
   Settings withDatabase(DatabaseUrl url) {
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
-        batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig, detailedHistograms);
+        batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig, detailedHistograms,
+        maxUploadBytes);
+  }
+
+  /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */
+  public Path modelDir(String model) {
+    ModelConfig m = models.get(model);
+    return m != null && !m.getBasePath().isEmpty() ? Path.of(m.getBasePath()).toAbsolutePath()
+        : repository.resolve(model);
   }
 
   /** The configuration that applies to a model: its own entry, else the defaults. */

@@ -64,6 +64,7 @@ class DefaultsTest {
     says("StorageConfig.data_dir", "Default \"" + Settings.DEFAULT_DATA_DIR + "\"");
     says("StorageConfig.max_connections", "Default " + Settings.DEFAULT_MAX_CONNECTIONS + ".");
     says("StorageConfig.connection_timeout_ms", "Default " + Settings.DEFAULT_CONNECTION_TIMEOUT_MS + " ms");
+    says("ServerConfig.max_upload_bytes", "Default " + (Settings.DEFAULT_MAX_UPLOAD_BYTES >> 20) + " MiB");
   }
 
   @Test

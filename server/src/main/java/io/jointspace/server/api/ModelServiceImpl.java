@@ -12,6 +12,11 @@ import io.jointspace.api.v1.ModelServiceGrpc;
 import io.jointspace.api.v1.ModelSummary;
 import io.jointspace.api.v1.SignatureMetadata;
 import io.jointspace.api.v1.DeleteLabelRequest;
+import io.jointspace.api.v1.DeleteVersionRequest;
+import io.jointspace.api.v1.DeleteVersionResponse;
+import io.jointspace.api.v1.UploadHeader;
+import io.jointspace.api.v1.UploadVersionRequest;
+import io.jointspace.api.v1.UploadVersionResponse;
 import io.jointspace.api.v1.ListLabelHistoryRequest;
 import io.jointspace.api.v1.ListLabelHistoryResponse;
 import io.jointspace.api.v1.SetLabelRequest;
@@ -22,7 +27,14 @@ import io.jointspace.registry.ModelNotFoundException;
 import io.jointspace.registry.ModelState;
 import io.jointspace.registry.VersionStatus;
 import io.jointspace.server.errors.FailedPreconditionException;
+import io.jointspace.server.errors.OverloadedException;
 import io.jointspace.server.labels.ModelLabels;
+import io.jointspace.server.uploads.VersionUploads;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.annotation.Nullable;
 import io.jointspace.server.runtime.DType;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.runtime.ModelVersion;
@@ -35,11 +47,13 @@ import java.util.Map;
 public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
   private final ModelManager<ModelVersion> registry;
   private final ModelLabels labels;
+  private final VersionUploads uploads;
 
   @Inject
-  public ModelServiceImpl(ModelManager<ModelVersion> registry, ModelLabels labels) {
+  public ModelServiceImpl(ModelManager<ModelVersion> registry, ModelLabels labels, VersionUploads uploads) {
     this.registry = registry;
     this.labels = labels;
+    this.uploads = uploads;
   }
 
   @Override
@@ -167,6 +181,116 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
         .addAllChanges(labels.history(required(request.getModel(), "model"), request.getLabel()).stream()
             .map(ProtoMapper::labelChange).toList())
         .build());
+  }
+
+  @Override
+  public StreamObserver<UploadVersionRequest> uploadVersion(StreamObserver<UploadVersionResponse> observer) {
+    return new StreamObserver<>() {
+      @Nullable private UploadHeader header;
+      @Nullable private Path file;
+      @Nullable private OutputStream out;
+      private long size;
+      private boolean ended;
+
+      @Override
+      public void onNext(UploadVersionRequest part) {
+        if (ended) {
+          return;
+        }
+        try {
+          if (header == null) {
+            if (!part.hasHeader()) {
+              throw new InvalidInputException("header: the first message must be the header (model, version)");
+            }
+            UploadHeader h = part.getHeader();
+            VersionUploads.checkModelName(h.getModel(), "header.model");
+            if (h.getVersion() <= 0) {
+              throw new InvalidInputException("header.version must be positive, got " + h.getVersion());
+            }
+            header = h;
+            file = Files.createTempFile("jointspace-upload", ".zip");
+            out = Files.newOutputStream(file);
+          } else {
+            if (part.hasHeader()) {
+              throw new InvalidInputException("header: sent twice; send it first, then only chunks");
+            }
+            size += part.getChunk().size();
+            if (size > uploads.maxBytes()) {
+              throw new OverloadedException("the archive is over max_upload_bytes (" + uploads.maxBytes()
+                  + " bytes); refused", "upload", 0, (int) Math.min(uploads.maxBytes(), Integer.MAX_VALUE),
+                  (int) Math.min(size, Integer.MAX_VALUE), null);
+            }
+            part.getChunk().writeTo(out);
+          }
+        } catch (IOException | RuntimeException e) {
+          fail(e);
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        ended = true;
+        cleanUp();
+      }
+
+      @Override
+      public void onCompleted() {
+        if (ended) {
+          return;
+        }
+        ended = true;
+        try {
+          if (header == null) {
+            throw new InvalidInputException("header: no header was sent");
+          }
+          out.close();
+          VersionUploads.Added added = uploads.upload(header.getModel(), header.getVersion(), file,
+              changedBy(header.getUploadedBy()));
+          observer.onNext(UploadVersionResponse.newBuilder().setModel(added.model()).setVersion(added.version())
+              .setArchiveBytes(added.archiveBytes()).setFiles(added.files()).build());
+          observer.onCompleted();
+        } catch (IOException | RuntimeException e) {
+          observer.onError(StatusMapper.toStatus(e));
+        } finally {
+          cleanUp();
+        }
+      }
+
+      private void fail(Exception e) {
+        ended = true;
+        cleanUp();
+        observer.onError(StatusMapper.toStatus(e));
+      }
+
+      private void cleanUp() {
+        try {
+          if (out != null) {
+            out.close();
+          }
+          if (file != null) {
+            Files.deleteIfExists(file);
+          }
+        } catch (IOException e) {
+          // a temporary file left behind
+        }
+      }
+    };
+  }
+
+  @Override
+  public void deleteVersion(DeleteVersionRequest request, StreamObserver<DeleteVersionResponse> observer) {
+    StatusMapper.answer(observer, () -> {
+      String model = VersionUploads.checkModelName(request.getModel(), "model");
+      if (request.getVersion() <= 0) {
+        throw new InvalidInputException("version must be positive, got " + request.getVersion());
+      }
+      try {
+        uploads.delete(model, request.getVersion());
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return DeleteVersionResponse.getDefaultInstance();
+    });
   }
 
   private static String required(String value, String field) {

@@ -10,6 +10,7 @@ import io.jointspace.server.batching.QueueClosedException;
 import io.jointspace.server.batching.QueueFullException;
 import io.jointspace.server.errors.FailedPreconditionException;
 import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.uploads.VersionUploads;
 import io.jointspace.server.errors.OverloadedException;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
@@ -54,6 +55,8 @@ public final class StatusMapper {
     } else if (e instanceof io.jointspace.server.store.CollectionNotFoundException) {
       status = Status.NOT_FOUND.withDescription(e.getMessage());
     } else if (e instanceof io.jointspace.server.store.CollectionExistsException) {
+      status = Status.ALREADY_EXISTS.withDescription(e.getMessage());
+    } else if (e instanceof VersionUploads.VersionExistsException) {
       status = Status.ALREADY_EXISTS.withDescription(e.getMessage());
     } else if (e instanceof FailedPreconditionException) {
       status = Status.FAILED_PRECONDITION.withDescription(e.getMessage());

@@ -3,7 +3,6 @@ package io.jointspace.server.store;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,14 +11,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import javax.annotation.Nullable;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Model labels changed at run time, in PostgreSQL: where each label points now
@@ -29,7 +23,6 @@ import org.slf4j.LoggerFactory;
  * Targets are version -> weight maps; this class knows nothing of the registry's types.
  */
 public final class LabelStore {
-  private static final Logger log = LoggerFactory.getLogger(LabelStore.class);
   static final String CHANNEL = "jointspace_labels";
 
   /** A label's row: where it points (null: deleted) and its fallback. */
@@ -157,37 +150,11 @@ public final class LabelStore {
   }
 
   /**
-   * Listens for changes made by any process until the thread is interrupted: calls
-   * {@code changed} after each notification, and after (re)connecting, since changes may have
-   * been missed while the connection was down. Blocks; run it on a thread of its own.
+   * Calls {@code changed} after each change any process makes, and after (re)connecting, since
+   * changes may have been missed while the connection was down; blocks until interrupted.
    */
   public void listen(Runnable changed) throws InterruptedException {
-    DatabaseUrl url = db.url();
-    while (!Thread.currentThread().isInterrupted()) {
-      Properties props = new Properties();
-      if (url.user() != null) {
-        props.setProperty("user", url.user());
-      }
-      if (url.password() != null) {
-        props.setProperty("password", url.password());
-      }
-      try (Connection c = DriverManager.getConnection(url.jdbcUrl(), props)) {
-        try (Statement s = c.createStatement()) {
-          s.execute("LISTEN " + CHANNEL);
-        }
-        changed.run();
-        PGConnection pg = c.unwrap(PGConnection.class);
-        while (!Thread.currentThread().isInterrupted()) {
-          PGNotification[] notes = pg.getNotifications(500);
-          if (notes != null && notes.length > 0) {
-            changed.run();
-          }
-        }
-      } catch (SQLException | RuntimeException e) {
-        log.debug("Label listener lost its connection ({}); reconnecting", e.getMessage());
-        Thread.sleep(1000);
-      }
-    }
+    Notifications.listen(db, CHANNEL, changed);
   }
 
   /** {"2": 90, "3": 10} as a sorted map; null for null. */

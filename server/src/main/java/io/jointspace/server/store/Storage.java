@@ -11,12 +11,20 @@ public final class Storage implements AutoCloseable {
   @Nullable private final CollectionCatalog catalog;
   @Nullable private final ItemStore items;
   @Nullable private final LabelStore labels;
+  @Nullable private final ArchiveStore archives;
 
   public Storage(@Nullable Database db) {
     this.db = db;
     this.catalog = db == null ? null : new CollectionCatalog(db);
     this.items = db == null ? null : new ItemStore(db);
     this.labels = db == null ? null : new LabelStore(db);
+    this.archives = db == null ? null : new ArchiveStore(db);
+  }
+
+  /** Where uploaded model versions are shared; null for a server without a database. */
+  @Nullable
+  public ArchiveStore archivesOrNull() {
+    return archives;
   }
 
   /** Where model label changes are kept; null for a server without a database. */

@@ -1,0 +1,194 @@
+package io.jointspace.server.uploads;
+
+import io.jointspace.registry.ModelNotFoundException;
+import io.jointspace.server.errors.FailedPreconditionException;
+import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.store.ArchiveStore;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Function;
+import javax.annotation.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Versions added to and retired from the model repository over the API. An upload is checked
+ * and unpacked beside the model's versions ({@link VersionArchive}), stored in the database when
+ * there is one, and then renamed into place, where the repository scan loads it like any other
+ * folder. With a database, every server process follows the stored versions: it writes the
+ * ones it lacks and removes the retired ones ({@link #sync}), at start and whenever another
+ * process changes them. Thread-safe.
+ */
+public final class VersionUploads implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(VersionUploads.class);
+
+  /** What an upload added. */
+  public record Added(String model, long version, long archiveBytes, int files) {}
+
+  private final Function<String, Path> modelDir;
+  private final long maxBytes;
+  @Nullable private final ArchiveStore store;
+  private final Runnable rescan;
+  @Nullable private Thread listener;
+
+  /**
+   * @param modelDir where a model's version folders live
+   * @param maxBytes the largest archive taken
+   * @param store where archives are shared with other processes; null: this process only
+   * @param rescan asks the repository scan to look now
+   */
+  public VersionUploads(Function<String, Path> modelDir, long maxBytes, @Nullable ArchiveStore store,
+      Runnable rescan) {
+    this.modelDir = modelDir;
+    this.maxBytes = maxBytes;
+    this.store = store;
+    this.rescan = rescan;
+  }
+
+  /** The largest archive taken ({@code max_upload_bytes}). */
+  public long maxBytes() {
+    return maxBytes;
+  }
+
+  /**
+   * A model name that names a folder of the repository: letters, digits, '_', '-' and '.', not
+   * starting with '.', at most 128 characters.
+   *
+   * @throws InvalidInputException naming {@code field}
+   */
+  public static String checkModelName(String name, String field) {
+    if (name.isEmpty() || name.length() > 128 || name.startsWith(".") || !name.matches("[A-Za-z0-9_.-]+")) {
+      throw new InvalidInputException(field + " '" + name + "' is not a model folder name (letters, digits, '_',"
+          + " '-' and '.', not starting with '.', at most 128)");
+    }
+    return name;
+  }
+
+  /**
+   * Adds {@code model} version {@code version} from the zip archive in {@code archive}.
+   *
+   * @throws InvalidInputException for a bad archive (nothing is written)
+   * @throws VersionExistsException when the version exists (or was uploaded and retired)
+   */
+  public Added upload(String model, long version, Path archive, String uploadedBy) throws IOException {
+    Path dir = modelDir.apply(model);
+    Path versionDir = dir.resolve(Long.toString(version));
+    if (Files.exists(versionDir)) {
+      throw new VersionExistsException("model '" + model + "' has a version " + version + " already");
+    }
+    VersionArchive unpacked = VersionArchive.unpack(archive, dir, uploadedBy);
+    try {
+      if (store != null && !store.add(model, version, archive, uploadedBy)) {
+        throw new VersionExistsException("model '" + model + "' version " + version
+            + " was uploaded before (retired versions keep their number)");
+      }
+      unpacked.moveInto(versionDir);
+    } catch (FileAlreadyExistsException e) {
+      throw new VersionExistsException("model '" + model + "' has a version " + version + " already");
+    } catch (IOException | RuntimeException e) {
+      unpacked.discard();
+      throw e;
+    }
+    log.info("Uploaded {}@{} ({} files, {} bytes) by {}", model, version, unpacked.files, Files.size(archive),
+        uploadedBy);
+    rescan.run();
+    return new Added(model, version, Files.size(archive), unpacked.files);
+  }
+
+  /**
+   * Retires an uploaded version.
+   *
+   * @throws ModelNotFoundException when there is no such version
+   * @throws FailedPreconditionException for a version the repository had on its own
+   */
+  public void delete(String model, long version) throws IOException {
+    Path versionDir = modelDir.apply(model).resolve(Long.toString(version));
+    if (!Files.isDirectory(versionDir)) {
+      throw new ModelNotFoundException("model '" + model + "' has no version folder " + version + " in the repository");
+    }
+    if (!VersionArchive.uploaded(versionDir)) {
+      throw new FailedPreconditionException("model '" + model + "' version " + version
+          + " was not uploaded; remove its folder " + versionDir + " to retire it");
+    }
+    if (store != null) {
+      store.retire(model, version);
+    }
+    VersionArchive.remove(versionDir);
+    log.info("Retired {}@{}", model, version);
+    rescan.run();
+  }
+
+  /** Follows the stored versions, now and on every change (no-op without a database). */
+  public synchronized void start() {
+    if (store == null || listener != null) {
+      return;
+    }
+    listener = new Thread(() -> {
+      try {
+        store.listen(this::syncQuietly);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "version-sync");
+    listener.setDaemon(true);
+    listener.start();
+  }
+
+  private void syncQuietly() {
+    try {
+      sync();
+    } catch (IOException | RuntimeException e) {
+      log.warn("Following the uploaded versions failed; trying again at the next change: {}", e.toString());
+    }
+  }
+
+  /** Writes the stored versions this process lacks and removes the retired ones it has. */
+  synchronized void sync() throws IOException {
+    boolean changed = false;
+    for (ArchiveStore.Entry e : store.all()) {
+      Path dir = modelDir.apply(e.model());
+      Path versionDir = dir.resolve(Long.toString(e.version()));
+      if (e.deleted()) {
+        if (Files.isDirectory(versionDir) && VersionArchive.uploaded(versionDir)) {
+          VersionArchive.remove(versionDir);
+          log.info("Retired {}@{} (retired by another server)", e.model(), e.version());
+          changed = true;
+        }
+      } else if (!Files.exists(versionDir)) {
+        Path archive = Files.createTempFile("jointspace-upload", ".zip");
+        try {
+          store.fetch(e.model(), e.version(), archive);
+          VersionArchive.unpack(archive, dir, "database").moveInto(versionDir);
+          log.info("Wrote {}@{} (uploaded to another server)", e.model(), e.version());
+          changed = true;
+        } catch (FileAlreadyExistsException raced) {
+          // written meanwhile
+        } finally {
+          Files.deleteIfExists(archive);
+        }
+      }
+    }
+    if (changed) {
+      rescan.run();
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (listener != null) {
+      listener.interrupt();
+      listener = null;
+    }
+  }
+
+  /** The version exists already; the server answers ALREADY_EXISTS. */
+  public static final class VersionExistsException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    VersionExistsException(String message) {
+      super(message);
+    }
+  }
+}
