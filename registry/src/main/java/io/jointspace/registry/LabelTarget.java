@@ -13,11 +13,13 @@ import javax.annotation.Nullable;
  * Where a label sends its calls: one version, or a traffic split between versions by weight
  * ({@code canary -> {2: 90, 3: 10}}). A split picks per call: by a hash of the caller's routing
  * key when it sends one (so the same key always lands on the same version while the split
- * stands), else at random. {@code fallback}, when set, takes the calls while any version of
- * the target is not AVAILABLE yet (a label moved onto a version still loading). Immutable.
+ * stands), else at random. {@code fallback}, when set, is where the label sent calls before it
+ * moved: it takes them while any version of the target is not AVAILABLE on this server and
+ * every version of the fallback is (a version still loading here, a version that stopped
+ * serving), so moving a label never fails a call a server could have served. Immutable.
  *
  * @param weights version to weight, each weight positive
- * @param fallback where calls go until every version of {@code weights} is AVAILABLE; null: none
+ * @param fallback the label's previous target; null: none
  */
 public record LabelTarget(SortedMap<Long, Integer> weights, @Nullable LabelTarget fallback) {
 

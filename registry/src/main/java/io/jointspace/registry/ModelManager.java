@@ -115,8 +115,8 @@ public final class ModelManager<T> implements VersionSource.Target, AutoCloseabl
             "model '" + request.name() + "' has no label '" + request.label() + "'; labels: "
                 + new TreeMap<>(labels));
       }
-      if (target.fallback() != null && !allAvailable(model, target)) {
-        target = target.fallback(); // the label's new versions still load: its old target serves
+      if (target.fallback() != null && !allAvailable(model, target) && allAvailable(model, target.fallback())) {
+        target = target.fallback(); // the label's new versions are not all AVAILABLE here: its old target serves
       }
       wanted = target.pick(request.routingKey());
     } else {

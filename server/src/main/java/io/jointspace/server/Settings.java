@@ -72,7 +72,9 @@ public record Settings(
   public static final String DEFAULT_DATA_DIR = "var/postgres";
   public static final int DEFAULT_MAX_CONNECTIONS = 10;
   public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
-  public static final long DEFAULT_MAX_UPLOAD_BYTES = 512L << 20;
+  public static final long DEFAULT_MAX_UPLOAD_BYTES = 256L << 20;
+  /** Archives are stored as one PostgreSQL bytea, sent hex-encoded: twice this stays under its 1 GB limit. */
+  public static final long MAX_UPLOAD_BYTES = 400L << 20;
   /** The batching defaults are the batching library's: {@link BatchingOptions#DEFAULT}. */
   private static final BatchingOptions BATCHING_DEFAULTS = BatchingOptions.DEFAULT;
 
@@ -153,8 +155,9 @@ public record Settings(
       throw new ConfigException("storage.connection_timeout_ms must be at least 250, got " + connectionTimeout);
     }
     long maxUploadBytes = c.getMaxUploadBytes() == 0 ? DEFAULT_MAX_UPLOAD_BYTES : c.getMaxUploadBytes();
-    if (maxUploadBytes < 1) {
-      throw new ConfigException("max_upload_bytes must be positive, got " + maxUploadBytes);
+    if (maxUploadBytes < 1 || maxUploadBytes > MAX_UPLOAD_BYTES) {
+      throw new ConfigException("max_upload_bytes must be within 1.." + MAX_UPLOAD_BYTES + " (PostgreSQL keeps an"
+          + " archive as one value), got " + maxUploadBytes);
     }
     return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,

@@ -124,10 +124,9 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
       };
       Map<Long, VersionStatus> versions = new java.util.HashMap<>();
       registry.status(model).forEach(v -> versions.put(v.id().version(), v)); // NOT_FOUND for an unknown model
-      boolean loading = false;
       for (long v : target.weights().keySet()) {
         VersionStatus status = versions.get(v);
-        if (status == null || status.state() == ModelState.END) {
+        if (status == null) {
           throw new ModelNotFoundException("model '" + model + "' has no version " + v + "; versions: "
               + new java.util.TreeSet<>(versions.keySet()));
         }
@@ -139,23 +138,20 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
                   + "; set allow_loading to point '" + label + "' at it now (calls keep going to the label's"
                   + " current target until it is AVAILABLE)");
             }
-            loading = true;
           }
           case ERROR -> throw new FailedPreconditionException("version " + status.id() + " is in ERROR ("
               + status.lastError() + "); a label cannot point at it");
           default -> throw new FailedPreconditionException("version " + status.id() + " is " + status.state()
-              + " (leaving); a label cannot point at it");
+              + " (no longer served); a label cannot point at it");
         }
       }
-      if (loading) {
-        // calls keep going where the label sends them now: its own fallback while that still loads
-        LabelTarget current = registry.labels(model).get(label);
-        if (current != null && current.fallback() != null
-            && !current.weights().keySet().stream().allMatch(v -> versions.containsKey(v)
-                && versions.get(v).state() == ModelState.AVAILABLE)) {
-          current = current.fallback();
-        }
-        target = target.withFallback(current == null ? null : current.withFallback(null));
+      // Until every version of the new target is AVAILABLE on a server (it may still load there, as
+      // after an upload that other servers fetch), that server keeps sending the label's calls to
+      // where the label sends them now.
+      LabelTarget current = registry.labels(model).get(label);
+      if (current != null) {
+        target = target.withFallback(current.fallback() != null && !allAvailable(current, versions)
+            ? current.fallback() : current.withFallback(null));
       }
       return ProtoMapper.labelChange(labels.set(model, label, target, changedBy(request.getChangedBy())));
     });
@@ -204,8 +200,9 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
             }
             UploadHeader h = part.getHeader();
             VersionUploads.checkModelName(h.getModel(), "header.model");
-            if (h.getVersion() <= 0) {
-              throw new InvalidInputException("header.version must be positive, got " + h.getVersion());
+            if (h.getVersion() <= 0 || h.getVersion() > 999_999_999_999_999_999L) {
+              throw new InvalidInputException("header.version must be positive with at most 18 digits (a folder"
+                  + " name the repository reads), got " + h.getVersion());
             }
             header = h;
             file = Files.createTempFile("jointspace-upload", ".zip");
@@ -291,6 +288,11 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
       }
       return DeleteVersionResponse.getDefaultInstance();
     });
+  }
+
+  private static boolean allAvailable(LabelTarget target, Map<Long, VersionStatus> versions) {
+    return target.weights().keySet().stream()
+        .allMatch(v -> versions.containsKey(v) && versions.get(v).state() == ModelState.AVAILABLE);
   }
 
   private static String required(String value, String field) {

@@ -46,7 +46,7 @@ public final class ModelLabels implements AutoCloseable {
   /** model -> label -> run-time state; replaced whole on each reload. */
   private volatile Map<String, Map<String, RunTimeLabel>> overrides = Map.of();
   @GuardedBy("this") private final List<Change> memoryHistory = new ArrayList<>();
-  @Nullable private Thread listener;
+  @Nullable private volatile Thread listener;
 
   /**
    * @param configured each model's labels from the configuration (label to version)
@@ -124,7 +124,7 @@ public final class ModelLabels implements AutoCloseable {
       LabelStore.Change stored = store.change(model, label, target == null ? null : target.weights(),
           target == null || target.fallback() == null ? null : target.fallback().weights(),
           configuredTarget == null ? null : configuredTarget.weights(), changedBy);
-      reload(); // this process sees its own change at once; the others on their notification
+      reloadQuietly(); // this process sees its own change at once; the others on their notification
       return change(stored);
     }
     synchronized (this) {
@@ -195,11 +195,13 @@ public final class ModelLabels implements AutoCloseable {
     return new LabelTarget(weights, fallback == null ? null : new LabelTarget(fallback, null));
   }
 
+  /** Stops following the database; does not wait for a reload in progress. */
   @Override
-  public synchronized void close() {
-    if (listener != null) {
-      listener.interrupt();
-      listener = null;
+  public void close() {
+    Thread t = listener;
+    listener = null;
+    if (t != null) {
+      t.interrupt();
     }
   }
 }

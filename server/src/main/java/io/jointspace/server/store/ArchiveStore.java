@@ -28,12 +28,19 @@ public final class ArchiveStore {
     this.db = db;
   }
 
+  /** Work done inside {@link #add}'s transaction, after the row is written. */
+  public interface Step {
+    void run() throws IOException;
+  }
+
   /**
-   * Stores a new version's archive and notifies the other processes.
+   * Stores a new version's archive and notifies the other processes, running {@code inside}
+   * (the local rename into place) in the same transaction before it commits: when
+   * {@code inside} fails, nothing is stored.
    *
-   * @return false when the version is stored already (retired or not)
+   * @return false when the version is stored already (retired or not); {@code inside} did not run
    */
-  public boolean add(String model, long version, Path archive, String uploadedBy) {
+  public boolean add(String model, long version, Path archive, String uploadedBy, Step inside) {
     return db.inTransaction(c -> {
       try (PreparedStatement p = c.prepareStatement("INSERT INTO " + Database.SCHEMA + ".model_archives"
           + " (model, version, archive, uploaded_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
@@ -45,6 +52,7 @@ public final class ArchiveStore {
         if (p.executeUpdate() == 0) {
           return false;
         }
+        inside.run();
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }

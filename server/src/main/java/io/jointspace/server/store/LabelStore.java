@@ -57,8 +57,9 @@ public final class LabelStore {
 
   /**
    * Points {@code label} at {@code target} (null: deletes it) in one transaction that also
-   * records the change and notifies every listener. {@code from} is read under a row lock, so
-   * concurrent changes from several processes are recorded in the order they commit.
+   * records the change and notifies every listener. {@code from} is read under the row's lock
+   * (the row is made first when missing), so concurrent changes from several processes are
+   * recorded in the order they commit.
    *
    * @param configured where the configuration points the label (null: not configured), the
    *     "from" of its first recorded change
@@ -66,15 +67,23 @@ public final class LabelStore {
   public Change change(String model, String label, @Nullable SortedMap<Long, Integer> target,
       @Nullable SortedMap<Long, Integer> fallback, @Nullable SortedMap<Long, Integer> configured, String changedBy) {
     return db.inTransaction(c -> {
-      SortedMap<Long, Integer> from = configured;
+      // a first change makes the row (as the configuration has the label) so that concurrent ones
+      // wait for each other on its lock, and each records what the one before it left
+      try (PreparedStatement p = c.prepareStatement("INSERT INTO " + Database.SCHEMA + ".model_labels"
+          + " (model, label, target) VALUES (?, ?, ?::jsonb) ON CONFLICT DO NOTHING")) {
+        p.setString(1, model);
+        p.setString(2, label);
+        p.setString(3, json(configured));
+        p.executeUpdate();
+      }
+      SortedMap<Long, Integer> from;
       try (PreparedStatement p = c.prepareStatement("SELECT target::text FROM " + Database.SCHEMA
           + ".model_labels WHERE model = ? AND label = ? FOR UPDATE")) {
         p.setString(1, model);
         p.setString(2, label);
         try (ResultSet r = p.executeQuery()) {
-          if (r.next()) {
-            from = weights(r.getString(1));
-          }
+          r.next();
+          from = weights(r.getString(1));
         }
       }
       try (PreparedStatement p = c.prepareStatement("INSERT INTO " + Database.SCHEMA + ".model_labels"

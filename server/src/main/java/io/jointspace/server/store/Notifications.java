@@ -14,12 +14,15 @@ import org.slf4j.LoggerFactory;
 final class Notifications {
   private static final Logger log = LoggerFactory.getLogger(Notifications.class);
 
+  /** How often the listening connection is checked, and everything reloaded. */
+  static final long CHECK_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+
   private Notifications() {}
 
   /**
    * Listens on {@code channel} until the thread is interrupted: calls {@code changed} after
-   * each notification, and after (re)connecting, since notifications may have been missed
-   * while the connection was down (it retries every second).
+   * each notification, after (re)connecting, and every 30 s after checking the connection,
+   * since notifications may have been missed while it was down (it retries every second).
    */
   static void listen(Database db, String channel, Runnable changed) throws InterruptedException {
     DatabaseUrl url = db.url();
@@ -31,20 +34,31 @@ final class Notifications {
       if (url.password() != null) {
         props.setProperty("password", url.password());
       }
+      props.setProperty("tcpKeepAlive", "true");
       try (Connection c = DriverManager.getConnection(url.jdbcUrl(), props)) {
         try (Statement s = c.createStatement()) {
           s.execute("LISTEN " + channel);
         }
         changed.run();
         PGConnection pg = c.unwrap(PGConnection.class);
+        long nextCheck = System.nanoTime() + CHECK_EVERY_NANOS;
         while (!Thread.currentThread().isInterrupted()) {
           PGNotification[] notes = pg.getNotifications(500);
           if (notes != null && notes.length > 0) {
             changed.run();
           }
+          if (System.nanoTime() - nextCheck >= 0) {
+            // a connection that died quietly only shows when used; a change missed meanwhile shows in the reload
+            try (Statement s = c.createStatement()) {
+              s.setQueryTimeout(5);
+              s.execute("SELECT 1");
+            }
+            changed.run();
+            nextCheck = System.nanoTime() + CHECK_EVERY_NANOS;
+          }
         }
       } catch (SQLException | RuntimeException e) {
-        log.debug("Listener on {} lost its connection ({}); reconnecting", channel, e.getMessage());
+        log.warn("Listener on {} lost its connection to the database ({}); reconnecting", channel, e.getMessage());
         Thread.sleep(1000);
       }
     }

@@ -5,6 +5,7 @@ import io.jointspace.server.errors.OverloadedException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -27,6 +28,8 @@ final class VersionArchive {
   static final String MARKER = ".jointspace-upload";
   /** Unpacked bytes allowed per archive byte (a zip bomb stops there). */
   static final int MAX_EXPANSION = 20;
+  /** Files and folders allowed in one archive. */
+  static final int MAX_ENTRIES = 100_000;
 
   private final Path unpacked;
   final int files;
@@ -45,6 +48,9 @@ final class VersionArchive {
   static VersionArchive unpack(Path archive, Path modelDir, String uploadedBy) throws IOException {
     long limit = Files.size(archive) * MAX_EXPANSION + (1 << 20);
     try (ZipFile zip = new ZipFile(archive.toFile())) {
+      if (zip.size() > MAX_ENTRIES) {
+        throw new InvalidInputException("the archive holds " + zip.size() + " entries; at most " + MAX_ENTRIES);
+      }
       boolean savedModel = false;
       for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
         String name = e.nextElement().getName();
@@ -110,11 +116,16 @@ final class VersionArchive {
    * @throws java.nio.file.FileAlreadyExistsException when the version exists
    */
   void moveInto(Path versionDir) throws IOException {
+    if (Files.exists(versionDir)) {
+      discard();
+      throw new FileAlreadyExistsException(versionDir.toString());
+    }
     try {
       Files.move(unpacked, versionDir, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       discard();
-      throw e;
+      // a rename onto a folder that appeared meanwhile fails as "directory not empty"
+      throw Files.exists(versionDir) ? new FileAlreadyExistsException(versionDir.toString()) : e;
     }
   }
 

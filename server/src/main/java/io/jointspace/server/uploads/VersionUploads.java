@@ -5,6 +5,7 @@ import io.jointspace.server.errors.FailedPreconditionException;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.store.ArchiveStore;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ public final class VersionUploads implements AutoCloseable {
   private final long maxBytes;
   @Nullable private final ArchiveStore store;
   private final Runnable rescan;
-  @Nullable private Thread listener;
+  @Nullable private volatile Thread listener;
 
   /**
    * @param modelDir where a model's version folders live
@@ -76,25 +77,46 @@ public final class VersionUploads implements AutoCloseable {
     Path dir = modelDir.apply(model);
     Path versionDir = dir.resolve(Long.toString(version));
     if (Files.exists(versionDir)) {
-      throw new VersionExistsException("model '" + model + "' has a version " + version + " already");
+      throw exists(model, version);
     }
     VersionArchive unpacked = VersionArchive.unpack(archive, dir, uploadedBy);
+    boolean[] moved = {false};
     try {
-      if (store != null && !store.add(model, version, archive, uploadedBy)) {
+      if (store == null) {
+        unpacked.moveInto(versionDir);
+      } else if (!store.add(model, version, archive, uploadedBy, () -> {
+        unpacked.moveInto(versionDir); // inside the transaction: when it fails, nothing is stored
+        moved[0] = true;
+      })) {
         throw new VersionExistsException("model '" + model + "' version " + version
             + " was uploaded before (retired versions keep their number)");
       }
-      unpacked.moveInto(versionDir);
     } catch (FileAlreadyExistsException e) {
-      throw new VersionExistsException("model '" + model + "' has a version " + version + " already");
+      throw exists(model, version);
+    } catch (UncheckedIOException e) {
+      undo(unpacked, versionDir, moved[0]);
+      throw e.getCause() instanceof FileAlreadyExistsException ? exists(model, version) : e;
     } catch (IOException | RuntimeException e) {
-      unpacked.discard();
+      undo(unpacked, versionDir, moved[0]);
       throw e;
     }
     log.info("Uploaded {}@{} ({} files, {} bytes) by {}", model, version, unpacked.files, Files.size(archive),
         uploadedBy);
     rescan.run();
     return new Added(model, version, Files.size(archive), unpacked.files);
+  }
+
+  private static VersionExistsException exists(String model, long version) {
+    return new VersionExistsException("model '" + model + "' has a version " + version + " already");
+  }
+
+  /** After a failed upload: the unpacked folder goes, and so does the version when it was renamed in
+   * place before the database refused to commit. */
+  private static void undo(VersionArchive unpacked, Path versionDir, boolean moved) throws IOException {
+    unpacked.discard();
+    if (moved) {
+      VersionArchive.remove(versionDir);
+    }
   }
 
   /**
@@ -139,35 +161,20 @@ public final class VersionUploads implements AutoCloseable {
   private void syncQuietly() {
     try {
       sync();
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       log.warn("Following the uploaded versions failed; trying again at the next change: {}", e.toString());
     }
   }
 
   /** Writes the stored versions this process lacks and removes the retired ones it has. */
-  synchronized void sync() throws IOException {
+  synchronized void sync() {
     boolean changed = false;
     for (ArchiveStore.Entry e : store.all()) {
-      Path dir = modelDir.apply(e.model());
-      Path versionDir = dir.resolve(Long.toString(e.version()));
-      if (e.deleted()) {
-        if (Files.isDirectory(versionDir) && VersionArchive.uploaded(versionDir)) {
-          VersionArchive.remove(versionDir);
-          log.info("Retired {}@{} (retired by another server)", e.model(), e.version());
-          changed = true;
-        }
-      } else if (!Files.exists(versionDir)) {
-        Path archive = Files.createTempFile("jointspace-upload", ".zip");
-        try {
-          store.fetch(e.model(), e.version(), archive);
-          VersionArchive.unpack(archive, dir, "database").moveInto(versionDir);
-          log.info("Wrote {}@{} (uploaded to another server)", e.model(), e.version());
-          changed = true;
-        } catch (FileAlreadyExistsException raced) {
-          // written meanwhile
-        } finally {
-          Files.deleteIfExists(archive);
-        }
+      try {
+        changed |= follow(e);
+      } catch (IOException | RuntimeException failed) {
+        log.warn("Following {}@{} failed; trying again at the next change: {}", e.model(), e.version(),
+            failed.toString());
       }
     }
     if (changed) {
@@ -175,11 +182,41 @@ public final class VersionUploads implements AutoCloseable {
     }
   }
 
+  /** Brings one stored version's folder in line; whether anything changed. */
+  private boolean follow(ArchiveStore.Entry e) throws IOException {
+    Path dir = modelDir.apply(e.model());
+    Path versionDir = dir.resolve(Long.toString(e.version()));
+    if (e.deleted()) {
+      if (Files.isDirectory(versionDir) && VersionArchive.uploaded(versionDir)) {
+        VersionArchive.remove(versionDir);
+        log.info("Retired {}@{} (retired by another server)", e.model(), e.version());
+        return true;
+      }
+      return false;
+    }
+    if (Files.exists(versionDir)) {
+      return false;
+    }
+    Path archive = Files.createTempFile("jointspace-upload", ".zip");
+    try {
+      store.fetch(e.model(), e.version(), archive);
+      VersionArchive.unpack(archive, dir, "database").moveInto(versionDir);
+      log.info("Wrote {}@{} (uploaded to another server)", e.model(), e.version());
+      return true;
+    } catch (FileAlreadyExistsException raced) {
+      return false; // written meanwhile
+    } finally {
+      Files.deleteIfExists(archive);
+    }
+  }
+
+  /** Stops following the database; does not wait for a sync in progress. */
   @Override
-  public synchronized void close() {
-    if (listener != null) {
-      listener.interrupt();
-      listener = null;
+  public void close() {
+    Thread t = listener;
+    listener = null;
+    if (t != null) {
+      t.interrupt();
     }
   }
 
