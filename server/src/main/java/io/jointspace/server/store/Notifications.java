@@ -26,6 +26,7 @@ final class Notifications {
    */
   static void listen(Database db, String channel, Runnable changed) throws InterruptedException {
     DatabaseUrl url = db.url();
+    boolean warned = false;
     while (!Thread.currentThread().isInterrupted()) {
       Properties props = new Properties();
       if (url.user() != null) {
@@ -38,6 +39,10 @@ final class Notifications {
       try (Connection c = DriverManager.getConnection(url.jdbcUrl(), props)) {
         try (Statement s = c.createStatement()) {
           s.execute("LISTEN " + channel);
+        }
+        if (warned) {
+          log.info("Listener on {} is connected to the database again", channel);
+          warned = false;
         }
         changed.run();
         PGConnection pg = c.unwrap(PGConnection.class);
@@ -58,7 +63,11 @@ final class Notifications {
           }
         }
       } catch (SQLException | RuntimeException e) {
-        log.warn("Listener on {} lost its connection to the database ({}); reconnecting", channel, e.getMessage());
+        if (!warned) {
+          log.warn("Listener on {} has no connection to the database ({}); retrying every second", channel,
+              e.getMessage());
+          warned = true;
+        }
         Thread.sleep(1000);
       }
     }
