@@ -14,7 +14,6 @@ import io.jointspace.api.v1.SignatureMetadata;
 import io.jointspace.api.v1.DeleteLabelRequest;
 import io.jointspace.api.v1.DeleteVersionRequest;
 import io.jointspace.api.v1.DeleteVersionResponse;
-import io.jointspace.api.v1.UploadHeader;
 import io.jointspace.api.v1.UploadVersionRequest;
 import io.jointspace.api.v1.UploadVersionResponse;
 import io.jointspace.api.v1.ListLabelHistoryRequest;
@@ -24,17 +23,10 @@ import io.jointspace.registry.LabelTarget;
 import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.ModelNotFoundException;
-import io.jointspace.registry.ModelState;
 import io.jointspace.registry.VersionStatus;
-import io.jointspace.server.errors.FailedPreconditionException;
-import io.jointspace.server.errors.OverloadedException;
 import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.uploads.VersionUploads;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import javax.annotation.Nullable;
 import io.jointspace.server.runtime.DType;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.runtime.ModelVersion;
@@ -122,38 +114,9 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
         }
         case TARGET_NOT_SET -> throw new InvalidInputException("target is not set; give version or split");
       };
-      Map<Long, VersionStatus> versions = new java.util.HashMap<>();
-      registry.status(model).forEach(v -> versions.put(v.id().version(), v)); // NOT_FOUND for an unknown model
-      for (long v : target.weights().keySet()) {
-        VersionStatus status = versions.get(v);
-        if (status == null) {
-          throw new ModelNotFoundException("model '" + model + "' has no version " + v + "; versions: "
-              + new java.util.TreeSet<>(versions.keySet()));
-        }
-        switch (status.state()) {
-          case AVAILABLE -> { }
-          case NEW, LOADING -> {
-            if (!request.getAllowLoading()) {
-              throw new FailedPreconditionException("version " + status.id() + " is " + status.state()
-                  + "; set allow_loading to point '" + label + "' at it now (calls keep going to the label's"
-                  + " current target until it is AVAILABLE)");
-            }
-          }
-          case ERROR -> throw new FailedPreconditionException("version " + status.id() + " is in ERROR ("
-              + status.lastError() + "); a label cannot point at it");
-          default -> throw new FailedPreconditionException("version " + status.id() + " is " + status.state()
-              + " (no longer served); a label cannot point at it");
-        }
-      }
-      // Until every version of the new target is AVAILABLE on a server (it may still load there, as
-      // after an upload that other servers fetch), that server keeps sending the label's calls to
-      // where the label sends them now.
-      LabelTarget current = registry.labels(model).get(label);
-      if (current != null) {
-        target = target.withFallback(current.fallback() != null && !allAvailable(current, versions)
-            ? current.fallback() : current.withFallback(null));
-      }
-      return ProtoMapper.labelChange(labels.set(model, label, target, changedBy(request.getChangedBy())));
+      List<VersionStatus> versions = registry.status(model); // NOT_FOUND for an unknown model
+      return ProtoMapper.labelChange(labels.set(model, label, target, request.getAllowLoading(), versions,
+          changedBy(request.getChangedBy())));
     });
   }
 
@@ -163,10 +126,6 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
       String model = required(request.getModel(), "model");
       String label = required(request.getLabel(), "label");
       registry.status(model); // NOT_FOUND for an unknown model
-      if (!registry.labels(model).containsKey(label)) {
-        throw new ModelNotFoundException("model '" + model + "' has no label '" + label + "'; labels: "
-            + new java.util.TreeSet<>(registry.labels(model).keySet()));
-      }
       return ProtoMapper.labelChange(labels.delete(model, label, changedBy(request.getChangedBy())));
     });
   }
@@ -181,97 +140,7 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
 
   @Override
   public StreamObserver<UploadVersionRequest> uploadVersion(StreamObserver<UploadVersionResponse> observer) {
-    return new StreamObserver<>() {
-      @Nullable private UploadHeader header;
-      @Nullable private Path file;
-      @Nullable private OutputStream out;
-      private long size;
-      private boolean ended;
-
-      @Override
-      public void onNext(UploadVersionRequest part) {
-        if (ended) {
-          return;
-        }
-        try {
-          if (header == null) {
-            if (!part.hasHeader()) {
-              throw new InvalidInputException("header: the first message must be the header (model, version)");
-            }
-            UploadHeader h = part.getHeader();
-            VersionUploads.checkModelName(h.getModel(), "header.model");
-            if (h.getVersion() <= 0 || h.getVersion() > 999_999_999_999_999_999L) {
-              throw new InvalidInputException("header.version must be positive with at most 18 digits (a folder"
-                  + " name the repository reads), got " + h.getVersion());
-            }
-            header = h;
-            file = Files.createTempFile("jointspace-upload", ".zip");
-            out = Files.newOutputStream(file);
-          } else {
-            if (part.hasHeader()) {
-              throw new InvalidInputException("header: sent twice; send it first, then only chunks");
-            }
-            size += part.getChunk().size();
-            if (size > uploads.maxBytes()) {
-              throw new OverloadedException("the archive is over max_upload_bytes (" + uploads.maxBytes()
-                  + " bytes); refused", "upload", 0, (int) Math.min(uploads.maxBytes(), Integer.MAX_VALUE),
-                  (int) Math.min(size, Integer.MAX_VALUE), null);
-            }
-            part.getChunk().writeTo(out);
-          }
-        } catch (IOException | RuntimeException e) {
-          fail(e);
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        ended = true;
-        cleanUp();
-      }
-
-      @Override
-      public void onCompleted() {
-        if (ended) {
-          return;
-        }
-        ended = true;
-        try {
-          if (header == null) {
-            throw new InvalidInputException("header: no header was sent");
-          }
-          out.close();
-          VersionUploads.Added added = uploads.upload(header.getModel(), header.getVersion(), file,
-              changedBy(header.getUploadedBy()));
-          observer.onNext(UploadVersionResponse.newBuilder().setModel(added.model()).setVersion(added.version())
-              .setArchiveBytes(added.archiveBytes()).setFiles(added.files()).build());
-          observer.onCompleted();
-        } catch (IOException | RuntimeException e) {
-          observer.onError(StatusMapper.toStatus(e));
-        } finally {
-          cleanUp();
-        }
-      }
-
-      private void fail(Exception e) {
-        ended = true;
-        cleanUp();
-        observer.onError(StatusMapper.toStatus(e));
-      }
-
-      private void cleanUp() {
-        try {
-          if (out != null) {
-            out.close();
-          }
-          if (file != null) {
-            Files.deleteIfExists(file);
-          }
-        } catch (IOException e) {
-          // a temporary file left behind
-        }
-      }
-    };
+    return new UploadStream(uploads, observer, ModelServiceImpl::changedBy);
   }
 
   @Override
@@ -290,11 +159,6 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
     });
   }
 
-  private static boolean allAvailable(LabelTarget target, Map<Long, VersionStatus> versions) {
-    return target.weights().keySet().stream()
-        .allMatch(v -> versions.containsKey(v) && versions.get(v).state() == ModelState.AVAILABLE);
-  }
-
   private static String required(String value, String field) {
     if (value.isEmpty()) {
       throw new InvalidInputException(field + " is empty");
@@ -303,7 +167,7 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
   }
 
   /** The caller's own word, else its network address. */
-  private static String changedBy(String given) {
+  static String changedBy(String given) {
     if (!given.isEmpty()) {
       return given;
     }

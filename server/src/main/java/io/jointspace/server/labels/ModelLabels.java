@@ -1,6 +1,10 @@
 package io.jointspace.server.labels;
 
 import io.jointspace.registry.LabelTarget;
+import io.jointspace.registry.ModelNotFoundException;
+import io.jointspace.registry.ModelState;
+import io.jointspace.registry.VersionStatus;
+import io.jointspace.server.errors.FailedPreconditionException;
 import io.jointspace.server.store.LabelStore;
 import java.time.Clock;
 import java.time.Instant;
@@ -11,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import javax.annotation.Nullable;
@@ -67,15 +72,7 @@ public final class ModelLabels implements AutoCloseable {
       return;
     }
     reloadQuietly();
-    listener = new Thread(() -> {
-      try {
-        store.listen(this::reloadQuietly);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "label-listener");
-    listener.setDaemon(true);
-    listener.start();
+    listener = store.follow(this::reloadQuietly);
   }
 
   /** Where each label of {@code model} sends calls now. */
@@ -107,13 +104,63 @@ public final class ModelLabels implements AutoCloseable {
     return out;
   }
 
-  /** Points {@code label} at {@code target} (which may carry a fallback); returns the change recorded. */
-  public Change set(String model, String label, LabelTarget target, String changedBy) {
+  /**
+   * Points {@code label} at {@code target}, after checking it against the model's versions as the
+   * registry reports them: each must exist and be AVAILABLE, or NEW/LOADING with
+   * {@code allowLoading}. The label remembers where it sent calls before (its fallback), so a
+   * server whose copies of the new versions are not all AVAILABLE keeps serving those.
+   *
+   * @param versions every version of the model the registry tracks
+   * @throws ModelNotFoundException for a version that is not there
+   * @throws FailedPreconditionException for a version in ERROR, leaving, or loading without
+   *     {@code allowLoading}
+   */
+  public Change set(String model, String label, LabelTarget target, boolean allowLoading,
+      List<VersionStatus> versions, String changedBy) {
+    Map<Long, VersionStatus> byVersion = new HashMap<>();
+    versions.forEach(v -> byVersion.put(v.id().version(), v));
+    for (long v : target.weights().keySet()) {
+      VersionStatus status = byVersion.get(v);
+      if (status == null) {
+        throw new ModelNotFoundException("model '" + model + "' has no version " + v + "; versions: "
+            + new TreeSet<>(byVersion.keySet()));
+      }
+      switch (status.state()) {
+        case AVAILABLE -> { }
+        case NEW, LOADING -> {
+          if (!allowLoading) {
+            throw new FailedPreconditionException("version " + status.id() + " is " + status.state()
+                + "; set allow_loading to point '" + label + "' at it now (calls keep going to the label's"
+                + " current target until it is AVAILABLE)");
+          }
+        }
+        case ERROR -> throw new FailedPreconditionException("version " + status.id() + " is in ERROR ("
+            + status.lastError() + "); a label cannot point at it");
+        default -> throw new FailedPreconditionException("version " + status.id() + " is " + status.state()
+            + " (no longer served); a label cannot point at it");
+      }
+    }
+    LabelTarget current = targets(model).get(label);
+    if (current != null) {
+      // a label moved again before its last move took effect keeps the target that still serves
+      boolean currentServes = current.weights().keySet().stream().allMatch(v -> byVersion.containsKey(v)
+          && byVersion.get(v).state() == ModelState.AVAILABLE);
+      target = target.withFallback(current.fallback() != null && !currentServes ? current.fallback()
+          : current.withFallback(null));
+    }
     return change(model, label, target, changedBy);
   }
 
-  /** Removes {@code label}; returns the change recorded. */
+  /**
+   * Removes {@code label}; returns the change recorded.
+   *
+   * @throws ModelNotFoundException when the model has no such label
+   */
   public Change delete(String model, String label, String changedBy) {
+    if (!targets(model).containsKey(label)) {
+      throw new ModelNotFoundException("model '" + model + "' has no label '" + label + "'; labels: "
+          + new TreeSet<>(targets(model).keySet()));
+    }
     return change(model, label, null, changedBy);
   }
 

@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * Uploaded model versions in PostgreSQL ({@code jointspace.model_archives}): each version's zip
  * archive, and whether it was retired. Every change sends {@code NOTIFY jointspace_versions};
- * server processes follow with {@link Notifications#listen}.
+ * server processes follow with {@link #follow}.
  */
 public final class ArchiveStore {
   static final String CHANNEL = "jointspace_versions";
@@ -113,9 +113,12 @@ public final class ArchiveStore {
     });
   }
 
-  /** Calls {@code changed} after each change any process makes, and after (re)connecting; blocks. */
-  public void listen(Runnable changed) throws InterruptedException {
-    Notifications.listen(db, CHANNEL, changed);
+  /**
+   * Calls {@code changed} after each change any process makes, after (re)connecting and every
+   * 30 s, on a daemon thread of its own (interrupt it to stop).
+   */
+  public Thread follow(Runnable changed) {
+    return Notifications.follow(db, CHANNEL, "version-sync", changed);
   }
 
   private static void notify(java.sql.Connection c) throws java.sql.SQLException {

@@ -19,7 +19,7 @@ import javax.annotation.Nullable;
  * Model labels changed at run time, in PostgreSQL: where each label points now
  * ({@code jointspace.model_labels}) and every change ({@code jointspace.model_label_changes}).
  * A change is one transaction that records it and sends {@code NOTIFY jointspace_labels}, so
- * every server process listening ({@link #listen}) reloads within about a second.
+ * every server process following them ({@link #follow}) reloads within about a second.
  * Targets are version -> weight maps; this class knows nothing of the registry's types.
  */
 public final class LabelStore {
@@ -159,11 +159,11 @@ public final class LabelStore {
   }
 
   /**
-   * Calls {@code changed} after each change any process makes, and after (re)connecting, since
-   * changes may have been missed while the connection was down; blocks until interrupted.
+   * Calls {@code changed} after each change any process makes, after (re)connecting and every
+   * 30 s, on a daemon thread of its own (interrupt it to stop).
    */
-  public void listen(Runnable changed) throws InterruptedException {
-    Notifications.listen(db, CHANNEL, changed);
+  public Thread follow(Runnable changed) {
+    return Notifications.follow(db, CHANNEL, "label-listener", changed);
   }
 
   /** {"2": 90, "3": 10} as a sorted map; null for null. */

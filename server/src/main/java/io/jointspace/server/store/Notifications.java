@@ -20,6 +20,23 @@ final class Notifications {
   private Notifications() {}
 
   /**
+   * Starts a daemon thread named {@code threadName} that {@link #listen listens} on
+   * {@code channel}; interrupting it stops it.
+   */
+  static Thread follow(Database db, String channel, String threadName, Runnable changed) {
+    Thread t = new Thread(() -> {
+      try {
+        listen(db, channel, changed);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, threadName);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /**
    * Listens on {@code channel} until the thread is interrupted: calls {@code changed} after
    * each notification, after (re)connecting, and every 30 s after checking the connection,
    * since notifications may have been missed while it was down (it retries every second).

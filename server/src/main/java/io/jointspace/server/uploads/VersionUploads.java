@@ -147,15 +147,7 @@ public final class VersionUploads implements AutoCloseable {
     if (store == null || listener != null) {
       return;
     }
-    listener = new Thread(() -> {
-      try {
-        store.listen(this::syncQuietly);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "version-sync");
-    listener.setDaemon(true);
-    listener.start();
+    listener = store.follow(this::syncQuietly);
   }
 
   private void syncQuietly() {
