@@ -3,6 +3,7 @@ package io.jointspace.server;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.jointspace.registry.FileSystemVersionSource;
@@ -91,9 +92,9 @@ public final class JointspaceServer {
     Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .intercept(new MetricsInterceptor(meters))
-        .intercept(PeerAddress.interceptor())
         .addService(injector.getInstance(EmbeddingServiceImpl.class))
-        .addService(injector.getInstance(ModelServiceImpl.class))
+        .addService(ServerInterceptors.intercept(injector.getInstance(ModelServiceImpl.class),
+            PeerAddress.interceptor())) // who changed a label or uploaded a version
         .addService(injector.getInstance(InferenceServiceImpl.class))
         .addService(injector.getInstance(CollectionServiceImpl.class))
         .addService(health.manager().getHealthService())

@@ -42,8 +42,9 @@ final class TensorEmbedder {
               + Arrays.toString(rows.get(0).shape()) + "; inputs of one request are batched together");
         }
       }
-      // checked as one call, before any row joins a queue where it could fail others' rows
-      model.check(sig, Map.of(input.key(), TensorData.stack(rows)), List.of(outputKey));
+      // the call's signature, inputs and output checked before any row joins a queue where it
+      // could fail others' rows (every row has the first one's shape, checked above)
+      model.check(sig, Map.of(input.key(), TensorData.stack(rows.subList(0, 1))), List.of(outputKey));
       List<Row> batch = new ArrayList<>(rows.size());
       for (TensorData row : rows) {
         batch.add(new Row(Map.of(input.key(), row), List.of(outputKey)));
