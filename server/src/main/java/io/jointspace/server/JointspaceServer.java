@@ -16,6 +16,8 @@ import io.jointspace.server.api.ModelHealth;
 import io.jointspace.server.api.ModelServiceImpl;
 import io.jointspace.server.api.PeerAddress;
 import io.jointspace.server.labels.ModelLabels;
+import io.jointspace.server.rollout.Backfiller;
+import io.jointspace.server.api.RolloutServiceImpl;
 import io.jointspace.server.metrics.MetricsServer;
 import io.jointspace.server.uploads.VersionUploads;
 import io.jointspace.server.metrics.ModelMetrics;
@@ -86,6 +88,7 @@ public final class JointspaceServer {
     }
     injector.getInstance(ModelLabels.class).start();
     injector.getInstance(VersionUploads.class).start();
+    injector.getInstance(Backfiller.class).start();
     PrometheusMeterRegistry meters = injector.getInstance(PrometheusMeterRegistry.class);
     injector.getInstance(JvmGcMetrics.class);
     ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
@@ -97,6 +100,8 @@ public final class JointspaceServer {
             PeerAddress.interceptor())) // who changed a label or uploaded a version
         .addService(injector.getInstance(InferenceServiceImpl.class))
         .addService(injector.getInstance(CollectionServiceImpl.class))
+        .addService(ServerInterceptors.intercept(injector.getInstance(RolloutServiceImpl.class),
+            PeerAddress.interceptor())) // who started a rollout
         .addService(health.manager().getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
@@ -166,6 +171,8 @@ public final class JointspaceServer {
     }
     injector.getInstance(JvmGcMetrics.class).close();
     source.close();
+    injector.getInstance(RolloutServiceImpl.class).close();
+    injector.getInstance(Backfiller.class).close();
     injector.getInstance(ModelLabels.class).close();
     injector.getInstance(VersionUploads.class).close();
     registry.close(Duration.ofMillis(Math.max(grace, 1000)));

@@ -22,6 +22,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.jointspace.server.runtime.PreprocessPool;
 import io.jointspace.server.runtime.ModelVersion;
 import io.jointspace.server.runtime.ModelVersionLoader;
+import io.jointspace.server.rollout.Backfiller;
+import io.jointspace.server.rollout.Evaluator;
+import io.jointspace.server.rollout.Rollouts;
 import io.jointspace.server.store.Database;
 import io.jointspace.server.store.Storage;
 import java.time.Clock;
@@ -119,6 +122,21 @@ final class ServerModule extends AbstractModule {
   VersionUploads uploads(Storage storage, FileSystemVersionSource source) {
     return new VersionUploads(settings::modelDir, settings.maxUploadBytes(), storage.archivesOrNull(),
         source::scanNow);
+  }
+
+  /** This server's share of every rollout's backfill; started with the server. */
+  @Provides
+  @Singleton
+  Backfiller backfiller(Storage storage, ModelManager<ModelVersion> registry, PrometheusMeterRegistry meters) {
+    Evaluator evaluator = storage.configured() ? new Evaluator(storage.items(), registry) : null;
+    return new Backfiller(storage, registry, evaluator, settings.backfill(), meters);
+  }
+
+  @Provides
+  @Singleton
+  Rollouts rollouts(Storage storage, ModelManager<ModelVersion> registry, Backfiller backfiller) {
+    return new Rollouts(storage, registry, backfiller,
+        storage.configured() ? new Evaluator(storage.items(), registry) : null);
   }
 
   /** The collection store; without a database URL, one that answers UNAVAILABLE. */

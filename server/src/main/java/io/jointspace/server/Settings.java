@@ -8,6 +8,7 @@ import io.jointspace.config.v1.StorageConfig;
 import io.jointspace.registry.FileSystemVersionSource.ModelSource;
 import io.jointspace.registry.VersionPolicy;
 import io.jointspace.server.batching.BatchingOptions;
+import io.jointspace.server.rollout.Backfiller;
 import io.jointspace.server.runtime.ImageLimits;
 import io.jointspace.server.runtime.LoadOptions;
 import io.jointspace.server.store.DatabaseUrl;
@@ -38,6 +39,7 @@ import javax.annotation.Nullable;
  *     options with them applied: {@link #batchingFor(String)}
  * @param detailedHistograms batch timing histograms with every bucket ({@code detailed_histograms})
  * @param maxUploadBytes largest archive ModelService.UploadVersion takes
+ * @param backfill how this server works on rollout backfills; threads 0 when it takes no part
  */
 public record Settings(
     int grpcPort,
@@ -60,7 +62,8 @@ public record Settings(
     Duration connectionTimeout,
     BatchingConfig batchingConfig,
     boolean detailedHistograms,
-    long maxUploadBytes) {
+    long maxUploadBytes,
+    Backfiller.Options backfill) {
 
   public static final String DEFAULT_REPOSITORY = "models";
   public static final int DEFAULT_GRPC_PORT = 8500;
@@ -163,7 +166,26 @@ public record Settings(
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
-        Duration.ofMillis(connectionTimeout), b, c.getDetailedHistograms(), maxUploadBytes);
+        Duration.ofMillis(connectionTimeout), b, c.getDetailedHistograms(), maxUploadBytes,
+        backfill(c.getRollouts()));
+  }
+
+  private static Backfiller.Options backfill(io.jointspace.config.v1.RolloutConfig r) {
+    Backfiller.Options d = Backfiller.Options.DEFAULT;
+    int threads = r.getBackfillThreads() == 0 ? d.threads() : r.getBackfillThreads();
+    if (threads < -1 || threads > 64) {
+      throw new ConfigException("rollouts.backfill_threads must be within -1..64, got " + threads);
+    }
+    int chunk = r.getChunkSize() == 0 ? d.chunk() : r.getChunkSize();
+    if (chunk < 1 || chunk > 1000) {
+      throw new ConfigException("rollouts.chunk_size must be within 1..1000, got " + chunk);
+    }
+    long lease = r.getLeaseMs() == 0 ? d.lease().toMillis() : r.getLeaseMs();
+    if (lease < 1000) {
+      throw new ConfigException("rollouts.lease_ms must be at least 1000, got " + lease);
+    }
+    return new Backfiller.Options(Math.max(0, threads), chunk, Duration.ofMillis(lease), d.poll(), d.maxAttempts(),
+        d.retryBackoff(), d.maxYield());
   }
 
 
@@ -284,7 +306,7 @@ public record Settings(
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig, detailedHistograms,
-        maxUploadBytes);
+        maxUploadBytes, backfill);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

@@ -47,6 +47,17 @@ class ArchitectureTest {
   }
 
   @Test
+  void rollout_usesStoreAndRuntime_notGrpcSqlOrTensorFlow() {
+    noClasses().that().resideInAPackage("io.jointspace.server.rollout..")
+        .should().dependOnClassesThat().resideInAnyPackage("org.tensorflow..", "io.grpc..", "java.sql..",
+            "io.jointspace.api..", "io.jointspace.server.api..", "io.jointspace.server.batching..")
+        .check(classes);
+    noClasses().that().resideInAnyPackage("io.jointspace.server.store..", "io.jointspace.server.runtime..")
+        .should().dependOnClassesThat().resideInAPackage("io.jointspace.server.rollout..")
+        .check(classes);
+  }
+
+  @Test
   void onlyTheApiLayer_touchesGeneratedApiClasses() {
     noClasses().that().resideInAPackage("io.jointspace.server..")
         .and().resideOutsideOfPackage("io.jointspace.server.api..")

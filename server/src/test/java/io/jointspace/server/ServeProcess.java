@@ -29,8 +29,8 @@ final class ServeProcess implements AutoCloseable {
     this.log = log;
   }
 
-  /** Starts {@code serve} without waiting for it. */
-  static ServeProcess start(Path home, Path dataDir, int port, Path log) throws IOException {
+  /** Starts {@code serve} without waiting for it; {@code extra} arguments go last. */
+  static ServeProcess start(Path home, Path dataDir, int port, Path log, String... extra) throws IOException {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
@@ -38,6 +38,7 @@ final class ServeProcess implements AutoCloseable {
         "io.jointspace.server.Main", "serve",
         "--models", home.resolve("models").toString(), "--grpc-port", Integer.toString(port),
         "--metrics-port", "-1", "--poll-interval-ms", "-1", "--data-dir", dataDir.toString()));
+    command.addAll(List.of(extra));
     Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

@@ -2,7 +2,6 @@ package io.jointspace.server.api;
 
 import com.google.inject.Inject;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Timestamp;
 import io.grpc.stub.StreamObserver;
 import io.jointspace.api.v1.CollectionServiceGrpc;
 import io.jointspace.api.v1.CreateCollectionRequest;
@@ -35,7 +34,11 @@ import io.jointspace.registry.ServableId;
 import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.runtime.ModelVersion;
+import io.jointspace.server.errors.FailedPreconditionException;
 import io.jointspace.server.store.Collection;
+import io.jointspace.server.store.CollectionChangedException;
+import io.jointspace.server.store.Unembeddable;
+import io.jointspace.server.store.VersionTable;
 import io.jointspace.server.store.CollectionSpec;
 import io.jointspace.server.store.ItemStore;
 import io.jointspace.server.store.ItemWrite;
@@ -45,7 +48,6 @@ import io.jointspace.server.store.SearchQuery;
 import io.jointspace.server.store.Storage;
 import io.jointspace.server.store.StoredItem;
 import io.jointspace.server.store.VectorType;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -152,11 +154,18 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   @Override
   public void upsert(UpsertRequest request, StreamObserver<UpsertResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      Collection c = storage.catalog().get(collectionName(request.getCollection(), "collection"));
-      List<ItemWrite> items = items(c, request.getItemsList(), "items",
-          io.jointspace.server.store.Limits.MAX_ITEMS_PER_UPSERT);
-      int n = storage.items().upsert(c, items, "items");
-      return UpsertResponse.newBuilder().setUpsertedCount(n).setModel(model(c)).build();
+      String name = collectionName(request.getCollection(), "collection");
+      Collection c = storage.catalog().get(name);
+      for (int attempt = 1; ; attempt++) {
+        try {
+          List<ItemWrite> items = items(c, request.getItemsList(), "items",
+              io.jointspace.server.store.Limits.MAX_ITEMS_PER_UPSERT);
+          int n = storage.items().upsert(c, items, replicaItems(c, request.getItemsList(), items, "items"), "items");
+          return UpsertResponse.newBuilder().setUpsertedCount(n).setModel(model(c)).build();
+        } catch (CollectionChangedException e) {
+          c = retryOn(e, name, attempt);
+        }
+      }
     });
   }
 
@@ -181,9 +190,18 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
             throw new InvalidInputException("collection '" + name + "' differs from the stream's '"
                 + collection.name() + "'; one stream writes one collection");
           }
-          List<ItemWrite> items = items(collection, message.getItemsList(), "items",
-              io.jointspace.server.store.Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
-          int n = storage.items().copyUpsert(collection, items, "items");
+          int n;
+          for (int attempt = 1; ; attempt++) {
+            try {
+              List<ItemWrite> items = items(collection, message.getItemsList(), "items",
+                  io.jointspace.server.store.Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
+              n = storage.items().copyUpsert(collection, items,
+                  replicaItems(collection, message.getItemsList(), items, "items"), "items");
+              break;
+            } catch (CollectionChangedException e) {
+              collection = retryOn(e, collection.name(), attempt);
+            }
+          }
           total += n;
           observer.onNext(UpsertStreamResponse.newBuilder()
               .setCommittedCount(n).setTotalCommitted(total).setMessageIndex(index++).build());
@@ -212,14 +230,17 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   public void get(GetRequest request, StreamObserver<GetResponse> observer) {
     StatusMapper.answer(observer, () -> {
       Collection c = storage.catalog().get(collectionName(request.getCollection(), "collection"));
-      GetResponse.Builder out = GetResponse.newBuilder();
+      if (request.getModelVersion() != 0) {
+        c = c.atVersion(request.getModelVersion(), "model_version");
+      }
+      GetResponse.Builder out = GetResponse.newBuilder().setModel(model(c));
       for (StoredItem item : storage.items().get(c, request.getIdsList(), request.getIncludeVectors(),
           request.getIncludeSources())) {
         io.jointspace.api.v1.StoredItem.Builder b = io.jointspace.api.v1.StoredItem.newBuilder()
             .setId(item.id())
             .setMetadata(Json.struct(item.metadataJson()))
-            .setCreatedAt(timestamp(item.createdAt()))
-            .setUpdatedAt(timestamp(item.updatedAt()));
+            .setCreatedAt(ProtoMapper.timestamp(item.createdAt()))
+            .setUpdatedAt(ProtoMapper.timestamp(item.updatedAt()));
         if (item.vector() != null) {
           b.setVector(vector(item.vector()));
         }
@@ -237,41 +258,60 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   @Override
   public void delete(DeleteRequest request, StreamObserver<DeleteResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      Collection c = storage.catalog().get(collectionName(request.getCollection(), "collection"));
-      return DeleteResponse.newBuilder().setDeletedCount(storage.items().delete(c, request.getIdsList())).build();
+      String name = collectionName(request.getCollection(), "collection");
+      Collection c = storage.catalog().get(name);
+      for (int attempt = 1; ; attempt++) {
+        try {
+          return DeleteResponse.newBuilder().setDeletedCount(storage.items().delete(c, request.getIdsList())).build();
+        } catch (CollectionChangedException e) {
+          c = retryOn(e, name, attempt);
+        }
+      }
     });
   }
 
   @Override
   public void search(SearchRequest request, StreamObserver<SearchResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      Collection c = storage.catalog().get(collectionName(request.getCollection(), "collection"));
-      int topK = request.getTopK() == 0 ? 10 : request.getTopK();
-      var filter = request.hasFilter() ? FilterMapper.condition(request.getFilter(), "filter") : null;
-      boolean metadata = !request.hasIncludeMetadata() || request.getIncludeMetadata();
-      SearchQuery query = switch (request.getQueryCase()) {
-        case VECTOR -> new SearchQuery(floats(request.getVector()), null, topK, filter,
-            request.getIncludeVectors(), metadata);
-        case ID -> new SearchQuery(null, request.getId(), topK, filter, request.getIncludeVectors(), metadata);
-        case INPUT -> {
-          List<float[]> v = embed(c, List.of(request.getInput()), i -> "input");
-          yield new SearchQuery(v.get(0), null, topK, filter, request.getIncludeVectors(), metadata);
-        }
-        case QUERY_NOT_SET -> throw new InvalidInputException("query is not set; give input, vector or id");
-      };
-      SearchResponse.Builder out = SearchResponse.newBuilder().setModel(model(c));
-      for (SearchHit h : storage.items().search(c, query, request.getEfSearch())) {
-        Hit.Builder hit = Hit.newBuilder().setId(h.id()).setScore(h.score());
-        if (h.metadataJson() != null) {
-          hit.setMetadata(Json.struct(h.metadataJson()));
-        }
-        if (h.vector() != null) {
-          hit.setVector(vector(h.vector()));
-        }
-        out.addHits(hit);
+      String name = collectionName(request.getCollection(), "collection");
+      try {
+        return search(storage.catalog().get(name), request);
+      } catch (io.jointspace.server.store.CollectionNotFoundException e) {
+        // the table went away under the search (a rollout finalized or aborted meanwhile): the
+        // catalog names the tables now
+        return search(storage.catalog().get(name), request);
       }
-      return out.build();
     });
+  }
+
+  private SearchResponse search(Collection collection, SearchRequest request) {
+    Collection c = request.getModelVersion() == 0 ? collection
+        : collection.atVersion(request.getModelVersion(), "model_version");
+    int topK = request.getTopK() == 0 ? 10 : request.getTopK();
+    var filter = request.hasFilter() ? FilterMapper.condition(request.getFilter(), "filter") : null;
+    boolean metadata = !request.hasIncludeMetadata() || request.getIncludeMetadata();
+    SearchQuery query = switch (request.getQueryCase()) {
+      case VECTOR -> new SearchQuery(floats(request.getVector()), null, topK, filter,
+          request.getIncludeVectors(), metadata);
+      case ID -> new SearchQuery(null, request.getId(), topK, filter, request.getIncludeVectors(), metadata);
+      case INPUT -> {
+        List<float[]> v = embed(c, List.of(request.getInput()), i -> "input");
+        yield new SearchQuery(v.get(0), null, topK, filter, request.getIncludeVectors(), metadata);
+      }
+      case QUERY_NOT_SET -> throw new InvalidInputException("query is not set; give input, vector or id");
+    };
+    SearchResponse.Builder out = SearchResponse.newBuilder().setModel(model(c));
+    for (SearchHit h : storage.items().search(c, query, request.getEfSearch())) {
+      Hit.Builder hit = Hit.newBuilder().setId(h.id()).setScore(h.score());
+      if (h.metadataJson() != null) {
+        hit.setMetadata(Json.struct(h.metadataJson()));
+      }
+      if (h.vector() != null) {
+        hit.setVector(vector(h.vector()));
+      }
+      out.addHits(hit);
+    }
+    return out.build();
   }
 
   /** Items as rows to write: inputs embedded with the collection's version, in one batch. */
@@ -311,6 +351,54 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
             input.hasText() ? input.getText() : null,
             input.hasImage() ? input.getImage().toByteArray() : null));
       }
+    }
+    return out;
+  }
+
+  /**
+   * The collection as it is now, after a write found its tables changed (a rollout began or
+   * switched); the write is prepared again for them. Gives up after a few tries.
+   */
+  private Collection retryOn(CollectionChangedException e, String name, int attempt) {
+    if (attempt >= MAX_WRITE_ATTEMPTS) {
+      throw e;
+    }
+    return storage.catalog().get(name);
+  }
+
+  private static final int MAX_WRITE_ATTEMPTS = 4;
+
+  /**
+   * During a rollout, the items as the other version stores them: inputs embedded by that
+   * version. Precomputed vectors cannot go there: left out (the store removes them from that
+   * version), or refused when the rollout's policy says so.
+   */
+  private List<ItemWrite> replicaItems(Collection c, List<Item> items, List<ItemWrite> active, String field) {
+    if (c.rollout() == null) {
+      return List.of();
+    }
+    Collection replica = c.at(c.rollout().replica());
+    List<Input> inputs = new ArrayList<>();
+    List<Integer> inputAt = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      if (items.get(i).hasInput()) {
+        inputs.add(items.get(i).getInput());
+        inputAt.add(i);
+      } else if (c.rollout().unembeddable() == Unembeddable.FAIL) {
+        throw new FailedPreconditionException(field + "[" + i + "].vector: collection '" + c.name()
+            + "' is rolling out between versions " + c.spec().modelVersion() + " and " + replica.spec().modelVersion()
+            + " (rollout " + c.rollout().id() + ", which keeps every item in both and so takes no precomputed vectors"
+            + " until it ends); send the input instead");
+      }
+    }
+    if (inputs.isEmpty()) {
+      return List.of();
+    }
+    List<float[]> vectors = embed(replica, inputs, k -> field + "[" + inputAt.get(k) + "].input");
+    List<ItemWrite> out = new ArrayList<>(inputs.size());
+    for (int k = 0; k < inputs.size(); k++) {
+      ItemWrite a = active.get(inputAt.get(k));
+      out.add(new ItemWrite(a.id(), vectors.get(k), a.metadataJson(), a.sourceText(), a.sourceImage()));
     }
     return out;
   }
@@ -365,13 +453,9 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
     return ProtoMapper.resolved(new ServableId(c.spec().modelName(), c.spec().modelVersion()), "");
   }
 
-  private static Timestamp timestamp(Instant t) {
-    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
-  }
-
   private static io.jointspace.api.v1.Collection collection(Collection c, long count) {
     CollectionSpec s = c.spec();
-    return io.jointspace.api.v1.Collection.newBuilder()
+    io.jointspace.api.v1.Collection.Builder b = io.jointspace.api.v1.Collection.newBuilder()
         .setName(s.name())
         .setModel(model(c))
         .setDimension(s.dimension())
@@ -386,8 +470,13 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
         .setKeepSources(s.keepSources())
         .setDescription(s.description())
         .setItemCount(count)
-        .setCreatedAt(timestamp(c.createdAt()))
-        .setView(c.view())
-        .build();
+        .setCreatedAt(ProtoMapper.timestamp(c.createdAt()))
+        .setView(c.view());
+    if (c.rollout() != null) {
+      VersionTable other = c.rollout().replica();
+      b.setRolloutId(c.rollout().id())
+          .setRolloutOther(ProtoMapper.resolved(new ServableId(other.modelName(), other.version()), ""));
+    }
+    return b.build();
   }
 }

@@ -99,6 +99,10 @@ final class ProtoMapper {
     return out;
   }
 
+  static com.google.protobuf.Timestamp timestamp(java.time.Instant t) {
+    return com.google.protobuf.Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+
   static ModelSpec resolved(ServableId id, String signature) {
     return ModelSpec.newBuilder().setName(id.name()).setVersion(id.version()).setSignatureName(signature).build();
   }

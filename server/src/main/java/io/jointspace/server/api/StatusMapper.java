@@ -54,12 +54,18 @@ public final class StatusMapper {
       status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
     } else if (e instanceof io.jointspace.server.store.CollectionNotFoundException) {
       status = Status.NOT_FOUND.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.RolloutNotFoundException) {
+      status = Status.NOT_FOUND.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.RolloutExistsException) {
+      status = Status.ALREADY_EXISTS.withDescription(e.getMessage());
     } else if (e instanceof io.jointspace.server.store.CollectionExistsException) {
       status = Status.ALREADY_EXISTS.withDescription(e.getMessage());
     } else if (e instanceof VersionUploads.VersionExistsException) {
       status = Status.ALREADY_EXISTS.withDescription(e.getMessage());
     } else if (e instanceof FailedPreconditionException) {
       status = Status.FAILED_PRECONDITION.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.CollectionChangedException) {
+      status = Status.ABORTED.withDescription(e.getMessage() + "; nothing was written, retry");
     } else if (e instanceof io.jointspace.server.store.StoreConflictException) {
       status = Status.FAILED_PRECONDITION.withDescription(e.getMessage());
     } else if (e instanceof io.jointspace.server.store.StoreUnavailableException) {

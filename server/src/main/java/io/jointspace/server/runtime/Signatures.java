@@ -197,6 +197,15 @@ final class Signatures implements AutoCloseable {
     }
   }
 
+  /** Rows waiting in every queue (queued or being prepared). */
+  int waitingRows() {
+    int n = 0;
+    for (SignatureQueue q : queues.values()) {
+      n += q.waitingRows();
+    }
+    return n;
+  }
+
   /** Closes the queues to new rows and waits for the queued ones to run. */
   @Override
   public void close() {

@@ -79,15 +79,11 @@ public final class CollectionCatalog {
         p.setString(11, table);
         p.executeUpdate();
       }
-      try (PreparedStatement p = c.prepareStatement(
-          "INSERT INTO jointspace.collection_tables (collection, model_version, table_name, state) VALUES (?, ?, ?, 'active')")) {
-        p.setString(1, spec.name());
-        p.setLong(2, spec.modelVersion());
-        p.setString(3, table);
-        p.executeUpdate();
-      }
-      createTable(c, spec, table);
-      createView(c, spec, table);
+      VersionTable active = new VersionTable(spec.modelName(), spec.modelVersion(), table, spec.dimension());
+      addTable(c, spec.name(), active, "active");
+      createTable(c, spec, active, true);
+      createView(c, spec.name(), active);
+      createVersionView(c, spec.name(), active);
       return find(c, spec.name()).orElseThrow();
     });
   }
@@ -116,14 +112,33 @@ public final class CollectionCatalog {
     }
   }
 
-  /** The item table, its indexes; identifiers come from validated names, numbers are formatted ints. */
-  static void createTable(Connection c, CollectionSpec spec, String table) throws SQLException {
+  /** Records {@code t} as one of the collection's tables, in {@code state}. */
+  static void addTable(Connection c, String collection, VersionTable t, String state) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("INSERT INTO jointspace.collection_tables (collection,"
+        + " model_version, table_name, state, dimension, model_name) VALUES (?, ?, ?, ?, ?, ?)")) {
+      p.setString(1, collection);
+      p.setLong(2, t.version());
+      p.setString(3, t.table());
+      p.setString(4, state);
+      p.setInt(5, t.dimension());
+      p.setString(6, t.modelName());
+      p.executeUpdate();
+    }
+  }
+
+  /**
+   * The item table and its metadata index, and its HNSW index unless {@code withHnsw} is false
+   * (a rollout's target, indexed once its rows are in: {@link #createHnswIndex}). Identifiers
+   * come from validated names, numbers are formatted ints.
+   */
+  static void createTable(Connection c, CollectionSpec spec, VersionTable vt, boolean withHnsw) throws SQLException {
+    String table = vt.table();
     String t = SqlNames.qualified(table);
     VectorType type = spec.vectorType();
     try (Statement s = c.createStatement()) {
       s.execute("CREATE TABLE " + t + " ("
           + "id text PRIMARY KEY, "
-          + "embedding " + type.column(spec.dimension()) + " NOT NULL, "
+          + "embedding " + type.column(vt.dimension()) + " NOT NULL, "
           + "metadata jsonb NOT NULL DEFAULT '{}', "
           + "source_text text, "
           + "source_image bytea, "
@@ -131,25 +146,78 @@ public final class CollectionCatalog {
           + "updated_at timestamptz NOT NULL DEFAULT now())");
       // keep vectors inline and uncompressed while they fit comfortably in a page
       s.execute("ALTER TABLE " + t + " ALTER COLUMN embedding SET STORAGE "
-          + (type.bytes(spec.dimension()) <= 4000 ? "PLAIN" : "EXTERNAL"));
-      s.execute("CREATE INDEX " + SqlNames.quote(table + "_hnsw") + " ON " + t + " USING hnsw (embedding "
-          + spec.metric().operatorClass(type) + ") WITH (m = " + spec.m() + ", ef_construction = "
-          + spec.efConstruction() + ")");
+          + (type.bytes(vt.dimension()) <= 4000 ? "PLAIN" : "EXTERNAL"));
+      if (withHnsw) {
+        s.execute(hnswIndexSql(spec, table, false));
+      }
       s.execute("CREATE INDEX " + SqlNames.quote(table + "_metadata") + " ON " + t + " USING gin (metadata)");
     }
   }
 
-  /** (Re)points the collection's view at {@code table}. */
-  static void createView(Connection c, CollectionSpec spec, String table) throws SQLException {
+  /** {@code CREATE INDEX [CONCURRENTLY]} of the HNSW index of {@code table}. */
+  static String hnswIndexSql(CollectionSpec spec, String table, boolean concurrently) {
+    return "CREATE INDEX " + (concurrently ? "CONCURRENTLY " : "") + SqlNames.quote(table + "_hnsw") + " ON "
+        + SqlNames.qualified(table) + " USING hnsw (embedding " + spec.metric().operatorClass(spec.vectorType())
+        + ") WITH (m = " + spec.m() + ", ef_construction = " + spec.efConstruction() + ")";
+  }
+
+  /**
+   * (Re)points the collection's view at {@code t}. The view is replaced in place when the
+   * dimension stays, else dropped and made again (in the caller's transaction either way).
+   */
+  static void createView(Connection c, String collection, VersionTable t) throws SQLException {
+    String view = "public." + SqlNames.quote(collection);
     try (Statement s = c.createStatement()) {
-      s.execute("CREATE OR REPLACE VIEW public." + SqlNames.quote(spec.name()) + " AS SELECT "
-          + "id, embedding, metadata, source_text, source_image, "
-          + "'" + SqlNames.modelName(spec.modelName(), "model") + "'::text AS model_name, "
-          + spec.modelVersion() + "::bigint AS model_version, created_at, updated_at FROM "
-          + SqlNames.qualified(table));
-      s.execute("COMMENT ON VIEW public." + SqlNames.quote(spec.name()) + " IS 'Jointspace collection "
-          + spec.name() + " (model " + spec.modelName() + " version " + spec.modelVersion() + ")'");
+      s.execute("SAVEPOINT view_replace");
+      try {
+        s.execute("CREATE OR REPLACE VIEW " + view + " AS " + viewQuery(t));
+        s.execute("RELEASE SAVEPOINT view_replace");
+      } catch (SQLException e) {
+        if (!"42P16".equals(e.getSQLState())) { // cannot change a column's type: another dimension
+          throw e;
+        }
+        s.execute("ROLLBACK TO SAVEPOINT view_replace");
+        s.execute("DROP VIEW " + view);
+        s.execute("CREATE VIEW " + view + " AS " + viewQuery(t));
+      }
+      s.execute("COMMENT ON VIEW " + view + " IS 'Jointspace collection " + collection + " (model "
+          + t.modelName() + " version " + t.version() + ")'");
     }
+  }
+
+  /**
+   * The view of one version's table: {@code public.<collection>__v<version>}.
+   *
+   * @throws StoreConflictException when a table or view of that name exists in {@code public}
+   */
+  static void createVersionView(Connection c, String collection, VersionTable t) throws SQLException {
+    String name = SqlNames.versionView(collection, t.version());
+    String view = "public." + SqlNames.quote(name);
+    if (relationExists(c, view)) {
+      throw new StoreConflictException("a table or view named public." + name + " exists; it is the name of the"
+          + " view of collection '" + collection + "' version " + t.version() + ": rename or drop it", null);
+    }
+    try (Statement s = c.createStatement()) {
+      s.execute("CREATE VIEW " + view + " AS " + viewQuery(t));
+      s.execute("COMMENT ON VIEW " + view + " IS 'Jointspace collection " + collection + ", the items of model "
+          + t.modelName() + " version " + t.version() + "'");
+    }
+  }
+
+  static boolean relationExists(Connection c, String qualifiedName) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      p.setString(1, qualifiedName);
+      try (ResultSet r = p.executeQuery()) {
+        r.next();
+        return r.getBoolean(1);
+      }
+    }
+  }
+
+  private static String viewQuery(VersionTable t) {
+    return "SELECT id, embedding, metadata, source_text, source_image, "
+        + "'" + SqlNames.modelName(t.modelName(), "model") + "'::text AS model_name, "
+        + t.version() + "::bigint AS model_version, created_at, updated_at FROM " + SqlNames.qualified(t.table());
   }
 
   /** @throws CollectionNotFoundException when there is no such collection */
@@ -165,7 +233,7 @@ public final class CollectionCatalog {
   public List<Collection> list() {
     return db.read(c -> {
       List<Collection> out = new ArrayList<>();
-      try (PreparedStatement p = c.prepareStatement(SELECT + " ORDER BY name");
+      try (PreparedStatement p = c.prepareStatement(SELECT + " ORDER BY c.name");
           ResultSet r = p.executeQuery()) {
         while (r.next()) {
           out.add(row(r));
@@ -204,7 +272,8 @@ public final class CollectionCatalog {
       try (Statement s = c.createStatement()) {
         s.execute("DROP VIEW IF EXISTS public." + SqlNames.quote(name));
         for (String table : tables) {
-          s.execute("DROP TABLE IF EXISTS " + SqlNames.qualified(table));
+          // the version views go with their tables
+          s.execute("DROP TABLE IF EXISTS " + SqlNames.qualified(table) + " CASCADE");
         }
       }
       try (PreparedStatement p = c.prepareStatement("DELETE FROM jointspace.collections WHERE name = ?")) {
@@ -216,12 +285,15 @@ public final class CollectionCatalog {
   }
 
   private static final String SELECT = """
-      SELECT name, model_name, model_version, dimension, metric, vector_type, hnsw_m, hnsw_ef_construction,
-             keep_sources, description, active_table, created_at
-      FROM jointspace.collections""";
+      SELECT c.name, c.model_name, c.model_version, c.dimension, c.metric, c.vector_type, c.hnsw_m,
+             c.hnsw_ef_construction, c.keep_sources, c.description, c.active_table, c.created_at, c.epoch,
+             r.id, r.state, r.unembeddable, r.from_model, r.from_version, r.from_table, r.from_dimension,
+             r.to_model, r.to_version, r.to_table, r.to_dimension
+      FROM jointspace.collections c
+      LEFT JOIN jointspace.rollouts r ON r.collection = c.name AND r.state NOT IN ('finalized', 'aborted')""";
 
   static Optional<Collection> find(Connection c, String name) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement(SELECT + " WHERE name = ?")) {
+    try (PreparedStatement p = c.prepareStatement(SELECT + " WHERE c.name = ?")) {
       p.setString(1, name);
       try (ResultSet r = p.executeQuery()) {
         return r.next() ? Optional.of(row(r)) : Optional.empty();
@@ -233,6 +305,15 @@ public final class CollectionCatalog {
     CollectionSpec spec = new CollectionSpec(r.getString(1), r.getString(2), r.getLong(3), r.getInt(4),
         Metric.fromCatalog(r.getString(5)), VectorType.fromCatalog(r.getString(6)), r.getInt(7), r.getInt(8),
         r.getBoolean(9), r.getString(10));
-    return new Collection(spec, r.getString(11), r.getTimestamp(12).toInstant());
+    String active = r.getString(11);
+    Collection.OpenRollout rollout = null;
+    long rolloutId = r.getLong(14);
+    if (!r.wasNull()) {
+      VersionTable from = new VersionTable(r.getString(17), r.getLong(18), r.getString(19), r.getInt(20));
+      VersionTable to = new VersionTable(r.getString(21), r.getLong(22), r.getString(23), r.getInt(24));
+      rollout = new Collection.OpenRollout(rolloutId, RolloutState.fromCatalog(r.getString(15)),
+          Unembeddable.fromCatalog(r.getString(16)), active.equals(to.table()) ? from : to);
+    }
+    return new Collection(spec, active, r.getTimestamp(12).toInstant(), r.getLong(13), rollout);
   }
 }

@@ -37,21 +37,68 @@ public final class ItemStore {
   }
 
   /**
-   * Inserts or replaces items by id (the last one wins when an id repeats).
+   * Inserts or replaces items by id (the last one wins when an id repeats), in the active
+   * table and, during a rollout, in the other version's table.
    *
+   * @param replicaItems the same items embedded by the rollout's other version (empty without
+   *     a rollout); an id missing here is removed from that version (it cannot be embedded there)
    * @param field the request field holding the items, for messages ("items")
    * @return the number of items written
+   * @throws CollectionChangedException when the collection's tables changed since {@code
+   *     collection} was read: nothing is written
    */
-  public int upsert(Collection collection, List<ItemWrite> items, String field) {
-    List<ItemWrite> rows = rows(collection, items, field, Limits.MAX_ITEMS_PER_UPSERT);
+  public int upsert(Collection collection, List<ItemWrite> items, List<ItemWrite> replicaItems, String field) {
+    return write(collection, items, replicaItems, field, Limits.MAX_ITEMS_PER_UPSERT, false);
+  }
+
+  /**
+   * As {@link #upsert}, with binary COPY: the bulk path. New ids are copied straight into the
+   * table; otherwise they go through a stage table and one {@code INSERT ... ON CONFLICT}.
+   */
+  public int copyUpsert(Collection collection, List<ItemWrite> items, List<ItemWrite> replicaItems, String field) {
+    return write(collection, items, replicaItems, field, Limits.MAX_ITEMS_PER_STREAM_MESSAGE, true);
+  }
+
+  private int write(Collection collection, List<ItemWrite> items, List<ItemWrite> replicaItems, String field, int max,
+      boolean bulk) {
+    List<ItemWrite> rows = rows(collection, items, field, max);
     if (rows.isEmpty()) {
       return 0;
     }
-    CollectionSpec spec = collection.spec();
-    String sql = "INSERT INTO " + SqlNames.qualified(collection.table())
-        + " (id, embedding, metadata, source_text, source_image) VALUES (?, ?::vector" + cast(spec)
-        + ", ?::jsonb, ?, ?) " + ON_CONFLICT;
+    Collection replica = collection.replica().map(collection::at).orElse(null);
+    List<ItemWrite> replicaRows = replica == null ? List.of() : rows(replica, replicaItems, field, max);
     return db.inTransaction(c -> {
+      lockEpoch(c, collection);
+      if (replica != null) {
+        String[] ids = ids(rows);
+        // the backfill's claims on these items end here: what a client writes wins
+        dropWork(c, collection.rollout().id(), ids);
+        writeRows(c, replica, replicaRows, bulk);
+        java.util.Set<String> embedded = new java.util.HashSet<>();
+        replicaRows.forEach(r -> embedded.add(r.id()));
+        List<String> notThere = new ArrayList<>();
+        for (String id : ids) {
+          if (!embedded.contains(id)) {
+            notThere.add(id);
+          }
+        }
+        deleteRows(c, replica.table(), notThere.toArray(new String[0]));
+      }
+      writeRows(c, collection, rows, bulk);
+      return items.size();
+    });
+  }
+
+  private static void writeRows(Connection c, Collection collection, List<ItemWrite> rows, boolean bulk)
+      throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    CollectionSpec spec = collection.spec();
+    String table = SqlNames.qualified(collection.table());
+    if (!bulk) {
+      String sql = "INSERT INTO " + table + " (id, embedding, metadata, source_text, source_image) VALUES (?, ?::vector"
+          + cast(spec) + ", ?::jsonb, ?, ?) " + ON_CONFLICT;
       try (PreparedStatement p = c.prepareStatement(sql)) {
         for (ItemWrite item : rows) {
           p.setString(1, item.id());
@@ -63,51 +110,84 @@ public final class ItemStore {
         }
         p.executeBatch();
       }
-      return items.size();
-    });
+      return;
+    }
+    if (spec.vectorType() == VectorType.VECTOR && noneStored(c, table, rows)) {
+      Savepoint before = c.setSavepoint();
+      try {
+        copy(c, "COPY " + table + " " + BinaryCopy.COLUMNS + " FROM STDIN (FORMAT binary)", rows);
+        c.releaseSavepoint(before);
+        return;
+      } catch (SQLException e) {
+        if (!"23505".equals(e.getSQLState())) {
+          throw e;
+        }
+        c.rollback(before); // another writer stored one of these ids meanwhile: upsert below
+      }
+    }
+    try (Statement s = c.createStatement()) {
+      s.execute("CREATE TEMP TABLE IF NOT EXISTS jointspace_stage (id text, embedding vector,"
+          + " metadata jsonb, source_text text, source_image bytea) ON COMMIT DELETE ROWS");
+      s.execute("TRUNCATE pg_temp.jointspace_stage");
+    }
+    copy(c, "COPY pg_temp.jointspace_stage " + BinaryCopy.COLUMNS + " FROM STDIN (FORMAT binary)", rows);
+    try (Statement s = c.createStatement()) {
+      s.executeUpdate("INSERT INTO " + table + " " + BinaryCopy.COLUMNS
+          + " SELECT id, embedding" + cast(spec) + ", metadata, source_text, source_image"
+          + " FROM pg_temp.jointspace_stage " + ON_CONFLICT);
+    }
   }
 
   /**
-   * Inserts or replaces items by id with binary COPY: the bulk path. New ids are copied
-   * straight into the table; otherwise they go through a stage table and one
-   * {@code INSERT ... ON CONFLICT}.
+   * Locks the collection's catalog row against table changes until the transaction ends, and
+   * checks that its tables are still those {@code collection} names.
    */
-  public int copyUpsert(Collection collection, List<ItemWrite> items, String field) {
-    List<ItemWrite> rows = rows(collection, items, field, Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
-    if (rows.isEmpty()) {
-      return 0;
-    }
-    CollectionSpec spec = collection.spec();
-    String table = SqlNames.qualified(collection.table());
-    return db.inTransaction(c -> {
-      if (spec.vectorType() == VectorType.VECTOR && noneStored(c, table, rows)) {
-        Savepoint before = c.setSavepoint();
-        try {
-          copy(c, "COPY " + table + " " + BinaryCopy.COLUMNS + " FROM STDIN (FORMAT binary)", rows);
-          c.releaseSavepoint(before);
-          return items.size();
-        } catch (SQLException e) {
-          if (!"23505".equals(e.getSQLState())) {
-            throw e;
-          }
-          c.rollback(before); // another writer stored one of these ids meanwhile: upsert below
+  static void lockEpoch(Connection c, Collection collection) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(
+        "SELECT epoch FROM jointspace.collections WHERE name = ? FOR SHARE")) {
+      p.setString(1, collection.name());
+      try (ResultSet r = p.executeQuery()) {
+        if (!r.next()) {
+          throw new CollectionNotFoundException("collection '" + collection.name() + "' was deleted meanwhile");
+        }
+        if (r.getLong(1) != collection.epoch()) {
+          throw new CollectionChangedException("collection '" + collection.name() + "' changed its model versions"
+              + " while the write was prepared");
         }
       }
-      try (Statement s = c.createStatement()) {
-        s.execute("CREATE TEMP TABLE IF NOT EXISTS jointspace_stage (id text, embedding vector,"
-            + " metadata jsonb, source_text text, source_image bytea) ON COMMIT DELETE ROWS");
-      }
-      copy(c, "COPY pg_temp.jointspace_stage " + BinaryCopy.COLUMNS + " FROM STDIN (FORMAT binary)", rows);
-      try (Statement s = c.createStatement()) {
-        s.executeUpdate("INSERT INTO " + table + " " + BinaryCopy.COLUMNS
-            + " SELECT id, embedding" + cast(spec) + ", metadata, source_text, source_image"
-            + " FROM pg_temp.jointspace_stage " + ON_CONFLICT);
-      }
-      return items.size();
-    });
+    }
   }
 
-  private static void copy(Connection c, String sql, List<ItemWrite> rows) throws SQLException {
+  /** Removes the backfill work of {@code ids}: their new vectors come from this write. */
+  static void dropWork(Connection c, long rolloutId, String[] ids) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(
+        "DELETE FROM jointspace.rollout_work WHERE rollout_id = ? AND item_id = ANY (?)")) {
+      p.setLong(1, rolloutId);
+      p.setArray(2, c.createArrayOf("text", ids));
+      p.executeUpdate();
+    }
+  }
+
+  private static int deleteRows(Connection c, String table, String[] ids) throws SQLException {
+    if (ids.length == 0) {
+      return 0;
+    }
+    try (PreparedStatement p = c.prepareStatement(
+        "DELETE FROM " + SqlNames.qualified(table) + " WHERE id = ANY (?)")) {
+      p.setArray(1, c.createArrayOf("text", ids));
+      return p.executeUpdate();
+    }
+  }
+
+  private static String[] ids(List<ItemWrite> rows) {
+    String[] ids = new String[rows.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = rows.get(i).id();
+    }
+    return ids;
+  }
+
+  static void copy(Connection c, String sql, List<ItemWrite> rows) throws SQLException {
     PGConnection pg = c.unwrap(PGConnection.class);
     try (PGCopyOutputStream out = new PGCopyOutputStream(pg, sql, 1 << 16)) {
       BinaryCopy.write(rows, out);
@@ -118,13 +198,9 @@ public final class ItemStore {
 
   /** Whether none of the ids is stored yet. */
   private static boolean noneStored(Connection c, String table, List<ItemWrite> rows) throws SQLException {
-    String[] ids = new String[rows.size()];
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = rows.get(i).id();
-    }
     try (PreparedStatement p = c.prepareStatement(
         "SELECT EXISTS (SELECT 1 FROM " + table + " WHERE id = ANY (?))")) {
-      p.setArray(1, c.createArrayOf("text", ids));
+      p.setArray(1, c.createArrayOf("text", ids(rows)));
       try (ResultSet r = p.executeQuery()) {
         r.next();
         return !r.getBoolean(1);
@@ -164,7 +240,10 @@ public final class ItemStore {
       last.put(item.id(), collection.spec().keepSources() ? item
           : new ItemWrite(item.id(), item.vector(), item.metadataJson(), null, null));
     }
-    return new ArrayList<>(last.values());
+    List<ItemWrite> out = new ArrayList<>(last.values());
+    // one lock order for every writer (rows, then the backfill's claims): no deadlocks between them
+    out.sort(java.util.Comparator.comparing(ItemWrite::id));
+    return out;
   }
 
   /** Validates an item id (non-empty, at most {@link Limits#MAX_ID_BYTES}, no NUL). */
@@ -253,18 +332,40 @@ public final class ItemStore {
     return ordered;
   }
 
-  /** Deletes {@code ids}; returns how many were stored. */
+  /**
+   * Up to {@code max} ids stored in both {@code collection}'s table and {@code other}, the
+   * same ones each time (ordered by a hash of the id): the sample an evaluation compares.
+   */
+  public List<String> sampleShared(Collection collection, VersionTable other, int max) {
+    return db.read(c -> {
+      List<String> out = new ArrayList<>();
+      try (PreparedStatement p = c.prepareStatement("SELECT a.id FROM " + SqlNames.qualified(collection.table())
+          + " a JOIN " + SqlNames.qualified(other.table()) + " b ON b.id = a.id ORDER BY md5(a.id) LIMIT ?")) {
+        p.setInt(1, max);
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            out.add(r.getString(1));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Deletes {@code ids} from every version the collection writes; returns how many the active one held. */
   public int delete(Collection collection, List<String> ids) {
     checkIds(ids, "ids");
     if (ids.isEmpty()) {
       return 0;
     }
+    String[] sorted = new java.util.TreeSet<>(ids).toArray(new String[0]);
     return db.inTransaction(c -> {
-      try (PreparedStatement p = c.prepareStatement(
-          "DELETE FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ANY (?)")) {
-        p.setArray(1, c.createArrayOf("text", ids.toArray()));
-        return p.executeUpdate();
+      lockEpoch(c, collection);
+      if (collection.rollout() != null) {
+        dropWork(c, collection.rollout().id(), sorted);
+        deleteRows(c, collection.rollout().replica().table(), sorted);
       }
+      return deleteRows(c, collection.table(), sorted);
     });
   }
 

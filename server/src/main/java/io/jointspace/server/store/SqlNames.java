@@ -41,6 +41,11 @@ final class SqlNames {
     return collection + "_v" + version;
   }
 
+  /** The view of one version of a collection (in {@code public}): {@code <collection>__v<version>}. */
+  static String versionView(String collection, long version) {
+    return collection + "__v" + version;
+  }
+
   /** {@code "name"}; only ever called on validated names. */
   static String quote(String identifier) {
     if (identifier.indexOf('"') >= 0 || identifier.indexOf('\0') >= 0) {

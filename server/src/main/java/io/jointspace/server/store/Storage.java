@@ -12,6 +12,8 @@ public final class Storage implements AutoCloseable {
   @Nullable private final ItemStore items;
   @Nullable private final LabelStore labels;
   @Nullable private final ArchiveStore archives;
+  @Nullable private final RolloutStore rollouts;
+  @Nullable private final Backfill backfill;
 
   public Storage(@Nullable Database db) {
     this.db = db;
@@ -19,6 +21,18 @@ public final class Storage implements AutoCloseable {
     this.items = db == null ? null : new ItemStore(db);
     this.labels = db == null ? null : new LabelStore(db);
     this.archives = db == null ? null : new ArchiveStore(db);
+    this.rollouts = db == null ? null : new RolloutStore(db);
+    this.backfill = db == null ? null : new Backfill(db);
+  }
+
+  public RolloutStore rollouts() {
+    require();
+    return rollouts;
+  }
+
+  public Backfill backfill() {
+    require();
+    return backfill;
   }
 
   /** Where uploaded model versions are shared; null for a server without a database. */

@@ -13,7 +13,7 @@ public enum VectorType {
     this.maxIndexedDimension = maxIndexedDimension;
   }
 
-  String sqlName() {
+  public String sqlName() {
     return sqlName;
   }
 

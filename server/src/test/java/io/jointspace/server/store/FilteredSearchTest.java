@@ -38,7 +38,7 @@ class FilteredSearchTest {
       DATA.add(v);
       items.add(new ItemWrite("p" + i, v, "{\"g\": " + (i % 5) + ", \"rare\": " + (i % 100 == 0) + "}", null, null));
     }
-    new ItemStore(db).copyUpsert(collection, items, "items");
+    new ItemStore(db).copyUpsert(collection, items, List.of(), "items");
   }
 
   @AfterAll

@@ -1,0 +1,392 @@
+package io.jointspace.server.store;
+
+import com.pgvector.PGvector;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.annotation.Nullable;
+
+/**
+ * The backfill's statements, shared by every server process on the database.
+ *
+ * <p>Work is a row per item in {@code rollout_work}. A server claims rows with a lease
+ * ({@code FOR UPDATE SKIP LOCKED}), reads their sources, embeds them outside any transaction,
+ * and then, in one transaction, deletes the rows it still holds and writes exactly those
+ * items into the target table. A server that dies leaves leases that expire; a server whose
+ * lease was taken over writes nothing. A client's write of an item deletes its row first (see
+ * {@link ItemStore}), so the backfill never replaces or brings back what a client wrote.
+ */
+public final class Backfill {
+  private final Database db;
+
+  public Backfill(Database db) {
+    this.db = db;
+  }
+
+  /** An item claimed for re-embedding, as its old version stores it. */
+  public record Claimed(String id, String metadataJson, @Nullable String sourceText, @Nullable byte[] sourceImage,
+      Instant createdAt, Instant updatedAt) {}
+
+  /** PENDING -> BACKFILLING; false when another server did it or the state moved on. */
+  public boolean begin(long rolloutId) {
+    return db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement(
+          "SELECT 1 FROM jointspace.rollouts WHERE id = ? AND state = 'pending' FOR UPDATE")) {
+        p.setLong(1, rolloutId);
+        try (ResultSet r = p.executeQuery()) {
+          if (!r.next()) {
+            return false;
+          }
+        }
+      }
+      RolloutStore.setState(c, rolloutId, RolloutState.BACKFILLING, "");
+      return true;
+    });
+  }
+
+  /**
+   * Takes {@code items} from the rollout's rate limit (shared by all servers: a virtual clock
+   * in the rollout's row that each claim advances by {@code items / rate}).
+   *
+   * @return how long to wait before embedding them; zero without a limit
+   */
+  public Duration reserve(long rolloutId, int items) {
+    return db.read(c -> {
+      try (PreparedStatement p = c.prepareStatement("""
+          UPDATE jointspace.rollouts SET rate_slot = greatest(rate_slot, now() - interval '1 second')
+              + make_interval(secs => ? / rate_limit)
+          WHERE id = ? AND rate_limit > 0
+          RETURNING extract(epoch FROM rate_slot - make_interval(secs => ? / rate_limit) - now())""")) {
+        p.setDouble(1, items);
+        p.setLong(2, rolloutId);
+        p.setDouble(3, items);
+        try (ResultSet r = p.executeQuery()) {
+          if (!r.next()) {
+            return Duration.ZERO;
+          }
+          return Duration.ofMillis(Math.max(0, (long) (r.getDouble(1) * 1000)));
+        }
+      }
+    });
+  }
+
+  /**
+   * Claims up to {@code max} items whose lease is free and whose retry time has come, for
+   * {@code lease}, and reads their sources from the old version.
+   */
+  public List<Claimed> claim(Rollout rollout, String worker, int max, Duration lease) {
+    return db.inTransaction(c -> {
+      List<String> ids = new ArrayList<>();
+      try (PreparedStatement p = c.prepareStatement("""
+          UPDATE jointspace.rollout_work w SET leased_by = ?, lease_until = now() + make_interval(secs => ?)
+          FROM (SELECT item_id FROM jointspace.rollout_work
+                WHERE rollout_id = ? AND NOT failed AND not_before <= now() AND lease_until < now()
+                ORDER BY item_id LIMIT ? FOR UPDATE SKIP LOCKED) pick
+          WHERE w.rollout_id = ? AND w.item_id = pick.item_id
+          RETURNING w.item_id""")) {
+        p.setString(1, worker);
+        p.setDouble(2, lease.toMillis() / 1000.0);
+        p.setLong(3, rollout.id());
+        p.setInt(4, max);
+        p.setLong(5, rollout.id());
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            ids.add(r.getString(1));
+          }
+        }
+      }
+      List<Claimed> out = new ArrayList<>();
+      if (ids.isEmpty()) {
+        return out;
+      }
+      try (PreparedStatement p = c.prepareStatement("SELECT id, metadata::text, source_text, source_image,"
+          + " created_at, updated_at FROM " + SqlNames.qualified(rollout.from().table())
+          + " WHERE id = ANY (?) ORDER BY id")) {
+        p.setArray(1, c.createArrayOf("text", ids.toArray()));
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            out.add(new Claimed(r.getString(1), r.getString(2), r.getString(3), r.getBytes(4),
+                r.getTimestamp(5).toInstant(), r.getTimestamp(6).toInstant()));
+          }
+        }
+      }
+      if (out.size() < ids.size()) {
+        // gone from the old version (a row without its work deleted): nothing to re-embed
+        Set<String> found = new HashSet<>();
+        out.forEach(i -> found.add(i.id()));
+        List<String> gone = ids.stream().filter(id -> !found.contains(id)).toList();
+        deleteHeld(c, rollout.id(), worker, gone);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Writes re-embedded items into the target table: exactly those whose work this worker
+   * still holds, each once, in one transaction with removing their work.
+   *
+   * @param target the collection as seen through the rollout's target version
+   * @return how many were written
+   */
+  public int complete(Rollout rollout, Collection target, String worker, List<Claimed> items,
+      List<float[]> vectors) {
+    if (items.isEmpty()) {
+      return 0;
+    }
+    for (int i = 0; i < vectors.size(); i++) {
+      ItemStore.checkVector(vectors.get(i), target, "the backfill's vector of item '" + items.get(i).id() + "'");
+    }
+    return db.inTransaction(c -> {
+      Set<String> held = deleteHeld(c, rollout.id(), worker, items.stream().map(Claimed::id).toList());
+      int written = 0;
+      try (PreparedStatement p = c.prepareStatement("INSERT INTO " + SqlNames.qualified(target.table())
+          + " (id, embedding, metadata, source_text, source_image, created_at, updated_at)"
+          + " VALUES (?, ?::vector" + ItemStore.castFor(target.spec()) + ", ?::jsonb, ?, ?, ?, ?)"
+          + " ON CONFLICT (id) DO NOTHING")) {
+        for (int i = 0; i < items.size(); i++) {
+          Claimed item = items.get(i);
+          if (!held.contains(item.id())) {
+            continue; // a client wrote or deleted it meanwhile, or another server took the lease over
+          }
+          p.setString(1, item.id());
+          p.setObject(2, new PGvector(vectors.get(i)));
+          p.setString(3, item.metadataJson());
+          p.setString(4, item.sourceText());
+          p.setBytes(5, item.sourceImage());
+          p.setTimestamp(6, Timestamp.from(item.createdAt()));
+          p.setTimestamp(7, Timestamp.from(item.updatedAt()));
+          p.addBatch();
+          written++;
+        }
+        if (written > 0) {
+          p.executeBatch();
+        }
+      }
+      try (PreparedStatement p = c.prepareStatement(
+          "UPDATE jointspace.rollouts SET backfilled = backfilled + ?, updated_at = now() WHERE id = ?")) {
+        p.setInt(1, written);
+        p.setLong(2, rollout.id());
+        p.executeUpdate();
+      }
+      return written;
+    });
+  }
+
+  /**
+   * Items that failed to embed: retried after {@code backoff * 2^attempts}, given up (listed
+   * with their error) after {@code maxAttempts}.
+   */
+  public void failed(Rollout rollout, String worker, Map<String, String> errors, Duration backoff,
+      int maxAttempts) {
+    db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement("""
+          UPDATE jointspace.rollout_work SET attempts = attempts + 1, last_error = ?,
+              failed = attempts + 1 >= ?,
+              not_before = now() + make_interval(secs => ? * power(2, attempts)),
+              lease_until = '-infinity', leased_by = NULL
+          WHERE rollout_id = ? AND item_id = ? AND leased_by = ?""")) {
+        for (Map.Entry<String, String> e : errors.entrySet()) {
+          p.setString(1, e.getValue());
+          p.setInt(2, maxAttempts);
+          p.setDouble(3, backoff.toMillis() / 1000.0);
+          p.setLong(4, rollout.id());
+          p.setString(5, e.getKey());
+          p.setString(6, worker);
+          p.addBatch();
+        }
+        p.executeBatch();
+      }
+      return null;
+    });
+  }
+
+  /** Gives claimed items back, to be claimed again after {@code delay} (the server was busy). */
+  public void release(Rollout rollout, String worker, List<String> ids, Duration delay) {
+    db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement("UPDATE jointspace.rollout_work SET lease_until = '-infinity',"
+          + " leased_by = NULL, not_before = now() + make_interval(secs => ?)"
+          + " WHERE rollout_id = ? AND item_id = ANY (?) AND leased_by = ?")) {
+        p.setDouble(1, delay.toMillis() / 1000.0);
+        p.setLong(2, rollout.id());
+        p.setArray(3, c.createArrayOf("text", ids.toArray()));
+        p.setString(4, worker);
+        p.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  /** Where a backfill stands once its worklist may be empty. */
+  public enum Finish {
+    /** Items remain, or the rollout is not backfilling. */
+    NOT_YET,
+    /** Items failed after their retries: the rollout is FAILED. */
+    FAILED,
+    /** Every item is in, the target's HNSW index is built: ready to evaluate. */
+    INDEXED,
+    /** Another server is finishing it. */
+    BUSY
+  }
+
+  /**
+   * When no work is left: marks the rollout FAILED if some items failed, else builds the
+   * target's HNSW index (concurrently: writes go on meanwhile). One server at a time does it,
+   * under an advisory lock; one that dies leaves it to the next.
+   */
+  public Finish finish(Rollout rollout, Collection target) {
+    Finish worklist = db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement(
+          "SELECT state FROM jointspace.rollouts WHERE id = ? FOR UPDATE")) {
+        p.setLong(1, rollout.id());
+        try (ResultSet r = p.executeQuery()) {
+          if (!r.next() || !r.getString(1).equals("backfilling")) {
+            return Finish.NOT_YET;
+          }
+        }
+      }
+      long remaining = 0;
+      long failed = 0;
+      try (PreparedStatement p = c.prepareStatement("SELECT count(*) FILTER (WHERE NOT failed),"
+          + " count(*) FILTER (WHERE failed) FROM jointspace.rollout_work WHERE rollout_id = ?")) {
+        p.setLong(1, rollout.id());
+        try (ResultSet r = p.executeQuery()) {
+          r.next();
+          remaining = r.getLong(1);
+          failed = r.getLong(2);
+        }
+      }
+      if (remaining > 0) {
+        return Finish.NOT_YET;
+      }
+      if (failed > 0) {
+        RolloutStore.setState(c, rollout.id(), RolloutState.FAILED, failed + " item(s) could not be embedded by "
+            + rollout.to().label() + " (listed in failures); resume to retry them, or abort");
+        return Finish.FAILED;
+      }
+      return Finish.INDEXED; // the worklist is empty; the index comes next
+    });
+    if (worklist != Finish.INDEXED) {
+      return worklist;
+    }
+    return db.read(c -> {
+      if (!tryLock(c, rollout.id())) {
+        return Finish.BUSY;
+      }
+      try {
+        buildIndex(c, target);
+        try (PreparedStatement p = c.prepareStatement(
+            "UPDATE jointspace.rollouts SET index_built = true, updated_at = now() WHERE id = ?")) {
+          p.setLong(1, rollout.id());
+          p.executeUpdate();
+        }
+        return Finish.INDEXED;
+      } finally {
+        unlock(c, rollout.id());
+      }
+    });
+  }
+
+  /**
+   * Runs {@code work} for the rollout while holding its advisory lock (one server at a time);
+   * false without running it when another server holds the lock.
+   */
+  public boolean exclusively(long rolloutId, Runnable work) {
+    return db.read(c -> {
+      if (!tryLock(c, rolloutId)) {
+        return false;
+      }
+      try {
+        work.run();
+        return true;
+      } finally {
+        unlock(c, rolloutId);
+      }
+    });
+  }
+
+  /** BACKFILLING (index built, evaluated) -> READY; false when the state moved on meanwhile. */
+  public boolean ready(long rolloutId) {
+    return db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM jointspace.rollouts WHERE id = ?"
+          + " AND state = 'backfilling' AND index_built FOR UPDATE")) {
+        p.setLong(1, rolloutId);
+        try (ResultSet r = p.executeQuery()) {
+          if (!r.next()) {
+            return false;
+          }
+        }
+      }
+      RolloutStore.setState(c, rolloutId, RolloutState.READY, "");
+      return true;
+    });
+  }
+
+  private static void buildIndex(Connection c, Collection target) throws SQLException {
+    String index = Database.SCHEMA + "." + SqlNames.quote(target.table() + "_hnsw");
+    try (Statement s = c.createStatement()) {
+      try (PreparedStatement p = c.prepareStatement(
+          "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(?)")) {
+        p.setString(1, index);
+        try (ResultSet r = p.executeQuery()) {
+          if (r.next()) {
+            if (r.getBoolean(1)) {
+              return;
+            }
+            s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left by a server that died building it
+          }
+        }
+      }
+      s.execute("SET maintenance_work_mem = '256MB'");
+      try {
+        s.execute(CollectionCatalog.hnswIndexSql(target.spec(), target.table(), true));
+      } finally {
+        s.execute("RESET maintenance_work_mem");
+      }
+    }
+  }
+
+  private static boolean tryLock(Connection c, long rolloutId) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_lock(hashtext('jointspace.rollout'), ?)")) {
+      p.setInt(1, (int) rolloutId);
+      try (ResultSet r = p.executeQuery()) {
+        r.next();
+        return r.getBoolean(1);
+      }
+    }
+  }
+
+  private static void unlock(Connection c, long rolloutId) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_unlock(hashtext('jointspace.rollout'), ?)")) {
+      p.setInt(1, (int) rolloutId);
+      p.execute();
+    }
+  }
+
+  /** Deletes the work rows of {@code ids} this worker holds; returns their ids. */
+  private static Set<String> deleteHeld(Connection c, long rolloutId, String worker, List<String> ids)
+      throws SQLException {
+    Set<String> held = new HashSet<>();
+    try (PreparedStatement p = c.prepareStatement("DELETE FROM jointspace.rollout_work"
+        + " WHERE rollout_id = ? AND item_id = ANY (?) AND leased_by = ? RETURNING item_id")) {
+      p.setLong(1, rolloutId);
+      p.setArray(2, c.createArrayOf("text", ids.toArray()));
+      p.setString(3, worker);
+      try (ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          held.add(r.getString(1));
+        }
+      }
+    }
+    return held;
+  }
+}
