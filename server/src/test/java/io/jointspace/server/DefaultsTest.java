@@ -3,6 +3,7 @@ package io.jointspace.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jointspace.server.batching.BatchingOptions;
+import io.jointspace.server.rollout.Backfiller;
 import io.jointspace.server.store.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +66,10 @@ class DefaultsTest {
     says("StorageConfig.max_connections", "Default " + Settings.DEFAULT_MAX_CONNECTIONS + ".");
     says("StorageConfig.connection_timeout_ms", "Default " + Settings.DEFAULT_CONNECTION_TIMEOUT_MS + " ms");
     says("ServerConfig.max_upload_bytes", "Default " + (Settings.DEFAULT_MAX_UPLOAD_BYTES >> 20) + " MiB");
+    Backfiller.Options backfill = Backfiller.Options.DEFAULT;
+    says("RolloutConfig.backfill_threads", "Default " + backfill.threads() + ";");
+    says("RolloutConfig.chunk_size", "Default " + backfill.chunk() + ";");
+    says("RolloutConfig.lease_ms", "Default " + backfill.lease().toMillis() + " ms");
   }
 
   @Test

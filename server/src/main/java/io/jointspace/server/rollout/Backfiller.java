@@ -27,7 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +56,7 @@ public final class Backfiller implements AutoCloseable {
    */
   public record Options(int threads, int chunk, Duration lease, Duration poll, int maxAttempts,
       Duration retryBackoff, Duration maxYield) {
-    public static final Options DEFAULT = new Options(2, 32, Duration.ofSeconds(60), Duration.ofMillis(500), 4,
+    public static final Options DEFAULT = new Options(2, 32, Duration.ofSeconds(15), Duration.ofMillis(500), 4,
         Duration.ofSeconds(1), Duration.ofSeconds(2));
   }
 
@@ -70,18 +69,21 @@ public final class Backfiller implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
   private final Map<String, Counter> backfilled = new ConcurrentHashMap<>();
-  @Nullable private final MeterRegistry meters;
+  private final MeterRegistry meters;
+  private final RolloutMetrics progress;
   private volatile boolean running;
   private volatile boolean outage;
   private volatile long lastFinalizeCheck;
+  private volatile long lastMetrics;
 
   public Backfiller(Storage storage, ModelManager<ModelVersion> registry, Evaluator evaluator, Options options,
-      @Nullable MeterRegistry meters) {
+      MeterRegistry meters) {
     this.storage = storage;
     this.registry = registry;
     this.evaluator = evaluator;
     this.options = options;
     this.meters = meters;
+    this.progress = new RolloutMetrics(meters);
     this.worker = ManagementFactory.getRuntimeMXBean().getName() + "/" + UUID.randomUUID().toString().substring(0, 8);
   }
 
@@ -122,6 +124,7 @@ public final class Backfiller implements AutoCloseable {
           worked |= step(r);
         }
         finalizeDue();
+        refreshMetrics();
         if (outage) {
           outage = false;
           log.info("Rollout backfill: the database is back");
@@ -280,12 +283,22 @@ public final class Backfiller implements AutoCloseable {
     }
   }
 
+  /** Every 5 s, the open rollouts' progress on the metrics endpoint. */
+  private void refreshMetrics() {
+    long now = System.currentTimeMillis();
+    if (now - lastMetrics < 5_000) {
+      return;
+    }
+    lastMetrics = now;
+    progress.update(storage.rollouts().inStates(OPEN));
+  }
+
+  private static final Set<RolloutState> OPEN = java.util.EnumSet.of(RolloutState.PENDING, RolloutState.BACKFILLING,
+      RolloutState.PAUSED, RolloutState.READY, RolloutState.PROMOTED, RolloutState.ROLLED_BACK, RolloutState.FAILED);
+
   private Counter counter(String collection) {
-    return backfilled.computeIfAbsent(collection, c -> meters == null
-        ? Counter.builder("jointspace.rollout.backfilled.items").tag("collection", c).register(
-            new io.micrometer.core.instrument.simple.SimpleMeterRegistry())
-        : Counter.builder("jointspace.rollout.backfilled.items")
-            .description("Items this server re-embedded for rollouts").tag("collection", c).register(meters));
+    return backfilled.computeIfAbsent(collection, c -> Counter.builder("jointspace.rollout.backfilled.items")
+        .description("Items this server re-embedded for rollouts").tag("collection", c).register(meters));
   }
 
   private void sleep(Duration d) {

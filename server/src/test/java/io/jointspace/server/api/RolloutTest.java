@@ -74,6 +74,7 @@ class RolloutTest {
   static RolloutServiceGrpc.RolloutServiceBlockingStub rollouts;
   static EmbeddingServiceGrpc.EmbeddingServiceBlockingStub embeddings;
   @TempDir static Path repo;
+  static int metricsPort;
 
   @BeforeAll
   static void start() throws Exception {
@@ -94,6 +95,8 @@ class RolloutTest {
         .setAll(VersionPolicy.All.getDefaultInstance()));
     config.addModelsBuilder().setName("shapes-text");
     config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user());
+    metricsPort = ServerFixture.freePort();
+    config.setMetricsPort(metricsPort);
     fixture = ServerFixture.start(config, repo);
     collections = CollectionServiceGrpc.newBlockingStub(fixture.channel).withDeadlineAfter(300, TimeUnit.SECONDS);
     rollouts = RolloutServiceGrpc.newBlockingStub(fixture.channel).withDeadlineAfter(300, TimeUnit.SECONDS);
@@ -439,6 +442,25 @@ class RolloutTest {
       }
     }
     assertThat(seen).contains(Rollout.State.READY).endsWith(Rollout.State.ABORTED);
+  }
+
+  @Test
+  void metrics_showOpenRollouts() throws Exception {
+    scenes("measured", 4, 31);
+    Rollout r = rollouts.startRollout(StartRolloutRequest.newBuilder().setCollection("measured").setTarget(clip(2))
+        .build());
+    String series = "jointspace_rollout_items{collection=\"measured\",kind=\"total\",rollout=\"" + r.getId() + "\"} 4.0";
+    var http = java.net.http.HttpClient.newHttpClient();
+    var get = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+        .build();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    String body = "";
+    while (System.nanoTime() < until && !body.contains(series)) {
+      Thread.sleep(250);
+      body = http.send(get, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+    assertThat(body).contains(series).contains("jointspace_rollout_state{collection=\"measured\"");
+    rollouts.abortRollout(on("measured"));
   }
 
   static void assertCode(Runnable call, Status.Code code, String inMessage) {
