@@ -75,6 +75,20 @@ public record LabelTarget(SortedMap<Long, Integer> weights, @Nullable LabelTarge
   }
 
   /**
+   * The version with the largest share (the newest of those tied): where a collection that
+   * follows the label lives.
+   */
+  public long primary() {
+    long best = weights.firstKey();
+    for (Map.Entry<Long, Integer> e : weights.entrySet()) {
+      if (e.getValue() >= weights.get(best)) {
+        best = e.getKey();
+      }
+    }
+    return best;
+  }
+
+  /**
    * The version for one call: the key's hash (CRC-32 of its UTF-8 bytes, the same on every
    * server process) placed on the weights, or a random draw without a key.
    */

@@ -17,6 +17,14 @@ class LabelTargetTest {
   }
 
   @Test
+  void primary_isTheLargestShare_newestOnATie() {
+    assertThat(LabelTarget.version(3).primary()).isEqualTo(3);
+    assertThat(LabelTarget.split(Map.of(2L, 90, 3L, 10)).primary()).isEqualTo(2);
+    assertThat(LabelTarget.split(Map.of(2L, 10, 3L, 90)).primary()).isEqualTo(3);
+    assertThat(LabelTarget.split(Map.of(2L, 50, 3L, 50)).primary()).isEqualTo(3);
+  }
+
+  @Test
   void split_keysSpreadByWeight_andEachKeyStaysPut() {
     LabelTarget t = LabelTarget.split(Map.of(2L, 90, 3L, 10));
     assertThat(t).hasToString("{2: 90, 3: 10}");

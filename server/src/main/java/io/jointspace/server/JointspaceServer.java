@@ -17,6 +17,7 @@ import io.jointspace.server.api.ModelServiceImpl;
 import io.jointspace.server.api.PeerAddress;
 import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.rollout.Backfiller;
+import io.jointspace.server.rollout.LabelFollower;
 import io.jointspace.server.api.RolloutServiceImpl;
 import io.jointspace.server.metrics.MetricsServer;
 import io.jointspace.server.uploads.VersionUploads;
@@ -89,6 +90,7 @@ public final class JointspaceServer {
     injector.getInstance(ModelLabels.class).start();
     injector.getInstance(VersionUploads.class).start();
     injector.getInstance(Backfiller.class).start();
+    injector.getInstance(LabelFollower.class).start();
     PrometheusMeterRegistry meters = injector.getInstance(PrometheusMeterRegistry.class);
     injector.getInstance(JvmGcMetrics.class);
     ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
@@ -172,6 +174,7 @@ public final class JointspaceServer {
     injector.getInstance(JvmGcMetrics.class).close();
     source.close();
     injector.getInstance(RolloutServiceImpl.class).close();
+    injector.getInstance(LabelFollower.class).close();
     injector.getInstance(Backfiller.class).close();
     injector.getInstance(ModelLabels.class).close();
     injector.getInstance(VersionUploads.class).close();

@@ -24,6 +24,8 @@ import io.jointspace.server.runtime.ModelVersion;
 import io.jointspace.server.runtime.ModelVersionLoader;
 import io.jointspace.server.rollout.Backfiller;
 import io.jointspace.server.rollout.Evaluator;
+import io.jointspace.server.rollout.LabelFollower;
+import io.jointspace.registry.LabelTarget;
 import io.jointspace.server.rollout.Rollouts;
 import io.jointspace.server.store.Database;
 import io.jointspace.server.store.Storage;
@@ -137,6 +139,16 @@ final class ServerModule extends AbstractModule {
   Rollouts rollouts(Storage storage, ModelManager<ModelVersion> registry, Backfiller backfiller) {
     return new Rollouts(storage, registry, backfiller,
         storage.configured() ? new Evaluator(storage.items(), registry) : null);
+  }
+
+  /** Starts rollouts of collections whose label moved; started with the server. */
+  @Provides
+  @Singleton
+  LabelFollower labelFollower(Storage storage, Rollouts rollouts, ModelLabels labels) {
+    return new LabelFollower(storage, rollouts, (model, label) -> {
+      LabelTarget t = labels.targets(model).get(label);
+      return t == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(t.primary());
+    }, java.time.Duration.ofSeconds(2));
   }
 
   /** The collection store; without a database URL, one that answers UNAVAILABLE. */

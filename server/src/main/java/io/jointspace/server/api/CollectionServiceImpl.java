@@ -35,6 +35,9 @@ import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.runtime.ModelVersion;
 import io.jointspace.server.errors.FailedPreconditionException;
+import io.jointspace.registry.LabelTarget;
+import io.jointspace.server.labels.ModelLabels;
+import io.jointspace.server.rollout.LabelPolicy;
 import io.jointspace.server.store.Collection;
 import io.jointspace.server.store.CollectionChangedException;
 import io.jointspace.server.store.Unembeddable;
@@ -59,11 +62,13 @@ import java.util.List;
 public final class CollectionServiceImpl extends CollectionServiceGrpc.CollectionServiceImplBase {
   private final ModelManager<ModelVersion> registry;
   private final Storage storage;
+  private final ModelLabels labels;
 
   @Inject
-  CollectionServiceImpl(ModelManager<ModelVersion> registry, Storage storage) {
+  CollectionServiceImpl(ModelManager<ModelVersion> registry, Storage storage, ModelLabels labels) {
     this.registry = registry;
     this.storage = storage;
+    this.labels = labels;
   }
 
   @Override
@@ -74,6 +79,19 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
         throw new InvalidInputException("model is not set; name the model that embeds this collection");
       }
       ModelRequest wanted = ProtoMapper.modelRequest(request.getModel(), "model");
+      Collection.Following following = null;
+      if (request.getModel().hasLabel()) {
+        // a collection on a label lives on the label's main version, and follows the label
+        String label = request.getModel().getLabel();
+        LabelTarget target = labels.targets(request.getModel().getName()).get(label);
+        if (target != null) {
+          wanted = ModelRequest.version(request.getModel().getName(), target.primary());
+        }
+        following = new Collection.Following(label, labelPolicy(request.getLabelPolicy()).toJson());
+      } else if (request.hasLabelPolicy()) {
+        throw new InvalidInputException("label_policy: the collection follows no label; create it with model.label"
+            + " to have it follow one");
+      }
       long version;
       int dimension;
       try (ModelHandle<ModelVersion> model = CallModel.acquire(registry, wanted)) {
@@ -102,9 +120,60 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
           index.getM() == 0 ? CollectionSpec.DEFAULT_M : index.getM(),
           index.getEfConstruction() == 0 ? CollectionSpec.DEFAULT_EF_CONSTRUCTION : index.getEfConstruction(),
           !request.hasKeepSources() || request.getKeepSources(), request.getDescription());
-      Collection created = storage.catalog().create(spec);
+      Collection created = storage.catalog().create(spec, following);
       return collection(created, 0);
     });
+  }
+
+  private static LabelPolicy labelPolicy(io.jointspace.api.v1.LabelPolicy p) {
+    if (!(p.getMinNeighbourAgreement() >= 0 && p.getMinNeighbourAgreement() <= 1)) {
+      throw new InvalidInputException("label_policy.min_neighbour_agreement must be within 0..1, got "
+          + p.getMinNeighbourAgreement());
+    }
+    if (p.hasMinZeroShotGain() && p.getClassKey().isEmpty()) {
+      throw new InvalidInputException("label_policy.min_zero_shot_gain needs label_policy.class_key: zero-shot"
+          + " accuracy is measured over a metadata class");
+    }
+    if (p.hasMinZeroShotGain() && !(Math.abs(p.getMinZeroShotGain()) <= 1)) {
+      throw new InvalidInputException("label_policy.min_zero_shot_gain must be within -1..1, got "
+          + p.getMinZeroShotGain());
+    }
+    if (!(p.getRateLimit() >= 0) || Double.isInfinite(p.getRateLimit())) {
+      throw new InvalidInputException("label_policy.rate_limit must be a finite number >= 0, got "
+          + p.getRateLimit());
+    }
+    String template = p.getClassTemplate().isEmpty() ? "{}" : p.getClassTemplate();
+    if (!template.contains("{}")) {
+      throw new InvalidInputException("label_policy.class_template '" + template + "' has no {} for the class name");
+    }
+    Long finalizeAfter = null;
+    if (p.hasFinalizeAfter()) {
+      if (p.getFinalizeAfter().getSeconds() < 0) {
+        throw new InvalidInputException("label_policy.finalize_after must not be negative");
+      }
+      finalizeAfter = p.getFinalizeAfter().getSeconds() * 1000 + p.getFinalizeAfter().getNanos() / 1_000_000;
+    }
+    return new LabelPolicy(p.getAutoPromote(), p.getMinNeighbourAgreement(), p.getClassKey(), template,
+        p.hasMinZeroShotGain() ? p.getMinZeroShotGain() : null,
+        RolloutServiceImpl.unembeddable(p.getUnembeddable(), "label_policy.unembeddable"), p.getRateLimit(),
+        finalizeAfter);
+  }
+
+  private static io.jointspace.api.v1.LabelPolicy labelPolicy(LabelPolicy p) {
+    io.jointspace.api.v1.LabelPolicy.Builder b = io.jointspace.api.v1.LabelPolicy.newBuilder()
+        .setAutoPromote(p.autoPromote())
+        .setMinNeighbourAgreement(p.minNeighbourAgreement())
+        .setClassKey(p.classKey())
+        .setClassTemplate(p.classTemplate())
+        .setUnembeddable(RolloutServiceImpl.unembeddable(p.unembeddable()))
+        .setRateLimit(p.rateLimit());
+    if (p.minZeroShotGain() != null) {
+      b.setMinZeroShotGain(p.minZeroShotGain());
+    }
+    if (p.finalizeAfterMillis() != null) {
+      b.setFinalizeAfter(com.google.protobuf.util.Durations.fromMillis(p.finalizeAfterMillis()));
+    }
+    return b.build();
   }
 
   private static Metric metric(CreateCollectionRequest r) {
@@ -472,6 +541,10 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
         .setItemCount(count)
         .setCreatedAt(ProtoMapper.timestamp(c.createdAt()))
         .setView(c.view());
+    if (c.following() != null) {
+      b.setFollowsLabel(c.following().label())
+          .setLabelPolicy(labelPolicy(LabelPolicy.fromJson(c.following().policyJson())));
+    }
     if (c.rollout() != null) {
       VersionTable other = c.rollout().replica();
       b.setRolloutId(c.rollout().id())

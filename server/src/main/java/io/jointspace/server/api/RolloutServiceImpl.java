@@ -69,7 +69,7 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
       java.time.Duration finalizeAfter = request.hasFinalizeAfter()
           ? java.time.Duration.ofSeconds(request.getFinalizeAfter().getSeconds(), request.getFinalizeAfter().getNanos())
           : null;
-      Rollouts.Started started = rollouts.start(collection, target, unembeddable(request.getUnembeddable()),
+      Rollouts.Started started = rollouts.start(collection, target, unembeddable(request.getUnembeddable(), "unembeddable"),
           request.getRateLimit(), finalizeAfter, request.getDryRun(), ModelServiceImpl.changedBy(""));
       if (started.rollout() != null) {
         return rollout(started.rollout(), List.of());
@@ -89,13 +89,21 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
   }
 
   @Nullable
-  private static Unembeddable unembeddable(UnembeddablePolicy p) {
+  static Unembeddable unembeddable(UnembeddablePolicy p, String field) {
     return switch (p) {
       case UNEMBEDDABLE_UNSPECIFIED -> null;
       case UNEMBEDDABLE_FAIL -> Unembeddable.FAIL;
       case UNEMBEDDABLE_DROP -> Unembeddable.DROP;
       case UNEMBEDDABLE_KEEP_IN_OLD -> Unembeddable.KEEP_IN_OLD;
-      case UNRECOGNIZED -> throw new InvalidInputException("unembeddable: unknown value");
+      case UNRECOGNIZED -> throw new InvalidInputException(field + ": unknown value " + p.getNumber());
+    };
+  }
+
+  static UnembeddablePolicy unembeddable(@Nullable Unembeddable u) {
+    return u == null ? UnembeddablePolicy.UNEMBEDDABLE_UNSPECIFIED : switch (u) {
+      case FAIL -> UnembeddablePolicy.UNEMBEDDABLE_FAIL;
+      case DROP -> UnembeddablePolicy.UNEMBEDDABLE_DROP;
+      case KEEP_IN_OLD -> UnembeddablePolicy.UNEMBEDDABLE_KEEP_IN_OLD;
     };
   }
 
@@ -275,14 +283,11 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
         .setTo(spec(r.to().modelName(), r.to().version()))
         .setState(io.jointspace.api.v1.Rollout.State.valueOf(r.state().name()))
         .setToDimension(r.to().dimension())
-        .setUnembeddable(switch (r.unembeddable()) {
-          case FAIL -> UnembeddablePolicy.UNEMBEDDABLE_FAIL;
-          case DROP -> UnembeddablePolicy.UNEMBEDDABLE_DROP;
-          case KEEP_IN_OLD -> UnembeddablePolicy.UNEMBEDDABLE_KEEP_IN_OLD;
-        })
+        .setUnembeddable(unembeddable(r.unembeddable()))
         .setRateLimit(r.rateLimit())
         .setProgress(progress)
         .setError(r.error())
+        .setCreatedBy(r.createdBy())
         .setCreatedAt(ProtoMapper.timestamp(r.createdAt()));
     for (RolloutStore.Failure f : failures) {
       b.addFailures(ItemFailure.newBuilder().setId(f.id()).setError(f.error()).setAttempts(f.attempts()));

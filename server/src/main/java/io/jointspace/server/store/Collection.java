@@ -10,9 +10,17 @@ import javax.annotation.Nullable;
  *
  * @param epoch changes whenever the set of tables written changes; writes check it
  * @param rollout the open rollout: while there is one, writes go to both versions
+ * @param following the model label the collection follows, or null when bound to its version
  */
 public record Collection(CollectionSpec spec, String table, Instant createdAt, long epoch,
-    @Nullable OpenRollout rollout) {
+    @Nullable OpenRollout rollout, @Nullable Following following) {
+
+  /**
+   * A collection that moves with a model label.
+   *
+   * @param policyJson how it moves (a rollout package's policy, as JSON)
+   */
+  public record Following(String label, String policyJson) {}
 
   /**
    * The open rollout of a collection, as writes need it.
@@ -64,6 +72,6 @@ public record Collection(CollectionSpec spec, String table, Instant createdAt, l
     CollectionSpec s = spec;
     return new Collection(new CollectionSpec(s.name(), t.modelName(), t.version(), t.dimension(), s.metric(),
         s.vectorType(), s.m(), s.efConstruction(), s.keepSources(), s.description()), t.table(), createdAt, epoch,
-        rollout);
+        rollout, following);
   }
 }

@@ -9,6 +9,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import javax.annotation.Nullable;
 
 /**
  * Collections: the catalog rows, and the table, indexes and view of each. Creating and
@@ -28,6 +29,11 @@ public final class CollectionCatalog {
    *     {@code public}, exists
    */
   public Collection create(CollectionSpec spec) {
+    return create(spec, null);
+  }
+
+  /** As {@link #create(CollectionSpec)}, following {@code following}'s model label when not null. */
+  public Collection create(CollectionSpec spec, @Nullable Collection.Following following) {
     validate(spec);
     String table = SqlNames.table(spec.name(), spec.modelVersion());
     return db.inTransaction(c -> {
@@ -64,8 +70,8 @@ public final class CollectionCatalog {
       }
       try (PreparedStatement p = c.prepareStatement("""
           INSERT INTO jointspace.collections (name, model_name, model_version, dimension, metric, vector_type,
-              hnsw_m, hnsw_ef_construction, keep_sources, description, active_table)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+              hnsw_m, hnsw_ef_construction, keep_sources, description, active_table, model_label, label_policy)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)""")) {
         p.setString(1, spec.name());
         p.setString(2, spec.modelName());
         p.setLong(3, spec.modelVersion());
@@ -77,6 +83,8 @@ public final class CollectionCatalog {
         p.setBoolean(9, spec.keepSources());
         p.setString(10, spec.description());
         p.setString(11, table);
+        p.setString(12, following == null ? null : following.label());
+        p.setString(13, following == null ? null : following.policyJson());
         p.executeUpdate();
       }
       VersionTable active = new VersionTable(spec.modelName(), spec.modelVersion(), table, spec.dimension());
@@ -243,6 +251,20 @@ public final class CollectionCatalog {
     });
   }
 
+  /** Collections that follow a model label, by name. */
+  public List<Collection> following() {
+    return db.read(c -> {
+      List<Collection> out = new ArrayList<>();
+      try (PreparedStatement p = c.prepareStatement(SELECT + " WHERE c.model_label IS NOT NULL ORDER BY c.name");
+          ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          out.add(row(r));
+        }
+      }
+      return out;
+    });
+  }
+
   /** Exact number of items. */
   public long count(Collection collection) {
     return db.read(c -> {
@@ -288,7 +310,7 @@ public final class CollectionCatalog {
       SELECT c.name, c.model_name, c.model_version, c.dimension, c.metric, c.vector_type, c.hnsw_m,
              c.hnsw_ef_construction, c.keep_sources, c.description, c.active_table, c.created_at, c.epoch,
              r.id, r.state, r.unembeddable, r.from_model, r.from_version, r.from_table, r.from_dimension,
-             r.to_model, r.to_version, r.to_table, r.to_dimension
+             r.to_model, r.to_version, r.to_table, r.to_dimension, c.model_label, c.label_policy::text
       FROM jointspace.collections c
       LEFT JOIN jointspace.rollouts r ON r.collection = c.name AND r.state NOT IN ('finalized', 'aborted')""";
 
@@ -314,6 +336,8 @@ public final class CollectionCatalog {
       rollout = new Collection.OpenRollout(rolloutId, RolloutState.fromCatalog(r.getString(15)),
           Unembeddable.fromCatalog(r.getString(16)), active.equals(to.table()) ? from : to);
     }
-    return new Collection(spec, active, r.getTimestamp(12).toInstant(), r.getLong(13), rollout);
+    String label = r.getString(25);
+    return new Collection(spec, active, r.getTimestamp(12).toInstant(), r.getLong(13), rollout,
+        label == null ? null : new Collection.Following(label, r.getString(26)));
   }
 }

@@ -14,12 +14,14 @@ import javax.annotation.Nullable;
  * @param failed items given up after their retries
  * @param evaluationJson the last evaluation, as JSON, or null
  * @param finalizeAfter finalize by itself this long after the promote; null: only when asked
+ * @param createdBy who started it: a client's address, or the label it follows
  */
 public record Rollout(long id, String collection, VersionTable from, VersionTable to, RolloutState state,
     Unembeddable unembeddable, double rateLimit, long total, long backfilled, long remaining, long failed,
     long unembeddableCount, boolean indexBuilt, @Nullable String evaluationJson, String error,
     @Nullable Duration finalizeAfter, Instant createdAt, @Nullable Instant backfillStartedAt,
-    @Nullable Instant readyAt, @Nullable Instant promotedAt, @Nullable Instant finishedAt, Instant readAt) {
+    @Nullable Instant readyAt, @Nullable Instant promotedAt, @Nullable Instant finishedAt, Instant readAt,
+    String createdBy) {
 
   /** Items no longer waiting: re-embedded, or written anew by a client. */
   public long done() {

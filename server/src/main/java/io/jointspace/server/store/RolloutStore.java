@@ -286,6 +286,35 @@ public final class RolloutStore {
     return out;
   }
 
+  /** Whether the collection has had a rollout (in any state) to {@code model@version}. */
+  public boolean triedBefore(String collection, String model, long version) {
+    return db.read(c -> {
+      try (PreparedStatement p = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM jointspace.rollouts"
+          + " WHERE collection = ? AND to_model = ? AND to_version = ?)")) {
+        p.setString(1, collection);
+        p.setString(2, model);
+        p.setLong(3, version);
+        try (ResultSet r = p.executeQuery()) {
+          r.next();
+          return r.getBoolean(1);
+        }
+      }
+    });
+  }
+
+  /** Sets the rollout's note (its {@code error} field) without changing its state. */
+  public void note(long id, String text) {
+    db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement(
+          "UPDATE jointspace.rollouts SET error = ?, updated_at = now() WHERE id = ?")) {
+        p.setString(1, text);
+        p.setLong(2, id);
+        p.executeUpdate();
+      }
+      return null;
+    });
+  }
+
   /** Keeps an evaluation (JSON) on the rollout. */
   public void saveEvaluation(long id, String json) {
     db.inTransaction(c -> {
@@ -434,7 +463,7 @@ public final class RolloutStore {
              extract(epoch FROM r.finalize_after), r.created_at, r.backfill_started_at, r.ready_at, r.promoted_at,
              r.finished_at, now(),
              (SELECT count(*) FROM jointspace.rollout_work w WHERE w.rollout_id = r.id AND NOT w.failed),
-             (SELECT count(*) FROM jointspace.rollout_work w WHERE w.rollout_id = r.id AND w.failed)
+             (SELECT count(*) FROM jointspace.rollout_work w WHERE w.rollout_id = r.id AND w.failed), r.created_by
       FROM jointspace.rollouts r""";
 
   static Optional<Rollout> read(Connection c, long id) throws SQLException {
@@ -481,7 +510,7 @@ public final class RolloutStore {
         Unembeddable.fromCatalog(r.getString(12)), r.getDouble(13), r.getLong(14), r.getLong(15), r.getLong(27),
         r.getLong(28), r.getLong(16), r.getBoolean(17), r.getString(18), r.getString(19), finalizeAfter,
         instant(r.getTimestamp(21)), instant(r.getTimestamp(22)), instant(r.getTimestamp(23)),
-        instant(r.getTimestamp(24)), instant(r.getTimestamp(25)), instant(r.getTimestamp(26)));
+        instant(r.getTimestamp(24)), instant(r.getTimestamp(25)), instant(r.getTimestamp(26)), r.getString(29));
   }
 
   @Nullable

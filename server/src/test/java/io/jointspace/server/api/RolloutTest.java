@@ -153,7 +153,15 @@ class RolloutTest {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
     Rollout r;
     do {
-      r = rollouts.getRollout(GetRolloutRequest.newBuilder().setCollection(collection).build());
+      try {
+        r = rollouts.getRollout(GetRolloutRequest.newBuilder().setCollection(collection).build());
+      } catch (StatusRuntimeException e) {
+        // a rollout a label starts comes a moment later
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        r = null;
+        Thread.sleep(100);
+        continue;
+      }
       if (r.getState() == state) {
         return r;
       }
@@ -442,6 +450,64 @@ class RolloutTest {
       }
     }
     assertThat(seen).contains(Rollout.State.READY).endsWith(Rollout.State.ABORTED);
+  }
+
+  @Test
+  void collectionOnALabel_followsIt_promotingByItselfWhenItsPolicyAllows() throws Exception {
+    var models = io.jointspace.api.v1.ModelServiceGrpc.newBlockingStub(fixture.channel)
+        .withDeadlineAfter(60, TimeUnit.SECONDS);
+    models.setLabel(io.jointspace.api.v1.SetLabelRequest.newBuilder().setModel("shapes-clip").setLabel("stable")
+        .setVersion(1).build());
+    ModelSpec stable = ModelSpec.newBuilder().setName("shapes-clip").setLabel("stable").build();
+    List<String> names = List.of("follows_auto", "follows_strict");
+    for (String name : names) {
+      var policy = io.jointspace.api.v1.LabelPolicy.newBuilder().setAutoPromote(true).setClassKey("shape")
+          .setClassTemplate("a {}")
+          .setMinNeighbourAgreement(name.equals("follows_strict") ? 1.0 : 0)
+          .setMinZeroShotGain(-1);
+      var created = collections.createCollection(CreateCollectionRequest.newBuilder().setName(name).setModel(stable)
+          .setLabelPolicy(policy).build());
+      assertThat(created.getModel().getVersion()).isEqualTo(1);
+      assertThat(created.getFollowsLabel()).isEqualTo("stable");
+      assertThat(created.getLabelPolicy().getAutoPromote()).isTrue();
+      SceneGenerator gen = new SceneGenerator(41, Split.ALL, 64, 64);
+      UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection(name);
+      for (int i = 0; i < 24; i++) {
+        Scene sc = gen.next();
+        up.addItems(Item.newBuilder().setId("s" + i).setMetadata(meta(sc))
+            .setInput(Input.newBuilder().setImage(DemoModelTest.encode(gen.render(sc), "png"))));
+      }
+      collections.upsert(up.build());
+    }
+    assertCode(() -> collections.createCollection(CreateCollectionRequest.newBuilder().setName("unfollowing")
+        .setModel(clip(1)).setLabelPolicy(io.jointspace.api.v1.LabelPolicy.newBuilder().setAutoPromote(true)).build()),
+        Status.Code.INVALID_ARGUMENT, "label_policy");
+
+    models.setLabel(io.jointspace.api.v1.SetLabelRequest.newBuilder().setModel("shapes-clip").setLabel("stable")
+        .setVersion(2).build());
+    Rollout promoted = awaitState("follows_auto", Rollout.State.PROMOTED);
+    assertThat(promoted.getCreatedBy()).isEqualTo("label stable");
+    assertThat(promoted.getEvaluation().getTo().hasZeroShotAccuracy()).isTrue();
+    assertThat(collections.getCollection(GetCollectionRequest.newBuilder().setName("follows_auto").build())
+        .getModel().getVersion()).isEqualTo(2);
+    Rollout held = awaitState("follows_strict", Rollout.State.READY);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (held.getError().isEmpty() && System.nanoTime() < until) {
+      Thread.sleep(200);
+      held = rollouts.getRollout(GetRolloutRequest.newBuilder().setCollection("follows_strict").build());
+    }
+    assertThat(held.getState()).isEqualTo(Rollout.State.READY);
+    assertThat(held.getError()).contains("auto-promote held").contains("neighbour agreement");
+    // an aborted follow is not started again by itself
+    long heldId = held.getId();
+    rollouts.abortRollout(on("follows_strict"));
+    rollouts.finalizeRollout(on("follows_auto"));
+    Thread.sleep(5000); // two passes of the label follower
+    Rollout last = rollouts.getRollout(GetRolloutRequest.newBuilder().setCollection("follows_strict").build());
+    assertThat(last.getId()).isEqualTo(heldId);
+    assertThat(last.getState()).isEqualTo(Rollout.State.ABORTED);
+    models.deleteLabel(io.jointspace.api.v1.DeleteLabelRequest.newBuilder().setModel("shapes-clip")
+        .setLabel("stable").build());
   }
 
   @Test
