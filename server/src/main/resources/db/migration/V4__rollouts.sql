@@ -76,10 +76,13 @@ CREATE TABLE rollout_work (
 );
 CREATE INDEX rollout_work_claimable ON rollout_work (rollout_id, not_before) WHERE NOT failed;
 
--- psql: every collection with its tables.
+-- psql: every collection with its tables (and the view of each version, where it has one:
+-- collections made before rollouts get theirs at their first rollout).
 CREATE VIEW collection_versions AS
 SELECT t.collection, t.model_name, t.model_version, t.state, t.dimension, t.table_name,
-       'public.' || t.collection || '__v' || t.model_version AS version_view, t.created_at
+       CASE WHEN to_regclass(format('public.%I', t.collection || '__v' || t.model_version)) IS NOT NULL
+            THEN 'public.' || t.collection || '__v' || t.model_version END AS version_view,
+       t.created_at
 FROM collection_tables t;
 
 -- psql: every rollout with its progress.
