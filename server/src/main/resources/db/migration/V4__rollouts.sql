@@ -93,6 +93,12 @@ SELECT r.id, r.collection, r.from_model || '@' || r.from_version AS from_version
        r.rate_limit, r.index_built,
        CASE WHEN r.total = 0 THEN 1.0 ELSE round((r.total - w.remaining - w.failed)::numeric / r.total, 4) END
          AS fraction_done,
+       -- the backfill's rate since it started, and the time left at that rate
+       round((r.backfilled / nullif(extract(epoch FROM coalesce(r.ready_at, now()) - r.backfill_started_at), 0))
+         ::numeric, 1) AS items_per_second,
+       CASE WHEN w.remaining = 0 THEN interval '0'
+            WHEN r.backfilled > 0 AND r.backfill_started_at IS NOT NULL
+            THEN (coalesce(r.ready_at, now()) - r.backfill_started_at) * w.remaining / r.backfilled END AS eta,
        r.error, r.created_at, r.ready_at, r.promoted_at, r.finished_at
 FROM rollouts r
 CROSS JOIN LATERAL (

@@ -298,30 +298,38 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   @Override
   public void get(GetRequest request, StreamObserver<GetResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      Collection c = storage.catalog().get(collectionName(request.getCollection(), "collection"));
-      if (request.getModelVersion() != 0) {
-        c = c.atVersion(request.getModelVersion(), "model_version");
+      String name = collectionName(request.getCollection(), "collection");
+      try {
+        return get(storage.catalog().get(name), request);
+      } catch (io.jointspace.server.store.CollectionNotFoundException e) {
+        // the table went away under the call (a rollout finalized or aborted meanwhile)
+        return get(storage.catalog().get(name), request);
       }
-      GetResponse.Builder out = GetResponse.newBuilder().setModel(model(c));
-      for (StoredItem item : storage.items().get(c, request.getIdsList(), request.getIncludeVectors(),
-          request.getIncludeSources())) {
-        io.jointspace.api.v1.StoredItem.Builder b = io.jointspace.api.v1.StoredItem.newBuilder()
-            .setId(item.id())
-            .setMetadata(Json.struct(item.metadataJson()))
-            .setCreatedAt(ProtoMapper.timestamp(item.createdAt()))
-            .setUpdatedAt(ProtoMapper.timestamp(item.updatedAt()));
-        if (item.vector() != null) {
-          b.setVector(vector(item.vector()));
-        }
-        if (item.sourceText() != null) {
-          b.setSource(Input.newBuilder().setText(item.sourceText()));
-        } else if (item.sourceImage() != null) {
-          b.setSource(Input.newBuilder().setImage(ByteString.copyFrom(item.sourceImage())));
-        }
-        out.addItems(b);
-      }
-      return out.build();
     });
+  }
+
+  private GetResponse get(Collection collection, GetRequest request) {
+    Collection c = request.getModelVersion() == 0 ? collection
+        : collection.atVersion(request.getModelVersion(), "model_version");
+    GetResponse.Builder out = GetResponse.newBuilder().setModel(model(c));
+    for (StoredItem item : storage.items().get(c, request.getIdsList(), request.getIncludeVectors(),
+        request.getIncludeSources())) {
+      io.jointspace.api.v1.StoredItem.Builder b = io.jointspace.api.v1.StoredItem.newBuilder()
+          .setId(item.id())
+          .setMetadata(Json.struct(item.metadataJson()))
+          .setCreatedAt(ProtoMapper.timestamp(item.createdAt()))
+          .setUpdatedAt(ProtoMapper.timestamp(item.updatedAt()));
+      if (item.vector() != null) {
+        b.setVector(vector(item.vector()));
+      }
+      if (item.sourceText() != null) {
+        b.setSource(Input.newBuilder().setText(item.sourceText()));
+      } else if (item.sourceImage() != null) {
+        b.setSource(Input.newBuilder().setImage(ByteString.copyFrom(item.sourceImage())));
+      }
+      out.addItems(b);
+    }
+    return out.build();
   }
 
   @Override

@@ -511,6 +511,23 @@ class RolloutTest {
   }
 
   @Test
+  void finalizeAfter_finalizesByItselfAfterThePromote() throws Exception {
+    scenes("retained", 4, 51);
+    rollouts.startRollout(StartRolloutRequest.newBuilder().setCollection("retained").setTarget(clip(2))
+        .setFinalizeAfter(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build());
+    awaitState("retained", Rollout.State.READY);
+    Rollout promoted = rollouts.promoteRollout(on("retained"));
+    assertThat(promoted.getFinalizeAfter().getSeconds()).isEqualTo(1);
+    Rollout done = awaitState("retained", Rollout.State.FINALIZED);
+    assertThat(done.hasFinishedAt()).isTrue();
+    try (Connection c = sql(); Statement st = c.createStatement();
+        ResultSet r = st.executeQuery("SELECT to_regclass('jointspace.retained_v1')")) {
+      r.next();
+      assertThat(r.getString(1)).isNull();
+    }
+  }
+
+  @Test
   void metrics_showOpenRollouts() throws Exception {
     scenes("measured", 4, 31);
     Rollout r = rollouts.startRollout(StartRolloutRequest.newBuilder().setCollection("measured").setTarget(clip(2))
