@@ -120,7 +120,7 @@ public final class Backfiller implements AutoCloseable {
     while (running) {
       boolean worked = false;
       try {
-        for (Rollout r : storage.rollouts().inStates(BACKFILLING)) {
+        for (Rollout r : storage.rollouts().inStates(BACKFILLING, false)) {
           worked |= step(r);
         }
         finalizeDue();
@@ -161,9 +161,11 @@ public final class Backfiller implements AutoCloseable {
       Collection into = collection.at(r.to());
       yieldToLiveCalls(target.get(), collection);
       int chunk = r.rateLimit() > 0 ? (int) Math.max(1, Math.min(options.chunk(), r.rateLimit())) : options.chunk();
-      Duration wait = backfill.reserve(r.id(), chunk);
-      if (!wait.isZero()) {
-        sleep(wait);
+      if (r.rateLimit() > 0) {
+        Duration wait = backfill.reserve(r.id(), chunk);
+        if (!wait.isZero()) {
+          sleep(wait);
+        }
       }
       List<Backfill.Claimed> claimed = backfill.claim(r, worker, chunk, options.lease());
       if (claimed.isEmpty()) {

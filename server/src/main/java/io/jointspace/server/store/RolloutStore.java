@@ -155,13 +155,27 @@ public final class RolloutStore {
     });
   }
 
-  /** Open rollouts in the given states, oldest first. */
+  /** Rollouts in the given states, oldest first, with their progress counted. */
   public List<Rollout> inStates(Set<RolloutState> states) {
+    return inStates(states, true);
+  }
+
+  /**
+   * Rollouts in the given states, oldest first.
+   *
+   * @param counted whether to count the worklist (remaining and failed are 0 when not)
+   */
+  public List<Rollout> inStates(Set<RolloutState> states, boolean counted) {
+    String[] names = states.stream().map(RolloutState::catalogName).toArray(String[]::new);
     return db.read(c -> {
       List<Rollout> out = new ArrayList<>();
-      for (Rollout r : list(c, null, 10_000)) {
-        if (states.contains(r.state())) {
-          out.add(0, r);
+      try (PreparedStatement p = c.prepareStatement((counted ? SELECT : SELECT_UNCOUNTED)
+          + " WHERE r.state = ANY (?) ORDER BY r.id")) {
+        p.setArray(1, c.createArrayOf("text", names));
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            out.add(row(r));
+          }
         }
       }
       return out;
@@ -277,7 +291,7 @@ public final class RolloutStore {
   /** Rollouts PROMOTED longer ago than their finalize_after, oldest first. */
   public List<Rollout> dueForFinalize() {
     List<Rollout> out = new ArrayList<>();
-    for (Rollout r : inStates(Set.of(RolloutState.PROMOTED))) {
+    for (Rollout r : inStates(Set.of(RolloutState.PROMOTED), false)) {
       if (r.finalizeAfter() != null && r.promotedAt() != null
           && r.promotedAt().plus(r.finalizeAfter()).isBefore(r.readAt())) {
         out.add(r);
@@ -465,6 +479,10 @@ public final class RolloutStore {
              (SELECT count(*) FROM jointspace.rollout_work w WHERE w.rollout_id = r.id AND NOT w.failed),
              (SELECT count(*) FROM jointspace.rollout_work w WHERE w.rollout_id = r.id AND w.failed), r.created_by
       FROM jointspace.rollouts r""";
+
+  private static final String SELECT_UNCOUNTED = SELECT.replace(
+      "(SELECT count(*) FROM jointspace.rollout_work w WHERE w.rollout_id = r.id AND NOT w.failed)", "0::bigint")
+      .replace("(SELECT count(*) FROM jointspace.rollout_work w WHERE w.rollout_id = r.id AND w.failed)", "0::bigint");
 
   static Optional<Rollout> read(Connection c, long id) throws SQLException {
     try (PreparedStatement p = c.prepareStatement(SELECT + " WHERE r.id = ?")) {
