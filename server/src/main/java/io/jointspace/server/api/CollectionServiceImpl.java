@@ -455,9 +455,17 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       return List.of();
     }
     Collection replica = c.at(c.rollout().replica());
+    // the last write of an id wins, as in the active version
+    java.util.Map<String, Integer> last = new java.util.HashMap<>();
+    for (int i = 0; i < items.size(); i++) {
+      last.put(items.get(i).getId(), i);
+    }
     List<Input> inputs = new ArrayList<>();
     List<Integer> inputAt = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
+      if (last.get(items.get(i).getId()) != i) {
+        continue;
+      }
       if (items.get(i).hasInput()) {
         inputs.add(items.get(i).getInput());
         inputAt.add(i);

@@ -3,7 +3,11 @@ package io.jointspace.server.rollout;
 import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.ModelRequest;
+import io.jointspace.registry.ModelUnavailableException;
+import io.jointspace.server.batching.DeadlineExceededException;
+import io.jointspace.server.batching.QueueClosedException;
 import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.errors.OverloadedException;
 import io.jointspace.server.runtime.CallScope;
 import io.jointspace.server.runtime.Content;
 import io.jointspace.server.runtime.ModelVersion;
@@ -176,23 +180,31 @@ public final class Backfiller implements AutoCloseable {
       List<Backfill.Claimed> ok = new ArrayList<>();
       List<float[]> vectors = new ArrayList<>();
       try {
-        vectors.addAll(embed(target.get(), claimed));
-        ok.addAll(claimed);
+        List<float[]> all = embed(target.get(), claimed);
+        for (int i = 0; i < claimed.size(); i++) {
+          keep(claimed.get(i), all.get(i), into, ok, vectors, errors);
+        }
       } catch (InvalidInputException e) {
         // one bad source fails its batch: embed them one at a time to find it
         for (Backfill.Claimed item : claimed) {
           try {
-            vectors.add(embed(target.get(), List.of(item)).get(0));
-            ok.add(item);
+            keep(item, embed(target.get(), List.of(item)).get(0), into, ok, vectors, errors);
           } catch (InvalidInputException one) {
             errors.put(item.id(), one.getMessage());
           }
         }
-      } catch (RuntimeException busy) {
-        // overloaded, unloading, past its deadline: the items are fine, try again shortly
-        backfill.release(r, worker, claimed.stream().map(Backfill.Claimed::id).toList(), options.retryBackoff());
-        log.debug("Rollout {}: chunk given back: {}", r.id(), busy.toString());
-        return true;
+      } catch (RuntimeException e) {
+        if (busy(e)) {
+          // the queue is full, the version is going, the chunk waited too long: the items
+          // are fine, try again shortly
+          backfill.release(r, worker, claimed.stream().map(Backfill.Claimed::id).toList(), options.retryBackoff());
+          log.debug("Rollout {}: chunk given back: {}", r.id(), e.toString());
+          return true;
+        }
+        // anything else counts as a try for each item: retried with backoff, then listed
+        for (Backfill.Claimed item : claimed) {
+          errors.put(item.id(), e.toString());
+        }
       }
       int written = backfill.complete(r, into, worker, ok, vectors);
       counter(r.collection()).increment(written);
@@ -205,14 +217,33 @@ public final class Backfiller implements AutoCloseable {
     }
   }
 
-  private static List<float[]> embed(ModelVersion version, List<Backfill.Claimed> items) {
+  /** Keeps {@code vector} for {@code item} when the target table can store it, else notes why not. */
+  private static void keep(Backfill.Claimed item, float[] vector, Collection into, List<Backfill.Claimed> ok,
+      List<float[]> vectors, Map<String, String> errors) {
+    try {
+      into.checkVector(vector, "the vector of item '" + item.id() + "'");
+      ok.add(item);
+      vectors.add(vector);
+    } catch (InvalidInputException e) {
+      errors.put(item.id(), e.getMessage());
+    }
+  }
+
+  /** Failures that say nothing about the items: a full queue, a version going away, a chunk that waited too long. */
+  private static boolean busy(RuntimeException e) {
+    return e instanceof OverloadedException || e instanceof ModelUnavailableException
+        || e instanceof DeadlineExceededException || e instanceof QueueClosedException;
+  }
+
+  private List<float[]> embed(ModelVersion version, List<Backfill.Claimed> items) {
     List<Content> contents = new ArrayList<>(items.size());
     for (Backfill.Claimed item : items) {
       contents.add(item.sourceText() != null ? new Content.Text(item.sourceText())
           : new Content.Image(item.sourceImage()));
     }
+    // done well within the lease, so no other server takes the chunk over while it runs
     return version.encode(contents, i -> "item '" + items.get(i).id() + "'",
-        CallScope.withTimeout(Duration.ofSeconds(60)));
+        CallScope.withTimeout(options.lease().multipliedBy(2).dividedBy(3)));
   }
 
   /** Waits, at most {@code maxYield}, while live calls have rows waiting for the target or the collection's version. */

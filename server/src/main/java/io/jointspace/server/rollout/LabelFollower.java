@@ -12,7 +12,6 @@ import io.jointspace.server.store.RolloutState;
 import io.jointspace.server.store.Storage;
 import io.jointspace.server.store.StoreUnavailableException;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -23,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Moves collections that follow a model label: every few seconds it compares each such
- * collection's version with its label's, starts a rollout when the label has moved (once per
- * target version: an aborted one is not retried by itself), and promotes a READY rollout it
+ * collection's version with its label's, starts a rollout when the label has moved (unless
+ * the collection's last rollout went to that version and was aborted), and promotes a READY rollout it
  * started when the collection's policy says so and the evaluation meets its thresholds.
  * Every server runs one; the database keeps them from doing anything twice.
  */
@@ -43,7 +42,10 @@ public final class LabelFollower implements AutoCloseable {
   private final Rollouts rollouts;
   private final LabelVersions labels;
   private final Duration interval;
-  private final Set<String> warned = new HashSet<>();
+  private final Set<String> warned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** When a collection last could not follow a version ("name@version"): retried a minute later. */
+  private final java.util.Map<String, Long> refused = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final long RETRY_REFUSED_NANOS = TimeUnit.MINUTES.toNanos(1);
   private ScheduledExecutorService timer;
 
   public LabelFollower(Storage storage, Rollouts rollouts, LabelVersions labels, Duration interval) {
@@ -75,14 +77,22 @@ public final class LabelFollower implements AutoCloseable {
     }
   }
 
-  /** One pass over the collections that follow a label. */
+  /** One pass over the collections that follow a label; one that fails does not stop the others. */
   void tick() {
     for (Collection c : storage.catalog().following()) {
-      LabelPolicy policy = LabelPolicy.fromJson(c.following().policyJson());
-      if (c.rollout() == null) {
-        follow(c, policy);
-      } else if (c.rollout().state() == RolloutState.READY && policy.autoPromote()) {
-        promoteIfGood(c, policy);
+      try {
+        LabelPolicy policy = LabelPolicy.fromJson(c.following().policyJson());
+        if (c.rollout() == null) {
+          follow(c, policy);
+        } else if (c.rollout().state() == RolloutState.READY && policy.autoPromote()) {
+          promoteIfGood(c, policy);
+        }
+      } catch (StoreUnavailableException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        if (warned.add(c.name() + ": " + e.getMessage())) {
+          log.warn("Following label {} for collection '{}': {}", c.following().label(), c.name(), e.toString());
+        }
       }
     }
   }
@@ -91,8 +101,15 @@ public final class LabelFollower implements AutoCloseable {
     String model = c.spec().modelName();
     String label = c.following().label();
     OptionalLong version = labels.version(model, label);
-    if (version.isEmpty() || version.getAsLong() == c.spec().modelVersion()
-        || storage.rollouts().triedBefore(c.name(), model, version.getAsLong())) {
+    if (version.isEmpty() || version.getAsLong() == c.spec().modelVersion()) {
+      return;
+    }
+    String key = c.name() + "@" + version.getAsLong();
+    Long refusedAt = refused.get(key);
+    if (refusedAt != null && System.nanoTime() - refusedAt < RETRY_REFUSED_NANOS) {
+      return; // the collection could not follow this version a moment ago; no new scans yet
+    }
+    if (storage.rollouts().abortedLast(c.name(), model, version.getAsLong())) {
       return;
     }
     try {
@@ -103,8 +120,9 @@ public final class LabelFollower implements AutoCloseable {
     } catch (RolloutExistsException | CollectionChangedException | ModelUnavailableException
         | ModelNotFoundException e) {
       // another server started it, or the version is not loaded here: a server that has it will
-    } catch (FailedPreconditionException e) {
-      if (warned.add(c.name() + "@" + version.getAsLong())) {
+    } catch (FailedPreconditionException | io.jointspace.server.store.StoreConflictException e) {
+      refused.put(key, System.nanoTime());
+      if (warned.add(key)) {
         log.warn("Label {} of {} moved to version {}, but collection '{}' cannot follow it: {}", label, model,
             version.getAsLong(), c.name(), e.getMessage());
       }
@@ -116,6 +134,12 @@ public final class LabelFollower implements AutoCloseable {
     storage.backfill().exclusively(id, () -> {
       Rollout r = rollouts.get(c.name(), id);
       if (r.state() != RolloutState.READY || !r.error().isEmpty() || !r.createdBy().startsWith(BY_LABEL)) {
+        return;
+      }
+      OptionalLong now = labels.version(c.spec().modelName(), c.following().label());
+      if (now.isEmpty() || now.getAsLong() != r.to().version()) {
+        storage.rollouts().note(id, "auto-promote held: label " + c.following().label() + " no longer points at "
+            + r.to().label() + "; PromoteRollout promotes it anyway, AbortRollout drops it");
         return;
       }
       Evaluation e = rollouts.evaluate(c.name(), id, policy.evaluation());

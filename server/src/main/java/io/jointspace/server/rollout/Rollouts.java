@@ -61,6 +61,10 @@ public final class Rollouts {
       throw new InvalidInputException("finalize_after must not be negative, got " + finalizeAfter);
     }
     Collection c = storage.catalog().get(collection);
+    if (c.rollout() != null && !dryRun) {
+      throw new io.jointspace.server.store.RolloutExistsException("collection '" + collection + "' has an open"
+          + " rollout (id " + c.rollout().id() + ", " + c.rollout().state() + "); finalize or abort it first");
+    }
     if (!c.spec().keepSources()) {
       throw new FailedPreconditionException("collection '" + collection + "' keeps no sources (created with"
           + " keep_sources false), so there is nothing to re-embed; create a new collection on the new version");

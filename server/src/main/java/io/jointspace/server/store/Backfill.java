@@ -91,6 +91,7 @@ public final class Backfill {
           UPDATE jointspace.rollout_work w SET leased_by = ?, lease_until = now() + make_interval(secs => ?)
           FROM (SELECT item_id FROM jointspace.rollout_work
                 WHERE rollout_id = ? AND NOT failed AND not_before <= now() AND lease_until < now()
+                  AND EXISTS (SELECT 1 FROM jointspace.rollouts WHERE id = rollout_id AND state = 'backfilling')
                 ORDER BY item_id LIMIT ? FOR UPDATE SKIP LOCKED) pick
           WHERE w.rollout_id = ? AND w.item_id = pick.item_id
           RETURNING w.item_id""")) {
@@ -352,6 +353,20 @@ public final class Backfill {
       } finally {
         s.execute("RESET maintenance_work_mem");
       }
+    }
+  }
+
+  /**
+   * Cancels the server session that holds the rollout's advisory lock (building its index or
+   * evaluating), so that dropping the rollout's tables does not wait for it, nor deadlock with
+   * {@code CREATE INDEX CONCURRENTLY}, which waits for the dropping transaction in turn.
+   */
+  static void stopIndexBuild(Connection c, long rolloutId) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("SELECT pg_cancel_backend(pid) FROM pg_locks"
+        + " WHERE locktype = 'advisory' AND classid = hashtext('jointspace.rollout')::oid AND objid = ?::oid"
+        + " AND objsubid = 2 AND granted AND pid <> pg_backend_pid()")) {
+      p.setInt(1, (int) rolloutId);
+      p.execute();
     }
   }
 

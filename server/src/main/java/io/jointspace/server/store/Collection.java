@@ -67,6 +67,16 @@ public record Collection(CollectionSpec spec, String table, Instant createdAt, l
     return at(other);
   }
 
+  /**
+   * Checks that {@code v} fits this collection's table (dimension, finite values, half
+   * precision range).
+   *
+   * @throws io.jointspace.server.errors.InvalidInputException naming {@code field}
+   */
+  public void checkVector(float[] v, String field) {
+    ItemStore.checkVector(v, this, field);
+  }
+
   /** This collection with {@code t} in place of the active table (same index parameters). */
   public Collection at(VersionTable t) {
     CollectionSpec s = spec;

@@ -90,8 +90,8 @@ public final class CollectionCatalog {
       VersionTable active = new VersionTable(spec.modelName(), spec.modelVersion(), table, spec.dimension());
       addTable(c, spec.name(), active, "active");
       createTable(c, spec, active, true);
-      createView(c, spec.name(), active);
-      createVersionView(c, spec.name(), active);
+      createView(c, spec.name(), active, spec.vectorType());
+      createVersionView(c, spec.name(), active, spec.vectorType());
       return find(c, spec.name()).orElseThrow();
     });
   }
@@ -170,23 +170,25 @@ public final class CollectionCatalog {
   }
 
   /**
-   * (Re)points the collection's view at {@code t}. The view is replaced in place when the
-   * dimension stays, else dropped and made again (in the caller's transaction either way).
+   * (Re)points the collection's view at {@code t}, in place: the view's {@code embedding}
+   * column has no dimension, so it stays the same view (with its grants, and the views users
+   * built on it) when a rollout changes the dimension. A view made before that (with the
+   * dimension in its column type) is made again once.
    */
-  static void createView(Connection c, String collection, VersionTable t) throws SQLException {
+  static void createView(Connection c, String collection, VersionTable t, VectorType type) throws SQLException {
     String view = "public." + SqlNames.quote(collection);
     try (Statement s = c.createStatement()) {
       s.execute("SAVEPOINT view_replace");
       try {
-        s.execute("CREATE OR REPLACE VIEW " + view + " AS " + viewQuery(t));
+        s.execute("CREATE OR REPLACE VIEW " + view + " AS " + viewQuery(t, type));
         s.execute("RELEASE SAVEPOINT view_replace");
       } catch (SQLException e) {
-        if (!"42P16".equals(e.getSQLState())) { // cannot change a column's type: another dimension
+        if (!"42P16".equals(e.getSQLState())) { // cannot change a column's type: an older view
           throw e;
         }
         s.execute("ROLLBACK TO SAVEPOINT view_replace");
         s.execute("DROP VIEW " + view);
-        s.execute("CREATE VIEW " + view + " AS " + viewQuery(t));
+        s.execute("CREATE VIEW " + view + " AS " + viewQuery(t, type));
       }
       s.execute("COMMENT ON VIEW " + view + " IS 'Jointspace collection " + collection + " (model "
           + t.modelName() + " version " + t.version() + ")'");
@@ -198,7 +200,8 @@ public final class CollectionCatalog {
    *
    * @throws StoreConflictException when a table or view of that name exists in {@code public}
    */
-  static void createVersionView(Connection c, String collection, VersionTable t) throws SQLException {
+  static void createVersionView(Connection c, String collection, VersionTable t, VectorType type)
+      throws SQLException {
     String name = SqlNames.versionView(collection, t.version());
     String view = "public." + SqlNames.quote(name);
     if (relationExists(c, view)) {
@@ -206,7 +209,7 @@ public final class CollectionCatalog {
           + " view of collection '" + collection + "' version " + t.version() + ": rename or drop it", null);
     }
     try (Statement s = c.createStatement()) {
-      s.execute("CREATE VIEW " + view + " AS " + viewQuery(t));
+      s.execute("CREATE VIEW " + view + " AS " + viewQuery(t, type));
       s.execute("COMMENT ON VIEW " + view + " IS 'Jointspace collection " + collection + ", the items of model "
           + t.modelName() + " version " + t.version() + "'");
     }
@@ -222,11 +225,13 @@ public final class CollectionCatalog {
     }
   }
 
-  private static String viewQuery(VersionTable t) {
-    return "SELECT id, embedding, metadata, source_text, source_image, "
+  private static String viewQuery(VersionTable t, VectorType type) {
+    // embedding::vector (or ::halfvec) has no dimension; pgvector's index still serves it
+    return "SELECT id, embedding::" + type.sqlName() + " AS embedding, metadata, source_text, source_image, "
         + "'" + SqlNames.modelName(t.modelName(), "model") + "'::text AS model_name, "
         + t.version() + "::bigint AS model_version, created_at, updated_at FROM " + SqlNames.qualified(t.table());
   }
+
 
   /** @throws CollectionNotFoundException when there is no such collection */
   public Collection get(String name) {
@@ -280,22 +285,51 @@ public final class CollectionCatalog {
   public void delete(String name) {
     SqlNames.collection(name, "name");
     db.inTransaction(c -> {
-      require(c, name);
+      // writes and rollout steps hold or wait for this row: none runs across the drop
+      try (PreparedStatement p = c.prepareStatement(
+          "SELECT 1 FROM jointspace.collections WHERE name = ? FOR UPDATE")) {
+        p.setString(1, name);
+        try (ResultSet r = p.executeQuery()) {
+          if (!r.next()) {
+            throw new CollectionNotFoundException("collection '" + name + "' does not exist");
+          }
+        }
+      }
+      try (Statement s = c.createStatement()) {
+        s.execute("SET LOCAL lock_timeout = '10s'");
+      }
+      // a rollout's work first (the backfill holds work rows, then the target table)
+      try (PreparedStatement p = c.prepareStatement("SELECT id FROM jointspace.rollouts WHERE collection = ?")) {
+        p.setString(1, name);
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            Backfill.stopIndexBuild(c, r.getLong(1));
+          }
+        }
+      }
+      try (PreparedStatement p = c.prepareStatement("DELETE FROM jointspace.rollout_work WHERE rollout_id IN"
+          + " (SELECT id FROM jointspace.rollouts WHERE collection = ?)")) {
+        p.setString(1, name);
+        p.executeUpdate();
+      }
+      List<Long> versions = new ArrayList<>();
       List<String> tables = new ArrayList<>();
       try (PreparedStatement p = c.prepareStatement(
-          "SELECT table_name FROM jointspace.collection_tables WHERE collection = ?")) {
+          "SELECT table_name, model_version FROM jointspace.collection_tables WHERE collection = ?")) {
         p.setString(1, name);
         try (ResultSet r = p.executeQuery()) {
           while (r.next()) {
             tables.add(r.getString(1));
+            versions.add(r.getLong(2));
           }
         }
       }
       try (Statement s = c.createStatement()) {
         s.execute("DROP VIEW IF EXISTS public." + SqlNames.quote(name));
-        for (String table : tables) {
-          // the version views go with their tables
-          s.execute("DROP TABLE IF EXISTS " + SqlNames.qualified(table) + " CASCADE");
+        for (int i = 0; i < tables.size(); i++) {
+          s.execute("DROP VIEW IF EXISTS public." + SqlNames.quote(SqlNames.versionView(name, versions.get(i))));
+          // without CASCADE: a view of a user's on a table is an error (FAILED_PRECONDITION), not dropped
+          s.execute("DROP TABLE IF EXISTS " + SqlNames.qualified(tables.get(i)));
         }
       }
       try (PreparedStatement p = c.prepareStatement("DELETE FROM jointspace.collections WHERE name = ?")) {
@@ -305,6 +339,7 @@ public final class CollectionCatalog {
       return null;
     });
   }
+
 
   private static final String SELECT = """
       SELECT c.name, c.model_name, c.model_version, c.dimension, c.metric, c.vector_type, c.hnsw_m,

@@ -75,6 +75,19 @@ public final class RolloutStore {
       Sources counts = sources(c, collection.table());
       check.accept(counts);
       VersionTable from = collection.active();
+      try (PreparedStatement p = c.prepareStatement("SELECT model_name, state FROM jointspace.collection_tables"
+          + " WHERE collection = ? AND model_version = ?")) {
+        p.setString(1, collection.name());
+        p.setLong(2, target.version());
+        try (ResultSet r = p.executeQuery()) {
+          if (r.next()) {
+            throw new FailedPreconditionException("target: collection '" + collection.name() + "' still has a table"
+                + " of version " + target.version() + " (model " + r.getString(1) + ", " + r.getString(2)
+                + (r.getString(2).equals("retired") ? ": kept by an earlier rollout for items only it holds" : "")
+                + "); a collection holds one table per version number");
+          }
+        }
+      }
       if (CollectionCatalog.relationExists(c, SqlNames.qualified(target.table()))) {
         throw new StoreConflictException("table " + SqlNames.qualified(target.table()) + " exists already", null);
       }
@@ -108,9 +121,10 @@ public final class RolloutStore {
       CollectionCatalog.createTable(c, collection.spec(), target, false);
       if (!CollectionCatalog.relationExists(c,
           "public." + SqlNames.quote(SqlNames.versionView(collection.name(), from.version())))) {
-        CollectionCatalog.createVersionView(c, collection.name(), from); // a collection made before rollouts
+        // a collection made before rollouts
+        CollectionCatalog.createVersionView(c, collection.name(), from, collection.spec().vectorType());
       }
-      CollectionCatalog.createVersionView(c, collection.name(), target);
+      CollectionCatalog.createVersionView(c, collection.name(), target, collection.spec().vectorType());
       try (PreparedStatement p = c.prepareStatement("INSERT INTO jointspace.rollout_work (rollout_id, item_id)"
           + " SELECT ?, id FROM " + SqlNames.qualified(from.table())
           + " WHERE source_text IS NOT NULL OR source_image IS NOT NULL")) {
@@ -205,13 +219,13 @@ public final class RolloutStore {
 
   /** PENDING or BACKFILLING -> PAUSED. */
   public Rollout pause(String collection, long id) {
-    return change(collection, id, Set.of(RolloutState.PENDING, RolloutState.BACKFILLING), "pause", (c, r) ->
+    return change(collection, id, Set.of(RolloutState.PENDING, RolloutState.BACKFILLING), "pause", false, (c, r) ->
         setState(c, r.id(), RolloutState.PAUSED, ""));
   }
 
   /** PAUSED -> BACKFILLING; FAILED -> BACKFILLING with its failed items to retry. */
   public Rollout resume(String collection, long id) {
-    return change(collection, id, Set.of(RolloutState.PAUSED, RolloutState.FAILED), "resume", (c, r) -> {
+    return change(collection, id, Set.of(RolloutState.PAUSED, RolloutState.FAILED), "resume", false, (c, r) -> {
       try (PreparedStatement p = c.prepareStatement("UPDATE jointspace.rollout_work SET failed = false, attempts = 0,"
           + " not_before = '-infinity', lease_until = '-infinity', leased_by = NULL WHERE rollout_id = ? AND failed")) {
         p.setLong(1, r.id());
@@ -223,7 +237,7 @@ public final class RolloutStore {
 
   /** Changes the rate limit of an open rollout. */
   public Rollout setRate(String collection, long id, double rateLimit) {
-    return change(collection, id, Set.of(RolloutState.values()), "change the rate of", (c, r) -> {
+    return change(collection, id, Set.of(RolloutState.values()), "change the rate of", false, (c, r) -> {
       try (PreparedStatement p = c.prepareStatement(
           "UPDATE jointspace.rollouts SET rate_limit = ?, rate_slot = now(), updated_at = now() WHERE id = ?")) {
         p.setDouble(1, rateLimit);
@@ -238,7 +252,7 @@ public final class RolloutStore {
    * points there, in one transaction.
    */
   public Rollout promote(String collection, long id) {
-    return change(collection, id, Set.of(RolloutState.READY, RolloutState.ROLLED_BACK), "promote", (c, r) -> {
+    return change(collection, id, Set.of(RolloutState.READY, RolloutState.ROLLED_BACK), "promote", true, (c, r) -> {
       if (!r.indexBuilt()) {
         throw new FailedPreconditionException("rollout " + r.id() + ": the target's index is not built yet");
       }
@@ -254,7 +268,7 @@ public final class RolloutStore {
 
   /** PROMOTED -> ROLLED_BACK: the old version is the collection's again, with every write since. */
   public Rollout rollback(String collection, long id) {
-    return change(collection, id, Set.of(RolloutState.PROMOTED), "roll back", (c, r) -> {
+    return change(collection, id, Set.of(RolloutState.PROMOTED), "roll back", true, (c, r) -> {
       switchTo(c, r, r.from(), r.to());
       setState(c, r.id(), RolloutState.ROLLED_BACK, "");
     });
@@ -265,7 +279,7 @@ public final class RolloutStore {
    * the rollout keeps unembeddable items in the old version.
    */
   public Rollout finalize(String collection, long id) {
-    return change(collection, id, Set.of(RolloutState.PROMOTED), "finalize", (c, r) -> {
+    return change(collection, id, Set.of(RolloutState.PROMOTED), "finalize", true, (c, r) -> {
       if (r.unembeddable() == Unembeddable.KEEP_IN_OLD) {
         setTableState(c, collection, r.from(), "retired");
       } else {
@@ -278,12 +292,15 @@ public final class RolloutStore {
   /** Any open state but PROMOTED -> ABORTED: drops the target's table and view. */
   public Rollout abort(String collection, long id) {
     return change(collection, id, Set.of(RolloutState.PENDING, RolloutState.BACKFILLING, RolloutState.PAUSED,
-        RolloutState.READY, RolloutState.ROLLED_BACK, RolloutState.FAILED), "abort", (c, r) -> {
-          dropTable(c, collection, r.to());
+        RolloutState.READY, RolloutState.ROLLED_BACK, RolloutState.FAILED), "abort", true, (c, r) -> {
+          // the work first (the backfill holds work rows, then the target table), then the
+          // index build, then the table
           try (PreparedStatement p = c.prepareStatement("DELETE FROM jointspace.rollout_work WHERE rollout_id = ?")) {
             p.setLong(1, r.id());
             p.executeUpdate();
           }
+          Backfill.stopIndexBuild(c, r.id());
+          dropTable(c, collection, r.to());
           setState(c, r.id(), RolloutState.ABORTED, "");
         });
   }
@@ -300,17 +317,19 @@ public final class RolloutStore {
     return out;
   }
 
-  /** Whether the collection has had a rollout (in any state) to {@code model@version}. */
-  public boolean triedBefore(String collection, String model, long version) {
+  /**
+   * Whether the collection's newest rollout went to {@code model@version} and was aborted:
+   * a label that still points there is not followed again by itself.
+   */
+  public boolean abortedLast(String collection, String model, long version) {
     return db.read(c -> {
-      try (PreparedStatement p = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM jointspace.rollouts"
-          + " WHERE collection = ? AND to_model = ? AND to_version = ?)")) {
-        p.setString(1, collection);
-        p.setString(2, model);
-        p.setLong(3, version);
+      try (PreparedStatement p = c.prepareStatement("SELECT to_model = ? AND to_version = ? AND state = 'aborted'"
+          + " FROM jointspace.rollouts WHERE collection = ? ORDER BY id DESC LIMIT 1")) {
+        p.setString(1, model);
+        p.setLong(2, version);
+        p.setString(3, collection);
         try (ResultSet r = p.executeQuery()) {
-          r.next();
-          return r.getBoolean(1);
+          return r.next() && r.getBoolean(1);
         }
       }
     });
@@ -351,7 +370,8 @@ public final class RolloutStore {
    * One state change: locks the collection's row (so no write runs across it), checks the
    * rollout's state, applies {@code step}, bumps the epoch, and reads the rollout back.
    */
-  private Rollout change(String collection, long id, Set<RolloutState> allowed, String verb, Step step) {
+  private Rollout change(String collection, long id, Set<RolloutState> allowed, String verb, boolean tablesChange,
+      Step step) {
     SqlNames.collection(collection, "collection");
     return db.inTransaction(c -> {
       try (PreparedStatement p = c.prepareStatement(
@@ -373,8 +393,15 @@ public final class RolloutStore {
         throw new FailedPreconditionException("cannot " + verb + " rollout " + r.id() + " of collection '" + collection
             + "' while it is " + r.state() + hint(r.state(), verb));
       }
+      if (tablesChange) {
+        try (Statement s = c.createStatement()) {
+          s.execute("SET LOCAL lock_timeout = '10s'"); // a table busy that long: UNAVAILABLE, retry
+        }
+      }
       step.apply(c, r);
-      bumpEpoch(c, collection);
+      if (tablesChange) {
+        bumpEpoch(c, collection); // writes prepared for the old set of tables are prepared again
+      }
       return read(c, r.id()).orElseThrow();
     });
   }
@@ -402,7 +429,15 @@ public final class RolloutStore {
     }
     setTableState(c, r.collection(), to, "active");
     setTableState(c, r.collection(), from, r.state() == RolloutState.PROMOTED ? "shadow" : "previous");
-    CollectionCatalog.createView(c, r.collection(), to);
+    VectorType type;
+    try (PreparedStatement p = c.prepareStatement("SELECT vector_type FROM jointspace.collections WHERE name = ?")) {
+      p.setString(1, r.collection());
+      try (ResultSet rs = p.executeQuery()) {
+        rs.next();
+        type = VectorType.fromCatalog(rs.getString(1));
+      }
+    }
+    CollectionCatalog.createView(c, r.collection(), to, type);
   }
 
   private static void setTableState(Connection c, String collection, VersionTable t, String state)

@@ -266,6 +266,13 @@ class RolloutTest {
     SearchResponse before = collections.search(query);
     assertThat(before.getModel().getVersion()).isEqualTo(1);
 
+    // a view of a user's on the collection's view, and a grant: both survive the switches
+    // between versions of other dimensions
+    try (Connection c = sql(); Statement st = c.createStatement()) {
+      st.execute("CREATE VIEW my_moving AS SELECT id, model_version, embedding FROM public.moving");
+      st.execute("CREATE ROLE moving_reader NOLOGIN");
+      st.execute("GRANT SELECT ON public.moving TO moving_reader");
+    }
     AtomicBoolean hammering = new AtomicBoolean(true);
     AtomicInteger searches = new AtomicInteger();
     AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -312,6 +319,15 @@ class RolloutTest {
 
     // the SQL view follows the promote; the version views stay
     try (Connection c = sql(); Statement st = c.createStatement()) {
+      try (ResultSet r = st.executeQuery("SELECT DISTINCT model_version, vector_dims(embedding) FROM my_moving")) {
+        r.next();
+        assertThat(r.getLong(1)).isEqualTo(2);
+        assertThat(r.getInt(2)).isEqualTo(64);
+      }
+      try (ResultSet r = st.executeQuery("SELECT has_table_privilege('moving_reader', 'public.moving', 'SELECT')")) {
+        r.next();
+        assertThat(r.getBoolean(1)).isTrue();
+      }
       try (ResultSet r = st.executeQuery("SELECT DISTINCT model_version FROM public.moving")) {
         r.next();
         assertThat(r.getLong(1)).isEqualTo(2);
@@ -328,6 +344,16 @@ class RolloutTest {
       }
     }
 
+    // a view of a user's on a version's view keeps that version from being dropped: refused, nothing changed
+    try (Connection c = sql(); Statement st = c.createStatement()) {
+      st.execute("CREATE VIEW my_old_moving AS SELECT id FROM public.moving__v1");
+    }
+    assertCode(() -> rollouts.finalizeRollout(on("moving")), Status.Code.FAILED_PRECONDITION, "depend");
+    assertThat(rollouts.getRollout(GetRolloutRequest.newBuilder().setCollection("moving").build()).getState())
+        .isEqualTo(Rollout.State.PROMOTED);
+    try (Connection c = sql(); Statement st = c.createStatement()) {
+      st.execute("DROP VIEW my_old_moving");
+    }
     Rollout finalized = rollouts.finalizeRollout(on("moving"));
     assertThat(finalized.getState()).isEqualTo(Rollout.State.FINALIZED);
     try (Connection c = sql(); Statement st = c.createStatement();
@@ -342,6 +368,11 @@ class RolloutTest {
     assertThat(after.getItemCount()).isEqualTo(68);
     assertThatThrownBy(() -> rollouts.rollbackRollout(on("moving")))
         .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    // the user's view keeps the collection from being deleted
+    assertCode(() -> collections.deleteCollection(io.jointspace.api.v1.DeleteCollectionRequest.newBuilder()
+        .setName("moving").build()), Status.Code.FAILED_PRECONDITION, "depend");
+    assertThat(collections.getCollection(GetCollectionRequest.newBuilder().setName("moving").build()).getItemCount())
+        .isEqualTo(68);
   }
 
   private static List<String> hits(SearchResponse r) {
@@ -412,7 +443,15 @@ class RolloutTest {
     assertCode(() -> rollouts.rollbackRollout(on("refusing")), Status.Code.FAILED_PRECONDITION, "while it is");
     assertCode(() -> rollouts.promoteRollout(on("refusing").toBuilder().setRolloutId(started.getId() + 7).build()),
         Status.Code.FAILED_PRECONDITION, "not the open rollout");
+    // an id written twice in one request: the last write wins in both versions (here a vector,
+    // which version 2 cannot hold, so it has no "dup")
+    collections.upsert(UpsertRequest.newBuilder().setCollection("refusing")
+        .addItems(Item.newBuilder().setId("dup").setInput(Input.newBuilder().setText("a red circle")))
+        .addItems(Item.newBuilder().setId("dup").setVector(v)).build());
     awaitState("refusing", Rollout.State.READY);
+    assertThat(stored("refusing", 2, List.of("dup"))).isEmpty();
+    assertThat(stored("refusing", 1, List.of("dup")).get("dup").hasSource()).isFalse();
+    collections.delete(DeleteRequest.newBuilder().setCollection("refusing").addIds("dup").build());
     assertThat(stored("refusing", 2, List.of("given", "scene-1")).keySet()).containsExactly("scene-1");
     assertThat(stored("refusing", 1, List.of("given")).keySet()).containsExactly("given");
 

@@ -141,7 +141,7 @@ class SqlDocsTest {
 
     // with sequential scans off, the plan is the HNSW index scan the document describes
     String plan = example(examples, "EXPLAIN");
-    assertThat(plan).contains("Index Scan using scenes_v2_hnsw on scenes_v2").contains("Order By: (embedding <=> ");
+    assertThat(plan).contains("Index Scan using scenes_v2_hnsw on scenes_v2").contains("Order By: ((embedding)::vector <=> ");
 
     // metadata filters: exactly the rows the metadata says
     List<Map<String, String>> red = table(example(examples, "metadata @> '{\"color\": \"red\"}'"));
