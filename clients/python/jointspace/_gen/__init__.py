@@ -1,0 +1,1 @@
+"""Code generated from the protos by clients/generate.sh: do not edit."""
