@@ -18,7 +18,8 @@ class RolloutServiceStub(object):
 
     Every server process that shares the database works on the backfill: work is claimed in
     the database with a lease, so a server that dies loses nothing and no item is embedded
-    twice into the result. A collection has at most one open rollout. Rollouts are addressed by
+    twice into the result. StartRollout holds the collection's writes while it lists the
+    stored ids (a fraction of a second per 100,000 items). A collection has at most one open rollout. Rollouts are addressed by
     collection name (the open one, else the newest); see docs/rollouts.md.
 
     States: PENDING -> BACKFILLING -> READY -> PROMOTED -> FINALIZED, with PAUSED (from PENDING
@@ -114,7 +115,8 @@ class RolloutServiceServicer(object):
 
     Every server process that shares the database works on the backfill: work is claimed in
     the database with a lease, so a server that dies loses nothing and no item is embedded
-    twice into the result. A collection has at most one open rollout. Rollouts are addressed by
+    twice into the result. StartRollout holds the collection's writes while it lists the
+    stored ids (a fraction of a second per 100,000 items). A collection has at most one open rollout. Rollouts are addressed by
     collection name (the open one, else the newest); see docs/rollouts.md.
 
     States: PENDING -> BACKFILLING -> READY -> PROMOTED -> FINALIZED, with PAUSED (from PENDING
@@ -199,7 +201,8 @@ class RolloutServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def RollbackRollout(self, request, context):
-        """PROMOTED -> ROLLED_BACK: back to the old version, with every write made since the promote.
+        """PROMOTED -> ROLLED_BACK: back to the old version, with every write made since the promote
+        (but precomputed vectors: they are in the new version's space, and left out of the old).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -303,7 +306,8 @@ class RolloutService(object):
 
     Every server process that shares the database works on the backfill: work is claimed in
     the database with a lease, so a server that dies loses nothing and no item is embedded
-    twice into the result. A collection has at most one open rollout. Rollouts are addressed by
+    twice into the result. StartRollout holds the collection's writes while it lists the
+    stored ids (a fraction of a second per 100,000 items). A collection has at most one open rollout. Rollouts are addressed by
     collection name (the open one, else the newest); see docs/rollouts.md.
 
     States: PENDING -> BACKFILLING -> READY -> PROMOTED -> FINALIZED, with PAUSED (from PENDING
