@@ -1,0 +1,428 @@
+package io.jointspace.client;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.jointspace.api.v1.ClassifyRequest;
+import io.jointspace.api.v1.ClassifyResponse;
+import io.jointspace.api.v1.Collection;
+import io.jointspace.api.v1.CollectionServiceGrpc;
+import io.jointspace.api.v1.CreateCollectionRequest;
+import io.jointspace.api.v1.DeleteCollectionRequest;
+import io.jointspace.api.v1.DeleteRequest;
+import io.jointspace.api.v1.EmbedRequest;
+import io.jointspace.api.v1.EmbedResponse;
+import io.jointspace.api.v1.EmbeddingServiceGrpc;
+import io.jointspace.api.v1.EvaluateRolloutRequest;
+import io.jointspace.api.v1.Evaluation;
+import io.jointspace.api.v1.GetCollectionRequest;
+import io.jointspace.api.v1.GetModelStatusRequest;
+import io.jointspace.api.v1.GetModelStatusResponse;
+import io.jointspace.api.v1.GetRequest;
+import io.jointspace.api.v1.GetRolloutRequest;
+import io.jointspace.api.v1.Input;
+import io.jointspace.api.v1.Item;
+import io.jointspace.api.v1.LabelChange;
+import io.jointspace.api.v1.ListCollectionsRequest;
+import io.jointspace.api.v1.ListLabelHistoryRequest;
+import io.jointspace.api.v1.ListModelsRequest;
+import io.jointspace.api.v1.ListModelsResponse;
+import io.jointspace.api.v1.ModelServiceGrpc;
+import io.jointspace.api.v1.ModelSpec;
+import io.jointspace.api.v1.Rollout;
+import io.jointspace.api.v1.RolloutRequest;
+import io.jointspace.api.v1.RolloutServiceGrpc;
+import io.jointspace.api.v1.ScoreRequest;
+import io.jointspace.api.v1.ScoreResponse;
+import io.jointspace.api.v1.SearchRequest;
+import io.jointspace.api.v1.SearchResponse;
+import io.jointspace.api.v1.SetLabelRequest;
+import io.jointspace.api.v1.StartRolloutRequest;
+import io.jointspace.api.v1.StoredItem;
+import io.jointspace.api.v1.UpsertRequest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A connection to a Jointspace server and the calls users make: embed, classify, score,
+ * models and labels, collections (create, ingest, get, delete, search) and rollouts.
+ *
+ * <p>Every call has a deadline (30 s unless the builder says otherwise; ingest and watches
+ * have none of their own). Calls that can be repeated without harm (embedding, reads,
+ * searches, upserts and deletes by id) are retried by gRPC on UNAVAILABLE and
+ * RESOURCE_EXHAUSTED with exponential backoff; creating, starting and switching are not. A
+ * failed call throws {@link JointspaceException} with the status code and the field the
+ * server named. Thread-safe; {@link #close()} when done.
+ */
+public final class JointspaceClient implements AutoCloseable {
+  private final ManagedChannel channel;
+  private final Duration deadline;
+  private final EmbeddingServiceGrpc.EmbeddingServiceBlockingStub embeddings;
+  private final EmbeddingServiceGrpc.EmbeddingServiceFutureStub embeddingsAsync;
+  private final ModelServiceGrpc.ModelServiceBlockingStub models;
+  private final CollectionServiceGrpc.CollectionServiceBlockingStub collections;
+  private final CollectionServiceGrpc.CollectionServiceFutureStub collectionsAsync;
+  private final CollectionServiceGrpc.CollectionServiceStub collectionsStreaming;
+  private final RolloutServiceGrpc.RolloutServiceBlockingStub rollouts;
+
+  private JointspaceClient(ManagedChannel channel, Duration deadline) {
+    this.channel = channel;
+    this.deadline = deadline;
+    this.embeddings = EmbeddingServiceGrpc.newBlockingStub(channel);
+    this.embeddingsAsync = EmbeddingServiceGrpc.newFutureStub(channel);
+    this.models = ModelServiceGrpc.newBlockingStub(channel);
+    this.collections = CollectionServiceGrpc.newBlockingStub(channel);
+    this.collectionsAsync = CollectionServiceGrpc.newFutureStub(channel);
+    this.collectionsStreaming = CollectionServiceGrpc.newStub(channel);
+    this.rollouts = RolloutServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** A client of the server at {@code host:port} (plaintext), with the defaults. */
+  public static JointspaceClient connect(String address) {
+    return builder(address).build();
+  }
+
+  public static Builder builder(String address) {
+    return new Builder(address);
+  }
+
+  /** How to connect. */
+  public static final class Builder {
+    private final String address;
+    private Duration deadline = Duration.ofSeconds(30);
+    private int maxMessageBytes = 64 << 20;
+    private int maxAttempts = 4;
+
+    private Builder(String address) {
+      this.address = address;
+    }
+
+    /** Deadline of each unary call. Default 30 s. */
+    public Builder deadline(Duration deadline) {
+      this.deadline = deadline;
+      return this;
+    }
+
+    /** Largest answer taken. Default 64 MiB, the server's own limit. */
+    public Builder maxMessageBytes(int bytes) {
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /** Tries per repeatable call, the first included; 1 turns retries off. Default 4. */
+    public Builder maxAttempts(int attempts) {
+      this.maxAttempts = attempts;
+      return this;
+    }
+
+    public JointspaceClient build() {
+      NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).usePlaintext()
+          .maxInboundMessageSize(maxMessageBytes);
+      if (maxAttempts > 1) {
+        b.defaultServiceConfig(RetryPolicy.serviceConfig(maxAttempts)).enableRetry();
+      } else {
+        b.disableRetry();
+      }
+      return new JointspaceClient(b.build(), deadline);
+    }
+  }
+
+  // ---- inputs and models
+
+  public static Input text(String text) {
+    return Input.newBuilder().setText(text).build();
+  }
+
+  public static Input image(byte[] encoded) {
+    return Input.newBuilder().setImage(ByteString.copyFrom(encoded)).build();
+  }
+
+  /** An image from a file (PNG, JPEG, GIF or BMP). */
+  public static Input image(Path file) {
+    try {
+      return Input.newBuilder().setImage(ByteString.readFrom(Files.newInputStream(file))).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read image " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The newest AVAILABLE version of {@code name}. */
+  public static ModelSpec model(String name) {
+    return ModelSpec.newBuilder().setName(name).build();
+  }
+
+  public static ModelSpec model(String name, long version) {
+    return ModelSpec.newBuilder().setName(name).setVersion(version).build();
+  }
+
+  public static ModelSpec label(String name, String label) {
+    return ModelSpec.newBuilder().setName(name).setLabel(label).build();
+  }
+
+  // ---- embedding
+
+  /** One vector per input, in order. */
+  public List<float[]> embed(ModelSpec model, List<Input> inputs) {
+    return vectors(embedResponse(model, inputs));
+  }
+
+  /** The whole answer: vectors, dimension, the version that embedded them. */
+  public EmbedResponse embedResponse(ModelSpec model, List<Input> inputs) {
+    EmbedRequest request = EmbedRequest.newBuilder().setModel(model).addAllInputs(inputs).build();
+    return call(() -> embeddings.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).embed(request));
+  }
+
+  /** As {@link #embed}, without blocking. */
+  public CompletableFuture<List<float[]>> embedAsync(ModelSpec model, List<Input> inputs) {
+    EmbedRequest request = EmbedRequest.newBuilder().setModel(model).addAllInputs(inputs).build();
+    return future(embeddingsAsync.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).embed(request))
+        .thenApply(JointspaceClient::vectors);
+  }
+
+  /** Zero-shot: each input scored against {@code labels} (the server's default templates). */
+  public ClassifyResponse classify(ModelSpec model, List<Input> inputs, List<String> labels) {
+    ClassifyRequest request = ClassifyRequest.newBuilder().setModel(model).addAllInputs(inputs)
+        .addAllLabels(labels).build();
+    return call(() -> embeddings.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).classify(request));
+  }
+
+  /** Cosine similarity of every query to every candidate. */
+  public ScoreResponse score(ModelSpec model, List<Input> queries, List<Input> candidates) {
+    ScoreRequest request = ScoreRequest.newBuilder().setModel(model).addAllQueries(queries)
+        .addAllCandidates(candidates).build();
+    return call(() -> embeddings.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).score(request));
+  }
+
+  // ---- models and labels
+
+  public ListModelsResponse listModels() {
+    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .listModels(ListModelsRequest.getDefaultInstance()));
+  }
+
+  public GetModelStatusResponse modelStatus(String model) {
+    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .getModelStatus(GetModelStatusRequest.newBuilder().setName(model).build()));
+  }
+
+  /** Points {@code label} of {@code model} at {@code version}. */
+  public LabelChange setLabel(String model, String label, long version) {
+    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .setLabel(SetLabelRequest.newBuilder().setModel(model).setLabel(label).setVersion(version).build()));
+  }
+
+  /** Every change of {@code label} (every label when empty), oldest first. */
+  public List<LabelChange> labelHistory(String model, String label) {
+    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .listLabelHistory(ListLabelHistoryRequest.newBuilder().setModel(model).setLabel(label).build()))
+        .getChangesList();
+  }
+
+  // ---- collections
+
+  /** A collection on {@code model} with the server's defaults (cosine, float32, sources kept). */
+  public Collection createCollection(String name, ModelSpec model) {
+    return createCollection(CreateCollectionRequest.newBuilder().setName(name).setModel(model).build());
+  }
+
+  public Collection createCollection(CreateCollectionRequest request) {
+    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .createCollection(request));
+  }
+
+  public Collection getCollection(String name) {
+    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .getCollection(GetCollectionRequest.newBuilder().setName(name).build()));
+  }
+
+  public List<Collection> listCollections() {
+    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .listCollections(ListCollectionsRequest.getDefaultInstance())).getCollectionsList();
+  }
+
+  public void deleteCollection(String name) {
+    call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .deleteCollection(DeleteCollectionRequest.newBuilder().setName(name).build()));
+  }
+
+  /** Writes up to 1000 items in one transaction; returns how many. */
+  public int upsert(String collection, List<Item> items) {
+    UpsertRequest request = UpsertRequest.newBuilder().setCollection(collection).addAllItems(items).build();
+    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).upsert(request))
+        .getUpsertedCount();
+  }
+
+  /**
+   * Bulk ingest over UpsertStream (see {@link Ingest}): batches, flow control, and skipping
+   * what an earlier run committed.
+   */
+  public Ingest.Result ingest(String collection, Iterator<Item> items, Ingest.Options options) {
+    return new Ingest(this, collectionsStreaming, collection, options).run(items);
+  }
+
+  /** Stored items among {@code ids} (at most 1000), in request order. */
+  public List<StoredItem> get(String collection, List<String> ids, boolean vectors, boolean sources) {
+    GetRequest request = GetRequest.newBuilder().setCollection(collection).addAllIds(ids)
+        .setIncludeVectors(vectors).setIncludeSources(sources).build();
+    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).get(request))
+        .getItemsList();
+  }
+
+  /** Deletes {@code ids} (at most 1000); returns how many were stored. */
+  public int delete(String collection, List<String> ids) {
+    DeleteRequest request = DeleteRequest.newBuilder().setCollection(collection).addAllIds(ids).build();
+    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).delete(request))
+        .getDeletedCount();
+  }
+
+  /** A search of {@code collection}: set the query and options, then {@link Search#run()}. */
+  public Search search(String collection) {
+    return new Search(this, collection);
+  }
+
+  SearchResponse search(SearchRequest request) {
+    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).search(request));
+  }
+
+  CompletableFuture<SearchResponse> searchAsync(SearchRequest request) {
+    return future(collectionsAsync.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).search(request));
+  }
+
+  // ---- rollouts
+
+  /** Starts moving {@code collection} to {@code target} (see docs/rollouts.md). */
+  public Rollout startRollout(String collection, ModelSpec target) {
+    return startRollout(StartRolloutRequest.newBuilder().setCollection(collection).setTarget(target).build());
+  }
+
+  public Rollout startRollout(StartRolloutRequest request) {
+    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).startRollout(request));
+  }
+
+  /** The collection's open rollout, else its newest. */
+  public Rollout getRollout(String collection) {
+    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .getRollout(GetRolloutRequest.newBuilder().setCollection(collection).build()));
+  }
+
+  /**
+   * The rollout now and at each change, until it is finalized or aborted (or
+   * {@code maxWait} passes: the iterator then ends with a DEADLINE_EXCEEDED exception).
+   */
+  public Iterator<Rollout> watchRollout(String collection, Duration maxWait) {
+    Iterator<Rollout> it = rollouts.withDeadlineAfter(maxWait.toMillis(), TimeUnit.MILLISECONDS)
+        .watchRollout(GetRolloutRequest.newBuilder().setCollection(collection).build());
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return call(it::hasNext);
+      }
+
+      @Override
+      public Rollout next() {
+        return call(it::next);
+      }
+    };
+  }
+
+  public Rollout promote(String collection) {
+    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).promoteRollout(on(collection)));
+  }
+
+  public Rollout rollback(String collection) {
+    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .rollbackRollout(on(collection)));
+  }
+
+  public Rollout finalizeRollout(String collection) {
+    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .finalizeRollout(on(collection)));
+  }
+
+  public Rollout abort(String collection) {
+    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).abortRollout(on(collection)));
+  }
+
+  public Evaluation evaluate(EvaluateRolloutRequest request) {
+    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .evaluateRollout(request));
+  }
+
+  private static RolloutRequest on(String collection) {
+    return RolloutRequest.newBuilder().setCollection(collection).build();
+  }
+
+  // ---- plumbing
+
+  /** The channel, for the services this class does not cover (KServe v2, health). */
+  public ManagedChannel channel() {
+    return channel;
+  }
+
+  Duration deadline() {
+    return deadline;
+  }
+
+  static <T> T call(Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (StatusRuntimeException e) {
+      throw JointspaceException.of(e);
+    }
+  }
+
+  private static <T> CompletableFuture<T> future(ListenableFuture<T> f) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    Futures.addCallback(f, new FutureCallback<>() {
+      @Override
+      public void onSuccess(T result) {
+        out.complete(result);
+      }
+
+      @Override
+      public void onFailure(Throwable t) {
+        out.completeExceptionally(t instanceof StatusRuntimeException e ? JointspaceException.of(e) : t);
+      }
+    }, MoreExecutors.directExecutor());
+    return out;
+  }
+
+  private static List<float[]> vectors(EmbedResponse r) {
+    List<float[]> out = new ArrayList<>(r.getEmbeddingsCount());
+    r.getEmbeddingsList().forEach(e -> {
+      float[] v = new float[e.getValuesCount()];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = e.getValues(i);
+      }
+      out.add(v);
+    });
+    return out;
+  }
+
+  @Override
+  public void close() {
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+}

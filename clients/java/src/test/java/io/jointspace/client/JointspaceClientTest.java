@@ -1,0 +1,225 @@
+package io.jointspace.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.grpc.Status;
+import io.jointspace.api.v1.ClassifyResponse;
+import io.jointspace.api.v1.Hit;
+import io.jointspace.api.v1.Item;
+import io.jointspace.api.v1.SearchResponse;
+import io.jointspace.client.cli.Cli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Java client and the command line against the real server, its shipped models and a private database. */
+class JointspaceClientTest {
+  static final List<String> COLORS = List.of("red", "green", "blue", "yellow", "purple");
+  static final List<String> SHAPES = List.of("circle", "square", "star", "triangle");
+
+  static LiveServer server;
+  static JointspaceClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = LiveServer.start("client");
+    client = JointspaceClient.builder(server.address).deadline(Duration.ofSeconds(120)).build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (client != null) {
+      client.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  static List<Item> items(int n) {
+    List<Item> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String color = COLORS.get(i % COLORS.size());
+      String shape = SHAPES.get(i % SHAPES.size());
+      out.add(Item.newBuilder().setId("item-" + i).setInput(JointspaceClient.text("a " + color + " " + shape))
+          .setMetadata(Struct.newBuilder()
+              .putFields("color", Value.newBuilder().setStringValue(color).build())
+              .putFields("shape", Value.newBuilder().setStringValue(shape).build())
+              .putFields("n", Value.newBuilder().setNumberValue(i).build()))
+          .build());
+    }
+    return out;
+  }
+
+  @Test
+  void embed_textAndImage_inOneSpace_blockingAndAsync() throws Exception {
+    List<float[]> v = client.embed(JointspaceClient.model("shapes-clip"), List.of(JointspaceClient.text("a red star"),
+        JointspaceClient.image(LiveServer.ROOT.resolve("docs/samples/red-star.png"))));
+    assertThat(v).hasSize(2);
+    assertThat(v.get(0)).hasSize(64);
+    List<float[]> async = client.embedAsync(JointspaceClient.model("shapes-clip", 1),
+        List.of(JointspaceClient.text("a red star"))).get(60, TimeUnit.SECONDS);
+    assertThat(async.get(0)).hasSize(32);
+  }
+
+  @Test
+  void classify_findsTheShapeInTheImage() {
+    ClassifyResponse r = client.classify(JointspaceClient.model("shapes-clip"),
+        List.of(JointspaceClient.image(LiveServer.ROOT.resolve("docs/samples/red-star.png"))),
+        List.of("red star", "blue circle", "green triangle"));
+    assertThat(r.getResults(0).getScores(0).getLabel()).isEqualTo("red star");
+  }
+
+  @Test
+  void ingest_resumes_andSearchFilters() {
+    client.createCollection("client_items", JointspaceClient.model("shapes-clip"));
+    List<Item> all = items(500);
+    AtomicLong reports = new AtomicLong();
+    // a first run that stops after 200 items, then the whole set: the second run skips them
+    Ingest.Result first = client.ingest("client_items", all.subList(0, 200).iterator(),
+        Ingest.Options.DEFAULT.withBatchItems(64));
+    assertThat(first.committed()).isEqualTo(200);
+    Ingest.Result second = client.ingest("client_items", all.iterator(),
+        Ingest.Options.DEFAULT.withBatchItems(64).withStreams(2).withProgress(p -> reports.incrementAndGet()));
+    assertThat(second.committed()).isEqualTo(300);
+    assertThat(second.skipped()).isEqualTo(200);
+    assertThat(second.failed()).isZero();
+    assertThat(reports.get()).isPositive();
+    assertThat(client.getCollection("client_items").getItemCount()).isEqualTo(500);
+
+    SearchResponse r = client.search("client_items").text("a blue star")
+        .filter(Filter.eq("color", "blue").and(Filter.gte("n", 100))).topK(10).run();
+    assertThat(r.getHitsList()).hasSize(10).allSatisfy(h -> {
+      assertThat(h.getMetadata().getFieldsOrThrow("color").getStringValue()).isEqualTo("blue");
+      assertThat(h.getMetadata().getFieldsOrThrow("n").getNumberValue()).isGreaterThanOrEqualTo(100);
+    });
+    // the nearest blue items to "a blue star" are blue stars
+    assertThat(r.getHits(0).getMetadata().getFieldsOrThrow("shape").getStringValue()).isEqualTo("star");
+
+    // the same through the command line, as JSON
+    Run cli = cli("search", "client_items", "--text", "a blue star", "--filter", "color = blue and n >= 100",
+        "--top-k", "10", "--output", "json");
+    assertThat(cli.code).isZero();
+    JsonObject json = JsonParser.parseString(cli.out.trim()).getAsJsonObject();
+    List<String> ids = new ArrayList<>();
+    json.getAsJsonArray("hits").forEach(h -> ids.add(h.getAsJsonObject().get("id").getAsString()));
+    assertThat(ids).isEqualTo(r.getHitsList().stream().map(Hit::getId).toList());
+  }
+
+  @Test
+  void ingest_refusedMessage_isReportedWithItsReason_theRestIsCommitted() {
+    client.createCollection("client_refusals", JointspaceClient.model("shapes-clip"));
+    List<Item> all = new ArrayList<>(items(30));
+    all.set(12, Item.newBuilder().setId("").setInput(JointspaceClient.text("no id")).build());
+    Ingest.Result r = client.ingest("client_refusals", all.iterator(), Ingest.Options.DEFAULT.withBatchItems(10));
+    assertThat(r.committed()).isEqualTo(20);
+    assertThat(r.failed()).isEqualTo(10);
+    assertThat(r.failures()).singleElement().satisfies(f -> assertThat(f.reason()).contains("INVALID_ARGUMENT")
+        .contains("items[2].id"));
+  }
+
+  @Test
+  void errors_carryTheCodeAndTheField() {
+    assertThatThrownBy(() -> client.getCollection("nowhere")).isInstanceOfSatisfying(JointspaceException.class,
+        e -> assertThat(e.code()).isEqualTo(Status.Code.NOT_FOUND));
+    client.createCollection("client_errors", JointspaceClient.model("shapes-clip"));
+    assertThatThrownBy(() -> client.upsert("client_errors", List.of(
+        Item.newBuilder().setId("ok").setInput(JointspaceClient.text("a red star")).build(),
+        Item.newBuilder().setId("").setInput(JointspaceClient.text("a red star")).build())))
+        .isInstanceOfSatisfying(JointspaceException.class, e -> {
+          assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.field()).isEqualTo("items[1].id");
+        });
+    Run cli = cli("collections", "get", "nowhere");
+    assertThat(cli.code).isEqualTo(1);
+    assertThat(cli.err).contains("NOT_FOUND");
+  }
+
+  @Test
+  void commandLine_ingestsAFolder_andRollsTheCollectionOut(@TempDir Path tmp) throws Exception {
+    assertThat(cli("models").out).contains("shapes-clip").contains("1:AVAILABLE").contains("2:AVAILABLE");
+    assertThat(cli("collections", "create", "cli_scenes", "--model", "shapes-clip@1").code).isZero();
+    Run ingest = cli("ingest", "cli_scenes", LiveServer.ROOT.resolve("docs/samples/scenes").toString(),
+        "--batch", "16");
+    assertThat(ingest.code).as(ingest.err).isZero();
+    assertThat(ingest.out).contains("committed 60, skipped 0");
+    assertThat(cli("ingest", "cli_scenes", LiveServer.ROOT.resolve("docs/samples/scenes").toString()).out)
+        .contains("committed 0, skipped 60");
+    // a JSON Lines file with texts and metadata
+    Path jsonl = tmp.resolve("captions.jsonl");
+    Files.writeString(jsonl, "{\"id\": \"c1\", \"text\": \"a red star\", \"metadata\": {\"shape\": \"star\"}}\n"
+        + "{\"id\": \"c2\", \"image_path\": \"" + LiveServer.ROOT.resolve("docs/samples/blue-circle.png")
+        + "\", \"metadata\": {\"shape\": \"circle\"}}\n");
+    assertThat(cli("ingest", "cli_scenes", jsonl.toString()).out).contains("committed 2");
+    assertThat(cli("search", "cli_scenes", "--text", "a star", "--filter", "shape in (star, circle)",
+        "--top-k", "3").out).contains("star");
+
+    Run start = cli("rollout", "start", "cli_scenes", "--model", "shapes-clip@2");
+    assertThat(start.code).as(start.err).isZero();
+    assertThat(cli("rollout", "watch", "cli_scenes", "--max-wait", "3m").out).contains("READY");
+    Run eval = cli("rollout", "evaluate", "cli_scenes");
+    assertThat(eval.out).contains("neighbour agreement");
+    assertThat(cli("rollout", "promote", "cli_scenes").out).contains("PROMOTED");
+    assertThat(cli("rollout", "rollback", "cli_scenes").out).contains("ROLLED_BACK");
+    assertThat(cli("rollout", "promote", "cli_scenes").out).contains("PROMOTED");
+    assertThat(cli("rollout", "finalize", "cli_scenes").out).contains("FINALIZED");
+    assertThat(cli("collections", "get", "cli_scenes").out).contains("shapes-clip@2").contains("62");
+  }
+
+  @Test
+  void docsClientsWalkthrough_commandLine_runs() throws Exception {
+    String doc = Files.readString(LiveServer.ROOT.resolve("docs/clients.md"));
+    String block = doc.substring(doc.indexOf("```sh", doc.indexOf("### Command line")) + 5);
+    block = block.substring(0, block.indexOf("```"));
+    int commands = 0;
+    for (String line : block.strip().split("\n")) {
+      String command = line.replaceAll("\\s+#.*$", "").strip();
+      List<String> args = words(command.substring("./jointspace ".length()));
+      args.replaceAll(a -> a.startsWith("docs/") ? LiveServer.ROOT.resolve(a).toString() : a);
+      Run r = cli(args.toArray(new String[0]));
+      assertThat(r.code).as("%s: %s", command, r.err).isZero();
+      commands++;
+      if (command.contains(" search ")) {
+        assertThat(r.out).contains("star");
+      }
+    }
+    assertThat(commands).isEqualTo(5);
+    assertThat(client.getCollection("scenes").getItemCount()).isEqualTo(60);
+  }
+
+  /** Splits a shell command line on spaces, keeping double-quoted words whole. */
+  static List<String> words(String line) {
+    List<String> out = new ArrayList<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(line);
+    while (m.find()) {
+      out.add(m.group(1) != null ? m.group(1) : m.group(2));
+    }
+    return out;
+  }
+
+  record Run(int code, String out, String err) {}
+
+  static Run cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    List<String> all = new ArrayList<>(List.of("--address", server.address));
+    all.addAll(List.of(args));
+    int code = Cli.run(new PrintWriter(out, true), new PrintWriter(err, true), all.toArray(new String[0]));
+    return new Run(code, out.toString(), err.toString());
+  }
+}

@@ -1,0 +1,90 @@
+package io.jointspace.client;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import io.jointspace.api.inference.GRPCInferenceServiceGrpc;
+import io.jointspace.api.inference.ServerReadyRequest;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The real server as a child process ({@code io.jointspace.server.Main serve}, as
+ * {@code ./jointspace serve} runs it) on the shipped models, with its own private database
+ * under {@code target/}; stopped with SIGTERM, which also stops its database.
+ */
+final class LiveServer implements AutoCloseable {
+  static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
+
+  final Process process;
+  final String address;
+  private final Path log;
+
+  private LiveServer(Process process, String address, Path log) {
+    this.process = process;
+    this.address = address;
+    this.log = log;
+  }
+
+  static LiveServer start(String name) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path data = Path.of("target", "pg-" + name).toAbsolutePath();
+    if (Files.exists(data)) {
+      new ProcessBuilder("bash", ROOT.resolve("deploy/local/pg-cluster.sh").toString(), "stop", data.toString())
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
+      try (Stream<Path> files = Files.walk(data)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    Path log = Path.of("target", "server-" + name + ".log").toAbsolutePath();
+    Process p = new ProcessBuilder(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "-Djointspace.home=" + ROOT,
+        "io.jointspace.server.Main", "serve",
+        "--config", ROOT.resolve("models/serve.textproto").toString(), "--models", ROOT.resolve("models").toString(),
+        "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", "-1",
+        "--data-dir", data.toString()))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    LiveServer server = new LiveServer(p, "127.0.0.1:" + port, log);
+    server.awaitReady();
+    return server;
+  }
+
+  private void awaitReady() throws Exception {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+      while (System.nanoTime() < deadline && process.isAlive()) {
+        try {
+          if (GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+              .serverReady(ServerReadyRequest.getDefaultInstance()).getReady()) {
+            return;
+          }
+        } catch (StatusRuntimeException e) {
+          // not up yet
+        }
+        Thread.sleep(250);
+      }
+      throw new IllegalStateException("the server did not become ready:\n" + Files.readString(log));
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  @Override
+  public void close() throws IOException, InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+}
