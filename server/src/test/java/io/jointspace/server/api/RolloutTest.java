@@ -567,6 +567,22 @@ class RolloutTest {
   }
 
   @Test
+  void abortRightAfterStart_neverFailsOrLeavesATable() throws Exception {
+    scenes("hasty", 1, 61);
+    for (int i = 0; i < 25; i++) {
+      rollouts.startRollout(StartRolloutRequest.newBuilder().setCollection("hasty").setTarget(clip(2)).build());
+      Thread.sleep(i % 5 * 20); // at once, or while the backfill, the index build or the evaluation runs
+      assertThat(rollouts.abortRollout(on("hasty")).getState()).isEqualTo(Rollout.State.ABORTED);
+    }
+    try (Connection c = sql(); Statement st = c.createStatement();
+        ResultSet r = st.executeQuery("SELECT to_regclass('jointspace.hasty_v2'), to_regclass('public.hasty__v2')")) {
+      r.next();
+      assertThat(r.getString(1)).isNull();
+      assertThat(r.getString(2)).isNull();
+    }
+  }
+
+  @Test
   void metrics_showOpenRollouts() throws Exception {
     scenes("measured", 4, 31);
     Rollout r = rollouts.startRollout(StartRolloutRequest.newBuilder().setCollection("measured").setTarget(clip(2))
