@@ -1,5 +1,7 @@
 package io.jointspace.server.labels;
 
+import io.jointspace.server.store.Notifications;
+
 import io.jointspace.registry.LabelTarget;
 import io.jointspace.registry.ModelNotFoundException;
 import io.jointspace.registry.ModelState;
@@ -245,10 +247,7 @@ public final class ModelLabels implements AutoCloseable {
   /** Stops following the database; does not wait for a reload in progress. */
   @Override
   public void close() {
-    Thread t = listener;
+    Notifications.stop(listener);
     listener = null;
-    if (t != null) {
-      t.interrupt();
-    }
   }
 }

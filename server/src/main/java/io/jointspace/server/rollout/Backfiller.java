@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * rollout READY. The same loop finalizes rollouts whose {@code finalize_after} has passed.
  *
  * <p>Live calls go first: before each chunk a worker waits (a bounded time) while the target
- * or the collection's own version has rows waiting in its queues, and at most {@code threads}
- * chunks of backfill are in the queues at once.
+ * or the collection's own version has rows waiting in its queues or batches running other
+ * than the backfill's own, and at most {@code threads} chunks of backfill are in the queues
+ * at once.
  */
 public final class Backfiller implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Backfiller.class);
@@ -79,6 +80,8 @@ public final class Backfiller implements AutoCloseable {
   private volatile boolean outage;
   private volatile long lastFinalizeCheck;
   private volatile long lastMetrics;
+  /** The backfill's own chunks in the batch queues of this server now. */
+  private final java.util.concurrent.atomic.AtomicInteger chunksInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   public Backfiller(Storage storage, ModelManager<ModelVersion> registry, Evaluator evaluator, Options options,
       MeterRegistry meters) {
@@ -241,9 +244,14 @@ public final class Backfiller implements AutoCloseable {
       contents.add(item.sourceText() != null ? new Content.Text(item.sourceText())
           : new Content.Image(item.sourceImage()));
     }
-    // done well within the lease, so no other server takes the chunk over while it runs
-    return version.encode(contents, i -> "item '" + items.get(i).id() + "'",
-        CallScope.withTimeout(options.lease().multipliedBy(2).dividedBy(3)));
+    chunksInFlight.incrementAndGet();
+    try {
+      // done well within the lease, so no other server takes the chunk over while it runs
+      return version.encode(contents, i -> "item '" + items.get(i).id() + "'",
+          CallScope.withTimeout(options.lease().multipliedBy(2).dividedBy(3)));
+    } finally {
+      chunksInFlight.decrementAndGet();
+    }
   }
 
   /** Waits, at most {@code maxYield}, while live calls have rows waiting for the target or the collection's version. */
@@ -256,8 +264,7 @@ public final class Backfiller implements AutoCloseable {
     }
     try {
       long until = System.nanoTime() + options.maxYield().toNanos();
-      while (System.nanoTime() < until
-          && (target.waitingRows() > 0 || (active != null && active.get().waitingRows() > 0))) {
+      while (System.nanoTime() < until && liveWork(target, active == null ? null : active.get())) {
         sleep(Duration.ofMillis(2));
       }
     } finally {
@@ -265,6 +272,16 @@ public final class Backfiller implements AutoCloseable {
         active.close();
       }
     }
+  }
+
+  /**
+   * Whether live calls have rows waiting, or batches running beyond the backfill's own chunks
+   * in flight on this server.
+   */
+  private boolean liveWork(ModelVersion target, @javax.annotation.Nullable ModelVersion active) {
+    int waiting = target.waitingRows() + (active == null || active == target ? 0 : active.waitingRows());
+    int running = target.runningBatches() + (active == null || active == target ? 0 : active.runningBatches());
+    return waiting > 0 || running > chunksInFlight.get();
   }
 
   /** Index, evaluate and mark READY once the worklist is empty (one server does it). */

@@ -189,6 +189,11 @@ public final class ModelVersion implements AutoCloseable {
     return signatures.waitingRows();
   }
 
+  /** Batches of this version's queues running now. */
+  public int runningBatches() {
+    return signatures.runningBatches();
+  }
+
   /** Drains the queues, then closes the encoder and the session. */
   @Override
   public void close() {

@@ -78,6 +78,10 @@ final class SignatureQueue implements AutoCloseable {
     return queue.depth() + queue.reserved();
   }
 
+  int runningBatches() {
+    return queue.runningBatches();
+  }
+
   /** The queue's refusal as the runtime reports overload. */
   static OverloadedException overloaded(QueueFullException e) {
     return new OverloadedException(e.getMessage(), e.queueName(), e.depth(), e.capacity(), e.requested(), e);

@@ -206,6 +206,15 @@ final class Signatures implements AutoCloseable {
     return n;
   }
 
+  /** Batches running now in every queue. */
+  int runningBatches() {
+    int n = 0;
+    for (SignatureQueue q : queues.values()) {
+      n += q.runningBatches();
+    }
+    return n;
+  }
+
   /** Closes the queues to new rows and waits for the queued ones to run. */
   @Override
   public void close() {

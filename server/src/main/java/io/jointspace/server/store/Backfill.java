@@ -87,18 +87,21 @@ public final class Backfill {
   public List<Claimed> claim(Rollout rollout, String worker, int max, Duration lease) {
     return db.inTransaction(c -> {
       List<String> ids = new ArrayList<>();
+      // MATERIALIZED: the pick runs once; joined as a subquery, a plan misled by statistics
+      // of another rollout's rows re-ran it per row (and leased every item at once)
       try (PreparedStatement p = c.prepareStatement("""
+          WITH pick AS MATERIALIZED (
+            SELECT item_id FROM jointspace.rollout_work
+            WHERE rollout_id = ? AND NOT failed AND not_before <= now() AND lease_until < now()
+              AND EXISTS (SELECT 1 FROM jointspace.rollouts WHERE id = rollout_id AND state = 'backfilling')
+            ORDER BY item_id LIMIT ? FOR UPDATE SKIP LOCKED)
           UPDATE jointspace.rollout_work w SET leased_by = ?, lease_until = now() + make_interval(secs => ?)
-          FROM (SELECT item_id FROM jointspace.rollout_work
-                WHERE rollout_id = ? AND NOT failed AND not_before <= now() AND lease_until < now()
-                  AND EXISTS (SELECT 1 FROM jointspace.rollouts WHERE id = rollout_id AND state = 'backfilling')
-                ORDER BY item_id LIMIT ? FOR UPDATE SKIP LOCKED) pick
-          WHERE w.rollout_id = ? AND w.item_id = pick.item_id
+          FROM pick WHERE w.rollout_id = ? AND w.item_id = pick.item_id
           RETURNING w.item_id""")) {
-        p.setString(1, worker);
-        p.setDouble(2, lease.toMillis() / 1000.0);
-        p.setLong(3, rollout.id());
-        p.setInt(4, max);
+        p.setLong(1, rollout.id());
+        p.setInt(2, max);
+        p.setString(3, worker);
+        p.setDouble(4, lease.toMillis() / 1000.0);
         p.setLong(5, rollout.id());
         try (ResultSet r = p.executeQuery()) {
           while (r.next()) {

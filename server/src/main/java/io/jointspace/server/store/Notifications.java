@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** PostgreSQL LISTEN on a connection of its own, outside the pool, for as long as a thread wants. */
-final class Notifications {
+public final class Notifications {
   private static final Logger log = LoggerFactory.getLogger(Notifications.class);
 
   /** How often the listening connection is checked, and everything reloaded. */
@@ -34,6 +34,22 @@ final class Notifications {
     t.setDaemon(true);
     t.start();
     return t;
+  }
+
+  /**
+   * Stops a thread {@link #follow} started, and waits (up to 2 s) until it has let go of its
+   * connection, so that a database stopped next does not make it warn.
+   */
+  public static void stop(@javax.annotation.Nullable Thread listener) {
+    if (listener == null) {
+      return;
+    }
+    listener.interrupt();
+    try {
+      listener.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

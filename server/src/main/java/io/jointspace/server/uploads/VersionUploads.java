@@ -1,5 +1,7 @@
 package io.jointspace.server.uploads;
 
+import io.jointspace.server.store.Notifications;
+
 import io.jointspace.registry.ModelNotFoundException;
 import io.jointspace.server.errors.FailedPreconditionException;
 import io.jointspace.server.errors.InvalidInputException;
@@ -120,12 +122,13 @@ public final class VersionUploads implements AutoCloseable {
   }
 
   /**
-   * Retires an uploaded version.
+   * Retires an uploaded version. Synchronized with {@link #sync()}: the notification of this
+   * very retirement must not remove the folder under it.
    *
    * @throws ModelNotFoundException when there is no such version
    * @throws FailedPreconditionException for a version the repository had on its own
    */
-  public void delete(String model, long version) throws IOException {
+  public synchronized void delete(String model, long version) throws IOException {
     Path versionDir = modelDir.apply(model).resolve(Long.toString(version));
     if (!Files.isDirectory(versionDir)) {
       throw new ModelNotFoundException("model '" + model + "' has no version folder " + version + " in the repository");
@@ -205,11 +208,8 @@ public final class VersionUploads implements AutoCloseable {
   /** Stops following the database; does not wait for a sync in progress. */
   @Override
   public void close() {
-    Thread t = listener;
+    Notifications.stop(listener);
     listener = null;
-    if (t != null) {
-      t.interrupt();
-    }
   }
 
   /** The version exists already; the server answers ALREADY_EXISTS. */

@@ -51,7 +51,9 @@ class BackfillTest {
     for (int i = 0; i < n; i++) {
       rows.add(new ItemWrite("t" + i, vec(4, i), "{\"i\": " + i + "}", "text " + i, null));
     }
-    items.upsert(catalog.get(name), rows, List.of(), "items");
+    for (int from = 0; from < rows.size(); from += 1000) {
+      items.upsert(catalog.get(name), rows.subList(from, Math.min(rows.size(), from + 1000)), List.of(), "items");
+    }
     Rollout r = rollouts.start(catalog.get(name), new VersionTable("example", 2, name + "_v2", 3), Unembeddable.FAIL,
         0, null, "test", s -> { });
     assertThat(backfill.claim(r, "early", 10, Duration.ofSeconds(30))).as("nothing to claim while PENDING").isEmpty();
@@ -109,6 +111,31 @@ class BackfillTest {
     assertThat(backfill.complete(r, c.at(r.to()), "dead", first, vectorsFor(first, 1))).isZero();
     assertThat(backfill.complete(r, c.at(r.to()), "survivor", second, vectorsFor(second, 2))).isEqualTo(4);
     assertThat(target("leased", List.of("t0", "t1", "t2", "t3")).values()).allSatisfy(v -> assertThat(v[0]).isEqualTo(2f));
+  }
+
+  @Test
+  void claim_leasesOnlyAChunk_evenWhenStatisticsDescribeAnotherRollout() {
+    // statistics taken while the worklist held another rollout's rows only
+    Rollout first = collectionWithRollout("stats_first", 3000);
+    db.read(c -> {
+      try (Statement s = c.createStatement()) {
+        s.execute("ANALYZE jointspace.rollout_work");
+      }
+      return null;
+    });
+    rollouts.abort("stats_first", first.id());
+    Rollout r = collectionWithRollout("stats_second", 3000);
+    long t0 = System.nanoTime();
+    assertThat(backfill.claim(r, "chunky", 16, Duration.ofSeconds(30))).hasSize(16);
+    assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(3000);
+    long leased = db.read(c -> {
+      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+          "SELECT count(*) FROM jointspace.rollout_work WHERE leased_by = 'chunky'")) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    });
+    assertThat(leased).isEqualTo(16);
   }
 
   @Test
