@@ -1,6 +1,6 @@
-# Sourced by bench/run.sh and bench/run-storage.sh: sets ROOT and JAR, moves to ROOT, quiets
-# TensorFlow, keeps DJL offline, and builds bench/ (and what it needs) when it is not built
-# or a source it depends on changed.
+# Sourced by bench/run.sh, bench/run-storage.sh and bench/run-rollout.sh: sets ROOT and JAR,
+# moves to ROOT, quiets TensorFlow, keeps DJL offline, and builds bench/ (and what it needs)
+# when it is not built or a source it depends on changed.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/bench/target/jointspace-bench.jar"
 cd "$ROOT"

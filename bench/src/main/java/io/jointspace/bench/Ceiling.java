@@ -1,5 +1,7 @@
 package io.jointspace.bench;
 
+import io.jointspace.server.runtime.CallScope;
+import io.jointspace.server.runtime.Content;
 import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.runtime.LoadOptions;
 import io.jointspace.server.runtime.ModelVersion;
@@ -7,6 +9,7 @@ import io.jointspace.server.runtime.TensorData;
 import io.jointspace.server.runtime.TextTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +24,8 @@ import java.util.function.IntFunction;
  * or gRPC, called directly with preprocessed inputs (preprocessing not timed) at several
  * batch sizes, by one thread and by {@code callers} threads at once (as the server's batch
  * threads run batches side by side); and at batch 1 by {@code unbatchedCallers} threads at
- * once, as a server without batching runs one session call per request.
+ * once, as a server without batching runs one session call per request. {@link #images}
+ * measures images alone, from their PNG bytes too, as a rollout's backfill embeds them.
  */
 final class Ceiling {
   /**
@@ -74,6 +78,55 @@ final class Ceiling {
       double imagesUnbatched = rate(1, millisPerSize, unbatchedCallers, encodeImages);
       double textsUnbatched = rate(1, millisPerSize, unbatchedCallers, encodeTexts);
       return new Result(ips, tps, callers, ipsN, tpsN, unbatchedCallers, imagesUnbatched, textsUnbatched);
+    }
+  }
+
+  /**
+   * One measurement of {@link #images}: images per second at batch size {@code batch} by
+   * {@code callers} threads at once, embedded from PNG bytes ({@code fromPng}) or from
+   * preprocessed pixels; this process's CPU meanwhile and the whole machine's (cores; the
+   * machine's NaN when unreadable).
+   */
+  record ImageRate(boolean fromPng, int batch, int callers, double perSecond, double cores, double machineCores) {}
+
+  /**
+   * Images only, as a rollout's backfill embeds them: {@code pngs} embedded from their bytes
+   * ({@code encode} with {@link Content.Image}: decode, resize and encode, all timed) and from
+   * pixels preprocessed before the clock starts ({@code encodeImages}), at each batch size by
+   * each caller count, {@code millis} each. Both paths first run {@code warmupMillis} each,
+   * untimed, so that the JIT compiler has done its work before the first measurement.
+   */
+  static List<ImageRate> images(Path versionDir, List<byte[]> pngs, int[] batchSizes, int[] callers, long millis,
+      long warmupMillis) throws Exception {
+    try (ModelVersion model = ModelVersion.load(versionDir, LoadOptions.DEFAULT)) {
+      Encoder encoder = model.encoder().orElseThrow(() -> new IllegalStateException(versionDir + " has no encoder spec"));
+      List<Content> contents = new ArrayList<>();
+      List<TensorData> pixels = new ArrayList<>();
+      for (byte[] png : pngs) {
+        contents.add(new Content.Image(png));
+        pixels.add(encoder.preprocessImage(png));
+      }
+      IntFunction<Integer> fromPng = n -> model.encode(cycle(contents, n), i -> "x", CallScope.NONE).size();
+      IntFunction<Integer> fromPixels = n -> model.encodeImages(cycle(pixels, n)).size();
+      int most = Arrays.stream(callers).max().orElse(1);
+      rate(batchSizes[0], warmupMillis, most, fromPng);
+      rate(batchSizes[0], warmupMillis, most, fromPixels);
+      List<ImageRate> rates = new ArrayList<>();
+      for (boolean png : new boolean[] {false, true}) {
+        for (int b : batchSizes) {
+          for (int c : callers) {
+            long cpu0 = Cpu.selfNanos();
+            long machine0 = Cpu.machineNanos();
+            long t0 = System.nanoTime();
+            double perSecond = rate(b, millis, c, png ? fromPng : fromPixels);
+            double wall = System.nanoTime() - t0;
+            long machine1 = Cpu.machineNanos();
+            rates.add(new ImageRate(png, b, c, perSecond, (Cpu.selfNanos() - cpu0) / wall,
+                machine0 < 0 || machine1 < 0 ? Double.NaN : (machine1 - machine0) / wall));
+          }
+        }
+      }
+      return rates;
     }
   }
 

@@ -143,6 +143,13 @@ final class DirectDb implements AutoCloseable {
     return (System.nanoTime() - t0) / 1e9;
   }
 
+  /** Runs {@code sql}, a statement without results (outside a transaction block: CREATE DATABASE works). */
+  void execute(String sql) throws SQLException {
+    try (Statement s = connection.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
   /** The first column of the first row of {@code sql}, as text. */
   String scalar(String sql) throws SQLException {
     try (Statement s = connection.createStatement(); ResultSet r = s.executeQuery(sql)) {

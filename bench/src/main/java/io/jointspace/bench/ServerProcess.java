@@ -76,10 +76,27 @@ final class ServerProcess implements AutoCloseable {
    */
   static ServerProcess startStorage(Path models, String databaseUrl, String model, String heap, Path log)
       throws IOException, InterruptedException {
-    ServerProcess server = launch(List.of("--models", models.toString(), "--database-url", databaseUrl), heap, log);
+    return startWithDatabase(models, null, databaseUrl, List.of(ModelSpec.newBuilder().setName(model).build()), heap,
+        log);
+  }
+
+  /**
+   * A server with collections in the database at {@code databaseUrl}, models from
+   * {@code models} and the config file {@code config} if any; ready once every model version
+   * of {@code await} is AVAILABLE and ListCollections answers.
+   */
+  static ServerProcess startWithDatabase(Path models, @Nullable Path config, String databaseUrl,
+      List<ModelSpec> await, String heap, Path log) throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(List.of("--models", models.toString(), "--database-url", databaseUrl));
+    if (config != null) {
+      args.addAll(List.of("--config", config.toString()));
+    }
+    ServerProcess server = launch(args, heap, log);
     server.awaitReady(180, log, () -> {
-      ModelServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(5, TimeUnit.SECONDS)
-          .getModelMetadata(GetModelMetadataRequest.newBuilder().setModel(ModelSpec.newBuilder().setName(model)).build());
+      for (ModelSpec spec : await) {
+        ModelServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+            .getModelMetadata(GetModelMetadataRequest.newBuilder().setModel(spec).build());
+      }
       CollectionServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
           .listCollections(ListCollectionsRequest.getDefaultInstance());
     });

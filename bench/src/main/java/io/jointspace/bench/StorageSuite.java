@@ -314,7 +314,7 @@ final class StorageSuite implements Callable<Integer> {
     String section = new StorageReport(this).markdown(results);
     Path outPath = Main.path(out);
     String doc = Files.exists(outPath) ? Files.readString(outPath) : "";
-    Files.writeString(outPath, MarkedSection.replace(doc, section));
+    Files.writeString(outPath, MarkedSection.STORAGE.replace(doc, section));
     log("wrote the storage section of %s (%.1f min)", outPath, results.minutes());
     return 0;
   }

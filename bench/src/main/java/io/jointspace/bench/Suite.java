@@ -133,7 +133,7 @@ final class Suite implements Callable<Integer> {
     double minutes = (System.nanoTime() - t0) / 60e9;
     String md = markdown(ceiling, imageOff, imageOn, textOff, textOn, overload, aliveAfter, oom, minutes);
     Path outPath = Main.path(out);
-    Files.writeString(outPath, MarkedSection.carryOver(outPath, md)); // keeps the storage benchmark's section
+    Files.writeString(outPath, MarkedSection.carryOver(outPath, md)); // keeps the storage and rollout sections
     log("wrote %s (%.1f min)", outPath, minutes);
     return 0;
   }
@@ -154,35 +154,14 @@ final class Suite implements Callable<Integer> {
   private String jitWarmupOn = "skipped";
 
   /**
-   * Warms a fresh server up before it is measured: closed-loop image then text load in
-   * windows of 6 s until its JIT compiler threads used under 5% of a core over a window (a
-   * fresh JVM compiles for about a minute under this load, taking CPU the server has to share),
-   * or {@code jitWarmupMax} seconds. Returns what it did, for the report.
+   * Warms a fresh server up before it is measured: closed-loop image then text load in windows
+   * of 6 s (see {@link JitWarmUp}). Returns what it did, for the report.
    */
   private String warmUp(LoadGenerator gen, ServerProcess s) throws InterruptedException {
-    if (jitWarmupMax <= 0) {
-      return "skipped";
-    }
-    long start = System.nanoTime();
-    long until = start + jitWarmupMax * 1_000_000_000L;
-    double jitCores = Double.NaN;
-    boolean readable = true;
-    while (System.nanoTime() < until) {
-      long jit0 = Cpu.jitNanos(s.pid());
-      long t0 = System.nanoTime();
+    String what = JitWarmUp.run(s, jitWarmupMax, () -> {
       gen.closedLoop(Workload.Kind.image, concurrency, 0, 4000);
       gen.closedLoop(Workload.Kind.text, concurrency, 0, 2000);
-      long jit1 = Cpu.jitNanos(s.pid());
-      readable = jit0 >= 0 && jit1 >= 0;
-      jitCores = (jit1 - jit0) / (double) (System.nanoTime() - t0);
-      if (!readable || jitCores < 0.05) { // quiet, or the threads are unreadable: one window is all it gets
-        break;
-      }
-    }
-    String what = String.format(Locale.ROOT, readable
-        ? "%.0f s (JIT compiler threads at %.1f%% of a core in the last window)"
-        : "%.0f s (one window: the JIT compiler threads' CPU time could not be read)",
-        (System.nanoTime() - start) / 1e9, 100 * jitCores);
+    });
     log("warm-up: %s", what);
     return what;
   }

@@ -44,7 +44,8 @@ final class Workload {
     }
   }
 
-  private static byte[] png(SceneGenerator generator, Scene scene) {
+  /** {@code scene} rendered by {@code generator}, as PNG bytes. */
+  static byte[] png(SceneGenerator generator, Scene scene) {
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       if (!ImageIO.write(generator.render(scene), "png", out)) {
