@@ -45,14 +45,14 @@ final class RolloutClient {
   }
 
   /** Creates {@code name} on {@code model} (sources kept, the default), first dropping one left by an earlier run. */
-  void create(String name, ModelSpec model) {
+  void create(String name, ModelSpec model) throws InterruptedException {
     drop(name);
     collections().createCollection(CreateCollectionRequest.newBuilder().setName(name).setModel(model)
         .setDescription("rollout benchmark").build());
   }
 
   /** Drops {@code name}, aborting its open rollout first; nothing when it does not exist. */
-  void drop(String name) {
+  void drop(String name) throws InterruptedException {
     try {
       abort(name);
       collections().deleteCollection(DeleteCollectionRequest.newBuilder().setName(name).build());
@@ -94,14 +94,26 @@ final class RolloutClient {
     return rollouts().getRollout(GetRolloutRequest.newBuilder().setCollection(collection).build());
   }
 
-  /** Aborts the collection's open rollout, if it has one that can be aborted. */
-  void abort(String collection) {
-    try {
-      rollouts().abortRollout(RolloutRequest.newBuilder().setCollection(collection).build());
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() != Status.Code.NOT_FOUND
-          && e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION) {
-        throw e;
+  /**
+   * Aborts the collection's open rollout, if it has one that can be aborted. UNAVAILABLE is
+   * retried: an abort that meets a backfill thread writing a chunk can lose a deadlock to it in
+   * the database, and the server answers UNAVAILABLE ("retry").
+   */
+  void abort(String collection) throws InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        rollouts().abortRollout(RolloutRequest.newBuilder().setCollection(collection).build());
+        return;
+      } catch (StatusRuntimeException e) {
+        Status.Code code = e.getStatus().getCode();
+        if (code == Status.Code.NOT_FOUND || code == Status.Code.FAILED_PRECONDITION) {
+          return;
+        }
+        if (code != Status.Code.UNAVAILABLE || attempt == 10) {
+          throw e;
+        }
+        RolloutSuite.log("abort of the rollout of %s: %s; again", collection, e.getStatus().getDescription());
+        Thread.sleep(200);
       }
     }
   }

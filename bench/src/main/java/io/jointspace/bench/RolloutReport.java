@@ -178,6 +178,12 @@ final class RolloutReport {
                   l.backfillAfter() == io.jointspace.api.v1.Rollout.State.BACKFILLING ? ""
                       : " (" + l.backfillAfter() + " before the end)"));
     }
+    double busiest = r.live().stream().mapToDouble(l -> l.cores().others()).max().orElse(0);
+    if (busiest > 0.25) {
+      line("");
+      line("Other processes took up to %.2f cores in a window (the other CPU column): the windows where they did"
+          + " measure the server with less than the whole machine.", busiest);
+    }
     line("");
     line("Ratios to the same load with no rollout:");
     line("");
@@ -242,7 +248,8 @@ final class RolloutReport {
         + " bookkeeping), in-process (b) %.0f (%.2f). %.2f x %.2f = %.2f.", meets, c.server(), png.cores(),
         c.server(), png.cores(), c.server() / png.cores(), cores, c.postgres(), c.bench(), cores(c.others()), idle,
         perCore, ceilingPerCore, perCore / ceilingPerCore, c.server() / png.cores(), perCore / ceilingPerCore,
-        ofPng);
+        ofPng) + (c.others() > 0.25 ? String.format(Locale.ROOT, " Other processes took %.2f cores while the"
+            + " backfill was timed: on a quiet machine the server would have had more of them.", c.others()) : "");
   }
 
   /** What the live windows say, with the CPU each side used. */
@@ -257,6 +264,11 @@ final class RolloutReport {
         searchFull.cores().ours(), searchFull.backfillPerSecond(),
         100 * searchFull.backfillPerSecond() / f.itemsPerSecond(), ratio(searchFull, searchIdle, true),
         ratio(searchFull, searchIdle, false));
+    if (searchFull.cores().machine() >= 0.9 * cores) {
+      search += String.format(Locale.ROOT, " The machine was busy then (%.2f of its %d cores): the backfill and"
+          + " PostgreSQL's work for it took the CPU that Search had to itself before, and its tail waited for it.",
+          searchFull.cores().machine(), cores);
+    }
     String embed = String.format(Locale.ROOT, "Embed with %d callers alone: %.0f calls/s, the server at %.2f cores"
         + " (%.2f in all). Beside the backfill: %.0f calls/s (%.2fx) with p99 at %.2fx, while the backfill ran at"
         + " %.0f items/s (%.0f%% of its rate alone): live calls and backfill together embedded %.0f images/s,"
