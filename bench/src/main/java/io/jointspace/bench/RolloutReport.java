@@ -75,14 +75,17 @@ final class RolloutReport {
     line("");
     line("## Ceiling: the encoder in-process");
     line("");
-    line("`ModelVersion.load(%s/%s/%d, LoadOptions.DEFAULT)` in the benchmark's own JVM, before the server starts:"
-        + " no server, no database. (a) `encodeImages` on pixels preprocessed before the clock starts (the batching"
+    line("`ModelVersion.load(%s/%s/%d, LoadOptions.DEFAULT)` in the benchmark's own JVM, with no server work and"
+        + " no database beside it. (a) `encodeImages` on pixels preprocessed before the clock starts (the batching"
         + " benchmark's ceiling); (b) `encode` with `Content.Image(png)`: PNG decoding, resizing and encoding, all"
         + " timed, which is what the backfill has to do for every item. Input: the first %d scenes of `%s`, cycled."
-        + " %.1f s per cell, after %.1f s of each path untimed (batch %d, %d callers) for the JIT compiler. Cores:"
-        + " this JVM's, and the whole machine's (/proc/stat: anything above this JVM's is other processes).", s.models, s.model, s.toVersion, Math.min(RolloutSuite.CEILING_IMAGES, s.items),
+        + " %.1f s per cell, after %.1f s of each path untimed (batch %d, %d callers) for the JIT compiler. Measured"
+        + " %d time%s (before the server starts%s); each cell shows its best. Cores: this JVM's, and the whole"
+        + " machine's (/proc/stat: anything above this JVM's is other processes).",
+        s.models, s.model, s.toVersion, Math.min(RolloutSuite.CEILING_IMAGES, s.items),
         RolloutSuite.TIMED, s.ceilingMillis / 1e3, s.ceilingWarmupMillis / 1e3, RolloutSuite.CEILING_BATCHES[0],
-        ceiling.stream().mapToInt(Ceiling.ImageRate::callers).max().orElse(1));
+        ceiling.stream().mapToInt(Ceiling.ImageRate::callers).max().orElse(1), s.rounds, s.rounds == 1 ? "" : "s",
+        s.rounds == 1 ? "" : ", then with the server idle right before each timed backfill but the first");
     line("");
     List<Integer> callers = ceiling.stream().map(Ceiling.ImageRate::callers).distinct().sorted().toList();
     StringBuilder head = new StringBuilder("| input | batch |");
@@ -121,8 +124,12 @@ final class RolloutReport {
         + " GetRollout every %d ms (%d samples) until READY. The backfill rate is the items done between the first"
         + " and the last sample at which `progress.done` changed, over the time between them: the BACKFILLING"
         + " phase, without the start-up before it or the index build and evaluation after it (both timed"
-        + " separately, to within one sampling interval). Server: %d backfill threads, chunks of %d.",
-        RolloutSuite.TIMED, f.total(), s.toVersion, s.sampleMillis, f.samples(), s.backfillThreads, s.chunkSize);
+        + " separately, to within one sampling interval). Server: %d backfill threads, chunks of %d.%s",
+        RolloutSuite.TIMED, f.total(), s.toVersion, s.sampleMillis, f.samples(), s.backfillThreads, s.chunkSize,
+        r.backfills().size() == 1 ? "" : String.format(Locale.ROOT, " Timed %d times, a fresh rollout each time (the"
+            + " one before aborted once READY): %s items/s; the table shows the fastest.", r.backfills().size(),
+            String.join(", ", r.backfills().stream().map(x -> String.format(Locale.ROOT, "%.0f", x.itemsPerSecond()))
+                .toList())));
     line("");
     line("| measure | value |");
     line("| --- | ---: |");
@@ -264,10 +271,10 @@ final class RolloutReport {
         searchFull.cores().ours(), searchFull.backfillPerSecond(),
         100 * searchFull.backfillPerSecond() / f.itemsPerSecond(), ratio(searchFull, searchIdle, true),
         ratio(searchFull, searchIdle, false));
-    if (searchFull.cores().machine() >= 0.9 * cores) {
-      search += String.format(Locale.ROOT, " The machine was busy then (%.2f of its %d cores): the backfill and"
-          + " PostgreSQL's work for it took the CPU that Search had to itself before, and its tail waited for it.",
-          searchFull.cores().machine(), cores);
+    if (searchFull.cores().ours() >= 0.9 * cores) {
+      search += String.format(Locale.ROOT, " The server, PostgreSQL and the client then used %.2f of the %d cores:"
+          + " the backfill and PostgreSQL's work for it took the CPU that Search had to itself before.",
+          searchFull.cores().ours(), cores);
     }
     String embed = String.format(Locale.ROOT, "Embed with %d callers alone: %.0f calls/s, the server at %.2f cores"
         + " (%.2f in all). Beside the backfill: %.0f calls/s (%.2fx) with p99 at %.2fx, while the backfill ran at"
