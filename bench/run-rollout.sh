@@ -3,7 +3,7 @@
 # to 2) against the same encoder's best rate in-process, from pixels and from PNG bytes; then
 # live Search and Embed latency and throughput with no rollout, beside a backfill, and beside a
 # rate-limited one. Writes its section of docs/benchmarks.md (between the rollout-benchmark
-# markers). About 6 min on 2 cores.
+# markers). About 5 min on 2 cores.
 #   bench/run-rollout.sh [options]     e.g. --items 800 --duration-s 5 --out /tmp/b.md (see --help)
 #   bench/run-rollout.sh --database-url postgresql://...   use that database (pgvector installed)
 # Without --database-url it starts a private cluster in bench/target/pg-rollout
