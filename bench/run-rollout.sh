@@ -7,8 +7,8 @@
 #   bench/run-rollout.sh [options]     e.g. --items 800 --duration-s 5 --out /tmp/b.md (see --help)
 #   bench/run-rollout.sh --database-url postgresql://...   use that database (pgvector installed)
 # Without --database-url it starts a private cluster in bench/target/pg-rollout
-# (deploy/local/pg-cluster.sh), runs in a database of its own there (--own-database: see the
-# report) and stops the cluster at the end. Builds bench/ when it is stale.
+# (deploy/local/pg-cluster.sh), runs in a fresh database of its own there (--own-database)
+# and stops the cluster at the end. Builds bench/ when it is stale.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 

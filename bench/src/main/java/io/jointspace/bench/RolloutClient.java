@@ -95,9 +95,8 @@ final class RolloutClient {
   }
 
   /**
-   * Aborts the collection's open rollout, if it has one that can be aborted. UNAVAILABLE is
-   * retried: an abort that meets a backfill thread writing a chunk can lose a deadlock to it in
-   * the database, and the server answers UNAVAILABLE ("retry").
+   * Aborts the collection's open rollout, if it has one that can be aborted. UNAVAILABLE (the
+   * database busy: the abort waited too long for a table) is retried.
    */
   void abort(String collection) throws InterruptedException {
     for (int attempt = 1; ; attempt++) {

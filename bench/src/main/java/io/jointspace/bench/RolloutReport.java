@@ -38,13 +38,7 @@ final class RolloutReport {
         System.getProperty("java.version"), r.postgres(), r.pgvector(),
         s.databaseNote.isEmpty() ? "given with --database-url" : s.databaseNote);
     if (s.ownDatabase != null) {
-      line("- Database: `%s`, created afresh for the run and dropped after it, with autovacuum off for"
-          + " `jointspace.rollout_work`. Once that table has statistics from an earlier rollout, PostgreSQL"
-          + " estimates a new rollout's work at about one row and plans the backfill's claim (`UPDATE ... FROM"
-          + " (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`) as a nested loop that runs the LIMIT subquery again"
-          + " for every item of the rollout: each claim then takes time growing with the square of the rollout's"
-          + " items and leases all of them at once, which stalls a large backfill. Without `--own-database` a run"
-          + " is exposed to it.", s.ownDatabase);
+      line("- Database: `%s`, created afresh for the run and dropped after it.", s.ownDatabase);
     }
     line("- Load average (1, 5, 15 min) when the run started: %s; when it ended: %s (with %d cores, more than %d"
         + " means processes were waiting for the CPU; the value at the end is mostly this run's own load).",

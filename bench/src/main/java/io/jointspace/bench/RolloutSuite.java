@@ -146,8 +146,8 @@ final class RolloutSuite implements Callable<Integer> {
 
   @Option(names = "--own-database", paramLabel = "NAME",
       description = "Create database NAME afresh on the PostgreSQL server of --database-url (dropping one an earlier"
-          + " run left), run there with autovacuum off for jointspace.rollout_work, and drop it at the end (see the"
-          + " report for why). bench/run-rollout.sh passes bench_rollout for its private cluster.")
+          + " run left), run there, and drop it at the end. bench/run-rollout.sh passes bench_rollout for its"
+          + " private cluster.")
   String ownDatabase;
 
   static final String TIMED = "bench_rollout";
@@ -272,9 +272,6 @@ final class RolloutSuite implements Callable<Integer> {
     try (ServerProcess server = ServerProcess.startWithDatabase(repo, config, url, List.of(from, to), heap,
         logDir.resolve("server-rollout.log"));
         DirectDb db = new DirectDb(url)) {
-      if (ownDatabase != null) {
-        db.execute("ALTER TABLE jointspace.rollout_work SET (autovacuum_enabled = false)");
-      }
       long postmaster = Cpu.parentOf(Long.parseLong(db.scalar("SELECT pg_backend_pid()")));
       Probes probes = new Probes(server, postmaster);
       RolloutClient client = new RolloutClient(server.channel);
@@ -345,7 +342,7 @@ final class RolloutSuite implements Callable<Integer> {
       admin.execute("DROP DATABASE IF EXISTS " + quoted(ownDatabase) + " WITH (FORCE)");
       admin.execute("CREATE DATABASE " + quoted(ownDatabase));
     }
-    log("database: %s, created afresh; autovacuum off for jointspace.rollout_work", ownDatabase);
+    log("database: %s, created afresh", ownDatabase);
     return withDatabase(databaseUrl, ownDatabase);
   }
 
