@@ -11,6 +11,7 @@ import io.jointspace.registry.ModelManager;
 import io.jointspace.server.api.CollectionServiceImpl;
 import io.jointspace.server.api.EmbeddingServiceImpl;
 import io.jointspace.server.api.InferenceServiceImpl;
+import io.jointspace.server.api.LiveCalls;
 import io.jointspace.server.api.MetricsInterceptor;
 import io.jointspace.server.api.ModelHealth;
 import io.jointspace.server.api.ModelServiceImpl;
@@ -94,14 +95,15 @@ public final class JointspaceServer {
     PrometheusMeterRegistry meters = injector.getInstance(PrometheusMeterRegistry.class);
     injector.getInstance(JvmGcMetrics.class);
     ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
+    LiveCalls live = injector.getInstance(LiveCalls.class); // what a rollout's backfill yields to
     Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .intercept(new MetricsInterceptor(meters))
-        .addService(injector.getInstance(EmbeddingServiceImpl.class))
+        .addService(ServerInterceptors.intercept(injector.getInstance(EmbeddingServiceImpl.class), live))
         .addService(ServerInterceptors.intercept(injector.getInstance(ModelServiceImpl.class),
             PeerAddress.interceptor())) // who changed a label or uploaded a version
-        .addService(injector.getInstance(InferenceServiceImpl.class))
-        .addService(injector.getInstance(CollectionServiceImpl.class))
+        .addService(ServerInterceptors.intercept(injector.getInstance(InferenceServiceImpl.class), live))
+        .addService(ServerInterceptors.intercept(injector.getInstance(CollectionServiceImpl.class), live))
         .addService(ServerInterceptors.intercept(injector.getInstance(RolloutServiceImpl.class),
             PeerAddress.interceptor())) // who started a rollout
         .addService(health.manager().getHealthService())

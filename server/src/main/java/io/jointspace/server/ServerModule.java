@@ -129,9 +129,10 @@ final class ServerModule extends AbstractModule {
   /** This server's share of every rollout's backfill; started with the server. */
   @Provides
   @Singleton
-  Backfiller backfiller(Storage storage, ModelManager<ModelVersion> registry, PrometheusMeterRegistry meters) {
+  Backfiller backfiller(Storage storage, ModelManager<ModelVersion> registry, PrometheusMeterRegistry meters,
+      io.jointspace.server.api.LiveCalls live) {
     Evaluator evaluator = storage.configured() ? new Evaluator(storage.items(), registry) : null;
-    return new Backfiller(storage, registry, evaluator, settings.backfill(), meters);
+    return new Backfiller(storage, registry, evaluator, settings.backfill(), meters, live::inFlight);
   }
 
   @Provides

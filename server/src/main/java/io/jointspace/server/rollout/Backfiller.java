@@ -41,10 +41,11 @@ import org.slf4j.LoggerFactory;
  * the one that finds the worklist empty builds the target's index, evaluates, and marks the
  * rollout READY. The same loop finalizes rollouts whose {@code finalize_after} has passed.
  *
- * <p>Live calls go first: before each chunk a worker waits (a bounded time) while the target
- * or the collection's own version has rows waiting in its queues or batches running other
- * than the backfill's own, and at most {@code threads} chunks of backfill are in the queues
- * at once.
+ * <p>Live calls go first: before each chunk a worker waits (at most {@code maxYield}) while
+ * live calls are in flight on this server, or the target or the collection's own version has
+ * rows waiting in its queues or batches running other than the backfill's own; at most
+ * {@code threads} chunks of backfill are in the queues at once. Under a load that never
+ * pauses, the backfill goes on at one chunk per thread per {@code maxYield}.
  */
 public final class Backfiller implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Backfiller.class);
@@ -62,7 +63,7 @@ public final class Backfiller implements AutoCloseable {
   public record Options(int threads, int chunk, Duration lease, Duration poll, int maxAttempts,
       Duration retryBackoff, Duration maxYield) {
     public static final Options DEFAULT = new Options(2, 32, Duration.ofSeconds(15), Duration.ofMillis(500), 4,
-        Duration.ofSeconds(1), Duration.ofSeconds(2));
+        Duration.ofSeconds(1), Duration.ofSeconds(10));
   }
 
   private final Storage storage;
@@ -75,6 +76,8 @@ public final class Backfiller implements AutoCloseable {
   private final Condition wake = lock.newCondition();
   private final Map<String, Counter> backfilled = new ConcurrentHashMap<>();
   private final MeterRegistry meters;
+  /** Live gRPC calls in flight on this server (Embed, collections, KServe). */
+  private final java.util.function.IntSupplier liveCalls;
   private final RolloutMetrics progress;
   private volatile boolean running;
   private volatile boolean outage;
@@ -84,12 +87,13 @@ public final class Backfiller implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicInteger chunksInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   public Backfiller(Storage storage, ModelManager<ModelVersion> registry, Evaluator evaluator, Options options,
-      MeterRegistry meters) {
+      MeterRegistry meters, java.util.function.IntSupplier liveCalls) {
     this.storage = storage;
     this.registry = registry;
     this.evaluator = evaluator;
     this.options = options;
     this.meters = meters;
+    this.liveCalls = liveCalls;
     this.progress = new RolloutMetrics(meters);
     this.worker = ManagementFactory.getRuntimeMXBean().getName() + "/" + UUID.randomUUID().toString().substring(0, 8);
   }
@@ -275,13 +279,13 @@ public final class Backfiller implements AutoCloseable {
   }
 
   /**
-   * Whether live calls have rows waiting, or batches running beyond the backfill's own chunks
-   * in flight on this server.
+   * Whether live calls are in flight on this server, have rows waiting, or have batches running
+   * beside the backfill's own chunks.
    */
   private boolean liveWork(ModelVersion target, @javax.annotation.Nullable ModelVersion active) {
     int waiting = target.waitingRows() + (active == null || active == target ? 0 : active.waitingRows());
     int running = target.runningBatches() + (active == null || active == target ? 0 : active.runningBatches());
-    return waiting > 0 || running > chunksInFlight.get();
+    return waiting > 0 || running > chunksInFlight.get() || liveCalls.getAsInt() > 0;
   }
 
   /** Index, evaluate and mark READY once the worklist is empty (one server does it). */
