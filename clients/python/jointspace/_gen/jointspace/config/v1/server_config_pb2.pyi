@@ -67,14 +67,16 @@ class ModelRepositoryConfig(_message.Message):
     def __init__(self, base_path: _Optional[str] = ..., poll_interval_ms: _Optional[int] = ..., only_configured_models: bool = ...) -> None: ...
 
 class RolloutConfig(_message.Message):
-    __slots__ = ["backfill_threads", "chunk_size", "lease_ms"]
+    __slots__ = ["backfill_threads", "chunk_size", "lease_ms", "max_yield_ms"]
     BACKFILL_THREADS_FIELD_NUMBER: _ClassVar[int]
     CHUNK_SIZE_FIELD_NUMBER: _ClassVar[int]
     LEASE_MS_FIELD_NUMBER: _ClassVar[int]
+    MAX_YIELD_MS_FIELD_NUMBER: _ClassVar[int]
     backfill_threads: int
     chunk_size: int
     lease_ms: int
-    def __init__(self, backfill_threads: _Optional[int] = ..., chunk_size: _Optional[int] = ..., lease_ms: _Optional[int] = ...) -> None: ...
+    max_yield_ms: int
+    def __init__(self, backfill_threads: _Optional[int] = ..., chunk_size: _Optional[int] = ..., lease_ms: _Optional[int] = ..., max_yield_ms: _Optional[int] = ...) -> None: ...
 
 class ServerConfig(_message.Message):
     __slots__ = ["batching", "detailed_histograms", "grpc_port", "load_threads", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage"]

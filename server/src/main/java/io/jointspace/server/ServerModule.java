@@ -132,7 +132,7 @@ final class ServerModule extends AbstractModule {
   Backfiller backfiller(Storage storage, ModelManager<ModelVersion> registry, PrometheusMeterRegistry meters,
       io.jointspace.server.api.LiveCalls live) {
     Evaluator evaluator = storage.configured() ? new Evaluator(storage.items(), registry) : null;
-    return new Backfiller(storage, registry, evaluator, settings.backfill(), meters, live::inFlight);
+    return new Backfiller(storage, registry, evaluator, settings.backfill(), meters, live::quiet);
   }
 
   @Provides

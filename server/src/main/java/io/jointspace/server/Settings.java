@@ -184,8 +184,12 @@ public record Settings(
     if (lease < 1000) {
       throw new ConfigException("rollouts.lease_ms must be at least 1000, got " + lease);
     }
+    long maxYield = r.hasMaxYieldMs() ? r.getMaxYieldMs() : d.maxYield().toMillis();
+    if (maxYield < 0 || maxYield > 600_000) {
+      throw new ConfigException("rollouts.max_yield_ms must be within 0..600000, got " + maxYield);
+    }
     return new Backfiller.Options(Math.max(0, threads), chunk, Duration.ofMillis(lease), d.poll(), d.maxAttempts(),
-        d.retryBackoff(), d.maxYield());
+        d.retryBackoff(), Duration.ofMillis(maxYield));
   }
 
 

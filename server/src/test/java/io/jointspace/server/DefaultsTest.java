@@ -70,6 +70,7 @@ class DefaultsTest {
     says("RolloutConfig.backfill_threads", "Default " + backfill.threads() + ";");
     says("RolloutConfig.chunk_size", "Default " + backfill.chunk() + ";");
     says("RolloutConfig.lease_ms", "Default " + backfill.lease().toMillis() + " ms");
+    says("RolloutConfig.max_yield_ms", "Default " + backfill.maxYield().toMillis() + " ms");
   }
 
   @Test

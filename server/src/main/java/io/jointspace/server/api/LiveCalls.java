@@ -11,26 +11,38 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts the calls of the services it wraps that are in flight now (from their start until
- * they close or are cancelled): background work, such as a rollout's backfill, waits while
- * there are any. Thread-safe; one per server.
+ * Follows the calls of the services it wraps: how many are in flight, and when one last
+ * started or ended. Background work, such as a rollout's backfill, waits until the server
+ * has been {@link #quiet()} for a moment: a client that calls in a loop leaves gaps between
+ * its calls too short to count. Thread-safe; one per server.
  */
 @com.google.inject.Singleton
 public final class LiveCalls implements ServerInterceptor {
+  /** How long without a call the server must have been to count as quiet. */
+  static final long QUIET_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
+
   private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile long lastActivity = System.nanoTime() - QUIET_NANOS;
 
   /** Calls in flight now. */
   public int inFlight() {
     return inFlight.get();
   }
 
+  /** No call in flight, and none started or ended in the last 50 ms. */
+  public boolean quiet() {
+    return inFlight.get() == 0 && System.nanoTime() - lastActivity >= QUIET_NANOS;
+  }
+
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
     inFlight.incrementAndGet();
+    lastActivity = System.nanoTime();
     AtomicBoolean done = new AtomicBoolean();
     Runnable end = () -> {
       if (done.compareAndSet(false, true)) {
+        lastActivity = System.nanoTime();
         inFlight.decrementAndGet();
       }
     };

@@ -41,9 +41,9 @@ import org.slf4j.LoggerFactory;
  * the one that finds the worklist empty builds the target's index, evaluates, and marks the
  * rollout READY. The same loop finalizes rollouts whose {@code finalize_after} has passed.
  *
- * <p>Live calls go first: before each chunk a worker waits (at most {@code maxYield}) while
- * live calls are in flight on this server, or the target or the collection's own version has
- * rows waiting in its queues or batches running other than the backfill's own; at most
+ * <p>Live calls go first: before each chunk a worker waits (at most {@code maxYield}) until
+ * no live call has run on this server for 50 ms, and while the target or the collection's own
+ * version has rows waiting in its queues or batches running other than the backfill's own; at most
  * {@code threads} chunks of backfill are in the queues at once. Under a load that never
  * pauses, the backfill goes on at one chunk per thread per {@code maxYield}.
  */
@@ -76,8 +76,8 @@ public final class Backfiller implements AutoCloseable {
   private final Condition wake = lock.newCondition();
   private final Map<String, Counter> backfilled = new ConcurrentHashMap<>();
   private final MeterRegistry meters;
-  /** Live gRPC calls in flight on this server (Embed, collections, KServe). */
-  private final java.util.function.IntSupplier liveCalls;
+  /** Whether no live gRPC call (Embed, collections, KServe) ran on this server for a moment. */
+  private final java.util.function.BooleanSupplier liveQuiet;
   private final RolloutMetrics progress;
   private volatile boolean running;
   private volatile boolean outage;
@@ -87,13 +87,13 @@ public final class Backfiller implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicInteger chunksInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   public Backfiller(Storage storage, ModelManager<ModelVersion> registry, Evaluator evaluator, Options options,
-      MeterRegistry meters, java.util.function.IntSupplier liveCalls) {
+      MeterRegistry meters, java.util.function.BooleanSupplier liveQuiet) {
     this.storage = storage;
     this.registry = registry;
     this.evaluator = evaluator;
     this.options = options;
     this.meters = meters;
-    this.liveCalls = liveCalls;
+    this.liveQuiet = liveQuiet;
     this.progress = new RolloutMetrics(meters);
     this.worker = ManagementFactory.getRuntimeMXBean().getName() + "/" + UUID.randomUUID().toString().substring(0, 8);
   }
@@ -279,13 +279,13 @@ public final class Backfiller implements AutoCloseable {
   }
 
   /**
-   * Whether live calls are in flight on this server, have rows waiting, or have batches running
-   * beside the backfill's own chunks.
+   * Whether live calls ran on this server in the last moment, have rows waiting, or have
+   * batches running beside the backfill's own chunks.
    */
   private boolean liveWork(ModelVersion target, @javax.annotation.Nullable ModelVersion active) {
     int waiting = target.waitingRows() + (active == null || active == target ? 0 : active.waitingRows());
     int running = target.runningBatches() + (active == null || active == target ? 0 : active.runningBatches());
-    return waiting > 0 || running > chunksInFlight.get() || liveCalls.getAsInt() > 0;
+    return waiting > 0 || running > chunksInFlight.get() || !liveQuiet.getAsBoolean();
   }
 
   /** Index, evaluate and mark READY once the worklist is empty (one server does it). */
