@@ -159,7 +159,8 @@ final class RolloutReport {
         + " dimension, cycled; %d caller%s in a closed loop) and Embed of one image per call (`%s` version %d%s; %d"
         + " distinct PNGs; %d callers in a closed loop), each in a window of its own: %d s warmup, then %d s"
         + " measured; latencies are the client's, of OK calls. Under three conditions: no rollout; a rollout of"
-        + " `%s` to version %d without rate limit (the backfill yields: it waits while live calls have rows queued);"
+        + " `%s` to version %d without rate limit (the backfill yields: before each chunk it waits, up to"
+        + " `max_yield_ms`, 10 s by default, until no live call has run for 50 ms and no live rows are queued);"
         + " the same with `rate_limit` %.0f items/s. For each window with a rollout, a fresh rollout is started and"
         + " has written items before the warmup begins, and is aborted after the window; \"backfill items/s\" is"
         + " `progress.done` over the measured window.", RolloutSuite.LIVE, r.liveIngest().rows(), s.fromVersion,
@@ -278,11 +279,10 @@ final class RolloutReport {
         ratio(embedFull, embedIdle, true), ratio(embedFull, embedIdle, false), embedFull.backfillPerSecond(),
         100 * embedFull.backfillPerSecond() / f.itemsPerSecond(),
         embedFull.measured().perSecond() + embedFull.backfillPerSecond(), embedIdle.measured().perSecond());
-    embed += String.format(Locale.ROOT, " The backfill keeps going beside this load because its yield waits only"
-        + " while live rows are queued or being prepared (`waitingRows`), not while live batches run: %d closed-loop"
-        + " callers spend much of their time in a running batch rather than in a queue, and the server runs as many"
-        + " batches at once as it has batch threads (one per core), so backfill chunks run beside live batches.",
-        embedIdle.callers());
+    embed += String.format(Locale.ROOT, " A closed loop of callers never leaves the server quiet for 50 ms, so"
+        + " the backfill waits its longest before each chunk: it goes on at one chunk of %d per thread per"
+        + " `max_yield_ms`, and live calls keep the CPU. On an idle server it runs at its full rate (above).",
+        s.chunkSize);
     String limited = String.format(Locale.ROOT, "With rate_limit %.0f the backfill ran at %.0f items/s beside Search"
         + " and %.0f beside Embed; Search p99 was at %.2fx, Embed kept %.2fx of its calls/s with p99 at %.2fx.",
         s.rateLimit, searchLimited.backfillPerSecond(), embedLimited.backfillPerSecond(),
