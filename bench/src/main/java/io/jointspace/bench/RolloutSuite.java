@@ -67,10 +67,10 @@ final class RolloutSuite implements Callable<Integer> {
   @Option(names = "--message-items", defaultValue = "250", description = "Scenes per UpsertStream message. Default: ${DEFAULT-VALUE}.")
   int messageItems;
 
-  @Option(names = "--backfill-threads", defaultValue = "2", description = "rollouts.backfill_threads. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--backfill-threads", defaultValue = "3", description = "rollouts.backfill_threads (the server's default). Default: ${DEFAULT-VALUE}.")
   int backfillThreads;
 
-  @Option(names = "--chunk-size", defaultValue = "32", description = "rollouts.chunk_size. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--chunk-size", defaultValue = "64", description = "rollouts.chunk_size (the server's default). Default: ${DEFAULT-VALUE}.")
   int chunkSize;
 
   @Option(names = "--ceiling-ms", defaultValue = "2000",

@@ -62,7 +62,7 @@ public final class Backfiller implements AutoCloseable {
    */
   public record Options(int threads, int chunk, Duration lease, Duration poll, int maxAttempts,
       Duration retryBackoff, Duration maxYield) {
-    public static final Options DEFAULT = new Options(2, 32, Duration.ofSeconds(15), Duration.ofMillis(500), 4,
+    public static final Options DEFAULT = new Options(3, 64, Duration.ofSeconds(15), Duration.ofMillis(500), 4,
         Duration.ofSeconds(1), Duration.ofSeconds(10));
   }
 
