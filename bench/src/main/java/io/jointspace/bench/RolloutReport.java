@@ -160,7 +160,7 @@ final class RolloutReport {
         + " distinct PNGs; %d callers in a closed loop), each in a window of its own: %d s warmup, then %d s"
         + " measured; latencies are the client's, of OK calls. Under three conditions: no rollout; a rollout of"
         + " `%s` to version %d without rate limit (the backfill yields: before each chunk it waits, up to"
-        + " `max_yield_ms`, 10 s by default, until no live call has run for 50 ms and no live rows are queued);"
+        + " `max_yield_ms`, 10 s by default, until no live call has run on the server for 50 ms);"
         + " the same with `rate_limit` %.0f items/s. For each window with a rollout, a fresh rollout is started and"
         + " has written items before the warmup begins, and is aborted after the window; \"backfill items/s\" is"
         + " `progress.done` over the measured window.", RolloutSuite.LIVE, r.liveIngest().rows(), s.fromVersion,

@@ -144,6 +144,7 @@ public final class Ingest {
    */
   private List<Item> oneStream(Batches batches, List<Item> first) {
     Semaphore window = new Semaphore(options.inFlight());
+    java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
     List<List<Item>> sent = Collections.synchronizedList(new ArrayList<>());
     CompletableFuture<Void> done = new CompletableFuture<>();
     @SuppressWarnings("unchecked")
@@ -156,6 +157,7 @@ public final class Ingest {
 
       @Override
       public void onNext(UpsertStreamResponse answer) {
+        answered.incrementAndGet();
         committed.addAndGet(answer.getCommittedCount());
         window.release();
         report();
@@ -192,40 +194,51 @@ public final class Ingest {
       requests[0].cancel("interrupted", e);
       Thread.currentThread().interrupt();
       throw new IllegalStateException("ingest interrupted", e);
+    } catch (RuntimeException e) {
+      // the items could not be read, or the stored ids looked up: end the stream with it
+      requests[0].cancel("ingest stopped: " + e.getMessage(), e);
+      throw e;
     } catch (ExecutionException e) {
       Status status = Status.fromThrowable(e.getCause());
       if (!(e.getCause() instanceof StatusRuntimeException) || status.getCode() == Status.Code.UNAVAILABLE
           || status.getCode() == Status.Code.CANCELLED) {
         throw JointspaceException.of(status.asRuntimeException());
       }
-      // the message the server names is the one refused; the ones after it were never committed
-      List<Item> refused = firstUnanswered(sent, status);
-      failed.addAndGet(refused.size());
-      failures.add(new Failure(refused.size(), refused.isEmpty() ? "" : refused.get(0).getId(),
-          status.getCode() + ": " + status.getDescription()));
-      report();
-      // messages sent after the refused one go again on the next stream
-      return requeue(sent, refused, batch, batches);
+      // answers come in order: the first message not answered is the one refused, and the
+      // ones sent after it were never committed
+      int at = answered.get();
+      List<Item> refused = at < sent.size() ? sent.get(at) : List.of();
+      List<List<Item>> again = new ArrayList<>(sent.subList(Math.min(at + 1, sent.size()), sent.size()));
+      if (batch != null) {
+        again.add(batch);
+      }
+      String reason = status.getDescription() == null ? "" : status.getDescription();
+      if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED && !reason.contains("over the limit")
+          && overloadRetries.incrementAndGet() <= MAX_OVERLOAD_RETRIES) {
+        // the server's queues are full now: the same message again, after a pause
+        again.add(0, refused);
+        sleepQuietly(OVERLOAD_PAUSE_MILLIS);
+      } else if (!refused.isEmpty()) {
+        failed.addAndGet(refused.size());
+        failures.add(new Failure(refused.size(), refused.get(0).getId(), status.getCode() + ": " + reason));
+        report();
+      }
+      batches.pushBack(again);
+      return batches.next();
     }
   }
 
-  /** The refused message: the server names its index at the start of the message ("message 3: ..."). */
-  private static List<Item> firstUnanswered(List<List<Item>> sent, Status status) {
-    String d = status.getDescription() == null ? "" : status.getDescription();
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^message (\\d+): ").matcher(d);
-    int index = m.find() ? Integer.parseInt(m.group(1)) : 0;
-    return index < sent.size() ? sent.get(index) : List.of();
-  }
+  /** Overloaded refusals retried per run, and the pause before each. */
+  static final int MAX_OVERLOAD_RETRIES = 30;
+  static final long OVERLOAD_PAUSE_MILLIS = 1000;
+  private final java.util.concurrent.atomic.AtomicInteger overloadRetries = new java.util.concurrent.atomic.AtomicInteger();
 
-  private static List<Item> requeue(List<List<Item>> sent, List<Item> refused, List<Item> unsent,
-      Batches batches) {
-    int at = sent.indexOf(refused);
-    List<List<Item>> again = new ArrayList<>(sent.subList(at + 1, sent.size()));
-    if (unsent != null) {
-      again.add(unsent);
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
-    batches.pushBack(again);
-    return batches.next();
   }
 
   private void report() {

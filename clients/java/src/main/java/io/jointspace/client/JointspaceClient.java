@@ -5,6 +5,7 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -154,7 +155,7 @@ public final class JointspaceClient implements AutoCloseable {
   /** An image from a file (PNG, JPEG, GIF or BMP). */
   public static Input image(Path file) {
     try {
-      return Input.newBuilder().setImage(ByteString.readFrom(Files.newInputStream(file))).build();
+      return Input.newBuilder().setImage(ByteString.copyFrom(Files.readAllBytes(file))).build();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read image " + file + ": " + e.getMessage(), e);
     }
@@ -321,22 +322,46 @@ public final class JointspaceClient implements AutoCloseable {
 
   /**
    * The rollout now and at each change, until it is finalized or aborted (or
-   * {@code maxWait} passes: the iterator then ends with a DEADLINE_EXCEEDED exception).
+   * {@code maxWait} passes: the iteration then ends with a DEADLINE_EXCEEDED exception).
+   * Close it to stop watching earlier.
    */
-  public Iterator<Rollout> watchRollout(String collection, Duration maxWait) {
-    Iterator<Rollout> it = rollouts.withDeadlineAfter(maxWait.toMillis(), TimeUnit.MILLISECONDS)
-        .watchRollout(GetRolloutRequest.newBuilder().setCollection(collection).build());
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return call(it::hasNext);
-      }
+  public RolloutWatch watchRollout(String collection, Duration maxWait) {
+    Context.CancellableContext context = Context.current().withCancellation();
+    Context previous = context.attach();
+    try {
+      Iterator<Rollout> it = rollouts.withDeadlineAfter(maxWait.toMillis(), TimeUnit.MILLISECONDS)
+          .watchRollout(GetRolloutRequest.newBuilder().setCollection(collection).build());
+      return new RolloutWatch(it, context);
+    } finally {
+      context.detach(previous);
+    }
+  }
 
-      @Override
-      public Rollout next() {
-        return call(it::next);
-      }
-    };
+  /** A WatchRollout stream: iterate it, close it when done. */
+  public static final class RolloutWatch implements Iterator<Rollout>, AutoCloseable {
+    private final Iterator<Rollout> stream;
+    private final Context.CancellableContext context;
+
+    private RolloutWatch(Iterator<Rollout> stream, Context.CancellableContext context) {
+      this.stream = stream;
+      this.context = context;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return call(stream::hasNext);
+    }
+
+    @Override
+    public Rollout next() {
+      return call(stream::next);
+    }
+
+    /** Ends the watch (the server stops sending). */
+    @Override
+    public void close() {
+      context.cancel(null);
+    }
   }
 
   public Rollout promote(String collection) {

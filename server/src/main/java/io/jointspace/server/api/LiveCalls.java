@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Follows the calls of the services it wraps: how many are in flight, and when one last
- * started or ended. Background work, such as a rollout's backfill, waits until the server
+ * Follows the calls of the services it wraps: how many single-request calls are in flight,
+ * and when a call last started or ended or a stream message arrived. Background work, such as a rollout's backfill, waits until the server
  * has been {@link #quiet()} for a moment: a client that calls in a loop leaves gaps between
  * its calls too short to count. Thread-safe; one per server.
  */
@@ -37,6 +37,23 @@ public final class LiveCalls implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
+    if (call.getMethodDescriptor().getType().clientSendsOneMessage()) {
+      return unary(call, headers, next);
+    }
+    // a stream the client keeps open may sit idle for hours: it counts when a message arrives
+    lastActivity = System.nanoTime();
+    return new SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+      @Override
+      public void onMessage(Q message) {
+        lastActivity = System.nanoTime();
+        super.onMessage(message);
+      }
+    };
+  }
+
+  /** A call with one request: in flight from its start until it ends, however it ends. */
+  private <Q, R> ServerCall.Listener<Q> unary(ServerCall<Q, R> call, Metadata headers,
+      ServerCallHandler<Q, R> next) {
     inFlight.incrementAndGet();
     lastActivity = System.nanoTime();
     AtomicBoolean done = new AtomicBoolean();
@@ -59,6 +76,13 @@ public final class LiveCalls implements ServerInterceptor {
         public void onCancel() {
           end.run();
           super.onCancel();
+        }
+
+        @Override
+        public void onComplete() {
+          // also when gRPC closed the call itself (a handler that threw, a request it could not read)
+          end.run();
+          super.onComplete();
         }
       };
     } catch (RuntimeException e) {

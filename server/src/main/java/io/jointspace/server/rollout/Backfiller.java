@@ -42,10 +42,9 @@ import org.slf4j.LoggerFactory;
  * rollout READY. The same loop finalizes rollouts whose {@code finalize_after} has passed.
  *
  * <p>Live calls go first: before each chunk a worker waits (at most {@code maxYield}) until
- * no live call has run on this server for 50 ms, and while the target or the collection's own
- * version has rows waiting in its queues or batches running other than the backfill's own; at most
- * {@code threads} chunks of backfill are in the queues at once. Under a load that never
- * pauses, the backfill goes on at one chunk per thread per {@code maxYield}.
+ * no live call has run on this server for 50 ms; at most {@code threads} chunks of backfill
+ * are in the queues at once. Under a load that never pauses, the backfill goes on at one
+ * chunk per thread per {@code maxYield}.
  */
 public final class Backfiller implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Backfiller.class);
@@ -83,8 +82,6 @@ public final class Backfiller implements AutoCloseable {
   private volatile boolean outage;
   private volatile long lastFinalizeCheck;
   private volatile long lastMetrics;
-  /** The backfill's own chunks in the batch queues of this server now. */
-  private final java.util.concurrent.atomic.AtomicInteger chunksInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   public Backfiller(Storage storage, ModelManager<ModelVersion> registry, Evaluator evaluator, Options options,
       MeterRegistry meters, java.util.function.BooleanSupplier liveQuiet) {
@@ -170,7 +167,7 @@ public final class Backfiller implements AutoCloseable {
       }
       Collection collection = storage.catalog().get(r.collection());
       Collection into = collection.at(r.to());
-      yieldToLiveCalls(target.get(), collection);
+      yieldToLiveCalls();
       int chunk = r.rateLimit() > 0 ? (int) Math.max(1, Math.min(options.chunk(), r.rateLimit())) : options.chunk();
       if (r.rateLimit() > 0) {
         Duration wait = backfill.reserve(r.id(), chunk);
@@ -248,44 +245,17 @@ public final class Backfiller implements AutoCloseable {
       contents.add(item.sourceText() != null ? new Content.Text(item.sourceText())
           : new Content.Image(item.sourceImage()));
     }
-    chunksInFlight.incrementAndGet();
-    try {
-      // done well within the lease, so no other server takes the chunk over while it runs
-      return version.encode(contents, i -> "item '" + items.get(i).id() + "'",
-          CallScope.withTimeout(options.lease().multipliedBy(2).dividedBy(3)));
-    } finally {
-      chunksInFlight.decrementAndGet();
-    }
+    // done well within the lease, so no other server takes the chunk over while it runs
+    return version.encode(contents, i -> "item '" + items.get(i).id() + "'",
+        CallScope.withTimeout(options.lease().multipliedBy(2).dividedBy(3)));
   }
 
-  /** Waits, at most {@code maxYield}, while live calls have rows waiting for the target or the collection's version. */
-  private void yieldToLiveCalls(ModelVersion target, Collection collection) {
-    ModelHandle<ModelVersion> active = null;
-    try {
-      active = registry.acquire(ModelRequest.version(collection.spec().modelName(), collection.spec().modelVersion()));
-    } catch (RuntimeException e) {
-      // not loaded here: only the target's queues matter
+  /** Waits, at most {@code maxYield}, until no live call has run on this server for a moment. */
+  private void yieldToLiveCalls() {
+    long until = System.nanoTime() + options.maxYield().toNanos();
+    while (System.nanoTime() < until && !liveQuiet.getAsBoolean()) {
+      sleep(Duration.ofMillis(5));
     }
-    try {
-      long until = System.nanoTime() + options.maxYield().toNanos();
-      while (System.nanoTime() < until && liveWork(target, active == null ? null : active.get())) {
-        sleep(Duration.ofMillis(2));
-      }
-    } finally {
-      if (active != null) {
-        active.close();
-      }
-    }
-  }
-
-  /**
-   * Whether live calls ran on this server in the last moment, have rows waiting, or have
-   * batches running beside the backfill's own chunks.
-   */
-  private boolean liveWork(ModelVersion target, @javax.annotation.Nullable ModelVersion active) {
-    int waiting = target.waitingRows() + (active == null || active == target ? 0 : active.waitingRows());
-    int running = target.runningBatches() + (active == null || active == target ? 0 : active.runningBatches());
-    return waiting > 0 || running > chunksInFlight.get() || !liveQuiet.getAsBoolean();
   }
 
   /** Index, evaluate and mark READY once the worklist is empty (one server does it). */

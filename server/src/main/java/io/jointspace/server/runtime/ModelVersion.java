@@ -181,19 +181,6 @@ public final class ModelVersion implements AutoCloseable {
     return signatures.call(sig, inputs, outputKeys, scope);
   }
 
-  /**
-   * Rows waiting in this version's batch queues (queued, or being prepared): background work
-   * such as a rollout's backfill waits while there are any, so live calls go first.
-   */
-  public int waitingRows() {
-    return signatures.waitingRows();
-  }
-
-  /** Batches of this version's queues running now. */
-  public int runningBatches() {
-    return signatures.runningBatches();
-  }
-
   /** Drains the queues, then closes the encoder and the session. */
   @Override
   public void close() {

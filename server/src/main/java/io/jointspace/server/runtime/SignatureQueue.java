@@ -73,15 +73,6 @@ final class SignatureQueue implements AutoCloseable {
     }
   }
 
-  /** Rows waiting to run: queued, or held by reservations while they are prepared. */
-  int waitingRows() {
-    return queue.depth() + queue.reserved();
-  }
-
-  int runningBatches() {
-    return queue.runningBatches();
-  }
-
   /** The queue's refusal as the runtime reports overload. */
   static OverloadedException overloaded(QueueFullException e) {
     return new OverloadedException(e.getMessage(), e.queueName(), e.depth(), e.capacity(), e.requested(), e);

@@ -197,24 +197,6 @@ final class Signatures implements AutoCloseable {
     }
   }
 
-  /** Rows waiting in every queue (queued or being prepared). */
-  int waitingRows() {
-    int n = 0;
-    for (SignatureQueue q : queues.values()) {
-      n += q.waitingRows();
-    }
-    return n;
-  }
-
-  /** Batches running now in every queue. */
-  int runningBatches() {
-    int n = 0;
-    for (SignatureQueue q : queues.values()) {
-      n += q.runningBatches();
-    }
-    return n;
-  }
-
   /** Closes the queues to new rows and waits for the queued ones to run. */
   @Override
   public void close() {

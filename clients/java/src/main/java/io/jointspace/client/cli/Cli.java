@@ -51,10 +51,12 @@ public final class Cli {
         return Duration.ofMillis((long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
       } else if (t.endsWith("m")) {
         return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
+      } else if (t.endsWith("h")) {
+        return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 3600);
       }
       return Duration.ofSeconds(Long.parseLong(t));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("'" + s + "' is not a duration (e.g. 30s, 500ms, 2m)");
+      throw new IllegalArgumentException("'" + s + "' is not a duration (e.g. 30s, 500ms, 2m, 1h)");
     }
   }
 

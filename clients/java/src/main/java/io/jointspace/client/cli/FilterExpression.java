@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 final class FilterExpression {
   private static final Pattern TOKEN = Pattern.compile(
       "\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|<=|>=|!=|[=<>(),]|[^\\s=<>!(),'\"]+)");
+  private static final Pattern NUMBER = Pattern.compile("-?(\\d+(\\.\\d*)?|\\.\\d+)([eE][-+]?\\d+)?");
   private final List<String> tokens = new ArrayList<>();
   private int at;
 
@@ -104,11 +105,7 @@ final class FilterExpression {
       default:
         break;
     }
-    try {
-      return Double.parseDouble(token);
-    } catch (NumberFormatException e) {
-      return token;
-    }
+    return NUMBER.matcher(token).matches() ? (Object) Double.parseDouble(token) : token;
   }
 
   private boolean word(String w) {

@@ -34,7 +34,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "ingest", mixinStandardHelpOptions = true,
     description = "Bulk-load folders of images and JSON Lines files into a collection.")
-final class IngestCommand extends Base implements Runnable {
+final class IngestCommand extends Base implements java.util.concurrent.Callable<Integer> {
   private static final Set<String> IMAGES = Set.of("png", "jpg", "jpeg", "gif", "bmp");
 
   @Parameters(index = "0", paramLabel = "COLLECTION")
@@ -54,7 +54,7 @@ final class IngestCommand extends Base implements Runnable {
   boolean resume;
 
   @Override
-  public void run() {
+  public Integer call() {
     Progress progress = new Progress(spec.commandLine().getErr(), System.console() != null);
     Ingest.Options options = Ingest.Options.DEFAULT.withBatchItems(batch).withStreams(streams)
         .withSkipStored(resume).withProgress(progress::show);
@@ -85,9 +85,7 @@ final class IngestCommand extends Base implements Runnable {
       r.failures().forEach(f -> out().line("  failed: " + f.items() + " items from '" + f.firstId() + "': "
           + f.reason()));
     }
-    if (r.failed() > 0) {
-      spec.commandLine().setExecutionResult(1);
-    }
+    return r.failed() > 0 ? 1 : 0;
   }
 
   /** Every item of every path, read lazily. */
@@ -102,7 +100,26 @@ final class IngestCommand extends Base implements Runnable {
         throw new IllegalArgumentException("ingest: " + p + " is neither a folder nor a .jsonl file");
       }
     }
-    return parts.stream().flatMap(it -> Stream.iterate(it, Iterator::hasNext, x -> x).map(Iterator::next)).iterator();
+    Iterator<Iterator<Item>> each = parts.iterator();
+    return new Iterator<>() {
+      private Iterator<Item> current = java.util.Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        while (!current.hasNext() && each.hasNext()) {
+          current = each.next();
+        }
+        return current.hasNext();
+      }
+
+      @Override
+      public Item next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return current.next();
+      }
+    };
   }
 
   private static Iterator<Item> folder(Path dir) {

@@ -8,7 +8,6 @@ import io.jointspace.api.v1.UnembeddablePolicy;
 import io.jointspace.api.v1.VersionScores;
 import io.jointspace.client.JointspaceClient;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BiFunction;
@@ -69,7 +68,7 @@ final class RolloutCommand {
 
   @Command(name = "watch", mixinStandardHelpOptions = true,
       description = "Print the rollout at each change until it is READY (or --until another state).")
-  static final class Watch extends Base implements Runnable {
+  static final class Watch extends Base implements java.util.concurrent.Callable<Integer> {
     @Parameters(paramLabel = "COLLECTION")
     String collection;
 
@@ -80,10 +79,11 @@ final class RolloutCommand {
     @Option(names = "--max-wait", defaultValue = "1h", description = "Give up after this long. Default: ${DEFAULT-VALUE}.")
     String maxWait;
 
+    /** 0 when the rollout got to {@code --until}, 1 when it ended elsewhere (FAILED, ABORTED ...). */
     @Override
-    public void run() {
-      try (JointspaceClient c = connect()) {
-        Iterator<Rollout> it = c.watchRollout(collection, Duration.ofMillis(Cli.duration(maxWait).toMillis()));
+    public Integer call() {
+      try (JointspaceClient c = connect();
+          JointspaceClient.RolloutWatch it = c.watchRollout(collection, Cli.duration(maxWait))) {
         while (it.hasNext()) {
           Rollout r = it.next();
           if (out().json()) {
@@ -91,10 +91,14 @@ final class RolloutCommand {
           } else {
             out().line(progressLine(r));
           }
-          if (r.getState() == until || r.getState() == Rollout.State.FAILED) {
-            break;
+          if (r.getState() == until) {
+            return 0;
+          }
+          if (r.getState() == Rollout.State.FAILED) {
+            return 1;
           }
         }
+        return 1;
       }
     }
   }

@@ -16,6 +16,9 @@ class FilterExpressionTest {
     assertThat(FilterExpression.parse("shape in (star, \"round circle\", 3)").toProto())
         .isEqualTo(Filter.in("shape", "star", "round circle", 3.0).toProto());
     assertThat(FilterExpression.parse("info.year < 2020").toProto()).isEqualTo(Filter.lt("info.year", 2020).toProto());
+    // only plain decimal numbers are numbers
+    assertThat(FilterExpression.parse("dims = 3d or n = NaN or x = -1.5e3").toProto()).isEqualTo(
+        Filter.eq("dims", "3d").or(Filter.eq("n", "NaN")).or(Filter.eq("x", -1500.0)).toProto());
   }
 
   @Test
