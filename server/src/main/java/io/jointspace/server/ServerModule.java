@@ -129,17 +129,22 @@ final class ServerModule extends AbstractModule {
   /** This server's share of every rollout's backfill; started with the server. */
   @Provides
   @Singleton
-  Backfiller backfiller(Storage storage, ModelManager<ModelVersion> registry, PrometheusMeterRegistry meters,
-      io.jointspace.server.api.LiveCalls live) {
-    Evaluator evaluator = storage.configured() ? new Evaluator(storage.items(), registry) : null;
+  Backfiller backfiller(Storage storage, ModelManager<ModelVersion> registry, Evaluator evaluator,
+      PrometheusMeterRegistry meters, io.jointspace.server.api.LiveCalls live) {
     return new Backfiller(storage, registry, evaluator, settings.backfill(), meters, live::quiet);
   }
 
   @Provides
   @Singleton
-  Rollouts rollouts(Storage storage, ModelManager<ModelVersion> registry, Backfiller backfiller) {
-    return new Rollouts(storage, registry, backfiller,
-        storage.configured() ? new Evaluator(storage.items(), registry) : null);
+  Evaluator evaluator(Storage storage, ModelManager<ModelVersion> registry) {
+    return new Evaluator(storage, registry);
+  }
+
+  @Provides
+  @Singleton
+  Rollouts rollouts(Storage storage, ModelManager<ModelVersion> registry, Backfiller backfiller,
+      Evaluator evaluator) {
+    return new Rollouts(storage, registry, backfiller, evaluator);
   }
 
   /** Starts rollouts of collections whose label moved; started with the server. */

@@ -138,10 +138,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       throw new InvalidInputException("label_policy.min_zero_shot_gain must be within -1..1, got "
           + p.getMinZeroShotGain());
     }
-    if (!(p.getRateLimit() >= 0) || Double.isInfinite(p.getRateLimit())) {
-      throw new InvalidInputException("label_policy.rate_limit must be a finite number >= 0, got "
-          + p.getRateLimit());
-    }
+    io.jointspace.server.rollout.Rollouts.checkRate(p.getRateLimit(), "label_policy.rate_limit");
     String template = p.getClassTemplate().isEmpty() ? "{}" : p.getClassTemplate();
     if (!template.contains("{}")) {
       throw new InvalidInputException("label_policy.class_template '" + template + "' has no {} for the class name");
@@ -223,18 +220,13 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   @Override
   public void upsert(UpsertRequest request, StreamObserver<UpsertResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      String name = collectionName(request.getCollection(), "collection");
-      Collection c = storage.catalog().get(name);
-      for (int attempt = 1; ; attempt++) {
-        try {
-          List<ItemWrite> items = items(c, request.getItemsList(), "items",
-              io.jointspace.server.store.Limits.MAX_ITEMS_PER_UPSERT);
-          int n = storage.items().upsert(c, items, replicaItems(c, request.getItemsList(), items, "items"), "items");
-          return UpsertResponse.newBuilder().setUpsertedCount(n).setModel(model(c)).build();
-        } catch (CollectionChangedException e) {
-          c = retryOn(e, name, attempt);
-        }
-      }
+      Collection first = storage.catalog().get(ProtoMapper.collectionName(request.getCollection(), "collection"));
+      return write(first, c -> {
+        List<ItemWrite> items = items(c, request.getItemsList(), "items",
+            io.jointspace.server.store.Limits.MAX_ITEMS_PER_UPSERT);
+        int n = storage.items().upsert(c, items, replicaItems(c, request.getItemsList(), items, "items"), "items");
+        return UpsertResponse.newBuilder().setUpsertedCount(n).setModel(model(c)).build();
+      }).result();
     });
   }
 
@@ -254,23 +246,19 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
         try {
           String name = message.getCollection();
           if (collection == null) {
-            collection = storage.catalog().get(collectionName(name, "collection"));
+            collection = storage.catalog().get(ProtoMapper.collectionName(name, "collection"));
           } else if (!name.isEmpty() && !name.equals(collection.name())) {
             throw new InvalidInputException("collection '" + name + "' differs from the stream's '"
                 + collection.name() + "'; one stream writes one collection");
           }
-          int n;
-          for (int attempt = 1; ; attempt++) {
-            try {
-              List<ItemWrite> items = items(collection, message.getItemsList(), "items",
-                  io.jointspace.server.store.Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
-              n = storage.items().copyUpsert(collection, items,
-                  replicaItems(collection, message.getItemsList(), items, "items"), "items");
-              break;
-            } catch (CollectionChangedException e) {
-              collection = retryOn(e, collection.name(), attempt);
-            }
-          }
+          Written<Integer> written = write(collection, c -> {
+            List<ItemWrite> items = items(c, message.getItemsList(), "items",
+                io.jointspace.server.store.Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
+            return storage.items().copyUpsert(c, items, replicaItems(c, message.getItemsList(), items, "items"),
+                "items");
+          });
+          collection = written.collection();
+          int n = written.result();
           total += n;
           observer.onNext(UpsertStreamResponse.newBuilder()
               .setCommittedCount(n).setTotalCommitted(total).setMessageIndex(index++).build());
@@ -298,13 +286,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   @Override
   public void get(GetRequest request, StreamObserver<GetResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      String name = collectionName(request.getCollection(), "collection");
-      try {
-        return get(storage.catalog().get(name), request);
-      } catch (io.jointspace.server.store.CollectionNotFoundException e) {
-        // the table went away under the call (a rollout finalized or aborted meanwhile)
-        return get(storage.catalog().get(name), request);
-      }
+      return read(ProtoMapper.collectionName(request.getCollection(), "collection"), c -> get(c, request));
     });
   }
 
@@ -335,29 +317,16 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   @Override
   public void delete(DeleteRequest request, StreamObserver<DeleteResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      String name = collectionName(request.getCollection(), "collection");
-      Collection c = storage.catalog().get(name);
-      for (int attempt = 1; ; attempt++) {
-        try {
-          return DeleteResponse.newBuilder().setDeletedCount(storage.items().delete(c, request.getIdsList())).build();
-        } catch (CollectionChangedException e) {
-          c = retryOn(e, name, attempt);
-        }
-      }
+      Collection first = storage.catalog().get(ProtoMapper.collectionName(request.getCollection(), "collection"));
+      return write(first, c -> DeleteResponse.newBuilder()
+          .setDeletedCount(storage.items().delete(c, request.getIdsList())).build()).result();
     });
   }
 
   @Override
   public void search(SearchRequest request, StreamObserver<SearchResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      String name = collectionName(request.getCollection(), "collection");
-      try {
-        return search(storage.catalog().get(name), request);
-      } catch (io.jointspace.server.store.CollectionNotFoundException e) {
-        // the table went away under the search (a rollout finalized or aborted meanwhile): the
-        // catalog names the tables now
-        return search(storage.catalog().get(name), request);
-      }
+      return read(ProtoMapper.collectionName(request.getCollection(), "collection"), c -> search(c, request));
     });
   }
 
@@ -432,18 +401,41 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
     return out;
   }
 
-  /**
-   * The collection as it is now, after a write found its tables changed (a rollout began or
-   * switched); the write is prepared again for them. Gives up after a few tries.
-   */
-  private Collection retryOn(CollectionChangedException e, String name, int attempt) {
-    if (attempt >= MAX_WRITE_ATTEMPTS) {
-      throw e;
-    }
-    return storage.catalog().get(name);
-  }
+  /** A write's result, and the collection as it was when the write committed. */
+  private record Written<T>(Collection collection, T result) {}
 
   private static final int MAX_WRITE_ATTEMPTS = 4;
+
+  /**
+   * Runs {@code write} (embed, then store) for the collection's tables; when they changed
+   * before it committed (a rollout began or switched: nothing was written), reads the
+   * collection again and prepares the write anew for its tables now, a few times at most.
+   */
+  private <T> Written<T> write(Collection first, java.util.function.Function<Collection, T> write) {
+    Collection c = first;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return new Written<>(c, write.apply(c));
+      } catch (CollectionChangedException e) {
+        if (attempt >= MAX_WRITE_ATTEMPTS) {
+          throw e;
+        }
+        c = storage.catalog().get(c.name());
+      }
+    }
+  }
+
+  /**
+   * Runs {@code read} on the collection; when the table it read went away under it (a rollout
+   * finalized or aborted meanwhile), once more on the tables the catalog names now.
+   */
+  private <T> T read(String name, java.util.function.Function<Collection, T> read) {
+    try {
+      return read.apply(storage.catalog().get(name));
+    } catch (io.jointspace.server.store.CollectionNotFoundException e) {
+      return read.apply(storage.catalog().get(name));
+    }
+  }
 
   /**
    * During a rollout, the items as the other version stores them: inputs embedded by that
@@ -509,13 +501,6 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
           + ": model " + model.id() + " has no encoder spec; send precomputed vectors"));
       return model.get().encode(ProtoMapper.contents(inputs, fieldOf, encoder), fieldOf, call.scope());
     }
-  }
-
-  private static String collectionName(String name, String field) {
-    if (name.isEmpty()) {
-      throw new InvalidInputException(field + " is empty; name a collection");
-    }
-    return name;
   }
 
   private static float[] floats(Vector v) {

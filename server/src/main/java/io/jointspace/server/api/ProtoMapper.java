@@ -99,6 +99,14 @@ final class ProtoMapper {
     return out;
   }
 
+  /** A collection name from a request; the store checks its form. */
+  static String collectionName(String name, String field) {
+    if (name.isEmpty()) {
+      throw new InvalidInputException(field + " is empty; name a collection");
+    }
+    return name;
+  }
+
   static com.google.protobuf.Timestamp timestamp(java.time.Instant t) {
     return com.google.protobuf.Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
   }

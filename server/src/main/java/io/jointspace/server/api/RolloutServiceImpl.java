@@ -61,7 +61,7 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
   @Override
   public void startRollout(StartRolloutRequest request, StreamObserver<io.jointspace.api.v1.Rollout> observer) {
     StatusMapper.answer(observer, () -> {
-      String collection = required(request.getCollection(), "collection");
+      String collection = ProtoMapper.collectionName(request.getCollection(), "collection");
       if (!request.hasTarget() || request.getTarget().getName().isEmpty()) {
         throw new InvalidInputException("target.name is empty; name the model version to move to");
       }
@@ -109,7 +109,7 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
 
   @Override
   public void getRollout(GetRolloutRequest request, StreamObserver<io.jointspace.api.v1.Rollout> observer) {
-    StatusMapper.answer(observer, () -> withFailures(rollouts.get(required(request.getCollection(), "collection"),
+    StatusMapper.answer(observer, () -> withFailures(rollouts.get(ProtoMapper.collectionName(request.getCollection(), "collection"),
         request.getRolloutId())));
   }
 
@@ -129,7 +129,7 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
     String collection;
     io.jointspace.api.v1.Rollout first;
     try {
-      collection = required(request.getCollection(), "collection");
+      collection = ProtoMapper.collectionName(request.getCollection(), "collection");
       first = withFailures(rollouts.get(collection, request.getRolloutId()));
     } catch (RuntimeException e) {
       observer.onError(StatusMapper.toStatus(e));
@@ -177,43 +177,43 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
 
   @Override
   public void pauseRollout(RolloutRequest request, StreamObserver<io.jointspace.api.v1.Rollout> observer) {
-    StatusMapper.answer(observer, () -> withFailures(rollouts.pause(required(request.getCollection(), "collection"),
+    StatusMapper.answer(observer, () -> withFailures(rollouts.pause(ProtoMapper.collectionName(request.getCollection(), "collection"),
         request.getRolloutId())));
   }
 
   @Override
   public void resumeRollout(RolloutRequest request, StreamObserver<io.jointspace.api.v1.Rollout> observer) {
-    StatusMapper.answer(observer, () -> withFailures(rollouts.resume(required(request.getCollection(), "collection"),
+    StatusMapper.answer(observer, () -> withFailures(rollouts.resume(ProtoMapper.collectionName(request.getCollection(), "collection"),
         request.getRolloutId())));
   }
 
   @Override
   public void setRolloutRate(SetRolloutRateRequest request, StreamObserver<io.jointspace.api.v1.Rollout> observer) {
-    StatusMapper.answer(observer, () -> withFailures(rollouts.setRate(required(request.getCollection(), "collection"),
+    StatusMapper.answer(observer, () -> withFailures(rollouts.setRate(ProtoMapper.collectionName(request.getCollection(), "collection"),
         request.getRolloutId(), request.getRateLimit())));
   }
 
   @Override
   public void promoteRollout(RolloutRequest request, StreamObserver<io.jointspace.api.v1.Rollout> observer) {
-    StatusMapper.answer(observer, () -> withFailures(rollouts.promote(required(request.getCollection(), "collection"),
+    StatusMapper.answer(observer, () -> withFailures(rollouts.promote(ProtoMapper.collectionName(request.getCollection(), "collection"),
         request.getRolloutId())));
   }
 
   @Override
   public void rollbackRollout(RolloutRequest request, StreamObserver<io.jointspace.api.v1.Rollout> observer) {
     StatusMapper.answer(observer, () -> withFailures(rollouts.rollback(
-        required(request.getCollection(), "collection"), request.getRolloutId())));
+        ProtoMapper.collectionName(request.getCollection(), "collection"), request.getRolloutId())));
   }
 
   @Override
   public void finalizeRollout(RolloutRequest request, StreamObserver<io.jointspace.api.v1.Rollout> observer) {
     StatusMapper.answer(observer, () -> withFailures(rollouts.finalizeRollout(
-        required(request.getCollection(), "collection"), request.getRolloutId())));
+        ProtoMapper.collectionName(request.getCollection(), "collection"), request.getRolloutId())));
   }
 
   @Override
   public void abortRollout(RolloutRequest request, StreamObserver<io.jointspace.api.v1.Rollout> observer) {
-    StatusMapper.answer(observer, () -> withFailures(rollouts.abort(required(request.getCollection(), "collection"),
+    StatusMapper.answer(observer, () -> withFailures(rollouts.abort(ProtoMapper.collectionName(request.getCollection(), "collection"),
         request.getRolloutId())));
   }
 
@@ -221,7 +221,7 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
   public void evaluateRollout(EvaluateRolloutRequest request,
       StreamObserver<io.jointspace.api.v1.Evaluation> observer) {
     StatusMapper.answer(observer, () -> {
-      String collection = required(request.getCollection(), "collection");
+      String collection = ProtoMapper.collectionName(request.getCollection(), "collection");
       int sample = request.getSampleSize() == 0 ? EvaluationRequest.DEFAULT_SAMPLE : request.getSampleSize();
       if (sample < 1 || sample > EvaluationRequest.MAX_SAMPLE) {
         throw new InvalidInputException("sample_size must be within 1.." + EvaluationRequest.MAX_SAMPLE + ", got "
@@ -345,13 +345,6 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
 
   private static io.jointspace.api.v1.ModelSpec spec(String model, long version) {
     return ProtoMapper.resolved(new ServableId(model, version), "");
-  }
-
-  private static String required(String value, String field) {
-    if (value.isEmpty()) {
-      throw new InvalidInputException(field + " is empty; name a collection");
-    }
-    return value;
   }
 
   private static Duration duration(java.time.Duration d) {

@@ -15,6 +15,7 @@ import io.jointspace.server.store.Collection;
 import io.jointspace.server.store.ItemStore;
 import io.jointspace.server.store.SearchHit;
 import io.jointspace.server.store.SearchQuery;
+import io.jointspace.server.store.Storage;
 import io.jointspace.server.store.StoredItem;
 import io.jointspace.server.store.VersionTable;
 import java.time.Duration;
@@ -38,11 +39,11 @@ public final class Evaluator {
   private static final Duration EMBED_TIMEOUT = Duration.ofSeconds(60);
   private static final int MAX_CLASSES = 200;
 
-  private final ItemStore items;
+  private final Storage storage;
   private final ModelManager<ModelVersion> registry;
 
-  public Evaluator(ItemStore items, ModelManager<ModelVersion> registry) {
-    this.items = items;
+  public Evaluator(Storage storage, ModelManager<ModelVersion> registry) {
+    this.storage = storage;
     this.registry = registry;
   }
 
@@ -52,6 +53,7 @@ public final class Evaluator {
    * @param to the rollout's target
    */
   public Evaluation evaluate(Collection collection, VersionTable from, VersionTable to, EvaluationRequest request) {
+    ItemStore items = storage.items();
     Collection a = collection.at(from);
     Collection b = collection.at(to);
     int k = request.k();
@@ -80,8 +82,8 @@ public final class Evaluator {
       scores(ha, k, rank1A, rankKA);
       scores(hb, k, rank1B, rankKB);
     }
-    Evaluation.VersionScores sa = versionScores(a, from, request, sample, rank1A, rankKA, withClass, notes);
-    Evaluation.VersionScores sb = versionScores(b, to, request, sample, rank1B, rankKB, withClass, notes);
+    Evaluation.VersionScores sa = versionScores(items, a, from, request, sample, rank1A, rankKA, withClass, notes);
+    Evaluation.VersionScores sb = versionScores(items, b, to, request, sample, rank1B, rankKB, withClass, notes);
     return new Evaluation(sample.isEmpty() ? 0 : overlap / sample.size(), k, sample.size(), sa, sb,
         System.currentTimeMillis(), notes);
   }
@@ -95,7 +97,7 @@ public final class Evaluator {
     }
   }
 
-  private Evaluation.VersionScores versionScores(Collection c, VersionTable t, EvaluationRequest request,
+  private Evaluation.VersionScores versionScores(ItemStore items, Collection c, VersionTable t, EvaluationRequest request,
       List<String> sample, List<Double> rank1, List<Double> rankK, boolean withClass, List<String> notes) {
     Double recall = null;
     Double zeroShot = null;
@@ -111,14 +113,14 @@ public final class Evaluator {
       if (handle != null) {
         try (ModelHandle<ModelVersion> h = handle) {
           if (!request.queries().isEmpty()) {
-            recall = recall(c, h.get(), request);
+            recall = recall(items, c, h.get(), request);
           }
           if (withClass) {
             Encoder encoder = h.get().encoder().orElse(null);
             if (encoder == null || !encoder.encodesText()) {
               notes.add(t.label() + " embeds no text: zero-shot accuracy is left out");
             } else {
-              double[] both = classScores(c, h.get(), request, sample, notes);
+              double[] both = classScores(items, c, h.get(), request, sample, notes);
               if (both != null) {
                 zeroShot = both[0];
                 precision = both[1];
@@ -132,7 +134,7 @@ public final class Evaluator {
         Evaluation.Distribution.of(rankK), recall, zeroShot, precision);
   }
 
-  private double recall(Collection c, ModelVersion version, EvaluationRequest request) {
+  private static double recall(ItemStore items, Collection c, ModelVersion version, EvaluationRequest request) {
     List<Content> queries = new ArrayList<>();
     request.queries().forEach(q -> queries.add(q.query()));
     List<float[]> vectors = version.encode(queries, i -> "queries[" + i + "].query",
@@ -155,7 +157,7 @@ public final class Evaluator {
    * search for each class's text; null when no sampled item has a class.
    */
   @Nullable
-  private double[] classScores(Collection c, ModelVersion version, EvaluationRequest request, List<String> sample,
+  private static double[] classScores(ItemStore items, Collection c, ModelVersion version, EvaluationRequest request, List<String> sample,
       List<String> notes) {
     Map<String, String> classOf = new LinkedHashMap<>();
     Map<String, float[]> vectorOf = new LinkedHashMap<>();

@@ -54,9 +54,7 @@ public final class Rollouts {
    */
   public Started start(String collection, ModelRequest target, @Nullable Unembeddable unembeddable,
       double rateLimit, @Nullable Duration finalizeAfter, boolean dryRun, String by) {
-    if (!(rateLimit >= 0) || Double.isInfinite(rateLimit)) {
-      throw new InvalidInputException("rate_limit must be a finite number >= 0, got " + rateLimit);
-    }
+    checkRate(rateLimit, "rate_limit");
     if (finalizeAfter != null && finalizeAfter.isNegative()) {
       throw new InvalidInputException("finalize_after must not be negative, got " + finalizeAfter);
     }
@@ -119,6 +117,17 @@ public final class Rollouts {
     return new Started(new Plan(c, to, r.total(), r.unembeddableCount()), r);
   }
 
+  /**
+   * Checks a backfill rate limit (items per second; 0: none).
+   *
+   * @throws InvalidInputException naming {@code field}
+   */
+  public static void checkRate(double rateLimit, String field) {
+    if (!(rateLimit >= 0) || Double.isInfinite(rateLimit)) {
+      throw new InvalidInputException(field + " must be a finite number >= 0, got " + rateLimit);
+    }
+  }
+
   /** A start's plan, and the rollout (null for a dry run). */
   public record Started(Plan plan, @Nullable Rollout rollout) {}
 
@@ -145,9 +154,7 @@ public final class Rollouts {
   }
 
   public Rollout setRate(String collection, long id, double rateLimit) {
-    if (!(rateLimit >= 0) || Double.isInfinite(rateLimit)) {
-      throw new InvalidInputException("rate_limit must be a finite number >= 0, got " + rateLimit);
-    }
+    checkRate(rateLimit, "rate_limit");
     return storage.rollouts().setRate(collection, id, rateLimit);
   }
 
