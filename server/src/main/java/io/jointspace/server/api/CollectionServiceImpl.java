@@ -15,7 +15,6 @@ import io.jointspace.api.v1.GetResponse;
 import io.jointspace.api.v1.Hit;
 import io.jointspace.api.v1.IndexParameters;
 import io.jointspace.api.v1.Input;
-import io.jointspace.api.v1.Item;
 import io.jointspace.api.v1.ListCollectionsRequest;
 import io.jointspace.api.v1.ListCollectionsResponse;
 import io.jointspace.api.v1.SearchRequest;
@@ -27,23 +26,18 @@ import io.jointspace.api.v1.UpsertStreamResponse;
 import io.jointspace.api.v1.Vector;
 import io.jointspace.registry.ModelHandle;
 import io.jointspace.registry.ModelManager;
-import io.jointspace.registry.ModelNotFoundException;
 import io.jointspace.registry.ModelRequest;
-import io.jointspace.registry.ModelUnavailableException;
 import io.jointspace.registry.ServableId;
 import io.jointspace.server.runtime.Encoder;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.runtime.ModelVersion;
-import io.jointspace.server.errors.FailedPreconditionException;
 import io.jointspace.registry.LabelTarget;
 import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.rollout.LabelPolicy;
 import io.jointspace.server.store.Collection;
 import io.jointspace.server.store.CollectionChangedException;
-import io.jointspace.server.store.Unembeddable;
 import io.jointspace.server.store.VersionTable;
 import io.jointspace.server.store.CollectionSpec;
-import io.jointspace.server.store.ItemStore;
 import io.jointspace.server.store.ItemWrite;
 import io.jointspace.server.store.Metric;
 import io.jointspace.server.store.SearchHit;
@@ -51,7 +45,6 @@ import io.jointspace.server.store.SearchQuery;
 import io.jointspace.server.store.Storage;
 import io.jointspace.server.store.StoredItem;
 import io.jointspace.server.store.VectorType;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -63,12 +56,14 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   private final ModelManager<ModelVersion> registry;
   private final Storage storage;
   private final ModelLabels labels;
+  private final ItemEmbedder embedder;
 
   @Inject
   CollectionServiceImpl(ModelManager<ModelVersion> registry, Storage storage, ModelLabels labels) {
     this.registry = registry;
     this.storage = storage;
     this.labels = labels;
+    this.embedder = new ItemEmbedder(registry);
   }
 
   @Override
@@ -87,7 +82,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
         if (target != null) {
           wanted = ModelRequest.version(request.getModel().getName(), target.primary());
         }
-        following = new Collection.Following(label, labelPolicy(request.getLabelPolicy()).toJson());
+        following = new Collection.Following(label, LabelPolicies.fromProto(request.getLabelPolicy()).toJson());
       } else if (request.hasLabelPolicy()) {
         throw new InvalidInputException("label_policy: the collection follows no label; create it with model.label"
             + " to have it follow one");
@@ -123,54 +118,6 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       Collection created = storage.catalog().create(spec, following);
       return collection(created, 0);
     });
-  }
-
-  private static LabelPolicy labelPolicy(io.jointspace.api.v1.LabelPolicy p) {
-    if (!(p.getMinNeighbourAgreement() >= 0 && p.getMinNeighbourAgreement() <= 1)) {
-      throw new InvalidInputException("label_policy.min_neighbour_agreement must be within 0..1, got "
-          + p.getMinNeighbourAgreement());
-    }
-    if (p.hasMinZeroShotGain() && p.getClassKey().isEmpty()) {
-      throw new InvalidInputException("label_policy.min_zero_shot_gain needs label_policy.class_key: zero-shot"
-          + " accuracy is measured over a metadata class");
-    }
-    if (p.hasMinZeroShotGain() && !(Math.abs(p.getMinZeroShotGain()) <= 1)) {
-      throw new InvalidInputException("label_policy.min_zero_shot_gain must be within -1..1, got "
-          + p.getMinZeroShotGain());
-    }
-    io.jointspace.server.rollout.Rollouts.checkRate(p.getRateLimit(), "label_policy.rate_limit");
-    String template = p.getClassTemplate().isEmpty() ? "{}" : p.getClassTemplate();
-    if (!template.contains("{}")) {
-      throw new InvalidInputException("label_policy.class_template '" + template + "' has no {} for the class name");
-    }
-    Long finalizeAfter = null;
-    if (p.hasFinalizeAfter()) {
-      if (p.getFinalizeAfter().getSeconds() < 0) {
-        throw new InvalidInputException("label_policy.finalize_after must not be negative");
-      }
-      finalizeAfter = p.getFinalizeAfter().getSeconds() * 1000 + p.getFinalizeAfter().getNanos() / 1_000_000;
-    }
-    return new LabelPolicy(p.getAutoPromote(), p.getMinNeighbourAgreement(), p.getClassKey(), template,
-        p.hasMinZeroShotGain() ? p.getMinZeroShotGain() : null,
-        RolloutServiceImpl.unembeddable(p.getUnembeddable(), "label_policy.unembeddable"), p.getRateLimit(),
-        finalizeAfter);
-  }
-
-  private static io.jointspace.api.v1.LabelPolicy labelPolicy(LabelPolicy p) {
-    io.jointspace.api.v1.LabelPolicy.Builder b = io.jointspace.api.v1.LabelPolicy.newBuilder()
-        .setAutoPromote(p.autoPromote())
-        .setMinNeighbourAgreement(p.minNeighbourAgreement())
-        .setClassKey(p.classKey())
-        .setClassTemplate(p.classTemplate())
-        .setUnembeddable(RolloutServiceImpl.unembeddable(p.unembeddable()))
-        .setRateLimit(p.rateLimit());
-    if (p.minZeroShotGain() != null) {
-      b.setMinZeroShotGain(p.minZeroShotGain());
-    }
-    if (p.finalizeAfterMillis() != null) {
-      b.setFinalizeAfter(com.google.protobuf.util.Durations.fromMillis(p.finalizeAfterMillis()));
-    }
-    return b.build();
   }
 
   private static Metric metric(CreateCollectionRequest r) {
@@ -222,9 +169,9 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
     StatusMapper.answer(observer, () -> {
       Collection first = storage.catalog().get(ProtoMapper.collectionName(request.getCollection(), "collection"));
       return write(first, c -> {
-        List<ItemWrite> items = items(c, request.getItemsList(), "items",
+        List<ItemWrite> items = embedder.items(c, request.getItemsList(), "items",
             io.jointspace.server.store.Limits.MAX_ITEMS_PER_UPSERT);
-        int n = storage.items().upsert(c, items, replicaItems(c, request.getItemsList(), items, "items"), "items");
+        int n = storage.items().upsert(c, items, embedder.replicaItems(c, request.getItemsList(), items, "items"), "items");
         return UpsertResponse.newBuilder().setUpsertedCount(n).setModel(model(c)).build();
       }).result();
     });
@@ -252,9 +199,9 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
                 + collection.name() + "'; one stream writes one collection");
           }
           Written<Integer> written = write(collection, c -> {
-            List<ItemWrite> items = items(c, message.getItemsList(), "items",
+            List<ItemWrite> items = embedder.items(c, message.getItemsList(), "items",
                 io.jointspace.server.store.Limits.MAX_ITEMS_PER_STREAM_MESSAGE);
-            return storage.items().copyUpsert(c, items, replicaItems(c, message.getItemsList(), items, "items"),
+            return storage.items().copyUpsert(c, items, embedder.replicaItems(c, message.getItemsList(), items, "items"),
                 "items");
           });
           collection = written.collection();
@@ -337,11 +284,11 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
     var filter = request.hasFilter() ? FilterMapper.condition(request.getFilter(), "filter") : null;
     boolean metadata = !request.hasIncludeMetadata() || request.getIncludeMetadata();
     SearchQuery query = switch (request.getQueryCase()) {
-      case VECTOR -> new SearchQuery(floats(request.getVector()), null, topK, filter,
+      case VECTOR -> new SearchQuery(ItemEmbedder.floats(request.getVector()), null, topK, filter,
           request.getIncludeVectors(), metadata);
       case ID -> new SearchQuery(null, request.getId(), topK, filter, request.getIncludeVectors(), metadata);
       case INPUT -> {
-        List<float[]> v = embed(c, List.of(request.getInput()), i -> "input");
+        List<float[]> v = embedder.embed(c, List.of(request.getInput()), i -> "input");
         yield new SearchQuery(v.get(0), null, topK, filter, request.getIncludeVectors(), metadata);
       }
       case QUERY_NOT_SET -> throw new InvalidInputException("query is not set; give input, vector or id");
@@ -358,47 +305,6 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       out.addHits(hit);
     }
     return out.build();
-  }
-
-  /** Items as rows to write: inputs embedded with the collection's version, in one batch. */
-  private List<ItemWrite> items(Collection c, List<Item> items, String field, int max) {
-    if (items.size() > max) {
-      throw new io.jointspace.server.store.LimitExceededException(field + " has " + items.size()
-          + " items, over the limit of " + max + " per request");
-    }
-    List<Input> inputs = new ArrayList<>();
-    List<Integer> inputAt = new ArrayList<>();
-    for (int i = 0; i < items.size(); i++) {
-      Item item = items.get(i);
-      // cheap checks first, so a bad id fails before any image is decoded
-      ItemStore.checkId(item.getId(), field + "[" + i + "].id");
-      switch (item.getContentCase()) {
-        case INPUT -> {
-          inputs.add(item.getInput());
-          inputAt.add(i);
-        }
-        case VECTOR -> { }
-        case CONTENT_NOT_SET -> throw new InvalidInputException(field + "[" + i
-            + "] has no content; set input (text or image) or vector");
-      }
-    }
-    List<float[]> embedded = inputs.isEmpty() ? List.of()
-        : embed(c, inputs, k -> field + "[" + inputAt.get(k) + "].input");
-    List<ItemWrite> out = new ArrayList<>(items.size());
-    int next = 0;
-    for (int i = 0; i < items.size(); i++) {
-      Item item = items.get(i);
-      String metadata = Json.of(item.getMetadata(), field + "[" + i + "].metadata");
-      if (item.hasVector()) {
-        out.add(new ItemWrite(item.getId(), floats(item.getVector()), metadata, null, null));
-      } else {
-        Input input = item.getInput();
-        out.add(new ItemWrite(item.getId(), embedded.get(next++), metadata,
-            input.hasText() ? input.getText() : null,
-            input.hasImage() ? input.getImage().toByteArray() : null));
-      }
-    }
-    return out;
   }
 
   /** A write's result, and the collection as it was when the write committed. */
@@ -437,80 +343,6 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
     }
   }
 
-  /**
-   * During a rollout, the items as the other version stores them: inputs embedded by that
-   * version. Precomputed vectors cannot go there: left out (the store removes them from that
-   * version), or refused when the rollout's policy says so.
-   */
-  private List<ItemWrite> replicaItems(Collection c, List<Item> items, List<ItemWrite> active, String field) {
-    if (c.rollout() == null) {
-      return List.of();
-    }
-    Collection replica = c.at(c.rollout().replica());
-    // the last write of an id wins, as in the active version
-    java.util.Map<String, Integer> last = new java.util.HashMap<>();
-    for (int i = 0; i < items.size(); i++) {
-      last.put(items.get(i).getId(), i);
-    }
-    List<Input> inputs = new ArrayList<>();
-    List<Integer> inputAt = new ArrayList<>();
-    for (int i = 0; i < items.size(); i++) {
-      if (last.get(items.get(i).getId()) != i) {
-        continue;
-      }
-      if (items.get(i).hasInput()) {
-        inputs.add(items.get(i).getInput());
-        inputAt.add(i);
-      } else if (c.rollout().unembeddable() == Unembeddable.FAIL) {
-        throw new FailedPreconditionException(field + "[" + i + "].vector: collection '" + c.name()
-            + "' is rolling out between versions " + c.spec().modelVersion() + " and " + replica.spec().modelVersion()
-            + " (rollout " + c.rollout().id() + ", which keeps every item in both and so takes no precomputed vectors"
-            + " until it ends); send the input instead");
-      }
-    }
-    if (inputs.isEmpty()) {
-      return List.of();
-    }
-    List<float[]> vectors = embed(replica, inputs, k -> field + "[" + inputAt.get(k) + "].input");
-    List<ItemWrite> out = new ArrayList<>(inputs.size());
-    for (int k = 0; k < inputs.size(); k++) {
-      ItemWrite a = active.get(inputAt.get(k));
-      out.add(new ItemWrite(a.id(), vectors.get(k), a.metadataJson(), a.sourceText(), a.sourceImage()));
-    }
-    return out;
-  }
-
-  /** Embeds with exactly the collection's model version. */
-  private List<float[]> embed(Collection c, List<Input> inputs, java.util.function.IntFunction<String> fieldOf) {
-    CollectionSpec spec = c.spec();
-    for (int k = 0; k < inputs.size(); k++) {
-      if (inputs.get(k).hasTensor()) {
-        throw new InvalidInputException(fieldOf.apply(k) + ".tensor: collections embed text and images; send a"
-            + " precomputed vector instead");
-      }
-    }
-    ModelHandle<ModelVersion> model;
-    try {
-      model = CallModel.acquire(registry, ModelRequest.version(spec.modelName(), spec.modelVersion()));
-    } catch (ModelNotFoundException | ModelUnavailableException e) {
-      throw new ModelUnavailableException("collection '" + c.name() + "' is embedded by " + spec.modelName()
-          + " version " + spec.modelVersion() + ", which is not loaded now: " + e.getMessage());
-    }
-    try (model; GrpcCallScope call = GrpcCallScope.current()) {
-      Encoder encoder = model.get().encoder().orElseThrow(() -> new InvalidInputException(fieldOf.apply(0)
-          + ": model " + model.id() + " has no encoder spec; send precomputed vectors"));
-      return model.get().encode(ProtoMapper.contents(inputs, fieldOf, encoder), fieldOf, call.scope());
-    }
-  }
-
-  private static float[] floats(Vector v) {
-    float[] out = new float[v.getValuesCount()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = v.getValues(i);
-    }
-    return out;
-  }
-
   private static Vector vector(float[] v) {
     Vector.Builder b = Vector.newBuilder();
     for (float x : v) {
@@ -544,7 +376,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
         .setView(c.view());
     if (c.following() != null) {
       b.setFollowsLabel(c.following().label())
-          .setLabelPolicy(labelPolicy(LabelPolicy.fromJson(c.following().policyJson())));
+          .setLabelPolicy(LabelPolicies.toProto(LabelPolicy.fromJson(c.following().policyJson())));
     }
     if (c.rollout() != null) {
       VersionTable other = c.rollout().replica();
