@@ -63,6 +63,16 @@ public final class Search {
     return this;
   }
 
+  /**
+   * The HNSW candidate list size for this search (pgvector's hnsw.ef_search): higher finds
+   * more of the true nearest neighbours, slower; 1 to 1000, or 0 (the default) for the server's
+   * choice (see SearchRequest.ef_search).
+   */
+  public Search efSearch(int efSearch) {
+    request.setEfSearch(efSearch);
+    return this;
+  }
+
   public Search includeVectors(boolean include) {
     request.setIncludeVectors(include);
     return this;

@@ -145,6 +145,11 @@ class JointspaceClientTest {
           assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
           assertThat(e.field()).isEqualTo("items[1].id");
         });
+    assertThatThrownBy(() -> client.search("client_errors").text("a red star").efSearch(1001).run())
+        .isInstanceOfSatisfying(JointspaceException.class, e -> {
+          assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.field()).isEqualTo("ef_search");
+        });
     Run cli = cli("collections", "get", "nowhere");
     assertThat(cli.code).isEqualTo(1);
     assertThat(cli.err).contains("NOT_FOUND");

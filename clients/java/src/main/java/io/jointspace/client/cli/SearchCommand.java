@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code search COLLECTION --text|--image|--id ... [--filter EXPR] [--top-k N]}. */
+/** {@code search COLLECTION --text|--image|--id ... [--filter EXPR] [--top-k N] [--ef-search N]}. */
 @Command(name = "search", mixinStandardHelpOptions = true, description = "Nearest items to a text, an image or a stored item.")
 final class SearchCommand extends Base implements Runnable {
   @Parameters(paramLabel = "COLLECTION")
@@ -40,6 +40,10 @@ final class SearchCommand extends Base implements Runnable {
   @Option(names = "--top-k", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}.")
   int topK;
 
+  @Option(names = "--ef-search", defaultValue = "0",
+      description = "HNSW candidate list size, 1 to 1000: higher is more exact and slower. Default: the server's choice.")
+  int efSearch;
+
   @Option(names = "--model-version", defaultValue = "0",
       description = "During a rollout: search this version instead of the collection's.")
   long modelVersion;
@@ -47,7 +51,7 @@ final class SearchCommand extends Base implements Runnable {
   @Override
   public void run() {
     try (JointspaceClient c = connect()) {
-      Search s = c.search(collection).topK(topK).modelVersion(modelVersion);
+      Search s = c.search(collection).topK(topK).efSearch(efSearch).modelVersion(modelVersion);
       if (query.text != null) {
         s.text(query.text);
       } else if (query.image != null) {
