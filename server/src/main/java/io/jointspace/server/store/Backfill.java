@@ -287,6 +287,16 @@ public final class Backfill {
         return Finish.BUSY;
       }
       try {
+        // an abort or a delete that dropped the tables held this lock until it committed
+        try (PreparedStatement p = c.prepareStatement(
+            "SELECT 1 FROM jointspace.rollouts WHERE id = ? AND state = 'backfilling'")) {
+          p.setLong(1, rollout.id());
+          try (ResultSet r = p.executeQuery()) {
+            if (!r.next()) {
+              return Finish.NOT_YET;
+            }
+          }
+        }
         buildIndex(c, target);
         try (PreparedStatement p = c.prepareStatement(
             "UPDATE jointspace.rollouts SET index_built = true, updated_at = now() WHERE id = ?")) {
@@ -360,18 +370,46 @@ public final class Backfill {
   }
 
   /**
-   * Cancels the server session that holds the rollout's advisory lock (building its index or
-   * evaluating), so that dropping the rollout's tables does not wait for it, nor deadlock with
-   * {@code CREATE INDEX CONCURRENTLY}, which waits for the dropping transaction in turn.
+   * Takes the rollout's advisory lock for the rest of the caller's transaction, cancelling the
+   * server session that holds it (building the target's index, or evaluating) until it lets
+   * go. Called before the rollout's tables are dropped: the drop then neither waits for an
+   * index build nor deadlocks with {@code CREATE INDEX CONCURRENTLY} (which waits for the
+   * dropping transaction in turn), and no index build starts until the drop commits.
    */
   static void stopIndexBuild(Connection c, long rolloutId) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement("SELECT pg_cancel_backend(pid) FROM pg_locks"
-        + " WHERE locktype = 'advisory' AND classid = hashtext('jointspace.rollout')::oid AND objid = ?::oid"
-        + " AND objsubid = 2 AND granted AND pid <> pg_backend_pid()")) {
-      p.setInt(1, (int) rolloutId);
-      p.execute();
+    long until = System.nanoTime() + STOP_INDEX_BUILD.toNanos();
+    while (true) {
+      try (PreparedStatement p = c.prepareStatement(
+          "SELECT pg_try_advisory_xact_lock(hashtext('jointspace.rollout'), ?)")) {
+        p.setInt(1, (int) rolloutId);
+        try (ResultSet r = p.executeQuery()) {
+          r.next();
+          if (r.getBoolean(1)) {
+            return;
+          }
+        }
+      }
+      // the holder may be between two statements, where a cancel does nothing: try again
+      try (PreparedStatement p = c.prepareStatement("SELECT pg_cancel_backend(pid) FROM pg_locks"
+          + " WHERE locktype = 'advisory' AND classid = hashtext('jointspace.rollout')::oid AND objid = ?::oid"
+          + " AND objsubid = 2 AND granted AND pid <> pg_backend_pid()")) {
+        p.setInt(1, (int) rolloutId);
+        p.execute();
+      }
+      if (System.nanoTime() > until) {
+        throw new StoreUnavailableException("the database is busy, retry: rollout " + rolloutId
+            + "'s index build or evaluation did not stop within " + STOP_INDEX_BUILD.toSeconds() + " s", null);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreUnavailableException("interrupted while stopping rollout " + rolloutId + "'s index build", null);
+      }
     }
   }
+
+  private static final Duration STOP_INDEX_BUILD = Duration.ofSeconds(10);
 
   private static boolean tryLock(Connection c, long rolloutId) throws SQLException {
     try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_lock(hashtext('jointspace.rollout'), ?)")) {
