@@ -151,7 +151,10 @@ public final class Backfiller implements AutoCloseable {
     }
   }
 
-  /** One chunk of one rollout; whether there was work. */
+  /**
+   * Chunks of one rollout, one after another for up to {@link #TURN} (the catalog looked up
+   * once for all of them); whether there was work.
+   */
   private boolean step(Rollout r) {
     Backfill backfill = storage.backfill();
     ModelHandle<ModelVersion> target;
@@ -167,58 +170,77 @@ public final class Backfiller implements AutoCloseable {
       }
       Collection collection = storage.catalog().get(r.collection());
       Collection into = collection.at(r.to());
-      yieldToLiveCalls();
-      int chunk = r.rateLimit() > 0 ? (int) Math.max(1, Math.min(options.chunk(), r.rateLimit())) : options.chunk();
-      if (r.rateLimit() > 0) {
-        Duration wait = backfill.reserve(r.id(), chunk);
-        if (!wait.isZero()) {
-          sleep(wait);
+      long until = System.nanoTime() + TURN.toNanos();
+      boolean worked = false;
+      while (running && chunk(r, backfill, target.get(), collection, into)) {
+        worked = true;
+        if (System.nanoTime() > until) {
+          break;
         }
       }
-      List<Backfill.Claimed> claimed = backfill.claim(r, worker, chunk, options.lease());
-      if (claimed.isEmpty()) {
-        finishIfDone(r, collection, into);
+      return worked;
+    }
+  }
+
+  /** How long a worker stays with one rollout before it looks at the others again. */
+  private static final Duration TURN = Duration.ofSeconds(1);
+
+  /**
+   * Claims, embeds and writes one chunk (after yielding to live calls and to the rate limit);
+   * false when there was nothing to claim (then finishes the rollout if its worklist is empty).
+   */
+  private boolean chunk(Rollout r, Backfill backfill, ModelVersion target, Collection collection, Collection into) {
+    yieldToLiveCalls();
+    int chunk = r.rateLimit() > 0 ? (int) Math.max(1, Math.min(options.chunk(), r.rateLimit())) : options.chunk();
+    if (r.rateLimit() > 0) {
+      Duration wait = backfill.reserve(r.id(), chunk);
+      if (!wait.isZero()) {
+        sleep(wait);
+      }
+    }
+    List<Backfill.Claimed> claimed = backfill.claim(r, worker, chunk, options.lease());
+    if (claimed.isEmpty()) {
+      finishIfDone(r, collection, into);
+      return false;
+    }
+    Map<String, String> errors = new LinkedHashMap<>();
+    List<Backfill.Claimed> ok = new ArrayList<>();
+    List<float[]> vectors = new ArrayList<>();
+    try {
+      List<float[]> all = embed(target, claimed);
+      for (int i = 0; i < claimed.size(); i++) {
+        keep(claimed.get(i), all.get(i), into, ok, vectors, errors);
+      }
+    } catch (InvalidInputException e) {
+      // one bad source fails its batch: embed them one at a time to find it
+      for (Backfill.Claimed item : claimed) {
+        try {
+          keep(item, embed(target, List.of(item)).get(0), into, ok, vectors, errors);
+        } catch (InvalidInputException one) {
+          errors.put(item.id(), one.getMessage());
+        }
+      }
+    } catch (RuntimeException e) {
+      if (busy(e)) {
+        // the queue is full, the version is going, the chunk waited too long: the items
+        // are fine, try again shortly
+        backfill.release(r, worker, claimed.stream().map(Backfill.Claimed::id).toList(), options.retryBackoff());
+        log.debug("Rollout {}: chunk given back: {}", r.id(), e.toString());
         return false;
       }
-      Map<String, String> errors = new LinkedHashMap<>();
-      List<Backfill.Claimed> ok = new ArrayList<>();
-      List<float[]> vectors = new ArrayList<>();
-      try {
-        List<float[]> all = embed(target.get(), claimed);
-        for (int i = 0; i < claimed.size(); i++) {
-          keep(claimed.get(i), all.get(i), into, ok, vectors, errors);
-        }
-      } catch (InvalidInputException e) {
-        // one bad source fails its batch: embed them one at a time to find it
-        for (Backfill.Claimed item : claimed) {
-          try {
-            keep(item, embed(target.get(), List.of(item)).get(0), into, ok, vectors, errors);
-          } catch (InvalidInputException one) {
-            errors.put(item.id(), one.getMessage());
-          }
-        }
-      } catch (RuntimeException e) {
-        if (busy(e)) {
-          // the queue is full, the version is going, the chunk waited too long: the items
-          // are fine, try again shortly
-          backfill.release(r, worker, claimed.stream().map(Backfill.Claimed::id).toList(), options.retryBackoff());
-          log.debug("Rollout {}: chunk given back: {}", r.id(), e.toString());
-          return true;
-        }
-        // anything else counts as a try for each item: retried with backoff, then listed
-        for (Backfill.Claimed item : claimed) {
-          errors.put(item.id(), e.toString());
-        }
+      // anything else counts as a try for each item: retried with backoff, then listed
+      for (Backfill.Claimed item : claimed) {
+        errors.put(item.id(), e.toString());
       }
-      int written = backfill.complete(r, into, worker, ok, vectors);
-      counter(r.collection()).increment(written);
-      if (!errors.isEmpty()) {
-        backfill.failed(r, worker, errors, options.retryBackoff(), options.maxAttempts());
-        log.warn("Rollout {} of collection '{}': {} item(s) failed to embed, e.g. {}", r.id(), r.collection(),
-            errors.size(), errors.entrySet().iterator().next());
-      }
-      return true;
     }
+    int written = backfill.complete(r, into, worker, ok, vectors);
+    counter(r.collection()).increment(written);
+    if (!errors.isEmpty()) {
+      backfill.failed(r, worker, errors, options.retryBackoff(), options.maxAttempts());
+      log.warn("Rollout {} of collection '{}': {} item(s) failed to embed, e.g. {}", r.id(), r.collection(),
+          errors.size(), errors.entrySet().iterator().next());
+    }
+    return true;
   }
 
   /** Keeps {@code vector} for {@code item} when the target table can store it, else notes why not. */

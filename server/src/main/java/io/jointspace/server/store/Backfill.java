@@ -1,15 +1,15 @@
 package io.jointspace.server.store;
 
 import com.pgvector.PGvector;
+import org.postgresql.PGStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +34,7 @@ public final class Backfill {
   }
 
   /** An item claimed for re-embedding, as its old version stores it. */
-  public record Claimed(String id, String metadataJson, @Nullable String sourceText, @Nullable byte[] sourceImage,
-      Instant createdAt, Instant updatedAt) {}
+  public record Claimed(String id, @Nullable String sourceText, @Nullable byte[] sourceImage) {}
 
   /** PENDING -> BACKFILLING; false when another server did it or the state moved on. */
   public boolean begin(long rolloutId) {
@@ -113,14 +112,15 @@ public final class Backfill {
       if (ids.isEmpty()) {
         return out;
       }
-      try (PreparedStatement p = c.prepareStatement("SELECT id, metadata::text, source_text, source_image,"
-          + " created_at, updated_at FROM " + SqlNames.qualified(rollout.from().table())
-          + " WHERE id = ANY (?) ORDER BY id")) {
+      // only what the encoder needs: complete() copies the rest from the same row in the database
+      try (PreparedStatement p = c.prepareStatement("SELECT id, source_text, source_image FROM "
+          + SqlNames.qualified(rollout.from().table()) + " WHERE id = ANY (?) ORDER BY id")) {
+        // binary results from the first execution on: bytea as raw bytes, not hex text to decode
+        p.unwrap(PGStatement.class).setPrepareThreshold(-1);
         p.setArray(1, c.createArrayOf("text", ids.toArray()));
         try (ResultSet r = p.executeQuery()) {
           while (r.next()) {
-            out.add(new Claimed(r.getString(1), r.getString(2), r.getString(3), r.getBytes(4),
-                r.getTimestamp(5).toInstant(), r.getTimestamp(6).toInstant()));
+            out.add(new Claimed(r.getString(1), r.getString(2), r.getBytes(3)));
           }
         }
       }
@@ -150,39 +150,39 @@ public final class Backfill {
     for (int i = 0; i < vectors.size(); i++) {
       ItemStore.checkVector(vectors.get(i), target, "the backfill's vector of item '" + items.get(i).id() + "'");
     }
+    String[] ids = new String[items.size()];
+    String[] embeddings = new String[items.size()];
+    for (int i = 0; i < items.size(); i++) {
+      ids[i] = items.get(i).id();
+      embeddings[i] = new PGvector(vectors.get(i)).getValue();
+    }
+    // The work this worker still holds is deleted first (the lock order of an abort: work
+    // rows, then the target table), then exactly those items are copied from the old
+    // version's row (metadata, sources, timestamps) with their new vector. An item a client
+    // wrote or deleted meanwhile has no work left (the write dropped it, or waited on these
+    // row locks and then found none), so its row is left to the client.
     return db.inTransaction(c -> {
-      Set<String> held = deleteHeld(c, rollout.id(), worker, items.stream().map(Claimed::id).toList());
-      int written = 0;
-      try (PreparedStatement p = c.prepareStatement("INSERT INTO " + SqlNames.qualified(target.table())
+      Set<String> held = deleteHeld(c, rollout.id(), worker, Arrays.asList(ids));
+      if (held.isEmpty()) {
+        return 0;
+      }
+      try (PreparedStatement p = c.prepareStatement("WITH written AS (INSERT INTO " + SqlNames.qualified(target.table())
           + " (id, embedding, metadata, source_text, source_image, created_at, updated_at)"
-          + " VALUES (?, ?::vector" + ItemStore.castFor(target.spec()) + ", ?::jsonb, ?, ?, ?, ?)"
-          + " ON CONFLICT (id) DO NOTHING")) {
-        for (int i = 0; i < items.size(); i++) {
-          Claimed item = items.get(i);
-          if (!held.contains(item.id())) {
-            continue; // a client wrote or deleted it meanwhile, or another server took the lease over
-          }
-          p.setString(1, item.id());
-          p.setObject(2, new PGvector(vectors.get(i)));
-          p.setString(3, item.metadataJson());
-          p.setString(4, item.sourceText());
-          p.setBytes(5, item.sourceImage());
-          p.setTimestamp(6, Timestamp.from(item.createdAt()));
-          p.setTimestamp(7, Timestamp.from(item.updatedAt()));
-          p.addBatch();
-          written++;
-        }
-        if (written > 0) {
-          p.executeBatch();
+          + " SELECT s.id, v.embedding::vector" + ItemStore.castFor(target.spec())
+          + ", s.metadata, s.source_text, s.source_image, s.created_at, s.updated_at"
+          + " FROM unnest(?::text[], ?::text[]) AS v (id, embedding)"
+          + " JOIN " + SqlNames.qualified(rollout.from().table()) + " s ON s.id = v.id"
+          + " WHERE v.id = ANY (?) ON CONFLICT (id) DO NOTHING RETURNING 1)"
+          + " UPDATE jointspace.rollouts SET backfilled = backfilled + (SELECT count(*) FROM written),"
+          + " updated_at = now() WHERE id = ? RETURNING (SELECT count(*) FROM written)")) {
+        p.setArray(1, c.createArrayOf("text", ids));
+        p.setArray(2, c.createArrayOf("text", embeddings));
+        p.setArray(3, c.createArrayOf("text", held.toArray()));
+        p.setLong(4, rollout.id());
+        try (ResultSet r = p.executeQuery()) {
+          return r.next() ? r.getInt(1) : 0;
         }
       }
-      try (PreparedStatement p = c.prepareStatement(
-          "UPDATE jointspace.rollouts SET backfilled = backfilled + ?, updated_at = now() WHERE id = ?")) {
-        p.setInt(1, written);
-        p.setLong(2, rollout.id());
-        p.executeUpdate();
-      }
-      return written;
     });
   }
 
