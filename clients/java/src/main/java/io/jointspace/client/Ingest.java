@@ -56,6 +56,10 @@ public final class Ingest {
       return new Options(batchItems, maxBatchBytes, inFlight, streams, skip, progress);
     }
 
+    public Options withInFlight(int n) {
+      return new Options(batchItems, maxBatchBytes, n, streams, skipStored, progress);
+    }
+
     public Options withBatchItems(int n) {
       return new Options(n, maxBatchBytes, inFlight, streams, skipStored, progress);
     }

@@ -22,6 +22,8 @@ import io.jointspace.api.v1.EmbeddingServiceGrpc;
 import io.jointspace.api.v1.EvaluateRolloutRequest;
 import io.jointspace.api.v1.Evaluation;
 import io.jointspace.api.v1.GetCollectionRequest;
+import io.jointspace.api.v1.GetModelMetadataRequest;
+import io.jointspace.api.v1.GetModelMetadataResponse;
 import io.jointspace.api.v1.GetModelStatusRequest;
 import io.jointspace.api.v1.GetModelStatusResponse;
 import io.jointspace.api.v1.GetRequest;
@@ -183,14 +185,28 @@ public final class JointspaceClient implements AutoCloseable {
 
   /** The whole answer: vectors, dimension, the version that embedded them. */
   public EmbedResponse embedResponse(ModelSpec model, List<Input> inputs) {
-    EmbedRequest request = EmbedRequest.newBuilder().setModel(model).addAllInputs(inputs).build();
+    return embedResponse(EmbedRequest.newBuilder().setModel(model).addAllInputs(inputs).build());
+  }
+
+  /**
+   * Sends {@code request} as it is, {@code output_name} for tensor inputs included: built once,
+   * it can be sent again and again, as a load generator does. The whole answer.
+   */
+  public EmbedResponse embedResponse(EmbedRequest request) {
     return call(() -> embeddings.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).embed(request));
+  }
+
+  /**
+   * As {@link #embedResponse(EmbedRequest)}, without blocking: nothing is built or converted
+   * per call. A refused call completes the future with a {@link JointspaceException}.
+   */
+  public CompletableFuture<EmbedResponse> embedResponseAsync(EmbedRequest request) {
+    return future(embeddingsAsync.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).embed(request));
   }
 
   /** As {@link #embed}, without blocking. */
   public CompletableFuture<List<float[]>> embedAsync(ModelSpec model, List<Input> inputs) {
-    EmbedRequest request = EmbedRequest.newBuilder().setModel(model).addAllInputs(inputs).build();
-    return future(embeddingsAsync.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).embed(request))
+    return embedResponseAsync(EmbedRequest.newBuilder().setModel(model).addAllInputs(inputs).build())
         .thenApply(JointspaceClient::vectors);
   }
 
@@ -218,6 +234,16 @@ public final class JointspaceClient implements AutoCloseable {
   public GetModelStatusResponse modelStatus(String model) {
     return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
         .getModelStatus(GetModelStatusRequest.newBuilder().setName(model).build()));
+  }
+
+  /**
+   * The version that answers for {@code model} (name, and version or label if set): its
+   * signatures, embedding dimension and encoder spec (unset for raw tensors only). NOT_FOUND
+   * or UNAVAILABLE until that version is loaded.
+   */
+  public GetModelMetadataResponse modelMetadata(ModelSpec model) {
+    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .getModelMetadata(GetModelMetadataRequest.newBuilder().setModel(model).build()));
   }
 
   /** Points {@code label} of {@code model} at {@code version}. */
@@ -295,7 +321,11 @@ public final class JointspaceClient implements AutoCloseable {
     return new Search(this, collection);
   }
 
-  SearchResponse search(SearchRequest request) {
+  /**
+   * A search request built once (for example with {@link Search#toProto()}) and sent as it
+   * is: a load generator cycling through prepared queries builds nothing per call.
+   */
+  public SearchResponse search(SearchRequest request) {
     return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).search(request));
   }
 

@@ -9,8 +9,12 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.grpc.Status;
 import io.jointspace.api.v1.ClassifyResponse;
+import io.jointspace.api.v1.EmbedRequest;
+import io.jointspace.api.v1.EmbedResponse;
+import io.jointspace.api.v1.GetModelMetadataResponse;
 import io.jointspace.api.v1.Hit;
 import io.jointspace.api.v1.Item;
+import io.jointspace.api.v1.SearchRequest;
 import io.jointspace.api.v1.SearchResponse;
 import io.jointspace.client.cli.Cli;
 import java.io.PrintWriter;
@@ -20,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
@@ -75,6 +80,37 @@ class JointspaceClientTest {
     List<float[]> async = client.embedAsync(JointspaceClient.model("shapes-clip", 1),
         List.of(JointspaceClient.text("a red star"))).get(60, TimeUnit.SECONDS);
     assertThat(async.get(0)).hasSize(32);
+  }
+
+  @Test
+  void requestsBuiltOnce_areSentAsTheyAre_andModelMetadataNamesTheVersion() throws Exception {
+    EmbedRequest request = EmbedRequest.newBuilder().setModel(JointspaceClient.model("shapes-clip", 2))
+        .addInputs(JointspaceClient.text("a red star")).build();
+    EmbedResponse blocking = client.embedResponse(request);
+    EmbedResponse async = client.embedResponseAsync(request).get(60, TimeUnit.SECONDS);
+    assertThat(async.getModel().getVersion()).isEqualTo(2);
+    assertThat(async.getDimension()).isEqualTo(64);
+    assertThat(async.getEmbeddings(0).getValuesList()).isEqualTo(blocking.getEmbeddings(0).getValuesList());
+    // a refusal completes the future with the client's exception and the status code
+    EmbedRequest unknown = request.toBuilder().setModel(JointspaceClient.model("nowhere")).build();
+    assertThatThrownBy(() -> client.embedResponseAsync(unknown).get(60, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class)
+        .satisfies(t -> assertThat(t.getCause()).isInstanceOfSatisfying(JointspaceException.class,
+            e -> assertThat(e.code()).isEqualTo(Status.Code.NOT_FOUND)));
+
+    GetModelMetadataResponse meta = client.modelMetadata(JointspaceClient.model("shapes-clip", 1));
+    assertThat(meta.getModel().getVersion()).isEqualTo(1);
+    assertThat(meta.getEmbeddingDimension()).isEqualTo(32);
+    assertThat(meta.hasEncoder()).isTrue();
+
+    client.createCollection("client_prepared", JointspaceClient.model("shapes-clip"));
+    Ingest.Result in = client.ingest("client_prepared", items(40).iterator(),
+        Ingest.Options.DEFAULT.withBatchItems(8).withInFlight(1).withSkipStored(false));
+    assertThat(in.committed()).isEqualTo(40);
+    SearchRequest search = client.search("client_prepared").text("a red circle").topK(3).toProto();
+    List<String> first = client.search(search).getHitsList().stream().map(Hit::getId).toList();
+    assertThat(first).hasSize(3);
+    assertThat(client.search(search).getHitsList().stream().map(Hit::getId).toList()).isEqualTo(first);
   }
 
   @Test
