@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export OPT_OUT_TRACKING=true DJL_OFFLINE=true
 
 if [ ! -f "$JAR" ] || [ ! -d "$ROOT/bench/target/lib" ] || [ -n "$(find "$ROOT/pom.xml" "$ROOT/proto" \
-    "$ROOT/registry" "$ROOT/server" "$ROOT/models/trainer" "$ROOT/bench" -path '*/target' -prune -o \
+    "$ROOT/registry" "$ROOT/server" "$ROOT/clients/java" "$ROOT/models/trainer" "$ROOT/bench" -path '*/target' -prune -o \
     -name '*.java' -newer "$JAR" -print -o -name 'pom.xml' -newer "$JAR" -print -o -name '*.proto' \
     -newer "$JAR" -print -o -name '*.sql' -newer "$JAR" -print | head -n 1)" ]; then
   echo "bench: building (mvn package -pl bench -am)" >&2

@@ -1,10 +1,9 @@
 package io.jointspace.bench;
 
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
-import io.jointspace.api.v1.EmbedResponse;
-import io.jointspace.api.v1.EmbeddingServiceGrpc;
+import io.jointspace.client.JointspaceClient;
+import io.jointspace.client.JointspaceException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
@@ -15,9 +14,10 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 /**
- * Sends single-input Embed calls over gRPC, closed loop (N callers, each sending its next
- * call when the previous one completes) or open loop (calls fired on a fixed schedule
- * whatever completes, at most {@code maxInFlight} outstanding). Only calls that complete
+ * Sends single-input Embed calls through the Java client (prepared requests, without
+ * blocking), closed loop (N callers, each sending its next call when the previous one
+ * completes) or open loop (calls fired on a fixed schedule whatever completes, at most
+ * {@code maxInFlight} outstanding). Only calls that complete
  * inside the measurement window (after the warmup) count; latencies are of OK calls, from
  * the moment the call was due (open loop: its scheduled time, so a stalled sender does not
  * hide queueing) to its response.
@@ -41,35 +41,35 @@ final class LoadGenerator {
     }
   }
 
-  private final ManagedChannel channel;
+  /** Deadline of each measured call. */
+  static final Duration DEADLINE = Duration.ofSeconds(30);
+
+  private final JointspaceClient client;
   private final Workload workload;
-  private final long deadlineMillis;
   private final LongSupplier serverCpuNanos;
 
-  LoadGenerator(ManagedChannel channel, Workload workload, long deadlineMillis, LongSupplier serverCpuNanos) {
-    this.channel = channel;
+  /** {@code client}: one made by {@link #client}. */
+  LoadGenerator(JointspaceClient client, Workload workload, LongSupplier serverCpuNanos) {
+    this.client = client;
     this.workload = workload;
-    this.deadlineMillis = deadlineMillis;
     this.serverCpuNanos = serverCpuNanos;
   }
 
-  /** One Embed call; the callback gets the status code when it completes. */
+  /**
+   * A client for measured calls to the server at {@code address}: deadline {@link #DEADLINE},
+   * and retries off. The client's default retries a refused Embed or Search (RESOURCE_EXHAUSTED,
+   * UNAVAILABLE) after a backoff: the refusal would never be counted, and its latency would
+   * include the backoff. Measured here, every call is one attempt and every refusal counts.
+   */
+  static JointspaceClient client(String address) {
+    return JointspaceClient.builder(address).deadline(DEADLINE).maxMessageBytes(64 << 20).maxAttempts(1).build();
+  }
+
+  /** One Embed call; the callback gets the status code when it completes (on a gRPC thread). */
   private void call(Workload.Kind kind, java.util.function.Consumer<Status.Code> done) {
-    EmbeddingServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
-        .embed(workload.next(kind), new StreamObserver<EmbedResponse>() {
-          @Override
-          public void onNext(EmbedResponse value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            done.accept(Status.fromThrowable(t).getCode());
-          }
-
-          @Override
-          public void onCompleted() {
-            done.accept(Status.Code.OK);
-          }
-        });
+    client.embedResponseAsync(workload.next(kind)).whenComplete((response, error) -> done.accept(
+        error == null ? Status.Code.OK
+            : error instanceof JointspaceException e ? e.code() : Status.fromThrowable(error).getCode()));
   }
 
   Result closedLoop(Workload.Kind kind, int concurrency, long warmupMillis, long measureMillis)
@@ -135,7 +135,7 @@ final class LoadGenerator {
   }
 
   private void drain(AtomicInteger outstanding) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMillis + 5000);
+    long until = System.nanoTime() + DEADLINE.toNanos() + TimeUnit.SECONDS.toNanos(5);
     while (outstanding.get() > 0 && System.nanoTime() < until) {
       Thread.sleep(10);
     }

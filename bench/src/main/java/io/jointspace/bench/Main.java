@@ -1,10 +1,8 @@
 package io.jointspace.bench;
 
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.jointspace.client.JointspaceClient;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,11 +61,9 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext()
-          .maxInboundMessageSize(64 << 20).build();
-      try {
+      try (JointspaceClient client = LoadGenerator.client(target)) {
         Workload workload = new Workload(model, version);
-        LoadGenerator gen = new LoadGenerator(channel, workload, 30_000,
+        LoadGenerator gen = new LoadGenerator(client, workload,
             () -> serverPid == null ? -1 : Cpu.processNanos(serverPid));
         LoadGenerator.Result r = rate == null
             ? gen.closedLoop(kind, concurrency, warmupSeconds * 1000, durationSeconds * 1000)
@@ -76,9 +72,6 @@ public final class Main implements Runnable {
                 + " load generator CPU %.2f cores%n", r.mode(), r.kind(), r.throughput(), r.p50() / 1e3,
             r.p95() / 1e3, r.p99() / 1e3, r.codesText(), r.serverCores(), r.benchCores());
         return 0;
-      } finally {
-        channel.shutdownNow();
-        channel.awaitTermination(5, TimeUnit.SECONDS);
       }
     }
   }

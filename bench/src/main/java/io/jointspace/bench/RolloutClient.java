@@ -3,51 +3,43 @@ package io.jointspace.bench;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.jointspace.api.v1.CollectionServiceGrpc;
 import io.jointspace.api.v1.CreateCollectionRequest;
-import io.jointspace.api.v1.DeleteCollectionRequest;
-import io.jointspace.api.v1.GetRolloutRequest;
 import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.Item;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.Rollout;
-import io.jointspace.api.v1.RolloutRequest;
-import io.jointspace.api.v1.RolloutServiceGrpc;
 import io.jointspace.api.v1.StartRolloutRequest;
-import io.jointspace.api.v1.UpsertStreamRequest;
+import io.jointspace.client.JointspaceClient;
+import io.jointspace.client.JointspaceException;
 import io.jointspace.trainer.Scene;
 import io.jointspace.trainer.SceneGenerator;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
-/** The gRPC side of the rollout benchmark: scene collections, and rollouts started, read and aborted. */
+/**
+ * The rollout benchmark's control calls, through the Java client: scene collections, and
+ * rollouts started, read and aborted.
+ */
 final class RolloutClient {
   /** States after which a rollout no longer backfills. */
   static final Set<Rollout.State> SETTLED = Set.of(Rollout.State.READY, Rollout.State.FAILED, Rollout.State.ABORTED,
       Rollout.State.PROMOTED, Rollout.State.FINALIZED, Rollout.State.ROLLED_BACK);
 
-  private final ManagedChannel channel;
+  private final JointspaceClient client;
 
-  RolloutClient(ManagedChannel channel) {
-    this.channel = channel;
-  }
-
-  private CollectionServiceGrpc.CollectionServiceBlockingStub collections() {
-    return CollectionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
-  }
-
-  private RolloutServiceGrpc.RolloutServiceBlockingStub rollouts() {
-    return RolloutServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+  /** {@code client}: {@link ServerProcess#client} (a 120 s deadline, for aborts that wait for a backfill's locks). */
+  RolloutClient(JointspaceClient client) {
+    this.client = client;
   }
 
   /** Creates {@code name} on {@code model} (sources kept, the default), first dropping one left by an earlier run. */
   void create(String name, ModelSpec model) throws InterruptedException {
     drop(name);
-    collections().createCollection(CreateCollectionRequest.newBuilder().setName(name).setModel(model)
+    client.createCollection(CreateCollectionRequest.newBuilder().setName(name).setModel(model)
         .setDescription("rollout benchmark").build());
   }
 
@@ -55,43 +47,41 @@ final class RolloutClient {
   void drop(String name) throws InterruptedException {
     try {
       abort(name);
-      collections().deleteCollection(DeleteCollectionRequest.newBuilder().setName(name).build());
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+      client.deleteCollection(name);
+    } catch (JointspaceException e) {
+      if (e.code() != Status.Code.NOT_FOUND) {
         throw e;
       }
     }
   }
 
   /**
-   * Upsert message {@code m} of {@code count} scenes: the next {@code count} scenes of
-   * {@code scenes} as 64x64 PNGs, ids {@code prefix-<n>} from {@code first}, metadata
-   * {caption, color, shape}.
+   * {@code count} scenes of {@code scenes} as items, each made when the ingest takes it: the
+   * next scene as a 64x64 PNG, id {@code prefix-<n>} from 0, metadata {caption, color, shape}.
    */
-  static UpsertStreamRequest scenes(String collection, SceneGenerator scenes, String prefix, int first, int count) {
-    UpsertStreamRequest.Builder b = UpsertStreamRequest.newBuilder().setCollection(collection);
-    for (int i = 0; i < count; i++) {
+  static Iterator<Item> scenes(SceneGenerator scenes, String prefix, int count) {
+    return IntStream.range(0, count).mapToObj(i -> {
       Scene s = scenes.next();
-      b.addItems(Item.newBuilder().setId(prefix + "-" + (first + i))
+      return Item.newBuilder().setId(prefix + "-" + i)
           .setInput(Input.newBuilder().setImage(ByteString.copyFrom(Workload.png(scenes, s))))
           .setMetadata(Struct.newBuilder()
               .putFields("caption", Value.newBuilder().setStringValue(s.caption()).build())
               .putFields("color", Value.newBuilder().setStringValue(
                   s.combo().color().name().toLowerCase(Locale.ROOT)).build())
               .putFields("shape", Value.newBuilder().setStringValue(
-                  s.combo().shape().name().toLowerCase(Locale.ROOT)).build())));
-    }
-    return b.build();
+                  s.combo().shape().name().toLowerCase(Locale.ROOT)).build()))
+          .build();
+    }).iterator();
   }
 
   Rollout start(String collection, ModelSpec target, double rateLimit) {
-    return rollouts().startRollout(StartRolloutRequest.newBuilder().setCollection(collection).setTarget(target)
+    return client.startRollout(StartRolloutRequest.newBuilder().setCollection(collection).setTarget(target)
         .setRateLimit(rateLimit).build());
   }
 
   /** The collection's open rollout, else its newest. */
   Rollout get(String collection) {
-    return rollouts().getRollout(GetRolloutRequest.newBuilder().setCollection(collection).build());
+    return client.getRollout(collection);
   }
 
   /**
@@ -101,17 +91,17 @@ final class RolloutClient {
   void abort(String collection) throws InterruptedException {
     for (int attempt = 1; ; attempt++) {
       try {
-        rollouts().abortRollout(RolloutRequest.newBuilder().setCollection(collection).build());
+        client.abort(collection);
         return;
-      } catch (StatusRuntimeException e) {
-        Status.Code code = e.getStatus().getCode();
+      } catch (JointspaceException e) {
+        Status.Code code = e.code();
         if (code == Status.Code.NOT_FOUND || code == Status.Code.FAILED_PRECONDITION) {
           return;
         }
         if (code != Status.Code.UNAVAILABLE || attempt == 10) {
           throw e;
         }
-        RolloutSuite.log("abort of the rollout of %s: %s; again", collection, e.getStatus().getDescription());
+        RolloutSuite.log("abort of the rollout of %s: %s; again", collection, e.getMessage());
         Thread.sleep(200);
       }
     }

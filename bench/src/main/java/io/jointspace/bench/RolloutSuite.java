@@ -1,8 +1,6 @@
 package io.jointspace.bench;
 
 import io.grpc.Status;
-import io.jointspace.api.v1.CollectionServiceGrpc;
-import io.jointspace.api.v1.GetCollectionRequest;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.Rollout;
 import io.jointspace.api.v1.SearchRequest;
@@ -274,13 +272,12 @@ final class RolloutSuite implements Callable<Integer> {
         DirectDb db = new DirectDb(url)) {
       long postmaster = Cpu.parentOf(Long.parseLong(db.scalar("SELECT pg_backend_pid()")));
       Probes probes = new Probes(server, postmaster);
-      RolloutClient client = new RolloutClient(server.channel);
-      StorageClient storage = new StorageClient(server.channel);
+      RolloutClient client = new RolloutClient(server.client);
+      StorageClient storage = new StorageClient(server.load);
 
       StorageClient.Ingest timedIngest = ingest(client, storage, db, TIMED, items, from);
       List<SearchRequest> searches = searches(server, TIMED);
-      LoadGenerator embed = new LoadGenerator(server.channel, new Workload(model, embedVersion), 30_000,
-          server::cpuNanos);
+      LoadGenerator embed = new LoadGenerator(server.load, new Workload(model, embedVersion), server::cpuNanos);
       jitWarmup = JitWarmUp.run(server, jitWarmupMax, () -> {
         embed.closedLoop(Workload.Kind.image, embedCallers, 0, 4000);
         storage.closedLoop(searches, searchCallers, 0, 2000);
@@ -389,17 +386,15 @@ final class RolloutSuite implements Callable<Integer> {
 
   /**
    * Creates {@code name} on {@code from}, fills it with {@code count} scenes through
-   * UpsertStream, then runs VACUUM ANALYZE on its table so that autovacuum does not start in a
-   * measurement that follows.
+   * UpsertStream (the client's Ingest), then runs VACUUM ANALYZE on its table so that
+   * autovacuum does not start in a measurement that follows.
    */
   private StorageClient.Ingest ingest(RolloutClient client, StorageClient storage, DirectDb db, String name, int count,
       ModelSpec from) throws InterruptedException, SQLException {
     client.create(name, from);
     SceneGenerator gen = scenes(name);
-    int messages = (count + messageItems - 1) / messageItems;
     log("ingest: %d scenes into %s (%s version %d), UpsertStream", count, name, model, fromVersion);
-    StorageClient.Ingest in = storage.upsertStream(messages, m -> RolloutClient.scenes(name, gen, "scene",
-        m * messageItems, Math.min(messageItems, count - m * messageItems)), 2);
+    StorageClient.Ingest in = storage.ingest(name, RolloutClient.scenes(gen, "scene", count), messageItems, 2);
     double vacuum = db.vacuumAnalyze(db.tableOf(name));
     log("ingest: %d scenes in %.1f s, %.0f items/s; VACUUM ANALYZE %.1f s", in.rows(), in.seconds(),
         in.rowsPerSecond(), vacuum);
@@ -418,8 +413,7 @@ final class RolloutSuite implements Callable<Integer> {
 
   /** {@code queries} random unit vectors of the collection's dimension, as Search requests. */
   private List<SearchRequest> searches(ServerProcess server, String collection) {
-    int dim = CollectionServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-        .getCollection(GetCollectionRequest.newBuilder().setName(collection).build()).getDimension();
+    int dim = server.client.getCollection(collection).getDimension();
     Random random = new Random(seed);
     List<SearchRequest> list = new ArrayList<>();
     for (int q = 0; q < queries; q++) {

@@ -1,17 +1,12 @@
 package io.jointspace.bench;
 
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.jointspace.api.v1.CollectionServiceGrpc;
-import io.jointspace.api.v1.EmbeddingServiceGrpc;
-import io.jointspace.api.v1.GetModelMetadataRequest;
-import io.jointspace.api.v1.ListCollectionsRequest;
-import io.jointspace.api.v1.ModelServiceGrpc;
 import io.jointspace.api.v1.ModelSpec;
+import io.jointspace.client.JointspaceClient;
+import io.jointspace.client.JointspaceException;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -19,18 +14,30 @@ import javax.annotation.Nullable;
 
 /**
  * A Jointspace server in a child JVM ({@code io.jointspace.server.Main serve}, the bench's own
- * classpath, which holds the server and its libraries), with its own CPU time readable.
+ * classpath, which holds the server and its libraries), with its own CPU time readable, and
+ * the two clients the benchmarks talk to it with.
  */
 final class ServerProcess implements AutoCloseable {
   private final Process process;
   final int port;
-  final ManagedChannel channel;
+  /**
+   * Setup and control calls (collections, model metadata, rollouts): the client's defaults
+   * (retries of the calls that can be repeated) with a deadline of 120 s, for deletes and
+   * aborts that wait for a backfill's locks.
+   */
+  final JointspaceClient client;
+  /**
+   * The measured calls (Embed, Search, UpsertStream), on a connection of their own: retries
+   * off and a 30 s deadline (see {@link LoadGenerator#client}).
+   */
+  final JointspaceClient load;
 
   private ServerProcess(Process process, int port) {
     this.process = process;
     this.port = port;
-    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
-        .maxInboundMessageSize(64 << 20).build();
+    String address = "127.0.0.1:" + port;
+    this.client = JointspaceClient.builder(address).deadline(Duration.ofSeconds(120)).build();
+    this.load = LoadGenerator.client(address);
   }
 
   static ServerProcess start(Path models, boolean batching, String heap, Path log, Workload workload,
@@ -40,10 +47,9 @@ final class ServerProcess implements AutoCloseable {
       args.addAll(List.of("--config", config.toString()));
     }
     ServerProcess server = launch(args, heap, log);
-    server.awaitReady(180, log, () -> {
-      var stub = EmbeddingServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(5, TimeUnit.SECONDS);
-      stub.embed(workload.next(Workload.Kind.image));
-      stub.embed(workload.next(Workload.Kind.text));
+    server.awaitReady(180, log, () -> { // on the measured calls' connection, which this opens
+      server.load.embedResponse(workload.next(Workload.Kind.image));
+      server.load.embedResponse(workload.next(Workload.Kind.text));
     });
     return server;
   }
@@ -76,8 +82,7 @@ final class ServerProcess implements AutoCloseable {
    */
   static ServerProcess startStorage(Path models, String databaseUrl, String model, String heap, Path log)
       throws IOException, InterruptedException {
-    return startWithDatabase(models, null, databaseUrl, List.of(ModelSpec.newBuilder().setName(model).build()), heap,
-        log);
+    return startWithDatabase(models, null, databaseUrl, List.of(JointspaceClient.model(model)), heap, log);
   }
 
   /**
@@ -94,11 +99,9 @@ final class ServerProcess implements AutoCloseable {
     ServerProcess server = launch(args, heap, log);
     server.awaitReady(180, log, () -> {
       for (ModelSpec spec : await) {
-        ModelServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(5, TimeUnit.SECONDS)
-            .getModelMetadata(GetModelMetadataRequest.newBuilder().setModel(spec).build());
+        server.client.modelMetadata(spec);
       }
-      CollectionServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-          .listCollections(ListCollectionsRequest.getDefaultInstance());
+      server.client.listCollections();
     });
     return server;
   }
@@ -117,10 +120,10 @@ final class ServerProcess implements AutoCloseable {
       try {
         probe.run();
         return;
-      } catch (StatusRuntimeException e) {
+      } catch (JointspaceException e) {
         if (System.nanoTime() > until) {
           close();
-          throw new IllegalStateException("server not ready after " + seconds + " s: " + e.getStatus());
+          throw new IllegalStateException("server not ready after " + seconds + " s: " + e.getMessage());
         }
         Thread.sleep(250);
       }
@@ -143,7 +146,8 @@ final class ServerProcess implements AutoCloseable {
   /** Stops the server: SIGTERM, then SIGKILL after 30 s (or at once if interrupted). */
   @Override
   public void close() {
-    channel.shutdownNow();
+    client.close();
+    load.close();
     process.destroy();
     try {
       if (!process.waitFor(30, TimeUnit.SECONDS)) {

@@ -2,32 +2,31 @@ package io.jointspace.bench;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
-import io.jointspace.api.v1.CollectionServiceGrpc;
 import io.jointspace.api.v1.Item;
 import io.jointspace.api.v1.SearchRequest;
 import io.jointspace.api.v1.SearchResponse;
-import io.jointspace.api.v1.UpsertStreamRequest;
-import io.jointspace.api.v1.UpsertStreamResponse;
 import io.jointspace.api.v1.Vector;
+import io.jointspace.client.Ingest.Options;
+import io.jointspace.client.Ingest.Result;
+import io.jointspace.client.JointspaceClient;
+import io.jointspace.client.JointspaceException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.IntFunction;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
-/** The gRPC side of the storage benchmark: UpsertStream ingest and closed-loop Search. */
+/**
+ * The measured calls of the storage and rollout benchmarks, through the Java client: bulk
+ * ingest (its Ingest, over UpsertStream) and closed-loop Search.
+ */
 final class StorageClient {
-  private final ManagedChannel channel;
+  private final JointspaceClient client;
 
-  StorageClient(ManagedChannel channel) {
-    this.channel = channel;
+  /** {@code client}: one made by {@link LoadGenerator#client} (retries off: every refusal counts). */
+  StorageClient(JointspaceClient client) {
+    this.client = client;
   }
 
   /** Item {@code i} of {@code data} with its vector and metadata. */
@@ -45,16 +44,12 @@ final class StorageClient {
     return Item.newBuilder().setId(VectorData.id(i)).setVector(vector).setMetadata(metadata).build();
   }
 
-  /** Items {@code from..to} in messages of {@code perMessage}. */
-  static UpsertStreamRequest message(String collection, VectorData data, int from, int to) {
-    UpsertStreamRequest.Builder b = UpsertStreamRequest.newBuilder().setCollection(collection);
-    for (int i = from; i < to; i++) {
-      b.addItems(item(data, i));
-    }
-    return b.build();
+  /** Items {@code from..to} of {@code data}, each made when the ingest takes it. */
+  static Iterator<Item> items(VectorData data, int from, int to) {
+    return IntStream.range(from, to).mapToObj(i -> item(data, i)).iterator();
   }
 
-  /** What one UpsertStream measured. */
+  /** What one ingest measured. */
   record Ingest(long rows, int messages, double seconds) {
     double rowsPerSecond() {
       return rows / seconds;
@@ -62,57 +57,27 @@ final class StorageClient {
   }
 
   /**
-   * Sends {@code count} messages (made by {@code message}, on this thread, while earlier ones
-   * are in flight) on one UpsertStream, at most {@code inFlight} unanswered; times from the
-   * first send to the answer of the last, when every row is committed.
+   * Writes {@code items} into {@code collection}, a fresh one, with the client's Ingest: one
+   * UpsertStream, messages of {@code perMessage} items (each one transaction on the server), at
+   * most {@code inFlight} sent ahead of their answers, every id written (nothing looked up
+   * first). Timed from the start of the stream to the answer of the last message, when every
+   * row is committed. A message the server refuses fails the run.
    */
-  Ingest upsertStream(int count, IntFunction<UpsertStreamRequest> message, int inFlight) throws InterruptedException {
-    Semaphore window = new Semaphore(inFlight);
-    CountDownLatch done = new CountDownLatch(1);
-    AtomicLong committed = new AtomicLong();
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    long t0 = System.nanoTime();
-    StreamObserver<UpsertStreamRequest> requests = CollectionServiceGrpc.newStub(channel)
-        .upsertStream(new StreamObserver<UpsertStreamResponse>() {
-          @Override
-          public void onNext(UpsertStreamResponse r) {
-            committed.set(r.getTotalCommitted());
-            window.release();
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            failure.set(t);
-            window.release(inFlight + count);
-            done.countDown();
-          }
-
-          @Override
-          public void onCompleted() {
-            done.countDown();
-          }
-        });
-    for (int m = 0; m < count && failure.get() == null; m++) {
-      UpsertStreamRequest r = message.apply(m);
-      window.acquire();
-      requests.onNext(r);
+  Ingest ingest(String collection, Iterator<Item> items, int perMessage, int inFlight) {
+    AtomicInteger answered = new AtomicInteger();
+    Options options = Options.DEFAULT.withStreams(1).withBatchItems(perMessage).withInFlight(inFlight)
+        .withSkipStored(false).withProgress(p -> answered.incrementAndGet());
+    Result r = client.ingest(collection, items, options);
+    if (r.failed() > 0) {
+      throw new IllegalStateException("UpsertStream into " + collection + ": " + r.failed() + " items refused after "
+          + r.committed() + " committed: " + r.failures());
     }
-    requests.onCompleted();
-    if (!done.await(30, TimeUnit.MINUTES)) {
-      throw new IllegalStateException("UpsertStream did not finish in 30 min");
-    }
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    if (failure.get() != null) {
-      throw new IllegalStateException("UpsertStream failed after " + committed.get() + " rows: "
-          + failure.get().getMessage(), failure.get());
-    }
-    return new Ingest(committed.get(), count, seconds);
+    return new Ingest(r.committed(), answered.get(), r.elapsed().toNanos() / 1e9);
   }
 
-  /** Ids of the hits of one search, best first. */
+/** Ids of the hits of one search, best first. */
   int[] search(SearchRequest request) {
-    SearchResponse r = CollectionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-        .search(request);
+    SearchResponse r = client.search(request);
     int[] ids = new int[r.getHitsCount()];
     for (int i = 0; i < ids.length; i++) {
       ids[i] = Integer.parseInt(r.getHits(i).getId().substring("item-".length()));
@@ -126,7 +91,8 @@ final class StorageClient {
 
   /**
    * {@code clients} threads, each sending its next Search (cycling through {@code requests}
-   * from its own offset) when the last one answers; {@code warmupMillis}, then
+   * from its own offset; a blocking call, one thread per client) when
+   * the last one answers; {@code warmupMillis}, then
    * {@code durationMillis} measured. Only calls started and finished inside the window count.
    */
   Load closedLoop(List<SearchRequest> requests, int clients, long warmupMillis, long durationMillis)
@@ -143,7 +109,6 @@ final class StorageClient {
       long[][] box = {new long[4096]};
       perThread.add(null);
       Thread thread = new Thread(() -> {
-        var stub = CollectionServiceGrpc.newBlockingStub(channel);
         int next = (int) ((long) me * requests.size() / clients);
         long[] lat = box[0];
         int n = 0;
@@ -154,9 +119,9 @@ final class StorageClient {
           }
           boolean ok;
           try {
-            stub.withDeadlineAfter(30, TimeUnit.SECONDS).search(requests.get(next));
+            client.search(requests.get(next));
             ok = true;
-          } catch (StatusRuntimeException e) {
+          } catch (JointspaceException e) {
             ok = false;
           }
           long t1 = System.nanoTime();

@@ -40,7 +40,9 @@ final class StorageReport {
         + " means other processes were competing for the CPU during the run).", s.loadAtStart, loadAverage(), cores,
         cores);
     line("- Server: a child JVM (`io.jointspace.server.Main serve --database-url URL --metrics-port -1`, -Xmx%s),"
-        + " defaults otherwise (10 pooled connections). Client: one gRPC channel over loopback.", s.heap);
+        + " defaults otherwise (10 pooled connections). Client: the Java client library (`clients/java`), the"
+        + " measured calls (UpsertStream, Search) on one gRPC channel over loopback with retries off, so that every"
+        + " refusal counts; setup calls on another.", s.heap);
     line("- Model: the collections bind `%s` version %s, copied from `%s`; it %s (GetModelMetadata), so"
         + " CreateCollection takes `dimension: %d` and items carry precomputed vectors.", StorageSuite.MODEL,
         r.modelVersion(), s.modelDir, r.modelNote(), s.dimension);
@@ -61,8 +63,8 @@ final class StorageReport {
     line("");
     line("- Binary COPY: one JDBC connection, one `COPY <table> (id, embedding, metadata) FROM STDIN (FORMAT binary)`"
         + " of all %,d rows in one transaction, payload built before the clock starts; timed to the commit.", s.ingestRows);
-    line("- UpsertStream: one stream of %d messages of %d items (messages built before the clock starts, at most %d"
-        + " sent ahead of their answers); timed from the first send to the answer of the last message, when every"
+    line("- UpsertStream: one stream of %d messages of %d items (items built before the clock starts, cut into"
+        + " messages by the Java client's `Ingest`, at most %d sent ahead of their answers); timed from the first send to the answer of the last message, when every"
         + " row is committed. The server writes each message in one transaction: ids not stored yet with binary"
         + " COPY straight into the table, others with binary COPY into a stage table and one"
         + " `INSERT ... ON CONFLICT`.", r.stream().messages(), s.messageItems, s.inFlight);

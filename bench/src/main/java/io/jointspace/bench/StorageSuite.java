@@ -2,21 +2,17 @@ package io.jointspace.bench;
 
 import com.google.protobuf.Value;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.jointspace.api.v1.CollectionServiceGrpc;
 import io.jointspace.api.v1.CreateCollectionRequest;
-import io.jointspace.api.v1.DeleteCollectionRequest;
 import io.jointspace.api.v1.FieldValue;
 import io.jointspace.api.v1.Filter;
-import io.jointspace.api.v1.GetCollectionRequest;
-import io.jointspace.api.v1.GetModelMetadataRequest;
 import io.jointspace.api.v1.GetModelMetadataResponse;
 import io.jointspace.api.v1.IndexParameters;
+import io.jointspace.api.v1.Item;
 import io.jointspace.api.v1.Metric;
-import io.jointspace.api.v1.ModelServiceGrpc;
-import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.SearchRequest;
 import io.jointspace.api.v1.Vector;
+import io.jointspace.client.JointspaceClient;
+import io.jointspace.client.JointspaceException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -190,37 +185,36 @@ final class StorageSuite implements Callable<Integer> {
     try (ServerProcess server = ServerProcess.startStorage(repo, databaseUrl, MODEL, heap,
         logDir.resolve("server-storage.log"));
         DirectDb db = new DirectDb(databaseUrl)) {
-      var collections = CollectionServiceGrpc.newBlockingStub(server.channel);
-      GetModelMetadataResponse meta = ModelServiceGrpc.newBlockingStub(server.channel)
-          .withDeadlineAfter(30, TimeUnit.SECONDS)
-          .getModelMetadata(GetModelMetadataRequest.newBuilder().setModel(ModelSpec.newBuilder().setName(MODEL)).build());
+      JointspaceClient control = server.client;
+      GetModelMetadataResponse meta = control.modelMetadata(JointspaceClient.model(MODEL));
       String modelNote = meta.hasEncoder() ? "has an encoder spec" : "has no encoder spec";
       log("model %s version %d %s (GetModelMetadata)", MODEL, meta.getModel().getVersion(), modelNote);
       for (String c : List.of(COPY_A, COPY_B, SEARCH)) {
-        drop(collections, c);
+        drop(control, c);
       }
       for (String c : List.of(COPY_A, SEARCH, COPY_B)) {
-        create(collections, c);
+        create(control, c);
       }
 
       // ingest: COPY, UpsertStream, COPY again, the same rows into identical tables
       int messages = (ingestRows + messageItems - 1) / messageItems;
-      log("ingest: building %d messages and the COPY payload", messages);
-      List<io.jointspace.api.v1.UpsertStreamRequest> prepared = new ArrayList<>();
-      for (int msg = 0; msg < messages; msg++) {
-        prepared.add(StorageClient.message(SEARCH, data, msg * messageItems, Math.min(ingestRows, (msg + 1) * messageItems)));
+      log("ingest: building %d items (%d messages) and the COPY payload", ingestRows, messages);
+      List<Item> prepared = new ArrayList<>(ingestRows);
+      for (int i = 0; i < ingestRows; i++) {
+        prepared.add(StorageClient.item(data, i));
       }
       byte[] payload = DirectDb.copyPayload(data, 0, ingestRows);
-      StorageClient client = new StorageClient(server.channel);
+      StorageClient client = new StorageClient(server.load);
       double copyA = db.copy(db.tableOf(COPY_A), payload);
       log("binary COPY (1st): %d rows in %.2f s, %.0f rows/s", ingestRows, copyA, ingestRows / copyA);
-      StorageClient.Ingest stream = client.upsertStream(messages, prepared::get, inFlight);
-      log("UpsertStream: %d rows in %.2f s, %.0f rows/s", stream.rows(), stream.seconds(), stream.rowsPerSecond());
+      StorageClient.Ingest stream = client.ingest(SEARCH, prepared.iterator(), messageItems, inFlight);
+      log("UpsertStream: %d rows in %d messages, %.2f s, %.0f rows/s", stream.rows(), stream.messages(),
+          stream.seconds(), stream.rowsPerSecond());
       prepared.clear();
       double copyB = db.copy(db.tableOf(COPY_B), payload);
       log("binary COPY (2nd): %d rows in %.2f s, %.0f rows/s", ingestRows, copyB, ingestRows / copyB);
-      drop(collections, COPY_A);
-      drop(collections, COPY_B);
+      drop(control, COPY_A);
+      drop(control, COPY_B);
 
       // the rest of the search set: through UpsertStream, with the HNSW index built afterwards unless
       // --incremental-index (HNSW inserts one by one are most of the cost)
@@ -228,11 +222,10 @@ final class StorageSuite implements Callable<Integer> {
       if (!incrementalIndex) {
         db.dropIndex(hnsw[0]);
       }
-      int restMessages = (rows - ingestRows + messageItems - 1) / messageItems;
       log("loading rows %d..%d with UpsertStream (%s)", ingestRows, rows,
           incrementalIndex ? "HNSW index in place" : "HNSW index dropped");
-      StorageClient.Ingest rest = client.upsertStream(restMessages, msg -> StorageClient.message(SEARCH, data,
-          ingestRows + msg * messageItems, Math.min(rows, ingestRows + (msg + 1) * messageItems)), inFlight);
+      StorageClient.Ingest rest = client.ingest(SEARCH, StorageClient.items(data, ingestRows, rows), messageItems,
+          inFlight);
       log("UpsertStream: %d rows in %.1f s, %.0f rows/s", rest.rows(), rest.seconds(), rest.rowsPerSecond());
       double indexSeconds = 0;
       if (!incrementalIndex) {
@@ -242,7 +235,7 @@ final class StorageSuite implements Callable<Integer> {
       }
       String table = db.tableOf(SEARCH);
       double vacuum = db.vacuumAnalyze(table);
-      long stored = collections.getCollection(GetCollectionRequest.newBuilder().setName(SEARCH).build()).getItemCount();
+      long stored = control.getCollection(SEARCH).getItemCount();
       String tableSize = db.scalar("SELECT pg_size_pretty(pg_table_size('" + table.replace("'", "''") + "'))");
       String indexSize = db.scalar("SELECT pg_size_pretty(pg_indexes_size('" + table.replace("'", "''") + "'))");
       log("stored %d rows; VACUUM ANALYZE %.1f s; table %s, indexes %s", stored, vacuum, tableSize, indexSize);
@@ -304,7 +297,7 @@ final class StorageSuite implements Callable<Integer> {
         loads.put(mode, list);
       }
       if (!keep) {
-        drop(collections, SEARCH);
+        drop(control, SEARCH);
       }
       results = new Results(Long.toString(meta.getModel().getVersion()), modelNote,
           db.scalar("SHOW server_version"), db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'"),
@@ -356,17 +349,18 @@ final class StorageSuite implements Callable<Integer> {
     return repo;
   }
 
-  private void create(CollectionServiceGrpc.CollectionServiceBlockingStub stub, String name) throws InterruptedException {
+  /** Creates {@code name}; UNAVAILABLE (CreateCollection is not retried by the client) is tried again for a minute. */
+  private void create(JointspaceClient client, String name) throws InterruptedException {
     CreateCollectionRequest request = CreateCollectionRequest.newBuilder().setName(name)
-        .setModel(ModelSpec.newBuilder().setName(MODEL)).setDimension(dimension).setMetric(Metric.COSINE)
+        .setModel(JointspaceClient.model(MODEL)).setDimension(dimension).setMetric(Metric.COSINE)
         .setIndex(IndexParameters.newBuilder().setM(m).setEfConstruction(efConstruction))
         .setDescription("storage benchmark").build();
     for (int attempt = 0; ; attempt++) {
       try {
-        stub.withDeadlineAfter(60, TimeUnit.SECONDS).createCollection(request);
+        client.createCollection(request);
         return;
-      } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || attempt > 120) {
+      } catch (JointspaceException e) {
+        if (e.code() != Status.Code.UNAVAILABLE || attempt > 120) {
           throw e;
         }
         Thread.sleep(500);
@@ -374,11 +368,11 @@ final class StorageSuite implements Callable<Integer> {
     }
   }
 
-  private static void drop(CollectionServiceGrpc.CollectionServiceBlockingStub stub, String name) {
+  private static void drop(JointspaceClient client, String name) {
     try {
-      stub.withDeadlineAfter(120, TimeUnit.SECONDS).deleteCollection(DeleteCollectionRequest.newBuilder().setName(name).build());
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+      client.deleteCollection(name);
+    } catch (JointspaceException e) {
+      if (e.code() != Status.Code.NOT_FOUND) {
         throw e;
       }
     }

@@ -107,7 +107,7 @@ final class Suite implements Callable<Integer> {
     LoadGenerator.Result textOff;
     try (ServerProcess s = ServerProcess.start(repo, false, heap, logDir.resolve("server-batching-off.log"), workload,
         config)) {
-      LoadGenerator gen = new LoadGenerator(s.channel, workload, 30_000, s::cpuNanos);
+      LoadGenerator gen = new LoadGenerator(s.load, workload, s::cpuNanos);
       jitWarmupOff = warmUp(gen, s);
       sweepOff = sweep(gen, "off");
       imageOff = report(gen.closedLoop(Workload.Kind.image, concurrency, warmup * 1000, duration * 1000), "off");
@@ -120,7 +120,7 @@ final class Suite implements Callable<Integer> {
     Path onLog = logDir.resolve("server-batching-on.log");
     try (ServerProcess s = ServerProcess.start(repo, true, heap, onLog, workload,
         config)) {
-      LoadGenerator gen = new LoadGenerator(s.channel, workload, 30_000, s::cpuNanos);
+      LoadGenerator gen = new LoadGenerator(s.load, workload, s::cpuNanos);
       jitWarmupOn = warmUp(gen, s);
       sweepOn = sweep(gen, "on");
       imageOn = report(gen.closedLoop(Workload.Kind.image, concurrency, warmup * 1000, duration * 1000), "on");
@@ -203,7 +203,8 @@ final class Suite implements Callable<Integer> {
     line(b, "- Server: a child JVM (`io.jointspace.server.Main serve --batching off|on --metrics-port -1`, -Xmx%s),"
         + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead %d (%d x max_batch_size),"
         + " batch_threads = cores, max_concurrent_batches = batch_threads, wait_only_for_admitted true; TensorFlow sessions"
-        + " without thread spinning (session.thread_spinning false, the default). Client: one gRPC channel over loopback.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000),
+        + " without thread spinning (session.thread_spinning false, the default). Client: the Java client library"
+        + " (`clients/java`), one gRPC channel over loopback, retries off so that every refusal counts.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000),
         io.jointspace.server.batching.BatchingOptions.DEFAULT_BATCHES_AHEAD * MAX_BATCH, io.jointspace.server.batching.BatchingOptions.DEFAULT_BATCHES_AHEAD);
     if (serverConfig != null) {
       line(b, "- **Server config**: both servers also ran with `--config %s`, which changes the settings above:", serverConfig);
