@@ -9,14 +9,13 @@
 # The protos compiled for each client: the Jointspace API (jointspace/v1, and
 # jointspace/config/v1 that ModelService imports), KServe v2 (inference/), google/rpc/status
 # (EmbedStream's errors) and gRPC's health and reflection services. Each language is one
-# generate_<language> function below; add Go or Node as one more function and name it in
-# LANGUAGES.
+# generate_<language> function below; add Node as one more function and name it in LANGUAGES.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-LANGUAGES=(python)
+LANGUAGES=(python go)
 API_PROTOS=proto/src/main/proto
 GRPC_SERVICES_VERSION=1.85.1
 
@@ -106,6 +105,48 @@ generate_python() {
   (cd clients/python && find jointspace/_gen -name '*.py' ! -name '__init__.py' | sort | sed 's/\.py$//; s#/#.#g' |
     PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -c 'import importlib, sys; [importlib.import_module(m.strip()) for m in sys.stdin]')
   echo "Python: $(find "$out" -name '*.py' ! -name '__init__.py' | wc -l) modules in $out" >&2
+}
+
+# Go: messages and gRPC stubs in clients/go/jointspacev1, clients/go/configv1 and
+# clients/go/inference (the packages the protos' go_package options name), with Debian's protoc,
+# protoc-gen-go and protoc-gen-go-grpc. google/rpc/status, health and reflection are not
+# generated: Go has them in google.golang.org/genproto/googleapis/rpc/status (which
+# status.proto's own go_package names) and in google.golang.org/grpc/health/grpc_health_v1 and
+# google.golang.org/grpc/reflection. The generated packages are compiled once at the end, in
+# GOPATH mode with Debian's Go libraries, so a file that does not build is caught here.
+generate_go() {
+  need_debian_packages protobuf-compiler libprotobuf-dev protoc-gen-go protoc-gen-go-grpc golang-go \
+    golang-google-protobuf-dev golang-google-grpc-dev golang-google-genproto-dev golang-github-golang-protobuf-1-5-dev
+
+  local module=github.com/jointspace/jointspace/clients/go
+  local packages=(jointspacev1 configv1 inference)
+  local tmp="$WORK/go"
+  mkdir -p "$tmp"
+  local sources=(
+    "$API_PROTOS"/jointspace/v1/*.proto
+    "$API_PROTOS"/jointspace/config/v1/*.proto
+    "$API_PROTOS"/inference/grpc_predict_v2.proto
+  )
+  protoc -I"$API_PROTOS" -I"$DEPS" -I/usr/include \
+    --go_out="$tmp" --go_opt=module="$module" \
+    --go-grpc_out="$tmp" --go-grpc_opt=module="$module" "${sources[@]}"
+
+  local package
+  mkdir -p clients/go
+  for package in "${packages[@]}"; do
+    [ -d "$tmp/$package" ] || { echo "protoc wrote no $package: check the protos' go_package" >&2; exit 1; }
+    rm -rf "clients/go/$package"
+    mv "$tmp/$package" "clients/go/$package"
+    chmod -R u+rwX,go+rX "clients/go/$package"
+  done
+
+  # Every generated package must compile.
+  local gopath="$WORK/gopath"
+  mkdir -p "$gopath/src/$(dirname "$module")"
+  ln -s "$ROOT/clients/go" "$gopath/src/$module"
+  (cd "$gopath/src/$module" && GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" \
+    GOFLAGS= go build "${packages[@]/#/./}")
+  echo "Go: $(find "${packages[@]/#/clients/go/}" -name '*.go' | wc -l) files in ${packages[*]/#/clients/go/}" >&2
 }
 
 main() {
