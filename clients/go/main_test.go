@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -186,4 +187,34 @@ func ok(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// buildProgram builds the main package in dir (relative to this module) and gives the binary.
+func buildProgram(t *testing.T, dir string) string {
+	t.Helper()
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goTool); err != nil {
+		if goTool, err = exec.LookPath("go"); err != nil {
+			t.Fatal("no go command to build with:", err)
+		}
+	}
+	binary := filepath.Join(t.TempDir(), filepath.Base(dir))
+	build := exec.Command(goTool, "build", "-o", binary, "./"+filepath.ToSlash(dir))
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./%s: %v\n%s", dir, err, out)
+	}
+	return binary
+}
+
+// runProgram runs a binary from the repository root (where the sample paths start) and gives its stdout.
+func runProgram(t *testing.T, binary string, args ...string) []byte {
+	t.Helper()
+	var stderr strings.Builder
+	run := exec.Command(binary, args...)
+	run.Dir, run.Stderr = repoRoot, &stderr
+	out, err := run.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", filepath.Base(binary), err, stderr.String())
+	}
+	return out
 }
