@@ -19,8 +19,9 @@ func TestCrosscheckProgram(t *testing.T) {
 	var got struct {
 		Embed    map[string][]float32
 		Classify []struct {
-			Label string
-			Score float32
+			Label       string
+			Probability float32
+			Cosine      float32
 		}
 		Ingested int
 		Search   []map[string]any
@@ -31,7 +32,7 @@ func TestCrosscheckProgram(t *testing.T) {
 	if len(got.Embed) != 2 || len(got.Embed["text"]) != 64 || len(got.Embed["image"]) != 64 {
 		t.Errorf("embed: %d vectors", len(got.Embed))
 	}
-	if len(got.Classify) != 3 || got.Classify[0].Label != "red star" || got.Classify[0].Score < got.Classify[1].Score {
+	if len(got.Classify) != 3 || got.Classify[0].Label != "red star" || got.Classify[0].Probability < got.Classify[1].Probability {
 		t.Errorf("classify: %+v", got.Classify)
 	}
 	if got.Ingested != 500 {

@@ -21,8 +21,9 @@ import (
 const model = "shapes-clip"
 
 type labelScore struct {
-	Label string  `json:"label"`
-	Score float32 `json:"score"`
+	Label       string  `json:"label"`
+	Probability float32 `json:"probability"`
+	Cosine      float32 `json:"cosine"`
 }
 
 type hit struct {
@@ -79,7 +80,7 @@ func run(ctx context.Context, address, collection string) (*output, error) {
 		return nil, fmt.Errorf("classify: %w", err)
 	}
 	for _, s := range results[0] {
-		out.Classify = append(out.Classify, labelScore{s.Label, s.Probability})
+		out.Classify = append(out.Classify, labelScore{s.Label, s.Probability, s.Cosine})
 	}
 
 	// 3. A fresh collection, and 500 text items through the bulk ingest.
