@@ -4,18 +4,18 @@
 # always rewrites the same files from scratch, so running it twice changes nothing.
 #
 #   clients/generate.sh            every language
-#   clients/generate.sh python     only the named ones
+#   clients/generate.sh python     only the named ones (python, go, node)
 #
 # The protos compiled for each client: the Jointspace API (jointspace/v1, and
 # jointspace/config/v1 that ModelService imports), KServe v2 (inference/), google/rpc/status
 # (EmbedStream's errors) and gRPC's health and reflection services. Each language is one
-# generate_<language> function below; add Node as one more function and name it in LANGUAGES.
+# generate_<language> function below; add a language as one more function and name it in LANGUAGES.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-LANGUAGES=(python go)
+LANGUAGES=(python go node)
 API_PROTOS=proto/src/main/proto
 GRPC_SERVICES_VERSION=1.85.1
 
@@ -147,6 +147,47 @@ generate_go() {
   (cd "$gopath/src/$module" && GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" \
     GOFLAGS= go build "${packages[@]/#/./}")
   echo "Go: $(find "${packages[@]/#/clients/go/}" -name '*.go' | wc -l) files in ${packages[*]/#/clients/go/}" >&2
+}
+
+# Node/TypeScript: messages and @grpc/grpc-js service clients in clients/node/src/gen, written
+# by ts-proto (its version pinned in clients/node/package-lock.json) run by Debian's protoc,
+# and src/gen/fields.ts: each RPC's request type and each message's fields, which the client's
+# errors use to tell a field path in a server message from an ordinary word.
+generate_node() {
+  need_debian_packages protobuf-compiler libprotobuf-dev
+  command -v npm >/dev/null 2>&1 || need_debian_packages nodejs npm
+
+  local dir=clients/node
+  local out="$dir/src/gen"
+  local tmp="$WORK/node"
+  mkdir -p "$tmp/gen"
+  # the generator is a devDependency: install what the lock file pins when node_modules is
+  # missing or older than the lock file (without building the package, which needs src/gen)
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund >&2)
+  fi
+
+  local sources=(
+    "$API_PROTOS"/jointspace/v1/*.proto
+    "$API_PROTOS"/jointspace/config/v1/*.proto
+    "$API_PROTOS"/inference/grpc_predict_v2.proto
+    "$DEPS"/google/rpc/status.proto
+    "$DEPS"/grpc/health/v1/health.proto
+    "$DEPS"/grpc/reflection/v1/reflection.proto
+  )
+  local includes=(-I"$API_PROTOS" -I"$DEPS" -I/usr/include)
+  # env=node: bytes as Buffer; int64 as number (the API's ids, versions and counts fit)
+  protoc "${includes[@]}" --plugin=protoc-gen-ts_proto="$dir/node_modules/.bin/protoc-gen-ts_proto" \
+    --ts_proto_out="$tmp/gen" --ts_proto_opt=outputServices=grpc-js,env=node,esModuleInterop=true \
+    "${sources[@]}"
+  protoc "${includes[@]}" --include_imports --descriptor_set_out="$tmp/descriptors.pb" "${sources[@]}"
+  (cd "$dir" && node scripts/field-table.mjs "$tmp/descriptors.pb" "$tmp/gen/fields.ts")
+
+  rm -rf "$out"
+  mkdir -p "$(dirname "$out")"
+  mv "$tmp/gen" "$out"
+  chmod -R u+rwX,go+rX "$out"
+  echo "Node: $(find "$out" -name '*.ts' | wc -l) modules in $out" >&2
 }
 
 main() {
