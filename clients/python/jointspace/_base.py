@@ -21,12 +21,13 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 """The server's default limit on inbound messages (--max-message-bytes)."""
 
 # Methods that change nothing, or change it the same way however often they run: only these
-# are retried. Writes (Upsert, Delete, Create*, Start*, Promote...) are never retried, since an
-# attempt the client saw fail may have been carried out.
+# are retried. Upsert and Delete name their items by id, so a repeated attempt leaves the same
+# rows; creating collections and rollout steps (Create*, Start*, Promote...) are never retried,
+# since an attempt the client saw fail may have been carried out.
 IDEMPOTENT_METHODS = {
     "jointspace.v1.EmbeddingService": ("Embed", "Classify", "Score"),
     "jointspace.v1.ModelService": ("ListModels", "GetModelStatus", "GetModelMetadata", "ListLabelHistory"),
-    "jointspace.v1.CollectionService": ("GetCollection", "ListCollections", "Get", "Search"),
+    "jointspace.v1.CollectionService": ("GetCollection", "ListCollections", "Get", "Search", "Upsert", "Delete"),
     "jointspace.v1.RolloutService": ("GetRollout", "ListRollouts"),
     "inference.GRPCInferenceService": ("ServerLive", "ServerReady", "ModelReady", "ServerMetadata",
                                        "ModelMetadata"),

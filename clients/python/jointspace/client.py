@@ -16,9 +16,10 @@ class Client(Embeddings, Models, Collections, Rollouts):
         timeout: the deadline of each call in seconds (None: none); every method takes its
             own ``timeout`` too. Streams (``ingest``, ``watch_rollout``) have none by default.
         retry_attempts: attempts per call of the idempotent methods (embed, classify, score,
-            search, get*, list*) when the server answers UNAVAILABLE or RESOURCE_EXHAUSTED,
-            with exponential backoff from ``initial_backoff`` up to ``max_backoff`` seconds;
-            1 turns retries off (gRPC caps attempts at 5). Writes are never retried.
+            search, get*, list*, and upsert and delete, which name their items by id) when the
+            server answers UNAVAILABLE or RESOURCE_EXHAUSTED, with exponential backoff from
+            ``initial_backoff`` up to ``max_backoff`` seconds; 1 turns retries off (gRPC caps
+            attempts at 5). Creating collections and rollout steps are never retried.
         max_message_bytes: the largest message sent or received; keep it at the server's
             ``--max-message-bytes`` (64 MiB by default), which ``ingest`` sizes its messages to.
         credentials: for a TLS channel (``grpc.ssl_channel_credentials()``); plaintext without.

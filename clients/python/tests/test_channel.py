@@ -1,5 +1,6 @@
 """What the client does on the wire, against an in-process server: the retry policy
-(idempotent methods are retried on UNAVAILABLE and RESOURCE_EXHAUSTED, writes never) and
+(idempotent methods, upserts and deletes by id included, are retried on UNAVAILABLE and
+RESOURCE_EXHAUSTED; creating collections and rollout steps never) and
 ingest's flow control."""
 
 import queue
@@ -41,6 +42,10 @@ class Fake(embedding_service_pb2_grpc.EmbeddingServiceServicer,
     def Upsert(self, request, context):
         self._count("Upsert", context)
         return collection_pb.UpsertResponse(upserted_count=len(request.items))
+
+    def CreateCollection(self, request, context):
+        self._count("CreateCollection", context)
+        return collection_pb.Collection(name=request.name)
 
     def UpsertStream(self, request_iterator, context):
         """Commits slowly, while a thread takes in whatever the client sends meanwhile."""
@@ -91,13 +96,15 @@ def test_idempotent_calls_are_retried(fake_server, code):
     assert service.calls["Embed"] == 3
 
 
-def test_writes_are_not_retried(fake_server):
+def test_upserts_by_id_are_retried_creating_is_not(fake_server):
     service = Fake(1)
     with Client(fake_server(service), initial_backoff=0.01) as client:
-        with pytest.raises(Unavailable):
-            client.upsert("c", [{"id": "a", "text": "x"}])
-        assert service.calls["Upsert"] == 1
+        # writing the same items again leaves the same rows: safe to repeat
         assert client.upsert("c", [{"id": "a", "text": "x"}]) == 1
+        assert service.calls["Upsert"] == 2
+        with pytest.raises(Unavailable):
+            client.create_collection("c")
+        assert service.calls["CreateCollection"] == 1
 
 
 def test_retries_give_up_after_the_attempts(fake_server):
