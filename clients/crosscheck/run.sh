@@ -12,7 +12,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
-LANGUAGES=(java python go cli)
+LANGUAGES=(java python go node cli)
 START_TIMEOUT_S=240
 
 run_java() {
@@ -26,6 +26,11 @@ run_go() {
   (cd clients/go && PATH="/usr/lib/go/bin:$PATH" GO111MODULE=on GOFLAGS=-mod=vendor GOPROXY=off GOSUMDB=off \
     go build -o "$WORK/crosscheck-go" ./cmd/crosscheck)
   "$WORK/crosscheck-go" "$@"
+}
+run_node() {
+  # the package built as clients/node/test.sh builds it
+  [ -f clients/node/dist/src/index.js ] || (cd clients/node && npm ci --no-audit --no-fund >&2 && npm run --silent build >&2)
+  node clients/node/crosscheck.mjs "$@"
 }
 run_cli() { /usr/bin/python3 clients/crosscheck/cli.py "$@"; }
 
