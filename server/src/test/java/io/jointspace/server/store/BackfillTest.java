@@ -99,6 +99,28 @@ class BackfillTest {
   }
 
   @Test
+  void completedItems_keepTheOldRowsMetadataSourcesAndTimestamps() {
+    Rollout r = collectionWithRollout("copied", 3);
+    Collection c = catalog.get("copied");
+    List<Backfill.Claimed> claimed = backfill.claim(r, "w", 10, Duration.ofSeconds(30));
+    assertThat(claimed).extracting(Backfill.Claimed::sourceText).containsExactly("text 0", "text 1", "text 2");
+    assertThat(backfill.complete(r, c.at(r.to()), "w", claimed, vectorsFor(claimed, 3))).isEqualTo(3);
+    List<String> ids = List.of("t0", "t1", "t2");
+    List<StoredItem> old = items.get(c, ids, false, true);
+    List<StoredItem> now = items.get(c.atVersion(2, "v"), ids, true, true);
+    assertThat(now).hasSize(3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(now.get(i).id()).isEqualTo(old.get(i).id());
+      assertThat(now.get(i).metadataJson()).isEqualTo(old.get(i).metadataJson()).isEqualTo("{\"i\": " + i + "}");
+      assertThat(now.get(i).sourceText()).isEqualTo(old.get(i).sourceText());
+      assertThat(now.get(i).createdAt()).isEqualTo(old.get(i).createdAt());
+      assertThat(now.get(i).updatedAt()).isEqualTo(old.get(i).updatedAt());
+      assertThat(now.get(i).vector()).containsExactly(vec(3, 3));
+    }
+    assertThat(rollouts.get("copied", r.id()).done()).isEqualTo(3);
+  }
+
+  @Test
   void expiredLease_takenOver_firstWorkerWritesNothing() throws Exception {
     Rollout r = collectionWithRollout("leased", 4);
     Collection c = catalog.get("leased");
