@@ -26,7 +26,16 @@ final class ConfigLoader {
       @Nullable Boolean batching,
       @Nullable Integer metricsPort,
       @Nullable String databaseUrl,
-      @Nullable Path dataDir) {
+      @Nullable Path dataDir,
+      @Nullable String grpcAddress,
+      @Nullable io.jointspace.config.v1.AuthMode auth) {
+
+    Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
+        @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching,
+        @Nullable Integer metricsPort, @Nullable String databaseUrl, @Nullable Path dataDir) {
+      this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, metricsPort,
+          databaseUrl, dataDir, null, null);
+    }
 
     Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
         @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching,
@@ -78,6 +87,18 @@ final class ConfigLoader {
     if (env.containsKey("JOINTSPACE_DATA_DIR")) {
       config.getStorageBuilder().setDataDir(env.get("JOINTSPACE_DATA_DIR"));
     }
+    if (env.containsKey("JOINTSPACE_GRPC_ADDRESS")) {
+      config.setGrpcAddress(env.get("JOINTSPACE_GRPC_ADDRESS"));
+    }
+    if (env.containsKey("JOINTSPACE_AUTH")) {
+      config.setAuth(parseAuth(env.get("JOINTSPACE_AUTH"), "JOINTSPACE_AUTH"));
+    }
+    if (flags.grpcAddress() != null) {
+      config.setGrpcAddress(flags.grpcAddress());
+    }
+    if (flags.auth() != null) {
+      config.setAuth(flags.auth());
+    }
     if (flags.databaseUrl() != null) {
       config.getStorageBuilder().setDatabaseUrl(flags.databaseUrl());
     }
@@ -106,6 +127,15 @@ final class ConfigLoader {
       config.getBatchingBuilder().setEnabled(flags.batching());
     }
     return Settings.of(config.build());
+  }
+
+  static io.jointspace.config.v1.AuthMode parseAuth(String value, String name) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "on", "true" -> io.jointspace.config.v1.AuthMode.AUTH_ON;
+      case "off", "false" -> io.jointspace.config.v1.AuthMode.AUTH_OFF;
+      case "auto", "" -> io.jointspace.config.v1.AuthMode.AUTH_AUTO;
+      default -> throw new Settings.ConfigException(name + " must be on, off or auto, got '" + value + "'");
+    };
   }
 
   private static boolean parseOnOff(String value, String name) {

@@ -8,7 +8,10 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.jointspace.registry.FileSystemVersionSource;
 import io.jointspace.registry.ModelManager;
+import io.jointspace.server.api.AuthInterceptor;
 import io.jointspace.server.api.CollectionServiceImpl;
+import io.jointspace.server.api.KeyServiceImpl;
+import io.jointspace.server.auth.KeyVerifier;
 import io.jointspace.server.api.EmbeddingServiceImpl;
 import io.jointspace.server.api.InferenceServiceImpl;
 import io.jointspace.server.api.LiveCalls;
@@ -65,7 +68,13 @@ public final class JointspaceServer {
     this.health = injector.getInstance(ModelHealth.class);
   }
 
+  /**
+   * Loads the models, then serves.
+   *
+   * @throws Settings.ConfigException when API keys are required and there is no database to keep them
+   */
   public JointspaceServer start() throws IOException, InterruptedException {
+    Preflight.checkAuthHasDatabase(settings);
     log.info(Devices.describe());
     log.info("Model repository {} (polling every {} ms)", settings.repository(), settings.pollIntervalMillis());
     source.start(registry);
@@ -96,8 +105,16 @@ public final class JointspaceServer {
     injector.getInstance(JvmGcMetrics.class);
     ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
     LiveCalls live = injector.getInstance(LiveCalls.class); // what a rollout's backfill yields to
-    Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
-        .maxInboundMessageSize(settings.maxInboundMessageBytes())
+    KeyVerifier keys = injector.getInstance(KeyVerifier.class);
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(
+            new InetSocketAddress(settings.grpcAddress(), settings.grpcPort()))
+        .maxInboundMessageSize(settings.maxInboundMessageBytes());
+    if (keys != null) {
+      keys.start();
+      warnWithoutKeys(storage);
+      builder.intercept(new AuthInterceptor(keys, meters)); // inside the metrics: refusals count as calls too
+    }
+    Server grpc = builder
         .intercept(new MetricsInterceptor(meters))
         .addService(ServerInterceptors.intercept(injector.getInstance(EmbeddingServiceImpl.class), live))
         .addService(ServerInterceptors.intercept(injector.getInstance(ModelServiceImpl.class),
@@ -106,6 +123,7 @@ public final class JointspaceServer {
         .addService(ServerInterceptors.intercept(injector.getInstance(CollectionServiceImpl.class), live))
         .addService(ServerInterceptors.intercept(injector.getInstance(RolloutServiceImpl.class),
             PeerAddress.interceptor())) // who started a rollout
+        .addService(injector.getInstance(KeyServiceImpl.class))
         .addService(health.manager().getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
@@ -127,8 +145,27 @@ public final class JointspaceServer {
       }
     }
     health.setReady(true);
-    log.info("Jointspace serving gRPC on port {}", server.getPort());
+    log.info("Jointspace serving gRPC on {}:{}{}", settings.grpcAddress(), server.getPort(),
+        keys != null ? " (API keys required)" : settings.authRequired() ? "" : " without API keys");
     return this;
+  }
+
+  /** A server that needs keys while none can be used yet serves nobody: say how to make the first. */
+  private static void warnWithoutKeys(Storage storage) {
+    try {
+      if (storage.keysOrNull().all().stream().noneMatch(k -> k.revokedAt() == null
+          && (k.expiresAt() == null || k.expiresAt().isAfter(java.time.Instant.now())))) {
+        log.warn("API keys are required and there is no valid key yet: make the first admin key with"
+            + " ./jointspace keys bootstrap --database-url URL (or --data-dir DIR)");
+      }
+    } catch (RuntimeException e) {
+      // the database is down: the warning above about it says enough
+    }
+  }
+
+  /** The gRPC services this server registered (for checks that every method has an API-key scope). */
+  public java.util.List<io.grpc.ServerServiceDefinition> services() {
+    return server.getServices();
   }
 
   /** The bound port (useful when configured as 0). */
@@ -180,6 +217,10 @@ public final class JointspaceServer {
     injector.getInstance(Backfiller.class).close();
     injector.getInstance(ModelLabels.class).close();
     injector.getInstance(VersionUploads.class).close();
+    KeyVerifier keys = injector.getInstance(KeyVerifier.class);
+    if (keys != null) {
+      keys.close();
+    }
     registry.close(Duration.ofMillis(Math.max(grace, 1000)));
     injector.getInstance(io.jointspace.server.batching.BatchScheduler.class).close();
     ExecutorService loads = injector.getInstance(com.google.inject.Key.get(ExecutorService.class, LoadExecutor.class));

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "gRPC inference server for multimodal embeddings on TensorFlow SavedModels.",
-    subcommands = {Main.Serve.class})
+    subcommands = {Main.Serve.class, Keys.class})
 public final class Main implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -59,6 +59,22 @@ public final class Main implements Runnable {
     @Option(names = "--grpc-port", paramLabel = "N",
         description = "gRPC port. Default: " + Settings.DEFAULT_GRPC_PORT + " (env JOINTSPACE_GRPC_PORT).")
     Integer grpcPort;
+
+    @Option(names = "--grpc-address", paramLabel = "HOST",
+        description = "Address the gRPC port listens on; 0.0.0.0 or :: for every interface. Default: "
+            + Settings.DEFAULT_GRPC_ADDRESS + ", this machine only (env JOINTSPACE_GRPC_ADDRESS)."
+            + " Any other address turns API keys on (see --auth).")
+    String grpcAddress;
+
+    @Option(names = "--auth", paramLabel = "on|off|auto",
+        description = "Whether calls need an API key (authorization: Bearer <key>; ./jointspace keys). auto: when"
+            + " --grpc-address is not loopback. Default: auto (env JOINTSPACE_AUTH).")
+    String auth;
+
+    @Option(names = "--insecure-no-auth",
+        description = "Serve without API keys even on a non-loopback address (same as --auth off): only behind"
+            + " something else that authenticates callers.")
+    boolean insecureNoAuth;
 
     @Option(names = "--metrics-port", paramLabel = "N",
         description = "HTTP port of the Prometheus /metrics endpoint. Default: " + Settings.DEFAULT_METRICS_PORT + "; negative: disabled"
@@ -104,9 +120,15 @@ public final class Main implements Runnable {
     public Integer call() throws Exception {
       Settings settings;
       try {
+        if (insecureNoAuth && auth != null && !auth.equalsIgnoreCase("off")) {
+          throw new Settings.ConfigException("--insecure-no-auth and --auth " + auth + " contradict each other");
+        }
+        io.jointspace.config.v1.AuthMode authMode = insecureNoAuth ? io.jointspace.config.v1.AuthMode.AUTH_OFF
+            : auth == null ? null : ConfigLoader.parseAuth(auth, "--auth");
         settings = ConfigLoader.load(config, System.getenv(),
             new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs,
-                batching == null ? null : batching == OnOff.on, metricsPort, databaseUrl, dataDir));
+                batching == null ? null : batching == OnOff.on, metricsPort, databaseUrl, dataDir, grpcAddress,
+                authMode));
       } catch (Settings.ConfigException e) {
         spec.commandLine().getErr().println("jointspace: " + e.getMessage());
         return 2;
@@ -119,7 +141,7 @@ public final class Main implements Runnable {
         return 2;
       }
       try {
-        Preflight.checkPortFree(settings.grpcPort());
+        Preflight.checkPortFree(settings.grpcAddress(), settings.grpcPort());
       } catch (java.io.IOException e) {
         spec.commandLine().getErr().println("jointspace: " + e.getMessage());
         return 1;
@@ -143,6 +165,10 @@ public final class Main implements Runnable {
         JointspaceServer server = new JointspaceServer(settings);
         try {
           server.start();
+        } catch (Settings.ConfigException e) {
+          spec.commandLine().getErr().println("jointspace: " + e.getMessage());
+          server.stop();
+          return 2;
         } catch (java.io.IOException e) {
           log.error("Cannot start: {}", e.getMessage());
           server.stop();

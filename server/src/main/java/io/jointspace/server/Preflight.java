@@ -33,19 +33,32 @@ final class Preflight {
   }
 
   /**
-   * The gRPC port must be free (0 picks a free one, so it always is).
+   * The gRPC port must be free on {@code address} (0 picks a free one, so it always is).
    *
    * @throws IOException naming the port and the flag that picks another
    */
-  static void checkPortFree(int port) throws IOException {
+  static void checkPortFree(String address, int port) throws IOException {
     if (port == 0) {
       return;
     }
     try (ServerSocket socket = new ServerSocket()) {
       socket.setReuseAddress(true); // as the gRPC server binds: a port in TIME_WAIT is free
-      socket.bind(new InetSocketAddress(port));
+      socket.bind(new InetSocketAddress(address, port));
     } catch (BindException e) {
       throw portInUse(port, e);
+    }
+  }
+
+  /**
+   * Authentication needs the database that keeps the keys.
+   *
+   * @throws Settings.ConfigException saying why, in one line
+   */
+  static void checkAuthHasDatabase(Settings settings) {
+    if (settings.authRequired() && settings.database() == null) {
+      throw new Settings.ConfigException("API keys are required (the gRPC address " + settings.grpcAddress()
+          + (Settings.isLoopback(settings.grpcAddress()) ? " with --auth on" : " is not loopback")
+          + ") but there is no database to keep them: pass --database-url, or --insecure-no-auth to serve without keys");
     }
   }
 

@@ -157,6 +157,18 @@ final class ServerModule extends AbstractModule {
     }, java.time.Duration.ofSeconds(2));
   }
 
+  /**
+   * Checks the API keys of calls; null when authentication is off. With authentication on and
+   * no database, the server does not start ({@link JointspaceServer#start()}).
+   */
+  @Provides
+  @Singleton
+  @javax.annotation.Nullable
+  io.jointspace.server.auth.KeyVerifier keyVerifier(Storage storage) {
+    return settings.authRequired() && storage.keysOrNull() != null
+        ? new io.jointspace.server.auth.KeyVerifier(storage.keysOrNull(), Clock.systemUTC()) : null;
+  }
+
   /** The collection store; without a database URL, one that answers UNAVAILABLE. */
   @Provides
   @Singleton

@@ -40,6 +40,9 @@ import javax.annotation.Nullable;
  * @param detailedHistograms batch timing histograms with every bucket ({@code detailed_histograms})
  * @param maxUploadBytes largest archive ModelService.UploadVersion takes
  * @param backfill how this server works on rollout backfills; threads 0 when it takes no part
+ * @param grpcAddress the host or IP address the gRPC port listens on
+ * @param authRequired whether calls need an API key: asked for ({@code auth: AUTH_ON}), or
+ *     {@code AUTH_AUTO} and {@code grpcAddress} is not a loopback address
  */
 public record Settings(
     int grpcPort,
@@ -63,9 +66,13 @@ public record Settings(
     BatchingConfig batchingConfig,
     boolean detailedHistograms,
     long maxUploadBytes,
-    Backfiller.Options backfill) {
+    Backfiller.Options backfill,
+    String grpcAddress,
+    boolean authRequired) {
 
   public static final String DEFAULT_REPOSITORY = "models";
+  /** This machine only: a server reachable from elsewhere is asked for explicitly, and then needs API keys. */
+  public static final String DEFAULT_GRPC_ADDRESS = "127.0.0.1";
   public static final int DEFAULT_GRPC_PORT = 8500;
   public static final int DEFAULT_METRICS_PORT = 8501;
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 64L << 20;
@@ -162,12 +169,31 @@ public record Settings(
       throw new ConfigException("max_upload_bytes must be within 1.." + MAX_UPLOAD_BYTES + " (PostgreSQL keeps an"
           + " archive as one value), got " + maxUploadBytes);
     }
+    String address = c.getGrpcAddress().isBlank() ? DEFAULT_GRPC_ADDRESS : c.getGrpcAddress().strip();
+    if (address.startsWith("[") && address.endsWith("]")) {
+      address = address.substring(1, address.length() - 1); // [::1]
+    }
+    boolean authRequired = switch (c.getAuth()) {
+      case AUTH_ON -> true;
+      case AUTH_OFF -> false;
+      default -> !isLoopback(address);
+    };
     return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
         Duration.ofMillis(connectionTimeout), b, c.getDetailedHistograms(), maxUploadBytes,
-        backfill(c.getRollouts()));
+        backfill(c.getRollouts()), address, authRequired);
+  }
+
+  /** Whether {@code host} names this machine only (127.0.0.0/8, ::1, or a name that resolves to them). */
+  static boolean isLoopback(String host) {
+    try {
+      java.net.InetAddress[] all = java.net.InetAddress.getAllByName(host);
+      return java.util.Arrays.stream(all).allMatch(java.net.InetAddress::isLoopbackAddress);
+    } catch (java.net.UnknownHostException e) {
+      throw new ConfigException("grpc_address '" + host + "' is not an address of this machine: " + e.getMessage());
+    }
   }
 
   private static Backfiller.Options backfill(io.jointspace.config.v1.RolloutConfig r) {
@@ -310,7 +336,7 @@ public record Settings(
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig, detailedHistograms,
-        maxUploadBytes, backfill);
+        maxUploadBytes, backfill, grpcAddress, authRequired);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

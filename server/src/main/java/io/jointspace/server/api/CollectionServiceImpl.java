@@ -1,5 +1,6 @@
 package io.jointspace.server.api;
 
+import io.jointspace.server.auth.Scope;
 import com.google.inject.Inject;
 import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
@@ -150,6 +151,9 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
     StatusMapper.answer(observer, () -> {
       ListCollectionsResponse.Builder out = ListCollectionsResponse.newBuilder();
       for (Collection c : storage.catalog().list()) {
+        if (!Caller.sees(Scope.COLLECTIONS_READ, c.name())) {
+          continue; // a key limited to other collections
+        }
         out.addCollections(collection(c, storage.catalog().count(c)));
       }
       return out.build();

@@ -1,6 +1,7 @@
 package io.jointspace.server.api;
 
 import com.google.inject.Inject;
+import io.jointspace.server.auth.Scope;
 import io.grpc.stub.StreamObserver;
 import io.jointspace.api.v1.GetModelMetadataRequest;
 import io.jointspace.api.v1.GetModelMetadataResponse;
@@ -53,6 +54,9 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
     StatusMapper.answer(observer, () -> {
       ListModelsResponse.Builder out = ListModelsResponse.newBuilder();
       for (String name : registry.modelNames()) {
+        if (!Caller.sees(Scope.MODELS_READ, name)) {
+          continue; // a key limited to other models
+        }
         Map<String, LabelTarget> targets = registry.labels(name);
         List<VersionStatus> statuses;
         try {
@@ -166,16 +170,20 @@ public final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBas
     return value;
   }
 
-  /** The caller's own word, else its network address. */
+  /** The caller's own word, else its network address (after its API key's id, with authentication on). */
   static String changedBy(String given) {
     if (!given.isEmpty()) {
       return given;
     }
+    String key = Caller.keyId();
     java.net.SocketAddress peer = PeerAddress.current();
+    String address;
     if (peer instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
-      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+      address = inet.getAddress().getHostAddress() + ":" + inet.getPort();
+    } else {
+      address = peer == null ? "" : peer.toString();
     }
-    return peer == null ? "" : peer.toString();
+    return key == null ? address : "key " + key + (address.isEmpty() ? "" : " from " + address);
   }
 
   @Override

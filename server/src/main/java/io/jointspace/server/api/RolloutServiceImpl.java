@@ -1,5 +1,6 @@
 package io.jointspace.server.api;
 
+import io.jointspace.server.auth.Scope;
 import com.google.inject.Inject;
 import com.google.protobuf.Duration;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -118,6 +119,9 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
     StatusMapper.answer(observer, () -> {
       ListRolloutsResponse.Builder out = ListRolloutsResponse.newBuilder();
       for (Rollout r : rollouts.list(request.getCollection().isEmpty() ? null : request.getCollection())) {
+        if (!Caller.sees(Scope.COLLECTIONS_READ, r.collection())) {
+          continue; // a key limited to other collections
+        }
         out.addRollouts(rollout(r, List.of()));
       }
       return out.build();

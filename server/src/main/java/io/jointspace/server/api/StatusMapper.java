@@ -38,7 +38,7 @@ public final class StatusMapper {
       status = se.getStatus();
     } else if (e instanceof InvalidInputException) {
       status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
-    } else if (e instanceof ModelNotFoundException) {
+    } else if (e instanceof ModelNotFoundException || e instanceof io.jointspace.server.errors.NotFoundException) {
       status = Status.NOT_FOUND.withDescription(e.getMessage());
     } else if (e instanceof OverloadedException || e instanceof QueueFullException) {
       // the runtime reports a full queue as OverloadedException; the batching library's own

@@ -14,6 +14,7 @@ public final class Storage implements AutoCloseable {
   @Nullable private final ArchiveStore archives;
   @Nullable private final RolloutStore rollouts;
   @Nullable private final Backfill backfill;
+  @Nullable private final KeyStore keys;
 
   public Storage(@Nullable Database db) {
     this.db = db;
@@ -23,6 +24,7 @@ public final class Storage implements AutoCloseable {
     this.archives = db == null ? null : new ArchiveStore(db);
     this.rollouts = db == null ? null : new RolloutStore(db);
     this.backfill = db == null ? null : new Backfill(db);
+    this.keys = db == null ? null : new KeyStore(db);
   }
 
   public RolloutStore rollouts() {
@@ -33,6 +35,12 @@ public final class Storage implements AutoCloseable {
   public Backfill backfill() {
     require();
     return backfill;
+  }
+
+  /** Where API keys are kept; null for a server without a database. */
+  @Nullable
+  public KeyStore keysOrNull() {
+    return keys;
   }
 
   /** Where uploaded model versions are shared; null for a server without a database. */

@@ -1,0 +1,108 @@
+package io.jointspace.server.api;
+
+import com.google.inject.Inject;
+import io.grpc.stub.StreamObserver;
+import io.jointspace.api.v1.ApiKey;
+import io.jointspace.api.v1.CreateKeyRequest;
+import io.jointspace.api.v1.CreateKeyResponse;
+import io.jointspace.api.v1.KeyServiceGrpc;
+import io.jointspace.api.v1.ListKeysRequest;
+import io.jointspace.api.v1.ListKeysResponse;
+import io.jointspace.api.v1.RevokeKeyRequest;
+import io.jointspace.server.auth.ApiKeys;
+import io.jointspace.server.auth.KeyVerifier;
+import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.store.KeyStore;
+import io.jointspace.server.store.Storage;
+import io.jointspace.server.store.StoreUnavailableException;
+import java.time.Instant;
+import javax.annotation.Nullable;
+
+/**
+ * {@code jointspace.v1.KeyService}: API keys, kept in the database. Every method needs the
+ * admin scope ({@link MethodScopes}); a server without a database answers UNAVAILABLE.
+ */
+public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
+  @Nullable private final ApiKeys keys;
+  @Nullable private final KeyVerifier verifier;
+
+  /**
+   * @param verifier this server's, when authentication is on: a revocation made here takes
+   *     effect here at once (the others follow the database's notification)
+   */
+  @Inject
+  public KeyServiceImpl(Storage storage, @Nullable KeyVerifier verifier) {
+    KeyStore store = storage.keysOrNull();
+    this.keys = store == null ? null : new ApiKeys(store);
+    this.verifier = verifier;
+  }
+
+  @Override
+  public void createKey(CreateKeyRequest request, StreamObserver<CreateKeyResponse> observer) {
+    StatusMapper.answer(observer, () -> {
+      Instant expires = request.hasExpiresAt() ? Instant.ofEpochSecond(request.getExpiresAt().getSeconds(),
+          request.getExpiresAt().getNanos()) : null;
+      if (expires != null && !expires.isAfter(Instant.now())) {
+        throw new InvalidInputException("expires_at is in the past");
+      }
+      String createdBy = Caller.keyId();
+      ApiKeys.Created created;
+      try {
+        created = keys().create(request.getName(), request.getScopesList(),
+            createdBy == null ? "unauthenticated" : createdBy, expires);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException(e.getMessage());
+      }
+      return CreateKeyResponse.newBuilder().setKey(created.key()).setInfo(info(created.stored())).build();
+    });
+  }
+
+  @Override
+  public void listKeys(ListKeysRequest request, StreamObserver<ListKeysResponse> observer) {
+    StatusMapper.answer(observer, () -> {
+      ListKeysResponse.Builder out = ListKeysResponse.newBuilder();
+      keys().list().forEach(k -> out.addKeys(info(k)));
+      return out.build();
+    });
+  }
+
+  @Override
+  public void revokeKey(RevokeKeyRequest request, StreamObserver<ApiKey> observer) {
+    StatusMapper.answer(observer, () -> {
+      if (request.getId().isBlank()) {
+        throw new InvalidInputException("id is empty");
+      }
+      KeyStore.Stored k = keys().revoke(request.getId())
+          .orElseThrow(() -> new io.jointspace.server.errors.NotFoundException("no API key with id '"
+              + io.jointspace.server.auth.ApiKeySecret.idOf(request.getId()) + "'"));
+      if (verifier != null) {
+        verifier.invalidate();
+      }
+      return info(k);
+    });
+  }
+
+  private ApiKeys keys() {
+    if (keys == null) {
+      throw new StoreUnavailableException("API keys are kept in the database and this server runs without one;"
+          + " start it with --database-url (or let ./jointspace serve run its private one)", null);
+    }
+    return keys;
+  }
+
+  /** A key as the API shows it: never its secret or hash. */
+  static ApiKey info(KeyStore.Stored k) {
+    ApiKey.Builder b = ApiKey.newBuilder().setId(k.id()).setName(k.name()).addAllScopes(k.scopes())
+        .setCreatedAt(ProtoMapper.timestamp(k.createdAt())).setCreatedBy(k.createdBy());
+    if (k.expiresAt() != null) {
+      b.setExpiresAt(ProtoMapper.timestamp(k.expiresAt()));
+    }
+    if (k.revokedAt() != null) {
+      b.setRevokedAt(ProtoMapper.timestamp(k.revokedAt()));
+    }
+    if (k.lastUsedAt() != null) {
+      b.setLastUsedAt(ProtoMapper.timestamp(k.lastUsedAt()));
+    }
+    return b.build();
+  }
+}
