@@ -30,6 +30,7 @@ import io.jointspace.api.v1.GetRequest;
 import io.jointspace.api.v1.GetRolloutRequest;
 import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.Item;
+import io.jointspace.api.v1.KeyServiceGrpc;
 import io.jointspace.api.v1.LabelChange;
 import io.jointspace.api.v1.ListCollectionsRequest;
 import io.jointspace.api.v1.ListLabelHistoryRequest;
@@ -82,8 +83,23 @@ public final class JointspaceClient implements AutoCloseable {
   private final CollectionServiceGrpc.CollectionServiceStub collectionsStreaming;
   private final RolloutServiceGrpc.RolloutServiceBlockingStub rollouts;
 
-  private JointspaceClient(ManagedChannel channel, Duration deadline) {
-    this.channel = channel;
+  private final KeyServiceGrpc.KeyServiceBlockingStub keys;
+  @javax.annotation.Nullable private final io.grpc.CallCredentials credentials;
+
+  private JointspaceClient(ManagedChannel managed, Duration deadline,
+      @javax.annotation.Nullable io.grpc.CallCredentials credentials) {
+    this.channel = managed;
+    this.credentials = credentials;
+    // every call carries the key: the stubs below are made on a channel that adds it
+    io.grpc.Channel channel = credentials == null ? managed : io.grpc.ClientInterceptors.intercept(managed,
+        new io.grpc.ClientInterceptor() {
+          @Override
+          public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+              io.grpc.CallOptions options, io.grpc.Channel next) {
+            return next.newCall(method, options.withCallCredentials(credentials));
+          }
+        });
+    this.keys = KeyServiceGrpc.newBlockingStub(channel);
     this.deadline = deadline;
     this.embeddings = EmbeddingServiceGrpc.newBlockingStub(channel);
     this.embeddingsAsync = EmbeddingServiceGrpc.newFutureStub(channel);
@@ -109,6 +125,7 @@ public final class JointspaceClient implements AutoCloseable {
     private Duration deadline = Duration.ofSeconds(30);
     private int maxMessageBytes = 64 << 20;
     private int maxAttempts = 4;
+    private String apiKey;
 
     private Builder(String address) {
       this.address = address;
@@ -132,6 +149,15 @@ public final class JointspaceClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The API key sent with every call ({@code authorization: Bearer <key>}), for a server that
+     * requires keys. Default: none. Null or empty: none.
+     */
+    public Builder apiKey(String key) {
+      this.apiKey = key == null || key.isBlank() ? null : key;
+      return this;
+    }
+
     public JointspaceClient build() {
       NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).usePlaintext()
           .maxInboundMessageSize(maxMessageBytes);
@@ -140,7 +166,7 @@ public final class JointspaceClient implements AutoCloseable {
       } else {
         b.disableRetry();
       }
-      return new JointspaceClient(b.build(), deadline);
+      return new JointspaceClient(b.build(), deadline, apiKey == null ? null : new ApiKeyCredentials(apiKey));
     }
   }
 
@@ -423,9 +449,43 @@ public final class JointspaceClient implements AutoCloseable {
 
   // ---- plumbing
 
-  /** The channel, for the services this class does not cover (KServe v2, health). */
+  /**
+   * The channel, for the services this class does not cover (KServe v2, health). Calls made on
+   * it carry no API key: add {@link #callCredentials()} to their stubs.
+   */
   public ManagedChannel channel() {
     return channel;
+  }
+
+  /** The API key's credentials given to the builder; empty without one. */
+  public java.util.Optional<io.grpc.CallCredentials> callCredentials() {
+    return java.util.Optional.ofNullable(credentials);
+  }
+
+  // ---- API keys (KeyService; each call needs an admin key)
+
+  /** Makes a key with {@code scopes} ("infer", "collections:read=a,b"); the answer holds the key, shown only once. */
+  public io.jointspace.api.v1.CreateKeyResponse createKey(String name, List<String> scopes,
+      @javax.annotation.Nullable java.time.Instant expiresAt) {
+    io.jointspace.api.v1.CreateKeyRequest.Builder r = io.jointspace.api.v1.CreateKeyRequest.newBuilder()
+        .setName(name).addAllScopes(scopes);
+    if (expiresAt != null) {
+      r.setExpiresAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(expiresAt.getEpochSecond())
+          .setNanos(expiresAt.getNano()));
+    }
+    return call(() -> keys.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).createKey(r.build()));
+  }
+
+  /** Every key, newest first, without secrets. */
+  public List<io.jointspace.api.v1.ApiKey> listKeys() {
+    return call(() -> keys.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .listKeys(io.jointspace.api.v1.ListKeysRequest.getDefaultInstance())).getKeysList();
+  }
+
+  /** Revokes a key by its id (or the whole key); every server sharing the database refuses it within a second. */
+  public io.jointspace.api.v1.ApiKey revokeKey(String id) {
+    return call(() -> keys.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .revokeKey(io.jointspace.api.v1.RevokeKeyRequest.newBuilder().setId(id).build()));
   }
 
   Duration deadline() {

@@ -33,11 +33,21 @@ final class LiveServer implements AutoCloseable {
   }
 
   static LiveServer start(String name) throws Exception {
+    return start(name, new String[0]);
+  }
+
+  /** The folder of a server's private database, under target/. */
+  static Path dataDir(String name) {
+    return Path.of("target", "pg-" + name).toAbsolutePath();
+  }
+
+  /** As {@link #start(String)}, with {@code extra} arguments after the others. */
+  static LiveServer start(String name, String... extra) throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Path data = Path.of("target", "pg-" + name).toAbsolutePath();
+    Path data = dataDir(name);
     if (Files.exists(data)) {
       new ProcessBuilder("bash", ROOT.resolve("deploy/local/pg-cluster.sh").toString(), "stop", data.toString())
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
@@ -46,13 +56,15 @@ final class LiveServer implements AutoCloseable {
       }
     }
     Path log = Path.of("target", "server-" + name + ".log").toAbsolutePath();
-    Process p = new ProcessBuilder(List.of(
+    List<String> command = new java.util.ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "-Djointspace.home=" + ROOT,
         "io.jointspace.server.Main", "serve",
         "--config", ROOT.resolve("models/serve.textproto").toString(), "--models", ROOT.resolve("models").toString(),
         "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", "-1",
-        "--data-dir", data.toString()))
+        "--data-dir", data.toString()));
+    command.addAll(List.of(extra));
+    Process p = new ProcessBuilder(command)
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     LiveServer server = new LiveServer(p, "127.0.0.1:" + port, log);
     server.awaitReady();

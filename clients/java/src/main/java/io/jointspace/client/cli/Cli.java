@@ -13,18 +13,25 @@ import picocli.CommandLine.ScopeType;
  * The command line: {@code ./jointspace models}, {@code embed}, {@code ingest},
  * {@code search}, {@code rollout start} ... Each command connects to {@code --address}
  * (default localhost:8500, or JOINTSPACE_ADDRESS), prints a table or, with
- * {@code --output json}, the answers in the API's JSON form. A refused call prints its status
+ * {@code --output json}, the answers in the API's JSON form. With {@code --api-key} (or
+ * JOINTSPACE_API_KEY) every call carries that API key. A refused call prints its status
  * and message and exits 1; a bad command line exits 2.
  */
 @Command(name = "jointspace", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
     description = "Talk to a Jointspace server.",
     subcommands = {ModelCommands.Models.class, ModelCommands.Status.class, ModelCommands.Labels.class,
         EmbedCommands.Embed.class, EmbedCommands.Classify.class, CollectionsCommand.class, IngestCommand.class,
-        SearchCommand.class, RolloutCommand.class})
+        SearchCommand.class, RolloutCommand.class, KeysCommand.class})
 public final class Cli {
   @Option(names = "--address", scope = ScopeType.INHERIT, defaultValue = "${env:JOINTSPACE_ADDRESS:-localhost:8500}",
       description = "The server's gRPC address, host:port. Default: ${DEFAULT-VALUE}.")
   String address;
+
+  @Option(names = "--api-key", scope = ScopeType.INHERIT, paramLabel = "KEY",
+      defaultValue = "${env:JOINTSPACE_API_KEY}",
+      description = "API key sent with every call (authorization: Bearer KEY), for a server that requires keys."
+          + " Default: JOINTSPACE_API_KEY, else none.")
+  String apiKey;
 
   @Option(names = "--output", scope = ScopeType.INHERIT, defaultValue = "table",
       description = "table or json. Default: ${DEFAULT-VALUE}.")
@@ -35,7 +42,7 @@ public final class Cli {
   String timeout;
 
   JointspaceClient connect() {
-    return JointspaceClient.builder(address).deadline(duration(timeout)).build();
+    return JointspaceClient.builder(address).deadline(duration(timeout)).apiKey(apiKey).build();
   }
 
   Output out(CommandLine.Model.CommandSpec spec) {
