@@ -51,6 +51,46 @@ def service_config(attempts: int, initial_backoff: float, max_backoff: float) ->
     return json.dumps({"methodConfig": [{"name": names, "retryPolicy": policy}]})
 
 
+class _ApiKey(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    """Adds ``authorization: Bearer <key>`` to every call."""
+
+    def __init__(self, key: str) -> None:
+        self._header = ("authorization", "Bearer " + key.strip())
+
+    def _details(self, details: Any) -> Any:
+        metadata = list(details.metadata or []) + [self._header]
+        return _CallDetails(details.method, details.timeout, metadata, details.credentials,
+                            getattr(details, "wait_for_ready", None), getattr(details, "compression", None))
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+
+class _CallDetails(grpc.ClientCallDetails):
+    def __init__(self, method: str, timeout: Optional[float], metadata: Any, credentials: Any,
+                 wait_for_ready: Any, compression: Any) -> None:
+        self.method = method
+        self.timeout = timeout
+        self.metadata = metadata
+        self.credentials = credentials
+        self.wait_for_ready = wait_for_ready
+        self.compression = compression
+
+
 class Base:
     """Holds the channel and the stubs; the service mixins call through ``_unary``."""
 
@@ -65,6 +105,7 @@ class Base:
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         credentials: Optional[grpc.ChannelCredentials] = None,
         options: Sequence[Tuple[str, Any]] = (),
+        api_key: Optional[str] = None,
     ) -> None:
         self.address = address
         self.timeout = timeout
@@ -83,6 +124,11 @@ class Base:
             self._channel = grpc.insecure_channel(address, options=channel_options)
         else:
             self._channel = grpc.secure_channel(address, credentials, options=channel_options)
+        self._plain_channel = self._channel
+        if api_key:
+            # an interceptor, not call credentials: gRPC sends those only over TLS, and a server
+            # on a private network may require keys over plaintext
+            self._channel = grpc.intercept_channel(self._channel, _ApiKey(api_key))
         self._embedding = embedding_service_pb2_grpc.EmbeddingServiceStub(self._channel)
         self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
         self._collections = collection_service_pb2_grpc.CollectionServiceStub(self._channel)
@@ -92,7 +138,7 @@ class Base:
 
     def close(self) -> None:
         """Closes the channel; calls in flight are cancelled."""
-        self._channel.close()
+        self._plain_channel.close()
 
     def __enter__(self):
         return self

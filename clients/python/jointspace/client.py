@@ -24,6 +24,8 @@ class Client(Embeddings, Models, Collections, Rollouts):
             ``--max-message-bytes`` (64 MiB by default), which ``ingest`` sizes its messages to.
         credentials: for a TLS channel (``grpc.ssl_channel_credentials()``); plaintext without.
         options: further gRPC channel options, as ``(name, value)`` pairs.
+        api_key: an API key (``js_...``) sent with every call as ``authorization: Bearer
+            <key>``, for a server that requires keys; none by default.
 
     Failed calls raise a ``JointspaceError`` subclass named after the status code
     (``NotFound``, ``InvalidArgument``, ...), with the server's ``message`` and, where the

@@ -29,9 +29,11 @@ class Fake(embedding_service_pb2_grpc.EmbeddingServiceServicer,
         self.code = code
         self.calls = {}
         self.most_ahead = 0
+        self.authorization = None
 
     def _count(self, method, context):
         self.calls[method] = self.calls.get(method, 0) + 1
+        self.authorization = dict(context.invocation_metadata()).get("authorization")
         if self.calls[method] <= self.failures:
             context.abort(self.code, f"{method} attempt {self.calls[method]} fails")
 
@@ -49,6 +51,7 @@ class Fake(embedding_service_pb2_grpc.EmbeddingServiceServicer,
 
     def UpsertStream(self, request_iterator, context):
         """Commits slowly, while a thread takes in whatever the client sends meanwhile."""
+        self._count("UpsertStream", context)
         received = queue.Queue()
         arrived = 0
 
@@ -94,6 +97,20 @@ def test_idempotent_calls_are_retried(fake_server, code):
     with Client(fake_server(service), initial_backoff=0.01, max_backoff=0.05) as client:
         assert client.embed(texts=["x"]) == [[1.0]]
     assert service.calls["Embed"] == 3
+
+
+def test_api_key_is_sent_with_every_call_as_a_bearer_token(fake_server):
+    service = Fake()
+    with Client(fake_server(service), api_key="js_0123456789abcdef_secret") as client:
+        assert client.embed(texts=["x"]) == [[1.0]]
+        assert service.authorization == "Bearer js_0123456789abcdef_secret"
+        client.ingest("c", ({"id": f"i{n}", "text": "x"} for n in range(3)), batch_size=2)
+        assert service.calls["UpsertStream"] == 1
+        assert service.authorization == "Bearer js_0123456789abcdef_secret"
+    plain = Fake()
+    with Client(fake_server(plain)) as client:
+        client.embed(texts=["x"])
+    assert plain.authorization is None
 
 
 def test_upserts_by_id_are_retried_creating_is_not(fake_server):

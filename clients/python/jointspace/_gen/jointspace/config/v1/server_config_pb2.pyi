@@ -1,8 +1,12 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+AUTH_AUTO: AuthMode
+AUTH_OFF: AuthMode
+AUTH_ON: AuthMode
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class BatchingConfig(_message.Message):
@@ -79,9 +83,11 @@ class RolloutConfig(_message.Message):
     def __init__(self, backfill_threads: _Optional[int] = ..., chunk_size: _Optional[int] = ..., lease_ms: _Optional[int] = ..., max_yield_ms: _Optional[int] = ...) -> None: ...
 
 class ServerConfig(_message.Message):
-    __slots__ = ["batching", "detailed_histograms", "grpc_port", "load_threads", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage"]
+    __slots__ = ["auth", "batching", "detailed_histograms", "grpc_address", "grpc_port", "load_threads", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage"]
+    AUTH_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     DETAILED_HISTOGRAMS_FIELD_NUMBER: _ClassVar[int]
+    GRPC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     GRPC_PORT_FIELD_NUMBER: _ClassVar[int]
     LOAD_THREADS_FIELD_NUMBER: _ClassVar[int]
     MAX_IMAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -97,8 +103,10 @@ class ServerConfig(_message.Message):
     ROLLOUTS_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_GRACE_MS_FIELD_NUMBER: _ClassVar[int]
     STORAGE_FIELD_NUMBER: _ClassVar[int]
+    auth: AuthMode
     batching: BatchingConfig
     detailed_histograms: bool
+    grpc_address: str
     grpc_port: int
     load_threads: int
     max_image_bytes: int
@@ -114,7 +122,7 @@ class ServerConfig(_message.Message):
     rollouts: RolloutConfig
     shutdown_grace_ms: int
     storage: StorageConfig
-    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ...) -> None: ...
+    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ..., grpc_address: _Optional[str] = ..., auth: _Optional[_Union[AuthMode, str]] = ...) -> None: ...
 
 class SessionConfig(_message.Message):
     __slots__ = ["allow_soft_placement", "inter_op_threads", "intra_op_threads", "thread_spinning"]
@@ -162,3 +170,6 @@ class VersionPolicy(_message.Message):
     latest: VersionPolicy.Latest
     specific: VersionPolicy.Specific
     def __init__(self, latest: _Optional[_Union[VersionPolicy.Latest, _Mapping]] = ..., all: _Optional[_Union[VersionPolicy.All, _Mapping]] = ..., specific: _Optional[_Union[VersionPolicy.Specific, _Mapping]] = ...) -> None: ...
+
+class AuthMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
