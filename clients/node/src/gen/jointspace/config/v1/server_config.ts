@@ -11,6 +11,46 @@ export const protobufPackage = "jointspace.config.v1";
 
 export const protobufFileName = "jointspace/config/v1/server_config.proto";
 
+/** See ServerConfig.auth. */
+export enum AuthMode {
+  AUTH_AUTO = 0,
+  AUTH_ON = 1,
+  AUTH_OFF = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function authModeFromJSON(object: any): AuthMode {
+  switch (object) {
+    case 0:
+    case "AUTH_AUTO":
+      return AuthMode.AUTH_AUTO;
+    case 1:
+    case "AUTH_ON":
+      return AuthMode.AUTH_ON;
+    case 2:
+    case "AUTH_OFF":
+      return AuthMode.AUTH_OFF;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AuthMode.UNRECOGNIZED;
+  }
+}
+
+export function authModeToJSON(object: AuthMode): string {
+  switch (object) {
+    case AuthMode.AUTH_AUTO:
+      return "AUTH_AUTO";
+    case AuthMode.AUTH_ON:
+      return "AUTH_ON";
+    case AuthMode.AUTH_OFF:
+      return "AUTH_OFF";
+    case AuthMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * The server configuration, written as a text-format protobuf file and passed with
  * `./jointspace serve --config FILE`. Command-line flags and JOINTSPACE_* environment
@@ -102,7 +142,21 @@ export interface ServerConfig {
    */
   maxUploadBytes: number;
   /** How this server takes part in collection rollouts (RolloutService). */
-  rollouts: RolloutConfig | undefined;
+  rollouts:
+    | RolloutConfig
+    | undefined;
+  /**
+   * The address the gRPC port listens on: a host name or IP address; "0.0.0.0" or "::" for
+   * every interface. Default 127.0.0.1 (this machine only). Flag --grpc-address, environment
+   * JOINTSPACE_GRPC_ADDRESS.
+   */
+  grpcAddress: string;
+  /**
+   * Whether calls need an API key (jointspace.v1.KeyService): AUTH_AUTO (the default) turns
+   * it on when grpc_address is not a loopback address. Flags --auth on|off|auto and
+   * --insecure-no-auth (off), environment JOINTSPACE_AUTH.
+   */
+  auth: AuthMode;
 }
 
 /**
@@ -364,6 +418,8 @@ function createBaseServerConfig(): ServerConfig {
     detailedHistograms: false,
     maxUploadBytes: 0,
     rollouts: undefined,
+    grpcAddress: "",
+    auth: 0,
   };
 }
 
@@ -419,6 +475,12 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     }
     if (message.rollouts !== undefined) {
       RolloutConfig.encode(message.rollouts, writer.uint32(138).fork()).join();
+    }
+    if (message.grpcAddress !== "") {
+      writer.uint32(146).string(message.grpcAddress);
+    }
+    if (message.auth !== 0) {
+      writer.uint32(152).int32(message.auth);
     }
     return writer;
   },
@@ -572,6 +634,22 @@ export const ServerConfig: MessageFns<ServerConfig> = {
             message.rollouts = RolloutConfig.decode(reader, reader.uint32());
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.grpcAddress = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.auth = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -655,6 +733,12 @@ export const ServerConfig: MessageFns<ServerConfig> = {
         ? globalThis.Number(object.max_upload_bytes)
         : 0,
       rollouts: isSet(object.rollouts) ? RolloutConfig.fromJSON(object.rollouts) : undefined,
+      grpcAddress: isSet(object.grpcAddress)
+        ? globalThis.String(object.grpcAddress)
+        : isSet(object.grpc_address)
+        ? globalThis.String(object.grpc_address)
+        : "",
+      auth: isSet(object.auth) ? authModeFromJSON(object.auth) : 0,
     };
   },
 
@@ -711,6 +795,12 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     if (message.rollouts !== undefined) {
       obj.rollouts = RolloutConfig.toJSON(message.rollouts);
     }
+    if (message.grpcAddress !== "") {
+      obj.grpcAddress = message.grpcAddress;
+    }
+    if (message.auth !== 0) {
+      obj.auth = authModeToJSON(message.auth);
+    }
     return obj;
   },
 
@@ -746,6 +836,8 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     message.rollouts = (object.rollouts !== undefined && object.rollouts !== null)
       ? RolloutConfig.fromPartial(object.rollouts)
       : undefined;
+    message.grpcAddress = object.grpcAddress ?? "";
+    message.auth = object.auth ?? 0;
     return message;
   },
 };
