@@ -120,7 +120,7 @@ export interface ServerConfig {
     | BatchingConfig
     | undefined;
   /**
-   * HTTP port of the Prometheus metrics endpoint (GET /metrics), bound on every interface.
+   * HTTP port of the Prometheus metrics endpoint (GET /metrics), bound on metrics_address.
    * Default 8501; 0 takes the default; a negative value disables it.
    * Flag --metrics-port, environment JOINTSPACE_METRICS_PORT.
    */
@@ -157,6 +157,20 @@ export interface ServerConfig {
    * --insecure-no-auth (off), environment JOINTSPACE_AUTH.
    */
   auth: AuthMode;
+  /**
+   * A second gRPC port, always plaintext and on every interface, that serves only
+   * grpc.health.v1.Health and KServe v2's ServerLive and ServerReady: for Kubernetes probes
+   * and load balancers that need no other access. Default 0: none. Flag --health-port,
+   * environment JOINTSPACE_HEALTH_PORT.
+   */
+  healthPort: number;
+  /**
+   * Address the metrics endpoint binds: an IP address or a host name. Default "127.0.0.1"
+   * (loopback only: a scraper on the same host or in the same pod); "0.0.0.0" (or "::")
+   * opens it on every interface. Flag --metrics-address, environment
+   * JOINTSPACE_METRICS_ADDRESS.
+   */
+  metricsAddress: string;
 }
 
 /**
@@ -420,6 +434,8 @@ function createBaseServerConfig(): ServerConfig {
     rollouts: undefined,
     grpcAddress: "",
     auth: 0,
+    healthPort: 0,
+    metricsAddress: "",
   };
 }
 
@@ -481,6 +497,12 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     }
     if (message.auth !== 0) {
       writer.uint32(152).int32(message.auth);
+    }
+    if (message.healthPort !== 0) {
+      writer.uint32(160).int32(message.healthPort);
+    }
+    if (message.metricsAddress !== "") {
+      writer.uint32(170).string(message.metricsAddress);
     }
     return writer;
   },
@@ -650,6 +672,22 @@ export const ServerConfig: MessageFns<ServerConfig> = {
             message.auth = reader.int32() as any;
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.healthPort = reader.int32();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.metricsAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -739,6 +777,16 @@ export const ServerConfig: MessageFns<ServerConfig> = {
         ? globalThis.String(object.grpc_address)
         : "",
       auth: isSet(object.auth) ? authModeFromJSON(object.auth) : 0,
+      healthPort: isSet(object.healthPort)
+        ? globalThis.Number(object.healthPort)
+        : isSet(object.health_port)
+        ? globalThis.Number(object.health_port)
+        : 0,
+      metricsAddress: isSet(object.metricsAddress)
+        ? globalThis.String(object.metricsAddress)
+        : isSet(object.metrics_address)
+        ? globalThis.String(object.metrics_address)
+        : "",
     };
   },
 
@@ -801,6 +849,12 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     if (message.auth !== 0) {
       obj.auth = authModeToJSON(message.auth);
     }
+    if (message.healthPort !== 0) {
+      obj.healthPort = Math.round(message.healthPort);
+    }
+    if (message.metricsAddress !== "") {
+      obj.metricsAddress = message.metricsAddress;
+    }
     return obj;
   },
 
@@ -838,6 +892,8 @@ export const ServerConfig: MessageFns<ServerConfig> = {
       : undefined;
     message.grpcAddress = object.grpcAddress ?? "";
     message.auth = object.auth ?? 0;
+    message.healthPort = object.healthPort ?? 0;
+    message.metricsAddress = object.metricsAddress ?? "";
     return message;
   },
 };

@@ -28,13 +28,15 @@ final class ConfigLoader {
       @Nullable String databaseUrl,
       @Nullable Path dataDir,
       @Nullable String grpcAddress,
-      @Nullable io.jointspace.config.v1.AuthMode auth) {
+      @Nullable io.jointspace.config.v1.AuthMode auth,
+      @Nullable Integer healthPort,
+      @Nullable String metricsAddress) {
 
     Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
         @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching,
         @Nullable Integer metricsPort, @Nullable String databaseUrl, @Nullable Path dataDir) {
       this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, metricsPort,
-          databaseUrl, dataDir, null, null);
+          databaseUrl, dataDir, null, null, null, null);
     }
 
     Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
@@ -45,7 +47,7 @@ final class ConfigLoader {
 
     Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
         @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching) {
-      this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, null, null, null);
+      this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, null);
     }
   }
 
@@ -99,6 +101,12 @@ final class ConfigLoader {
     if (flags.auth() != null) {
       config.setAuth(flags.auth());
     }
+    if (env.containsKey("JOINTSPACE_METRICS_ADDRESS")) {
+      config.setMetricsAddress(env.get("JOINTSPACE_METRICS_ADDRESS"));
+    }
+    if (env.containsKey("JOINTSPACE_HEALTH_PORT")) {
+      config.setHealthPort(parseInt(env.get("JOINTSPACE_HEALTH_PORT"), "JOINTSPACE_HEALTH_PORT"));
+    }
     if (flags.databaseUrl() != null) {
       config.getStorageBuilder().setDatabaseUrl(flags.databaseUrl());
     }
@@ -125,6 +133,12 @@ final class ConfigLoader {
     }
     if (flags.batching() != null) {
       config.getBatchingBuilder().setEnabled(flags.batching());
+    }
+    if (flags.metricsAddress() != null) {
+      config.setMetricsAddress(flags.metricsAddress());
+    }
+    if (flags.healthPort() != null) {
+      config.setHealthPort(flags.healthPort());
     }
     return Settings.of(config.build());
   }

@@ -19,6 +19,7 @@ import io.jointspace.server.api.MetricsInterceptor;
 import io.jointspace.server.api.ModelHealth;
 import io.jointspace.server.api.ModelServiceImpl;
 import io.jointspace.server.api.PeerAddress;
+import io.jointspace.server.api.ProbeServices;
 import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.rollout.Backfiller;
 import io.jointspace.server.rollout.LabelFollower;
@@ -43,9 +44,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running server: the model registry fed by the repository poller, and the gRPC
- * services on one port. {@link #start()} loads the versions found at start before it opens
- * the port, so the first call finds them AVAILABLE; {@link #stop()} stops accepting calls,
- * lets the ones in flight finish within the grace period, then unloads every model.
+ * services on one port, with the health services also on a plaintext health port when one
+ * is set and the metrics endpoint on its own address.
+ * {@link #start()} loads the versions found at start before it opens the port, so the first
+ * call finds them AVAILABLE; {@link #stop()} stops accepting calls, lets the ones in flight
+ * finish within the grace period, then unloads every model.
  */
 public final class JointspaceServer {
   private static final Logger log = LoggerFactory.getLogger(JointspaceServer.class);
@@ -57,6 +60,7 @@ public final class JointspaceServer {
   private final FileSystemVersionSource source;
   private final ModelHealth health;
   private Server server;
+  private Server healthServer;
   private MetricsServer metrics;
 
   public JointspaceServer(Settings settings) {
@@ -69,8 +73,9 @@ public final class JointspaceServer {
   }
 
   /**
-   * Loads the models, then serves.
+   * Loads the models, then opens the ports.
    *
+   * @throws IOException when a port is taken
    * @throws Settings.ConfigException when API keys are required and there is no database to keep them
    */
   public JointspaceServer start() throws IOException, InterruptedException {
@@ -135,13 +140,30 @@ public final class JointspaceServer {
       }
       throw e;
     }
+    if (settings.healthPort() != 0) {
+      NettyServerBuilder probes = NettyServerBuilder.forAddress(new InetSocketAddress(settings.healthPort()));
+      ProbeServices.of(health, injector.getInstance(InferenceServiceImpl.class)).forEach(probes::addService);
+      try {
+        healthServer = probes.build().start();
+      } catch (IOException e) {
+        if (e.getCause() instanceof java.net.BindException) {
+          throw Preflight.healthPortInUse(settings.healthPort(), e);
+        }
+        throw e;
+      }
+      log.info("Health and readiness (grpc.health.v1, KServe ServerLive/ServerReady) in plaintext on port {}",
+          healthServer.getPort());
+    }
     if (settings.metricsPort() >= 0) {
       try {
-        metrics = MetricsServer.start(settings.metricsPort(), meters, modelMetrics::refresh);
-        log.info("Prometheus metrics on http://0.0.0.0:{}/metrics", metrics.port());
+        metrics = MetricsServer.start(settings.metricsAddress(), settings.metricsPort(), meters, modelMetrics::refresh);
+        log.info("Prometheus metrics on http://{}:{}/metrics{}", settings.metricsAddress(), metrics.port(),
+            metrics.address().getAddress().isLoopbackAddress() ? " (loopback only; --metrics-address opens it wider)"
+                : "");
       } catch (java.net.BindException e) {
         // gRPC is the service; a busy metrics port (another server on this host) must not stop it
-        log.warn("Metrics port {} is in use; serving without /metrics (set --metrics-port)", settings.metricsPort());
+        log.warn("Metrics port {} on {} is in use or the address is not this host's; serving without /metrics"
+            + " (set --metrics-port, --metrics-address)", settings.metricsPort(), settings.metricsAddress());
       }
     }
     health.setReady(true);
@@ -178,6 +200,17 @@ public final class JointspaceServer {
     return metrics == null ? -1 : metrics.port();
   }
 
+  /** The metrics endpoint's bound address and port, or null when it is disabled. */
+  @javax.annotation.Nullable
+  public InetSocketAddress metricsAddress() {
+    return metrics == null ? null : metrics.address();
+  }
+
+  /** The bound health port (useful when configured as 0), or -1 when there is none. */
+  public int healthPort() {
+    return healthServer == null ? -1 : healthServer.getPort();
+  }
+
   public ModelManager<ModelVersion> registry() {
     return registry;
   }
@@ -194,6 +227,7 @@ public final class JointspaceServer {
         metrics.close();
         metrics = null;
       }
+      stopHealthServer();
       return;
     }
     long grace = settings.shutdownGraceMillis();
@@ -206,6 +240,7 @@ public final class JointspaceServer {
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
     server = null;
+    stopHealthServer(); // probes saw NOT_SERVING while calls drained
     if (metrics != null) {
       metrics.close();
       metrics = null;
@@ -229,5 +264,12 @@ public final class JointspaceServer {
     injector.getInstance(io.jointspace.server.runtime.PreprocessPool.class).close();
     injector.getInstance(Storage.class).close();
     log.info("Stopped");
+  }
+
+  private void stopHealthServer() throws InterruptedException {
+    if (healthServer != null) {
+      healthServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      healthServer = null;
+    }
   }
 }

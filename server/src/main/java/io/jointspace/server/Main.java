@@ -81,6 +81,16 @@ public final class Main implements Runnable {
             + " (env JOINTSPACE_METRICS_PORT).")
     Integer metricsPort;
 
+    @Option(names = "--metrics-address", paramLabel = "HOST",
+        description = "Address the /metrics endpoint binds. Default: " + Settings.DEFAULT_METRICS_ADDRESS
+            + " (loopback only); 0.0.0.0 for every interface (env JOINTSPACE_METRICS_ADDRESS).")
+    String metricsAddress;
+
+    @Option(names = "--health-port", paramLabel = "N",
+        description = "A plaintext port serving only the gRPC health service and KServe ServerLive/ServerReady,"
+            + " for probes. Default: none (env JOINTSPACE_HEALTH_PORT).")
+    Integer healthPort;
+
     @Option(names = "--config", paramLabel = "FILE",
         description = "Server configuration, a text-format jointspace.config.v1.ServerConfig (env JOINTSPACE_CONFIG).")
     Path config;
@@ -128,7 +138,7 @@ public final class Main implements Runnable {
         settings = ConfigLoader.load(config, System.getenv(),
             new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs,
                 batching == null ? null : batching == OnOff.on, metricsPort, databaseUrl, dataDir, grpcAddress,
-                authMode));
+                authMode, healthPort, metricsAddress));
       } catch (Settings.ConfigException e) {
         spec.commandLine().getErr().println("jointspace: " + e.getMessage());
         return 2;
@@ -142,6 +152,9 @@ public final class Main implements Runnable {
       }
       try {
         Preflight.checkPortFree(settings.grpcAddress(), settings.grpcPort());
+        if (settings.healthPort() != 0) {
+          Preflight.checkHealthPortFree(settings.healthPort());
+        }
       } catch (java.io.IOException e) {
         spec.commandLine().getErr().println("jointspace: " + e.getMessage());
         return 1;

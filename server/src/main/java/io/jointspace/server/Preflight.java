@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import javax.annotation.Nullable;
 
 /**
  * Start-up checks that fail in milliseconds, run before anything slow (the private
@@ -38,14 +39,28 @@ final class Preflight {
    * @throws IOException naming the port and the flag that picks another
    */
   static void checkPortFree(String address, int port) throws IOException {
+    if (!isFree(address, port)) {
+      throw portInUse(port, null);
+    }
+  }
+
+  /** The health port ({@code --health-port}) must be free (on every interface, where it listens). */
+  static void checkHealthPortFree(int port) throws IOException {
+    if (!isFree(null, port)) {
+      throw healthPortInUse(port, null);
+    }
+  }
+
+  private static boolean isFree(@Nullable String address, int port) throws IOException {
     if (port == 0) {
-      return;
+      return true;
     }
     try (ServerSocket socket = new ServerSocket()) {
       socket.setReuseAddress(true); // as the gRPC server binds: a port in TIME_WAIT is free
-      socket.bind(new InetSocketAddress(address, port));
+      socket.bind(address == null ? new InetSocketAddress(port) : new InetSocketAddress(address, port));
+      return true;
     } catch (BindException e) {
-      throw portInUse(port, e);
+      return false;
     }
   }
 
@@ -62,8 +77,13 @@ final class Preflight {
     }
   }
 
-  static IOException portInUse(int port, Exception cause) {
+  static IOException portInUse(int port, @Nullable Exception cause) {
     return new IOException("gRPC port " + port + " is in use (another server?); pick another with --grpc-port N"
         + " (or JOINTSPACE_GRPC_PORT, grpc_port)", cause);
+  }
+
+  static IOException healthPortInUse(int port, @Nullable Exception cause) {
+    return new IOException("health port " + port + " is in use (another server?); pick another with --health-port N"
+        + " (or JOINTSPACE_HEALTH_PORT, health_port)", cause);
   }
 }

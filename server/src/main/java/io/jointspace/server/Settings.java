@@ -43,6 +43,8 @@ import javax.annotation.Nullable;
  * @param grpcAddress the host or IP address the gRPC port listens on
  * @param authRequired whether calls need an API key: asked for ({@code auth: AUTH_ON}), or
  *     {@code AUTH_AUTO} and {@code grpcAddress} is not a loopback address
+ * @param healthPort the plaintext port of the health and readiness services; 0 when there is none
+ * @param metricsAddress the address the metrics endpoint binds ({@code metrics_address})
  */
 public record Settings(
     int grpcPort,
@@ -68,7 +70,9 @@ public record Settings(
     long maxUploadBytes,
     Backfiller.Options backfill,
     String grpcAddress,
-    boolean authRequired) {
+    boolean authRequired,
+    int healthPort,
+    String metricsAddress) {
 
   public static final String DEFAULT_REPOSITORY = "models";
   /** This machine only: a server reachable from elsewhere is asked for explicitly, and then needs API keys. */
@@ -83,6 +87,8 @@ public record Settings(
   public static final int DEFAULT_MAX_CONNECTIONS = 10;
   public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 256L << 20;
+  /** Loopback only: metrics can tell an outsider which models are served and how busy they are. */
+  public static final String DEFAULT_METRICS_ADDRESS = "127.0.0.1";
   /** Archives are stored as one PostgreSQL bytea, sent hex-encoded: twice this stays under its 1 GB limit. */
   public static final long MAX_UPLOAD_BYTES = 400L << 20;
   /** The batching defaults are the batching library's: {@link BatchingOptions#DEFAULT}. */
@@ -178,12 +184,26 @@ public record Settings(
       case AUTH_OFF -> false;
       default -> !isLoopback(address);
     };
+    int healthPort = c.getHealthPort();
+    if (healthPort < 0 || healthPort > 65535) {
+      throw new ConfigException("health_port must be within 0..65535 (0: none), got " + healthPort);
+    }
+    if (healthPort != 0 && healthPort == port) {
+      throw new ConfigException("health_port must differ from grpc_port, both are " + port);
+    }
+    String metricsAddress = c.getMetricsAddress().isBlank() ? DEFAULT_METRICS_ADDRESS : c.getMetricsAddress().strip();
+    try {
+      java.net.InetAddress.getByName(metricsAddress);
+    } catch (java.net.UnknownHostException e) {
+      throw new ConfigException("metrics_address '" + metricsAddress + "' is neither an IP address nor a known host name"
+          + " (--metrics-address, JOINTSPACE_METRICS_ADDRESS)");
+    }
     return new Settings(port, (int) maxBytes, Path.of(base).toAbsolutePath().normalize(), poll,
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
         Duration.ofMillis(connectionTimeout), b, c.getDetailedHistograms(), maxUploadBytes,
-        backfill(c.getRollouts()), address, authRequired);
+        backfill(c.getRollouts()), address, authRequired, healthPort, metricsAddress);
   }
 
   /** Whether {@code host} names this machine only (127.0.0.0/8, ::1, or a name that resolves to them). */
@@ -336,7 +356,7 @@ public record Settings(
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig, detailedHistograms,
-        maxUploadBytes, backfill, grpcAddress, authRequired);
+        maxUploadBytes, backfill, grpcAddress, authRequired, healthPort, metricsAddress);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

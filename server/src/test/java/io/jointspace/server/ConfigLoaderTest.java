@@ -192,6 +192,38 @@ class ConfigLoaderTest {
         .hasMessageContaining("JOINTSPACE_METRICS_PORT");
   }
 
+  static ConfigLoader.Overrides flags(Integer healthPort, String metricsAddress) {
+    return new ConfigLoader.Overrides(null, null, null, null, null, null, null, null, null, healthPort, metricsAddress);
+  }
+
+  @Test
+  void healthPortAndMetricsAddress_flagOverEnvOverFile() throws Exception {
+    Settings defaults = ConfigLoader.load(null, Map.of(), NO_FLAGS);
+    assertThat(defaults.healthPort()).isZero();
+    assertThat(defaults.metricsAddress()).isEqualTo("127.0.0.1");
+    Path file = dir.resolve("ports.textproto");
+    Files.writeString(file, """
+        health_port: 9301
+        metrics_address: "0.0.0.0"
+        """);
+    Settings fromFile = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(fromFile.healthPort()).isEqualTo(9301);
+    assertThat(fromFile.metricsAddress()).isEqualTo("0.0.0.0");
+    Map<String, String> env = Map.of("JOINTSPACE_HEALTH_PORT", "9302", "JOINTSPACE_METRICS_ADDRESS", "::1");
+    Settings fromEnv = ConfigLoader.load(file, env, NO_FLAGS);
+    assertThat(fromEnv.healthPort()).isEqualTo(9302);
+    assertThat(fromEnv.metricsAddress()).isEqualTo("::1");
+    Settings fromFlags = ConfigLoader.load(file, env, flags(9303, "127.0.0.1"));
+    assertThat(fromFlags.healthPort()).isEqualTo(9303);
+    assertThat(fromFlags.metricsAddress()).isEqualTo("127.0.0.1");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), flags(70000, null)))
+        .hasMessageContaining("health_port");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), flags(8500, null)))
+        .hasMessageContaining("health_port must differ from grpc_port");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), flags(null, "1::2::3")))
+        .hasMessageContaining("metrics_address '1::2::3'");
+  }
+
   @Test
   void modelBatching_overridesTheServerWideFieldsItSets() throws Exception {
     Path file = dir.resolve("server.textproto");

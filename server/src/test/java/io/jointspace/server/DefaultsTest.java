@@ -66,6 +66,8 @@ class DefaultsTest {
     says("StorageConfig.max_connections", "Default " + Settings.DEFAULT_MAX_CONNECTIONS + ".");
     says("StorageConfig.connection_timeout_ms", "Default " + Settings.DEFAULT_CONNECTION_TIMEOUT_MS + " ms");
     says("ServerConfig.max_upload_bytes", "Default " + (Settings.DEFAULT_MAX_UPLOAD_BYTES >> 20) + " MiB");
+    says("ServerConfig.metrics_address", "Default \"" + Settings.DEFAULT_METRICS_ADDRESS + "\"");
+    says("ServerConfig.health_port", "Default 0: none.");
     Backfiller.Options backfill = Backfiller.Options.DEFAULT;
     says("RolloutConfig.backfill_threads", "Default " + backfill.threads() + ";");
     says("RolloutConfig.chunk_size", "Default " + backfill.chunk() + ";");
@@ -94,10 +96,11 @@ class DefaultsTest {
 
   @Test
   void commandLineHelp_statesTheSameDefaults() {
-    String help = new CommandLine(new Main()).getSubcommands().get("serve").getUsageMessage();
+    // as one line: where the help wraps depends on the longest flag
+    String help = new CommandLine(new Main()).getSubcommands().get("serve").getUsageMessage().replaceAll("\\s+", " ");
     for (Object value : new Object[] {Settings.DEFAULT_GRPC_PORT, Settings.DEFAULT_METRICS_PORT,
         Settings.DEFAULT_MAX_MESSAGE_BYTES, Settings.DEFAULT_POLL_INTERVAL_MS, Settings.DEFAULT_SHUTDOWN_GRACE_MS,
-        Settings.DEFAULT_DATA_DIR}) {
+        Settings.DEFAULT_DATA_DIR, Settings.DEFAULT_METRICS_ADDRESS}) {
       assertThat(help).contains("Default: " + value);
     }
   }

@@ -23,10 +23,13 @@ public final class MetricsServer implements AutoCloseable {
     this.executor = executor;
   }
 
-  /** Binds {@code port} on every interface (0: any free port) and starts serving. */
-  public static MetricsServer start(int port, PrometheusMeterRegistry registry, Runnable beforeScrape)
+  /**
+   * Binds {@code port} (0: any free port) on {@code address} ("127.0.0.1": loopback only,
+   * "0.0.0.0": every interface) and starts serving.
+   */
+  public static MetricsServer start(String address, int port, PrometheusMeterRegistry registry, Runnable beforeScrape)
       throws IOException {
-    HttpServer http = HttpServer.create(new InetSocketAddress(port), 0);
+    HttpServer http = HttpServer.create(new InetSocketAddress(address, port), 0);
     http.createContext("/", exchange -> {
       try (exchange) {
         if (!exchange.getRequestURI().getPath().equals("/metrics")) {
@@ -66,6 +69,11 @@ public final class MetricsServer implements AutoCloseable {
 
   public int port() {
     return http.getAddress().getPort();
+  }
+
+  /** The bound address and port. */
+  public InetSocketAddress address() {
+    return http.getAddress();
   }
 
   @Override
