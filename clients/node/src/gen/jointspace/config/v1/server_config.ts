@@ -160,8 +160,8 @@ export interface ServerConfig {
   /**
    * A second gRPC port, always plaintext and on every interface, that serves only
    * grpc.health.v1.Health and KServe v2's ServerLive and ServerReady: for Kubernetes probes
-   * and load balancers that need no other access. Default 0: none. Flag --health-port,
-   * environment JOINTSPACE_HEALTH_PORT.
+   * and load balancers that need no other access, such as when the gRPC port requires client
+   * certificates. Default 0: none. Flag --health-port, environment JOINTSPACE_HEALTH_PORT.
    */
   healthPort: number;
   /**
@@ -171,6 +171,45 @@ export interface ServerConfig {
    * JOINTSPACE_METRICS_ADDRESS.
    */
   metricsAddress: string;
+  /**
+   * TLS on the gRPC port (grpc_port), optionally with client certificates (mTLS). Default:
+   * unset, plaintext.
+   */
+  tls: TlsConfig | undefined;
+}
+
+/**
+ * TLS on the gRPC port: TLS 1.2 and 1.3 only. The files are PEM and are read again when
+ * they change, checked once a minute, without a restart: new connections get the new
+ * certificate, open ones keep theirs. Replace the certificate and its key together (the
+ * new pair is taken once both files have changed); a pair that cannot be read leaves the
+ * previous one in use and logs an error.
+ *
+ * Example (mTLS):
+ *
+ *   tls {
+ *     cert_file: "/etc/jointspace/tls/server.crt"
+ *     key_file: "/etc/jointspace/tls/server.key"
+ *     client_ca_file: "/etc/jointspace/tls/clients-ca.crt"
+ *   }
+ */
+export interface TlsConfig {
+  /**
+   * The server's certificate chain: its certificate first, then any intermediates. Required
+   * with key_file. Flag --tls-cert, environment JOINTSPACE_TLS_CERT.
+   */
+  certFile: string;
+  /**
+   * The certificate's private key, unencrypted PKCS#8 ("BEGIN PRIVATE KEY"; RSA or EC).
+   * Flag --tls-key, environment JOINTSPACE_TLS_KEY.
+   */
+  keyFile: string;
+  /**
+   * CA certificates that issue client certificates. When set, every client must present a
+   * certificate issued by one of them (mTLS); unset, clients present none. Flag
+   * --tls-client-ca, environment JOINTSPACE_TLS_CLIENT_CA.
+   */
+  clientCaFile: string;
 }
 
 /**
@@ -436,6 +475,7 @@ function createBaseServerConfig(): ServerConfig {
     auth: 0,
     healthPort: 0,
     metricsAddress: "",
+    tls: undefined,
   };
 }
 
@@ -503,6 +543,9 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     }
     if (message.metricsAddress !== "") {
       writer.uint32(170).string(message.metricsAddress);
+    }
+    if (message.tls !== undefined) {
+      TlsConfig.encode(message.tls, writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -688,6 +731,14 @@ export const ServerConfig: MessageFns<ServerConfig> = {
             message.metricsAddress = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.tls = TlsConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -787,6 +838,7 @@ export const ServerConfig: MessageFns<ServerConfig> = {
         : isSet(object.metrics_address)
         ? globalThis.String(object.metrics_address)
         : "",
+      tls: isSet(object.tls) ? TlsConfig.fromJSON(object.tls) : undefined,
     };
   },
 
@@ -855,6 +907,9 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     if (message.metricsAddress !== "") {
       obj.metricsAddress = message.metricsAddress;
     }
+    if (message.tls !== undefined) {
+      obj.tls = TlsConfig.toJSON(message.tls);
+    }
     return obj;
   },
 
@@ -894,6 +949,120 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     message.auth = object.auth ?? 0;
     message.healthPort = object.healthPort ?? 0;
     message.metricsAddress = object.metricsAddress ?? "";
+    message.tls = (object.tls !== undefined && object.tls !== null) ? TlsConfig.fromPartial(object.tls) : undefined;
+    return message;
+  },
+};
+
+function createBaseTlsConfig(): TlsConfig {
+  return { certFile: "", keyFile: "", clientCaFile: "" };
+}
+
+export const TlsConfig: MessageFns<TlsConfig> = {
+  encode(message: TlsConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certFile !== "") {
+      writer.uint32(10).string(message.certFile);
+    }
+    if (message.keyFile !== "") {
+      writer.uint32(18).string(message.keyFile);
+    }
+    if (message.clientCaFile !== "") {
+      writer.uint32(26).string(message.clientCaFile);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TlsConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTlsConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certFile = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyFile = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientCaFile = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TlsConfig {
+    return {
+      certFile: isSet(object.certFile)
+        ? globalThis.String(object.certFile)
+        : isSet(object.cert_file)
+        ? globalThis.String(object.cert_file)
+        : "",
+      keyFile: isSet(object.keyFile)
+        ? globalThis.String(object.keyFile)
+        : isSet(object.key_file)
+        ? globalThis.String(object.key_file)
+        : "",
+      clientCaFile: isSet(object.clientCaFile)
+        ? globalThis.String(object.clientCaFile)
+        : isSet(object.client_ca_file)
+        ? globalThis.String(object.client_ca_file)
+        : "",
+    };
+  },
+
+  toJSON(message: TlsConfig): unknown {
+    const obj: any = {};
+    if (message.certFile !== "") {
+      obj.certFile = message.certFile;
+    }
+    if (message.keyFile !== "") {
+      obj.keyFile = message.keyFile;
+    }
+    if (message.clientCaFile !== "") {
+      obj.clientCaFile = message.clientCaFile;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TlsConfig>, I>>(base?: I): TlsConfig {
+    return TlsConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TlsConfig>, I>>(object: I): TlsConfig {
+    const message = createBaseTlsConfig();
+    message.certFile = object.certFile ?? "";
+    message.keyFile = object.keyFile ?? "";
+    message.clientCaFile = object.clientCaFile ?? "";
     return message;
   },
 };

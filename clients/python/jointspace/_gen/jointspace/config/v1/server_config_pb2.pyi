@@ -83,7 +83,7 @@ class RolloutConfig(_message.Message):
     def __init__(self, backfill_threads: _Optional[int] = ..., chunk_size: _Optional[int] = ..., lease_ms: _Optional[int] = ..., max_yield_ms: _Optional[int] = ...) -> None: ...
 
 class ServerConfig(_message.Message):
-    __slots__ = ["auth", "batching", "detailed_histograms", "grpc_address", "grpc_port", "health_port", "load_threads", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_address", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage"]
+    __slots__ = ["auth", "batching", "detailed_histograms", "grpc_address", "grpc_port", "health_port", "load_threads", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_address", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage", "tls"]
     AUTH_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     DETAILED_HISTOGRAMS_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +105,7 @@ class ServerConfig(_message.Message):
     ROLLOUTS_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_GRACE_MS_FIELD_NUMBER: _ClassVar[int]
     STORAGE_FIELD_NUMBER: _ClassVar[int]
+    TLS_FIELD_NUMBER: _ClassVar[int]
     auth: AuthMode
     batching: BatchingConfig
     detailed_histograms: bool
@@ -126,7 +127,8 @@ class ServerConfig(_message.Message):
     rollouts: RolloutConfig
     shutdown_grace_ms: int
     storage: StorageConfig
-    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ..., grpc_address: _Optional[str] = ..., auth: _Optional[_Union[AuthMode, str]] = ..., health_port: _Optional[int] = ..., metrics_address: _Optional[str] = ...) -> None: ...
+    tls: TlsConfig
+    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ..., grpc_address: _Optional[str] = ..., auth: _Optional[_Union[AuthMode, str]] = ..., health_port: _Optional[int] = ..., metrics_address: _Optional[str] = ..., tls: _Optional[_Union[TlsConfig, _Mapping]] = ...) -> None: ...
 
 class SessionConfig(_message.Message):
     __slots__ = ["allow_soft_placement", "inter_op_threads", "intra_op_threads", "thread_spinning"]
@@ -151,6 +153,16 @@ class StorageConfig(_message.Message):
     database_url: str
     max_connections: int
     def __init__(self, database_url: _Optional[str] = ..., data_dir: _Optional[str] = ..., max_connections: _Optional[int] = ..., connection_timeout_ms: _Optional[int] = ...) -> None: ...
+
+class TlsConfig(_message.Message):
+    __slots__ = ["cert_file", "client_ca_file", "key_file"]
+    CERT_FILE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_CA_FILE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FILE_FIELD_NUMBER: _ClassVar[int]
+    cert_file: str
+    client_ca_file: str
+    key_file: str
+    def __init__(self, cert_file: _Optional[str] = ..., key_file: _Optional[str] = ..., client_ca_file: _Optional[str] = ...) -> None: ...
 
 class VersionPolicy(_message.Message):
     __slots__ = ["all", "latest", "specific"]

@@ -29,6 +29,9 @@ final class ConfigLoader {
       @Nullable Path dataDir,
       @Nullable String grpcAddress,
       @Nullable io.jointspace.config.v1.AuthMode auth,
+      @Nullable Path tlsCert,
+      @Nullable Path tlsKey,
+      @Nullable Path tlsClientCa,
       @Nullable Integer healthPort,
       @Nullable String metricsAddress) {
 
@@ -36,7 +39,7 @@ final class ConfigLoader {
         @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching,
         @Nullable Integer metricsPort, @Nullable String databaseUrl, @Nullable Path dataDir) {
       this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, metricsPort,
-          databaseUrl, dataDir, null, null, null, null);
+          databaseUrl, dataDir, null, null, null, null, null, null, null);
     }
 
     Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
@@ -107,6 +110,15 @@ final class ConfigLoader {
     if (env.containsKey("JOINTSPACE_HEALTH_PORT")) {
       config.setHealthPort(parseInt(env.get("JOINTSPACE_HEALTH_PORT"), "JOINTSPACE_HEALTH_PORT"));
     }
+    if (env.containsKey("JOINTSPACE_TLS_CERT")) {
+      config.getTlsBuilder().setCertFile(env.get("JOINTSPACE_TLS_CERT"));
+    }
+    if (env.containsKey("JOINTSPACE_TLS_KEY")) {
+      config.getTlsBuilder().setKeyFile(env.get("JOINTSPACE_TLS_KEY"));
+    }
+    if (env.containsKey("JOINTSPACE_TLS_CLIENT_CA")) {
+      config.getTlsBuilder().setClientCaFile(env.get("JOINTSPACE_TLS_CLIENT_CA"));
+    }
     if (flags.databaseUrl() != null) {
       config.getStorageBuilder().setDatabaseUrl(flags.databaseUrl());
     }
@@ -139,6 +151,15 @@ final class ConfigLoader {
     }
     if (flags.healthPort() != null) {
       config.setHealthPort(flags.healthPort());
+    }
+    if (flags.tlsCert() != null) {
+      config.getTlsBuilder().setCertFile(flags.tlsCert().toString());
+    }
+    if (flags.tlsKey() != null) {
+      config.getTlsBuilder().setKeyFile(flags.tlsKey().toString());
+    }
+    if (flags.tlsClientCa() != null) {
+      config.getTlsBuilder().setClientCaFile(flags.tlsClientCa().toString());
     }
     return Settings.of(config.build());
   }

@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running server: the model registry fed by the repository poller, and the gRPC
- * services on one port, with the health services also on a plaintext health port when one
- * is set and the metrics endpoint on its own address.
+ * services on one port (TLS or mTLS when configured), with the health services also on a
+ * plaintext health port when one is set and the metrics endpoint on its own address.
  * {@link #start()} loads the versions found at start before it opens the port, so the first
  * call finds them AVAILABLE; {@link #stop()} stops accepting calls, lets the ones in flight
  * finish within the grace period, then unloads every model.
@@ -61,6 +61,7 @@ public final class JointspaceServer {
   private final ModelHealth health;
   private Server server;
   private Server healthServer;
+  private ServerTls tls;
   private MetricsServer metrics;
 
   public JointspaceServer(Settings settings) {
@@ -75,11 +76,16 @@ public final class JointspaceServer {
   /**
    * Loads the models, then opens the ports.
    *
+   * @throws Settings.ConfigException when the TLS files are missing, unreadable or do not
+   *     fit together (checked before any model loads)
    * @throws IOException when a port is taken
    * @throws Settings.ConfigException when API keys are required and there is no database to keep them
    */
   public JointspaceServer start() throws IOException, InterruptedException {
     Preflight.checkAuthHasDatabase(settings);
+    if (settings.tls() != null) {
+      tls = ServerTls.start(settings.tls());
+    }
     log.info(Devices.describe());
     log.info("Model repository {} (polling every {} ms)", settings.repository(), settings.pollIntervalMillis());
     source.start(registry);
@@ -111,8 +117,9 @@ public final class JointspaceServer {
     ModelMetrics modelMetrics = injector.getInstance(ModelMetrics.class);
     LiveCalls live = injector.getInstance(LiveCalls.class); // what a rollout's backfill yields to
     KeyVerifier keys = injector.getInstance(KeyVerifier.class);
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(
-            new InetSocketAddress(settings.grpcAddress(), settings.grpcPort()))
+    InetSocketAddress address = new InetSocketAddress(settings.grpcAddress(), settings.grpcPort());
+    NettyServerBuilder builder = (tls == null ? NettyServerBuilder.forAddress(address)
+            : NettyServerBuilder.forAddress(address, tls.credentials()))
         .maxInboundMessageSize(settings.maxInboundMessageBytes());
     if (keys != null) {
       keys.start();
@@ -167,8 +174,9 @@ public final class JointspaceServer {
       }
     }
     health.setReady(true);
-    log.info("Jointspace serving gRPC on {}:{}{}", settings.grpcAddress(), server.getPort(),
-        keys != null ? " (API keys required)" : settings.authRequired() ? "" : " without API keys");
+    log.info("Jointspace serving gRPC on {}:{} ({}{})", settings.grpcAddress(), server.getPort(),
+        tls == null ? "plaintext" : settings.tls().clientCa() == null ? "TLS" : "TLS, client certificates required",
+        keys != null ? ", API keys required" : settings.authRequired() ? "" : ", without API keys");
     return this;
   }
 
@@ -227,7 +235,7 @@ public final class JointspaceServer {
         metrics.close();
         metrics = null;
       }
-      stopHealthServer();
+      stopHealthAndTls();
       return;
     }
     long grace = settings.shutdownGraceMillis();
@@ -240,7 +248,7 @@ public final class JointspaceServer {
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
     server = null;
-    stopHealthServer(); // probes saw NOT_SERVING while calls drained
+    stopHealthAndTls(); // probes saw NOT_SERVING while calls drained
     if (metrics != null) {
       metrics.close();
       metrics = null;
@@ -266,10 +274,14 @@ public final class JointspaceServer {
     log.info("Stopped");
   }
 
-  private void stopHealthServer() throws InterruptedException {
+  private void stopHealthAndTls() throws InterruptedException {
     if (healthServer != null) {
       healthServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       healthServer = null;
+    }
+    if (tls != null) {
+      tls.close();
+      tls = null;
     }
   }
 }

@@ -86,9 +86,23 @@ public final class Main implements Runnable {
             + " (loopback only); 0.0.0.0 for every interface (env JOINTSPACE_METRICS_ADDRESS).")
     String metricsAddress;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+        description = "PEM certificate chain for TLS on the gRPC port (TLS 1.2 and 1.3; plaintext without it)."
+            + " Needs --tls-key. Read again when the files change, checked every minute (env JOINTSPACE_TLS_CERT).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+        description = "PEM private key of --tls-cert, unencrypted PKCS#8 (BEGIN PRIVATE KEY) (env JOINTSPACE_TLS_KEY).")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+        description = "PEM CA certificates: clients must present a certificate issued by one of them (mTLS)."
+            + " Default: no client certificates (env JOINTSPACE_TLS_CLIENT_CA).")
+    Path tlsClientCa;
+
     @Option(names = "--health-port", paramLabel = "N",
         description = "A plaintext port serving only the gRPC health service and KServe ServerLive/ServerReady,"
-            + " for probes. Default: none (env JOINTSPACE_HEALTH_PORT).")
+            + " for probes when the gRPC port requires TLS. Default: none (env JOINTSPACE_HEALTH_PORT).")
     Integer healthPort;
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -138,7 +152,7 @@ public final class Main implements Runnable {
         settings = ConfigLoader.load(config, System.getenv(),
             new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs,
                 batching == null ? null : batching == OnOff.on, metricsPort, databaseUrl, dataDir, grpcAddress,
-                authMode, healthPort, metricsAddress));
+                authMode, tlsCert, tlsKey, tlsClientCa, healthPort, metricsAddress));
       } catch (Settings.ConfigException e) {
         spec.commandLine().getErr().println("jointspace: " + e.getMessage());
         return 2;
@@ -146,6 +160,9 @@ public final class Main implements Runnable {
       // what can fail fast does, before the database and the models take their time
       try {
         Preflight.checkRepository(settings.repository());
+        if (settings.tls() != null) {
+          settings.tls().check();
+        }
       } catch (Settings.ConfigException e) {
         spec.commandLine().getErr().println("jointspace: " + e.getMessage());
         return 2;
@@ -179,6 +196,7 @@ public final class Main implements Runnable {
         try {
           server.start();
         } catch (Settings.ConfigException e) {
+          // keys required without a database, or the TLS files changed since the check above
           spec.commandLine().getErr().println("jointspace: " + e.getMessage());
           server.stop();
           return 2;

@@ -43,6 +43,8 @@ import javax.annotation.Nullable;
  * @param grpcAddress the host or IP address the gRPC port listens on
  * @param authRequired whether calls need an API key: asked for ({@code auth: AUTH_ON}), or
  *     {@code AUTH_AUTO} and {@code grpcAddress} is not a loopback address
+ * @param tls the gRPC port's certificate and key, and the CAs of client certificates; null
+ *     for plaintext
  * @param healthPort the plaintext port of the health and readiness services; 0 when there is none
  * @param metricsAddress the address the metrics endpoint binds ({@code metrics_address})
  */
@@ -71,6 +73,7 @@ public record Settings(
     Backfiller.Options backfill,
     String grpcAddress,
     boolean authRequired,
+    @Nullable TlsFiles tls,
     int healthPort,
     String metricsAddress) {
 
@@ -203,7 +206,7 @@ public record Settings(
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
         Duration.ofMillis(connectionTimeout), b, c.getDetailedHistograms(), maxUploadBytes,
-        backfill(c.getRollouts()), address, authRequired, healthPort, metricsAddress);
+        backfill(c.getRollouts()), address, authRequired, tls(c.getTls()), healthPort, metricsAddress);
   }
 
   /** Whether {@code host} names this machine only (127.0.0.0/8, ::1, or a name that resolves to them). */
@@ -214,6 +217,27 @@ public record Settings(
     } catch (java.net.UnknownHostException e) {
       throw new ConfigException("grpc_address '" + host + "' is not an address of this machine: " + e.getMessage());
     }
+  }
+
+  @Nullable
+  private static TlsFiles tls(io.jointspace.config.v1.TlsConfig t) {
+    boolean cert = !t.getCertFile().isBlank();
+    boolean key = !t.getKeyFile().isBlank();
+    boolean clientCa = !t.getClientCaFile().isBlank();
+    if (cert != key) {
+      throw new ConfigException(cert ? "--tls-cert needs --tls-key, the certificate's private key (tls.key_file)"
+          : "--tls-key needs --tls-cert, the certificate it belongs to (tls.cert_file)");
+    }
+    if (clientCa && !cert) {
+      throw new ConfigException("--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked"
+          + " only on a TLS port (tls.client_ca_file)");
+    }
+    return cert ? new TlsFiles(absolute(t.getCertFile()), absolute(t.getKeyFile()),
+        clientCa ? absolute(t.getClientCaFile()) : null) : null;
+  }
+
+  private static Path absolute(String file) {
+    return Path.of(file.strip()).toAbsolutePath().normalize();
   }
 
   private static Backfiller.Options backfill(io.jointspace.config.v1.RolloutConfig r) {
@@ -356,7 +380,7 @@ public record Settings(
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig, detailedHistograms,
-        maxUploadBytes, backfill, grpcAddress, authRequired, healthPort, metricsAddress);
+        maxUploadBytes, backfill, grpcAddress, authRequired, tls, healthPort, metricsAddress);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

@@ -53,7 +53,7 @@ class AuthStartupTest {
     assertThat(fromEnv.grpcAddress()).isEqualTo("0.0.0.0");
     assertThat(fromEnv.authRequired()).isFalse();
     Settings flags = ConfigLoader.load(null, Map.of("JOINTSPACE_AUTH", "off"), new ConfigLoader.Overrides(null, null,
-        null, null, null, null, null, null, null, "127.0.0.1", AuthMode.AUTH_ON));
+        null, null, null, null, null, null, null, "127.0.0.1", AuthMode.AUTH_ON, null, null, null, null, null));
     assertThat(flags.authRequired()).isTrue();
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_AUTH", "maybe"),
         new ConfigLoader.Overrides(null, null, null, null, null, null)))

@@ -192,36 +192,50 @@ class ConfigLoaderTest {
         .hasMessageContaining("JOINTSPACE_METRICS_PORT");
   }
 
-  static ConfigLoader.Overrides flags(Integer healthPort, String metricsAddress) {
-    return new ConfigLoader.Overrides(null, null, null, null, null, null, null, null, null, healthPort, metricsAddress);
+  static ConfigLoader.Overrides tlsFlags(Path cert, Path key, Path clientCa, Integer healthPort, String metricsAddress) {
+    return new ConfigLoader.Overrides(null, null, null, null, null, null, null, null, null, null, null, cert, key, clientCa,
+        healthPort, metricsAddress);
   }
 
   @Test
-  void healthPortAndMetricsAddress_flagOverEnvOverFile() throws Exception {
+  void tlsHealthPortAndMetricsAddress_flagOverEnvOverFile() throws Exception {
     Settings defaults = ConfigLoader.load(null, Map.of(), NO_FLAGS);
+    assertThat(defaults.tls()).isNull();
     assertThat(defaults.healthPort()).isZero();
     assertThat(defaults.metricsAddress()).isEqualTo("127.0.0.1");
-    Path file = dir.resolve("ports.textproto");
+    Path file = dir.resolve("tls.textproto");
     Files.writeString(file, """
+        tls { cert_file: "/file/server.crt" key_file: "/file/server.key" client_ca_file: "/file/ca.crt" }
         health_port: 9301
         metrics_address: "0.0.0.0"
         """);
     Settings fromFile = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(fromFile.tls()).isEqualTo(new TlsFiles(Path.of("/file/server.crt"), Path.of("/file/server.key"),
+        Path.of("/file/ca.crt")));
     assertThat(fromFile.healthPort()).isEqualTo(9301);
     assertThat(fromFile.metricsAddress()).isEqualTo("0.0.0.0");
-    Map<String, String> env = Map.of("JOINTSPACE_HEALTH_PORT", "9302", "JOINTSPACE_METRICS_ADDRESS", "::1");
+    Map<String, String> env = Map.of("JOINTSPACE_TLS_CERT", "/env/server.crt", "JOINTSPACE_TLS_KEY", "/env/server.key",
+        "JOINTSPACE_TLS_CLIENT_CA", "/env/ca.crt", "JOINTSPACE_HEALTH_PORT", "9302",
+        "JOINTSPACE_METRICS_ADDRESS", "::1");
     Settings fromEnv = ConfigLoader.load(file, env, NO_FLAGS);
+    assertThat(fromEnv.tls()).isEqualTo(new TlsFiles(Path.of("/env/server.crt"), Path.of("/env/server.key"),
+        Path.of("/env/ca.crt")));
     assertThat(fromEnv.healthPort()).isEqualTo(9302);
     assertThat(fromEnv.metricsAddress()).isEqualTo("::1");
-    Settings fromFlags = ConfigLoader.load(file, env, flags(9303, "127.0.0.1"));
+    Settings fromFlags = ConfigLoader.load(file, env, tlsFlags(Path.of("/flag/server.crt"), Path.of("/flag/server.key"),
+        null, 9303, "127.0.0.1"));
+    assertThat(fromFlags.tls()).isEqualTo(new TlsFiles(Path.of("/flag/server.crt"), Path.of("/flag/server.key"),
+        Path.of("/env/ca.crt")));
     assertThat(fromFlags.healthPort()).isEqualTo(9303);
     assertThat(fromFlags.metricsAddress()).isEqualTo("127.0.0.1");
-    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), flags(70000, null)))
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), tlsFlags(null, null, null, 70000, null)))
         .hasMessageContaining("health_port");
-    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), flags(8500, null)))
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), tlsFlags(null, null, null, 8500, null)))
         .hasMessageContaining("health_port must differ from grpc_port");
-    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), flags(null, "1::2::3")))
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), tlsFlags(null, null, null, null, "1::2::3")))
         .hasMessageContaining("metrics_address '1::2::3'");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), tlsFlags(Path.of("/a.crt"), null, null, null, null)))
+        .hasMessageContaining("--tls-cert needs --tls-key");
   }
 
   @Test

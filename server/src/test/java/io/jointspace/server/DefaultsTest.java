@@ -68,6 +68,10 @@ class DefaultsTest {
     says("ServerConfig.max_upload_bytes", "Default " + (Settings.DEFAULT_MAX_UPLOAD_BYTES >> 20) + " MiB");
     says("ServerConfig.metrics_address", "Default \"" + Settings.DEFAULT_METRICS_ADDRESS + "\"");
     says("ServerConfig.health_port", "Default 0: none.");
+    says("ServerConfig.tls", "Default: unset, plaintext.");
+    for (String field : new String[] {"cert_file", "key_file", "client_ca_file"}) {
+      assertThat(COMMENTS).containsKey("TlsConfig." + field);
+    }
     Backfiller.Options backfill = Backfiller.Options.DEFAULT;
     says("RolloutConfig.backfill_threads", "Default " + backfill.threads() + ";");
     says("RolloutConfig.chunk_size", "Default " + backfill.chunk() + ";");
