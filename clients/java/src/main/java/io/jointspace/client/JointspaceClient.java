@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.jointspace.api.v1.ClassifyRequest;
 import io.jointspace.api.v1.ClassifyResponse;
@@ -59,6 +60,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.annotation.Nullable;
 import java.util.function.Supplier;
 
 /**
@@ -110,7 +112,7 @@ public final class JointspaceClient implements AutoCloseable {
     this.rollouts = RolloutServiceGrpc.newBlockingStub(channel);
   }
 
-  /** A client of the server at {@code host:port} (plaintext), with the defaults. */
+  /** A client of the server at {@code host:port} (plaintext), with the defaults; {@link #builder} for TLS. */
   public static JointspaceClient connect(String address) {
     return builder(address).build();
   }
@@ -126,6 +128,10 @@ public final class JointspaceClient implements AutoCloseable {
     private int maxMessageBytes = 64 << 20;
     private int maxAttempts = 4;
     private String apiKey;
+    private boolean tls;
+    @Nullable private Path trustedCas;
+    @Nullable private Path clientCert;
+    @Nullable private Path clientKey;
 
     private Builder(String address) {
       this.address = address;
@@ -158,15 +164,75 @@ public final class JointspaceClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Connects over TLS and trusts the server's certificate when one of the CAs in
+     * {@code caPem} (PEM) issued it; null trusts the system's CAs. The certificate must name
+     * the host of the address (its IP address or DNS name). Default: plaintext.
+     */
+    public Builder tls(@Nullable Path caPem) {
+      this.tls = true;
+      this.trustedCas = caPem;
+      return this;
+    }
+
+    /**
+     * Presents this client certificate, for a server that requires one ({@code
+     * --tls-client-ca}, mTLS); implies TLS. {@code certPem}: the certificate chain, PEM;
+     * {@code keyPem}: its private key, unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY").
+     */
+    public Builder clientCertificate(Path certPem, Path keyPem) {
+      this.tls = true;
+      this.clientCert = certPem;
+      this.clientKey = keyPem;
+      return this;
+    }
+
+    /**
+     * The channel to the server.
+     *
+     * @throws IllegalArgumentException when a TLS file cannot be read or is not PEM of the
+     *     right kind, naming the file
+     */
     public JointspaceClient build() {
-      NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).usePlaintext()
-          .maxInboundMessageSize(maxMessageBytes);
+      NettyChannelBuilder b = tls ? tlsChannel() : NettyChannelBuilder.forTarget(address).usePlaintext();
+      b.maxInboundMessageSize(maxMessageBytes);
       if (maxAttempts > 1) {
         b.defaultServiceConfig(RetryPolicy.serviceConfig(maxAttempts)).enableRetry();
       } else {
         b.disableRetry();
       }
       return new JointspaceClient(b.build(), deadline, apiKey == null ? null : new ApiKeyCredentials(apiKey));
+    }
+
+    private NettyChannelBuilder tlsChannel() {
+      TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
+      try {
+        if (trustedCas != null) {
+          credentials.trustManager(trustedCas.toFile());
+        }
+        if (clientCert != null) {
+          credentials.keyManager(clientCert.toFile(), clientKey.toFile());
+        }
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read " + e.getMessage(), e);
+      }
+      try {
+        return NettyChannelBuilder.forTarget(address, credentials.build());
+      } catch (IllegalArgumentException e) {
+        // what grpc-java could not parse: a file that is not PEM, a key it cannot read
+        throw new IllegalArgumentException("TLS files " + describeFiles() + " not usable: " + e.getMessage(), e);
+      }
+    }
+
+    private String describeFiles() {
+      List<String> files = new ArrayList<>();
+      if (trustedCas != null) {
+        files.add("CA " + trustedCas);
+      }
+      if (clientCert != null) {
+        files.add("certificate " + clientCert + ", key " + clientKey);
+      }
+      return files.isEmpty() ? "(none)" : "(" + String.join(", ", files) + ")";
     }
   }
 

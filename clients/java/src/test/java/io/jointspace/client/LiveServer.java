@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +34,7 @@ final class LiveServer implements AutoCloseable {
   }
 
   static LiveServer start(String name) throws Exception {
-    return start(name, new String[0]);
+    return start(name, List.of(), -1);
   }
 
   /** The folder of a server's private database, under target/. */
@@ -43,10 +44,16 @@ final class LiveServer implements AutoCloseable {
 
   /** As {@link #start(String)}, with {@code extra} arguments after the others. */
   static LiveServer start(String name, String... extra) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    return start(name, List.of(extra), -1);
+  }
+
+  /**
+   * With {@code extra} flags after the usual ones. With a {@code healthPort} (the server's
+   * {@code --health-port}, in {@code extra}), readiness is awaited there in plaintext: the
+   * gRPC port may require TLS.
+   */
+  static LiveServer start(String name, List<String> extra, int healthPort) throws Exception {
+    int port = freePort();
     Path data = dataDir(name);
     if (Files.exists(data)) {
       new ProcessBuilder("bash", ROOT.resolve("deploy/local/pg-cluster.sh").toString(), "stop", data.toString())
@@ -56,23 +63,28 @@ final class LiveServer implements AutoCloseable {
       }
     }
     Path log = Path.of("target", "server-" + name + ".log").toAbsolutePath();
-    List<String> command = new java.util.ArrayList<>(List.of(
+    List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "-Djointspace.home=" + ROOT,
         "io.jointspace.server.Main", "serve",
         "--config", ROOT.resolve("models/serve.textproto").toString(), "--models", ROOT.resolve("models").toString(),
         "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", "-1",
         "--data-dir", data.toString()));
-    command.addAll(List.of(extra));
-    Process p = new ProcessBuilder(command)
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    command.addAll(extra);
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     LiveServer server = new LiveServer(p, "127.0.0.1:" + port, log);
-    server.awaitReady();
+    server.awaitReady(healthPort < 0 ? server.address : "127.0.0.1:" + healthPort);
     return server;
   }
 
-  private void awaitReady() throws Exception {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private void awaitReady(String plaintextAddress) throws Exception {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(plaintextAddress).usePlaintext().build();
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
       while (System.nanoTime() < deadline && process.isAlive()) {

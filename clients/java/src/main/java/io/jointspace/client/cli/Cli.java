@@ -3,6 +3,7 @@ package io.jointspace.client.cli;
 import io.jointspace.client.JointspaceClient;
 import io.jointspace.client.JointspaceException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,8 +42,32 @@ public final class Cli {
       description = "Deadline of each call (e.g. 30s, 2m). Default: ${DEFAULT-VALUE}.")
   String timeout;
 
+  @Option(names = "--tls-ca", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "Connect over TLS, trusting the server's certificate when a CA certificate in this PEM file"
+          + " issued it. Default: plaintext.")
+  Path tlsCa;
+
+  @Option(names = "--tls-cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "Client certificate chain (PEM) for a server that requires one (mTLS); implies TLS (without"
+          + " --tls-ca, trusting the system's CAs). Needs --tls-key.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "Private key of --tls-cert: unencrypted PKCS#8 PEM (BEGIN PRIVATE KEY).")
+  Path tlsKey;
+
   JointspaceClient connect() {
-    return JointspaceClient.builder(address).deadline(duration(timeout)).apiKey(apiKey).build();
+    JointspaceClient.Builder b = JointspaceClient.builder(address).deadline(duration(timeout)).apiKey(apiKey);
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new IllegalArgumentException(tlsCert == null ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key");
+    }
+    if (tlsCa != null) {
+      b.tls(tlsCa);
+    }
+    if (tlsCert != null) {
+      b.clientCertificate(tlsCert, tlsKey);
+    }
+    return b.build();
   }
 
   Output out(CommandLine.Model.CommandSpec spec) {
