@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Optional, Sequence, Tuple
+import os
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
 
 import grpc
 
@@ -49,6 +51,22 @@ def service_config(attempts: int, initial_backoff: float, max_backoff: float) ->
         "retryableStatusCodes": list(RETRYABLE_CODES),
     }
     return json.dumps({"methodConfig": [{"name": names, "retryPolicy": policy}]})
+
+
+def tls_credentials(
+    ca: Optional[Union[str, os.PathLike]],
+    cert: Optional[Union[str, os.PathLike]],
+    key: Optional[Union[str, os.PathLike]],
+) -> grpc.ChannelCredentials:
+    """TLS credentials from PEM files: the CAs to trust (None: the system's), and a client
+    certificate chain with its private key for a server that requires one (mTLS)."""
+    if (cert is None) != (key is None):
+        raise ValueError("tls_cert and tls_key go together")
+    return grpc.ssl_channel_credentials(
+        root_certificates=Path(ca).read_bytes() if ca is not None else None,
+        private_key=Path(key).read_bytes() if key is not None else None,
+        certificate_chain=Path(cert).read_bytes() if cert is not None else None,
+    )
 
 
 class _ApiKey(
@@ -104,6 +122,9 @@ class Base:
         max_backoff: float = 5.0,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         credentials: Optional[grpc.ChannelCredentials] = None,
+        tls_ca: Optional[Union[str, os.PathLike]] = None,
+        tls_cert: Optional[Union[str, os.PathLike]] = None,
+        tls_key: Optional[Union[str, os.PathLike]] = None,
         options: Sequence[Tuple[str, Any]] = (),
         api_key: Optional[str] = None,
     ) -> None:
@@ -120,6 +141,10 @@ class Base:
                 ("grpc.service_config", service_config(retry_attempts, initial_backoff, max_backoff)),
             ]
         channel_options += list(options)
+        if tls_ca is not None or tls_cert is not None or tls_key is not None:
+            if credentials is not None:
+                raise ValueError("give either credentials or tls_ca/tls_cert/tls_key, not both")
+            credentials = tls_credentials(tls_ca, tls_cert, tls_key)
         if credentials is None:
             self._channel = grpc.insecure_channel(address, options=channel_options)
         else:

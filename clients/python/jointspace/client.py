@@ -23,6 +23,11 @@ class Client(Embeddings, Models, Collections, Rollouts):
         max_message_bytes: the largest message sent or received; keep it at the server's
             ``--max-message-bytes`` (64 MiB by default), which ``ingest`` sizes its messages to.
         credentials: for a TLS channel (``grpc.ssl_channel_credentials()``); plaintext without.
+        tls_ca: TLS, trusting the server's certificate when a CA certificate in this PEM file
+            issued it (instead of ``credentials``).
+        tls_cert, tls_key: a client certificate chain and its private key (PEM), for a server
+            that requires one (``--tls-client-ca``, mTLS); TLS with the system's CAs unless
+            ``tls_ca`` is given.
         options: further gRPC channel options, as ``(name, value)`` pairs.
         api_key: an API key (``js_...``) sent with every call as ``authorization: Bearer
             <key>``, for a server that requires keys; none by default.
