@@ -27,6 +27,17 @@ public final class JointspaceException extends RuntimeException {
   /** The exception for a failed call. */
   static JointspaceException of(StatusRuntimeException e) {
     String message = e.getStatus().getDescription() == null ? "" : e.getStatus().getDescription();
+    Throwable reason = e.getStatus().getCause();
+    if (reason != null) {
+      // a call that never reached the server: the transport's own reason (a refused TLS
+      // handshake, a closed connection) says more than "io exception"
+      while (reason.getCause() != null && reason.getCause() != reason) {
+        reason = reason.getCause();
+      }
+      if (reason.getMessage() != null && !message.contains(reason.getMessage())) {
+        message = message + " (" + reason.getMessage().lines().findFirst().orElse("") + ")";
+      }
+    }
     String field = null;
     if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT
         || e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
