@@ -20,6 +20,7 @@ import io.jointspace.server.runtime.CallScope;
 import io.jointspace.server.runtime.Content;
 import io.jointspace.server.runtime.ModelVersion;
 import io.jointspace.server.runtime.Similarity;
+import io.jointspace.server.store.Limits;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -37,8 +38,6 @@ import java.util.function.IntFunction;
 final class ZeroShot {
   static final List<String> DEFAULT_TEMPLATES =
       List.of("a photo of a {}.", "a picture of a {}.", "an image of a {}.", "a rendering of a {}.");
-  static final int MAX_LABELS = 1000;
-  static final int MAX_TEMPLATES = 64;
 
   /**
    * The loaded version itself, not its ServableId, is part of the key: a version reloaded from
@@ -47,7 +46,12 @@ final class ZeroShot {
   private record LabelKey(ModelVersion version, List<String> labels, List<String> templates) {}
 
   private final ModelManager<ModelVersion> registry;
-  private final Cache<LabelKey, List<float[]>> labelCache = Caffeine.newBuilder().maximumSize(256).build();
+  /** Weighed by the characters of the keys' labels and templates, which a request may make large. */
+  private final Cache<LabelKey, List<float[]>> labelCache = Caffeine.newBuilder()
+      .maximumWeight(LABEL_CACHE_CHARS)
+      .<LabelKey, List<float[]>>weigher((key, vectors) -> chars(key.labels()) + chars(key.templates()) + vectors.size())
+      .build();
+  private static final long LABEL_CACHE_CHARS = 16L << 20;
 
   @Inject
   ZeroShot(ModelManager<ModelVersion> registry) {
@@ -64,6 +68,7 @@ final class ZeroShot {
     }
     List<String> labels = checkLabels(request.getLabelsList());
     List<String> templates = checkTemplates(request.getTemplatesList());
+    checkLabelTexts(labels, templates);
     if (request.getTopK() < 0) {
       throw new InvalidInputException("top_k must not be negative, got " + request.getTopK());
     }
@@ -164,12 +169,19 @@ final class ZeroShot {
     return List.copyOf(out);
   }
 
+  /** Counts and lengths first, so nothing large is hashed or built before the limits apply. */
   private static List<String> checkLabels(List<String> labels) {
     if (labels.isEmpty()) {
       throw new InvalidInputException("labels is empty; give at least one");
     }
-    if (labels.size() > MAX_LABELS) {
-      throw new InvalidInputException("labels has " + labels.size() + " entries; at most " + MAX_LABELS);
+    if (labels.size() > Limits.MAX_LABELS) {
+      throw new InvalidInputException("labels has " + labels.size() + " entries; at most " + Limits.MAX_LABELS);
+    }
+    for (int i = 0; i < labels.size(); i++) {
+      if (labels.get(i).length() > Limits.MAX_LABEL_CHARS) {
+        throw new InvalidInputException("labels[" + i + "] is " + labels.get(i).length()
+            + " characters; at most " + Limits.MAX_LABEL_CHARS);
+      }
     }
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < labels.size(); i++) {
@@ -187,14 +199,60 @@ final class ZeroShot {
     if (templates.isEmpty()) {
       return DEFAULT_TEMPLATES;
     }
-    if (templates.size() > MAX_TEMPLATES) {
-      throw new InvalidInputException("templates has " + templates.size() + " entries; at most " + MAX_TEMPLATES);
+    if (templates.size() > Limits.MAX_TEMPLATES) {
+      throw new InvalidInputException("templates has " + templates.size() + " entries; at most " + Limits.MAX_TEMPLATES);
     }
     for (int i = 0; i < templates.size(); i++) {
-      if (!templates.get(i).contains("{}")) {
-        throw new InvalidInputException("templates[" + i + "] '" + templates.get(i) + "' has no {} for the label");
+      String template = templates.get(i);
+      if (template.length() > Limits.MAX_TEMPLATE_CHARS) {
+        throw new InvalidInputException("templates[" + i + "] is " + template.length()
+            + " characters; at most " + Limits.MAX_TEMPLATE_CHARS);
+      }
+      if (!template.contains("{}")) {
+        throw new InvalidInputException("templates[" + i + "] '" + template + "' has no {} for the label");
       }
     }
     return List.copyOf(templates);
+  }
+
+  /**
+   * The label texts {@link #embedLabels} would build, counted before it builds any: how many
+   * (labels x templates) and their characters together (each template with every {@code {}}
+   * replaced by each label).
+   */
+  private static void checkLabelTexts(List<String> labels, List<String> templates) {
+    long texts = (long) labels.size() * templates.size();
+    if (texts > Limits.MAX_LABEL_TEXTS) {
+      throw new InvalidInputException("labels has " + labels.size() + " entries and templates " + templates.size()
+          + ": " + texts + " label texts to embed; at most " + Limits.MAX_LABEL_TEXTS
+          + " (labels x templates)");
+    }
+    long labelChars = chars(labels);
+    long chars = 0;
+    for (String template : templates) {
+      long slots = placeholders(template);
+      chars += labels.size() * (template.length() - 2 * slots) + slots * labelChars;
+    }
+    if (chars > Limits.MAX_LABEL_TEXT_CHARS) {
+      throw new InvalidInputException("labels and templates make label texts of " + chars
+          + " characters together; at most " + Limits.MAX_LABEL_TEXT_CHARS
+          + " (every label put into every template); use fewer or shorter labels or templates");
+    }
+  }
+
+  private static long placeholders(String template) {
+    long n = 0;
+    for (int at = template.indexOf("{}"); at >= 0; at = template.indexOf("{}", at + 2)) {
+      n++;
+    }
+    return n;
+  }
+
+  private static int chars(List<String> strings) {
+    long n = 0;
+    for (String s : strings) {
+      n += s.length();
+    }
+    return (int) Math.min(Integer.MAX_VALUE, n);
   }
 }

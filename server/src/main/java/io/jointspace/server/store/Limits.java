@@ -1,6 +1,10 @@
 package io.jointspace.server.store;
 
-/** The store's limits on one request. Over them: {@link LimitExceededException}. */
+/**
+ * Fixed limits on one request. Over a store limit: {@link LimitExceededException}
+ * (RESOURCE_EXHAUSTED); over a zero-shot limit: INVALID_ARGUMENT naming the field, checked
+ * before anything is built from the request. README.md's API section lists them all.
+ */
 public final class Limits {
   private Limits() {}
 
@@ -26,4 +30,20 @@ public final class Limits {
   public static final int MAX_IN_VALUES = 1000;
   /** Longest metadata key path in a filter, in characters. */
   public static final int MAX_KEY_CHARS = 256;
+
+  /** Labels of one Classify call. */
+  public static final int MAX_LABELS = 1000;
+  /** Templates of one Classify call. */
+  public static final int MAX_TEMPLATES = 64;
+  /** Longest Classify label, in characters (UTF-16 units, as the tokenizer's {@code max_chars}). */
+  public static final int MAX_LABEL_CHARS = 1000;
+  /** Longest Classify template, in characters, its {@code {}} included. */
+  public static final int MAX_TEMPLATE_CHARS = 1000;
+  /** Label texts one Classify call may build: labels x templates. */
+  public static final int MAX_LABEL_TEXTS = 16_384;
+  /**
+   * Characters of all label texts one Classify call may build together: every template with
+   * each of its {@code {}} replaced by every label, summed.
+   */
+  public static final long MAX_LABEL_TEXT_CHARS = 4L << 20;
 }

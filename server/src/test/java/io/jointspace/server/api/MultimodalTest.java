@@ -234,6 +234,59 @@ class MultimodalTest {
         Status.Code.NOT_FOUND, "nope");
   }
 
+  static ClassifyRequest.Builder classifyLabels(int labels, int labelChars) {
+    ClassifyRequest.Builder request = ClassifyRequest.newBuilder().setModel(clip()).addInputs(text("red"));
+    for (int i = 0; i < labels; i++) {
+      String id = "label" + i + " ";
+      request.addLabels(id + "x".repeat(Math.max(0, labelChars - id.length())));
+    }
+    return request;
+  }
+
+  @Test
+  void classify_hugeTemplatesTimesManyLabels_isRefusedBeforeAnyTextIsBuilt() {
+    // 1000 labels x 60 templates of 200 KB would be 12 GB of label texts
+    ClassifyRequest.Builder request = classifyLabels(1000, 10)
+        .addTemplates("{}").addTemplates("a {}").addTemplates("the {}");
+    String huge = "{} " + "y".repeat(200 * 1024);
+    for (int i = 3; i < 60; i++) {
+      request.addTemplates(huge);
+    }
+    assertStatus(() -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).classify(request.build()),
+        Status.Code.INVALID_ARGUMENT, "templates[3]", "at most 1000");
+  }
+
+  @Test
+  void classify_labelOverItsLength_isNamed() {
+    ClassifyRequest.Builder request = classifyLabels(10, 10);
+    request.setLabels(5, "z".repeat(1001));
+    assertStatus(() -> stub.classify(request.build()), Status.Code.INVALID_ARGUMENT, "labels[5]", "at most 1000");
+  }
+
+  @Test
+  void classify_labelsTimesTemplates_isCappedBeforeEmbedding() {
+    ClassifyRequest.Builder request = classifyLabels(1000, 10);
+    for (int i = 0; i < 64; i++) {
+      request.addTemplates(i + " {}");
+    }
+    assertStatus(() -> stub.classify(request.build()), Status.Code.INVALID_ARGUMENT, "labels", "templates",
+        "64000 label texts", "at most 16384");
+  }
+
+  @Test
+  void classify_charactersOfAllLabelTexts_areCapped_placeholdersCounted() {
+    // 16 x 1000 texts of about 1000 characters each: within the count, over the characters
+    ClassifyRequest.Builder longTemplates = classifyLabels(1000, 10);
+    for (int i = 0; i < 16; i++) {
+      longTemplates.addTemplates(i + " {} " + "t".repeat(980));
+    }
+    assertStatus(() -> stub.classify(longTemplates.build()), Status.Code.INVALID_ARGUMENT, "labels and templates",
+        "at most " + (4 << 20));
+    // a short template that repeats {} multiplies the label's length
+    ClassifyRequest.Builder repeated = classifyLabels(100, 1000).addTemplates("{}".repeat(400));
+    assertStatus(() -> stub.classify(repeated.build()), Status.Code.INVALID_ARGUMENT, "labels and templates");
+  }
+
   @Test
   void decompressionBomb_isRejectedFromItsHeader() {
     byte[] png = pngHeaderClaiming(100_000, 100_000);
