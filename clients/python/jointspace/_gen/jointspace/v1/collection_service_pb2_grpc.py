@@ -136,7 +136,8 @@ class CollectionServiceServicer(object):
         """Bulk ingest. Each request message is one transaction (written with binary COPY); the
         server answers each message once it has committed, in order, so every item counted in
         an answer is durable. A failed message ends the stream with its error; the messages
-        answered before it stay committed. At most 10000 items per message.
+        answered before it stay committed. At most 10000 items per message. The server reads
+        the next message only while its answers are being read (as EmbedStream).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -54,7 +54,10 @@ class EmbeddingServiceServicer(object):
     def EmbedStream(self, request_iterator, context):
         """Embeds a stream of requests on one call. Each request is answered by exactly one
         response, in order; a failed request is answered with `error` set and the stream
-        goes on.
+        goes on. Flow control: the server reads the next request only while its responses are
+        being read, so a client that stops reading stops the server (and, through HTTP/2 flow
+        control, its own writes) after about one flow control window of responses; keep reading
+        while sending.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

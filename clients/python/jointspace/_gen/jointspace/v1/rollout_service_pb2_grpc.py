@@ -155,7 +155,9 @@ class RolloutServiceServicer(object):
 
     def WatchRollout(self, request, context):
         """The rollout now, then again each time its state or progress changes (at most about once
-        a second), until it is FINALIZED or ABORTED or the call ends.
+        a second), until it is FINALIZED or ABORTED or the call ends. A watcher that does not
+        read is sent no backlog: once it reads again it gets the newest state, not each one it
+        missed (the final FINALIZED or ABORTED state is always sent).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -205,6 +205,23 @@ public final class TestModels {
         """.formatted(len, logitScale));
   }
 
+  /**
+   * Writes a model whose replies are much larger than its requests: {@code serving_default}
+   * maps x FP32 [-1,1] to x repeated {@code width} times, FP32 [-1,width].
+   */
+  public static void writeWide(Path versionDir, int width) throws IOException {
+    Files.createDirectories(versionDir.getParent());
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 1)));
+      Operand<TFloat32> y = tf.withName("wide").tile(x, tf.constant(new int[] {1, width}));
+      SavedModelBundle.exporter(versionDir.toString())
+          .withSession(s)
+          .withFunctions(fn(s, Signature.builder().key("serving_default").input("x", x).output("wide", y)))
+          .export();
+    }
+  }
+
   /** A version folder that is not a loadable SavedModel. */
   public static void writeBroken(Path versionDir) throws IOException {
     Files.createDirectories(versionDir);

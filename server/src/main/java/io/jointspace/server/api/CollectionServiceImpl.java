@@ -183,6 +183,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
 
   @Override
   public StreamObserver<UpsertStreamRequest> upsertStream(StreamObserver<UpsertStreamResponse> observer) {
+    StreamPacing pacing = StreamPacing.start(observer);
     return new StreamObserver<>() {
       private Collection collection;
       private long index;
@@ -213,6 +214,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
           total += n;
           observer.onNext(UpsertStreamResponse.newBuilder()
               .setCommittedCount(n).setTotalCommitted(total).setMessageIndex(index++).build());
+          pacing.next();
         } catch (RuntimeException e) {
           failed = true;
           observer.onError(StatusMapper.toStatus(e, "message " + index + ": ",

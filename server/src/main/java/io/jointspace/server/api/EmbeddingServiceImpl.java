@@ -55,6 +55,7 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
 
   @Override
   public StreamObserver<EmbedStreamRequest> embedStream(StreamObserver<EmbedStreamResponse> observer) {
+    StreamPacing pacing = StreamPacing.start(observer);
     return new StreamObserver<>() {
       @Override
       public void onNext(EmbedStreamRequest item) {
@@ -68,6 +69,7 @@ public final class EmbeddingServiceImpl extends EmbeddingServiceGrpc.EmbeddingSe
               .setMessage(status.getDescription() == null ? "" : status.getDescription()));
         }
         observer.onNext(answer.build());
+        pacing.next();
       }
 
       @Override

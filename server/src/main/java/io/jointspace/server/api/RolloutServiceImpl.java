@@ -157,6 +157,10 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
       try {
         io.jointspace.api.v1.Rollout now = withFailures(rollouts.get(collection, id));
         if (!now.equals(last.get())) {
+          if (!terminal(now) && !call.isReady()) {
+            // the watcher is not reading: it gets the newest state once it reads, not a backlog
+            return;
+          }
           last.set(now);
           call.onNext(now);
         }
