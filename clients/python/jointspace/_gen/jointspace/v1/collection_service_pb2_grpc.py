@@ -144,7 +144,13 @@ class CollectionServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Get(self, request, context):
-        """Items by id. Ids that are not stored are left out of the answer.
+        """Items by id. Ids that are not stored are left out of the answer. One answer holds at
+        most 32 MiB (33554432 bytes) of items, counted as ids, metadata as JSON text, 4 bytes a
+        vector value and source bytes; the sizes are measured in the database before any item is
+        read. Over it the call fails with RESOURCE_EXHAUSTED, naming how many of the first ids fit
+        (`ids[k] would pass the limit`): ask again for fewer ids at a time. The answer is never
+        cut short, so a missing item always means it is not stored. A Get of a single id is
+        always answered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

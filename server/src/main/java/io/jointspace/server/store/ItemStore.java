@@ -295,7 +295,13 @@ public final class ItemStore {
     }
   }
 
-  /** Stored items among {@code ids}, in the order of {@code ids}; missing ones are left out. */
+  /**
+   * Stored items among {@code ids}, in the order of {@code ids}; missing ones are left out.
+   *
+   * @throws LimitExceededException when the items come to more than
+   *     {@link Limits#MAX_GET_ANSWER_BYTES} (measured in the database before any is read), and
+   *     {@code ids} names more than one item; the message says how many of the first ids fit
+   */
   public List<StoredItem> get(Collection collection, List<String> ids, boolean vectors, boolean sources) {
     checkIds(ids, "ids");
     if (ids.isEmpty()) {
@@ -306,6 +312,7 @@ public final class ItemStore {
         + (sources ? ", source_text, source_image" : "")
         + " FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ANY (?)";
     Map<String, StoredItem> found = db.read(c -> {
+      checkAnswerSize(c, collection, ids, vectors, sources);
       Map<String, StoredItem> out = new HashMap<>();
       try (PreparedStatement p = c.prepareStatement(sql)) {
         p.setArray(1, c.createArrayOf("text", ids.toArray()));
@@ -330,6 +337,58 @@ public final class ItemStore {
       }
     }
     return ordered;
+  }
+
+  /** Bytes an item is counted for besides its id, metadata, vector and source: timestamps, framing. */
+  private static final int ITEM_OVERHEAD_BYTES = 64;
+
+  /**
+   * Refuses a Get whose items would come to more than {@link Limits#MAX_GET_ANSWER_BYTES}:
+   * their sizes are read first (the lengths of TOASTed values come from their headers, so
+   * nothing large is read or sent for this), then the items only when they fit. A Get of a
+   * single stored item is always answered. Skipped when the ids cannot reach the limit.
+   */
+  private static void checkAnswerSize(Connection c, Collection collection, List<String> ids, boolean vectors,
+      boolean sources) throws SQLException {
+    long vectorBytes = vectors ? 4L * collection.spec().dimension() + 8 : 0;
+    long mostPerItem = Limits.MAX_ID_BYTES + 2L * Limits.MAX_METADATA_BYTES + vectorBytes + ITEM_OVERHEAD_BYTES;
+    if (!sources && ids.size() * mostPerItem <= Limits.MAX_GET_ANSWER_BYTES) {
+      return;
+    }
+    String sql = "SELECT id, octet_length(id) + octet_length(metadata::text)"
+        + (sources ? " + coalesce(octet_length(source_text), 0) + coalesce(octet_length(source_image), 0)" : "")
+        + " FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ANY (?)";
+    Map<String, Long> sizes = new HashMap<>();
+    try (PreparedStatement p = c.prepareStatement(sql)) {
+      p.setArray(1, c.createArrayOf("text", ids.toArray()));
+      try (ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          sizes.put(r.getString(1), r.getLong(2) + vectorBytes + ITEM_OVERHEAD_BYTES);
+        }
+      }
+    }
+    long total = 0;
+    int items = 0;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < ids.size(); i++) {
+      Long size = seen.add(ids.get(i)) ? sizes.get(ids.get(i)) : null;
+      if (size == null) {
+        continue;
+      }
+      if (items > 0 && total + size > Limits.MAX_GET_ANSWER_BYTES) {
+        long all = total;
+        for (int j = i; j < ids.size(); j++) {
+          Long rest = seen.add(ids.get(j)) ? sizes.get(ids.get(j)) : null;
+          all += rest == null ? 0 : rest;
+        }
+        throw new LimitExceededException("ids: the items asked for come to about " + all + " bytes"
+            + (sources ? " with their sources" : "") + ", over the limit of " + Limits.MAX_GET_ANSWER_BYTES
+            + " bytes for one Get answer; the items of the first " + i + " ids fit (" + total + " bytes), ids[" + i
+            + "] would pass the limit: ask for fewer ids at a time");
+      }
+      total += size;
+      items++;
+    }
   }
 
   /**

@@ -20,6 +20,12 @@ public final class Limits {
   public static final int MAX_ITEMS_PER_STREAM_MESSAGE = 10_000;
   /** Ids in one Get or Delete call. */
   public static final int MAX_IDS = 1000;
+  /**
+   * Bytes of the items one Get answers: ids, metadata as JSON text, 4 bytes a vector value,
+   * sources, a little for the rest. Measured before the items are read; a Get of one item is
+   * always answered.
+   */
+  public static final long MAX_GET_ANSWER_BYTES = 32L << 20;
   /** Largest top_k of a search. */
   public static final int MAX_TOP_K = 1000;
   /** Conditions in one filter, counting and/or/not. */

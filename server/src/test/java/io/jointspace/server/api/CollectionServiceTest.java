@@ -554,6 +554,45 @@ class CollectionServiceTest {
         .isEqualTo(96);
   }
 
+  /** A PNG of random pixels, which does not compress: about 3 bytes a pixel. */
+  static ByteString noisePng(int side, long seed) throws Exception {
+    java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(side, side,
+        java.awt.image.BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(seed);
+    for (int y = 0; y < side; y++) {
+      for (int x = 0; x < side; x++) {
+        img.setRGB(x, y, random.nextInt(1 << 24));
+      }
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    assertThat(javax.imageio.ImageIO.write(img, "png", out)).isTrue();
+    return ByteString.copyFrom(out.toByteArray());
+  }
+
+  @Test
+  void get_withSourcesOverTheAnswerLimit_isResourceExhausted_namingHowManyIdsFit() throws Exception {
+    stub.createCollection(CreateCollectionRequest.newBuilder().setName("big_sources")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+    ByteString png = noisePng(2048, 5); // about 12 MiB: two fit in one answer, three do not
+    assertThat(png.size()).isGreaterThan(11 << 20);
+    UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection("big_sources");
+    for (int i = 0; i < 3; i++) {
+      up.addItems(Item.newBuilder().setId("big-" + i).setInput(Input.newBuilder().setImage(png)));
+    }
+    assertThat(stub.upsert(up.build()).getUpsertedCount()).isEqualTo(3);
+    GetRequest all = GetRequest.newBuilder().setCollection("big_sources")
+        .addIds("big-0").addIds("missing").addIds("big-1").addIds("big-2").setIncludeSources(true).build();
+
+    assertCode(() -> stub.get(all), Status.Code.RESOURCE_EXHAUSTED, "ids[3]");
+    assertCode(() -> stub.get(all), Status.Code.RESOURCE_EXHAUSTED, "the first 3 ids");
+    // fewer ids, or no sources, are answered
+    GetResponse two = stub.get(all.toBuilder().clearIds().addIds("big-2").addIds("big-0").build());
+    assertThat(two.getItemsList()).extracting(i -> i.getId()).containsExactly("big-2", "big-0");
+    assertThat(two.getItems(0).getSource().getImage()).isEqualTo(png);
+    GetResponse plain = stub.get(all.toBuilder().setIncludeSources(false).build());
+    assertThat(plain.getItemsList()).extracting(i -> i.getId()).containsExactly("big-0", "big-1", "big-2");
+  }
+
   @Test
   void sqlView_showsItemsWithTheirModelVersion() throws Exception {
     try (Connection c = TestDatabase.connect(db); Statement s = c.createStatement();
