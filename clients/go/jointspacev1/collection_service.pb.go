@@ -1204,7 +1204,7 @@ type GetRequest struct {
 	unknownFields protoimpl.UnknownFields
 
 	Collection string `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
-	// At most 1000.
+	// At most 1000, and items of at most 32 MiB in all (see Get).
 	Ids            []string `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
 	IncludeVectors bool     `protobuf:"varint,3,opt,name=include_vectors,json=includeVectors,proto3" json:"include_vectors,omitempty"`
 	IncludeSources bool     `protobuf:"varint,4,opt,name=include_sources,json=includeSources,proto3" json:"include_sources,omitempty"`
@@ -1432,7 +1432,7 @@ type DeleteRequest struct {
 	unknownFields protoimpl.UnknownFields
 
 	Collection string `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
-	// At most 1000.
+	// At most 1000, and items of at most 32 MiB in all (see Get).
 	Ids []string `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
 }
 

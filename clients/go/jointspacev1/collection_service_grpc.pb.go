@@ -31,9 +31,16 @@ type CollectionServiceClient interface {
 	// Bulk ingest. Each request message is one transaction (written with binary COPY); the
 	// server answers each message once it has committed, in order, so every item counted in
 	// an answer is durable. A failed message ends the stream with its error; the messages
-	// answered before it stay committed. At most 10000 items per message.
+	// answered before it stay committed. At most 10000 items per message. The server reads
+	// the next message only while its answers are being read (as EmbedStream).
 	UpsertStream(ctx context.Context, opts ...grpc.CallOption) (CollectionService_UpsertStreamClient, error)
-	// Items by id. Ids that are not stored are left out of the answer.
+	// Items by id. Ids that are not stored are left out of the answer. One answer holds at
+	// most 32 MiB (33554432 bytes) of items, counted as ids, metadata as JSON text, 4 bytes a
+	// vector value and source bytes; the sizes are measured in the database before any item is
+	// read. Over it the call fails with RESOURCE_EXHAUSTED, naming how many of the first ids fit
+	// (`ids[k] would pass the limit`): ask again for fewer ids at a time. The answer is never
+	// cut short, so a missing item always means it is not stored. A Get of a single id is
+	// always answered.
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
 	// Deletes items by id; deleting an id that is not stored is not an error.
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
@@ -173,9 +180,16 @@ type CollectionServiceServer interface {
 	// Bulk ingest. Each request message is one transaction (written with binary COPY); the
 	// server answers each message once it has committed, in order, so every item counted in
 	// an answer is durable. A failed message ends the stream with its error; the messages
-	// answered before it stay committed. At most 10000 items per message.
+	// answered before it stay committed. At most 10000 items per message. The server reads
+	// the next message only while its answers are being read (as EmbedStream).
 	UpsertStream(CollectionService_UpsertStreamServer) error
-	// Items by id. Ids that are not stored are left out of the answer.
+	// Items by id. Ids that are not stored are left out of the answer. One answer holds at
+	// most 32 MiB (33554432 bytes) of items, counted as ids, metadata as JSON text, 4 bytes a
+	// vector value and source bytes; the sizes are measured in the database before any item is
+	// read. Over it the call fails with RESOURCE_EXHAUSTED, naming how many of the first ids fit
+	// (`ids[k] would pass the limit`): ask again for fewer ids at a time. The answer is never
+	// cut short, so a missing item always means it is not stored. A Get of a single id is
+	// always answered.
 	Get(context.Context, *GetRequest) (*GetResponse, error)
 	// Deletes items by id; deleting an id that is not stored is not an error.
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)

@@ -439,10 +439,16 @@ type ClassifyRequest struct {
 	Model *ModelSpec `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
 	// What to classify: images or texts; at least one.
 	Inputs []*Input `protobuf:"bytes,2,rep,name=inputs,proto3" json:"inputs,omitempty"`
-	// Candidate labels, for example "red circle"; at least one, no duplicates.
+	// Candidate labels, for example "red circle"; at least one, no duplicates. At most 1000
+	// labels of at most 1000 characters each.
 	Labels []string `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty"`
 	// Templates with one "{}" where the label goes, for example "a photo of a {}.".
 	// Empty: "a photo of a {}.", "a picture of a {}.", "an image of a {}.", "a rendering of a {}.".
+	// At most 64 templates of at most 1000 characters each. Together with `labels`: at most
+	// 16384 label texts (labels x templates) of at most 4 Mi (4194304) characters in all
+	// (every template with each "{}" replaced by every label). Over any of these limits the
+	// call is refused with INVALID_ARGUMENT naming the field before anything is embedded.
+	// Each label text must also fit the version's `max_chars` and its text queue.
 	Templates []string `protobuf:"bytes,4,rep,name=templates,proto3" json:"templates,omitempty"`
 	// How many labels to return per input, best first. 0: all.
 	TopK int32 `protobuf:"varint,5,opt,name=top_k,json=topK,proto3" json:"top_k,omitempty"`

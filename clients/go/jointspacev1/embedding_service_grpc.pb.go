@@ -24,7 +24,10 @@ type EmbeddingServiceClient interface {
 	Embed(ctx context.Context, in *EmbedRequest, opts ...grpc.CallOption) (*EmbedResponse, error)
 	// Embeds a stream of requests on one call. Each request is answered by exactly one
 	// response, in order; a failed request is answered with `error` set and the stream
-	// goes on.
+	// goes on. Flow control: the server reads the next request only while its responses are
+	// being read, so a client that stops reading stops the server (and, through HTTP/2 flow
+	// control, its own writes) after about one flow control window of responses; keep reading
+	// while sending.
 	EmbedStream(ctx context.Context, opts ...grpc.CallOption) (EmbeddingService_EmbedStreamClient, error)
 	// Zero-shot classification: scores each input against text labels. Each label is
 	// embedded once per template ("a photo of a {}."), the template embeddings are averaged
@@ -114,7 +117,10 @@ type EmbeddingServiceServer interface {
 	Embed(context.Context, *EmbedRequest) (*EmbedResponse, error)
 	// Embeds a stream of requests on one call. Each request is answered by exactly one
 	// response, in order; a failed request is answered with `error` set and the stream
-	// goes on.
+	// goes on. Flow control: the server reads the next request only while its responses are
+	// being read, so a client that stops reading stops the server (and, through HTTP/2 flow
+	// control, its own writes) after about one flow control window of responses; keep reading
+	// while sending.
 	EmbedStream(EmbeddingService_EmbedStreamServer) error
 	// Zero-shot classification: scores each input against text labels. Each label is
 	// embedded once per template ("a photo of a {}."), the template embeddings are averaged

@@ -25,7 +25,9 @@ type RolloutServiceClient interface {
 	// Every rollout of a collection (or of all collections), newest first.
 	ListRollouts(ctx context.Context, in *ListRolloutsRequest, opts ...grpc.CallOption) (*ListRolloutsResponse, error)
 	// The rollout now, then again each time its state or progress changes (at most about once
-	// a second), until it is FINALIZED or ABORTED or the call ends.
+	// a second), until it is FINALIZED or ABORTED or the call ends. A watcher that does not
+	// read is sent no backlog: once it reads again it gets the newest state, not each one it
+	// missed (the final FINALIZED or ABORTED state is always sent).
 	WatchRollout(ctx context.Context, in *GetRolloutRequest, opts ...grpc.CallOption) (RolloutService_WatchRolloutClient, error)
 	// Stops the backfill (PAUSED); writes still go to both versions.
 	PauseRollout(ctx context.Context, in *RolloutRequest, opts ...grpc.CallOption) (*Rollout, error)
@@ -202,7 +204,9 @@ type RolloutServiceServer interface {
 	// Every rollout of a collection (or of all collections), newest first.
 	ListRollouts(context.Context, *ListRolloutsRequest) (*ListRolloutsResponse, error)
 	// The rollout now, then again each time its state or progress changes (at most about once
-	// a second), until it is FINALIZED or ABORTED or the call ends.
+	// a second), until it is FINALIZED or ABORTED or the call ends. A watcher that does not
+	// read is sent no backlog: once it reads again it gets the newest state, not each one it
+	// missed (the final FINALIZED or ABORTED state is always sent).
 	WatchRollout(*GetRolloutRequest, RolloutService_WatchRolloutServer) error
 	// Stops the backfill (PAUSED); writes still go to both versions.
 	PauseRollout(context.Context, *RolloutRequest) (*Rollout, error)

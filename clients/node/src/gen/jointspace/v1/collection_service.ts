@@ -300,7 +300,7 @@ export interface UpsertStreamResponse {
 
 export interface GetRequest {
   collection: string;
-  /** At most 1000. */
+  /** At most 1000, and items of at most 32 MiB in all (see Get). */
   ids: string[];
   includeVectors: boolean;
   includeSources: boolean;
@@ -335,7 +335,7 @@ export interface GetResponse {
 
 export interface DeleteRequest {
   collection: string;
-  /** At most 1000. */
+  /** At most 1000, and items of at most 32 MiB in all (see Get). */
   ids: string[];
 }
 
@@ -3877,7 +3877,8 @@ export const CollectionServiceService = {
    * Bulk ingest. Each request message is one transaction (written with binary COPY); the
    * server answers each message once it has committed, in order, so every item counted in
    * an answer is durable. A failed message ends the stream with its error; the messages
-   * answered before it stay committed. At most 10000 items per message.
+   * answered before it stay committed. At most 10000 items per message. The server reads
+   * the next message only while its answers are being read (as EmbedStream).
    */
   upsertStream: {
     path: "/jointspace.v1.CollectionService/UpsertStream" as const,
@@ -3889,7 +3890,15 @@ export const CollectionServiceService = {
       Buffer.from(UpsertStreamResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpsertStreamResponse => UpsertStreamResponse.decode(value),
   },
-  /** Items by id. Ids that are not stored are left out of the answer. */
+  /**
+   * Items by id. Ids that are not stored are left out of the answer. One answer holds at
+   * most 32 MiB (33554432 bytes) of items, counted as ids, metadata as JSON text, 4 bytes a
+   * vector value and source bytes; the sizes are measured in the database before any item is
+   * read. Over it the call fails with RESOURCE_EXHAUSTED, naming how many of the first ids fit
+   * (`ids[k] would pass the limit`): ask again for fewer ids at a time. The answer is never
+   * cut short, so a missing item always means it is not stored. A Get of a single id is
+   * always answered.
+   */
   get: {
     path: "/jointspace.v1.CollectionService/Get" as const,
     requestStream: false as const,
@@ -3946,10 +3955,19 @@ export interface CollectionServiceServer extends UntypedServiceImplementation {
    * Bulk ingest. Each request message is one transaction (written with binary COPY); the
    * server answers each message once it has committed, in order, so every item counted in
    * an answer is durable. A failed message ends the stream with its error; the messages
-   * answered before it stay committed. At most 10000 items per message.
+   * answered before it stay committed. At most 10000 items per message. The server reads
+   * the next message only while its answers are being read (as EmbedStream).
    */
   upsertStream: handleBidiStreamingCall<UpsertStreamRequest, UpsertStreamResponse>;
-  /** Items by id. Ids that are not stored are left out of the answer. */
+  /**
+   * Items by id. Ids that are not stored are left out of the answer. One answer holds at
+   * most 32 MiB (33554432 bytes) of items, counted as ids, metadata as JSON text, 4 bytes a
+   * vector value and source bytes; the sizes are measured in the database before any item is
+   * read. Over it the call fails with RESOURCE_EXHAUSTED, naming how many of the first ids fit
+   * (`ids[k] would pass the limit`): ask again for fewer ids at a time. The answer is never
+   * cut short, so a missing item always means it is not stored. A Get of a single id is
+   * always answered.
+   */
   get: handleUnaryCall<GetRequest, GetResponse>;
   /** Deletes items by id; deleting an id that is not stored is not an error. */
   delete: handleUnaryCall<DeleteRequest, DeleteResponse>;
@@ -4052,7 +4070,8 @@ export interface CollectionServiceClient extends Client {
    * Bulk ingest. Each request message is one transaction (written with binary COPY); the
    * server answers each message once it has committed, in order, so every item counted in
    * an answer is durable. A failed message ends the stream with its error; the messages
-   * answered before it stay committed. At most 10000 items per message.
+   * answered before it stay committed. At most 10000 items per message. The server reads
+   * the next message only while its answers are being read (as EmbedStream).
    */
   upsertStream(): ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse>;
   upsertStream(options: Partial<CallOptions>): ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse>;
@@ -4060,7 +4079,15 @@ export interface CollectionServiceClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse>;
-  /** Items by id. Ids that are not stored are left out of the answer. */
+  /**
+   * Items by id. Ids that are not stored are left out of the answer. One answer holds at
+   * most 32 MiB (33554432 bytes) of items, counted as ids, metadata as JSON text, 4 bytes a
+   * vector value and source bytes; the sizes are measured in the database before any item is
+   * read. Over it the call fails with RESOURCE_EXHAUSTED, naming how many of the first ids fit
+   * (`ids[k] would pass the limit`): ask again for fewer ids at a time. The answer is never
+   * cut short, so a missing item always means it is not stored. A Get of a single id is
+   * always answered.
+   */
   get(request: GetRequest, callback: (error: ServiceError | null, response: GetResponse) => void): ClientUnaryCall;
   get(
     request: GetRequest,

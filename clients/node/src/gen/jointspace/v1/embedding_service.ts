@@ -110,11 +110,19 @@ export interface ClassifyRequest {
     | undefined;
   /** What to classify: images or texts; at least one. */
   inputs: Input[];
-  /** Candidate labels, for example "red circle"; at least one, no duplicates. */
+  /**
+   * Candidate labels, for example "red circle"; at least one, no duplicates. At most 1000
+   * labels of at most 1000 characters each.
+   */
   labels: string[];
   /**
    * Templates with one "{}" where the label goes, for example "a photo of a {}.".
    * Empty: "a photo of a {}.", "a picture of a {}.", "an image of a {}.", "a rendering of a {}.".
+   * At most 64 templates of at most 1000 characters each. Together with `labels`: at most
+   * 16384 label texts (labels x templates) of at most 4 Mi (4194304) characters in all
+   * (every template with each "{}" replaced by every label). Over any of these limits the
+   * call is refused with INVALID_ARGUMENT naming the field before anything is embedded.
+   * Each label text must also fit the version's `max_chars` and its text queue.
    */
   templates: string[];
   /** How many labels to return per input, best first. 0: all. */
@@ -1512,7 +1520,10 @@ export const EmbeddingServiceService = {
   /**
    * Embeds a stream of requests on one call. Each request is answered by exactly one
    * response, in order; a failed request is answered with `error` set and the stream
-   * goes on.
+   * goes on. Flow control: the server reads the next request only while its responses are
+   * being read, so a client that stops reading stops the server (and, through HTTP/2 flow
+   * control, its own writes) after about one flow control window of responses; keep reading
+   * while sending.
    */
   embedStream: {
     path: "/jointspace.v1.EmbeddingService/EmbedStream" as const,
@@ -1565,7 +1576,10 @@ export interface EmbeddingServiceServer extends UntypedServiceImplementation {
   /**
    * Embeds a stream of requests on one call. Each request is answered by exactly one
    * response, in order; a failed request is answered with `error` set and the stream
-   * goes on.
+   * goes on. Flow control: the server reads the next request only while its responses are
+   * being read, so a client that stops reading stops the server (and, through HTTP/2 flow
+   * control, its own writes) after about one flow control window of responses; keep reading
+   * while sending.
    */
   embedStream: handleBidiStreamingCall<EmbedStreamRequest, EmbedStreamResponse>;
   /**
@@ -1608,7 +1622,10 @@ export interface EmbeddingServiceClient extends Client {
   /**
    * Embeds a stream of requests on one call. Each request is answered by exactly one
    * response, in order; a failed request is answered with `error` set and the stream
-   * goes on.
+   * goes on. Flow control: the server reads the next request only while its responses are
+   * being read, so a client that stops reading stops the server (and, through HTTP/2 flow
+   * control, its own writes) after about one flow control window of responses; keep reading
+   * while sending.
    */
   embedStream(): ClientDuplexStream<EmbedStreamRequest, EmbedStreamResponse>;
   embedStream(options: Partial<CallOptions>): ClientDuplexStream<EmbedStreamRequest, EmbedStreamResponse>;

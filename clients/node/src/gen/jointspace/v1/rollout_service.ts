@@ -2441,7 +2441,9 @@ export const RolloutServiceService = {
   },
   /**
    * The rollout now, then again each time its state or progress changes (at most about once
-   * a second), until it is FINALIZED or ABORTED or the call ends.
+   * a second), until it is FINALIZED or ABORTED or the call ends. A watcher that does not
+   * read is sent no backlog: once it reads again it gets the newest state, not each one it
+   * missed (the final FINALIZED or ABORTED state is always sent).
    */
   watchRollout: {
     path: "/jointspace.v1.RolloutService/WatchRollout" as const,
@@ -2564,7 +2566,9 @@ export interface RolloutServiceServer extends UntypedServiceImplementation {
   listRollouts: handleUnaryCall<ListRolloutsRequest, ListRolloutsResponse>;
   /**
    * The rollout now, then again each time its state or progress changes (at most about once
-   * a second), until it is FINALIZED or ABORTED or the call ends.
+   * a second), until it is FINALIZED or ABORTED or the call ends. A watcher that does not
+   * read is sent no backlog: once it reads again it gets the newest state, not each one it
+   * missed (the final FINALIZED or ABORTED state is always sent).
    */
   watchRollout: handleServerStreamingCall<GetRolloutRequest, Rollout>;
   /** Stops the backfill (PAUSED); writes still go to both versions. */
@@ -2655,7 +2659,9 @@ export interface RolloutServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * The rollout now, then again each time its state or progress changes (at most about once
-   * a second), until it is FINALIZED or ABORTED or the call ends.
+   * a second), until it is FINALIZED or ABORTED or the call ends. A watcher that does not
+   * read is sent no backlog: once it reads again it gets the newest state, not each one it
+   * missed (the final FINALIZED or ABORTED state is always sent).
    */
   watchRollout(request: GetRolloutRequest, options?: Partial<CallOptions>): ClientReadableStream<Rollout>;
   watchRollout(

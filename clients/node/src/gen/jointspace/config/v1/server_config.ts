@@ -265,6 +265,15 @@ export interface StorageConfig {
    * Default 5000 ms.
    */
   connectionTimeoutMs: number;
+  /**
+   * Longest a database statement run for a call may take. Each transaction of a call gets
+   * the time its call has left before its deadline, at most this (`SET LOCAL
+   * statement_timeout`); a call without a deadline gets this. A statement cancelled for it
+   * rolls its transaction back and the call answers DEADLINE_EXCEEDED. Work no call waits for
+   * (rollout backfills, index builds) has no timeout. Default 300000 ms (5 minutes: one
+   * UpsertStream message of 10000 items into an HNSW index can take a minute); at least 100.
+   */
+  maxStatementTimeoutMs: number;
 }
 
 /**
@@ -1201,7 +1210,7 @@ export const RolloutConfig: MessageFns<RolloutConfig> = {
 };
 
 function createBaseStorageConfig(): StorageConfig {
-  return { databaseUrl: "", dataDir: "", maxConnections: 0, connectionTimeoutMs: 0 };
+  return { databaseUrl: "", dataDir: "", maxConnections: 0, connectionTimeoutMs: 0, maxStatementTimeoutMs: 0 };
 }
 
 export const StorageConfig: MessageFns<StorageConfig> = {
@@ -1217,6 +1226,9 @@ export const StorageConfig: MessageFns<StorageConfig> = {
     }
     if (message.connectionTimeoutMs !== 0) {
       writer.uint32(32).int64(message.connectionTimeoutMs);
+    }
+    if (message.maxStatementTimeoutMs !== 0) {
+      writer.uint32(40).int64(message.maxStatementTimeoutMs);
     }
     return writer;
   },
@@ -1266,6 +1278,14 @@ export const StorageConfig: MessageFns<StorageConfig> = {
             message.connectionTimeoutMs = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxStatementTimeoutMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1300,6 +1320,11 @@ export const StorageConfig: MessageFns<StorageConfig> = {
         : isSet(object.connection_timeout_ms)
         ? globalThis.Number(object.connection_timeout_ms)
         : 0,
+      maxStatementTimeoutMs: isSet(object.maxStatementTimeoutMs)
+        ? globalThis.Number(object.maxStatementTimeoutMs)
+        : isSet(object.max_statement_timeout_ms)
+        ? globalThis.Number(object.max_statement_timeout_ms)
+        : 0,
     };
   },
 
@@ -1317,6 +1342,9 @@ export const StorageConfig: MessageFns<StorageConfig> = {
     if (message.connectionTimeoutMs !== 0) {
       obj.connectionTimeoutMs = Math.round(message.connectionTimeoutMs);
     }
+    if (message.maxStatementTimeoutMs !== 0) {
+      obj.maxStatementTimeoutMs = Math.round(message.maxStatementTimeoutMs);
+    }
     return obj;
   },
 
@@ -1329,6 +1357,7 @@ export const StorageConfig: MessageFns<StorageConfig> = {
     message.dataDir = object.dataDir ?? "";
     message.maxConnections = object.maxConnections ?? 0;
     message.connectionTimeoutMs = object.connectionTimeoutMs ?? 0;
+    message.maxStatementTimeoutMs = object.maxStatementTimeoutMs ?? 0;
     return message;
   },
 };

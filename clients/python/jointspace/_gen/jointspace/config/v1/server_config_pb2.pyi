@@ -143,16 +143,18 @@ class SessionConfig(_message.Message):
     def __init__(self, intra_op_threads: _Optional[int] = ..., inter_op_threads: _Optional[int] = ..., allow_soft_placement: bool = ..., thread_spinning: bool = ...) -> None: ...
 
 class StorageConfig(_message.Message):
-    __slots__ = ["connection_timeout_ms", "data_dir", "database_url", "max_connections"]
+    __slots__ = ["connection_timeout_ms", "data_dir", "database_url", "max_connections", "max_statement_timeout_ms"]
     CONNECTION_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     DATABASE_URL_FIELD_NUMBER: _ClassVar[int]
     DATA_DIR_FIELD_NUMBER: _ClassVar[int]
     MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_STATEMENT_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     connection_timeout_ms: int
     data_dir: str
     database_url: str
     max_connections: int
-    def __init__(self, database_url: _Optional[str] = ..., data_dir: _Optional[str] = ..., max_connections: _Optional[int] = ..., connection_timeout_ms: _Optional[int] = ...) -> None: ...
+    max_statement_timeout_ms: int
+    def __init__(self, database_url: _Optional[str] = ..., data_dir: _Optional[str] = ..., max_connections: _Optional[int] = ..., connection_timeout_ms: _Optional[int] = ..., max_statement_timeout_ms: _Optional[int] = ...) -> None: ...
 
 class TlsConfig(_message.Message):
     __slots__ = ["cert_file", "client_ca_file", "key_file"]

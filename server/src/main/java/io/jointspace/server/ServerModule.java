@@ -6,6 +6,7 @@ import com.google.inject.Singleton;
 import io.jointspace.registry.FileSystemVersionSource;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.registry.RolloutPolicy;
+import io.jointspace.server.api.CallStatementTimeout;
 import io.jointspace.server.batching.BatchScheduler;
 import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.metrics.BatchMetrics;
@@ -174,7 +175,8 @@ final class ServerModule extends AbstractModule {
   @Singleton
   Storage storage() {
     return new Storage(settings.database() == null ? null
-        : new Database(settings.database(), settings.maxConnections(), settings.connectionTimeout()));
+        : new Database(settings.database(), settings.maxConnections(), settings.connectionTimeout(),
+            new CallStatementTimeout(settings.maxStatementTimeout())));
   }
 
   @Provides

@@ -37,6 +37,8 @@ import javax.annotation.Nullable;
  *     (by {@link Main}) or, in an embedded server, to serve without collections
  * @param batchingConfig the server-wide batching as configured, before defaults; a model's
  *     options with them applied: {@link #batchingFor(String)}
+ * @param maxStatementTimeout longest a database statement of a call may run; a call's
+ *     transactions get the time left before its deadline, at most this
  * @param detailedHistograms batch timing histograms with every bucket ({@code detailed_histograms})
  * @param maxUploadBytes largest archive ModelService.UploadVersion takes
  * @param backfill how this server works on rollout backfills; threads 0 when it takes no part
@@ -67,6 +69,7 @@ public record Settings(
     Path dataDir,
     int maxConnections,
     Duration connectionTimeout,
+    Duration maxStatementTimeout,
     BatchingConfig batchingConfig,
     boolean detailedHistograms,
     long maxUploadBytes,
@@ -89,6 +92,7 @@ public record Settings(
   public static final String DEFAULT_DATA_DIR = "var/postgres";
   public static final int DEFAULT_MAX_CONNECTIONS = 10;
   public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
+  public static final long DEFAULT_MAX_STATEMENT_TIMEOUT_MS = 300_000;
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 256L << 20;
   /** Loopback only: metrics can tell an outsider which models are served and how busy they are. */
   public static final String DEFAULT_METRICS_ADDRESS = "127.0.0.1";
@@ -173,6 +177,11 @@ public record Settings(
     if (connectionTimeout < 250) {
       throw new ConfigException("storage.connection_timeout_ms must be at least 250, got " + connectionTimeout);
     }
+    long maxStatementTimeout = st.getMaxStatementTimeoutMs() == 0 ? DEFAULT_MAX_STATEMENT_TIMEOUT_MS
+        : st.getMaxStatementTimeoutMs();
+    if (maxStatementTimeout < 100) {
+      throw new ConfigException("storage.max_statement_timeout_ms must be at least 100, got " + maxStatementTimeout);
+    }
     long maxUploadBytes = c.getMaxUploadBytes() == 0 ? DEFAULT_MAX_UPLOAD_BYTES : c.getMaxUploadBytes();
     if (maxUploadBytes < 1 || maxUploadBytes > MAX_UPLOAD_BYTES) {
       throw new ConfigException("max_upload_bytes must be within 1.." + MAX_UPLOAD_BYTES + " (PostgreSQL keeps an"
@@ -205,8 +214,8 @@ public record Settings(
         c.getModelRepository().getOnlyConfiguredModels(), Map.copyOf(models), c.getModelDefaults(), grace,
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
-        Duration.ofMillis(connectionTimeout), b, c.getDetailedHistograms(), maxUploadBytes,
-        backfill(c.getRollouts()), address, authRequired, tls(c.getTls()), healthPort, metricsAddress);
+        Duration.ofMillis(connectionTimeout), Duration.ofMillis(maxStatementTimeout), b, c.getDetailedHistograms(),
+        maxUploadBytes, backfill(c.getRollouts()), address, authRequired, tls(c.getTls()), healthPort, metricsAddress);
   }
 
   /** Whether {@code host} names this machine only (127.0.0.0/8, ::1, or a name that resolves to them). */
@@ -379,8 +388,8 @@ public record Settings(
   Settings withDatabase(DatabaseUrl url) {
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
-        batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, batchingConfig, detailedHistograms,
-        maxUploadBytes, backfill, grpcAddress, authRequired, tls, healthPort, metricsAddress);
+        batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, maxStatementTimeout, batchingConfig,
+        detailedHistograms, maxUploadBytes, backfill, grpcAddress, authRequired, tls, healthPort, metricsAddress);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

@@ -65,6 +65,7 @@ class DefaultsTest {
     says("StorageConfig.data_dir", "Default \"" + Settings.DEFAULT_DATA_DIR + "\"");
     says("StorageConfig.max_connections", "Default " + Settings.DEFAULT_MAX_CONNECTIONS + ".");
     says("StorageConfig.connection_timeout_ms", "Default " + Settings.DEFAULT_CONNECTION_TIMEOUT_MS + " ms");
+    says("StorageConfig.max_statement_timeout_ms", "Default " + Settings.DEFAULT_MAX_STATEMENT_TIMEOUT_MS + " ms");
     says("ServerConfig.max_upload_bytes", "Default " + (Settings.DEFAULT_MAX_UPLOAD_BYTES >> 20) + " MiB");
     says("ServerConfig.metrics_address", "Default \"" + Settings.DEFAULT_METRICS_ADDRESS + "\"");
     says("ServerConfig.health_port", "Default 0: none.");

@@ -44,7 +44,8 @@ public final class StatusMapper {
       // the runtime reports a full queue as OverloadedException; the batching library's own
       // type is mapped alike for any other user of its queues
       status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
-    } else if (e instanceof DeadlineExceededException) {
+    } else if (e instanceof DeadlineExceededException
+        || e instanceof io.jointspace.server.store.StatementTimeoutException) {
       status = Status.DEADLINE_EXCEEDED.withDescription(e.getMessage());
     } else if (e instanceof CancellationException) {
       status = Status.CANCELLED.withDescription("the call was cancelled");

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import org.flywaydb.core.Flyway;
@@ -18,6 +19,11 @@ import org.slf4j.LoggerFactory;
  * reached fail with {@link StoreUnavailableException}, and the pool reconnects by itself.
  * The catalog schema is migrated (Flyway, {@code db/migration}) before the first call that
  * needs it.
+ *
+ * <p>Work done for a call runs under its {@link StatementTimeout}: one transaction, with
+ * {@code SET LOCAL statement_timeout}, so the setting ends with it and never stays on a pooled
+ * connection. Work done for no call (null timeout) runs as asked, outside any transaction for
+ * {@link #read}, since some of it cannot run in one ({@code CREATE INDEX CONCURRENTLY}).
  */
 public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
@@ -27,6 +33,7 @@ public final class Database implements AutoCloseable {
 
   private final HikariDataSource pool;
   private final DatabaseUrl url;
+  private final StatementTimeout statementTimeout;
   private volatile boolean migrated;
 
   /** Work done with a connection. */
@@ -35,8 +42,14 @@ public final class Database implements AutoCloseable {
     T run(Connection connection) throws SQLException;
   }
 
+  /** A pool whose statements run without a timeout. */
   public Database(DatabaseUrl url, int maxConnections, Duration connectionTimeout) {
+    this(url, maxConnections, connectionTimeout, StatementTimeout.NONE);
+  }
+
+  public Database(DatabaseUrl url, int maxConnections, Duration connectionTimeout, StatementTimeout statementTimeout) {
     this.url = url;
+    this.statementTimeout = statementTimeout;
     HikariConfig config = new HikariConfig();
     config.setPoolName("jointspace-db");
     config.setJdbcUrl(url.jdbcUrl());
@@ -66,9 +79,34 @@ public final class Database implements AutoCloseable {
   /** Runs {@code work} in one transaction and commits; nothing is returned before the commit. */
   public <T> T inTransaction(SqlWork<T> work) {
     ensureMigrated();
-    return withConnection(c -> {
+    return withConnection(true, work);
+  }
+
+  /**
+   * Runs {@code work} on a connection in auto-commit mode, or, under a statement timeout, in
+   * one transaction (whose statements each see the data committed before they start, as in
+   * auto-commit mode).
+   */
+  public <T> T read(SqlWork<T> work) {
+    ensureMigrated();
+    return withConnection(false, work);
+  }
+
+  private <T> T withConnection(boolean transaction, SqlWork<T> work) {
+    Duration timeout = null;
+    try (Connection c = pool.getConnection()) {
+      PGvector.registerTypes(c);
+      timeout = statementTimeout.current();
+      if (!transaction && timeout == null) {
+        return work.run(c);
+      }
       c.setAutoCommit(false);
       try {
+        if (timeout != null) {
+          try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL statement_timeout = " + Math.max(1, timeout.toMillis()));
+          }
+        }
         T result = work.run(c);
         c.commit();
         return result;
@@ -78,20 +116,10 @@ public final class Database implements AutoCloseable {
       } finally {
         resetQuietly(c);
       }
-    });
-  }
-
-  /** Runs {@code work} on a connection in auto-commit mode. */
-  public <T> T read(SqlWork<T> work) {
-    ensureMigrated();
-    return withConnection(work);
-  }
-
-  private <T> T withConnection(SqlWork<T> work) {
-    try (Connection c = pool.getConnection()) {
-      PGvector.registerTypes(c);
-      return work.run(c);
     } catch (SQLException e) {
+      if (timeout != null && "57014".equals(e.getSQLState())) {
+        throw new StatementTimeoutException(timeout, e);
+      }
       throw translate(e);
     }
   }
