@@ -112,7 +112,9 @@ class CollectionServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListCollections(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every collection, by name. Its item_count is an estimate (see Collection.item_count);
+        GetCollection counts exactly.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

@@ -7,7 +7,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import javax.annotation.Nullable;
 
@@ -270,7 +272,44 @@ public final class CollectionCatalog {
     });
   }
 
-  /** Exact number of items. */
+  /**
+   * Estimated numbers of items of {@code collections}, by collection name, read from
+   * PostgreSQL's catalog and statistics without reading the tables: the row count of the
+   * table's last VACUUM or ANALYZE ({@code pg_class.reltuples}) scaled to its current size in
+   * pages, as the query planner estimates it; before the table was first analyzed, the live
+   * rows the statistics system counts ({@code n_live_tup}). Either may lag recent writes and
+   * differ from {@link #count}. A collection whose table is gone meanwhile is left out.
+   */
+  public Map<String, Long> estimatedCounts(List<Collection> collections) {
+    if (collections.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, String> byTable = new HashMap<>();
+    for (Collection collection : collections) {
+      byTable.put(collection.table(), collection.name());
+    }
+    return db.read(c -> {
+      Map<String, Long> out = new HashMap<>();
+      try (PreparedStatement p = c.prepareStatement("SELECT t.relname, CASE"
+          + " WHEN t.reltuples < 0 THEN pg_stat_get_live_tuples(t.oid)"
+          + " WHEN t.relpages = 0 THEN t.reltuples"
+          + " ELSE coalesce(t.reltuples / t.relpages"
+          + " * (pg_relation_size(t.oid) / current_setting('block_size')::float8), t.reltuples) END"
+          + " FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace"
+          + " WHERE n.nspname = ? AND t.relname = ANY (?)")) {
+        p.setString(1, Database.SCHEMA);
+        p.setArray(2, c.createArrayOf("text", byTable.keySet().toArray()));
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            out.put(byTable.get(r.getString(1)), Math.max(0, Math.round(r.getDouble(2))));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Exact number of items: reads the whole table (or its primary key index). */
   public long count(Collection collection) {
     return db.read(c -> {
       try (Statement s = c.createStatement();

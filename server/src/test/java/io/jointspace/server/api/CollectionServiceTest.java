@@ -554,6 +554,57 @@ class CollectionServiceTest {
         .isEqualTo(96);
   }
 
+  /** Scans PostgreSQL has counted on the active table of collection {@code name} (sequential and index). */
+  static long tableScans(Connection c, String name) throws Exception {
+    try (java.sql.PreparedStatement p = c.prepareStatement("SELECT coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0)"
+        + " FROM pg_stat_user_tables s JOIN jointspace.collections k ON s.schemaname = 'jointspace'"
+        + " AND s.relname = k.active_table WHERE k.name = ?")) {
+      p.setString(1, name);
+      try (ResultSet r = p.executeQuery()) {
+        assertThat(r.next()).isTrue();
+        return r.getLong(1);
+      }
+    }
+  }
+
+  @Test
+  void listCollections_estimatesItemCounts_withoutScanningTheTables() throws Exception {
+    stub.createCollection(CreateCollectionRequest.newBuilder().setName("counted")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+    for (int batch = 0; batch < 2; batch++) {
+      UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection("counted");
+      for (int i = 0; i < 1000; i++) {
+        float[] v = new float[64];
+        v[i % 64] = 1;
+        up.addItems(Item.newBuilder().setId("c" + batch + "-" + i).setVector(vec(v))
+            .setMetadata(Struct.newBuilder().putFields("pad", str("p".repeat(1000)))));
+      }
+      stub.upsert(up.build());
+    }
+    try (Connection c = TestDatabase.connect(db); Statement s = c.createStatement()) {
+      s.execute("ANALYZE");
+      // GetCollection counts exactly: the table's scan counter moves (statistics arrive within seconds)
+      long before = tableScans(c, "counted");
+      assertThat(stub.getCollection(GetCollectionRequest.newBuilder().setName("counted").build()).getItemCount())
+          .isEqualTo(2000);
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (tableScans(c, "counted") == before && System.nanoTime() < until) {
+        Thread.sleep(100);
+      }
+      assertThat(tableScans(c, "counted")).as("the exact count's scan is seen").isGreaterThan(before);
+
+      long seen = tableScans(c, "counted");
+      Collection listed = null;
+      for (int i = 0; i < 3; i++) {
+        listed = stub.listCollections(ListCollectionsRequest.getDefaultInstance()).getCollectionsList().stream()
+            .filter(k -> k.getName().equals("counted")).findFirst().orElseThrow();
+      }
+      assertThat(listed.getItemCount()).isBetween(1800L, 2200L);
+      Thread.sleep(3000); // longer than the statistics take to arrive, as above
+      assertThat(tableScans(c, "counted")).as("scans of the table by ListCollections").isEqualTo(seen);
+    }
+  }
+
   /** A PNG of random pixels, which does not compress: about 3 bytes a pixel. */
   static ByteString noisePng(int side, long seed) throws Exception {
     java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(side, side,
