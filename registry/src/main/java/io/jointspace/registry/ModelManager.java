@@ -138,10 +138,24 @@ public final class ModelManager<T> implements VersionSource.Target, AutoCloseabl
     }
     if (v.state != ModelState.AVAILABLE) {
       throw new ModelUnavailableException(
-          "version " + v.id + " is " + v.state
-              + (v.lastError.isEmpty() ? "" : " (" + v.lastError + ")"));
+          "version " + v.id + " is " + v.state + (v.lastError.isEmpty() ? "" : " (it failed to load)"), v.lastError);
     }
     return v;
+  }
+
+  /**
+   * {@code error} with the folder that holds the version's model folder left out of its paths
+   * ({@code /srv/models/clip/2/saved_model.pb} reads {@code clip/2/saved_model.pb}): the status
+   * is shown to clients, which need not learn where the server keeps its files; the log line
+   * of the failure has the full message.
+   */
+  static String withinRepository(String error, java.nio.file.Path versionDir) {
+    java.nio.file.Path repository = versionDir.toAbsolutePath().getParent();
+    repository = repository == null ? null : repository.getParent();
+    if (repository == null || repository.getParent() == null) {
+      return error;
+    }
+    return error.replace(repository + versionDir.getFileSystem().getSeparator(), "");
   }
 
   /** Whether every version of {@code target} is AVAILABLE. */
@@ -324,7 +338,7 @@ public final class ModelManager<T> implements VersionSource.Target, AutoCloseabl
         v.servable = servable;
         setState(v, ModelState.AVAILABLE, changes);
       } else {
-        v.lastError = error;
+        v.lastError = withinRepository(error, v.source.path());
         setState(v, ModelState.ERROR, changes);
       }
       Model model = models.get(v.id.name());

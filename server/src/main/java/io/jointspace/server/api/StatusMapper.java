@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The one place that chooses the gRPC status a client sees for a failure (DESIGN.md's error
  * table). Unexpected failures become INTERNAL with a correlation id; the stack trace is
- * logged once, here, and never sent.
+ * logged once, here, and never sent. UNAVAILABLE answers from the database or a version that
+ * failed to load tell the client a short reason and a correlation id, and log the rest (the
+ * database's address and user, the driver's message, the load error with its file paths)
+ * under that id. Errors about the caller's own input are sent as they are.
  */
 public final class StatusMapper {
   private static final Logger log = LoggerFactory.getLogger(StatusMapper.class);
@@ -69,11 +72,20 @@ public final class StatusMapper {
       status = Status.ABORTED.withDescription(e.getMessage() + "; nothing was written, retry");
     } else if (e instanceof io.jointspace.server.store.StoreConflictException) {
       status = Status.FAILED_PRECONDITION.withDescription(e.getMessage());
-    } else if (e instanceof io.jointspace.server.store.StoreUnavailableException) {
-      log.warn("Store unavailable: {}", e.getMessage());
-      status = Status.UNAVAILABLE.withDescription(e.getMessage());
-    } else if (e instanceof ModelUnavailableException) {
-      status = Status.UNAVAILABLE.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.store.StoreUnavailableException store) {
+      // the full message names the database (address, user) and quotes its driver: log only
+      String id = UUID.randomUUID().toString();
+      log.warn("Store unavailable, id {}: {}", id, e.getMessage());
+      status = Status.UNAVAILABLE.withDescription(store.reason() + "; the server log has details under id " + id);
+    } else if (e instanceof ModelUnavailableException model) {
+      if (model.detail().isEmpty()) {
+        status = Status.UNAVAILABLE.withDescription(e.getMessage());
+      } else {
+        // a load error may name the server's files: log only
+        String id = UUID.randomUUID().toString();
+        log.warn("Model unavailable, id {}: {}: {}", id, e.getMessage(), model.detail());
+        status = Status.UNAVAILABLE.withDescription(e.getMessage() + "; the server log has the error under id " + id);
+      }
     } else {
       String id = UUID.randomUUID().toString();
       log.error("Internal error {}", id, e);

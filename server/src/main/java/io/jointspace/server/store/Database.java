@@ -147,8 +147,8 @@ public final class Database implements AutoCloseable {
           cause = cause.getCause();
         }
         if (cause instanceof SQLException sql && isConnectionFailure(sql)) {
-          throw new StoreUnavailableException("the database at " + url.display() + " cannot be reached: "
-              + sql.getMessage(), e);
+          throw new StoreUnavailableException("the database cannot be reached", "the database at " + url.display()
+              + ": " + sql.getMessage(), e);
         }
         throw new IllegalStateException("migrating the catalog in " + url.display() + " failed: " + e.getMessage(), e);
       }
@@ -158,14 +158,19 @@ public final class Database implements AutoCloseable {
   /** A JDBC failure as the store's exception: UNAVAILABLE-type failures first. */
   RuntimeException translate(SQLException e) {
     if (isConnectionFailure(e)) {
-      return new StoreUnavailableException("the database is unavailable: " + e.getMessage(), e);
+      return new StoreUnavailableException("the database cannot be reached", "the database at " + url.display() + ": "
+          + e.getMessage(), e);
     }
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     return switch (state) {
-      case "42P01" -> new CollectionNotFoundException("the collection's table does not exist (deleted meanwhile?): "
-          + e.getMessage());
+      // the database's own message names the schema and table: for the log, not the client
+      case "42P01" -> {
+        log.info("A collection's table is gone: {}", e.getMessage());
+        yield new CollectionNotFoundException("the collection's table does not exist (was the collection deleted"
+            + " meanwhile?)");
+      }
       case "2BP01" -> new StoreConflictException("other database objects depend on it: " + e.getMessage(), e);
-      case "55P03", "40001", "40P01" -> new StoreUnavailableException("the database is busy, retry: " + e.getMessage(), e);
+      case "55P03", "40001", "40P01" -> new StoreUnavailableException("the database is busy, retry", e.getMessage(), e);
       default -> new IllegalStateException("database error " + state + ": " + e.getMessage(), e);
     };
   }

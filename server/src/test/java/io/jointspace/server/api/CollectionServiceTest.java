@@ -554,6 +554,25 @@ class CollectionServiceTest {
         .isEqualTo(96);
   }
 
+  @Test
+  void tableGoneUnderTheCatalog_isNotFound_withoutTheDatabasesMessage() throws Exception {
+    stub.createCollection(CreateCollectionRequest.newBuilder().setName("vanished")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+    try (Connection c = TestDatabase.connect(db); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT active_table FROM jointspace.collections WHERE name = 'vanished'")) {
+      r.next();
+      try (Statement drop = c.createStatement()) {
+        drop.execute("DROP TABLE jointspace.\"" + r.getString(1) + "\" CASCADE");
+      }
+    }
+    assertThatThrownBy(() -> stub.get(GetRequest.newBuilder().setCollection("vanished").addIds("a").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+          assertThat(e.getStatus().getDescription()).contains("collection")
+              .doesNotContain("jointspace.").doesNotContain("relation").doesNotContain("Position");
+        });
+  }
+
   /** Scans PostgreSQL has counted on the active table of collection {@code name} (sequential and index). */
   static long tableScans(Connection c, String name) throws Exception {
     try (java.sql.PreparedStatement p = c.prepareStatement("SELECT coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0)"
