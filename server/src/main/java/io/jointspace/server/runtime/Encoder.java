@@ -56,6 +56,7 @@ public final class Encoder implements AutoCloseable {
     if (!Files.isRegularFile(file)) {
       return Optional.empty();
     }
+    VersionFolder.of(versionDir).requireInside(file);
     EncoderSpec.Builder b = EncoderSpec.newBuilder();
     try {
       TextFormat.getParser().merge(Files.readString(file, StandardCharsets.UTF_8), b);
@@ -99,7 +100,7 @@ public final class Encoder implements AutoCloseable {
       throw new IllegalArgumentException(SPEC_FILE + ": text.context_length must be positive");
     }
     String file = t.getTokenizer().isEmpty() ? "tokenizer.json" : t.getTokenizer();
-    Path tokenizerPath = model.dir().resolve("assets").resolve(file);
+    Path tokenizerPath = VersionFolder.of(model.dir()).file("assets", file, SPEC_FILE + ": text.tokenizer");
     if (!Files.isRegularFile(tokenizerPath)) {
       throw new IllegalArgumentException(SPEC_FILE + ": text.tokenizer '" + file + "' is not in assets/");
     }

@@ -48,8 +48,8 @@ final class MetaGraphImport implements AutoCloseable {
     return session;
   }
 
-  /** Reads the SavedModel file and returns the MetaGraph whose tag set equals {@code tags}. */
-  static MetaGraphDef readMetaGraph(Path dir, List<String> tags) {
+  /** Reads the SavedModel file ({@code saved_model.pb}, else {@code saved_model.pbtxt}) in {@code dir}. */
+  static org.tensorflow.proto.SavedModel readSavedModel(Path dir) {
     org.tensorflow.proto.SavedModel saved;
     try {
       Path pb = dir.resolve("saved_model.pb");
@@ -74,6 +74,12 @@ final class MetaGraphImport implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the SavedModel in " + dir + ": " + e.getMessage(), e);
     }
+    return saved;
+  }
+
+  /** Reads the SavedModel file and returns the MetaGraph whose tag set equals {@code tags}. */
+  static MetaGraphDef readMetaGraph(Path dir, List<String> tags) {
+    org.tensorflow.proto.SavedModel saved = readSavedModel(dir);
     List<List<String>> available = new ArrayList<>();
     for (MetaGraphDef meta : saved.getMetaGraphsList()) {
       List<String> metaTags = meta.getMetaInfoDef().getTagsList();

@@ -80,6 +80,8 @@ final class SavedModel implements AutoCloseable {
       throw new IllegalArgumentException(
           "no saved_model.pb or saved_model.pbtxt in " + dir + " (not a SavedModel)");
     }
+    // before TensorFlow reads any asset: none may lead outside the version's folder
+    VersionFolder.of(dir).checkAssets();
     ConfigProto config = ConfigProto.newBuilder()
         .setAllowSoftPlacement(options.allowSoftPlacement())
         .setIntraOpParallelismThreads(options.intraOpThreads())
