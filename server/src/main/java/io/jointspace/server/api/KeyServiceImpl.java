@@ -11,6 +11,7 @@ import io.jointspace.api.v1.ListKeysResponse;
 import io.jointspace.api.v1.RevokeKeyRequest;
 import io.jointspace.server.auth.ApiKeys;
 import io.jointspace.server.auth.KeyVerifier;
+import io.jointspace.server.errors.FailedPreconditionException;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.store.KeyStore;
 import io.jointspace.server.store.Storage;
@@ -21,14 +22,21 @@ import javax.annotation.Nullable;
 /**
  * {@code jointspace.v1.KeyService}: API keys, kept in the database. Every method needs the
  * admin scope ({@link MethodScopes}); a server without a database answers UNAVAILABLE.
+ *
+ * <p>A server with authentication off answers FAILED_PRECONDITION to every method: it checks
+ * no key, so whoever reaches it (a loopback or {@code --insecure-no-auth} server sharing the
+ * production database) could otherwise make an admin key that every keyed server takes.
  */
 public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
+  static final String NO_AUTH = "this server runs without API keys: keys are managed on a server with auth on,"
+      + " or with `jointspace keys bootstrap`";
   @Nullable private final ApiKeys keys;
   @Nullable private final KeyVerifier verifier;
 
   /**
    * @param verifier this server's, when authentication is on: a revocation made here takes
-   *     effect here at once (the others follow the database's notification)
+   *     effect here at once (the others follow the database's notification); null when
+   *     authentication is off, and then every method is refused
    */
   @Inject
   public KeyServiceImpl(Storage storage, @Nullable KeyVerifier verifier) {
@@ -40,16 +48,15 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void createKey(CreateKeyRequest request, StreamObserver<CreateKeyResponse> observer) {
     StatusMapper.answer(observer, () -> {
+      String createdBy = authenticated();
       Instant expires = request.hasExpiresAt() ? Instant.ofEpochSecond(request.getExpiresAt().getSeconds(),
           request.getExpiresAt().getNanos()) : null;
       if (expires != null && !expires.isAfter(Instant.now())) {
         throw new InvalidInputException("expires_at is in the past");
       }
-      String createdBy = Caller.keyId();
       ApiKeys.Created created;
       try {
-        created = keys().create(request.getName(), request.getScopesList(),
-            createdBy == null ? "unauthenticated" : createdBy, expires);
+        created = keys().create(request.getName(), request.getScopesList(), createdBy, expires);
       } catch (IllegalArgumentException e) {
         throw new InvalidInputException(e.getMessage());
       }
@@ -60,6 +67,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void listKeys(ListKeysRequest request, StreamObserver<ListKeysResponse> observer) {
     StatusMapper.answer(observer, () -> {
+      authenticated();
       ListKeysResponse.Builder out = ListKeysResponse.newBuilder();
       keys().list().forEach(k -> out.addKeys(info(k)));
       return out.build();
@@ -69,6 +77,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void revokeKey(RevokeKeyRequest request, StreamObserver<ApiKey> observer) {
     StatusMapper.answer(observer, () -> {
+      authenticated();
       if (request.getId().isBlank()) {
         throw new InvalidInputException("id is empty");
       }
@@ -80,6 +89,19 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       }
       return info(k);
     });
+  }
+
+  /**
+   * The id of the key making the call.
+   *
+   * @throws FailedPreconditionException on a server with authentication off
+   */
+  private String authenticated() {
+    String id = Caller.keyId();
+    if (verifier == null || id == null) {
+      throw new FailedPreconditionException(NO_AUTH);
+    }
+    return id;
   }
 
   private ApiKeys keys() {

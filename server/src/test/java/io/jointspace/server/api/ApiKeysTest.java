@@ -522,6 +522,34 @@ class ApiKeysTest {
   }
 
   @Test
+  void keyService_onAServerWithAuthOff_refusesEveryMethod_andChangesNothing() throws Exception {
+    ApiKeys.Created victim = keys.create("victim", List.of("infer"), "test", null);
+    int before = keys.list().size();
+    try (ServerFixture open = ServerFixture.start(config(db).setAuth(AuthMode.AUTH_OFF), DemoModelTest.DEMO.getParent())) {
+      KeyServiceGrpc.KeyServiceBlockingStub stub = KeyServiceGrpc.newBlockingStub(open.channel);
+      List<Runnable> calls = List.of(
+          () -> stub.createKey(CreateKeyRequest.newBuilder().setName("intruder").addScopes("admin").build()),
+          () -> stub.listKeys(ListKeysRequest.getDefaultInstance()),
+          () -> stub.revokeKey(RevokeKeyRequest.newBuilder().setId(victim.stored().id()).build()));
+      for (Runnable c : calls) {
+        assertThatThrownBy(c::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+          assertThat(e.getStatus().getDescription()).contains("keys are managed on a server with auth on")
+              .contains("jointspace keys bootstrap");
+        });
+      }
+      // the same calls with a valid admin key change nothing either: nothing checks it here
+      KeyServiceGrpc.KeyServiceBlockingStub withKey = stub.withCallCredentials(bearer(admin));
+      assertThatThrownBy(() -> withKey.createKey(CreateKeyRequest.newBuilder().setName("x").addScopes("admin").build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION));
+    }
+    assertThat(keys.list()).hasSize(before).noneMatch(k -> k.name().equals("intruder") || k.name().equals("x"));
+    assertThat(keys.list()).filteredOn(k -> k.id().equals(victim.stored().id())).singleElement()
+        .satisfies(k -> assertThat(k.revokedAt()).isNull());
+  }
+
+  @Test
   void refusals_areCountedByReason() throws Exception {
     call(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), null);
     call(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), revoked);
