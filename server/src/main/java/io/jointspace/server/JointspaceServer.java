@@ -63,6 +63,7 @@ public final class JointspaceServer {
   private Server healthServer;
   private ServerTls tls;
   private MetricsServer metrics;
+  @javax.annotation.Nullable private AuthInterceptor auth;
 
   public JointspaceServer(Settings settings) {
     this.settings = settings;
@@ -124,7 +125,8 @@ public final class JointspaceServer {
     if (keys != null) {
       keys.start();
       warnWithoutKeys(storage);
-      builder.intercept(new AuthInterceptor(keys, meters)); // inside the metrics: refusals count as calls too
+      auth = new AuthInterceptor(keys, meters, java.time.Clock.systemUTC());
+      builder.intercept(auth); // inside the metrics: refusals count as calls too
     }
     Server grpc = builder
         .intercept(new MetricsInterceptor(meters))
@@ -263,6 +265,10 @@ public final class JointspaceServer {
     KeyVerifier keys = injector.getInstance(KeyVerifier.class);
     if (keys != null) {
       keys.close();
+    }
+    if (auth != null) {
+      auth.close();
+      auth = null;
     }
     registry.close(Duration.ofMillis(Math.max(grace, 1000)));
     injector.getInstance(io.jointspace.server.batching.BatchScheduler.class).close();

@@ -4,6 +4,7 @@ import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -14,6 +15,7 @@ import io.jointspace.server.auth.Verdict;
 import io.jointspace.server.store.StoreUnavailableException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.util.Locale;
 import java.util.Optional;
 import javax.annotation.Nullable;
@@ -30,18 +32,33 @@ import javax.annotation.Nullable;
  * the method's handler is started only once the first request message has passed the check,
  * and each later message of a stream that names a model or collection is checked again; a
  * stream whose later message is refused is ended, and its handler sees a cancellation.
+ *
+ * <p>A streaming call is not trusted for its whole life on the check made when it started:
+ * its key is verified again (in memory) on every message it sends, and when the key is
+ * revoked (here, or on another server: the verifier's change notice) or expires, the call is
+ * ended UNAUTHENTICATED, idle or not, and its handler sees a cancellation.
+ *
+ * <p>{@link #close()} with the server.
  */
-public final class AuthInterceptor implements ServerInterceptor {
+public final class AuthInterceptor implements ServerInterceptor, AutoCloseable {
   static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   /** The refusals counter, by {@code reason}: missing, invalid, expired, revoked, scope, unavailable, unmapped. */
   public static final String REFUSALS = "jointspace.auth.refusals";
 
   private final KeyVerifier verifier;
   private final MeterRegistry meters;
+  private final KeyedStreams streams;
 
-  public AuthInterceptor(KeyVerifier verifier, MeterRegistry meters) {
+  public AuthInterceptor(KeyVerifier verifier, MeterRegistry meters, Clock clock) {
     this.verifier = verifier;
     this.meters = meters;
+    this.streams = new KeyedStreams(clock);
+    verifier.onChange(streams::recheckAll);
+  }
+
+  @Override
+  public void close() {
+    streams.close();
   }
 
   @Override
@@ -56,28 +73,57 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (rule instanceof MethodScopes.Open) {
       return next.startCall(call, headers);
     }
+    String key = bearer(headers);
     Verdict verdict;
     try {
-      verdict = verifier.verify(bearer(headers));
+      verdict = verifier.verify(key);
     } catch (StoreUnavailableException e) {
-      return refuse(call, Status.UNAVAILABLE.withDescription("cannot check the API key: the database is unavailable"),
-          "unavailable");
+      return refuse(call, UNAVAILABLE.status(), UNAVAILABLE.reason());
     }
     if (verdict instanceof Verdict.Refused refused) {
-      return refuse(call, Status.UNAUTHENTICATED.withDescription(refused.reason().message()), refused.reason().tag());
+      Refusal r = Refusal.of(refused);
+      return refuse(call, r.status(), r.reason());
     }
-    Grants grants = ((Verdict.Accepted) verdict).grants();
+    Verdict.Accepted accepted = (Verdict.Accepted) verdict;
+    Grants grants = accepted.grants();
     Context context = Context.current().withValue(Caller.KEY, grants);
+    boolean streaming = call.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY;
+    MethodScopes.Scoped named = null;
     if (rule instanceof MethodScopes.Scoped scoped) {
       if (scoped.name() == null) {
         if (!grants.allows(scoped.scope(), null)) {
           return refuse(call, denied(scoped, null), "scope");
         }
       } else {
-        return Contexts.interceptCall(context, call, headers, (c, h) -> new Checked<>(c, h, next, scoped, grants));
+        named = scoped;
       }
     }
-    return Contexts.interceptCall(context, call, headers, next);
+    if (named == null && !streaming) {
+      return Contexts.interceptCall(context, call, headers, next);
+    }
+    MethodScopes.Scoped checkNames = named;
+    return Contexts.interceptCall(context, call, headers,
+        (c, h) -> new Checked<>(c, h, next, checkNames, grants, streaming ? key : null, accepted.expiresAt()));
+  }
+
+  /** Why a key is refused: the call's status and the refusals counter's reason. */
+  private record Refusal(Status status, String reason) {
+    static Refusal of(Verdict.Refused refused) {
+      return new Refusal(Status.UNAUTHENTICATED.withDescription(refused.reason().message()), refused.reason().tag());
+    }
+  }
+
+  private static final Refusal UNAVAILABLE = new Refusal(
+      Status.UNAVAILABLE.withDescription("cannot check the API key: the database is unavailable"), "unavailable");
+
+  /** Null while {@code key} is valid, else why it no longer is. */
+  @Nullable
+  private Refusal recheck(@Nullable String key) {
+    try {
+      return verifier.verify(key) instanceof Verdict.Refused refused ? Refusal.of(refused) : null;
+    } catch (StoreUnavailableException e) {
+      return UNAVAILABLE;
+    }
   }
 
   /** What followed "Bearer " in the authorization metadata; the whole value when it is not a bearer token. */
@@ -118,26 +164,46 @@ public final class AuthInterceptor implements ServerInterceptor {
   }
 
   /**
-   * Holds the method's handler back until the first request message is checked, then checks
-   * each later message that names a model or collection.
+   * A call checked after it started. Where the rule names a model or collection, holds the
+   * method's handler back until the first request message is checked, then checks each later
+   * message that names one. For a streaming call, verifies the key again on every message,
+   * and while it is open lets {@link KeyedStreams} end it when its key stops being valid.
+   *
+   * <p>grpc calls the listener methods one at a time; {@link #recheck()} comes from other
+   * threads, so it only closes the call: the handler's cancellation is then delivered from
+   * {@link #onComplete()} or {@link #onCancel()}, which grpc calls once the call is closed.
    */
-  private final class Checked<Q, R> extends ServerCall.Listener<Q> {
+  private final class Checked<Q, R> extends ServerCall.Listener<Q> implements KeyedStreams.Stream {
     private final Guarded<Q, R> call;
     private final Metadata headers;
     private final ServerCallHandler<Q, R> next;
-    private final MethodScopes.Scoped rule;
+    @Nullable private final MethodScopes.Scoped rule;
     private final Grants grants;
+    /** The key, verified again on each message; null for a unary call (checked as it started). */
+    @Nullable private final String key;
+    @Nullable private final KeyedStreams.Registration registration;
     @Nullable private ServerCall.Listener<Q> delegate;
-    private boolean refused;
+    /** The handler was told of the cancellation (or never started): it hears nothing more. */
+    private boolean ended;
 
-    Checked(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next, MethodScopes.Scoped rule,
-        Grants grants) {
+    /**
+     * @param rule the named rule to check each message against; null: only the key
+     * @param key the key to verify again on every message and on key changes; null: never
+     */
+    Checked(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next, @Nullable MethodScopes.Scoped rule,
+        Grants grants, @Nullable String key, @Nullable java.time.Instant expiresAt) {
       this.call = new Guarded<>(call);
       this.headers = headers;
       this.next = next;
       this.rule = rule;
       this.grants = grants;
-      call.request(1); // the first message, to check before the handler starts
+      this.key = key;
+      if (rule != null) {
+        call.request(1); // the first message, to check before the handler starts
+      } else {
+        delegate = next.startCall(this.call, headers);
+      }
+      this.registration = key == null ? null : streams.open(this, expiresAt);
     }
 
     /** Null when the message may pass, else the refusal. */
@@ -150,19 +216,29 @@ public final class AuthInterceptor implements ServerInterceptor {
       return grants.allows(rule.scope(), n) ? null : denied(rule, n);
     }
 
-    private void refuse(Status status) {
-      refused = true;
-      count("scope");
+    /** Ends the call from a listener method: closes it and tells the handler now. */
+    private void refuse(Status status, String reason) {
+      count(reason);
       call.closeByInterceptor(status);
-      if (delegate != null) {
-        delegate.onCancel();
+      end();
+    }
+
+    private void end() {
+      if (!ended) {
+        ended = true;
+        if (registration != null) {
+          registration.close();
+        }
+        if (delegate != null) {
+          delegate.onCancel();
+        }
       }
     }
 
     private boolean start(@Nullable String name) {
       Status no = check(name);
       if (no != null) {
-        refuse(no);
+        refuse(no, "scope");
         return false;
       }
       delegate = next.startCall(call, headers);
@@ -172,21 +248,42 @@ public final class AuthInterceptor implements ServerInterceptor {
       return true;
     }
 
+    /** From any thread: ends the call if its key is no longer valid. */
     @Override
-    public void onMessage(Q message) {
-      if (refused) {
+    public void recheck() {
+      if (call.isClosed()) {
         return;
       }
-      String name = rule.name().apply(message);
-      if (delegate == null) {
-        if (!start(name)) {
+      Refusal no = AuthInterceptor.this.recheck(key);
+      if (no != null && call.closeByInterceptor(no.status())) {
+        count(no.reason());
+      }
+    }
+
+    @Override
+    public void onMessage(Q message) {
+      if (ended || call.interrupted()) {
+        return;
+      }
+      if (key != null) {
+        Refusal no = AuthInterceptor.this.recheck(key);
+        if (no != null) {
+          refuse(no.status(), no.reason());
           return;
         }
-      } else if (name != null) {
-        Status no = check(name);
-        if (no != null) {
-          refuse(no);
-          return;
+      }
+      if (rule != null) {
+        String name = rule.name().apply(message);
+        if (delegate == null) {
+          if (!start(name)) {
+            return;
+          }
+        } else if (name != null) {
+          Status no = check(name);
+          if (no != null) {
+            refuse(no, "scope");
+            return;
+          }
         }
       }
       delegate.onMessage(message);
@@ -194,7 +291,7 @@ public final class AuthInterceptor implements ServerInterceptor {
 
     @Override
     public void onHalfClose() {
-      if (refused) {
+      if (ended || call.interrupted()) {
         return;
       }
       if (delegate == null && !start(null)) { // a stream without messages
@@ -205,39 +302,63 @@ public final class AuthInterceptor implements ServerInterceptor {
 
     @Override
     public void onCancel() {
-      if (delegate != null && !refused) {
-        delegate.onCancel();
-      }
+      end();
     }
 
     @Override
     public void onComplete() {
-      if (delegate != null && !refused) {
+      if (call.interrupted()) {
+        end(); // closed by recheck(): the handler's call did not complete
+        return;
+      }
+      if (registration != null) {
+        registration.close();
+      }
+      if (delegate != null && !ended) {
+        ended = true;
         delegate.onComplete();
       }
     }
 
     @Override
     public void onReady() {
-      if (delegate != null && !refused) {
+      if (delegate != null && !ended && !call.interrupted()) {
         delegate.onReady();
       }
     }
   }
 
-  /** A call that the interceptor may close, after which what the handler sends is dropped. */
+  /**
+   * A call that the interceptor may close, from any thread, after which what the handler sends
+   * is dropped. Its methods that the handler and the interceptor may call at once are
+   * serialized.
+   */
   private static final class Guarded<Q, R> extends SimpleForwardingServerCall<Q, R> {
     private volatile boolean closed;
+    private volatile boolean interrupted;
 
     Guarded(ServerCall<Q, R> call) {
       super(call);
     }
 
-    synchronized void closeByInterceptor(Status status) {
-      if (!closed) {
-        closed = true;
-        super.close(status, new Metadata());
+    /** Closes the call unless it is closed already; true when this closed it. */
+    synchronized boolean closeByInterceptor(Status status) {
+      if (closed) {
+        return false;
       }
+      closed = true;
+      interrupted = true;
+      super.close(status, new Metadata());
+      return true;
+    }
+
+    /** Whether the interceptor closed the call (the handler's work was cut short). */
+    boolean interrupted() {
+      return interrupted;
+    }
+
+    boolean isClosed() {
+      return closed;
     }
 
     @Override
@@ -255,6 +376,13 @@ public final class AuthInterceptor implements ServerInterceptor {
     }
 
     @Override
+    public synchronized void request(int numMessages) {
+      if (!closed) {
+        super.request(numMessages);
+      }
+    }
+
+    @Override
     public synchronized void close(Status status, Metadata trailers) {
       if (!closed) {
         closed = true;
@@ -265,6 +393,11 @@ public final class AuthInterceptor implements ServerInterceptor {
     @Override
     public boolean isReady() {
       return !closed && super.isReady();
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return interrupted || super.isCancelled();
     }
   }
 }

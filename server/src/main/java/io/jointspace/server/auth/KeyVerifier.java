@@ -43,6 +43,7 @@ public final class KeyVerifier implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final java.util.List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   @Nullable private Thread listener;
 
   public KeyVerifier(KeyStore store, Clock clock) {
@@ -53,8 +54,17 @@ public final class KeyVerifier implements AutoCloseable {
   /** Follows revocations from every server process. */
   public synchronized void start() {
     if (listener == null) {
-      listener = store.follow(cache::clear);
+      listener = store.follow(this::invalidate);
     }
+  }
+
+  /**
+   * Calls {@code changed} whenever keys may have changed (a revocation here or on another
+   * server, a reload), so that calls still open under a key can {@link #verify} it again.
+   * Called on the thread that saw the change; it must not block.
+   */
+  public void onChange(Runnable changed) {
+    changeListeners.add(changed);
   }
 
   /**
@@ -94,12 +104,19 @@ public final class KeyVerifier implements AutoCloseable {
       return new Verdict.Refused(Verdict.Reason.INVALID);
     }
     touch(k.id(), now);
-    return new Verdict.Accepted(grants);
+    return new Verdict.Accepted(grants, k.expiresAt());
   }
 
   /** Forgets every cached row (a revocation on this process takes effect at once). */
   public void invalidate() {
     cache.clear();
+    for (Runnable r : changeListeners) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        log.warn("A listener of API key changes failed", e);
+      }
+    }
   }
 
   private Optional<KeyStore.Stored> row(String id) {

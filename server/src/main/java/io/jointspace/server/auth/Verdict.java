@@ -3,8 +3,12 @@ package io.jointspace.server.auth;
 /** What {@link KeyVerifier} made of the key a call sent. */
 public sealed interface Verdict {
 
-  /** A valid key: what it may do. */
-  record Accepted(Grants grants) implements Verdict {}
+  /**
+   * A valid key: what it may do, and until when.
+   *
+   * @param expiresAt when the key stops being valid; null: until it is revoked
+   */
+  record Accepted(Grants grants, @javax.annotation.Nullable java.time.Instant expiresAt) implements Verdict {}
 
   /** No valid key. */
   record Refused(Reason reason) implements Verdict {}

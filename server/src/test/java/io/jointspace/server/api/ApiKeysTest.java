@@ -549,6 +549,101 @@ class ApiKeysTest {
         .satisfies(k -> assertThat(k.revokedAt()).isNull());
   }
 
+  /** A call the test keeps open: what it received, and how it ended. */
+  record Open<Q>(ClientCall<Q, ?> call, java.util.concurrent.BlockingQueue<Object> received,
+      CompletableFuture<Status> closed) {}
+
+  /** Starts {@code method} with {@code key}, sends {@code first}, and keeps the call open (a stream of requests stays open). */
+  static <Q, R> Open<Q> open(Channel channel, MethodDescriptor<Q, R> method, String key, Q first) {
+    ClientCall<Q, R> call = channel.newCall(method,
+        CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS).withCallCredentials(bearer(key)));
+    java.util.concurrent.BlockingQueue<Object> received = new java.util.concurrent.LinkedBlockingQueue<>();
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onMessage(R message) {
+        received.add(message);
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        closed.complete(status);
+      }
+    }, new Metadata());
+    call.request(100);
+    call.sendMessage(first);
+    if (method.getType().clientSendsOneMessage()) {
+      call.halfClose();
+    }
+    return new Open<>(call, received, closed);
+  }
+
+  /** Waits until the server has the key (a key made straight in the database reaches it by notification). */
+  static void awaitKnown(Channel channel, String key) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    Status s;
+    do {
+      s = call(channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), key);
+      if (s.getCode() != Status.Code.UNAUTHENTICATED) {
+        return;
+      }
+      Thread.sleep(20);
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError("the server never took the key: " + s);
+  }
+
+  @Test
+  void openStreams_endWhenTheirKeyIsRevokedOrExpires_idleOrNot() throws Exception {
+    ServerConfig.Builder both = config(db);
+    both.getModelsBuilder(0).setVersionPolicy(io.jointspace.config.v1.VersionPolicy.newBuilder()
+        .setAll(io.jointspace.config.v1.VersionPolicy.All.getDefaultInstance()));
+    try (ServerFixture server = ServerFixture.start(both, DemoModelTest.DEMO.getParent())) {
+      CollectionServiceGrpc.newBlockingStub(server.channel).withCallCredentials(bearer(admin))
+          .createCollection(CreateCollectionRequest.newBuilder().setName("watched")
+              .setModel(ModelSpec.newBuilder().setName("shapes-clip").setVersion(1)).build());
+      RolloutServiceGrpc.newBlockingStub(server.channel).withCallCredentials(bearer(admin))
+          .startRollout(StartRolloutRequest.newBuilder().setCollection("watched")
+              .setTarget(ModelSpec.newBuilder().setName("shapes-clip").setVersion(2)).build());
+      List<String> scopes = List.of("infer", "collections:read", "models:read");
+      String key = keys.create("streams", scopes, "test", null).key();
+      Instant expiry = Instant.now().plusSeconds(3);
+      String expiring = keys.create("expiring", scopes, "test", expiry).key();
+      awaitKnown(server.channel, key);
+      awaitKnown(server.channel, expiring);
+
+      GetRolloutRequest watched = GetRolloutRequest.newBuilder().setCollection("watched").build();
+      EmbedStreamRequest embed = EmbedStreamRequest.newBuilder().setRequest(EmbedRequest.newBuilder()
+          .setModel(model("shapes-clip")).addInputs(Input.newBuilder().setText("a red circle"))).build();
+      Open<GetRolloutRequest> watch = open(server.channel, RolloutServiceGrpc.getWatchRolloutMethod(), key, watched);
+      Open<EmbedStreamRequest> stream = open(server.channel, EmbeddingServiceGrpc.getEmbedStreamMethod(), key, embed);
+      Open<GetRolloutRequest> watchExpiring =
+          open(server.channel, RolloutServiceGrpc.getWatchRolloutMethod(), expiring, watched);
+      assertThat(watch.received().poll(20, TimeUnit.SECONDS)).as("the watch's first message").isNotNull();
+      assertThat(stream.received().poll(20, TimeUnit.SECONDS)).as("the stream's first answer").isNotNull();
+      assertThat(watchExpiring.received().poll(20, TimeUnit.SECONDS)).isNotNull();
+
+      // revoked straight in the database: the server hears of it by notification only
+      keys.revoke(key.substring(3, 19));
+      long revokedAt = System.nanoTime();
+      Status watchEnd = watch.closed().get(5, TimeUnit.SECONDS);
+      long watchEndedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - revokedAt);
+      assertThat(watchEnd.getCode()).as(watchEnd.toString()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(watchEnd.getDescription()).isEqualTo("the API key was revoked");
+      assertThat(watchEndedAfter).as("ms until the idle watch ended").isLessThan(1500);
+      stream.received().clear();
+      stream.call().sendMessage(embed);
+      Status streamEnd = stream.closed().get(5, TimeUnit.SECONDS);
+      assertThat(streamEnd.getCode()).as(streamEnd.toString()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(stream.received()).as("answers after the revocation").isEmpty();
+
+      Status expiredEnd = watchExpiring.closed().get(10, TimeUnit.SECONDS);
+      assertThat(Instant.now()).isAfterOrEqualTo(expiry);
+      assertThat(expiredEnd.getCode()).as(expiredEnd.toString()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(expiredEnd.getDescription()).isEqualTo("the API key has expired");
+      assertThat(Duration.between(expiry, Instant.now())).isLessThan(Duration.ofMillis(1500));
+    }
+  }
+
   @Test
   void refusals_areCountedByReason() throws Exception {
     call(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), null);
