@@ -34,8 +34,8 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Nullable private final KeyVerifier verifier;
 
   /**
-   * @param verifier this server's, when authentication is on: a revocation made here takes
-   *     effect here at once (the others follow the database's notification); null when
+   * @param verifier this server's, when authentication is on: a key created or revoked here
+   *     takes effect here at once (the others follow the database's notification); null when
    *     authentication is off, and then every method is refused
    */
   @Inject
@@ -60,6 +60,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       } catch (IllegalArgumentException e) {
         throw new InvalidInputException(e.getMessage());
       }
+      verifier.apply(created.stored()); // usable here at once; the other servers load it on the notification
       return CreateKeyResponse.newBuilder().setKey(created.key()).setInfo(info(created.stored())).build();
     });
   }
@@ -84,9 +85,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       KeyStore.Stored k = keys().revoke(request.getId())
           .orElseThrow(() -> new io.jointspace.server.errors.NotFoundException("no API key with id '"
               + io.jointspace.server.auth.ApiKeySecret.idOf(request.getId()) + "'"));
-      if (verifier != null) {
-        verifier.invalidate();
-      }
+      verifier.apply(k);
       return info(k);
     });
   }

@@ -1,78 +1,128 @@
 package io.jointspace.server.auth;
 
 import io.jointspace.server.store.KeyStore;
+import io.jointspace.server.store.StoreUnavailableException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import javax.annotation.Nullable;
+import javax.annotation.concurrent.GuardedBy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks the key a call sends against the stored keys, with a cache of the rows it read so that
- * most calls touch no database. A revocation made by any server process reaches every cache
- * within about a second: each verifier follows {@code NOTIFY jointspace_keys} and empties its
- * cache on every notification (revocations are rare); a row is also read again after
- * {@link #TTL} in case a notification was missed while the listening connection was down.
- * {@code last_used_at} is written at most once a minute per key, off the calling thread.
+ * Checks the key a call sends against every stored key, held in memory: the table is small,
+ * and a check never queries the database, so a flood of made-up keys costs a hash and a map
+ * lookup each and cannot reach the connection pool. The rows are read again whole on every
+ * {@code NOTIFY jointspace_keys} (a key created or revoked by any server process), after the
+ * listening connection (re)connects, and every {@link #RELOAD_EVERY} in case a notification
+ * was missed; a key this process creates or revokes takes effect here at once
+ * ({@link #apply}).
  *
- * <p>Thread-safe; {@link #start()} with the server, {@link #close()} with it.
+ * <p>Each reload and each {@link #apply} takes a ticket from one counter when it starts; a
+ * reload that finishes after a newer state was installed is dropped, so a read that began
+ * before a revocation never brings the revoked key back.
+ *
+ * <p>{@code last_used_at} is written at most once a minute per key, off the calling thread.
+ * Thread-safe; {@link #start()} with the server, {@link #close()} with it.
  */
 public final class KeyVerifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeyVerifier.class);
-  /** How long a key's row is trusted without a notification. */
-  static final Duration TTL = Duration.ofSeconds(10);
+  /** How often every key is read again without a notification. */
+  static final Duration RELOAD_EVERY = Duration.ofSeconds(10);
   static final Duration TOUCH_EVERY = Duration.ofMinutes(1);
-  /** Past this many cached ids (unknown ones included) the cache starts over. */
-  private static final int MAX_CACHED = 10_000;
 
-  /** A row as read, or its absence, and when. */
-  private record Cached(Optional<KeyStore.Stored> row, long readAtNanos) {}
+  /** Every stored key by id, and the ticket of the reload or change that made it. */
+  private record Snapshot(Map<String, KeyStore.Stored> byId, long ticket) {}
 
-  private final KeyStore store;
+  /** Where the keys are read, followed and touched: a {@link KeyStore}, or in tests one wrapped around it. */
+  public interface Source {
+    List<KeyStore.Stored> all();
+
+    /** Calls {@code changed} on a thread of its own after each notification and (re)connection; interrupt it to stop. */
+    Thread follow(Runnable changed);
+
+    void touch(String id);
+
+    static Source of(KeyStore store) {
+      return new Source() {
+        @Override
+        public List<KeyStore.Stored> all() {
+          return store.all();
+        }
+
+        @Override
+        public Thread follow(Runnable changed) {
+          return store.follow(changed);
+        }
+
+        @Override
+        public void touch(String id) {
+          store.touch(id);
+        }
+      };
+    }
+  }
+
+  private final Source store;
   private final Clock clock;
-  private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+  private final Object lock = new Object();
+  @GuardedBy("lock") private long tickets;
+  /** Null until the first reload succeeds. */
+  @Nullable private volatile Snapshot snapshot;
   private final ConcurrentHashMap<String, Instant> touched = new ConcurrentHashMap<>();
-  private final ExecutorService toucher = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "key-last-used");
+  private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
+  private final ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "api-keys");
     t.setDaemon(true);
     return t;
   });
-  private final java.util.List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   @Nullable private Thread listener;
+  private volatile boolean warned;
 
   public KeyVerifier(KeyStore store, Clock clock) {
+    this(Source.of(store), clock);
+  }
+
+  public KeyVerifier(Source store, Clock clock) {
     this.store = store;
     this.clock = clock;
   }
 
-  /** Follows revocations from every server process. */
+  /** Reads every key now (when the database answers), then follows changes from every server process. */
   public synchronized void start() {
     if (listener == null) {
-      listener = store.follow(this::invalidate);
+      reloadQuietly();
+      listener = store.follow(this::reloadQuietly);
+      background.scheduleWithFixedDelay(this::reloadQuietly, RELOAD_EVERY.toMillis(), RELOAD_EVERY.toMillis(),
+          TimeUnit.MILLISECONDS);
     }
   }
 
   /**
-   * Calls {@code changed} whenever keys may have changed (a revocation here or on another
-   * server, a reload), so that calls still open under a key can {@link #verify} it again.
-   * Called on the thread that saw the change; it must not block.
+   * Calls {@code changed} whenever keys may have changed (a reload, a revocation here), so that
+   * calls still open under a key can {@link #verify} it again. Called on the thread that saw
+   * the change; it must not block.
    */
   public void onChange(Runnable changed) {
     changeListeners.add(changed);
   }
 
   /**
-   * What the key {@code key} may do, or why it is refused.
+   * What the key {@code key} may do, or why it is refused; never queries the database.
    *
    * @param key what followed "Bearer " in the call's metadata; null when the call sent none
-   * @throws io.jointspace.server.store.StoreUnavailableException when the key is not cached and
-   *     the database cannot be reached
+   * @throws StoreUnavailableException when the keys could never be read yet
    */
   public Verdict verify(@Nullable String key) {
     if (key == null || key.isBlank()) {
@@ -82,12 +132,15 @@ public final class KeyVerifier implements AutoCloseable {
     if (parsed.isEmpty()) {
       return new Verdict.Refused(Verdict.Reason.INVALID);
     }
+    Snapshot s = snapshot;
+    if (s == null) {
+      throw new StoreUnavailableException("the API keys could not be read from the database yet", null);
+    }
     ApiKeySecret secret = parsed.get();
-    Optional<KeyStore.Stored> row = row(secret.id());
-    if (row.isEmpty() || !secret.matches(row.get().secretSha256())) {
+    KeyStore.Stored k = s.byId().get(secret.id());
+    if (k == null || !secret.matches(k.secretSha256())) {
       return new Verdict.Refused(Verdict.Reason.INVALID);
     }
-    KeyStore.Stored k = row.get();
     Instant now = clock.instant();
     if (k.revokedAt() != null) {
       return new Verdict.Refused(Verdict.Reason.REVOKED);
@@ -107,9 +160,61 @@ public final class KeyVerifier implements AutoCloseable {
     return new Verdict.Accepted(grants, k.expiresAt());
   }
 
-  /** Forgets every cached row (a revocation on this process takes effect at once). */
-  public void invalidate() {
-    cache.clear();
+  /**
+   * A key this process just created or revoked, as stored after the change: it takes effect
+   * here at once (the other processes read it on the notification the change sent).
+   */
+  public void apply(KeyStore.Stored row) {
+    synchronized (lock) {
+      Snapshot s = snapshot;
+      if (s != null) {
+        Map<String, KeyStore.Stored> byId = new HashMap<>(s.byId());
+        byId.put(row.id(), row);
+        snapshot = new Snapshot(Map.copyOf(byId), ++tickets);
+      }
+    }
+    changed();
+  }
+
+  /** Reads every key again; a read that a newer state overtook is dropped. */
+  void reload() {
+    long ticket;
+    synchronized (lock) {
+      ticket = ++tickets;
+    }
+    List<KeyStore.Stored> rows = store.all();
+    Map<String, KeyStore.Stored> byId = new HashMap<>();
+    rows.forEach(k -> byId.put(k.id(), k));
+    synchronized (lock) {
+      Snapshot s = snapshot;
+      if (s != null && s.ticket() > ticket) {
+        return; // a change or a reload that started later is installed already
+      }
+      snapshot = new Snapshot(Map.copyOf(byId), ticket);
+    }
+    changed();
+  }
+
+  private void reloadQuietly() {
+    try {
+      reload();
+      if (warned) {
+        log.info("API keys are read from the database again");
+        warned = false;
+      }
+    } catch (StoreUnavailableException e) {
+      if (!warned) {
+        warned = true;
+        log.warn("Cannot read the API keys ({}); {}", e.getMessage(), snapshot == null
+            ? "calls that need a key are refused UNAVAILABLE until the database answers"
+            : "checking against the keys read last");
+      }
+    } catch (RuntimeException e) {
+      log.warn("Reading the API keys failed", e);
+    }
+  }
+
+  private void changed() {
     for (Runnable r : changeListeners) {
       try {
         r.run();
@@ -119,31 +224,14 @@ public final class KeyVerifier implements AutoCloseable {
     }
   }
 
-  private Optional<KeyStore.Stored> row(String id) {
-    long now = System.nanoTime();
-    Cached c = cache.get(id);
-    if (c != null && now - c.readAtNanos() < TTL.toNanos()) {
-      return c.row();
-    }
-    Optional<KeyStore.Stored> row = store.find(id);
-    if (cache.size() >= MAX_CACHED) {
-      cache.clear();
-    }
-    cache.put(id, new Cached(row, now));
-    return row;
-  }
-
   private void touch(String id, Instant now) {
     Instant last = touched.get(id);
     if (last != null && Duration.between(last, now).compareTo(TOUCH_EVERY) < 0) {
       return;
     }
-    if (touched.size() >= MAX_CACHED) {
-      touched.clear();
-    }
-    touched.put(id, now);
+    touched.put(id, now); // only ids of stored keys get here: the map stays as small as the table
     try {
-      toucher.execute(() -> {
+      background.execute(() -> {
         try {
           store.touch(id);
         } catch (RuntimeException e) {
@@ -159,6 +247,6 @@ public final class KeyVerifier implements AutoCloseable {
   public synchronized void close() {
     io.jointspace.server.store.Notifications.stop(listener);
     listener = null;
-    toucher.shutdown();
+    background.shutdown();
   }
 }

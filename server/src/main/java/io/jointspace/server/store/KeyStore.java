@@ -14,9 +14,9 @@ import javax.annotation.Nullable;
 
 /**
  * API keys in PostgreSQL ({@code jointspace.api_keys}): each key's id, name, grants and the
- * SHA-256 of its secret, never the secret. A revocation sends {@code NOTIFY jointspace_keys}
- * (the key's id as payload), so every server process following them ({@link #follow}) drops
- * the key from its cache within about a second.
+ * SHA-256 of its secret, never the secret. A creation or a revocation sends
+ * {@code NOTIFY jointspace_keys} (the key's id as payload), so every server process following
+ * them ({@link #follow}) reads the keys again within about a second.
  */
 public final class KeyStore {
   static final String CHANNEL = "jointspace_keys";
@@ -31,7 +31,7 @@ public final class KeyStore {
     this.db = db;
   }
 
-  /** Stores a new key; its id must be new. */
+  /** Stores a new key (its id must be new) and notifies every server. */
   public Stored create(String id, String name, byte[] secretSha256, List<String> scopes, String createdBy,
       @Nullable Instant expiresAt) {
     return db.inTransaction(c -> {
@@ -44,22 +44,13 @@ public final class KeyStore {
         p.setArray(4, c.createArrayOf("text", scopes.toArray()));
         p.setString(5, createdBy);
         p.setTimestamp(6, expiresAt == null ? null : Timestamp.from(expiresAt));
+        Stored made;
         try (ResultSet r = p.executeQuery()) {
           r.next();
-          return row(r);
+          made = row(r);
         }
-      }
-    });
-  }
-
-  public Optional<Stored> find(String id) {
-    return db.read(c -> {
-      try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM " + Database.SCHEMA
-          + ".api_keys WHERE id = ?")) {
-        p.setString(1, id);
-        try (ResultSet r = p.executeQuery()) {
-          return r.next() ? Optional.of(row(r)) : Optional.empty();
-        }
+        notify(c, id);
+        return made;
       }
     });
   }
@@ -95,14 +86,19 @@ public final class KeyStore {
         }
       }
       if (out.isPresent()) {
-        try (PreparedStatement p = c.prepareStatement("SELECT pg_notify(?, ?)")) {
-          p.setString(1, CHANNEL);
-          p.setString(2, id);
-          p.execute();
-        }
+        notify(c, id);
       }
       return out;
     });
+  }
+
+  /** Tells every server following the keys that key {@code id} changed; sent when {@code c} commits. */
+  private static void notify(java.sql.Connection c, String id) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+      p.setString(1, CHANNEL);
+      p.setString(2, id);
+      p.execute();
+    }
   }
 
   /** Records that a key was used now. */
@@ -117,7 +113,7 @@ public final class KeyStore {
   }
 
   /**
-   * Calls {@code changed} after each revocation any process makes, after (re)connecting and
+   * Calls {@code changed} after each creation or revocation any process makes, after (re)connecting and
    * every 30 s, on a daemon thread of its own (interrupt it to stop).
    */
   public Thread follow(Runnable changed) {

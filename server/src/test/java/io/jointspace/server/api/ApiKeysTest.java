@@ -219,6 +219,8 @@ class ApiKeysTest {
       onlyScope.put(s, keys.create("only " + s, List.of(s + "=" + names), "test", null).key());
       allBut.put(s, keys.create("all but " + s, SCOPES.stream().filter(o -> !o.equals(s)).toList(), "test", null).key());
     }
+    // made straight in the database: the server reads them on the notification
+    awaitKnown(fixture.channel, allBut.get(SCOPES.get(SCOPES.size() - 1)));
     CollectionServiceGrpc.CollectionServiceBlockingStub collections =
         CollectionServiceGrpc.newBlockingStub(fixture.channel).withCallCredentials(bearer(admin));
     for (String name : List.of("allowed", "other")) {
@@ -267,11 +269,17 @@ class ApiKeysTest {
 
   /** How a call ended. A server-streaming call that sent a message is cancelled then: CANCELLED. */
   static Status call(Channel channel, MethodDescriptor<?, ?> method, Message request, @Nullable String key) {
+    return start(channel, method, request, key, 20).join();
+  }
+
+  /** Starts a call as {@link #call} makes it, with a deadline of {@code seconds}; completes with how it ended. */
+  static CompletableFuture<Status> start(Channel channel, MethodDescriptor<?, ?> method, Message request,
+      @Nullable String key, int seconds) {
     @SuppressWarnings("unchecked")
     MethodDescriptor<Message, Object> m = ((MethodDescriptor<Message, Object>) method).toBuilder(
         ProtoLiteUtils.marshaller(request.getDefaultInstanceForType()),
         (MethodDescriptor.Marshaller<Object>) method.getResponseMarshaller()).build();
-    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS);
+    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(seconds, TimeUnit.SECONDS);
     if (key != null) {
       options = options.withCallCredentials(bearer(key));
     }
@@ -293,7 +301,7 @@ class ApiKeysTest {
     call.request(10);
     call.sendMessage(request);
     call.halfClose();
-    return closed.join();
+    return closed;
   }
 
   static List<ServerMethodDefinition<?, ?>> methods() {
@@ -495,6 +503,7 @@ class ApiKeysTest {
   @Test
   void revocation_isRefusedWithinASecond_byAnotherServerOnTheSameDatabase() throws Exception {
     String key = keys.create("shared", List.of("collections:read"), "test", null).key();
+    awaitKnown(fixture.channel, key);
     try (ServerFixture second = ServerFixture.start(config(db), DemoModelTest.DEMO.getParent())) {
       GetCollectionRequest get = GetCollectionRequest.newBuilder().setName("allowed").build();
       var onFirst = CollectionServiceGrpc.newBlockingStub(fixture.channel).withCallCredentials(bearer(key));
@@ -641,6 +650,40 @@ class ApiKeysTest {
       assertThat(expiredEnd.getCode()).as(expiredEnd.toString()).isEqualTo(Status.Code.UNAUTHENTICATED);
       assertThat(expiredEnd.getDescription()).isEqualTo("the API key has expired");
       assertThat(Duration.between(expiry, Instant.now())).isLessThan(Duration.ofMillis(1500));
+    }
+  }
+
+  @Test
+  void unknownKeys_areRefusedFromMemory_whileTheKeyTableIsLocked() throws Exception {
+    String reader = keys.create("reader while locked", List.of("models:read"), "test", null).key();
+    awaitKnown(fixture.channel, reader);
+    try (java.sql.Connection c = TestDatabase.connect(db); java.sql.Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      // nothing can read the table now: a check that needs the database waits until its deadline
+      s.execute("LOCK TABLE jointspace.api_keys IN ACCESS EXCLUSIVE MODE");
+      try {
+        java.util.Random random = new java.util.Random(7);
+        String secret = admin.substring(admin.length() - 43);
+        List<CompletableFuture<Status>> flood = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+          String id = String.format("%016x", random.nextLong());
+          flood.add(start(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(),
+              "js_" + id + "_" + secret, 3));
+        }
+        for (CompletableFuture<Status> f : flood) {
+          Status st = f.join();
+          assertThat(st.getCode()).as(st.toString()).isEqualTo(Status.Code.UNAUTHENTICATED);
+          assertThat(st.getDescription()).isEqualTo("the API key is not valid");
+        }
+        // and the real keys still work, from memory too
+        for (String key : List.of(reader, admin)) {
+          Status st = start(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(),
+              key, 3).join();
+          assertThat(st.getCode()).as(st.toString()).isEqualTo(Status.Code.OK);
+        }
+      } finally {
+        c.rollback();
+      }
     }
   }
 
