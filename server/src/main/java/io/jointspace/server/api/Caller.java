@@ -3,6 +3,7 @@ package io.jointspace.server.api;
 import io.grpc.Context;
 import io.jointspace.server.auth.Grants;
 import io.jointspace.server.auth.Scope;
+import io.jointspace.server.errors.PermissionDeniedException;
 import javax.annotation.Nullable;
 
 /**
@@ -27,6 +28,20 @@ public final class Caller {
   static boolean sees(Scope scope, String name) {
     Grants g = current();
     return g == null || g.allows(scope, name);
+  }
+
+  /**
+   * Refuses the call unless its key holds {@code scope} on {@code name}: for a model or
+   * collection a request names beyond the one its method's scope is checked on (the model a
+   * new collection embeds with, the version a rollout moves to). Passes without authentication.
+   *
+   * @throws PermissionDeniedException naming the scope and the name
+   */
+  static void require(Scope scope, String name) {
+    Grants g = current();
+    if (g != null && !g.allows(scope, name)) {
+      throw new PermissionDeniedException("needs " + scope.text() + " on " + scope.target().noun() + " '" + name + "'");
+    }
   }
 
   /** Who made a change, for the records: "key:&lt;id&gt;", or null without authentication. */

@@ -75,6 +75,8 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
         throw new InvalidInputException("model is not set; name the model that embeds this collection");
       }
       ModelRequest wanted = ProtoMapper.modelRequest(request.getModel(), "model");
+      // the collection's model runs on every write and search: choosing it is running it
+      Caller.require(Scope.INFER, request.getModel().getName());
       Collection.Following following = null;
       if (request.getModel().hasLabel()) {
         // a collection on a label lives on the label's main version, and follows the label

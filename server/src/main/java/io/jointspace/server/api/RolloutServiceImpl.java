@@ -67,6 +67,8 @@ public final class RolloutServiceImpl extends RolloutServiceGrpc.RolloutServiceI
         throw new InvalidInputException("target.name is empty; name the model version to move to");
       }
       ModelRequest target = ProtoMapper.modelRequest(request.getTarget(), "target");
+      // the target re-embeds the collection and then serves it: choosing it is running it
+      Caller.require(Scope.INFER, request.getTarget().getName());
       java.time.Duration finalizeAfter = request.hasFinalizeAfter()
           ? java.time.Duration.ofSeconds(request.getFinalizeAfter().getSeconds(), request.getFinalizeAfter().getNanos())
           : null;

@@ -66,6 +66,8 @@ public final class StatusMapper {
       status = Status.ALREADY_EXISTS.withDescription(e.getMessage());
     } else if (e instanceof VersionUploads.VersionExistsException) {
       status = Status.ALREADY_EXISTS.withDescription(e.getMessage());
+    } else if (e instanceof io.jointspace.server.errors.PermissionDeniedException) {
+      status = Status.PERMISSION_DENIED.withDescription(e.getMessage());
     } else if (e instanceof FailedPreconditionException) {
       status = Status.FAILED_PRECONDITION.withDescription(e.getMessage());
     } else if (e instanceof io.jointspace.server.store.CollectionChangedException) {

@@ -298,9 +298,9 @@ class ApiKeysTest {
         closed.complete(status);
       }
     }, new Metadata());
-    call.request(10);
     call.sendMessage(request);
     call.halfClose();
+    call.request(10); // only now: the listener may cancel the call on its first message
     return closed;
   }
 
@@ -685,6 +685,37 @@ class ApiKeysTest {
         c.rollback();
       }
     }
+  }
+
+  @Test
+  void choosingTheModelOfACollectionOrARollout_needsInferOnThatModel() throws Exception {
+    String writerOnly = keys.create("writer", List.of("collections:write", "collections:read", "infer=other-model"), "test",
+        null).key();
+    String writerWithInfer = keys.create("writer with infer", List.of("collections:write", "infer=shapes-clip"), "test",
+        null).key();
+    awaitKnown(fixture.channel, writerWithInfer);
+    CreateCollectionRequest create = CreateCollectionRequest.newBuilder().setName("chosen")
+        .setModel(model("shapes-clip")).build();
+    var writer = CollectionServiceGrpc.newBlockingStub(fixture.channel).withCallCredentials(bearer(writerOnly));
+    assertThatThrownBy(() -> writer.createCollection(create)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(e.getStatus().getDescription()).isEqualTo("needs infer on model 'shapes-clip'");
+    });
+    assertThatThrownBy(() -> writer.getCollection(GetCollectionRequest.newBuilder().setName("chosen").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    StartRolloutRequest rollout = StartRolloutRequest.newBuilder().setCollection("allowed")
+        .setTarget(model("shapes-clip")).setDryRun(true).build();
+    assertThatThrownBy(() -> RolloutServiceGrpc.newBlockingStub(fixture.channel).withCallCredentials(bearer(writerOnly))
+        .startRollout(rollout)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+          assertThat(e.getStatus().getDescription()).isEqualTo("needs infer on model 'shapes-clip'");
+        });
+    // with infer on the model, the same calls pass the check
+    assertThat(CollectionServiceGrpc.newBlockingStub(fixture.channel).withCallCredentials(bearer(writerWithInfer))
+        .createCollection(create).getName()).isEqualTo("chosen");
+    Status dry = call(fixture.channel, RolloutServiceGrpc.getStartRolloutMethod(), rollout, writerWithInfer);
+    assertThat(dry.getCode()).as(dry.toString()).isNotIn(REFUSED);
   }
 
   @Test
