@@ -1,6 +1,7 @@
 package io.jointspace.server.api;
 
 import io.grpc.MethodDescriptor;
+import io.grpc.health.v1.HealthGrpc;
 import io.jointspace.api.inference.GRPCInferenceServiceGrpc;
 import io.jointspace.api.inference.ModelInferRequest;
 import io.jointspace.api.inference.ModelMetadataRequest;
@@ -53,7 +54,7 @@ public final class MethodScopes {
   /** How one method is checked. */
   public sealed interface Rule {}
 
-  /** Served without a key: health checks, which Kubernetes probes make without metadata. */
+  /** Served without a key: health Check and Watch, which Kubernetes probes make without metadata. */
   public record Open() implements Rule {}
 
   /** Any valid key, whatever its scopes (server reflection: it shows only the public API). */
@@ -74,11 +75,15 @@ public final class MethodScopes {
 
   private static final Map<String, Rule> RULES = new HashMap<>();
   private static final Map<String, Rule> SERVICES = Map.of(
-      "grpc.health.v1.Health", new Open(),
       "grpc.reflection.v1.ServerReflection", new AnyKey(),
       "grpc.reflection.v1alpha.ServerReflection", new AnyKey());
 
   static {
+    // health: the two probe methods by name; a method a later grpc-java adds to the service
+    // (one that lists every service's status, say) gets no rule, so no caller, until decided here
+    put(HealthGrpc.getCheckMethod(), new Open());
+    put(HealthGrpc.getWatchMethod(), new Open());
+
     // EmbeddingService: every request message names its model
     named(EmbeddingServiceGrpc.getEmbedMethod(), Scope.INFER, (EmbedRequest r) -> r.getModel().getName());
     named(EmbeddingServiceGrpc.getEmbedStreamMethod(), Scope.INFER,

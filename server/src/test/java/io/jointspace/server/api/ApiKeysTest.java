@@ -326,7 +326,7 @@ class ApiKeysTest {
     if (e != null) {
       return e.scope();
     }
-    if (method.startsWith("grpc.health.v1.Health/")) {
+    if (method.equals("grpc.health.v1.Health/Check") || method.equals("grpc.health.v1.Health/Watch")) {
       return "open";
     }
     if (method.startsWith("grpc.reflection.")) {
@@ -351,6 +351,14 @@ class ApiKeysTest {
         default -> assertThat(((MethodScopes.Scoped) rule).scope().text()).as(name).isEqualTo(scope);
       }
     }
+  }
+
+  @Test
+  void health_isOpenForCheckAndWatchOnly_notForTheWholeService() {
+    assertThat(MethodScopes.of(HealthGrpc.getCheckMethod().getFullMethodName())).containsInstanceOf(MethodScopes.Open.class);
+    assertThat(MethodScopes.of(HealthGrpc.getWatchMethod().getFullMethodName())).containsInstanceOf(MethodScopes.Open.class);
+    // a method a later grpc-java may add to the service is refused to every caller until it has a rule
+    assertThat(MethodScopes.of("grpc.health.v1.Health/List")).isEmpty();
   }
 
   @Test
