@@ -9,6 +9,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.jointspace.registry.FileSystemVersionSource;
 import io.jointspace.registry.ModelManager;
 import io.jointspace.server.api.AuthInterceptor;
+import io.jointspace.server.api.Caller;
 import io.jointspace.server.api.CollectionServiceImpl;
 import io.jointspace.server.api.KeyServiceImpl;
 import io.jointspace.server.auth.KeyVerifier;
@@ -122,11 +123,18 @@ public final class JointspaceServer {
     NettyServerBuilder builder = (tls == null ? NettyServerBuilder.forAddress(address)
             : NettyServerBuilder.forAddress(address, tls.credentials()))
         .maxInboundMessageSize(settings.maxInboundMessageBytes());
+    if (settings.authRequired() != (keys != null)) {
+      // Preflight refuses keys without a database; anything else reaching here is a bug, never a silent open door
+      throw new IllegalStateException("API keys are " + (settings.authRequired() ? "" : "not ")
+          + "required but the key check would " + (keys != null ? "" : "not ") + "be installed");
+    }
     if (keys != null) {
       keys.start();
       warnWithoutKeys(storage);
       auth = new AuthInterceptor(keys, meters, java.time.Clock.systemUTC());
       builder.intercept(auth); // inside the metrics: refusals count as calls too
+    } else {
+      builder.intercept(Caller.unchecked()); // without it, lists show nothing: Caller fails closed
     }
     Server grpc = builder
         .intercept(new MetricsInterceptor(meters))

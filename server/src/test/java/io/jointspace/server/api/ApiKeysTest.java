@@ -555,6 +555,9 @@ class ApiKeysTest {
               .contains("jointspace keys bootstrap");
         });
       }
+      // the rest of the API serves without keys there: lists show everything
+      assertThat(CollectionServiceGrpc.newBlockingStub(open.channel).listCollections(ListCollectionsRequest.getDefaultInstance())
+          .getCollectionsList()).extracting(Collection::getName).contains("allowed", "other");
       // the same calls with a valid admin key change nothing either: nothing checks it here
       KeyServiceGrpc.KeyServiceBlockingStub withKey = stub.withCallCredentials(bearer(admin));
       assertThatThrownBy(() -> withKey.createKey(CreateKeyRequest.newBuilder().setName("x").addScopes("admin").build()))
@@ -724,6 +727,15 @@ class ApiKeysTest {
         .createCollection(create).getName()).isEqualTo("chosen");
     Status dry = call(fixture.channel, RolloutServiceGrpc.getStartRolloutMethod(), rollout, writerWithInfer);
     assertThat(dry.getCode()).as(dry.toString()).isNotIn(REFUSED);
+  }
+
+  @Test
+  void caller_failsClosed_whenNoKeyAndNoNoAuthMarkIsSet() throws Exception {
+    // what a call sees without the interceptor of either mode (or code outside a call)
+    assertThat(Caller.sees(io.jointspace.server.auth.Scope.COLLECTIONS_READ, "allowed")).isFalse();
+    assertThatThrownBy(() -> Caller.require(io.jointspace.server.auth.Scope.INFER, "shapes-clip"))
+        .isInstanceOf(io.jointspace.server.errors.PermissionDeniedException.class);
+    assertThat(Caller.keyId()).isNull();
   }
 
   @Test
