@@ -739,6 +739,33 @@ class ApiKeysTest {
   }
 
   @Test
+  void theTable_refusesRowsThatCannotBeKeys() throws Exception {
+    String good = "'0123456789abcdef', 'by hand', decode(repeat('ab', 32), 'hex'), ARRAY['infer']";
+    Map<String, String> bad = Map.of(
+        "api_keys_id_form", "'0123456789ABCDEF', 'by hand', decode(repeat('ab', 32), 'hex'), ARRAY['infer']",
+        "api_keys_secret_sha256_length", "'0123456789abcdef', 'by hand', decode('ab', 'hex'), ARRAY['infer']",
+        "api_keys_scopes_not_empty", "'0123456789abcdef', 'by hand', decode(repeat('ab', 32), 'hex'), ARRAY[]::text[]");
+    try (java.sql.Connection c = TestDatabase.connect(db); java.sql.Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      try {
+        for (Map.Entry<String, String> e : bad.entrySet()) {
+          java.sql.Savepoint before = c.setSavepoint();
+          assertThatThrownBy(() -> s.execute("INSERT INTO jointspace.api_keys (id, name, secret_sha256, scopes, created_by)"
+              + " VALUES (" + e.getValue() + ", 'test')")).as(e.getKey())
+              .isInstanceOfSatisfying(java.sql.SQLException.class, x -> {
+                assertThat(x.getSQLState()).isEqualTo("23514");
+                assertThat(x.getMessage()).contains(e.getKey());
+              });
+          c.rollback(before);
+        }
+        s.execute("INSERT INTO jointspace.api_keys (id, name, secret_sha256, scopes, created_by) VALUES (" + good + ", 'test')");
+      } finally {
+        c.rollback();
+      }
+    }
+  }
+
+  @Test
   void refusals_areCountedByReason() throws Exception {
     call(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), null);
     call(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), revoked);
