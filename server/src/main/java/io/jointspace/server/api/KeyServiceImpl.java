@@ -9,14 +9,17 @@ import io.jointspace.api.v1.KeyServiceGrpc;
 import io.jointspace.api.v1.ListKeysRequest;
 import io.jointspace.api.v1.ListKeysResponse;
 import io.jointspace.api.v1.RevokeKeyRequest;
+import io.jointspace.server.auth.ApiKeySecret;
 import io.jointspace.server.auth.ApiKeys;
 import io.jointspace.server.auth.KeyVerifier;
 import io.jointspace.server.errors.FailedPreconditionException;
 import io.jointspace.server.errors.InvalidInputException;
+import io.jointspace.server.errors.NotFoundException;
 import io.jointspace.server.store.KeyStore;
 import io.jointspace.server.store.Storage;
 import io.jointspace.server.store.StoreUnavailableException;
 import java.time.Instant;
+import java.util.Optional;
 import javax.annotation.Nullable;
 
 /**
@@ -49,8 +52,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   public void createKey(CreateKeyRequest request, StreamObserver<CreateKeyResponse> observer) {
     StatusMapper.answer(observer, () -> {
       String createdBy = authenticated();
-      Instant expires = request.hasExpiresAt() ? Instant.ofEpochSecond(request.getExpiresAt().getSeconds(),
-          request.getExpiresAt().getNanos()) : null;
+      Instant expires = request.hasExpiresAt() ? expiresAt(request.getExpiresAt()) : null;
       if (expires != null && !expires.isAfter(Instant.now())) {
         throw new InvalidInputException("expires_at is in the past");
       }
@@ -82,12 +84,30 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       if (request.getId().isBlank()) {
         throw new InvalidInputException("id is empty");
       }
-      KeyStore.Stored k = keys().revoke(request.getId())
-          .orElseThrow(() -> new io.jointspace.server.errors.NotFoundException("no API key with id '"
-              + io.jointspace.server.auth.ApiKeySecret.idOf(request.getId()) + "'"));
+      Optional<KeyStore.Stored> revoked;
+      try {
+        revoked = keys().revoke(request.getId());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException(e.getMessage()); // never the input: it may be a whole key
+      }
+      KeyStore.Stored k = revoked.orElseThrow(() -> new NotFoundException("no API key with id '"
+          + ApiKeySecret.idOf(request.getId()).orElseThrow() + "'"));
       verifier.apply(k);
       return info(k);
     });
+  }
+
+  /** The range of a Timestamp's seconds: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+  private static final long MIN_SECONDS = -62_135_596_800L;
+  private static final long MAX_SECONDS = 253_402_300_799L;
+
+  /** {@code t} as an instant, refused when a Timestamp may not hold it (as protobuf defines its range). */
+  private static Instant expiresAt(com.google.protobuf.Timestamp t) {
+    if (t.getSeconds() < MIN_SECONDS || t.getSeconds() > MAX_SECONDS || t.getNanos() < 0 || t.getNanos() > 999_999_999) {
+      throw new InvalidInputException("expires_at is out of range (seconds " + t.getSeconds() + ", nanos " + t.getNanos()
+          + "); the latest is 9999-12-31T23:59:59Z");
+    }
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }
 
   /**

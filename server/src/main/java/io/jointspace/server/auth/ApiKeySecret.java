@@ -39,15 +39,26 @@ public record ApiKeySecret(String id, String secret) {
     }
     String id = key.substring(PREFIX.length(), sep);
     String secret = key.substring(sep + 1);
-    if (!id.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) || secret.length() != 43) {
+    if (!isHex(id) || secret.length() != 43) {
       return Optional.empty();
     }
     return Optional.of(new ApiKeySecret(id, secret));
   }
 
-  /** The id alone, from a key or an id as given to RevokeKey. */
-  public static String idOf(String keyOrId) {
-    return parse(keyOrId).map(ApiKeySecret::id).orElse(keyOrId.strip());
+  /**
+   * The id alone, from an id or a key (whole, or with a damaged secret) as given to RevokeKey;
+   * empty when it has neither form. Never returns the secret part.
+   */
+  public static Optional<String> idOf(String keyOrId) {
+    String t = keyOrId.strip();
+    if (t.startsWith(PREFIX) && t.length() > PREFIX.length() + 16 && t.charAt(PREFIX.length() + 16) == '_') {
+      t = t.substring(PREFIX.length(), PREFIX.length() + 16);
+    }
+    return t.length() == 16 && isHex(t) ? Optional.of(t) : Optional.empty();
+  }
+
+  private static boolean isHex(String s) {
+    return s.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
   }
 
   /** What the client sends. */

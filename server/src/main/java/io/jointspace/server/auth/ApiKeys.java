@@ -43,8 +43,14 @@ public final class ApiKeys {
     return store.all();
   }
 
-  /** Revokes a key by id (or by the whole key); empty for an unknown one. */
+  /**
+   * Revokes a key by id (or by the whole key); empty for an unknown one.
+   *
+   * @throws IllegalArgumentException when {@code keyOrId} is neither (the message never repeats it)
+   */
   public Optional<KeyStore.Stored> revoke(String keyOrId) {
-    return store.revoke(ApiKeySecret.idOf(keyOrId));
+    String id = ApiKeySecret.idOf(keyOrId).orElseThrow(() -> new IllegalArgumentException(
+        "id is not a key id: give the 16 hex digits that keys list shows"));
+    return store.revoke(id);
   }
 }

@@ -766,6 +766,35 @@ class ApiKeysTest {
   }
 
   @Test
+  void keyServiceErrors_nameTheField_andNeverRepeatAKey() {
+    KeyServiceGrpc.KeyServiceBlockingStub stub = KeyServiceGrpc.newBlockingStub(fixture.channel)
+        .withCallCredentials(bearer(admin));
+    // a whole key with a damaged secret, as pasted by mistake: only its id part comes back
+    String damaged = "js_0123456789abcdef_" + "S3cr3t".repeat(5);
+    assertThatThrownBy(() -> stub.revokeKey(RevokeKeyRequest.newBuilder().setId(damaged).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+          assertThat(e.getStatus().getDescription()).isEqualTo("no API key with id '0123456789abcdef'");
+        });
+    for (String notAnId : List.of("js_short_" + "S3cr3t".repeat(7), "S3cr3t".repeat(7))) {
+      assertThatThrownBy(() -> stub.revokeKey(RevokeKeyRequest.newBuilder().setId(notAnId).build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).contains("not a key id").doesNotContain("S3cr3t");
+          });
+    }
+    for (long seconds : new long[] {Long.MAX_VALUE, 253_402_300_800L, Long.MIN_VALUE}) {
+      CreateKeyRequest far = CreateKeyRequest.newBuilder().setName("far").addScopes("infer")
+          .setExpiresAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(seconds)).build();
+      assertThatThrownBy(() -> stub.createKey(far)).as("seconds %d", seconds)
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).startsWith("expires_at is ");
+          });
+    }
+  }
+
+  @Test
   void refusals_areCountedByReason() throws Exception {
     call(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), null);
     call(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), revoked);
