@@ -126,7 +126,11 @@ public final class AuthInterceptor implements ServerInterceptor, AutoCloseable {
     }
   }
 
-  /** What followed "Bearer " in the authorization metadata; the whole value when it is not a bearer token. */
+  /**
+   * What followed "Bearer " in the authorization metadata; the whole value when it is not a
+   * bearer token; null when there is none, or nothing after "Bearer" (a key that is missing,
+   * as a client sending an empty variable does).
+   */
   @Nullable
   private static String bearer(Metadata headers) {
     String value = headers.get(AUTHORIZATION);
@@ -134,6 +138,9 @@ public final class AuthInterceptor implements ServerInterceptor, AutoCloseable {
       return null;
     }
     String v = value.strip();
+    if (v.equalsIgnoreCase("bearer")) {
+      return null;
+    }
     return v.toLowerCase(Locale.ROOT).startsWith("bearer ") ? v.substring(7).strip() : v;
   }
 

@@ -46,8 +46,9 @@ import javax.annotation.Nullable;
 /**
  * The scope every method of the server needs, and where its request names the model or
  * collection that a limited scope is checked against. A method missing here is refused to
- * every key (and {@code MethodScopesTest} fails for every method of every service the server
- * registers), so a new method cannot be served without a decision here.
+ * every key (and {@code ApiKeysTest.everyMethodOfEveryService_hasAScope} fails for a method of
+ * any service the server registers that is missing here or in the test's expectations), so a
+ * new method cannot be served without a decision here.
  */
 public final class MethodScopes {
 

@@ -795,6 +795,22 @@ class ApiKeysTest {
   }
 
   @Test
+  void aBareBearer_isAMissingKey_notAnInvalidOne() {
+    for (String value : List.of("Bearer", "Bearer   ", "bearer")) {
+      Metadata headers = new Metadata();
+      headers.put(AuthInterceptor.AUTHORIZATION, value);
+      assertThatThrownBy(() -> ModelServiceGrpc.newBlockingStub(fixture.channel)
+          .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers))
+          .listModels(ListModelsRequest.getDefaultInstance())).as("'%s'", value)
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(e.getStatus().getDescription()).isEqualTo(
+                io.jointspace.server.auth.Verdict.Reason.MISSING.message());
+          });
+    }
+  }
+
+  @Test
   void refusals_areCountedByReason() throws Exception {
     call(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), null);
     call(fixture.channel, ModelServiceGrpc.getListModelsMethod(), ListModelsRequest.getDefaultInstance(), revoked);

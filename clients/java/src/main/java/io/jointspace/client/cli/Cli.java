@@ -31,6 +31,7 @@ public final class Cli {
   @Option(names = "--api-key", scope = ScopeType.INHERIT, paramLabel = "KEY",
       defaultValue = "${env:JOINTSPACE_API_KEY}",
       description = "API key sent with every call (authorization: Bearer KEY), for a server that requires keys."
+          + " Prefer the environment variable JOINTSPACE_API_KEY: a flag shows the key in ps and shell history."
           + " Default: JOINTSPACE_API_KEY, else none.")
   String apiKey;
 

@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code keys create|list|revoke}: API keys, through a server's KeyService (an admin key's calls). */
 @Command(name = "keys", mixinStandardHelpOptions = true,
-    description = {"Make, list and revoke API keys (every command needs an admin key: --api-key or JOINTSPACE_API_KEY).",
+    description = {"Make, list and revoke API keys (every command needs an admin key: JOINTSPACE_API_KEY, or --api-key).",
         "The first admin key comes from ./jointspace keys bootstrap, which writes it into the server's database."},
     subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class})
 final class KeysCommand {
@@ -44,7 +44,7 @@ final class KeysCommand {
         } else {
           out().line(r.getKey());
           spec.commandLine().getErr().println("API key " + r.getInfo().getId() + " (" + String.join(" ",
-              r.getInfo().getScopesList()) + "): shown only now; send it as --api-key or JOINTSPACE_API_KEY.");
+              r.getInfo().getScopesList()) + "): shown only now; send it as JOINTSPACE_API_KEY (or --api-key).");
         }
       }
     }
