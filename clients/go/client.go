@@ -20,6 +20,8 @@
 // retried on UNAVAILABLE and RESOURCE_EXHAUSTED with exponential backoff, through gRPC's
 // service config; creating, starting and switching things never are.
 //
+// For a server that requires API keys, Dial with WithAPIKey(os.Getenv("JOINTSPACE_API_KEY")).
+//
 // A call the server refuses returns an *Error with the gRPC code, the server's message and
 // the request field the message names; get it with errors.As.
 package jointspace
@@ -60,6 +62,7 @@ type settings struct {
 	retry           RetryPolicy
 	maxMessageBytes int
 	creds           credentials.TransportCredentials
+	apiKey          string
 	dialOptions     []grpc.DialOption
 }
 
@@ -89,6 +92,29 @@ func WithMaxMessageBytes(n int) Option {
 // connection is plaintext.
 func WithTransportCredentials(c credentials.TransportCredentials) Option {
 	return func(s *settings) { s.creds = c }
+}
+
+// WithAPIKey sends key as the metadata "authorization: Bearer <key>" with every call, for a
+// server that requires API keys (see docs/operations.md). It is sent over plaintext too, as a
+// server on a private network takes it; prefer reading the key from JOINTSPACE_API_KEY to
+// writing it in code or on a command line. Dial only: with New, give the connection
+// grpc.WithPerRPCCredentials(jointspace.APIKey(key)) yourself.
+func WithAPIKey(key string) Option {
+	return func(s *settings) { s.apiKey = key }
+}
+
+// APIKey is a gRPC per-call credential that sends "authorization: Bearer <key>", over TLS or
+// plaintext alike.
+type APIKey string
+
+// GetRequestMetadata gives the authorization metadata of every call.
+func (k APIKey) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(k)}, nil
+}
+
+// RequireTransportSecurity is false: the server takes keys over plaintext (behind TLS ending elsewhere).
+func (k APIKey) RequireTransportSecurity() bool {
+	return false
 }
 
 // WithDialOptions adds gRPC dial options (interceptors, keepalive, ...), applied after the
@@ -131,6 +157,9 @@ func Dial(address string, opts ...Option) (*Client, error) {
 		dial = append(dial, grpc.WithTransportCredentials(s.creds))
 	} else {
 		dial = append(dial, grpc.WithInsecure())
+	}
+	if s.apiKey != "" {
+		dial = append(dial, grpc.WithPerRPCCredentials(APIKey(s.apiKey)))
 	}
 	if s.retry.MaxAttempts > 1 {
 		dial = append(dial, grpc.WithDefaultServiceConfig(s.retry.serviceConfig()))
