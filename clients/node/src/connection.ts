@@ -1,7 +1,9 @@
 import {
   Client as GrpcClient,
   credentials as grpcCredentials,
+  InterceptingCall,
   Metadata,
+  type Interceptor,
   type CallOptions as GrpcCallOptions,
   type ChannelInterface,
   type ChannelCredentials,
@@ -54,6 +56,12 @@ export interface ClientOptions {
   maxMessageBytes?: number;
   /** For TLS (`credentials.createSsl()` of @grpc/grpc-js); plaintext without. */
   credentials?: ChannelCredentials;
+  /**
+   * An API key, sent as `authorization: Bearer <key>` with every call, for a server that
+   * requires keys; over plaintext too. Read it from the environment
+   * (`process.env.JOINTSPACE_API_KEY`) rather than writing it in code.
+   */
+  apiKey?: string;
   /** Further channel options of @grpc/grpc-js ("grpc.keepalive_time_ms", ...). */
   channelOptions?: ChannelOptions;
 }
@@ -117,7 +125,10 @@ export class Connection {
       channelOptions["grpc.enable_retries"] = 0;
     }
     Object.assign(channelOptions, options.channelOptions);
-    this.grpc = new GrpcClient(address, options.credentials ?? grpcCredentials.createInsecure(), channelOptions);
+    // an interceptor rather than call credentials, which grpc-js sends only over TLS
+    const interceptors = options.apiKey ? [bearer(options.apiKey)] : [];
+    this.grpc = new GrpcClient(address, options.credentials ?? grpcCredentials.createInsecure(),
+      { ...channelOptions, interceptors });
   }
 
   /**
@@ -181,6 +192,16 @@ export class Connection {
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
     return { deadline: Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : Infinity };
   }
+}
+
+/** Adds `authorization: Bearer <key>` to the metadata of every call. */
+function bearer(key: string): Interceptor {
+  return (options, nextCall) => new InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      metadata.set("authorization", `Bearer ${key}`);
+      next(metadata, listener);
+    },
+  });
 }
 
 /** A stream's failure as a JointspaceError (other errors pass through). */

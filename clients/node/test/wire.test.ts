@@ -1,7 +1,7 @@
 /**
  * What the client does on the wire, against a small in-process server (no Jointspace server):
  * the retry policy (idempotent methods are retried on UNAVAILABLE and RESOURCE_EXHAUSTED,
- * creating things never) and ingest's flow control on the server's commits.
+ * creating things never), ingest's flow control on the server's commits, and the API key.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
@@ -118,3 +118,32 @@ for (const maxAhead of [1, 3]) {
     client.close();
   });
 }
+
+test("an apiKey is sent as authorization: Bearer on every call, over plaintext", async () => {
+  const seen: string[] = [];
+  const server = new Server();
+  server.addService(EmbeddingServiceService, {
+    embed: (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      seen.push(`Embed ${call.metadata.get("authorization").join(",")}`);
+      callback(null, { dimension: 1, embeddings: [{ values: [1] }] });
+    },
+  });
+  server.addService(CollectionServiceService, {
+    upsertStream: (call: ServerDuplexStream<UpsertStreamRequest, UpsertStreamResponse>) => {
+      seen.push(`UpsertStream ${call.metadata.get("authorization").join(",")}`);
+      new Fake().upsertStream(call);
+    },
+  });
+  const port = await new Promise<number>((done, fail) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : done(p))));
+  servers.push(server);
+  const keyed = new Client(`127.0.0.1:${port}`, { apiKey: "js_0123456789abcdef_secret" });
+  await keyed.embed({ texts: ["x"] });
+  await keyed.ingest("c", [{ id: "a", text: "x" }]);
+  keyed.close();
+  const anonymous = new Client(`127.0.0.1:${port}`);
+  await anonymous.embed({ texts: ["x"] });
+  anonymous.close();
+  assert.deepEqual(seen, ["Embed Bearer js_0123456789abcdef_secret", "UpsertStream Bearer js_0123456789abcdef_secret",
+    "Embed "]);
+});
