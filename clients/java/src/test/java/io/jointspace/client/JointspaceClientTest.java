@@ -245,6 +245,38 @@ class JointspaceClientTest {
     assertThat(client.getCollection("scenes").getItemCount()).isEqualTo(60);
   }
 
+  @Test
+  void readmeExample_compilesAndRuns(@TempDir Path tmp) throws Exception {
+    String readme = Files.readString(LiveServer.ROOT.resolve("clients/java/README.md"));
+    int from = readme.indexOf("```java", readme.indexOf("## Example")) + "```java".length();
+    String example = readme.substring(from, readme.indexOf("```", from))
+        .replace("\"localhost:8500\"", "\"" + server.address + "\"")
+        .replace("\"captions\"", "\"readme_captions\"")
+        .replace("\"docs/", "\"" + LiveServer.ROOT + "/docs/");
+    Path source = tmp.resolve("ReadmeExample.java");
+    Files.writeString(source, "import io.jointspace.client.*;\nimport io.jointspace.api.v1.*;\n"
+        + "import java.nio.file.Path;\nimport java.util.List;\n"
+        + "public class ReadmeExample {\n  public static void main(String[] args) throws Exception {\n"
+        + example + "  }\n}\n");
+    javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+    StringWriter errors = new StringWriter();
+    assertThat(javac.getTask(errors, null, null,
+        List.of("-classpath", System.getProperty("java.class.path"), "-d", tmp.toString()), null,
+        javac.getStandardFileManager(null, null, null).getJavaFileObjects(source.toFile())).call())
+        .as("the README's example compiles:%n%s", errors).isTrue();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {tmp.toUri().toURL()},
+        getClass().getClassLoader())) {
+      System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+      loader.loadClass("ReadmeExample").getMethod("main", String[].class).invoke(null, (Object) new String[0]);
+    } finally {
+      System.setOut(stdout);
+    }
+    assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("2 vectors; best hit: a blue circle");
+    assertThat(client.getCollection("readme_captions").getItemCount()).isEqualTo(3);
+  }
+
   /** Splits a shell command line on spaces, keeping double-quoted words whole. */
   static List<String> words(String line) {
     List<String> out = new ArrayList<>();
