@@ -28,6 +28,8 @@ if [ -z "$url" ]; then
   PG_DIR="$ROOT/bench/target/pg-rollout"
   url="$("$ROOT/deploy/local/pg-cluster.sh" start "$PG_DIR")"
   trap '"$ROOT/deploy/local/pg-cluster.sh" stop "$PG_DIR"' EXIT
+  # the cluster takes its password only (kept in PG_DIR/password)
+  url="postgresql://postgres:$(cat "$PG_DIR/password")@${url#postgresql://postgres@}"
   note="a private cluster in bench/target/pg-rollout, deploy/local/pg-cluster.sh"
   own=(--own-database bench_rollout)
 fi

@@ -25,6 +25,8 @@ if [ -z "$url" ]; then
   PG_DIR="$ROOT/bench/target/pg"
   url="$("$ROOT/deploy/local/pg-cluster.sh" start "$PG_DIR")"
   trap '"$ROOT/deploy/local/pg-cluster.sh" stop "$PG_DIR"' EXIT
+  # the cluster takes its password only (kept in PG_DIR/password)
+  url="postgresql://postgres:$(cat "$PG_DIR/password")@${url#postgresql://postgres@}"
   note="a private cluster in bench/target/pg, deploy/local/pg-cluster.sh"
 fi
 

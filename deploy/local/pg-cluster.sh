@@ -6,24 +6,48 @@
 #   deploy/local/pg-cluster.sh status DIR   exit 0 when running
 #   deploy/local/pg-cluster.sh url DIR      postgresql://... of a running cluster
 #
-# The cluster listens on 127.0.0.1 only, on a free port (kept in DIR/port), with trust
-# authentication: it is for this machine's own use. When called as root, the server runs
-# as the `postgres` user (PostgreSQL refuses to run as root). After a crash (kill -9) the
-# next start recovers from the WAL. Runs install-postgres.sh first when PostgreSQL or
-# pgvector is missing.
+# The cluster listens on 127.0.0.1 only, on a free port (kept in DIR/port). Connections over
+# TCP need the password of the user `postgres` (SCRAM-SHA-256), a random one kept in
+# DIR/password (mode 0600, owned by the user who runs this script); the printed URL leaves
+# it out. When called as root, the server runs as the `postgres` user (PostgreSQL refuses to
+# run as root). After a crash (kill -9) the next start recovers from the WAL. Runs
+# install-postgres.sh first when PostgreSQL or pgvector is missing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cmd="${1:-}"
 dir="${2:-}"
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+die() { echo "pg-cluster: $*" >&2; exit 1; }
+
+# Files this script reads or replaces must be what it wrote: never a link (which could point
+# a root-run script at any file of the machine).
+no_link() {
+  local f
+  for f in "$@"; do
+    [ ! -L "$f" ] || die "$f is a symbolic link; refusing to use it"
+  done
+}
+
+[ ! -L "$dir" ] || die "$dir is a symbolic link; give the folder itself"
 mkdir -p "$dir"
-dir="$(cd "$dir" && pwd)"
+dir="$(cd "$dir" && pwd -P)"
 # Where the cluster's files live: DIR itself, or (when the postgres user cannot reach DIR,
 # e.g. a checkout under /root) a folder under /var/lib/postgresql named in DIR/location.
+hashed_base="/var/lib/postgresql/jointspace/$(printf '%s' "$dir" | sha1sum | cut -c1-16)"
 base="$dir"
-if [ -f "$dir/location" ]; then base="$(cat "$dir/location")"; fi
+no_link "$dir/location" "$dir/port" "$dir/password"
+if [ -e "$dir/location" ]; then
+  # only ever the one folder this script would choose for DIR
+  [ -f "$dir/location" ] && [ "$(cat "$dir/location")" = "$hashed_base" ] \
+    || die "$dir/location does not name $hashed_base; remove it if the cluster was moved"
+  base="$hashed_base"
+  no_link /var/lib/postgresql /var/lib/postgresql/jointspace "$base"
+fi
 data="$base/data"
+no_link "$data"
 DB="${JOINTSPACE_DB_NAME:-jointspace}"
+[[ "$DB" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "JOINTSPACE_DB_NAME must be a plain identifier (got '$DB')"
 
 pg_bindir() {
   local d
@@ -56,13 +80,72 @@ free_port() {
   return 1
 }
 
+# The user the database server runs as.
+owner_name() {
+  if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+# Replaces DIR/NAME with CONTENT atomically: a new file (never an existing one, so no link is
+# followed) renamed over the old name. Written by the user running this script.
+write_file() {
+  local name="$1" content="$2" tmp
+  no_link "$dir/$name"
+  tmp="$(umask 077 && mktemp "$dir/.$name.XXXXXX")"
+  printf '%s\n' "$content" > "$tmp"
+  mv -f -T "$tmp" "$dir/$name"
+}
+
+# DIR/port: a port number, or nothing when the file is missing or holds anything else.
+read_port() {
+  local p
+  [ -f "$dir/port" ] || return 0
+  p="$(head -c 16 "$dir/port" | head -n 1)"
+  if [[ "$p" =~ ^[0-9]{4,5}$ ]] && [ "$p" -le 65535 ]; then echo "$p"; fi
+}
+
+# The password of the database user `postgres`: DIR/password, made on first use. Refused
+# when it is not a plain file of this user, readable by this user only.
+password_file() {
+  local f="$dir/password"
+  no_link "$f"
+  if [ ! -e "$f" ]; then
+    write_file password "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  fi
+  [ -f "$f" ] && [ "$(stat -c %u "$f")" = "$(id -u)" ] && [ "$(stat -c %a "$f")" = 600 ] \
+    || die "$f must be a file of $(id -un) with mode 0600; remove it to make a new password"
+  [[ "$(cat "$f")" =~ ^[0-9a-f]{32,128}$ ]] || die "$f does not hold a password this script wrote; remove it to make a new one"
+  echo "$f"
+}
+
+# Authentication: SCRAM-SHA-256 passwords over TCP (loopback only), and on the socket the
+# server's own operating-system user as `postgres` (peer), for this script's own work.
+write_hba() {
+  local hba ident
+  hba="# written by deploy/local/pg-cluster.sh
+local all postgres peer map=owner
+host  all all 127.0.0.1/32 scram-sha-256"
+  ident="# written by deploy/local/pg-cluster.sh
+owner $(owner_name) postgres"
+  changed=no
+  if [ "$(cat "$data/pg_hba.conf")" != "$hba" ] || [ "$(cat "$data/pg_ident.conf" 2>/dev/null)" != "$ident" ]; then
+    printf '%s\n' "$hba" | as_owner tee "$data/pg_hba.conf" >/dev/null
+    printf '%s\n' "$ident" | as_owner tee "$data/pg_ident.conf" >/dev/null
+    changed=yes
+  fi
+}
+
+# psql over the cluster's socket, as the server's user
+psql_local() {
+  as_owner "$bin/psql" -h "$base" -p "$port" -U postgres -X -v ON_ERROR_STOP=1 "$@"
+}
+
 # The postmaster of $data is alive: its pid exists and is no zombie (a killed server whose
 # parent does not reap it would otherwise look alive to pg_ctl).
 running() {
   local pid state
   [ -f "$data/postmaster.pid" ] || return 1
   pid="$(head -n 1 "$data/postmaster.pid")"
-  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] && [ -r "/proc/$pid/stat" ] || return 1
   state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Z]).*/\1/' "/proc/$pid/stat")"
   [ "$state" != Z ] && grep -q postgres "/proc/$pid/cmdline" 2>/dev/null
 }
@@ -79,20 +162,23 @@ cluster_pids() {
 }
 
 # After a crash: wait for orphaned backends to exit, then drop the stale lock file so the
-# server starts and recovers from the WAL.
+# server starts and recovers from the WAL. Deleted as the server's user: these folders are its.
 clear_stale() {
   [ -f "$data/postmaster.pid" ] || return 0
   for _ in $(seq 1 100); do
     [ -z "$(cluster_pids)" ] && break
     sleep 0.1
   done
-  rm -f "$data/postmaster.pid"
+  as_owner rm -f "$data/postmaster.pid"
   # the socket's lock names the dead postmaster too, which a zombie keeps "alive" to PostgreSQL
-  rm -f "$base"/.s.PGSQL.*.lock "$base"/.s.PGSQL.[0-9]*[0-9]
+  as_owner find "$base" -maxdepth 1 -name '.s.PGSQL.*' -delete
 }
 
 url() {
-  echo "postgresql://postgres@127.0.0.1:$(cat "$dir/port")/$DB"
+  local p
+  p="$(read_port)"
+  [ -n "$p" ] || die "$dir/port holds no port"
+  echo "postgresql://postgres@127.0.0.1:$p/$DB"
 }
 
 case "$cmd" in
@@ -101,43 +187,52 @@ case "$cmd" in
       id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
       chown postgres "$dir"
       if [ "$base" = "$dir" ] && ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
-        base="/var/lib/postgresql/jointspace/$(printf '%s' "$dir" | sha1sum | cut -c1-16)"
+        base="$hashed_base"
         mkdir -p "$base"
+        no_link /var/lib/postgresql /var/lib/postgresql/jointspace "$base"
         chown postgres "$base"
-        echo "$base" > "$dir/location"
+        write_file location "$base"
         data="$base/data"
         echo "pg-cluster: the postgres user cannot reach $dir; the cluster lives in $base" >&2
       fi
     fi
+    pwfile="$(password_file)"
     if [ ! -f "$data/PG_VERSION" ]; then
-      as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-      cat >> "$data/postgresql.conf" <<CONF
+      # no password yet: the socket (peer) only, until the password is set below
+      as_owner "$bin/initdb" -D "$data" -U postgres --auth-local=peer --auth-host=reject \
+        --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+      as_owner tee -a "$data/postgresql.conf" >/dev/null <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$base'
+password_encryption = 'scram-sha-256'
 # pgvector before 0.8.2 has a reported flaw in parallel HNSW index builds
 max_parallel_maintenance_workers = 0
 shared_buffers = 256MB
 fsync = on
 CONF
     fi
+    # a cluster made by an older script (trust) is brought to password authentication here
+    write_hba
     if running; then
-      url
-      exit 0
+      [ "$changed" = no ] || as_owner "$bin/pg_ctl" -D "$data" reload >/dev/null
+      port="$(read_port)"
+      [ -n "$port" ] || die "$dir/port holds no port while the cluster runs"
+    else
+      clear_stale
+      # keep the last port when it is still free, so clients configured with the URL reconnect
+      port="$(read_port)"
+      if [ -n "$port" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then port=""; fi
+      [ -n "$port" ] || port="$(free_port)"
+      write_file port "$port"
+      as_owner "$bin/pg_ctl" -D "$data" -o "-p $port -c unix_socket_permissions=0700" -l "$base/server.log" -w -t 120 start >/dev/null
     fi
-    clear_stale
-    # keep the last port when it is still free, so clients configured with the URL reconnect
-    port=""
-    if [ -f "$dir/port" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$dir/port")") 2>/dev/null; then
-      port="$(cat "$dir/port")"
+    # the password of DIR/password, sent on stdin (never on a command line)
+    printf "SET client_min_messages = warning; ALTER ROLE postgres PASSWORD '%s';\n" "$(cat "$pwfile")" \
+      | psql_local -d postgres -q -f - >/dev/null
+    if ! psql_local -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
+      psql_local -d postgres -qc "CREATE DATABASE \"$DB\"" >/dev/null
     fi
-    [ -n "$port" ] || port="$(free_port)"
-    echo "$port" > "$dir/port"
-    as_owner "$bin/pg_ctl" -D "$data" -o "-p $port" -l "$base/server.log" -w -t 120 start >/dev/null
-    if ! as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
-        "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
-      as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE \"$DB\"" >/dev/null
-    fi
-    as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d "$DB" -qc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
+    psql_local -d "$DB" -qc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
     url
     ;;
   stop)

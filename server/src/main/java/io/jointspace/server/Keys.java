@@ -71,11 +71,10 @@ final class Keys implements Runnable {
             spec.commandLine().getErr().println("jointspace: cannot start the private database: " + e.getMessage());
             return 1;
           }
-          url = cluster.url();
         }
         DatabaseUrl parsed;
         try {
-          parsed = DatabaseUrl.parse(url);
+          parsed = cluster != null ? cluster.databaseUrl() : DatabaseUrl.parse(url);
         } catch (IllegalArgumentException e) {
           spec.commandLine().getErr().println("jointspace: --database-url: " + e.getMessage());
           return 2;

@@ -189,7 +189,7 @@ public final class Main implements Runnable {
           log.error("Cannot start the private database: {}", e.getMessage());
           return 1;
         }
-        settings = settings.withDatabase(DatabaseUrl.parse(cluster.url()));
+        settings = settings.withDatabase(cluster.databaseUrl());
       }
       try {
         JointspaceServer server = new JointspaceServer(settings);

@@ -85,7 +85,7 @@ class AuthStartupTest {
   @Test
   void bootstrap_printsAnAdminKeyOnce_thatAServerWithKeysTakes() throws Exception {
     DatabaseUrl db = TestDatabase.fresh();
-    String url = db.jdbcUrl() + "?user=" + db.user();
+    String url = TestDatabase.configUrl(db);
     MainTest.Run r = MainTest.run("keys", "bootstrap", "--database-url", url, "--name", "ops");
     assertThat(r.code()).as(r.err()).isZero();
     String key = r.out().strip();
@@ -114,7 +114,7 @@ class AuthStartupTest {
   @Test
   void bootstrap_withABadScope_failsWithExitCode2() throws Exception {
     DatabaseUrl db = TestDatabase.fresh();
-    MainTest.Run r = MainTest.run("keys", "bootstrap", "--database-url", db.jdbcUrl() + "?user=" + db.user(),
+    MainTest.Run r = MainTest.run("keys", "bootstrap", "--database-url", TestDatabase.configUrl(db),
         "--scope", "everything");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("unknown scope 'everything'");

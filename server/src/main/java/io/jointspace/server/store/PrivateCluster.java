@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * {@code DIR/cluster.lock}, so a server that arrives while the last one stops waits, then
  * starts the cluster again. The locks are the operating system's: a killed process lets go
  * of them. One process holds at most one {@code PrivateCluster} per folder.
+ *
+ * <p>The cluster takes passwords only (SCRAM-SHA-256): the script keeps the password of the
+ * user {@code postgres} in {@code DIR/password} (mode 0600), which {@link #databaseUrl()} reads;
+ * the URL that is logged never carries it.
  */
 public final class PrivateCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PrivateCluster.class);
@@ -35,16 +39,19 @@ public final class PrivateCluster implements AutoCloseable {
   static final String USERS_LOCK = "users.lock";
   static final String TRANSITION_LOCK = "cluster.lock";
   static final String STARTED_BY_SERVER = "started-by-server";
+  static final String PASSWORD = "password";
 
   private final Path script;
   private final Path dir;
   private final String url;
+  private final String password;
   @Nullable private FileChannel users;
 
-  private PrivateCluster(Path script, Path dir, String url, FileChannel users) {
+  private PrivateCluster(Path script, Path dir, String url, String password, FileChannel users) {
     this.script = script;
     this.dir = dir;
     this.url = url;
+    this.password = password;
     this.users = users;
   }
 
@@ -74,17 +81,36 @@ public final class PrivateCluster implements AutoCloseable {
       if (!running) {
         Files.writeString(dir.resolve(STARTED_BY_SERVER), ProcessHandle.current().pid() + "\n");
       }
-      log.info("Private PostgreSQL cluster at {}", url);
-      return new PrivateCluster(script, dir, url, users);
+      String password = readPassword(dir.resolve(PASSWORD));
+      log.info("Private PostgreSQL cluster at {} (password in {})", url, dir.resolve(PASSWORD));
+      return new PrivateCluster(script, dir, url, password, users);
     } catch (IOException | InterruptedException | RuntimeException e) {
       users.close();
       throw e;
     }
   }
 
-  /** {@code postgresql://postgres@127.0.0.1:PORT/jointspace}. */
+  /** {@code postgresql://postgres@127.0.0.1:PORT/jointspace}, without the password: for logs. */
   public String url() {
     return url;
+  }
+
+  /** Where the cluster is, with the password of {@code DIR/password}: for connecting. */
+  public DatabaseUrl databaseUrl() {
+    DatabaseUrl parsed = DatabaseUrl.parse(url);
+    return new DatabaseUrl(parsed.jdbcUrl(), parsed.user(), password);
+  }
+
+  /** The password the script wrote: a plain file (not a link), one line. */
+  static String readPassword(Path file) throws IOException {
+    if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException(file + " is missing or not a plain file; the private cluster's password is kept there");
+    }
+    String password = Files.readString(file, StandardCharsets.UTF_8).strip();
+    if (password.isEmpty() || password.contains("\n")) {
+      throw new IOException(file + " does not hold one password");
+    }
+    return password;
   }
 
   /**

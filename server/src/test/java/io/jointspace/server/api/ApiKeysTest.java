@@ -233,7 +233,7 @@ class ApiKeysTest {
         .setMetricsPort(freePort());
     config.getModelRepositoryBuilder().setOnlyConfiguredModels(true);
     config.addModelsBuilder().setName("shapes-clip").setBasePath(DemoModelTest.DEMO.toString());
-    config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user());
+    config.getStorageBuilder().setDatabaseUrl(TestDatabase.configUrl(db));
     return config;
   }
 

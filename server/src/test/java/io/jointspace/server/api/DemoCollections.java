@@ -13,6 +13,7 @@ import io.jointspace.api.v1.UpsertRequest;
 import io.jointspace.config.v1.ServerConfig;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.store.DatabaseUrl;
+import io.jointspace.server.store.TestDatabase;
 import io.jointspace.trainer.Scene;
 import io.jointspace.trainer.SceneGenerator;
 import io.jointspace.trainer.Split;
@@ -29,7 +30,7 @@ final class DemoCollections {
     ServerConfig.Builder config = ServerConfig.newBuilder();
     config.getModelRepositoryBuilder().setOnlyConfiguredModels(true);
     config.addModelsBuilder().setName("shapes-clip").setBasePath(DemoModelTest.DEMO.toString());
-    config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user());
+    config.getStorageBuilder().setDatabaseUrl(TestDatabase.configUrl(db));
     return ServerFixture.start(config, DemoModelTest.DEMO.getParent());
   }
 

@@ -70,7 +70,7 @@ class LabelsTest {
         models { name: "encoder" version_policy { all {} } version_labels { key: "stable" value: 1 } }
         """, config);
     if (db != null) {
-      config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user());
+      config.getStorageBuilder().setDatabaseUrl(TestDatabase.configUrl(db));
     }
     ServerFixture f = ServerFixture.start(config, repo);
     f.server.registry().awaitState(new ServableId("encoder", 4), Duration.ofSeconds(60), ModelState.ERROR);

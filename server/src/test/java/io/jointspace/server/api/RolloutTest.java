@@ -94,7 +94,7 @@ class RolloutTest {
     config.addModelsBuilder().setName("shapes-clip").setVersionPolicy(VersionPolicy.newBuilder()
         .setAll(VersionPolicy.All.getDefaultInstance()));
     config.addModelsBuilder().setName("shapes-text");
-    config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user());
+    config.getStorageBuilder().setDatabaseUrl(TestDatabase.configUrl(db));
     metricsPort = ServerFixture.freePort();
     config.setMetricsPort(metricsPort);
     fixture = ServerFixture.start(config, repo);

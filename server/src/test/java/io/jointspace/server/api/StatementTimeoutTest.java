@@ -41,7 +41,7 @@ class StatementTimeoutTest {
     ServerConfig.Builder config = ServerConfig.newBuilder();
     config.getModelRepositoryBuilder().setOnlyConfiguredModels(true);
     config.addModelsBuilder().setName("shapes-clip").setBasePath(DemoModelTest.DEMO.toString());
-    config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user()).setMaxStatementTimeoutMs(CAP_MS);
+    config.getStorageBuilder().setDatabaseUrl(TestDatabase.configUrl(db)).setMaxStatementTimeoutMs(CAP_MS);
     fixture = ServerFixture.start(config, DemoModelTest.DEMO.getParent());
     stub = CollectionServiceGrpc.newBlockingStub(fixture.channel);
     stub.withDeadlineAfter(60, TimeUnit.SECONDS).createCollection(CreateCollectionRequest.newBuilder()

@@ -34,7 +34,7 @@ class StoreOutageTest {
     ServerConfig.Builder config = ServerConfig.newBuilder();
     config.getModelRepositoryBuilder().setOnlyConfiguredModels(true);
     config.addModelsBuilder().setName("shapes-clip").setBasePath(DemoModelTest.DEMO.toString());
-    config.getStorageBuilder().setDatabaseUrl(cluster.url()).setConnectionTimeoutMs(1000);
+    config.getStorageBuilder().setDatabaseUrl(TestDatabase.configUrl(cluster.databaseUrl())).setConnectionTimeoutMs(1000);
     try (ServerFixture fixture = ServerFixture.start(config, DemoModelTest.DEMO.getParent())) {
       var stub = CollectionServiceGrpc.newBlockingStub(fixture.channel);
       String name = "outage_" + System.nanoTime();

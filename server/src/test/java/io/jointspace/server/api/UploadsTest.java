@@ -89,7 +89,7 @@ class UploadsTest {
     TestModels.writeEncoder(repo.resolve("encoder/1"), 1f);
     ServerConfig.Builder config = ServerConfig.newBuilder().setMaxUploadBytes(maxUploadBytes);
     if (db != null) {
-      config.getStorageBuilder().setDatabaseUrl(db.jdbcUrl() + "?user=" + db.user());
+      config.getStorageBuilder().setDatabaseUrl(TestDatabase.configUrl(db));
     }
     ServerFixture f = ServerFixture.start(config, repo);
     servers.add(f);

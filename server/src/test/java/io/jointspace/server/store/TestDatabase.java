@@ -31,9 +31,10 @@ public final class TestDatabase {
           Path home = projectRoot();
           // a new cluster per test run: databases of earlier runs do not pile up
           cluster = PrivateCluster.start(home, emptyClusterDir("pg-test"));
-          url = cluster.url();
           PrivateCluster started = cluster;
           Runtime.getRuntime().addShutdownHook(new Thread(started::close, "pg-test-stop"));
+          admin = cluster.databaseUrl();
+          return admin;
         } catch (Exception e) {
           throw new IllegalStateException("cannot start the test PostgreSQL cluster: " + e.getMessage(), e);
         }
@@ -61,6 +62,19 @@ public final class TestDatabase {
       throw new IllegalStateException("cannot create the vector extension in " + name + ": " + e.getMessage(), e);
     }
     return url;
+  }
+
+  /**
+   * {@code url} as one JDBC URL for a server's configuration or {@code --database-url}, its
+   * user and password (the private cluster takes passwords only) as query parameters.
+   */
+  public static String configUrl(DatabaseUrl url) {
+    StringBuilder s = new StringBuilder(url.jdbcUrl()).append(url.jdbcUrl().contains("?") ? '&' : '?');
+    s.append("user=").append(java.net.URLEncoder.encode(url.user(), java.nio.charset.StandardCharsets.UTF_8));
+    if (url.password() != null) {
+      s.append("&password=").append(java.net.URLEncoder.encode(url.password(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return s.toString();
   }
 
   public static Connection connect(DatabaseUrl url) throws SQLException {
