@@ -64,7 +64,7 @@ fi
 
 if ! have_vector "$bin"; then
   echo "postgres: building pgvector $PGVECTOR_VERSION from Debian's source package" >&2
-  apt_install "postgresql-server-dev-$major" build-essential ca-certificates
+  apt_install "postgresql-server-dev-$major" build-essential ca-certificates debian-archive-keyring
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
   # A sources list naming the Debian mirror this machine already uses, for trixie's sources.
@@ -74,7 +74,10 @@ if ! have_vector "$bin"; then
            | grep -v -e security -e ubuntu -e '^$' | awk 'NR == 1' || true)"
   uri="${uri:-http://deb.debian.org/debian}"
   mkdir -p "$work/lists/partial"
-  echo "deb-src [trusted=yes] $uri trixie main" > "$work/sources.list"
+  # trixie's Release file is checked against Debian's archive keys (debian-archive-keyring
+  # has them from bookworm's 2023.3 on): a source that is not signed by them is refused.
+  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  echo "deb-src [signed-by=$keyring] $uri trixie main" > "$work/sources.list"
   opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
         -o "Dir::State::Lists=$work/lists" -o APT::Sandbox::User=root)
   apt-get "${opts[@]}" update -qq
