@@ -15,16 +15,55 @@ import java.util.List;
 final class FilterMapper {
   private FilterMapper() {}
 
+  /**
+   * @throws InvalidInputException naming {@code field} for a filter over {@link Limits#MAX_FILTER_DEPTH}
+   *     or {@link Limits#MAX_FILTER_CONDITIONS}, before any of it is mapped
+   */
   static Condition condition(Filter f, String field) {
+    checkShape(f, field);
     return condition(f, field, 1);
   }
 
-  private static Condition condition(Filter f, String field, int depth) {
-    if (depth > Limits.MAX_FILTER_DEPTH) {
-      // checked here too, so a hostile nesting fails before it is walked further
-      throw new io.jointspace.server.store.LimitExceededException(field + " nests deeper than "
-          + Limits.MAX_FILTER_DEPTH + " levels");
+  /**
+   * Counts the conditions and measures the nesting with an explicit stack, stopping at the
+   * first limit passed: a hostile filter costs at most the limits' worth of work, and no
+   * recursion that its depth could overflow.
+   */
+  static void checkShape(Filter root, String field) {
+    java.util.ArrayDeque<Filter> filters = new java.util.ArrayDeque<>();
+    java.util.ArrayDeque<Integer> depths = new java.util.ArrayDeque<>();
+    filters.push(root);
+    depths.push(1);
+    int conditions = 0;
+    while (!filters.isEmpty()) {
+      Filter f = filters.pop();
+      int depth = depths.pop();
+      if (depth > Limits.MAX_FILTER_DEPTH) {
+        throw new InvalidInputException(field + " nests deeper than " + Limits.MAX_FILTER_DEPTH
+            + " levels (and, or and not count one level each)");
+      }
+      if (++conditions > Limits.MAX_FILTER_CONDITIONS) {
+        throw new InvalidInputException(field + " has more than " + Limits.MAX_FILTER_CONDITIONS
+            + " conditions (and, or and not count one each)");
+      }
+      List<Filter> children = switch (f.getConditionCase()) {
+        case AND -> f.getAnd().getFiltersList();
+        case OR -> f.getOr().getFiltersList();
+        case NOT -> List.of(f.getNot());
+        default -> List.of();
+      };
+      if (conditions + filters.size() + children.size() > Limits.MAX_FILTER_CONDITIONS) {
+        throw new InvalidInputException(field + " has more than " + Limits.MAX_FILTER_CONDITIONS
+            + " conditions (and, or and not count one each)");
+      }
+      for (Filter child : children) {
+        filters.push(child);
+        depths.push(depth + 1);
+      }
     }
+  }
+
+  private static Condition condition(Filter f, String field, int depth) {
     return switch (f.getConditionCase()) {
       case EQUALS -> new Condition.Equals(path(f.getEquals().getKey(), field + ".equals.key"),
           value(f.getEquals().getValue(), f.getEquals().hasValue(), field + ".equals.value"));
@@ -46,10 +85,6 @@ final class FilterMapper {
   }
 
   private static List<Condition> children(List<Filter> filters, String field, int depth) {
-    if (filters.size() > Limits.MAX_FILTER_CONDITIONS) {
-      throw new io.jointspace.server.store.LimitExceededException(field + " has " + filters.size()
-          + " conditions, over the limit of " + Limits.MAX_FILTER_CONDITIONS);
-    }
     List<Condition> out = new ArrayList<>(filters.size());
     for (int i = 0; i < filters.size(); i++) {
       out.add(condition(filters.get(i), field + ".filters[" + i + "]", depth + 1));

@@ -44,8 +44,8 @@ final class FilterSql {
 
   /**
    * @param field the request field holding the filter, for messages
-   * @throws InvalidInputException for an empty and/or, a bad key or mixed range bounds
-   * @throws LimitExceededException over {@link Limits#MAX_FILTER_CONDITIONS} or {@link Limits#MAX_FILTER_DEPTH}
+   * @throws InvalidInputException for an empty and/or, a bad key, mixed range bounds, or over
+   *     {@link Limits#MAX_FILTER_CONDITIONS} or {@link Limits#MAX_FILTER_DEPTH}
    */
   static Compiled compile(Condition condition, String field) {
     FilterSql f = new FilterSql();
@@ -55,10 +55,10 @@ final class FilterSql {
 
   private void add(Condition condition, String field, int depth) {
     if (depth > Limits.MAX_FILTER_DEPTH) {
-      throw new LimitExceededException(field + " nests deeper than " + Limits.MAX_FILTER_DEPTH + " levels");
+      throw new InvalidInputException(field + " nests deeper than " + Limits.MAX_FILTER_DEPTH + " levels");
     }
     if (++conditions > Limits.MAX_FILTER_CONDITIONS) {
-      throw new LimitExceededException("filter has more than " + Limits.MAX_FILTER_CONDITIONS + " conditions");
+      throw new InvalidInputException(field + " has more than " + Limits.MAX_FILTER_CONDITIONS + " conditions");
     }
     if (condition instanceof Condition.Equals e) {
         String[] path = path(e.path(), field + ".equals.key");

@@ -155,6 +155,32 @@ class CollectionServiceTest {
   }
 
   @Test
+  void filterNestedPastTheLimit_isInvalidArgumentNamingTheFilter_beforeAnyOfItIsCompiled() {
+    Filter f = Filter.newBuilder().setExists("n").build();
+    for (int i = 0; i < 40; i++) { // deeper than the limit, within protobuf's 100 levels
+      f = Filter.newBuilder().setNot(f).build();
+    }
+    Filter deep = f;
+    assertCode(() -> searchText("a red circle", 5, deep), Status.Code.INVALID_ARGUMENT, "filter nests deeper than");
+    Filter atLimit = Filter.newBuilder().setExists("n").build();
+    for (int i = 1; i < io.jointspace.server.store.Limits.MAX_FILTER_DEPTH; i++) {
+      atLimit = Filter.newBuilder().setNot(atLimit).build();
+    }
+    assertThat(searchText("a red circle", 5, atLimit).getHitsList()).isNotNull();
+  }
+
+  @Test
+  void filterWithAHundredThousandClauses_isInvalidArgumentNamingTheFilter() {
+    Filters.Builder many = Filters.newBuilder();
+    Filter clause = Filter.newBuilder().setExists("n").build();
+    for (int i = 0; i < 100_000; i++) {
+      many.addFilters(clause);
+    }
+    Filter wide = Filter.newBuilder().setOr(many).build();
+    assertCode(() -> searchText("a red circle", 5, wide), Status.Code.INVALID_ARGUMENT, "filter has more than");
+  }
+
+  @Test
   void filteredSearch_overTheExactThreshold_walksTheIndex_andBothPlansAgreeWithBruteForce() {
     stub.createCollection(CreateCollectionRequest.newBuilder().setName("wide")
         .setModel(ModelSpec.newBuilder().setName("shapes-clip").setVersion(2)).build());
@@ -537,7 +563,7 @@ class CollectionServiceTest {
     }
     Filter tooDeep = deep;
     assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").setVector(vec(new float[64]))
-        .setFilter(tooDeep).build()), Status.Code.RESOURCE_EXHAUSTED, "filter");
+        .setFilter(tooDeep).build()), Status.Code.INVALID_ARGUMENT, "filter");
     assertCode(() -> stub.search(SearchRequest.newBuilder().setCollection("scenes").setVector(vec(new float[64]))
         .setFilter(Filter.newBuilder().setAnd(Filters.getDefaultInstance())).build()),
         Status.Code.INVALID_ARGUMENT, "filter.and");
