@@ -19,6 +19,7 @@ import io.jointspace.server.api.LiveCalls;
 import io.jointspace.server.api.MetricsInterceptor;
 import io.jointspace.server.api.ModelHealth;
 import io.jointspace.server.api.ModelServiceImpl;
+import io.jointspace.server.api.ParseGuard;
 import io.jointspace.server.api.PeerAddress;
 import io.jointspace.server.api.ProbeServices;
 import io.jointspace.server.labels.ModelLabels;
@@ -136,18 +137,21 @@ public final class JointspaceServer {
     } else {
       builder.intercept(Caller.unchecked()); // without it, lists show nothing: Caller fails closed
     }
+    builder.intercept(new MetricsInterceptor(meters));
+    java.util.stream.Stream.of(
+            ServerInterceptors.intercept(injector.getInstance(EmbeddingServiceImpl.class), live),
+            ServerInterceptors.intercept(injector.getInstance(ModelServiceImpl.class),
+                PeerAddress.interceptor()), // who changed a label or uploaded a version
+            ServerInterceptors.intercept(injector.getInstance(InferenceServiceImpl.class), live),
+            ServerInterceptors.intercept(injector.getInstance(CollectionServiceImpl.class), live),
+            ServerInterceptors.intercept(injector.getInstance(RolloutServiceImpl.class),
+                PeerAddress.interceptor()), // who started a rollout
+            injector.getInstance(KeyServiceImpl.class).bindService(),
+            health.manager().getHealthService().bindService(),
+            ProtoReflectionServiceV1.newInstance().bindService())
+        .map(ParseGuard::guard) // a request protobuf will not parse is INVALID_ARGUMENT, not UNKNOWN
+        .forEach(builder::addService);
     Server grpc = builder
-        .intercept(new MetricsInterceptor(meters))
-        .addService(ServerInterceptors.intercept(injector.getInstance(EmbeddingServiceImpl.class), live))
-        .addService(ServerInterceptors.intercept(injector.getInstance(ModelServiceImpl.class),
-            PeerAddress.interceptor())) // who changed a label or uploaded a version
-        .addService(ServerInterceptors.intercept(injector.getInstance(InferenceServiceImpl.class), live))
-        .addService(ServerInterceptors.intercept(injector.getInstance(CollectionServiceImpl.class), live))
-        .addService(ServerInterceptors.intercept(injector.getInstance(RolloutServiceImpl.class),
-            PeerAddress.interceptor())) // who started a rollout
-        .addService(injector.getInstance(KeyServiceImpl.class))
-        .addService(health.manager().getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
         .build();
     try {
       server = grpc.start();
