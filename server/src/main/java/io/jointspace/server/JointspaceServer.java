@@ -63,6 +63,7 @@ public final class JointspaceServer {
   private final ModelHealth health;
   private Server server;
   private Server healthServer;
+  private java.util.List<io.grpc.ServerServiceDefinition> services = java.util.List.of();
   private ServerTls tls;
   private MetricsServer metrics;
   @javax.annotation.Nullable private AuthInterceptor auth;
@@ -133,12 +134,13 @@ public final class JointspaceServer {
       keys.start();
       warnWithoutKeys(storage);
       auth = new AuthInterceptor(keys, meters, java.time.Clock.systemUTC());
-      builder.intercept(auth); // inside the metrics: refusals count as calls too
-    } else {
-      builder.intercept(Caller.unchecked()); // without it, lists show nothing: Caller fails closed
     }
+    // inside the metrics (refusals count as calls too) and inside ParseGuard: scope checks read the parsed request
+    io.grpc.ServerInterceptor caller = auth != null ? auth
+        : Caller.unchecked(); // without it, lists show nothing: Caller fails closed
     builder.intercept(new MetricsInterceptor(meters));
-    java.util.stream.Stream.of(
+    // a request protobuf will not parse is INVALID_ARGUMENT, not UNKNOWN
+    services = java.util.List.of(
             ServerInterceptors.intercept(injector.getInstance(EmbeddingServiceImpl.class), live),
             ServerInterceptors.intercept(injector.getInstance(ModelServiceImpl.class),
                 PeerAddress.interceptor()), // who changed a label or uploaded a version
@@ -148,9 +150,8 @@ public final class JointspaceServer {
                 PeerAddress.interceptor()), // who started a rollout
             injector.getInstance(KeyServiceImpl.class).bindService(),
             health.manager().getHealthService().bindService(),
-            ProtoReflectionServiceV1.newInstance().bindService())
-        .map(ParseGuard::guard) // a request protobuf will not parse is INVALID_ARGUMENT, not UNKNOWN
-        .forEach(builder::addService);
+            ProtoReflectionServiceV1.newInstance().bindService());
+    services.forEach(service -> builder.addService(ParseGuard.guard(ServerInterceptors.intercept(service, caller))));
     Server grpc = builder
         .build();
     try {
@@ -207,9 +208,12 @@ public final class JointspaceServer {
     }
   }
 
-  /** The gRPC services this server registered (for checks that every method has an API-key scope). */
+  /**
+   * The gRPC services this server registered, with their request and response types (for
+   * checks that every method has an API-key scope); the port serves them through ParseGuard.
+   */
   public java.util.List<io.grpc.ServerServiceDefinition> services() {
-    return server.getServices();
+    return services;
   }
 
   /** The bound port (useful when configured as 0). */

@@ -40,7 +40,8 @@ public final class ParseGuard implements ServerInterceptor {
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
       ServerCallHandler<Q, A> next) {
-    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+    ClosingOnce<Q, A> once = new ClosingOnce<>(call);
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(once, headers)) {
       /** Answered here; the service hears nothing more but onCancel. Callbacks of one call run one at a time. */
       private boolean refused;
 
@@ -61,7 +62,7 @@ public final class ParseGuard implements ServerInterceptor {
               ? "request nested deeper than " + RECURSION_LIMIT + " levels"
               : "request is not a valid " + call.getMethodDescriptor().getFullMethodName() + " request message";
           log.info("Refused a {} call: {}", call.getMethodDescriptor().getFullMethodName(), what);
-          call.close(Status.INVALID_ARGUMENT.withDescription(what), new Metadata());
+          once.close(Status.INVALID_ARGUMENT.withDescription(what), new Metadata()); // unless refused inside already
         }
       }
 
@@ -81,6 +82,22 @@ public final class ParseGuard implements ServerInterceptor {
         }
       }
     };
+  }
+
+  /** The call, closed at most once: an interceptor inside (a missing API key) may have answered it already. */
+  private static final class ClosingOnce<Q, A> extends io.grpc.ForwardingServerCall.SimpleForwardingServerCall<Q, A> {
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    ClosingOnce(ServerCall<Q, A> call) {
+      super(call);
+    }
+
+    @Override
+    public void close(Status status, Metadata trailers) {
+      if (closed.compareAndSet(false, true)) {
+        super.close(status, trailers);
+      }
+    }
   }
 
   /** The marshaller's parse failure, or null when {@code e} came from the service itself. */
