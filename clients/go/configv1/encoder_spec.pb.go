@@ -390,6 +390,8 @@ type TextEncoderSpec struct {
 	// Signature output holding the embedding, shape [batch, dimension].
 	Output string `protobuf:"bytes,4,opt,name=output,proto3" json:"output,omitempty"`
 	// Hugging Face tokenizer file in the version's assets/ folder. Default "tokenizer.json".
+	// A path below assets/ is fine ("text/tokenizer.json"); one that leaves it ("../x", an
+	// absolute path, a link to a file outside the version folder) fails the load.
 	Tokenizer string `protobuf:"bytes,5,opt,name=tokenizer,proto3" json:"tokenizer,omitempty"`
 	// Tokens per text: shorter texts are padded, longer ones truncated. Required.
 	ContextLength int32 `protobuf:"varint,6,opt,name=context_length,json=contextLength,proto3" json:"context_length,omitempty"`

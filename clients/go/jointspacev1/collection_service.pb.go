@@ -445,7 +445,12 @@ type Collection struct {
 	Index       *IndexParameters `protobuf:"bytes,6,opt,name=index,proto3" json:"index,omitempty"`
 	KeepSources bool             `protobuf:"varint,7,opt,name=keep_sources,json=keepSources,proto3" json:"keep_sources,omitempty"`
 	Description string           `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
-	// Items stored (exact count).
+	// Items stored. GetCollection counts them exactly, reading the whole table (0 from
+	// CreateCollection). ListCollections gives an estimate that reads no table: PostgreSQL's row count from
+	// the table's last VACUUM or ANALYZE (pg_class.reltuples) scaled to the table's current
+	// size, as the query planner estimates rows; before a table is first analyzed, the live rows
+	// counted by PostgreSQL's statistics (pg_stat_user_tables.n_live_tup). The estimate may lag
+	// recent writes (autovacuum refreshes it) and differ from the exact count.
 	ItemCount int64                  `protobuf:"varint,9,opt,name=item_count,json=itemCount,proto3" json:"item_count,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// The SQL view to query: `public.<name>`.

@@ -22,6 +22,8 @@ type CollectionServiceClient interface {
 	// binds the label's version and follows the label (see label_policy).
 	CreateCollection(ctx context.Context, in *CreateCollectionRequest, opts ...grpc.CallOption) (*Collection, error)
 	GetCollection(ctx context.Context, in *GetCollectionRequest, opts ...grpc.CallOption) (*Collection, error)
+	// Every collection, by name. Its item_count is an estimate (see Collection.item_count);
+	// GetCollection counts exactly.
 	ListCollections(ctx context.Context, in *ListCollectionsRequest, opts ...grpc.CallOption) (*ListCollectionsResponse, error)
 	// Drops the collection, its tables and its view.
 	DeleteCollection(ctx context.Context, in *DeleteCollectionRequest, opts ...grpc.CallOption) (*DeleteCollectionResponse, error)
@@ -171,6 +173,8 @@ type CollectionServiceServer interface {
 	// binds the label's version and follows the label (see label_policy).
 	CreateCollection(context.Context, *CreateCollectionRequest) (*Collection, error)
 	GetCollection(context.Context, *GetCollectionRequest) (*Collection, error)
+	// Every collection, by name. Its item_count is an estimate (see Collection.item_count);
+	// GetCollection counts exactly.
 	ListCollections(context.Context, *ListCollectionsRequest) (*ListCollectionsResponse, error)
 	// Drops the collection, its tables and its view.
 	DeleteCollection(context.Context, *DeleteCollectionRequest) (*DeleteCollectionResponse, error)

@@ -900,7 +900,8 @@ type ModelVersionStatus struct {
 	State   ModelState `protobuf:"varint,2,opt,name=state,proto3,enum=jointspace.v1.ModelState" json:"state,omitempty"`
 	// When the version entered `state`.
 	Since *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3" json:"since,omitempty"`
-	// The last load failure, if any.
+	// The last load failure, if any. Paths in it start at the model's folder
+	// ("clip/2/saved_model.pb"); the server log has the full message.
 	LastError string `protobuf:"bytes,4,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// Labels that send calls to this version (a split label names each of its versions).
 	Labels []string `protobuf:"bytes,5,rep,name=labels,proto3" json:"labels,omitempty"`

@@ -213,7 +213,14 @@ export interface Collection {
   index: IndexParameters | undefined;
   keepSources: boolean;
   description: string;
-  /** Items stored (exact count). */
+  /**
+   * Items stored. GetCollection counts them exactly, reading the whole table (0 from
+   * CreateCollection). ListCollections gives an estimate that reads no table: PostgreSQL's row count from
+   * the table's last VACUUM or ANALYZE (pg_class.reltuples) scaled to the table's current
+   * size, as the query planner estimates rows; before a table is first analyzed, the live rows
+   * counted by PostgreSQL's statistics (pg_stat_user_tables.n_live_tup). The estimate may lag
+   * recent writes (autovacuum refreshes it) and differ from the exact count.
+   */
   itemCount: number;
   createdAt:
     | Date
@@ -3837,6 +3844,10 @@ export const CollectionServiceService = {
     responseSerialize: (value: Collection): Buffer => Buffer.from(Collection.encode(value).finish()),
     responseDeserialize: (value: Buffer): Collection => Collection.decode(value),
   },
+  /**
+   * Every collection, by name. Its item_count is an estimate (see Collection.item_count);
+   * GetCollection counts exactly.
+   */
   listCollections: {
     path: "/jointspace.v1.CollectionService/ListCollections" as const,
     requestStream: false as const,
@@ -3943,6 +3954,10 @@ export interface CollectionServiceServer extends UntypedServiceImplementation {
    */
   createCollection: handleUnaryCall<CreateCollectionRequest, Collection>;
   getCollection: handleUnaryCall<GetCollectionRequest, Collection>;
+  /**
+   * Every collection, by name. Its item_count is an estimate (see Collection.item_count);
+   * GetCollection counts exactly.
+   */
   listCollections: handleUnaryCall<ListCollectionsRequest, ListCollectionsResponse>;
   /** Drops the collection, its tables and its view. */
   deleteCollection: handleUnaryCall<DeleteCollectionRequest, DeleteCollectionResponse>;
@@ -4016,6 +4031,10 @@ export interface CollectionServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Collection) => void,
   ): ClientUnaryCall;
+  /**
+   * Every collection, by name. Its item_count is an estimate (see Collection.item_count);
+   * GetCollection counts exactly.
+   */
   listCollections(
     request: ListCollectionsRequest,
     callback: (error: ServiceError | null, response: ListCollectionsResponse) => void,

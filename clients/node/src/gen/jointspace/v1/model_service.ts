@@ -209,7 +209,10 @@ export interface ModelVersionStatus {
   since:
     | Date
     | undefined;
-  /** The last load failure, if any. */
+  /**
+   * The last load failure, if any. Paths in it start at the model's folder
+   * ("clip/2/saved_model.pb"); the server log has the full message.
+   */
   lastError: string;
   /** Labels that send calls to this version (a split label names each of its versions). */
   labels: string[];

@@ -282,7 +282,11 @@ export interface TextEncoderSpec {
   attentionMask: string;
   /** Signature output holding the embedding, shape [batch, dimension]. */
   output: string;
-  /** Hugging Face tokenizer file in the version's assets/ folder. Default "tokenizer.json". */
+  /**
+   * Hugging Face tokenizer file in the version's assets/ folder. Default "tokenizer.json".
+   * A path below assets/ is fine ("text/tokenizer.json"); one that leaves it ("../x", an
+   * absolute path, a link to a file outside the version folder) fails the load.
+   */
   tokenizer: string;
   /** Tokens per text: shorter texts are padded, longer ones truncated. Required. */
   contextLength: number;

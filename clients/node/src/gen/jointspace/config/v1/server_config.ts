@@ -175,7 +175,22 @@ export interface ServerConfig {
    * TLS on the gRPC port (grpc_port), optionally with client certificates (mTLS). Default:
    * unset, plaintext.
    */
-  tls: TlsConfig | undefined;
+  tls:
+    | TlsConfig
+    | undefined;
+  /**
+   * Threads that run the gRPC calls' handlers (validation, database work, answers) on the
+   * gRPC port: a fixed pool, so a flood of calls cannot start a thread each; work beyond
+   * them waits for a thread. Default 64.
+   */
+  grpcThreads: number;
+  /**
+   * Most calls open at once on one client connection to the gRPC port, announced to the
+   * client as HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS. Further calls are not refused: gRPC
+   * clients (grpc-java's Netty transport among them) hold them until the connection has
+   * room again. Default 100.
+   */
+  maxConcurrentCallsPerConnection: number;
 }
 
 /**
@@ -485,6 +500,8 @@ function createBaseServerConfig(): ServerConfig {
     healthPort: 0,
     metricsAddress: "",
     tls: undefined,
+    grpcThreads: 0,
+    maxConcurrentCallsPerConnection: 0,
   };
 }
 
@@ -555,6 +572,12 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     }
     if (message.tls !== undefined) {
       TlsConfig.encode(message.tls, writer.uint32(178).fork()).join();
+    }
+    if (message.grpcThreads !== 0) {
+      writer.uint32(184).int32(message.grpcThreads);
+    }
+    if (message.maxConcurrentCallsPerConnection !== 0) {
+      writer.uint32(192).int32(message.maxConcurrentCallsPerConnection);
     }
     return writer;
   },
@@ -748,6 +771,22 @@ export const ServerConfig: MessageFns<ServerConfig> = {
             message.tls = TlsConfig.decode(reader, reader.uint32());
             continue;
           }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.grpcThreads = reader.int32();
+            continue;
+          }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.maxConcurrentCallsPerConnection = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -848,6 +887,16 @@ export const ServerConfig: MessageFns<ServerConfig> = {
         ? globalThis.String(object.metrics_address)
         : "",
       tls: isSet(object.tls) ? TlsConfig.fromJSON(object.tls) : undefined,
+      grpcThreads: isSet(object.grpcThreads)
+        ? globalThis.Number(object.grpcThreads)
+        : isSet(object.grpc_threads)
+        ? globalThis.Number(object.grpc_threads)
+        : 0,
+      maxConcurrentCallsPerConnection: isSet(object.maxConcurrentCallsPerConnection)
+        ? globalThis.Number(object.maxConcurrentCallsPerConnection)
+        : isSet(object.max_concurrent_calls_per_connection)
+        ? globalThis.Number(object.max_concurrent_calls_per_connection)
+        : 0,
     };
   },
 
@@ -919,6 +968,12 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     if (message.tls !== undefined) {
       obj.tls = TlsConfig.toJSON(message.tls);
     }
+    if (message.grpcThreads !== 0) {
+      obj.grpcThreads = Math.round(message.grpcThreads);
+    }
+    if (message.maxConcurrentCallsPerConnection !== 0) {
+      obj.maxConcurrentCallsPerConnection = Math.round(message.maxConcurrentCallsPerConnection);
+    }
     return obj;
   },
 
@@ -959,6 +1014,8 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     message.healthPort = object.healthPort ?? 0;
     message.metricsAddress = object.metricsAddress ?? "";
     message.tls = (object.tls !== undefined && object.tls !== null) ? TlsConfig.fromPartial(object.tls) : undefined;
+    message.grpcThreads = object.grpcThreads ?? 0;
+    message.maxConcurrentCallsPerConnection = object.maxConcurrentCallsPerConnection ?? 0;
     return message;
   },
 };

@@ -83,14 +83,16 @@ class RolloutConfig(_message.Message):
     def __init__(self, backfill_threads: _Optional[int] = ..., chunk_size: _Optional[int] = ..., lease_ms: _Optional[int] = ..., max_yield_ms: _Optional[int] = ...) -> None: ...
 
 class ServerConfig(_message.Message):
-    __slots__ = ["auth", "batching", "detailed_histograms", "grpc_address", "grpc_port", "health_port", "load_threads", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_address", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage", "tls"]
+    __slots__ = ["auth", "batching", "detailed_histograms", "grpc_address", "grpc_port", "grpc_threads", "health_port", "load_threads", "max_concurrent_calls_per_connection", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_address", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage", "tls"]
     AUTH_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     DETAILED_HISTOGRAMS_FIELD_NUMBER: _ClassVar[int]
     GRPC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     GRPC_PORT_FIELD_NUMBER: _ClassVar[int]
+    GRPC_THREADS_FIELD_NUMBER: _ClassVar[int]
     HEALTH_PORT_FIELD_NUMBER: _ClassVar[int]
     LOAD_THREADS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_CALLS_PER_CONNECTION_FIELD_NUMBER: _ClassVar[int]
     MAX_IMAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_IMAGE_PIXELS_FIELD_NUMBER: _ClassVar[int]
     MAX_INBOUND_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -111,8 +113,10 @@ class ServerConfig(_message.Message):
     detailed_histograms: bool
     grpc_address: str
     grpc_port: int
+    grpc_threads: int
     health_port: int
     load_threads: int
+    max_concurrent_calls_per_connection: int
     max_image_bytes: int
     max_image_pixels: int
     max_inbound_message_bytes: int
@@ -128,7 +132,7 @@ class ServerConfig(_message.Message):
     shutdown_grace_ms: int
     storage: StorageConfig
     tls: TlsConfig
-    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ..., grpc_address: _Optional[str] = ..., auth: _Optional[_Union[AuthMode, str]] = ..., health_port: _Optional[int] = ..., metrics_address: _Optional[str] = ..., tls: _Optional[_Union[TlsConfig, _Mapping]] = ...) -> None: ...
+    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ..., grpc_address: _Optional[str] = ..., auth: _Optional[_Union[AuthMode, str]] = ..., health_port: _Optional[int] = ..., metrics_address: _Optional[str] = ..., tls: _Optional[_Union[TlsConfig, _Mapping]] = ..., grpc_threads: _Optional[int] = ..., max_concurrent_calls_per_connection: _Optional[int] = ...) -> None: ...
 
 class SessionConfig(_message.Message):
     __slots__ = ["allow_soft_placement", "inter_op_threads", "intra_op_threads", "thread_spinning"]

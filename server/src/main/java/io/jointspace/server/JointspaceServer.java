@@ -63,6 +63,8 @@ public final class JointspaceServer {
   private final ModelHealth health;
   private Server server;
   private Server healthServer;
+  /** Runs the calls' handlers: fixed, where grpc-java's default pool makes a thread per waiting task. */
+  private ExecutorService grpcExecutor;
   private java.util.List<io.grpc.ServerServiceDefinition> services = java.util.List.of();
   private ServerTls tls;
   private MetricsServer metrics;
@@ -124,7 +126,9 @@ public final class JointspaceServer {
     InetSocketAddress address = new InetSocketAddress(settings.grpcAddress(), settings.grpcPort());
     NettyServerBuilder builder = (tls == null ? NettyServerBuilder.forAddress(address)
             : NettyServerBuilder.forAddress(address, tls.credentials()))
-        .maxInboundMessageSize(settings.maxInboundMessageBytes());
+        .maxInboundMessageSize(settings.maxInboundMessageBytes())
+        .maxConcurrentCallsPerConnection(settings.maxCallsPerConnection())
+        .executor(grpcExecutor = grpcExecutor(settings.grpcThreads()));
     if (settings.authRequired() != (keys != null)) {
       // Preflight refuses keys without a database; anything else reaching here is a bug, never a silent open door
       throw new IllegalStateException("API keys are " + (settings.authRequired() ? "" : "not ")
@@ -193,6 +197,15 @@ public final class JointspaceServer {
         tls == null ? "plaintext" : settings.tls().clientCa() == null ? "TLS" : "TLS, client certificates required",
         keys != null ? ", API keys required" : settings.authRequired() ? "" : ", without API keys");
     return this;
+  }
+
+  private static ExecutorService grpcExecutor(int threads) {
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    return java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "grpc-call-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** A server that needs keys while none can be used yet serves nobody: say how to make the first. */
@@ -266,6 +279,8 @@ public final class JointspaceServer {
       server.awaitTermination(5, TimeUnit.SECONDS);
     }
     server = null;
+    grpcExecutor.shutdown();
+    grpcExecutor = null;
     stopHealthAndTls(); // probes saw NOT_SERVING while calls drained
     if (metrics != null) {
       metrics.close();

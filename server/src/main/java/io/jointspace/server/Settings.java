@@ -49,6 +49,9 @@ import javax.annotation.Nullable;
  *     for plaintext
  * @param healthPort the plaintext port of the health and readiness services; 0 when there is none
  * @param metricsAddress the address the metrics endpoint binds ({@code metrics_address})
+ * @param grpcThreads the fixed pool that runs the gRPC calls' handlers ({@code grpc_threads})
+ * @param maxCallsPerConnection calls open at once on one connection
+ *     ({@code max_concurrent_calls_per_connection})
  */
 public record Settings(
     int grpcPort,
@@ -78,7 +81,9 @@ public record Settings(
     boolean authRequired,
     @Nullable TlsFiles tls,
     int healthPort,
-    String metricsAddress) {
+    String metricsAddress,
+    int grpcThreads,
+    int maxCallsPerConnection) {
 
   public static final String DEFAULT_REPOSITORY = "models";
   /** This machine only: a server reachable from elsewhere is asked for explicitly, and then needs API keys. */
@@ -94,6 +99,8 @@ public record Settings(
   public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
   public static final long DEFAULT_MAX_STATEMENT_TIMEOUT_MS = 300_000;
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 256L << 20;
+  public static final int DEFAULT_GRPC_THREADS = 64;
+  public static final int DEFAULT_MAX_CALLS_PER_CONNECTION = 100;
   /** Loopback only: metrics can tell an outsider which models are served and how busy they are. */
   public static final String DEFAULT_METRICS_ADDRESS = "127.0.0.1";
   /** Archives are stored as one PostgreSQL bytea, sent hex-encoded: twice this stays under its 1 GB limit. */
@@ -203,6 +210,15 @@ public record Settings(
     if (healthPort != 0 && healthPort == port) {
       throw new ConfigException("health_port must differ from grpc_port, both are " + port);
     }
+    int grpcThreads = c.getGrpcThreads() == 0 ? DEFAULT_GRPC_THREADS : c.getGrpcThreads();
+    if (grpcThreads < 1 || grpcThreads > 4096) {
+      throw new ConfigException("grpc_threads must be within 1..4096, got " + grpcThreads);
+    }
+    int maxCallsPerConnection = c.getMaxConcurrentCallsPerConnection() == 0 ? DEFAULT_MAX_CALLS_PER_CONNECTION
+        : c.getMaxConcurrentCallsPerConnection();
+    if (maxCallsPerConnection < 1) {
+      throw new ConfigException("max_concurrent_calls_per_connection must be at least 1, got " + maxCallsPerConnection);
+    }
     String metricsAddress = c.getMetricsAddress().isBlank() ? DEFAULT_METRICS_ADDRESS : c.getMetricsAddress().strip();
     try {
       java.net.InetAddress.getByName(metricsAddress);
@@ -215,7 +231,8 @@ public record Settings(
         loadThreads, new ImageLimits(maxImageBytes, maxImagePixels), preprocessThreads, preprocessQueue,
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
         Duration.ofMillis(connectionTimeout), Duration.ofMillis(maxStatementTimeout), b, c.getDetailedHistograms(),
-        maxUploadBytes, backfill(c.getRollouts()), address, authRequired, tls(c.getTls()), healthPort, metricsAddress);
+        maxUploadBytes, backfill(c.getRollouts()), address, authRequired, tls(c.getTls()), healthPort, metricsAddress,
+        grpcThreads, maxCallsPerConnection);
   }
 
   /** Whether {@code host} names this machine only (127.0.0.0/8, ::1, or a name that resolves to them). */
@@ -389,7 +406,8 @@ public record Settings(
     return new Settings(grpcPort, maxInboundMessageBytes, repository, pollIntervalMillis, onlyConfiguredModels, models,
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, maxStatementTimeout, batchingConfig,
-        detailedHistograms, maxUploadBytes, backfill, grpcAddress, authRequired, tls, healthPort, metricsAddress);
+        detailedHistograms, maxUploadBytes, backfill, grpcAddress, authRequired, tls, healthPort, metricsAddress,
+        grpcThreads, maxCallsPerConnection);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

@@ -68,6 +68,8 @@ class DefaultsTest {
     says("StorageConfig.max_statement_timeout_ms", "Default " + Settings.DEFAULT_MAX_STATEMENT_TIMEOUT_MS + " ms");
     says("ServerConfig.max_upload_bytes", "Default " + (Settings.DEFAULT_MAX_UPLOAD_BYTES >> 20) + " MiB");
     says("ServerConfig.metrics_address", "Default \"" + Settings.DEFAULT_METRICS_ADDRESS + "\"");
+    says("ServerConfig.grpc_threads", "Default " + Settings.DEFAULT_GRPC_THREADS + ".");
+    says("ServerConfig.max_concurrent_calls_per_connection", "Default " + Settings.DEFAULT_MAX_CALLS_PER_CONNECTION + ".");
     says("ServerConfig.health_port", "Default 0: none.");
     says("ServerConfig.tls", "Default: unset, plaintext.");
     for (String field : new String[] {"cert_file", "key_file", "client_ca_file"}) {
