@@ -1,9 +1,11 @@
 package io.jointspace.server.store;
 
 /**
- * Fixed limits on one request. Over a store limit: {@link LimitExceededException}
- * (RESOURCE_EXHAUSTED); over a zero-shot limit: INVALID_ARGUMENT naming the field, checked
- * before anything is built from the request. README.md's API section lists them all.
+ * Fixed limits on one request. Over a size limit of the store: {@link LimitExceededException}
+ * (RESOURCE_EXHAUSTED); over a limit on the shape of the request (filter nesting and
+ * conditions, {@code ef_search}, zero-shot labels and templates): INVALID_ARGUMENT naming the
+ * field, checked before anything is built from the request. docs/operations.md's "Limits"
+ * table lists them all with the server-wide ones; LimitsTableTest keeps it equal to these.
  */
 public final class Limits {
   private Limits() {}
@@ -28,6 +30,8 @@ public final class Limits {
   public static final long MAX_GET_ANSWER_BYTES = 32L << 20;
   /** Largest top_k of a search. */
   public static final int MAX_TOP_K = 1000;
+  /** Largest ef_search of a search: pgvector's own limit on {@code hnsw.ef_search}. */
+  public static final int MAX_EF_SEARCH = 1000;
   /** Conditions in one filter, counting and/or/not. */
   public static final int MAX_FILTER_CONDITIONS = 256;
   /** How deep and/or/not may nest. */

@@ -33,7 +33,7 @@ final class NearestSearch {
 
   /** The hnsw.ef_search a search uses: {@code max(64, 2 * topK)}, at most pgvector's 1000. */
   static int defaultEfSearch(int topK) {
-    return Math.min(1000, Math.max(64, 2 * topK));
+    return Math.min(Limits.MAX_EF_SEARCH, Math.max(64, 2 * topK));
   }
 
   /**
@@ -49,8 +49,9 @@ final class NearestSearch {
     if (query.topK() > Limits.MAX_TOP_K) {
       throw new LimitExceededException("top_k " + query.topK() + " is over the limit of " + Limits.MAX_TOP_K);
     }
-    if (efSearch < 0 || efSearch > 1000) {
-      throw new InvalidInputException("ef_search must be within 1..1000 (0 for the default), got " + efSearch);
+    if (efSearch < 0 || efSearch > Limits.MAX_EF_SEARCH) {
+      throw new InvalidInputException("ef_search must be within 1.." + Limits.MAX_EF_SEARCH + " (0 for the default), got "
+          + efSearch);
     }
     int ef = efSearch == 0 ? defaultEfSearch(query.topK()) : efSearch;
     FilterSql.Compiled filter = query.filter() == null ? null : FilterSql.compile(query.filter(), "filter");
