@@ -34,9 +34,8 @@ import javax.annotation.Nullable;
  * stream whose later message is refused is ended, and its handler sees a cancellation.
  *
  * <p>A streaming call is not trusted for its whole life on the check made when it started:
- * its key is verified again (in memory) on every message it sends, and when the key is
- * revoked (here, or on another server: the verifier's change notice) or expires, the call is
- * ended UNAUTHENTICATED, idle or not, and its handler sees a cancellation.
+ * when its key is revoked (here, or on another server: the verifier's change notice) or
+ * expires, the call is ended UNAUTHENTICATED, idle or not, and its handler sees a cancellation.
  *
  * <p>{@link #close()} with the server.
  */
@@ -47,6 +46,8 @@ public final class AuthInterceptor implements ServerInterceptor, AutoCloseable {
 
   private final KeyVerifier verifier;
   private final MeterRegistry meters;
+  /** One counter per reason, registered once: a flood of made-up keys must not build meters. */
+  private final java.util.concurrent.ConcurrentMap<String, Counter> refusals = new java.util.concurrent.ConcurrentHashMap<>();
   private final KeyedStreams streams;
 
   public AuthInterceptor(KeyVerifier verifier, MeterRegistry meters, Clock clock) {
@@ -163,18 +164,17 @@ public final class AuthInterceptor implements ServerInterceptor, AutoCloseable {
   }
 
   private void count(String reason) {
-    Counter.builder(REFUSALS)
+    refusals.computeIfAbsent(reason, r -> Counter.builder(REFUSALS)
         .description("Calls refused for their API key, by reason")
-        .tag("reason", reason)
-        .register(meters)
-        .increment();
+        .tag("reason", r)
+        .register(meters)).increment();
   }
 
   /**
    * A call checked after it started. Where the rule names a model or collection, holds the
    * method's handler back until the first request message is checked, then checks each later
-   * message that names one. For a streaming call, verifies the key again on every message,
-   * and while it is open lets {@link KeyedStreams} end it when its key stops being valid.
+   * message that names one. A streaming call, while it is open, lets {@link KeyedStreams} end
+   * it when its key stops being valid.
    *
    * <p>grpc calls the listener methods one at a time; {@link #recheck()} comes from other
    * threads, so it only closes the call: the handler's cancellation is then delivered from
@@ -186,7 +186,7 @@ public final class AuthInterceptor implements ServerInterceptor, AutoCloseable {
     private final ServerCallHandler<Q, R> next;
     @Nullable private final MethodScopes.Scoped rule;
     private final Grants grants;
-    /** The key, verified again on each message; null for a unary call (checked as it started). */
+    /** The key, verified again when the keys change; null for a unary call (checked as it started). */
     @Nullable private final String key;
     @Nullable private final KeyedStreams.Registration registration;
     @Nullable private ServerCall.Listener<Q> delegate;
@@ -195,7 +195,7 @@ public final class AuthInterceptor implements ServerInterceptor, AutoCloseable {
 
     /**
      * @param rule the named rule to check each message against; null: only the key
-     * @param key the key to verify again on every message and on key changes; null: never
+     * @param key the key to verify again when the keys change or it expires; null: never
      */
     Checked(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next, @Nullable MethodScopes.Scoped rule,
         Grants grants, @Nullable String key, @Nullable java.time.Instant expiresAt) {
@@ -272,13 +272,8 @@ public final class AuthInterceptor implements ServerInterceptor, AutoCloseable {
       if (ended || call.interrupted()) {
         return;
       }
-      if (key != null) {
-        Refusal no = AuthInterceptor.this.recheck(key);
-        if (no != null) {
-          refuse(no.status(), no.reason());
-          return;
-        }
-      }
+      // the key itself is not checked again per message: KeyedStreams ends the call when it is
+      // revoked (recheckAll on every change of the keys) or expires (a timer)
       if (rule != null) {
         String name = rule.name().apply(message);
         if (delegate == null) {
