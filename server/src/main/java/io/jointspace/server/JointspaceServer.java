@@ -136,7 +136,7 @@ public final class JointspaceServer {
     }
     if (keys != null) {
       keys.start();
-      warnWithoutKeys(storage);
+      warnWithoutKeys(keys);
       auth = new AuthInterceptor(keys, meters, java.time.Clock.systemUTC());
     }
     // inside the metrics (refusals count as calls too) and inside ParseGuard: scope checks read the parsed request
@@ -209,17 +209,13 @@ public final class JointspaceServer {
   }
 
   /** A server that needs keys while none can be used yet serves nobody: say how to make the first. */
-  private static void warnWithoutKeys(Storage storage) {
-    try {
-      if (storage.keysOrNull().all().stream().noneMatch(k -> k.revokedAt() == null
-          && (k.expiresAt() == null || k.expiresAt().isAfter(java.time.Instant.now())))) {
-        log.warn("API keys are required and there is no valid key yet: make the first admin key with"
-            + " ./jointspace keys bootstrap --database-url URL (or --data-dir DIR)");
-      }
-    } catch (RuntimeException e) {
-      // the database is down: the warning above about it says enough
+  private static void warnWithoutKeys(KeyVerifier keys) {
+    if (!keys.hasUsableKey()) {
+      log.warn("API keys are required and there is no valid key yet: make the first admin key with"
+          + " ./jointspace keys bootstrap --database-url URL (or --data-dir DIR)");
     }
   }
+
 
   /**
    * The gRPC services this server registered, with their request and response types (for

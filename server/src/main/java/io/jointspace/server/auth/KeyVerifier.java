@@ -142,11 +142,9 @@ public final class KeyVerifier implements AutoCloseable {
       return new Verdict.Refused(Verdict.Reason.INVALID);
     }
     Instant now = clock.instant();
-    if (k.revokedAt() != null) {
-      return new Verdict.Refused(Verdict.Reason.REVOKED);
-    }
-    if (k.expiresAt() != null && !now.isBefore(k.expiresAt())) {
-      return new Verdict.Refused(Verdict.Reason.EXPIRED);
+    Verdict.Reason unusable = unusable(k, now);
+    if (unusable != null) {
+      return new Verdict.Refused(unusable);
     }
     Grants grants;
     try {
@@ -158,6 +156,22 @@ public final class KeyVerifier implements AutoCloseable {
     }
     touch(k.id(), now);
     return new Verdict.Accepted(grants, k.expiresAt());
+  }
+
+  /** Why {@code k} cannot be used at {@code now} (revoked, expired), or null when it can. */
+  @Nullable
+  private static Verdict.Reason unusable(KeyStore.Stored k, Instant now) {
+    if (k.revokedAt() != null) {
+      return Verdict.Reason.REVOKED;
+    }
+    return k.expiresAt() != null && !now.isBefore(k.expiresAt()) ? Verdict.Reason.EXPIRED : null;
+  }
+
+  /** Whether the keys read so far hold one that is neither revoked nor expired; true before any were read. */
+  public boolean hasUsableKey() {
+    Snapshot s = snapshot;
+    Instant now = clock.instant();
+    return s == null || s.byId().values().stream().anyMatch(k -> unusable(k, now) == null);
   }
 
   /**
