@@ -97,13 +97,9 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     });
   }
 
-  /** The range of a Timestamp's seconds: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
-  private static final long MIN_SECONDS = -62_135_596_800L;
-  private static final long MAX_SECONDS = 253_402_300_799L;
-
   /** {@code t} as an instant, refused when a Timestamp may not hold it (as protobuf defines its range). */
   private static Instant expiresAt(com.google.protobuf.Timestamp t) {
-    if (t.getSeconds() < MIN_SECONDS || t.getSeconds() > MAX_SECONDS || t.getNanos() < 0 || t.getNanos() > 999_999_999) {
+    if (!com.google.protobuf.util.Timestamps.isValid(t)) {
       throw new InvalidInputException("expires_at is out of range (seconds " + t.getSeconds() + ", nanos " + t.getNanos()
           + "); the latest is 9999-12-31T23:59:59Z");
     }
