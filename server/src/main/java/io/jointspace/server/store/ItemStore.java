@@ -367,27 +367,27 @@ public final class ItemStore {
         }
       }
     }
+    // one pass: the whole answer's size, and where it first passes the limit
     long total = 0;
-    int items = 0;
+    long fitting = 0;
+    int firstOver = -1;
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (int i = 0; i < ids.size(); i++) {
       Long size = seen.add(ids.get(i)) ? sizes.get(ids.get(i)) : null;
       if (size == null) {
         continue;
       }
-      if (items > 0 && total + size > Limits.MAX_GET_ANSWER_BYTES) {
-        long all = total;
-        for (int j = i; j < ids.size(); j++) {
-          Long rest = seen.add(ids.get(j)) ? sizes.get(ids.get(j)) : null;
-          all += rest == null ? 0 : rest;
-        }
-        throw new LimitExceededException("ids: the items asked for come to about " + all + " bytes"
-            + (sources ? " with their sources" : "") + ", over the limit of " + Limits.MAX_GET_ANSWER_BYTES
-            + " bytes for one Get answer; the items of the first " + i + " ids fit (" + total + " bytes), ids[" + i
-            + "] would pass the limit: ask for fewer ids at a time");
+      if (firstOver < 0 && total > 0 && total + size > Limits.MAX_GET_ANSWER_BYTES) {
+        firstOver = i;
+        fitting = total;
       }
       total += size;
-      items++;
+    }
+    if (firstOver >= 0) {
+      throw new LimitExceededException("ids: the items asked for come to about " + total + " bytes"
+          + (sources ? " with their sources" : "") + ", over the limit of " + Limits.MAX_GET_ANSWER_BYTES
+          + " bytes for one Get answer; the items of the first " + firstOver + " ids fit (" + fitting + " bytes), ids["
+          + firstOver + "] would pass the limit: ask for fewer ids at a time");
     }
   }
 
