@@ -92,16 +92,17 @@ public final class Backfill {
           WITH pick AS MATERIALIZED (
             SELECT item_id FROM jointspace.rollout_work
             WHERE rollout_id = ? AND NOT failed AND not_before <= now() AND lease_until < now()
-              AND EXISTS (SELECT 1 FROM jointspace.rollouts WHERE id = rollout_id AND state = 'backfilling')
+              AND EXISTS (SELECT 1 FROM jointspace.rollouts WHERE id = ? AND state = 'backfilling')
             ORDER BY item_id LIMIT ? FOR UPDATE SKIP LOCKED)
           UPDATE jointspace.rollout_work w SET leased_by = ?, lease_until = now() + make_interval(secs => ?)
           FROM pick WHERE w.rollout_id = ? AND w.item_id = pick.item_id
           RETURNING w.item_id""")) {
         p.setLong(1, rollout.id());
-        p.setInt(2, max);
-        p.setString(3, worker);
-        p.setDouble(4, lease.toMillis() / 1000.0);
-        p.setLong(5, rollout.id());
+        p.setLong(2, rollout.id());
+        p.setInt(3, max);
+        p.setString(4, worker);
+        p.setDouble(5, lease.toMillis() / 1000.0);
+        p.setLong(6, rollout.id());
         try (ResultSet r = p.executeQuery()) {
           while (r.next()) {
             ids.add(r.getString(1));
