@@ -285,7 +285,7 @@ public final class JointspaceClient implements AutoCloseable {
    * it can be sent again and again, as a load generator does. The whole answer.
    */
   public EmbedResponse embedResponse(EmbedRequest request) {
-    return call(() -> embeddings.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).embed(request));
+    return call(() -> timed(embeddings).embed(request));
   }
 
   /**
@@ -293,7 +293,7 @@ public final class JointspaceClient implements AutoCloseable {
    * per call. A refused call completes the future with a {@link JointspaceException}.
    */
   public CompletableFuture<EmbedResponse> embedResponseAsync(EmbedRequest request) {
-    return future(embeddingsAsync.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).embed(request));
+    return future(timed(embeddingsAsync).embed(request));
   }
 
   /** As {@link #embed}, without blocking. */
@@ -306,25 +306,25 @@ public final class JointspaceClient implements AutoCloseable {
   public ClassifyResponse classify(ModelSpec model, List<Input> inputs, List<String> labels) {
     ClassifyRequest request = ClassifyRequest.newBuilder().setModel(model).addAllInputs(inputs)
         .addAllLabels(labels).build();
-    return call(() -> embeddings.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).classify(request));
+    return call(() -> timed(embeddings).classify(request));
   }
 
   /** Cosine similarity of every query to every candidate. */
   public ScoreResponse score(ModelSpec model, List<Input> queries, List<Input> candidates) {
     ScoreRequest request = ScoreRequest.newBuilder().setModel(model).addAllQueries(queries)
         .addAllCandidates(candidates).build();
-    return call(() -> embeddings.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).score(request));
+    return call(() -> timed(embeddings).score(request));
   }
 
   // ---- models and labels
 
   public ListModelsResponse listModels() {
-    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(models)
         .listModels(ListModelsRequest.getDefaultInstance()));
   }
 
   public GetModelStatusResponse modelStatus(String model) {
-    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(models)
         .getModelStatus(GetModelStatusRequest.newBuilder().setName(model).build()));
   }
 
@@ -334,19 +334,19 @@ public final class JointspaceClient implements AutoCloseable {
    * or UNAVAILABLE until that version is loaded.
    */
   public GetModelMetadataResponse modelMetadata(ModelSpec model) {
-    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(models)
         .getModelMetadata(GetModelMetadataRequest.newBuilder().setModel(model).build()));
   }
 
   /** Points {@code label} of {@code model} at {@code version}. */
   public LabelChange setLabel(String model, String label, long version) {
-    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(models)
         .setLabel(SetLabelRequest.newBuilder().setModel(model).setLabel(label).setVersion(version).build()));
   }
 
   /** Every change of {@code label} (every label when empty), oldest first. */
   public List<LabelChange> labelHistory(String model, String label) {
-    return call(() -> models.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(models)
         .listLabelHistory(ListLabelHistoryRequest.newBuilder().setModel(model).setLabel(label).build()))
         .getChangesList();
   }
@@ -359,29 +359,29 @@ public final class JointspaceClient implements AutoCloseable {
   }
 
   public Collection createCollection(CreateCollectionRequest request) {
-    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(collections)
         .createCollection(request));
   }
 
   public Collection getCollection(String name) {
-    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(collections)
         .getCollection(GetCollectionRequest.newBuilder().setName(name).build()));
   }
 
   public List<Collection> listCollections() {
-    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(collections)
         .listCollections(ListCollectionsRequest.getDefaultInstance())).getCollectionsList();
   }
 
   public void deleteCollection(String name) {
-    call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    call(() -> timed(collections)
         .deleteCollection(DeleteCollectionRequest.newBuilder().setName(name).build()));
   }
 
   /** Writes up to 1000 items in one transaction; returns how many. */
   public int upsert(String collection, List<Item> items) {
     UpsertRequest request = UpsertRequest.newBuilder().setCollection(collection).addAllItems(items).build();
-    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).upsert(request))
+    return call(() -> timed(collections).upsert(request))
         .getUpsertedCount();
   }
 
@@ -397,14 +397,14 @@ public final class JointspaceClient implements AutoCloseable {
   public List<StoredItem> get(String collection, List<String> ids, boolean vectors, boolean sources) {
     GetRequest request = GetRequest.newBuilder().setCollection(collection).addAllIds(ids)
         .setIncludeVectors(vectors).setIncludeSources(sources).build();
-    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).get(request))
+    return call(() -> timed(collections).get(request))
         .getItemsList();
   }
 
   /** Deletes {@code ids} (at most 1000); returns how many were stored. */
   public int delete(String collection, List<String> ids) {
     DeleteRequest request = DeleteRequest.newBuilder().setCollection(collection).addAllIds(ids).build();
-    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).delete(request))
+    return call(() -> timed(collections).delete(request))
         .getDeletedCount();
   }
 
@@ -418,11 +418,11 @@ public final class JointspaceClient implements AutoCloseable {
    * is: a load generator cycling through prepared queries builds nothing per call.
    */
   public SearchResponse search(SearchRequest request) {
-    return call(() -> collections.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).search(request));
+    return call(() -> timed(collections).search(request));
   }
 
   CompletableFuture<SearchResponse> searchAsync(SearchRequest request) {
-    return future(collectionsAsync.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).search(request));
+    return future(timed(collectionsAsync).search(request));
   }
 
   // ---- rollouts
@@ -433,12 +433,12 @@ public final class JointspaceClient implements AutoCloseable {
   }
 
   public Rollout startRollout(StartRolloutRequest request) {
-    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).startRollout(request));
+    return call(() -> timed(rollouts).startRollout(request));
   }
 
   /** The collection's open rollout, else its newest. */
   public Rollout getRollout(String collection) {
-    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(rollouts)
         .getRollout(GetRolloutRequest.newBuilder().setCollection(collection).build()));
   }
 
@@ -487,25 +487,25 @@ public final class JointspaceClient implements AutoCloseable {
   }
 
   public Rollout promote(String collection) {
-    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).promoteRollout(on(collection)));
+    return call(() -> timed(rollouts).promoteRollout(on(collection)));
   }
 
   public Rollout rollback(String collection) {
-    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(rollouts)
         .rollbackRollout(on(collection)));
   }
 
   public Rollout finalizeRollout(String collection) {
-    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(rollouts)
         .finalizeRollout(on(collection)));
   }
 
   public Rollout abort(String collection) {
-    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).abortRollout(on(collection)));
+    return call(() -> timed(rollouts).abortRollout(on(collection)));
   }
 
   public Evaluation evaluate(EvaluateRolloutRequest request) {
-    return call(() -> rollouts.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(rollouts)
         .evaluateRollout(request));
   }
 
@@ -539,23 +539,24 @@ public final class JointspaceClient implements AutoCloseable {
       r.setExpiresAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(expiresAt.getEpochSecond())
           .setNanos(expiresAt.getNano()));
     }
-    return call(() -> keys.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).createKey(r.build()));
+    return call(() -> timed(keys).createKey(r.build()));
   }
 
   /** Every key, newest first, without secrets. */
   public List<io.jointspace.api.v1.ApiKey> listKeys() {
-    return call(() -> keys.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(keys)
         .listKeys(io.jointspace.api.v1.ListKeysRequest.getDefaultInstance())).getKeysList();
   }
 
   /** Revokes a key by its id (or the whole key); every server sharing the database refuses it within a second. */
   public io.jointspace.api.v1.ApiKey revokeKey(String id) {
-    return call(() -> keys.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    return call(() -> timed(keys)
         .revokeKey(io.jointspace.api.v1.RevokeKeyRequest.newBuilder().setId(id).build()));
   }
 
-  Duration deadline() {
-    return deadline;
+  /** {@code stub} with this client's deadline, counted from now: every call gets one. */
+  private <S extends io.grpc.stub.AbstractStub<S>> S timed(S stub) {
+    return stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   static <T> T call(Supplier<T> call) {
