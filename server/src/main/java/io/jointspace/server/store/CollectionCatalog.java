@@ -241,6 +241,23 @@ public final class CollectionCatalog {
     return db.read(c -> require(c, name));
   }
 
+  /**
+   * Locks the collection's catalog row for the rest of the transaction (writes and rollout
+   * steps hold or wait for it).
+   *
+   * @throws CollectionNotFoundException when there is no such collection
+   */
+  static void lockRow(Connection c, String name) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM jointspace.collections WHERE name = ? FOR UPDATE")) {
+      p.setString(1, name);
+      try (ResultSet r = p.executeQuery()) {
+        if (!r.next()) {
+          throw new CollectionNotFoundException("collection '" + name + "' does not exist");
+        }
+      }
+    }
+  }
+
   static Collection require(Connection c, String name) throws SQLException {
     return find(c, name).orElseThrow(() -> new CollectionNotFoundException("collection '" + name + "' does not exist"));
   }
@@ -325,31 +342,25 @@ public final class CollectionCatalog {
     SqlNames.collection(name, "name");
     db.inTransaction(c -> {
       // writes and rollout steps hold or wait for this row: none runs across the drop
-      try (PreparedStatement p = c.prepareStatement(
-          "SELECT 1 FROM jointspace.collections WHERE name = ? FOR UPDATE")) {
-        p.setString(1, name);
-        try (ResultSet r = p.executeQuery()) {
-          if (!r.next()) {
-            throw new CollectionNotFoundException("collection '" + name + "' does not exist");
-          }
-        }
-      }
+      lockRow(c, name);
       try (Statement s = c.createStatement()) {
         s.execute("SET LOCAL lock_timeout = '10s'");
       }
-      // a rollout's work first (the backfill holds work rows, then the target table)
-      try (PreparedStatement p = c.prepareStatement("SELECT id FROM jointspace.rollouts WHERE collection = ?")) {
+      // as an abort does: a rollout's work first (the backfill holds work rows, then the target
+      // table), then its index build (only an open rollout can have one)
+      try (PreparedStatement p = c.prepareStatement("DELETE FROM jointspace.rollout_work WHERE rollout_id IN"
+          + " (SELECT id FROM jointspace.rollouts WHERE collection = ?)")) {
+        p.setString(1, name);
+        p.executeUpdate();
+      }
+      try (PreparedStatement p = c.prepareStatement("SELECT id FROM jointspace.rollouts WHERE collection = ?"
+          + " AND state NOT IN ('finalized', 'aborted')")) {
         p.setString(1, name);
         try (ResultSet r = p.executeQuery()) {
           while (r.next()) {
             Backfill.stopIndexBuild(c, r.getLong(1));
           }
         }
-      }
-      try (PreparedStatement p = c.prepareStatement("DELETE FROM jointspace.rollout_work WHERE rollout_id IN"
-          + " (SELECT id FROM jointspace.rollouts WHERE collection = ?)")) {
-        p.setString(1, name);
-        p.executeUpdate();
       }
       List<Long> versions = new ArrayList<>();
       List<String> tables = new ArrayList<>();

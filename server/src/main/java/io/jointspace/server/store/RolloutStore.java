@@ -374,15 +374,7 @@ public final class RolloutStore {
       Step step) {
     SqlNames.collection(collection, "collection");
     return db.inTransaction(c -> {
-      try (PreparedStatement p = c.prepareStatement(
-          "SELECT 1 FROM jointspace.collections WHERE name = ? FOR UPDATE")) {
-        p.setString(1, collection);
-        try (ResultSet r = p.executeQuery()) {
-          if (!r.next()) {
-            throw new CollectionNotFoundException("collection '" + collection + "' does not exist");
-          }
-        }
-      }
+      CollectionCatalog.lockRow(c, collection);
       Rollout r = open(c, collection).orElseThrow(() -> new RolloutNotFoundException("collection '" + collection
           + "' has no open rollout to " + verb));
       if (id != 0 && r.id() != id) {
