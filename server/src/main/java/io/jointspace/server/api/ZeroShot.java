@@ -149,18 +149,19 @@ final class ZeroShot {
 
   /**
    * One vector per label: the label put into every template, embedded through the model's
-   * text queue (with the call's deadline and the queue's admission), averaged, re-normalized.
+   * text queue (with the call's deadline and the queue's admission, a part of the queue's room
+   * at a time), averaged, re-normalized.
    */
   private static List<float[]> embedLabels(ModelVersion version, List<String> labels, List<String> templates,
       CallScope scope) {
     int per = templates.size();
-    List<Content> texts = new ArrayList<>(labels.size() * per);
+    List<Content.Text> texts = new ArrayList<>(labels.size() * per);
     for (String label : labels) {
       for (String template : templates) {
         texts.add(new Content.Text(template.replace("{}", label)));
       }
     }
-    List<float[]> all = version.encode(texts,
+    List<float[]> all = version.encodeTextsInParts(texts,
         k -> "labels[" + k / per + "] (template '" + templates.get(k % per) + "')", scope);
     List<float[]> out = new ArrayList<>(labels.size());
     for (int j = 0; j < labels.size(); j++) {

@@ -5,6 +5,7 @@ import io.jointspace.server.batching.BatchingOptions;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.errors.OverloadedException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -131,6 +132,25 @@ public final class ModelVersion implements AutoCloseable {
    */
   public List<float[]> encode(List<Content> inputs, IntFunction<String> fieldOf, CallScope scope) {
     return new EncodeCall(requireEncoder(), signatures, pool, scope).encode(inputs, fieldOf);
+  }
+
+  /**
+   * Embeds more texts than one submission to the text queue should hold (Classify's labels x
+   * templates) in consecutive parts of {@link Signatures#rowsPerSubmission} texts each, so a
+   * large label set waits its turns in an idle queue instead of being refused as overload.
+   *
+   * @param fieldOf the field of the i-th text, for messages
+   * @return one vector per text, in order
+   */
+  public List<float[]> encodeTextsInParts(List<Content.Text> texts, IntFunction<String> fieldOf, CallScope scope) {
+    int part = signatures.rowsPerSubmission(requireEncoder().textSignature());
+    List<float[]> out = new ArrayList<>(texts.size());
+    for (int from = 0; from < texts.size(); from += part) {
+      int offset = from;
+      out.addAll(encode(List.<Content>copyOf(texts.subList(from, Math.min(texts.size(), from + part))),
+          i -> fieldOf.apply(offset + i), scope));
+    }
+    return out;
   }
 
   /** The encoder, or a bad-input error naming {@code model} for a version without one. */

@@ -73,6 +73,16 @@ final class SignatureQueue implements AutoCloseable {
     }
   }
 
+  /**
+   * The most rows one call should submit at a time: a quarter of the queue's backlog limit (at
+   * least one batch), so that a call with more rows than that (Classify's label texts) takes
+   * its turns instead of being refused by an otherwise idle queue.
+   */
+  int rowsPerSubmission() {
+    var options = queue.options();
+    return Math.max(1, Math.min(options.maxQueuedItems(), Math.max(options.maxBatchSize(), options.maxQueuedItems() / 4)));
+  }
+
   /** The queue's refusal as the runtime reports overload. */
   static OverloadedException overloaded(QueueFullException e) {
     return new OverloadedException(e.getMessage(), e.queueName(), e.depth(), e.capacity(), e.requested(), e);

@@ -139,6 +139,15 @@ final class Signatures implements AutoCloseable {
   }
 
   /**
+   * The most rows one call should submit to {@code sig}'s queue at a time (see
+   * {@link SignatureQueue#rowsPerSubmission()}); unbounded for a signature without a queue.
+   */
+  int rowsPerSubmission(SignatureInfo sig) {
+    SignatureQueue queue = queues.get(sig.name());
+    return queue == null ? Integer.MAX_VALUE : queue.rowsPerSubmission();
+  }
+
+  /**
    * Runs one signature for a call: through the signature's batch queue when it has one, else
    * directly, as {@link SavedModel#run}.
    *

@@ -257,6 +257,14 @@ class MultimodalTest {
   }
 
   @Test
+  void classify_thousandLabelsWithTheDefaultTemplates_fitsAQueueOfOnly1024Items() {
+    // 1000 labels x 4 templates = 4000 label texts: more than the text queue holds at once
+    ClassifyResponse response = stub.classify(classifyLabels(1000, 10).setTopK(3).build());
+    assertThat(response.getResultsList()).singleElement()
+        .satisfies(c -> assertThat(c.getScoresList()).hasSize(3));
+  }
+
+  @Test
   void classify_labelOverItsLength_isNamed() {
     ClassifyRequest.Builder request = classifyLabels(10, 10);
     request.setLabels(5, "z".repeat(1001));
