@@ -100,7 +100,7 @@ class KubernetesManifestsTest {
 
   @Test
   void everyManifestInAKustomizationFolder_isListedThere_andEveryListedFileExists() throws IOException {
-    for (Path dir : List.of(BASE, K8S.resolve("overlays/example"))) {
+    for (Path dir : List.of(BASE, K8S.resolve("overlays/example"), K8S.resolve("kserve"))) {
       JsonNode k = Manifests.kustomization(dir);
       Set<String> used = new HashSet<>(Manifests.strings(k.path("resources")));
       k.path("configMapGenerator").forEach(g -> g.path("files").forEach(f -> {
@@ -245,7 +245,7 @@ class KubernetesManifestsTest {
 
   @Test
   void images_nameTheVersionTheBuildMakes() throws IOException {
-    for (Path dir : List.of(BASE, K8S.resolve("overlays/example"))) {
+    for (Path dir : List.of(BASE, K8S.resolve("overlays/example"), K8S.resolve("kserve"))) {
       JsonNode images = Manifests.kustomization(dir).path("images");
       assertThat(images.size()).as("images: in %s", dir).isEqualTo(1);
       assertThat(images.get(0).path("name").asString()).isEqualTo("jointspace");
