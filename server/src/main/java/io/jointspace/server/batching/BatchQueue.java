@@ -115,7 +115,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     try {
       boolean admitted = reservation != null && takeLocked(reservation);
       if (admitted && state.options.waitOnlyForAdmitted()) {
-        dispatcher.wakeAll(); // what waits may be all that is coming now, whatever becomes of this request
+        dispatcher.wakeOne(); // what waits may be all that is coming now, whatever becomes of this request
       }
       if (state.closed) {
         throw new QueueClosedException("queue '" + state.name + "' is closed to new work");
@@ -126,7 +126,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
         fullAt = state.depth + state.reserved;
       } else {
         state.enqueue(request, items, bucketOf, lengths, now);
-        dispatcher.wakeAll();
+        dispatcher.wakeOne();
       }
     } finally {
       dispatcher.lock.unlock();
@@ -139,6 +139,55 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     }
     out.flush();
     request.future.whenComplete((result, error) -> completedByCaller(request, error));
+    return request.future;
+  }
+
+  /**
+   * As {@link #submit(List, Duration, Reservation)}, but when nothing is worth waiting for, runs
+   * the items at once on the calling thread, as one batch, and returns the completed future:
+   * when the queue {@linkplain BatchingOptions#waitOnlyForAdmitted waits only for admitted
+   * items}, no item waits, no room is reserved for items still being prepared, fewer than
+   * {@link BatchingOptions#maxConcurrentBatches()} of its batches run, and the items fit in one
+   * batch. A lone caller then pays no hand-over to a batch thread and no wait; items queue (and
+   * batch) only while the queue's batches all run. For callers that would block on the future
+   * anyway (it may complete before this returns, on this thread).
+   */
+  public CompletableFuture<List<O>> run(List<? extends I> items, @Nullable Duration timeout,
+      @Nullable Reservation reservation) {
+    Objects.requireNonNull(items, "items");
+    int n = items.size();
+    if (n == 0 || n > state.options.maxBatchSize() || !state.options.waitOnlyForAdmitted()
+        || (reservation != null && !reservation.isFor(this)) || !state.options.lengthBuckets().isEmpty()) {
+      return submit(items, timeout, reservation);
+    }
+    ScheduledBatch<I, O> batch;
+    Request<O> request;
+    dispatcher.lock.lock();
+    try {
+      long now = dispatcher.ticker.nanoTime();
+      if (state.closed || state.depth > 0
+          || state.reserved - (reservation != null && reservation.held ? reservation.items : 0) > 0
+          || state.running >= state.options.maxConcurrentBatches()) {
+        batch = null;
+        request = null;
+      } else {
+        request = new Request<>(n, now, timeout);
+        if (request.expiredAt(now)) {
+          batch = null; // submit fails it as expired
+        } else {
+          if (reservation != null) {
+            takeLocked(reservation);
+          }
+          batch = state.runNow(request, items, now);
+        }
+      }
+    } finally {
+      dispatcher.lock.unlock();
+    }
+    if (batch == null) {
+      return submit(items, timeout, reservation);
+    }
+    batch.run();
     return request.future;
   }
 
@@ -177,7 +226,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     dispatcher.lock.lock();
     try {
       if (takeLocked(reservation) && state.options.waitOnlyForAdmitted()) {
-        dispatcher.wakeAll(); // what waits may be all that is coming now
+        dispatcher.wakeOne(); // what waits may be all that is coming now
       }
     } finally {
       dispatcher.lock.unlock();

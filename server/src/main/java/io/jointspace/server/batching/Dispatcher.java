@@ -15,10 +15,18 @@ import javax.annotation.concurrent.GuardedBy;
  *
  * <p>{@link #lock} is the one lock of a scheduler: it guards the queue list here and the state
  * of every {@link QueueState} and {@link Request}. It is held only for bookkeeping, never while a
- * processor, a listener or a future's dependents run. {@link #wakeAll()} is signalled whenever
- * something may have become ready: items queued, a batch finished, a queue closed.
+ * processor, a listener or a future's dependents run. {@link #wakeOne()} is signalled whenever
+ * something may have become ready (items queued, a batch finished): the batch threads are
+ * alike, so one is enough, and a thread that takes a batch while another is due wakes the next
+ * one; {@link #wakeAll()} when a queue or the scheduler closes. Idle threads park without a
+ * timeout unless a queue has items whose delay runs out, so waiting costs no CPU.
  */
 final class Dispatcher {
+  /**
+   * The shortest timed wait: a batch due sooner waits this long rather than spinning through
+   * waits of a few nanoseconds (the kernel's timer slack is about as long anyway).
+   */
+  static final long MIN_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
   final ReentrantLock lock = new ReentrantLock();
   final Ticker ticker;
   final BatchListener listener;
@@ -55,6 +63,11 @@ final class Dispatcher {
     changed.signalAll();
   }
 
+  @GuardedBy("lock")
+  void wakeOne() {
+    changed.signal();
+  }
+
   /** Runs one batch that is due now on the calling thread; false when none is due. */
   boolean runOne() {
     ScheduledBatch<?, ?> batch;
@@ -84,6 +97,9 @@ final class Dispatcher {
           long now = ticker.nanoTime();
           batch = next(now, out);
           if (batch != null) {
+            if (nanosUntilReady(now) <= MIN_WAIT_NANOS) {
+              changed.signal(); // more is due: another thread takes it
+            }
             break;
           }
           long wait = nanosUntilReady(now);
@@ -140,13 +156,13 @@ final class Dispatcher {
     return null;
   }
 
-  /** Nanoseconds until some queue has a batch due (at least 1), or Long.MAX_VALUE. */
+  /** Nanoseconds until some queue has a batch due (at least {@link #MIN_WAIT_NANOS}), or Long.MAX_VALUE. */
   @GuardedBy("lock")
   private long nanosUntilReady(long now) {
     long soonest = Long.MAX_VALUE;
     for (QueueState<?, ?> queue : queues) {
       soonest = Math.min(soonest, queue.nanosUntilReady(now));
     }
-    return soonest == Long.MAX_VALUE ? soonest : Math.max(soonest, TimeUnit.MICROSECONDS.toNanos(1));
+    return soonest == Long.MAX_VALUE ? soonest : Math.max(soonest, MIN_WAIT_NANOS);
   }
 }

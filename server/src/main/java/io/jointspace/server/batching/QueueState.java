@@ -59,6 +59,20 @@ final class QueueState<I, O> {
     request.queued = items.size();
   }
 
+  /**
+   * Counts {@code items} of a request that arrived at {@code now} as a batch running now,
+   * without queueing them; the caller checked that a batch may run and runs it.
+   */
+  @GuardedBy("dispatcher.lock")
+  ScheduledBatch<I, O> runNow(Request<O> request, List<? extends I> items, long now) {
+    List<QueuedItem<I, O>> taken = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      taken.add(new QueuedItem<>(request, i, items.get(i), 0, now));
+    }
+    running++;
+    return new ScheduledBatch<>(this, taken, 0, 0);
+  }
+
   /** Whether items that waited {@code waited} ns are cut whether or not their batch is full. */
   @GuardedBy("dispatcher.lock")
   private boolean due(long waited) {

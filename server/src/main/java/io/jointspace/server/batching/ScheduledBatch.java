@@ -51,7 +51,9 @@ final class ScheduledBatch<I, O> {
     dispatcher.lock.lock();
     try {
       queue.finish(this, outputs, failure, out);
-      dispatcher.wakeAll();
+      if (queue.depth > 0 || queue.closed) {
+        dispatcher.wakeOne(); // a slot is free: one thread may cut what waited for it
+      }
     } finally {
       dispatcher.lock.unlock();
     }

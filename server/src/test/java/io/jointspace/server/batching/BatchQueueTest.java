@@ -300,4 +300,79 @@ class BatchQueueTest {
     assertThat(scheduler.runPending()).isEqualTo(1);
     assertThat(patient.join()).containsExactly("e!");
   }
+
+  @Test
+  void run_withAFreeSlotAndNothingComing_runsOnTheCallingThreadAtOnce() {
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withWaitOnlyForAdmitted(true)
+        .withMaxQueueDelay(Duration.ofSeconds(1)));
+    Thread caller = Thread.currentThread();
+    AtomicInteger ranHere = new AtomicInteger();
+    processor.whileProcessing(() -> ranHere.addAndGet(Thread.currentThread() == caller ? 1 : 0));
+    var lone = queue.run(List.of("a", "b"), null, null);
+    assertThat(lone).as("done before run returns, no step, no delay").isCompletedWithValue(List.of("a!", "b!"));
+    assertThat(ranHere).hasValue(1);
+    assertThat(queue.depth()).isZero();
+    assertThat(queue.runningBatches()).isZero();
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void run_whileEverySlotIsBusy_queues_andTheItemsBatchOnceASlotFrees() {
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withWaitOnlyForAdmitted(true)
+        .withMaxQueueDelay(Duration.ofSeconds(1)));
+    CompletableFuture<List<String>>[] behind = new CompletableFuture[2];
+    // the first call runs on this thread; while it runs, two more arrive and must wait for its slot
+    processor.whileProcessing(() -> {
+      if (behind[0] == null) {
+        behind[0] = queue.run(List.of("b"), null, null);
+        behind[1] = queue.run(List.of("c"), null, null);
+      }
+    });
+    var first = queue.run(List.of("a"), null, null);
+    assertThat(first).isCompletedWithValue(List.of("a!"));
+    assertThat(behind[0]).isNotDone();
+    assertThat(queue.depth()).isEqualTo(2);
+    assertThat(scheduler.runPending()).as("cut as soon as the slot is free, without the delay").isEqualTo(1);
+    assertThat(processor.itemsPerBatch()).containsExactly(List.of("a"), List.of("b", "c"));
+    assertThat(behind[0].join()).containsExactly("b!");
+    assertThat(behind[1].join()).containsExactly("c!");
+  }
+
+  @Test
+  void run_withRoomReservedForItemsBeingPrepared_queuesToWaitForThem() {
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withWaitOnlyForAdmitted(true)
+        .withMaxQueueDelay(Duration.ofSeconds(1)));
+    Reservation mine = queue.reserve(1);
+    Reservation theirs = queue.reserve(1);
+    var early = queue.run(List.of("a"), null, mine);
+    assertThat(early).as("another call's item is coming").isNotDone();
+    var late = queue.run(List.of("b"), null, theirs);
+    assertThat(late).isNotDone();
+    assertThat(scheduler.runPending()).isEqualTo(1);
+    assertThat(processor.itemsPerBatch()).containsExactly(List.of("a", "b"));
+
+    Reservation alone = queue.reserve(1);
+    assertThat(queue.run(List.of("c"), null, alone)).as("its own room is all that was held")
+        .isCompletedWithValue(List.of("c!"));
+    assertThat(queue.reserved()).isZero();
+  }
+
+  @Test
+  void run_onAQueueThatWaitsForAnyArrival_queuesAsSubmitDoes() {
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING);
+    var patient = queue.run(List.of("a"), null, null);
+    assertThat(patient).isNotDone();
+    assertThat(scheduler.runPending()).isZero();
+    ticker.advanceMillis(5);
+    assertThat(scheduler.runPending()).isEqualTo(1);
+    assertThat(patient.join()).containsExactly("a!");
+  }
+
+  @Test
+  void run_whoseDeadlineHasPassed_failsWithoutRunning() {
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withWaitOnlyForAdmitted(true));
+    var late = queue.run(List.of("a"), Duration.ZERO, null);
+    assertThat(late).isCompletedExceptionally();
+    assertThat(processor.batches).isEmpty();
+  }
 }
