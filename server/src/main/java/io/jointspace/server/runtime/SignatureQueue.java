@@ -150,7 +150,7 @@ final class SignatureQueue implements AutoCloseable {
     List<Row> keyed = sequences.isEmpty() ? rows
         : rows.stream().map(r -> r.tokens() ? r : new Row(r.inputs(), r.fetch(), fedLength(r.inputs()), false)).toList();
     try {
-      queued = scope.watch(queue.submit(keyed, scope.remaining(), room));
+      queued = scope.watch(queue.run(keyed, scope.remaining(), room));
     } catch (QueueFullException e) {
       throw overloaded(e);
     }

@@ -59,9 +59,10 @@ final class Signatures implements AutoCloseable {
         }
         for (SignatureInfo sig : model.signatures().values()) {
           if (!made.containsKey(sig.name()) && batchable(sig)) {
-            // nothing to prepare, so no reservations: wait the delay for any arrival
-            made.put(sig.name(), new SignatureQueue(model, sig, batching.scheduler(),
-                batching.options().withWaitOnlyForAdmitted(false), queueName(batching, sig)));
+            // nothing to prepare, so nothing is ever reserved: a call runs at once while a batch slot is
+            // free, and calls batch only while every slot is busy, never waiting for company
+            made.put(sig.name(), new SignatureQueue(model, sig, batching.scheduler(), batching.options(),
+                queueName(batching, sig)));
           }
         }
       } catch (RuntimeException e) {

@@ -58,7 +58,8 @@ class TensorBatchingTest {
     // a batch runs when 4 rows wait (or after 30 s): concurrent one-row calls must share it
     gatheringMetrics = ServerFixture.freePort();
     ServerConfig.Builder gather = ServerConfig.newBuilder().setMetricsPort(gatheringMetrics);
-    gather.getBatchingBuilder().setMaxBatchSize(8).setMaxQueueDelayMicros(30_000_000).addPreferredBatchSizes(4);
+    gather.getBatchingBuilder().setMaxBatchSize(8).setMaxQueueDelayMicros(30_000_000).addPreferredBatchSizes(4)
+        .setWaitOnlyForAdmitted(false); // a queue that waits for company (by default a call runs while a slot is free)
     gathering = ServerFixture.start(gather, repo);
   }
 
