@@ -24,8 +24,9 @@ import org.tensorflow.proto.MetaGraphDef;
  * The TensorFlow side of one loaded version: its session, its signatures as recorded on disk,
  * and a way to run them. Signatures run by feeding and fetching the graph tensors their
  * SignatureDef names (as TF Serving does), so every signature of every loadable SavedModel can
- * be called. Knows nothing of queues or encoders. Thread-safe: many threads may {@link #run} at
- * once. Owned by its {@link ModelVersion}, which closes it after the last run has returned.
+ * be called. Each signature's graph runs on the calling thread or on TensorFlow's inter-op pool,
+ * whichever its first runs measured faster ({@link InlineRuns}). Knows nothing of queues or
+ * encoders. Thread-safe: many threads may {@link #run} at once. Owned by its {@link ModelVersion}, which closes it after the last run has returned.
  */
 final class SavedModel implements AutoCloseable {
   private static final String TRAIN_OP_SIGNATURE = "__saved_model_train_op";
@@ -36,6 +37,8 @@ final class SavedModel implements AutoCloseable {
   @Nullable private final String defaultSignature;
   private final Session session;
   private final AutoCloseable owner;
+  /** Per signature: on the calling thread or on TensorFlow's pool (see {@link InlineRuns}). */
+  private final Map<String, InlineRuns> inlineRuns = new java.util.concurrent.ConcurrentHashMap<>();
 
   private SavedModel(Path dir, List<String> tags, MetaGraphDef meta, Session session,
       AutoCloseable owner, String configuredDefault) {
@@ -230,8 +233,13 @@ final class SavedModel implements AutoCloseable {
   Map<String, TensorData> run(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys) {
     List<String> fetch = check(sig, inputs, outputKeys);
     List<Tensor> fed = new ArrayList<>(sig.inputs().size());
+    InlineRuns how = inlineRuns.computeIfAbsent(sig.name(), k -> new InlineRuns());
+    boolean inline = how.next();
     try {
       Session.Runner runner = session.runner();
+      if (inline) {
+        runner.setOptions(InlineRuns.INLINE);
+      }
       for (TensorSpec spec : sig.inputs().values()) {
         Tensor t = Tensors.toTensor(inputs.get(spec.key()));
         fed.add(t);
@@ -241,7 +249,9 @@ final class SavedModel implements AutoCloseable {
         runner.fetch(sig.outputs().get(key).tensorName());
       }
       Map<String, TensorData> out = new LinkedHashMap<>();
+      long start = System.nanoTime();
       try (Result result = runner.run()) {
+        how.record(inline, System.nanoTime() - start);
         for (int i = 0; i < fetch.size(); i++) {
           out.put(fetch.get(i), Tensors.fromTensor(result.get(i)));
         }
