@@ -1,6 +1,8 @@
 package io.jointspace.bench;
 
 import io.grpc.Status;
+import io.jointspace.api.inference.GRPCInferenceServiceGrpc;
+import io.jointspace.api.inference.ModelInferRequest;
 import io.jointspace.client.JointspaceClient;
 import io.jointspace.client.JointspaceException;
 import java.time.Duration;
@@ -12,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import javax.annotation.Nullable;
 
 /**
  * Sends single-input Embed calls through the Java client (prepared requests, without
@@ -47,12 +50,23 @@ final class LoadGenerator {
   private final JointspaceClient client;
   private final Workload workload;
   private final LongSupplier serverCpuNanos;
+  /** What {@link Workload.Kind#infer} calls send; null when this generator sends none. */
+  @Nullable private final ModelInferRequest infer;
+  @Nullable private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub inference;
 
   /** {@code client}: one made by {@link #client}. */
   LoadGenerator(JointspaceClient client, Workload workload, LongSupplier serverCpuNanos) {
+    this(client, workload, serverCpuNanos, null);
+  }
+
+  /** As above; {@link Workload.Kind#infer} calls send {@code infer} (KServe v2 ModelInfer). */
+  LoadGenerator(JointspaceClient client, Workload workload, LongSupplier serverCpuNanos,
+      @Nullable ModelInferRequest infer) {
     this.client = client;
     this.workload = workload;
     this.serverCpuNanos = serverCpuNanos;
+    this.infer = infer;
+    this.inference = infer == null ? null : GRPCInferenceServiceGrpc.newFutureStub(client.channel());
   }
 
   /**
@@ -67,6 +81,23 @@ final class LoadGenerator {
 
   /** One Embed call; the callback gets the status code when it completes (on a gRPC thread). */
   private void call(Workload.Kind kind, java.util.function.Consumer<Status.Code> done) {
+    if (kind == Workload.Kind.infer) {
+      if (inference == null) {
+        throw new IllegalStateException("this load generator has no ModelInfer request");
+      }
+      var call = inference.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS).modelInfer(infer);
+      call.addListener(() -> {
+        Status.Code code;
+        try {
+          call.get();
+          code = Status.Code.OK;
+        } catch (Exception e) {
+          code = Status.fromThrowable(e).getCode();
+        }
+        done.accept(code);
+      }, Runnable::run);
+      return;
+    }
     client.embedResponseAsync(workload.next(kind)).whenComplete((response, error) -> done.accept(
         error == null ? Status.Code.OK
             : error instanceof JointspaceException e ? e.code() : Status.fromThrowable(error).getCode()));

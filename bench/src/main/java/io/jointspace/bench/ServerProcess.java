@@ -42,11 +42,17 @@ final class ServerProcess implements AutoCloseable {
 
   static ServerProcess start(Path models, boolean batching, String heap, Path log, Workload workload,
       @Nullable Path config) throws IOException, InterruptedException {
+    return start(models, batching, heap, log, workload, config, List.of());
+  }
+
+  /** As above, with {@code jvmArgs} given to the server's JVM (e.g. a flight recording). */
+  static ServerProcess start(Path models, boolean batching, String heap, Path log, Workload workload,
+      @Nullable Path config, List<String> jvmArgs) throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of("--models", models.toString(), "--batching", batching ? "on" : "off"));
     if (config != null) {
       args.addAll(List.of("--config", config.toString()));
     }
-    ServerProcess server = launch(args, heap, log);
+    ServerProcess server = launch(args, heap, log, jvmArgs);
     server.awaitReady(180, log, () -> { // on the measured calls' connection, which this opens
       server.load.embedResponse(workload.next(Workload.Kind.image));
       server.load.embedResponse(workload.next(Workload.Kind.text));
@@ -58,14 +64,16 @@ final class ServerProcess implements AutoCloseable {
    * Starts {@code serve} with {@code args} on a free loopback port, metrics and repository
    * polling off, TensorFlow quiet and DJL offline, its output in {@code log}.
    */
-  private static ServerProcess launch(List<String> args, String heap, Path log) throws IOException {
+  private static ServerProcess launch(List<String> args, String heap, Path log, List<String> jvmArgs)
+      throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
-        "-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap));
+    cmd.addAll(jvmArgs);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
         "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", "-1"));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -96,7 +104,7 @@ final class ServerProcess implements AutoCloseable {
     if (config != null) {
       args.addAll(List.of("--config", config.toString()));
     }
-    ServerProcess server = launch(args, heap, log);
+    ServerProcess server = launch(args, heap, log, List.of());
     server.awaitReady(180, log, () -> {
       for (ModelSpec spec : await) {
         server.client.modelMetadata(spec);

@@ -20,7 +20,8 @@ import javax.imageio.ImageIO;
  * front (seed fixed), each request carrying exactly one input, cycled round-robin.
  */
 final class Workload {
-  enum Kind { image, text }
+  /** Embed of one image or one text; infer: a KServe v2 ModelInfer call (see {@link LoadGenerator}). */
+  enum Kind { image, text, infer }
 
   static final int DISTINCT = 16;
 
