@@ -667,14 +667,13 @@ type BatchingConfig struct {
 	// Admission by backlog: a request that finds more than this many items already waiting in
 	// its queue gets RESOURCE_EXHAUSTED at once (before its inputs are decoded), whatever its
 	// own size. Items of admitted requests still being decoded or tokenized count as waiting:
-	// a request holds its place from admission until its items join the queue. This bounds
-	// how long an admitted request waits behind others: about max_items_ahead / max_batch_size
-	// batches plus the ones running, so under overload the excess is shed instead of queueing
-	// without end; a large request still fits when the queue is short. Default
-	// 10 x max_batch_size (320 with the default batch size), as TF Serving's default of 10
-	// enqueued batches: many concurrent callers queue rather than being refused, which would
-	// only make them retry. Lower it for a tighter bound on latency under overload, at the cost
-	// of refusing bursts sooner. 0 takes the default.
+	// a request holds its place from admission until its items join the queue. Default no bound
+	// (0 takes the default): without it, a queue refuses a request only when it would pass
+	// max_queued_items (the memory waiting items hold), or when the call has a deadline and
+	// the work waiting ahead of it, at the queue's recent batch times, would outlast that
+	// deadline. The refusal's message says which of these limits refused it. Set it (TF
+	// Serving's max_enqueued_batches x max_batch_size) to shed callers without deadlines sooner
+	// under overload.
 	MaxItemsAhead int32 `protobuf:"varint,7,opt,name=max_items_ahead,json=maxItemsAhead,proto3" json:"max_items_ahead,omitempty"`
 	// Batch sizes at which a batch runs at once, without waiting for max_queue_delay_micros
 	// (Triton's preferred_batch_size): with [8, 16], 8 waiting items run as soon as they are
@@ -691,13 +690,15 @@ type BatchingConfig struct {
 	// text is padded to context_length. A model's own list replaces the server-wide one.
 	// Example: length_buckets: [16, 32, 64] for a 77-token encoder.
 	LengthBuckets []int32 `protobuf:"varint,9,rep,packed,name=length_buckets,json=lengthBuckets,proto3" json:"length_buckets,omitempty"`
-	// Text and image queues wait max_queue_delay_micros for a batch to fill only while admitted
-	// requests are still decoding or tokenizing inputs for them: with none, the waiting items
-	// are all that is known to be coming and run at once, so a lone caller pays no queue delay
-	// and the delay is spent only where it buys a fuller batch. This holds for every call on
-	// those queues, ModelInfer and tensor Embed calls to the encoder's signatures included
-	// (they have nothing to prepare). Default true; false waits the delay for any arrival, as
-	// Triton's dynamic batcher does (the queues of other signatures always do).
+	// Queues wait max_queue_delay_micros for a batch to fill only while admitted requests are
+	// still decoding or tokenizing inputs for them: with none, the waiting items are all that is
+	// known to be coming and run as soon as one of the queue's max_concurrent_batches slots is
+	// free; a call that finds a slot free and nothing waiting runs at once on its own thread.
+	// So a lone caller pays neither a queue delay nor a hand-over to a batch thread, calls batch
+	// while every slot is busy, and the delay is spent only where it buys a fuller batch. This
+	// holds for every queue: text, image, and the queues of tensor models' signatures (nothing
+	// is ever reserved in those, so they never wait the delay). Default true; false waits the
+	// delay for any arrival, as Triton's dynamic batcher does.
 	WaitOnlyForAdmitted *bool `protobuf:"varint,10,opt,name=wait_only_for_admitted,json=waitOnlyForAdmitted,proto3,oneof" json:"wait_only_for_admitted,omitempty"`
 }
 

@@ -201,11 +201,10 @@ final class Suite implements Callable<Integer> {
     line(b, "- Model: `%s/%s` version %d (Embed, one input per request: a 64x64 PNG of a demo scene or its"
         + " caption, %d distinct of each, round-robin).", models, model, version, Workload.DISTINCT);
     line(b, "- Server: a child JVM (`io.jointspace.server.Main serve --batching off|on --metrics-port -1`, -Xmx%s),"
-        + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead %d (%d x max_batch_size),"
+        + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead unbounded (refusal when the wait ahead would outlast the call's deadline),"
         + " batch_threads = cores, max_concurrent_batches = batch_threads, wait_only_for_admitted true; TensorFlow sessions"
         + " without thread spinning (session.thread_spinning false, the default). Client: the Java client library"
-        + " (`clients/java`), one gRPC channel over loopback, retries off so that every refusal counts.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000),
-        io.jointspace.server.batching.BatchingOptions.DEFAULT_BATCHES_AHEAD * MAX_BATCH, io.jointspace.server.batching.BatchingOptions.DEFAULT_BATCHES_AHEAD);
+        + " (`clients/java`), one gRPC channel over loopback, retries off so that every refusal counts.", heap, MAX_BATCH, (int) (MAX_QUEUE_DELAY_MS * 1000));
     if (serverConfig != null) {
       line(b, "- **Server config**: both servers also ran with `--config %s`, which changes the settings above:", serverConfig);
       line(b, "");
@@ -311,13 +310,11 @@ final class Suite implements Callable<Integer> {
     line(b, "");
     line(b, "Server still running after the overload: %s; OutOfMemoryError in its log: %s.", aliveAfter ? "yes" : "NO",
         oom ? "YES" : "no");
-    int ahead = io.jointspace.server.batching.BatchingOptions.DEFAULT_BATCHES_AHEAD * MAX_BATCH;
     line(b, "");
-    line(b, "An admitted call waits behind at most max_items_ahead = %d items (waiting, or held for calls still"
-        + " decoding), about %d / %.1f req/s = %.0f ms at the rate served here, plus the batches running and its own;"
-        + " the rest is shed at once. A lower max_items_ahead tightens this bound and refuses bursts sooner: with many"
-        + " closed-loop callers, refused callers send again at once, and the refusals then cost the cores more than"
-        + " queueing would.", ahead, ahead, over.throughput(), 1e3 * ahead / over.throughput());
+    line(b, "A call is admitted while the work waiting ahead of it, at the queue's recent batch times, ends within the"
+        + " call's deadline, and while the queue holds at most max_queued_items; the rest is shed at once. A"
+        + " max_items_ahead bound sheds callers without deadlines sooner; with many closed-loop callers, refused"
+        + " callers send again at once, and the refusals then cost the cores more than queueing would.");
     line(b, "");
     line(b, "## Ratios and the issue's targets");
     line(b, "");

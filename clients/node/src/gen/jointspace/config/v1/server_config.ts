@@ -335,14 +335,13 @@ export interface BatchingConfig {
    * Admission by backlog: a request that finds more than this many items already waiting in
    * its queue gets RESOURCE_EXHAUSTED at once (before its inputs are decoded), whatever its
    * own size. Items of admitted requests still being decoded or tokenized count as waiting:
-   * a request holds its place from admission until its items join the queue. This bounds
-   * how long an admitted request waits behind others: about max_items_ahead / max_batch_size
-   * batches plus the ones running, so under overload the excess is shed instead of queueing
-   * without end; a large request still fits when the queue is short. Default
-   * 10 x max_batch_size (320 with the default batch size), as TF Serving's default of 10
-   * enqueued batches: many concurrent callers queue rather than being refused, which would
-   * only make them retry. Lower it for a tighter bound on latency under overload, at the cost
-   * of refusing bursts sooner. 0 takes the default.
+   * a request holds its place from admission until its items join the queue. Default no bound
+   * (0 takes the default): without it, a queue refuses a request only when it would pass
+   * max_queued_items (the memory waiting items hold), or when the call has a deadline and
+   * the work waiting ahead of it, at the queue's recent batch times, would outlast that
+   * deadline. The refusal's message says which of these limits refused it. Set it (TF
+   * Serving's max_enqueued_batches x max_batch_size) to shed callers without deadlines sooner
+   * under overload.
    */
   maxItemsAhead: number;
   /**
@@ -365,13 +364,15 @@ export interface BatchingConfig {
    */
   lengthBuckets: number[];
   /**
-   * Text and image queues wait max_queue_delay_micros for a batch to fill only while admitted
-   * requests are still decoding or tokenizing inputs for them: with none, the waiting items
-   * are all that is known to be coming and run at once, so a lone caller pays no queue delay
-   * and the delay is spent only where it buys a fuller batch. This holds for every call on
-   * those queues, ModelInfer and tensor Embed calls to the encoder's signatures included
-   * (they have nothing to prepare). Default true; false waits the delay for any arrival, as
-   * Triton's dynamic batcher does (the queues of other signatures always do).
+   * Queues wait max_queue_delay_micros for a batch to fill only while admitted requests are
+   * still decoding or tokenizing inputs for them: with none, the waiting items are all that is
+   * known to be coming and run as soon as one of the queue's max_concurrent_batches slots is
+   * free; a call that finds a slot free and nothing waiting runs at once on its own thread.
+   * So a lone caller pays neither a queue delay nor a hand-over to a batch thread, calls batch
+   * while every slot is busy, and the delay is spent only where it buys a fuller batch. This
+   * holds for every queue: text, image, and the queues of tensor models' signatures (nothing
+   * is ever reserved in those, so they never wait the delay). Default true; false waits the
+   * delay for any arrival, as Triton's dynamic batcher does.
    */
   waitOnlyForAdmitted?: boolean | undefined;
 }

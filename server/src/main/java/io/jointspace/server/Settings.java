@@ -322,7 +322,7 @@ public record Settings(
     }
     int ahead = own.getMaxItemsAhead() != 0 ? own.getMaxItemsAhead()
         : serverWide.getMaxItemsAhead() != 0 ? serverWide.getMaxItemsAhead()
-        : Math.multiplyExact(BatchingOptions.DEFAULT_BATCHES_AHEAD, maxBatchSize);
+        : BATCHING_DEFAULTS.maxItemsAhead();
     if (ahead < 0) {
       throw new ConfigException(field + ".max_items_ahead must not be negative, got " + ahead);
     }

@@ -35,7 +35,7 @@ class ConfigLoaderTest {
     assertThat(s.repository()).isEqualTo(Path.of("models").toAbsolutePath());
     assertThat(s.loadOptions("any")).isEqualTo(LoadOptions.DEFAULT);
     assertThat(s.batchingFor("unconfigured")).isEqualTo(BatchingOptions.DEFAULT.withWaitOnlyForAdmitted(true).withMaxBatchSize(32)
-        .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024).withMaxItemsAhead(320)
+        .withMaxQueueDelay(Duration.ofMillis(2)).withMaxQueuedItems(1024).withMaxItemsAhead(Integer.MAX_VALUE)
         .withMaxConcurrentBatches(s.batchThreads())); // as many batches at once as batch threads
     assertThat(s.batchThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
@@ -48,7 +48,7 @@ class ConfigLoaderTest {
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
     assertThat(s.batchingFor("unconfigured")).isEqualTo(BatchingOptions.DEFAULT.withWaitOnlyForAdmitted(true).withMaxBatchSize(8)
-        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64).withMaxItemsAhead(80)
+        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(64).withMaxItemsAhead(Integer.MAX_VALUE)
         .withMaxConcurrentBatches(3));
     assertThat(s.batchThreads()).isEqualTo(3);
 
@@ -249,11 +249,11 @@ class ConfigLoaderTest {
         """);
     Settings s = ConfigLoader.load(file, Map.of(), NO_FLAGS);
     assertThat(s.batchingFor("small")).isEqualTo(BatchingOptions.DEFAULT.withWaitOnlyForAdmitted(true).withMaxBatchSize(2)
-        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(16).withMaxItemsAhead(20)
+        .withMaxQueueDelay(Duration.ofNanos(500_000)).withMaxQueuedItems(16).withMaxItemsAhead(Integer.MAX_VALUE)
         .withMaxConcurrentBatches(1));
     assertThat(s.batchingFor("direct")).isNull();
     assertThat(s.batchingFor("other")).isEqualTo(BatchingOptions.DEFAULT.withWaitOnlyForAdmitted(true).withMaxBatchSize(8)
-        .withMaxQueueDelay(Duration.ofNanos(100_000)).withMaxQueuedItems(1024).withMaxItemsAhead(80)
+        .withMaxQueueDelay(Duration.ofNanos(100_000)).withMaxQueuedItems(1024).withMaxItemsAhead(Integer.MAX_VALUE)
         .withMaxConcurrentBatches(4)); // batch_threads
     // a model that turns batching on wins over --batching off; the others follow the flag
     Files.writeString(file, """

@@ -88,10 +88,9 @@ class DefaultsTest {
     says("BatchingConfig.max_batch_size", "Default " + d.maxBatchSize() + ";");
     says("BatchingConfig.max_queue_delay_micros", "Default " + d.maxQueueDelay().toNanos() / 1000 + ";");
     says("BatchingConfig.max_queued_items", "Default " + d.maxQueuedItems() + ";");
-    says("BatchingConfig.max_items_ahead", BatchingOptions.DEFAULT_BATCHES_AHEAD + " x max_batch_size ("
-        + d.maxItemsAhead() + " with the default batch size)");
+    says("BatchingConfig.max_items_ahead", "Default no bound");
     says("BatchingConfig.wait_only_for_admitted", "Default " + d.waitOnlyForAdmitted() + ";");
-    assertThat(d.maxItemsAhead()).isEqualTo(BatchingOptions.DEFAULT_BATCHES_AHEAD * d.maxBatchSize());
+    assertThat(d.maxItemsAhead()).isEqualTo(Integer.MAX_VALUE);
   }
 
   @Test

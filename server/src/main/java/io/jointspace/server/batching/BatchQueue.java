@@ -111,6 +111,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     }
     Outbox out = new Outbox(dispatcher.listener);
     int fullAt = -1;
+    QueueFullException refused = null;
     dispatcher.lock.lock();
     try {
       boolean admitted = reservation != null && takeLocked(reservation);
@@ -122,7 +123,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
       }
       if (request.expiredAt(now)) {
         state.expire(request, n, now, out);
-      } else if (!admitted && refuses(state.depth + state.reserved, n)) {
+      } else if (!admitted && (refused = refusal(state.depth + state.reserved, n, timeout)) != null) {
         fullAt = state.depth + state.reserved;
       } else {
         state.enqueue(request, items, bucketOf, lengths, now);
@@ -135,7 +136,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
       int depth = fullAt;
       out.tell(listener -> listener.onRejected(state.name, n, depth));
       out.flush();
-      throw full(depth, n);
+      throw refused;
     }
     out.flush();
     request.future.whenComplete((result, error) -> completedByCaller(request, error));
@@ -201,24 +202,38 @@ public final class BatchQueue<I, O> implements AutoCloseable {
    * @throws QueueClosedException when the queue or its scheduler was closed
    */
   public Reservation reserve(int items) {
+    return reserve(items, null);
+  }
+
+  /**
+   * As {@link #reserve(int)}, for a request that must be answered within {@code timeout}:
+   * refused also when the work waiting ahead would outlast it.
+   */
+  public Reservation reserve(int items, @Nullable Duration timeout) {
     if (items < 0) {
       throw new IllegalArgumentException("items must not be negative, got " + items);
     }
     int depth;
+    QueueFullException refused;
     dispatcher.lock.lock();
     try {
       if (state.closed) {
         throw new QueueClosedException("queue '" + state.name + "' is closed to new work");
       }
       depth = state.depth + state.reserved;
-      if (!refuses(depth, items)) {
+      refused = refusal(depth, items, timeout);
+      if (refused == null) {
         state.reserved += items;
         return new Reservation(this, items);
       }
     } finally {
       dispatcher.lock.unlock();
     }
-    throw rejected(depth, items);
+    int ahead = depth;
+    Outbox out = new Outbox(dispatcher.listener);
+    out.tell(listener -> listener.onRejected(state.name, items, ahead));
+    out.flush();
+    throw refused;
   }
 
   /** Gives back the room of {@code reservation} unless it was used. */
@@ -244,21 +259,31 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     return true;
   }
 
-  private QueueFullException rejected(int depth, int items) {
-    Outbox out = new Outbox(dispatcher.listener);
-    out.tell(listener -> listener.onRejected(state.name, items, depth));
-    out.flush();
-    return full(depth, items);
-  }
-
-  private boolean refuses(int depth, int items) {
-    return depth + items > state.options.maxQueuedItems() || depth > state.options.maxItemsAhead();
-  }
-
-  private QueueFullException full(int depth, int items) {
-    return depth + items > state.options.maxQueuedItems()
-        ? new QueueFullException(state.name, depth, state.options.maxQueuedItems(), items)
-        : QueueFullException.backlog(state.name, depth, state.options.maxItemsAhead(), items);
+  /**
+   * Why a request of {@code items} items with {@code depth} waiting ahead of it is refused, or
+   * null when it is admitted: it would pass {@link BatchingOptions#maxQueuedItems()} (what
+   * bounds the memory waiting items hold), more than {@link BatchingOptions#maxItemsAhead()}
+   * wait, or the work ahead of it would outlast {@code timeout}, as the queue's recent batch
+   * times estimate it. An empty queue refuses nobody by time: the request's own deadline
+   * ends its wait if it must.
+   */
+  @GuardedBy("dispatcher.lock")
+  @Nullable
+  private QueueFullException refusal(int depth, int items, @Nullable Duration timeout) {
+    if (depth + items > state.options.maxQueuedItems()) {
+      return new QueueFullException(state.name, depth, state.options.maxQueuedItems(), items);
+    }
+    if (depth > state.options.maxItemsAhead()) {
+      return QueueFullException.backlog(state.name, depth, state.options.maxItemsAhead(), items);
+    }
+    if (timeout != null && depth > 0) {
+      long wait = state.estimatedWaitNanos(depth, items);
+      long remaining = Request.saturatedNanos(timeout);
+      if (wait > remaining) {
+        return QueueFullException.deadline(state.name, depth, wait, remaining, items);
+      }
+    }
+    return null;
   }
 
   /** Room held by open reservations, in items. */

@@ -40,7 +40,7 @@ public final class BatchScheduler implements AutoCloseable {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     }
-    Dispatcher dispatcher = new Dispatcher(Ticker.system(), Objects.requireNonNull(listener));
+    Dispatcher dispatcher = new Dispatcher(Ticker.system(), Objects.requireNonNull(listener), threads);
     List<Thread> started = new ArrayList<>(threads);
     for (int i = 1; i <= threads; i++) {
       Thread thread = new Thread(dispatcher::work, "batch-" + i);
@@ -58,7 +58,7 @@ public final class BatchScheduler implements AutoCloseable {
 
   public static BatchScheduler manual(Ticker ticker, BatchListener listener) {
     return new BatchScheduler(new Dispatcher(Objects.requireNonNull(ticker, "ticker"),
-        Objects.requireNonNull(listener, "listener")), List.of());
+        Objects.requireNonNull(listener, "listener"), 1), List.of());
   }
 
   /** A queue without length buckets. */

@@ -40,8 +40,9 @@ import java.util.Objects;
  *     request is rejected at once with {@link QueueFullException}, whatever its own size.
  *     This bounds how long an admitted request waits for others' items (about
  *     {@code maxItemsAhead / maxBatchSize} batches) without refusing a large request that
- *     finds the queue short. Default {@link #DEFAULT_BATCHES_AHEAD} x 32 (the default
- *     {@code maxBatchSize}; a caller that changes that sets this too)
+ *     finds the queue short. Default {@link Integer#MAX_VALUE}: no bound by count; a request
+ *     with a deadline is refused when the work ahead of it, at the queue's recent batch
+ *     times, would outlast that deadline
  * @param waitOnlyForAdmitted wait {@code maxQueueDelay} only for items that are known to be
  *     coming: while room is {@link BatchQueue#reserve reserved} for items still being prepared.
  *     With nothing reserved, the waiting items are all there is, and they are cut at once (as
@@ -59,17 +60,14 @@ public record BatchingOptions(
     int maxItemsAhead,
     boolean waitOnlyForAdmitted) {
 
-  /** Default {@code maxItemsAhead}, in batches of {@code maxBatchSize} (TF Serving's max_enqueued_batches). */
-  public static final int DEFAULT_BATCHES_AHEAD = 10;
-
   /**
    * The defaults, the server's too ({@code jointspace.config.v1.BatchingConfig} states them):
-   * batches of up to 32, a 2 ms queue delay, 1024 queued items, 10 batches' worth of items
-   * ahead, as many batches at once as the scheduler has threads, and waiting only for
-   * admitted items.
+   * batches of up to 32, a 2 ms queue delay, 1024 queued items, no bound on the items ahead
+   * (a request's deadline bounds its wait instead), as many batches at once as the scheduler
+   * has threads, and waiting only for admitted items.
    */
   public static final BatchingOptions DEFAULT = new BatchingOptions(32, Duration.ofMillis(2), List.of(), 1024,
-      List.of(), Integer.MAX_VALUE, DEFAULT_BATCHES_AHEAD * 32, true);
+      List.of(), Integer.MAX_VALUE, Integer.MAX_VALUE, true);
 
   public BatchingOptions {
     if (maxBatchSize < 1) {

@@ -30,6 +30,8 @@ final class Dispatcher {
   final ReentrantLock lock = new ReentrantLock();
   final Ticker ticker;
   final BatchListener listener;
+  /** Batch threads serving the queues (1 for a manual scheduler): how many batches can run at once. */
+  final int threads;
   private final Condition changed = lock.newCondition();
 
   @GuardedBy("lock")
@@ -40,9 +42,10 @@ final class Dispatcher {
   @GuardedBy("lock")
   private boolean closed;
 
-  Dispatcher(Ticker ticker, BatchListener listener) {
+  Dispatcher(Ticker ticker, BatchListener listener, int threads) {
     this.ticker = ticker;
     this.listener = listener;
+    this.threads = threads;
   }
 
   void register(QueueState<?, ?> queue) {

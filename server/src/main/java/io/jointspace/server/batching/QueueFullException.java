@@ -2,9 +2,9 @@ package io.jointspace.server.batching;
 
 /**
  * A request was refused because its queue holds too many waiting items
- * ({@link BatchingOptions#maxQueuedItems()}, {@link BatchingOptions#maxItemsAhead()}); nothing
- * of it was queued. A retry later may
- * succeed. The server answers RESOURCE_EXHAUSTED.
+ * ({@link BatchingOptions#maxQueuedItems()}, {@link BatchingOptions#maxItemsAhead()}) or because
+ * the work waiting ahead of it would outlast its deadline; the message says which. Nothing of
+ * it was queued. A retry later may succeed. The server answers RESOURCE_EXHAUSTED.
  */
 public final class QueueFullException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -37,6 +37,18 @@ public final class QueueFullException extends RuntimeException {
         queueName, depth, maxAhead, requested);
   }
 
+  /**
+   * Refused because the work already waiting would outlast the request's deadline: about
+   * {@code waitNanos} until its items would have run, with {@code remainingNanos} left.
+   */
+  static QueueFullException deadline(String queueName, int depth, long waitNanos, long remainingNanos, int requested) {
+    return new QueueFullException(String.format(java.util.Locale.ROOT,
+        "queue '%s' is busy: %d items wait ahead, about %.1f ms of work before this request's %d items would have"
+            + " run, more than the %.1f ms left of the call's deadline; retry later or with a longer deadline",
+        queueName, depth, waitNanos / 1e6, requested, Math.max(0, remainingNanos) / 1e6),
+        queueName, depth, depth, requested);
+  }
+
   public String queueName() {
     return queueName;
   }
@@ -46,7 +58,10 @@ public final class QueueFullException extends RuntimeException {
     return depth;
   }
 
-  /** The limit it met: {@link BatchingOptions#maxQueuedItems()} or {@link BatchingOptions#maxItemsAhead()}. */
+  /**
+   * The limit it met: {@link BatchingOptions#maxQueuedItems()} or {@link BatchingOptions#maxItemsAhead()};
+   * for a refusal by deadline, the items waiting ahead.
+   */
   public int capacity() {
     return capacity;
   }

@@ -29,6 +29,13 @@ final class QueueState<I, O> {
   int reserved;
   @GuardedBy("dispatcher.lock")
   int running;
+  /**
+   * How long one of this queue's batches takes to run, smoothed over the recent ones
+   * (exponentially weighted, 1/8 per batch); 0 until one has run. What admission estimates a
+   * new request's wait with.
+   */
+  @GuardedBy("dispatcher.lock")
+  long batchNanos;
   @GuardedBy("dispatcher.lock")
   boolean closed;
   @GuardedBy("dispatcher.lock")
@@ -146,11 +153,25 @@ final class QueueState<I, O> {
     return null;
   }
 
+  /**
+   * About how long a request of {@code items} items would wait before its last item has run,
+   * with {@code ahead} items waiting before it: full batches of the ahead and its own items,
+   * as many at once as the queue may run, each taking {@link #batchNanos}. 0 while no batch has
+   * run yet (nothing to estimate from).
+   */
+  @GuardedBy("dispatcher.lock")
+  long estimatedWaitNanos(int ahead, int items) {
+    long batches = ((long) ahead + items + options.maxBatchSize() - 1) / options.maxBatchSize();
+    int parallel = Math.max(1, Math.min(options.maxConcurrentBatches(), dispatcher.threads));
+    return (batches + parallel - 1) / parallel * batchNanos;
+  }
+
   /** Records a finished batch: outputs to their requests, or its failure to each of them. */
   @GuardedBy("dispatcher.lock")
   void finish(ScheduledBatch<I, O> batch, @Nullable List<O> outputs, @Nullable Throwable failure,
-      Outbox out) {
+      long computeNanos, Outbox out) {
     running--;
+    batchNanos = batchNanos == 0 ? computeNanos : batchNanos + (computeNanos - batchNanos) / 8;
     for (int i = 0; i < batch.items.size(); i++) {
       QueuedItem<I, O> item = batch.items.get(i);
       Request<O> request = item.request();

@@ -50,7 +50,7 @@ final class ScheduledBatch<I, O> {
     out.tell(l -> l.onBatch(queue.name, batch.size(), lengthBound, padding, queued, compute));
     dispatcher.lock.lock();
     try {
-      queue.finish(this, outputs, failure, out);
+      queue.finish(this, outputs, failure, compute.toNanos(), out);
       if (queue.depth > 0 || queue.closed) {
         dispatcher.wakeOne(); // a slot is free: one thread may cut what waited for it
       }

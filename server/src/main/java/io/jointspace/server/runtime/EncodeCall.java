@@ -65,9 +65,9 @@ final class EncodeCall {
         imageCount++;
       }
     }
-    Reservation texts = textCount == 0 ? null : signatures.reserve(encoder.textSignature(), textCount);
+    Reservation texts = textCount == 0 ? null : signatures.reserve(encoder.textSignature(), textCount, scope);
     try (Reservation ignoredTexts = texts;
-        Reservation images = imageCount == 0 ? null : signatures.reserve(encoder.imageSignature(), imageCount)) {
+        Reservation images = imageCount == 0 ? null : signatures.reserve(encoder.imageSignature(), imageCount, scope)) {
       return encode(inputs, fieldOf, texts, images);
     }
   }

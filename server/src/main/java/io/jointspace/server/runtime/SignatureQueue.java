@@ -65,9 +65,9 @@ final class SignatureQueue implements AutoCloseable {
    *
    * @throws OverloadedException when the queue has no room
    */
-  Reservation reserve(int rows) {
+  Reservation reserve(int rows, @Nullable java.time.Duration timeout) {
     try {
-      return queue.reserve(rows);
+      return queue.reserve(rows, timeout);
     } catch (QueueFullException e) {
       throw overloaded(e);
     }

@@ -134,9 +134,9 @@ final class Signatures implements AutoCloseable {
    * @throws OverloadedException when the queue has no room
    */
   @Nullable
-  Reservation reserve(SignatureInfo sig, int rows) {
+  Reservation reserve(SignatureInfo sig, int rows, CallScope scope) {
     SignatureQueue queue = queues.get(sig.name());
-    return queue != null && rows > 0 ? queue.reserve(rows) : null;
+    return queue != null && rows > 0 ? queue.reserve(rows, scope.remaining()) : null;
   }
 
   /**

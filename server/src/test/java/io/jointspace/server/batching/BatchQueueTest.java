@@ -227,6 +227,37 @@ class BatchQueueTest {
   }
 
   @Test
+  void deadline_refusesOnlyARequestWhoseWaitAheadWouldOutlastIt_sayingSo() {
+    // each batch takes 100 ms of the ticker's time
+    BatchQueue<String, String> queue = scheduler.newQueue("q",
+        TestOptions.WAITING.withMaxBatchSize(2).withMaxQueueDelay(Duration.ofSeconds(1)),
+        batch -> {
+          ticker.advanceMillis(100);
+          return batch.items();
+        });
+    var first = queue.submit(List.of("first"), Duration.ofSeconds(5));
+    ticker.advance(Duration.ofSeconds(1));
+    scheduler.runPending();
+    assertThat(first.join()).containsExactly("first");
+    // 6 items wait: with 2 more, 4 batches of 100 ms run before the new request's last item
+    var waiting = queue.submit(List.of("a", "b", "c", "d", "e", "f"));
+    assertThatThrownBy(() -> queue.submit(List.of("x", "y"), Duration.ofMillis(300)))
+        .isInstanceOf(QueueFullException.class)
+        .hasMessageContaining("6 items wait ahead").hasMessageContaining("about 400.0 ms")
+        .hasMessageContaining("300.0 ms left of the call's deadline");
+    assertThatThrownBy(() -> queue.reserve(2, Duration.ofMillis(300))).isInstanceOf(QueueFullException.class);
+    assertThat(queue.reserved()).isZero();
+    var patient = queue.submit(List.of("x", "y"), Duration.ofMillis(500));
+    var noDeadline = queue.submit(List.of("z"));
+    scheduler.runPending(); // the full batches: 400 ms
+    ticker.advance(Duration.ofSeconds(1));
+    scheduler.runPending();
+    assertThat(waiting.join()).hasSize(6);
+    assertThat(patient.join()).containsExactly("x", "y");
+    assertThat(noDeadline.join()).containsExactly("z");
+  }
+
+  @Test
   void reservation_holdsRoomUntilUsed_andItsItemsAreAdmittedWithoutAnotherCheck() {
     BatchQueue<String, String> queue = scheduler.newQueue("q",
         TestOptions.WAITING.withMaxBatchSize(4).withMaxItemsAhead(1).withMaxQueueDelay(java.time.Duration.ofSeconds(1)),

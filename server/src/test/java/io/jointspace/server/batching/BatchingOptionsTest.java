@@ -18,7 +18,7 @@ class BatchingOptionsTest {
     assertThat(options.maxQueuedItems()).isEqualTo(1024);
     assertThat(options.lengthBuckets()).isEmpty();
     assertThat(options.maxConcurrentBatches()).isEqualTo(Integer.MAX_VALUE);
-    assertThat(options.maxItemsAhead()).isEqualTo(10 * 32);
+    assertThat(options.maxItemsAhead()).isEqualTo(Integer.MAX_VALUE);
     assertThat(options.waitOnlyForAdmitted()).isTrue();
   }
 
@@ -59,6 +59,6 @@ class BatchingOptionsTest {
   @Test
   void record_isAValue() {
     assertThat(BatchingOptions.DEFAULT.withMaxBatchSize(8))
-        .isEqualTo(new BatchingOptions(8, Duration.ofMillis(2), List.of(), 1024, List.of(), Integer.MAX_VALUE, 320, true));
+        .isEqualTo(new BatchingOptions(8, Duration.ofMillis(2), List.of(), 1024, List.of(), Integer.MAX_VALUE, Integer.MAX_VALUE, true));
   }
 }

@@ -149,7 +149,7 @@ class SignatureQueueTest {
           assertThat(e.capacity()).isEqualTo(2);
           assertThat(e.requested()).isEqualTo(2);
         });
-    assertThatThrownBy(() -> q.reserve(5)).isInstanceOf(OverloadedException.class);
+    assertThatThrownBy(() -> q.reserve(5, null)).isInstanceOf(OverloadedException.class);
     now[0] += Duration.ofSeconds(1).toNanos();
     scheduler.runPending();
     assertThat(batchSizes).containsExactly(1);
