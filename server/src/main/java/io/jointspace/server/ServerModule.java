@@ -170,13 +170,17 @@ final class ServerModule extends AbstractModule {
         ? new io.jointspace.server.auth.KeyVerifier(storage.keysOrNull(), Clock.systemUTC()) : null;
   }
 
-  /** The collection store; without a database URL, one that answers UNAVAILABLE. */
+  /**
+   * The collection store; without a database URL, one that answers UNAVAILABLE. Its connection
+   * pool reports on /metrics ({@code hikaricp_connections_active{pool="jointspace-db"}} and the rest).
+   */
   @Provides
   @Singleton
-  Storage storage() {
+  Storage storage(PrometheusMeterRegistry meters) {
     return new Storage(settings.database() == null ? null
         : new Database(settings.database(), settings.maxConnections(), settings.connectionTimeout(),
-            new CallStatementTimeout(settings.maxStatementTimeout())));
+            new CallStatementTimeout(settings.maxStatementTimeout()),
+            new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(meters)));
   }
 
   @Provides

@@ -12,18 +12,28 @@ import io.grpc.Status;
 import io.jointspace.registry.ServableId;
 import io.jointspace.server.metrics.ModelMetrics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Counts gRPC calls by method and status code ({@code jointspace_grpc_requests_total}), and
  * by the model version that served them ({@code jointspace_model_requests_total}, see
  * {@link CallModel}), and times them ({@code jointspace_grpc_request_seconds}). A method is its full name, for example
  * {@code jointspace.v1.EmbeddingService/Embed}.
+ *
+ * <p>{@code jointspace_grpc_calls_in_flight{method}} is the number of calls started and not yet
+ * ended, streams included: a call ends when the server closes it or when it is cancelled (the
+ * client cancelled, its deadline passed, or its connection went away). A value that does not
+ * come back down names the method whose calls are held.
  */
 public final class MetricsInterceptor implements ServerInterceptor {
   private final MeterRegistry registry;
+  private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
 
   public MetricsInterceptor(MeterRegistry registry) {
     this.registry = registry;
@@ -36,26 +46,60 @@ public final class MetricsInterceptor implements ServerInterceptor {
     long start = System.nanoTime();
     AtomicBoolean done = new AtomicBoolean();
     CallModel model = new CallModel();
+    AtomicInteger live = inFlight(method);
+    live.incrementAndGet();
     ServerCall<Q, R> counted = new SimpleForwardingServerCall<>(call) {
       @Override
       public void close(Status status, Metadata trailers) {
         if (done.compareAndSet(false, true)) {
+          live.decrementAndGet();
           record(method, status.getCode().name(), System.nanoTime() - start, model);
         }
         super.close(status, trailers);
       }
     };
     Context context = Context.current().withValue(CallModel.KEY, model);
-    return new SimpleForwardingServerCallListener<>(Contexts.interceptCall(context, counted, headers, next)) {
+    ServerCall.Listener<Q> listener;
+    try {
+      listener = Contexts.interceptCall(context, counted, headers, next);
+    } catch (RuntimeException e) {
+      if (done.compareAndSet(false, true)) {
+        live.decrementAndGet();
+      }
+      throw e;
+    }
+    return new SimpleForwardingServerCallListener<>(listener) {
       @Override
       public void onCancel() {
         // The client went away (or its deadline passed) before the call was closed.
         if (done.compareAndSet(false, true)) {
+          live.decrementAndGet();
           record(method, Status.Code.CANCELLED.name(), System.nanoTime() - start, model);
         }
         super.onCancel();
       }
+
+      @Override
+      public void onComplete() {
+        // closed by gRPC itself (a handler that threw, a request it could not read): not counted
+        // as a finished call above, but no longer in flight either
+        if (done.compareAndSet(false, true)) {
+          live.decrementAndGet();
+        }
+        super.onComplete();
+      }
     };
+  }
+
+  private AtomicInteger inFlight(String method) {
+    return inFlight.computeIfAbsent(method, m -> {
+      AtomicInteger n = new AtomicInteger();
+      Gauge.builder("jointspace.grpc.calls.in.flight", n, AtomicInteger::get)
+          .description("gRPC calls started and not yet ended (streams included), by method")
+          .tag("method", m)
+          .register(registry);
+      return n;
+    });
   }
 
   private void record(String method, String code, long nanos, CallModel model) {

@@ -48,6 +48,15 @@ public final class Database implements AutoCloseable {
   }
 
   public Database(DatabaseUrl url, int maxConnections, Duration connectionTimeout, StatementTimeout statementTimeout) {
+    this(url, maxConnections, connectionTimeout, statementTimeout, null);
+  }
+
+  /**
+   * @param metrics where the pool reports its connections (HikariCP's {@code hikaricp_connections_active},
+   *     {@code _idle}, {@code _pending}, timeouts, with {@code pool="jointspace-db"}); null: nowhere
+   */
+  public Database(DatabaseUrl url, int maxConnections, Duration connectionTimeout, StatementTimeout statementTimeout,
+      @javax.annotation.Nullable com.zaxxer.hikari.metrics.MetricsTrackerFactory metrics) {
     this.url = url;
     this.statementTimeout = statementTimeout;
     HikariConfig config = new HikariConfig();
@@ -69,6 +78,9 @@ public final class Database implements AutoCloseable {
     config.addDataSourceProperty("connectTimeout", "5");
     config.addDataSourceProperty("tcpKeepAlive", "true");
     config.addDataSourceProperty("reWriteBatchedInserts", "true");
+    if (metrics != null) {
+      config.setMetricsTrackerFactory(metrics);
+    }
     this.pool = new HikariDataSource(config);
   }
 
