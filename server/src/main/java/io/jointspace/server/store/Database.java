@@ -106,7 +106,7 @@ public final class Database implements AutoCloseable {
 
   private <T> T withConnection(boolean transaction, SqlWork<T> work) {
     Duration timeout = null;
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection(statementTimeout.current())) {
       PGvector.registerTypes(c);
       timeout = statementTimeout.current();
       if (!transaction && timeout == null) {
@@ -136,10 +136,34 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  /**
+   * A pooled connection, waiting for one at most {@code connection_timeout_ms} and, for work
+   * done for a call, at most three quarters of the time the call has left ({@code callLeft}):
+   * a call whose deadline comes before the pool's timeout then fails with
+   * {@link StoreUnavailableException} (the database cannot be reached, or every connection is
+   * busy) while its client still waits for the answer, instead of running into its deadline.
+   */
+  private Connection connection(@javax.annotation.Nullable Duration callLeft) throws SQLException {
+    long wait = callLeft == null ? Long.MAX_VALUE : Math.max(1, callLeft.toMillis() * 3 / 4);
+    if (wait >= pool.getConnectionTimeout()) {
+      return pool.getConnection();
+    }
+    // HikariDataSource hands out its pool as the MXBean; HikariPool.getConnection(ms) is the
+    // pool's own wait with a timeout of the caller's
+    return ((com.zaxxer.hikari.pool.HikariPool) pool.getHikariPoolMXBean()).getConnection(wait);
+  }
+
   /** Applies the catalog migrations once; retried on the next call when the database was down. */
   public void ensureMigrated() {
     if (migrated) {
       return;
+    }
+    // a database that cannot be reached fails the call within its time, before it waits for
+    // another call's migration (Flyway takes connections with the pool's full timeout)
+    try (Connection probe = connection(statementTimeout.current())) {
+      // reachable
+    } catch (SQLException e) {
+      throw translate(e);
     }
     synchronized (this) {
       if (migrated) {
