@@ -107,7 +107,10 @@ final class SavedModel implements AutoCloseable {
         }
       } catch (RuntimeException importError) {
         bundleError.addSuppressed(importError);
-        throw new IllegalStateException(firstLine(bundleError.getMessage()), bundleError);
+        // TensorFlow's own line names no file ("Read less bytes than requested" for a truncated
+        // variables file): say which version folder it was
+        throw new IllegalStateException("cannot load the SavedModel in " + dir + ": "
+            + firstLine(bundleError.getMessage()), bundleError);
       }
     }
     try {
