@@ -44,8 +44,8 @@ import org.junit.jupiter.api.Test;
  * Two {@code serve} processes share a rollout on one private database. One is killed (-9)
  * mid-backfill while clients write and delete through the other: the survivor finishes, and
  * the target version holds exactly the collection's items, each with the vector the target
- * gives its source. Then PostgreSQL itself restarts mid-rollout, and the rollout goes on by
- * itself.
+ * gives its source; the killed one, started again at once, serves the same rollout and items.
+ * Then PostgreSQL itself restarts mid-rollout, and the rollout goes on by itself.
  */
 class RolloutCrashTest {
   private final Path home = TestDatabase.projectRoot();
@@ -111,6 +111,10 @@ class RolloutCrashTest {
     Rollout midway = await(rolloutsB, "crashy", r -> r.getProgress().getDone() >= 48);
     assertThat(midway.getState()).isEqualTo(Rollout.State.BACKFILLING);
     servers.get(0).process.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL, mid-chunk or not
+    // the killed server starts again at once (checked below, once it serves), on the same database
+    ServeProcess restarted = ServeProcess.start(home, dataDir, ServerFixture.freePort(),
+        home.resolve("server/target/rollout-crash-a-restarted.log"), "--config", config.toString());
+    servers.add(restarted);
 
     // clients write through the survivor meanwhile: new items, rewrites, deletes
     UpsertRequest.Builder up = UpsertRequest.newBuilder().setCollection("crashy");
@@ -136,6 +140,15 @@ class RolloutCrashTest {
     assertSameAsEmbed(embedB, v2, 2);
     assertSameAsEmbed(embedB, v1, 1);
 
+    // the killed server, started again, serves the same rollout and items
+    ManagedChannel a2 = restarted.awaitReady();
+    var collectionsA2 = CollectionServiceGrpc.newBlockingStub(a2).withDeadlineAfter(300, TimeUnit.SECONDS);
+    var rolloutsA2 = RolloutServiceGrpc.newBlockingStub(a2).withDeadlineAfter(300, TimeUnit.SECONDS);
+    assertThat(rolloutsA2.getRollout(GetRolloutRequest.newBuilder().setCollection("crashy").build()))
+        .isEqualTo(rolloutsB.getRollout(GetRolloutRequest.newBuilder().setCollection("crashy").build()));
+    assertThat(stored(collectionsA2, ids, 1)).isEqualTo(v1);
+    assertThat(stored(collectionsA2, ids, 2)).isEqualTo(v2);
+
     // PostgreSQL restarts mid-rollout: the rollout (back to version 1) resumes by itself
     rolloutsB.promoteRollout(RolloutRequest.newBuilder().setCollection("crashy").build());
     rolloutsB.finalizeRollout(RolloutRequest.newBuilder().setCollection("crashy").build());
@@ -150,6 +163,9 @@ class RolloutCrashTest {
     Map<String, StoredItem> again = stored(collectionsB, ids, 1);
     assertThat(again.keySet()).isEqualTo(v1.keySet());
     assertSameAsEmbed(embedB, again, 1);
+    // the restarted server rode out the database's restart too
+    assertThat(await(rolloutsA2, "crashy", r -> r.getState() == Rollout.State.READY).getId()).isEqualTo(back.getId());
+    assertThat(stored(collectionsA2, ids, 1)).isEqualTo(again);
   }
 
   private void cluster(String command) throws Exception {
