@@ -197,6 +197,7 @@ class ModelFolderFaultsTest {
       try (Callers callers = new Callers(f, 1, 2, 3, 0)) {
         streamer.start();
         callers.awaitMore(20);
+        streamed.awaitValue(0, 30);
         LiveRepositoryTest.deleteTree(repo.resolve("encoder/2"));
         f.server.rescan();
         f.server.registry().awaitState(new ServableId("encoder", 2), WAIT, ModelState.END);
