@@ -24,8 +24,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code serve} as a process with its private database: SIGKILL during ingest loses no
- * acknowledged item, and after the database's own postmaster is killed too, the next
+ * {@code serve} as a process with its private database: SIGKILL during ingest (UpsertStream)
+ * and label changes loses no acknowledged item and no acknowledged label change (see
+ * {@link LabelMover}), and after the database's own postmaster is killed too, the next
  * {@code serve} recovers the cluster and serves what was acknowledged.
  */
 class StorageCrashTest {
@@ -47,7 +48,10 @@ class StorageCrashTest {
   }
 
   private ManagedChannel startServe(int port, Path logFile) throws Exception {
-    server = ServeProcess.start(home, dataDir, port, logFile);
+    // both demo versions, which the labels move between
+    Path config = dataDir.resolveSibling("storage-crash.textproto");
+    Files.writeString(config, Files.readString(home.resolve("models/serve.textproto")));
+    server = ServeProcess.start(home, dataDir, port, logFile, "--config", config.toString());
     return server.awaitReady();
   }
 
@@ -66,7 +70,7 @@ class StorageCrashTest {
   }
 
   @Test
-  void sigkillDuringIngest_losesNoAcknowledgedItem_andTheNextServeRecoversTheCluster() throws Exception {
+  void sigkillDuringIngestAndLabelChanges_losesNothingAcknowledged_andTheNextServeRecoversTheCluster() throws Exception {
     Files.deleteIfExists(log);
     Files.deleteIfExists(restartLog);
     dataDir = TestDatabase.emptyClusterDir("pg-crash");
@@ -76,14 +80,22 @@ class StorageCrashTest {
     CollectionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
         .createCollection(CreateCollectionRequest.newBuilder().setName(name)
             .setModel(ModelSpec.newBuilder().setName("shapes-clip")).build());
+    LabelMover labels = new LabelMover(channel);
 
-    // stream messages of 200 vectors without waiting; kill the server after 5 acknowledgements
+    // stream messages of 200 vectors, up to 10 ahead of their acknowledgements; kill the server
+    // once 5 are acknowledged and 20 label changes are, with the next change on its way
     Recorder<UpsertStreamResponse> recorder = new Recorder<>(); // its error is expected: the server is killed
     List<UpsertStreamResponse> acks = recorder.values();
     StreamObserver<UpsertStreamRequest> stream = CollectionServiceGrpc.newStub(channel).upsertStream(recorder);
     Random rnd = new Random(3);
     List<List<String>> sent = new ArrayList<>();
-    for (int m = 0; m < 40 && acks.size() < 5; m++) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!(acks.size() >= 5 && labels.ready(20)) && System.nanoTime() < deadline) {
+      if (sent.size() - acks.size() >= 10 || sent.size() >= 400) {
+        Thread.sleep(1);
+        continue;
+      }
+      int m = sent.size();
       UpsertStreamRequest.Builder msg = UpsertStreamRequest.newBuilder().setCollection(name);
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
@@ -97,18 +109,17 @@ class StorageCrashTest {
       }
       sent.add(ids);
       stream.onNext(msg.build());
-      Thread.sleep(20);
     }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (acks.size() < 5 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    server.process.destroyForcibly(); // SIGKILL, in the middle of the stream
+    labels.killing();
+    server.process.destroyForcibly(); // SIGKILL, in the middle of the stream and of a label change
     assertThat(server.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    labels.stop();
     channel.shutdownNow();
     int acknowledged = acks.size();
     assertThat(acknowledged).isGreaterThanOrEqualTo(5);
+    assertThat(sent.size()).as("messages sent, some not acknowledged when the server died").isGreaterThan(acknowledged);
     assertThat(acks.get(acknowledged - 1).getTotalCommitted()).isEqualTo(200L * acknowledged);
+    assertThat(labels.acknowledged()).isGreaterThanOrEqualTo(20);
 
     // the database crashes too: kill -9 its postmaster
     Path pidFile = dataDir.resolve("data/postmaster.pid");
@@ -134,6 +145,7 @@ class StorageCrashTest {
       }
       // this run's own log: it found the cluster down and started (and so recovered) it
       assertThat(server.log()).contains("Starting the private PostgreSQL cluster").contains("Private PostgreSQL cluster at");
+      labels.checkAfterRestart(channel);
     } finally {
       channel.shutdownNow();
     }

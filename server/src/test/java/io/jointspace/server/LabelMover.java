@@ -16,9 +16,6 @@ import io.jointspace.api.v1.ListLabelHistoryRequest;
 import io.jointspace.api.v1.ModelServiceGrpc;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.SetLabelRequest;
-import io.jointspace.server.store.TestDatabase;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,40 +28,28 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 /**
- * {@code serve} as a process with its private database, killed (-9) while a client moves
- * labels back and forth, one change after another, and others embed through them. After the
- * next start each label is where its last acknowledged change put it, or where the change in
- * flight at the kill put it, never anything else (a split never half written); its recorded
- * history holds every acknowledged change, in order, each starting where the one before ended;
- * and calls through the labels go where they point.
+ * A client that moves labels of shapes-clip (which must serve versions 1 and 2) back and
+ * forth, one change after another, while two others embed through them, until the server is
+ * killed; then checks what the next server reports: each label where its last acknowledged
+ * change put it, or where the change in flight at the kill put it, never anything else (a
+ * split never half written); a history with every acknowledged change in order, each
+ * starting where the one before ended; calls through the labels going where they point.
  */
-class LabelCrashTest {
+final class LabelMover {
   private static final String MODEL = "shapes-clip";
-  private final Path home = TestDatabase.projectRoot();
-  private Path dataDir;
-  private final List<ServeProcess> servers = new ArrayList<>();
 
-  @AfterEach
-  void cleanUp() throws Exception {
-    for (ServeProcess s : servers) {
-      s.close();
-    }
-    if (dataDir != null) {
-      new ProcessBuilder("bash", home.resolve("deploy/local/pg-cluster.sh").toString(), "stop", dataDir.toString())
-          .inheritIO().start().waitFor(60, TimeUnit.SECONDS);
-    }
-  }
-
-  private ServeProcess serve(String name, Path config) throws Exception {
-    ServeProcess s = ServeProcess.start(home, dataDir, ServerFixture.freePort(),
-        home.resolve("server/target/label-crash-" + name + ".log"), "--config", config.toString());
-    servers.add(s);
-    return s;
-  }
+  private final Map<Integer, LabelChange> acked = new ConcurrentHashMap<>();
+  /** The change whose call is open; -1: none. */
+  private final AtomicInteger sending = new AtomicInteger(-1);
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final AtomicBoolean killed = new AtomicBoolean();
+  private final List<Throwable> readerFailures = new CopyOnWriteArrayList<>();
+  private final AtomicInteger reads = new AtomicInteger();
+  private final ExecutorService threads = Executors.newFixedThreadPool(3);
+  private final List<Future<Integer>> loops = new ArrayList<>();
+  private int pending = -1;
 
   /** Change {@code i}: "stable" to version 1 or 2 (even i), "canary" to a split with a weight of its own (odd i). */
   static SetLabelRequest change(int i) {
@@ -80,27 +65,13 @@ class LabelCrashTest {
     return r.hasSplit() ? r.getSplit().getWeightsMap() : Map.of(r.getVersion(), 1);
   }
 
-  @Test
-  void sigkillDuringLabelChanges_keepsEveryAcknowledgedChange_andNothingHalfWritten() throws Exception {
-    dataDir = TestDatabase.emptyClusterDir("pg-label-crash");
-    Path config = dataDir.resolveSibling("label-crash.textproto");
-    Files.writeString(config, Files.readString(home.resolve("models/serve.textproto"))); // both versions
-    ServeProcess first = serve("first", config);
-    ManagedChannel firstChannel = first.awaitReady();
-    var writer = ModelServiceGrpc.newBlockingStub(firstChannel);
-
-    Map<Integer, LabelChange> acked = new ConcurrentHashMap<>();
-    AtomicInteger sending = new AtomicInteger(-1); // the change whose call is open, -1: none
-    AtomicBoolean running = new AtomicBoolean(true);
-    List<Throwable> readerFailures = new CopyOnWriteArrayList<>();
-    AtomicInteger reads = new AtomicInteger();
-    ExecutorService threads = Executors.newFixedThreadPool(3);
-    List<Future<?>> loops = new ArrayList<>();
+  LabelMover(ManagedChannel channel) {
+    var models = ModelServiceGrpc.newBlockingStub(channel);
     loops.add(threads.submit(() -> {
       for (int i = 0; running.get(); i++) {
         sending.set(i);
         try {
-          acked.put(i, writer.withDeadlineAfter(30, TimeUnit.SECONDS).setLabel(change(i)));
+          acked.put(i, models.withDeadlineAfter(30, TimeUnit.SECONDS).setLabel(change(i)));
         } catch (StatusRuntimeException e) {
           sending.set(-1);
           return i; // the server went away: change i was not acknowledged
@@ -110,10 +81,9 @@ class LabelCrashTest {
       return -1;
     }));
     // calls through the labels while they move; until the kill, none may fail
-    AtomicBoolean killed = new AtomicBoolean();
     for (String label : List.of("stable", "canary")) {
       loops.add(threads.submit(() -> {
-        var embed = EmbeddingServiceGrpc.newBlockingStub(firstChannel);
+        var embed = EmbeddingServiceGrpc.newBlockingStub(channel);
         while (running.get()) {
           try {
             long v = embed.withDeadlineAfter(30, TimeUnit.SECONDS).embed(EmbedRequest.newBuilder()
@@ -127,35 +97,43 @@ class LabelCrashTest {
             }
           }
         }
-        return null;
+        return 0;
       }));
     }
+  }
 
-    // kill once 40 changes are acknowledged, while the next is on its way
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while ((acked.size() < 40 || sending.get() < 0) && System.nanoTime() < until) {
-      Thread.sleep(1);
-    }
-    assertThat(acked.size()).as("changes acknowledged before the kill").isGreaterThanOrEqualTo(40);
+  /** At least {@code n} changes acknowledged, and the next one on its way. */
+  boolean ready(int n) {
+    return acked.size() >= n && sending.get() >= 0;
+  }
+
+  int acknowledged() {
+    return acked.size();
+  }
+
+  /** Call just before the server is killed. */
+  void killing() {
     killed.set(true);
-    first.process.destroyForcibly(); // SIGKILL
-    assertThat(first.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  /** After the kill: stops the clients; checks that only the change in flight went unanswered. */
+  void stop() throws Exception {
     running.set(false);
-    int pending = (Integer) loops.get(0).get(60, TimeUnit.SECONDS);
+    pending = loops.get(0).get(60, TimeUnit.SECONDS);
     for (Future<?> loop : loops) {
       loop.get(60, TimeUnit.SECONDS);
     }
     threads.shutdown();
-    firstChannel.shutdownNow();
     assertThat(readerFailures).isEmpty();
     assertThat(reads.get()).isPositive();
     assertThat(pending).as("the change in flight at the kill").isEqualTo(acked.size());
     for (int i = 0; i < pending; i++) {
       assertThat(acked).containsKey(i);
     }
+  }
 
-    ServeProcess second = serve("second", config);
-    ManagedChannel channel = second.awaitReady();
+  /** What the server on {@code channel}, started after the kill, reports and does. */
+  void checkAfterRestart(ManagedChannel channel) {
     var models = ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     Map<String, Map<Long, Integer>> now = new HashMap<>();
     for (Label l : models.getModelStatus(GetModelStatusRequest.newBuilder().setName(MODEL).build()).getLabelsList()) {
