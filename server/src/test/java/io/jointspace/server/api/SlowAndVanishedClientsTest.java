@@ -137,7 +137,7 @@ class SlowAndVanishedClientsTest {
   void upsertStream_clientThatReadsNoAcks_stallsTheServer_thenGetsEveryAckInOrder() throws Exception {
     // every tenth message writes one item, the others none: the item count tells how many
     // messages the server handled, without a commit for each
-    int messages = 5000;
+    int messages = 4000;
     create("acks", 2);
     ManagedChannel slow = NettyChannelBuilder.forAddress("127.0.0.1", fixture.server.port()).usePlaintext()
         .flowControlWindow(CLIENT_WINDOW).build();
