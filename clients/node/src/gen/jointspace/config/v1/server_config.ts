@@ -191,6 +191,34 @@ export interface ServerConfig {
    * room again. Default 100.
    */
   maxConcurrentCallsPerConnection: number;
+  /**
+   * Whether each model version runs before it becomes AVAILABLE, so that its first calls do
+   * not pay for TensorFlow's lazy initialization. Default: on.
+   */
+  warmup: WarmupConfig | undefined;
+}
+
+/**
+ * How a loaded version is warmed up before it takes calls. With a warmup file
+ * (assets.extra/tf_serving_warmup_requests, TF Serving's: a TFRecord file of
+ * tensorflow.serving.PredictionLog records, at most 1000), its predict_log records run;
+ * without one, synthetic batches run for every signature, at the batch sizes and length
+ * buckets its queue uses (texts and images of the encoder spec for an encoder). A failed
+ * warm-up fails the load: the version goes to ERROR with the reason, as in TF Serving.
+ */
+export interface WarmupConfig {
+  /**
+   * Default true. false: a version is AVAILABLE as soon as it has loaded. Environment
+   * JOINTSPACE_WARMUP (on or off).
+   */
+  enabled?:
+    | boolean
+    | undefined;
+  /**
+   * How many times each record of a warmup file runs (TF Serving's num_request_iterations).
+   * Default 1; at most 100.
+   */
+  numRequestIterations: number;
 }
 
 /**
@@ -503,6 +531,7 @@ function createBaseServerConfig(): ServerConfig {
     tls: undefined,
     grpcThreads: 0,
     maxConcurrentCallsPerConnection: 0,
+    warmup: undefined,
   };
 }
 
@@ -579,6 +608,9 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     }
     if (message.maxConcurrentCallsPerConnection !== 0) {
       writer.uint32(192).int32(message.maxConcurrentCallsPerConnection);
+    }
+    if (message.warmup !== undefined) {
+      WarmupConfig.encode(message.warmup, writer.uint32(202).fork()).join();
     }
     return writer;
   },
@@ -788,6 +820,14 @@ export const ServerConfig: MessageFns<ServerConfig> = {
             message.maxConcurrentCallsPerConnection = reader.int32();
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.warmup = WarmupConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -898,6 +938,7 @@ export const ServerConfig: MessageFns<ServerConfig> = {
         : isSet(object.max_concurrent_calls_per_connection)
         ? globalThis.Number(object.max_concurrent_calls_per_connection)
         : 0,
+      warmup: isSet(object.warmup) ? WarmupConfig.fromJSON(object.warmup) : undefined,
     };
   },
 
@@ -975,6 +1016,9 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     if (message.maxConcurrentCallsPerConnection !== 0) {
       obj.maxConcurrentCallsPerConnection = Math.round(message.maxConcurrentCallsPerConnection);
     }
+    if (message.warmup !== undefined) {
+      obj.warmup = WarmupConfig.toJSON(message.warmup);
+    }
     return obj;
   },
 
@@ -1017,6 +1061,98 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     message.tls = (object.tls !== undefined && object.tls !== null) ? TlsConfig.fromPartial(object.tls) : undefined;
     message.grpcThreads = object.grpcThreads ?? 0;
     message.maxConcurrentCallsPerConnection = object.maxConcurrentCallsPerConnection ?? 0;
+    message.warmup = (object.warmup !== undefined && object.warmup !== null)
+      ? WarmupConfig.fromPartial(object.warmup)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWarmupConfig(): WarmupConfig {
+  return { enabled: undefined, numRequestIterations: 0 };
+}
+
+export const WarmupConfig: MessageFns<WarmupConfig> = {
+  encode(message: WarmupConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== undefined) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.numRequestIterations !== 0) {
+      writer.uint32(16).int32(message.numRequestIterations);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WarmupConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWarmupConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.numRequestIterations = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WarmupConfig {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
+      numRequestIterations: isSet(object.numRequestIterations)
+        ? globalThis.Number(object.numRequestIterations)
+        : isSet(object.num_request_iterations)
+        ? globalThis.Number(object.num_request_iterations)
+        : 0,
+    };
+  },
+
+  toJSON(message: WarmupConfig): unknown {
+    const obj: any = {};
+    if (message.enabled !== undefined) {
+      obj.enabled = message.enabled;
+    }
+    if (message.numRequestIterations !== 0) {
+      obj.numRequestIterations = Math.round(message.numRequestIterations);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WarmupConfig>, I>>(base?: I): WarmupConfig {
+    return WarmupConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WarmupConfig>, I>>(object: I): WarmupConfig {
+    const message = createBaseWarmupConfig();
+    message.enabled = object.enabled ?? undefined;
+    message.numRequestIterations = object.numRequestIterations ?? 0;
     return message;
   },
 };

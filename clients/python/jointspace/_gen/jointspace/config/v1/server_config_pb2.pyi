@@ -83,7 +83,7 @@ class RolloutConfig(_message.Message):
     def __init__(self, backfill_threads: _Optional[int] = ..., chunk_size: _Optional[int] = ..., lease_ms: _Optional[int] = ..., max_yield_ms: _Optional[int] = ...) -> None: ...
 
 class ServerConfig(_message.Message):
-    __slots__ = ["auth", "batching", "detailed_histograms", "grpc_address", "grpc_port", "grpc_threads", "health_port", "load_threads", "max_concurrent_calls_per_connection", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_address", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage", "tls"]
+    __slots__ = ["auth", "batching", "detailed_histograms", "grpc_address", "grpc_port", "grpc_threads", "health_port", "load_threads", "max_concurrent_calls_per_connection", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_address", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage", "tls", "warmup"]
     AUTH_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     DETAILED_HISTOGRAMS_FIELD_NUMBER: _ClassVar[int]
@@ -108,6 +108,7 @@ class ServerConfig(_message.Message):
     SHUTDOWN_GRACE_MS_FIELD_NUMBER: _ClassVar[int]
     STORAGE_FIELD_NUMBER: _ClassVar[int]
     TLS_FIELD_NUMBER: _ClassVar[int]
+    WARMUP_FIELD_NUMBER: _ClassVar[int]
     auth: AuthMode
     batching: BatchingConfig
     detailed_histograms: bool
@@ -132,7 +133,8 @@ class ServerConfig(_message.Message):
     shutdown_grace_ms: int
     storage: StorageConfig
     tls: TlsConfig
-    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ..., grpc_address: _Optional[str] = ..., auth: _Optional[_Union[AuthMode, str]] = ..., health_port: _Optional[int] = ..., metrics_address: _Optional[str] = ..., tls: _Optional[_Union[TlsConfig, _Mapping]] = ..., grpc_threads: _Optional[int] = ..., max_concurrent_calls_per_connection: _Optional[int] = ...) -> None: ...
+    warmup: WarmupConfig
+    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ..., grpc_address: _Optional[str] = ..., auth: _Optional[_Union[AuthMode, str]] = ..., health_port: _Optional[int] = ..., metrics_address: _Optional[str] = ..., tls: _Optional[_Union[TlsConfig, _Mapping]] = ..., grpc_threads: _Optional[int] = ..., max_concurrent_calls_per_connection: _Optional[int] = ..., warmup: _Optional[_Union[WarmupConfig, _Mapping]] = ...) -> None: ...
 
 class SessionConfig(_message.Message):
     __slots__ = ["allow_soft_placement", "inter_op_threads", "intra_op_threads", "thread_spinning"]
@@ -192,6 +194,14 @@ class VersionPolicy(_message.Message):
     latest: VersionPolicy.Latest
     specific: VersionPolicy.Specific
     def __init__(self, latest: _Optional[_Union[VersionPolicy.Latest, _Mapping]] = ..., all: _Optional[_Union[VersionPolicy.All, _Mapping]] = ..., specific: _Optional[_Union[VersionPolicy.Specific, _Mapping]] = ...) -> None: ...
+
+class WarmupConfig(_message.Message):
+    __slots__ = ["enabled", "num_request_iterations"]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    NUM_REQUEST_ITERATIONS_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    num_request_iterations: int
+    def __init__(self, enabled: bool = ..., num_request_iterations: _Optional[int] = ...) -> None: ...
 
 class AuthMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

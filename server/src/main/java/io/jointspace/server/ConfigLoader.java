@@ -86,6 +86,9 @@ final class ConfigLoader {
     if (env.containsKey("JOINTSPACE_BATCHING")) {
       config.getBatchingBuilder().setEnabled(parseOnOff(env.get("JOINTSPACE_BATCHING"), "JOINTSPACE_BATCHING"));
     }
+    if (env.containsKey("JOINTSPACE_WARMUP")) {
+      config.getWarmupBuilder().setEnabled(parseOnOff(env.get("JOINTSPACE_WARMUP"), "JOINTSPACE_WARMUP"));
+    }
     if (env.containsKey("JOINTSPACE_DATABASE_URL")) {
       config.getStorageBuilder().setDatabaseUrl(env.get("JOINTSPACE_DATABASE_URL"));
     }

@@ -99,7 +99,7 @@ final class ServerModule extends AbstractModule {
       PreprocessPool pool, ModelLabels labels) {
     return new ModelManager<>(
         new ModelVersionLoader(settings::loadOptions, settings.imageLimits(), batchScheduler, settings::batchingFor,
-            pool),
+            pool, settings.warmup()),
         loadExecutor,
         RolloutPolicy.availabilityPreserving(),
         labels::targets,

@@ -11,6 +11,7 @@ import io.jointspace.server.batching.BatchingOptions;
 import io.jointspace.server.rollout.Backfiller;
 import io.jointspace.server.runtime.ImageLimits;
 import io.jointspace.server.runtime.LoadOptions;
+import io.jointspace.server.runtime.WarmupOptions;
 import io.jointspace.server.store.DatabaseUrl;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,6 +53,7 @@ import javax.annotation.Nullable;
  * @param grpcThreads the fixed pool that runs the gRPC calls' handlers ({@code grpc_threads})
  * @param maxCallsPerConnection calls open at once on one connection
  *     ({@code max_concurrent_calls_per_connection})
+ * @param warmup whether and how versions run before they become AVAILABLE ({@code warmup})
  */
 public record Settings(
     int grpcPort,
@@ -83,7 +85,8 @@ public record Settings(
     int healthPort,
     String metricsAddress,
     int grpcThreads,
-    int maxCallsPerConnection) {
+    int maxCallsPerConnection,
+    WarmupOptions warmup) {
 
   public static final String DEFAULT_REPOSITORY = "models";
   /** This machine only: a server reachable from elsewhere is asked for explicitly, and then needs API keys. */
@@ -232,7 +235,17 @@ public record Settings(
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
         Duration.ofMillis(connectionTimeout), Duration.ofMillis(maxStatementTimeout), b, c.getDetailedHistograms(),
         maxUploadBytes, backfill(c.getRollouts()), address, authRequired, tls(c.getTls()), healthPort, metricsAddress,
-        grpcThreads, maxCallsPerConnection);
+        grpcThreads, maxCallsPerConnection, warmup(c.getWarmup()));
+  }
+
+  private static WarmupOptions warmup(io.jointspace.config.v1.WarmupConfig w) {
+    int iterations = w.getNumRequestIterations() == 0 ? WarmupOptions.DEFAULT.requestIterations()
+        : w.getNumRequestIterations();
+    if (iterations < 1 || iterations > WarmupOptions.MAX_REQUEST_ITERATIONS) {
+      throw new ConfigException("warmup.num_request_iterations must be within 1.." + WarmupOptions.MAX_REQUEST_ITERATIONS
+          + ", got " + iterations);
+    }
+    return new WarmupOptions(!w.hasEnabled() || w.getEnabled(), iterations);
   }
 
   /** Whether {@code host} names this machine only (127.0.0.0/8, ::1, or a name that resolves to them). */
@@ -407,7 +420,7 @@ public record Settings(
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, maxStatementTimeout, batchingConfig,
         detailedHistograms, maxUploadBytes, backfill, grpcAddress, authRequired, tls, healthPort, metricsAddress,
-        grpcThreads, maxCallsPerConnection);
+        grpcThreads, maxCallsPerConnection, warmup);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

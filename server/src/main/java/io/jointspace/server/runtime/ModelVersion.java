@@ -25,6 +25,9 @@ import javax.annotation.Nullable;
  * guarantee it); it closes in order: queues drain, the encoder, the session.
  */
 public final class ModelVersion implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ModelVersion.class);
+  /** TF Serving's warmup file in a version folder: a TFRecord file of PredictionLog records. */
+  public static final String WARMUP_FILE = "assets.extra/" + Warmup.WARMUP_FILE;
   private final String name;
   private final SavedModel model;
   @Nullable private final Encoder encoder;
@@ -74,6 +77,21 @@ public final class ModelVersion implements AutoCloseable {
    */
   public static ModelVersion load(Path dir, LoadOptions options) throws Exception {
     return load(dir, dir.toString(), options, ImageLimits.DEFAULT, null, null, PreprocessPool.callerRuns());
+  }
+
+  /**
+   * Runs the version before it takes calls: its warmup file's records, else synthetic batches
+   * of every batch size and length bucket its queues use (see {@link Warmup}). Call it once,
+   * before the version is handed out.
+   *
+   * @return what ran
+   * @throws IllegalStateException naming the record or signature that failed, and why
+   */
+  public Warmup.Report warmUp(WarmupOptions options) {
+    Warmup.Report report = new Warmup(model, signatures, encoder, name).run(options);
+    log.info("Warmed up {} in {} ms: {} runs from {}{}", name, report.millis(), report.runs().size(), report.source(),
+        report.skipped() == 0 ? "" : ", " + report.skipped() + " skipped");
+    return report;
   }
 
   /** The version as queue names show it ({@code "clip@2"}). */

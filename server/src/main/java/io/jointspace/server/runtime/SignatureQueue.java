@@ -166,6 +166,22 @@ final class SignatureQueue implements AutoCloseable {
     });
   }
 
+  /** How the queue cuts batches: its sizes and, for a text queue, its length buckets. */
+  BatchingOptions options() {
+    return queue.options();
+  }
+
+  /**
+   * Runs {@code rows} (all alike) on the calling thread as a batch of length bucket
+   * {@code bucket} would run on a batch thread (0: no bucket), bypassing the queue: for
+   * warm-up, before the version takes calls.
+   */
+  List<List<TensorData>> runNow(List<Row> rows, int bucket) {
+    List<Row> items = sequences.isEmpty() || bucket == 0 ? rows
+        : rows.stream().map(r -> r.tokens() ? cut(r, bucket) : r).toList();
+    return model.runRows(sig, items);
+  }
+
   /** Runs a batch: one session call per group of rows with equal shapes and fetches. */
   private List<RowResult> process(Batch<Row> batch) {
     List<Row> items = sequences.isEmpty() || batch.lengthBucket() == 0 ? batch.items()

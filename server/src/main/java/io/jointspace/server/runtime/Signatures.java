@@ -126,6 +126,12 @@ final class Signatures implements AutoCloseable {
     return t.rankKnown() && t.shape().length > 0 && t.shape()[0] == -1;
   }
 
+  /** The batch queue of {@code sig}, if it has one. */
+  @Nullable
+  SignatureQueue queue(SignatureInfo sig) {
+    return queues.get(sig.name());
+  }
+
   /**
    * Admits {@code rows} rows of {@code sig} before they are prepared, holding their room in the
    * signature's queue (see {@link Reservation}); null when {@code sig} has no queue or there are
