@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * queue. Signatures that do not batch are not run: they are often a stateful model's (a
  * counter's increment), which a guessed call would change; a warmup file covers them.
  * The runs of one signature are capped at {@value #MAX_RUNS_PER_SIGNATURE}: with more buckets,
- * fewer sizes per bucket (always 1 and the largest). Encoder signatures must run (their inputs
+ * fewer sizes per bucket (always 1 and the largest). No synthetic batch starts once the
+ * version's warm-up has run for {@link #SYNTHETIC_BUDGET_NANOS} (20 s): sizes run smallest
+ * first, so a large model at a large batch size loses only its largest warm-up batches. Encoder signatures must run (their inputs
  * are what calls send); another signature whose graph rejects zeros of its declared shapes
  * (an Example parser, say) is skipped with a warning, since the guess, not the model, is wrong.
  */
@@ -57,6 +59,12 @@ public final class Warmup {
   static final int MAX_SIZES = 8;
   /** Most synthetic batches per signature. */
   static final int MAX_RUNS_PER_SIGNATURE = 24;
+  /**
+   * Time after which no further synthetic batch starts: the cost of a batch grows with the
+   * model and the batch size, and a large model at a large max_batch_size must not hold its
+   * load for minutes. The sizes run smallest first, so what the budget cuts is the largest.
+   */
+  static final long SYNTHETIC_BUDGET_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
   private static final String WARMUP_TEXT = "a photo of a warm-up";
 
   /**
@@ -73,6 +81,8 @@ public final class Warmup {
   private final Signatures signatures;
   @Nullable private final Encoder encoder;
   private final String name;
+  private long syntheticDeadline;
+  private int overBudget;
 
   Warmup(SavedModel model, Signatures signatures, @Nullable Encoder encoder, String name) {
     this.model = model;
@@ -159,6 +169,7 @@ public final class Warmup {
   /** Runs synthetic batches; returns the signatures skipped. */
   private int synthetic(List<String> runs) {
     int skipped = 0;
+    syntheticDeadline = System.nanoTime() + SYNTHETIC_BUDGET_NANOS;
     for (SignatureInfo sig : model.signatures().values()) {
       boolean text = encoder != null && encoder.encodesText() && encoder.textSignature().name().equals(sig.name());
       boolean image = encoder != null && encoder.encodesImages() && encoder.imageSignature().name().equals(sig.name());
@@ -185,7 +196,20 @@ public final class Warmup {
             + e.getMessage(), e);
       }
     }
+    if (overBudget > 0) {
+      log.warn("{}: {} synthetic warm-up batches (the largest) not run: warm-up stops starting batches after {} s",
+          name, overBudget, SYNTHETIC_BUDGET_NANOS / 1_000_000_000L);
+    }
     return skipped;
+  }
+
+  /** Whether the synthetic budget is spent; counts the batch that is then not run. */
+  private boolean overBudget() {
+    if (System.nanoTime() - syntheticDeadline > 0) {
+      overBudget++;
+      return true;
+    }
+    return false;
   }
 
   /** One batch per length bucket and batch size, of texts exactly as long as the bucket. */
@@ -199,20 +223,19 @@ public final class Warmup {
     List<Integer> sizes = queue == null ? List.of(1)
         : batchSizes(queue.options(), Math.max(2, MAX_RUNS_PER_SIGNATURE / buckets.size()));
     int done = 0;
-    for (int bucket : buckets) {
-      long[] mask = new long[tokens.ids().length];
-      java.util.Arrays.fill(mask, 0, bucket == 0 ? tokens.length() : Math.min(bucket, mask.length), 1L);
-      TextTokenizer.Tokens t = new TextTokenizer.Tokens(tokens.ids(), mask);
-      for (int size : sizes) {
-        List<Row> rows = encoder.textRows(Collections.nCopies(size, t));
+    for (int size : sizes) { // smallest first, every bucket at each size
+      for (int bucket : buckets) {
+        if (done >= MAX_RUNS_PER_SIGNATURE || overBudget()) {
+          continue;
+        }
+        long[] mask = new long[tokens.ids().length];
+        java.util.Arrays.fill(mask, 0, bucket == 0 ? tokens.length() : Math.min(bucket, mask.length), 1L);
+        List<Row> rows = encoder.textRows(Collections.nCopies(size, new TextTokenizer.Tokens(tokens.ids(), mask)));
         List<float[]> vectors = encoder.finish(queue == null ? model.runRows(sig, rows) : queue.runNow(rows, bucket),
             encoder.textOutput());
         check(vectors, size);
         runs.add(sig.name() + " " + size + " x " + (bucket == 0 ? tokens.ids().length : bucket) + " tokens");
         done++;
-      }
-      if (done >= MAX_RUNS_PER_SIGNATURE) {
-        break;
       }
     }
   }
@@ -225,6 +248,9 @@ public final class Warmup {
     SignatureQueue queue = signatures.queue(sig);
     List<Integer> sizes = queue == null ? List.of(1) : batchSizes(queue.options(), MAX_SIZES);
     for (int size : sizes) {
+      if (overBudget()) {
+        continue;
+      }
       List<Row> rows = encoder.imageRows(Collections.nCopies(size, pixels));
       check(encoder.finish(queue == null ? model.runRows(sig, rows) : queue.runNow(rows, 0), encoder.imageOutput()),
           size);
@@ -244,6 +270,9 @@ public final class Warmup {
     SignatureQueue queue = signatures.queue(sig);
     List<Integer> sizes = queue == null ? List.of(1) : batchSizes(queue.options(), MAX_SIZES);
     for (int size : sizes) {
+      if (overBudget()) {
+        continue;
+      }
       Map<String, TensorData> inputs = new LinkedHashMap<>();
       for (TensorSpec spec : sig.inputs().values()) {
         inputs.put(spec.key(), zeros(spec, size));
