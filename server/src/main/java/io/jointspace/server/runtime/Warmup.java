@@ -221,7 +221,7 @@ public final class Warmup {
       buckets = List.of(0);
     }
     List<Integer> sizes = queue == null ? List.of(1)
-        : batchSizes(queue.options(), Math.max(2, MAX_RUNS_PER_SIGNATURE / buckets.size()));
+        : batchSizes(queue.options(), Math.min(MAX_SIZES, Math.max(2, MAX_RUNS_PER_SIGNATURE / buckets.size())));
     int done = 0;
     for (int size : sizes) { // smallest first, every bucket at each size
       for (int bucket : buckets) {

@@ -107,6 +107,18 @@ class WarmupTest {
   }
 
   @Test
+  void withoutAFile_aLargeMaxBatchSize_warmsAtMostEightSizesPerBucket() throws Exception {
+    TestModels.writeClip(repo.resolve("clip/1"), 10f);
+    BatchingOptions batching = BatchingOptions.DEFAULT.withMaxBatchSize(256).withPreferredBatchSizes(3, 6, 12, 24, 48);
+    try (ModelVersion v = load(repo.resolve("clip/1"), batching)) {
+      List<String> runs = v.warmUp(WarmupOptions.DEFAULT).runs();
+      assertThat(runs.stream().filter(r -> r.startsWith("encode_text"))).hasSize(Warmup.MAX_SIZES)
+          .contains("encode_text 1 x 8 tokens", "encode_text 256 x 8 tokens");
+      assertThat(runs.stream().filter(r -> r.startsWith("encode_image"))).hasSize(Warmup.MAX_SIZES);
+    }
+  }
+
+  @Test
   void batchSizes_areCapped_keepingOneAndTheLargest() {
     BatchingOptions many = BatchingOptions.DEFAULT.withMaxBatchSize(512).withPreferredBatchSizes(3, 5, 7, 9, 11, 13, 15);
     assertThat(Warmup.batchSizes(many, Warmup.MAX_SIZES)).hasSize(Warmup.MAX_SIZES).contains(1, 512, 3, 5);
