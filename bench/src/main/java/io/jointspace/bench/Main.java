@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 /** {@code jointspace-bench}: the batching benchmark suite, and a load generator for any server. */
 @Command(name = "jointspace-bench", mixinStandardHelpOptions = true,
     description = "Benchmarks Jointspace's dynamic batching (bench/run.sh, docs/benchmarks.md).",
-    subcommands = {Suite.class, OverheadSuite.class, StorageSuite.class, RolloutSuite.class, Main.Load.class})
+    subcommands = {Suite.class, OverheadSuite.class, StorageSuite.class, RolloutSuite.class, WarmupSuite.class,
+        Main.Load.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

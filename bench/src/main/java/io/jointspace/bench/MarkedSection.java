@@ -7,15 +7,16 @@ import java.util.List;
 
 /**
  * One suite's part of docs/benchmarks.md: the text between its begin and end markers
- * ({@code <!-- NAME:begin -->}, {@code <!-- NAME:end -->}). The overhead, storage and rollout suites
- * replace only their own part; the batching suite rewrites what comes before the first marked
+ * ({@code <!-- NAME:begin -->}, {@code <!-- NAME:end -->}). The overhead, storage, rollout and
+ * warm-up suites replace only their own part; the batching suite rewrites what comes before the first marked
  * part and carries the rest over.
  */
 record MarkedSection(String name) {
   static final MarkedSection STORAGE = new MarkedSection("storage-benchmark");
   static final MarkedSection ROLLOUT = new MarkedSection("rollout-benchmark");
   static final MarkedSection OVERHEAD = new MarkedSection("overhead-benchmark");
-  private static final List<MarkedSection> ALL = List.of(OVERHEAD, STORAGE, ROLLOUT);
+  static final MarkedSection WARMUP = new MarkedSection("warmup-benchmark");
+  private static final List<MarkedSection> ALL = List.of(OVERHEAD, STORAGE, ROLLOUT, WARMUP);
 
   String begin() {
     return "<!-- " + name + ":begin -->";

@@ -66,6 +66,23 @@ final class ServerProcess implements AutoCloseable {
    */
   private static ServerProcess launch(List<String> args, String heap, Path log, List<String> jvmArgs)
       throws IOException {
+    return launch(args, heap, log, jvmArgs, -1);
+  }
+
+  /**
+   * A server that scans {@code models} every {@code pollMillis}, with the config file
+   * {@code config}; ready once the model version {@code await} answers GetModelMetadata.
+   */
+  static ServerProcess startPolling(Path models, Path config, long pollMillis, ModelSpec await, String heap, Path log)
+      throws IOException, InterruptedException {
+    ServerProcess server = launch(List.of("--models", models.toString(), "--config", config.toString()), heap, log,
+        List.of(), pollMillis);
+    server.awaitReady(180, log, () -> server.client.modelMetadata(await));
+    return server;
+  }
+
+  private static ServerProcess launch(List<String> args, String heap, Path log, List<String> jvmArgs, long pollMillis)
+      throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -74,7 +91,7 @@ final class ServerProcess implements AutoCloseable {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap));
     cmd.addAll(jvmArgs);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
-        "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", "-1"));
+        "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", Long.toString(pollMillis)));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
