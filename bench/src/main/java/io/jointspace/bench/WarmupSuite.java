@@ -54,6 +54,10 @@ final class WarmupSuite implements Callable<Integer> {
   @Option(names = "--steady-calls", defaultValue = "1000", description = "Measured steady calls. Default: ${DEFAULT-VALUE}.")
   int steadyCalls;
 
+  @Option(names = "--rounds", defaultValue = "3",
+      description = "Version changes per server (versions 2, 3, ...: copies of the model's version 2). Default: ${DEFAULT-VALUE}.")
+  int rounds;
+
   @Option(names = "--start-runs", defaultValue = "5", description = "Timed starts per setting. Default: ${DEFAULT-VALUE}.")
   int startRuns;
 
@@ -71,14 +75,14 @@ final class WarmupSuite implements Callable<Integer> {
   String command;
 
   /** One version change: the new version's load, its first calls and its steady calls (ms). */
-  record Change(boolean warmup, double loadMs, String serverWarmup, double[] first, double[] steady) {}
+  record Change(boolean warmup, long version, double loadMs, String serverWarmup, double[] first, double[] steady) {}
 
   @Override
   public Integer call() throws Exception {
     String loadAtStart = StorageReport.loadAverage();
     List<Change> changes = new ArrayList<>();
     for (boolean warmup : new boolean[] {true, false}) {
-      changes.add(versionChange(warmup));
+      changes.addAll(versionChanges(warmup));
     }
     List<double[]> starts = new ArrayList<>();
     startOnce(true); // unmeasured: the launcher's build check, the page cache and TensorFlow's unpacked libraries
@@ -98,11 +102,12 @@ final class WarmupSuite implements Callable<Integer> {
   }
 
   /**
-   * A server with version 1 of the model, warmed by calls (so the JVM is steady), then version
-   * 2 copied into the repository; once it is AVAILABLE, calls one at a time alternate an image
-   * and a text, all pinned to version 2.
+   * A server with version 1 of the model, warmed by calls (so the JVM is steady), then
+   * {@link #rounds} times a new version (2, 3, ...: copies of the model's version 2) moved into
+   * the repository; once it is AVAILABLE, calls one at a time alternate an image and a text,
+   * all pinned to the new version.
    */
-  private Change versionChange(boolean warmup) throws Exception {
+  private List<Change> versionChanges(boolean warmup) throws Exception {
     Path work = logs.resolve("warmup-" + (warmup ? "on" : "off"));
     deleteTree(work);
     Path repo = work.resolve("repo");
@@ -115,17 +120,23 @@ final class WarmupSuite implements Callable<Integer> {
         io.jointspace.api.v1.ModelSpec.newBuilder().setName(model).setVersion(1).build(), heap, log)) {
       Workload v1 = new Workload(model, 1);
       calls(server, v1, settleCalls); // the JVM's paths compiled before the change
-      Path staging = repo.resolve(model).resolve(".incoming");
-      copyTree(models.resolve(model).resolve("2"), staging);
-      long t0 = System.nanoTime();
-      Files.move(staging, repo.resolve(model).resolve("2"), StandardCopyOption.ATOMIC_MOVE);
-      awaitAvailable(server, 2, 120);
-      double loadMs = (System.nanoTime() - t0) / 1e6;
-      Workload v2 = new Workload(model, 2);
-      double[] first = calls(server, v2, firstCalls);
-      calls(server, v2, settleCalls);
-      double[] steady = calls(server, v2, steadyCalls);
-      return new Change(warmup, loadMs, serverWarmup(log, model + "@2"), first, steady);
+      List<Change> out = new ArrayList<>();
+      for (int round = 0; round < rounds; round++) {
+        long version = 2 + round;
+        Path staging = repo.resolve(model).resolve(".incoming");
+        copyTree(models.resolve(model).resolve("2"), staging);
+        Workload next = new Workload(model, version);
+        System.gc(); // this client's garbage collected before the timed calls, not during them
+        long t0 = System.nanoTime();
+        Files.move(staging, repo.resolve(model).resolve(Long.toString(version)), StandardCopyOption.ATOMIC_MOVE);
+        awaitAvailable(server, version, 120);
+        double loadMs = (System.nanoTime() - t0) / 1e6;
+        double[] first = calls(server, next, firstCalls);
+        calls(server, next, settleCalls);
+        double[] steady = calls(server, next, steadyCalls);
+        out.add(new Change(warmup, version, loadMs, serverWarmup(log, model + "@" + version), first, steady));
+      }
+      return out;
     }
   }
 
@@ -246,23 +257,44 @@ final class WarmupSuite implements Callable<Integer> {
         command, LocalDate.now(), Runtime.getRuntime().availableProcessors(), Cpu.model(), loadAtStart,
         StorageReport.loadAverage()));
     b.append(String.format(Locale.ROOT, "A server runs `%s` version 1 (repository scanned every 50 ms) and gets %d calls;"
-        + " then version 2 is moved into the repository. From the move to AVAILABLE (GetModelStatus every 5 ms) is"
-        + " \"load\". Then calls one at a time, alternating one image and one text, pinned to version 2: the first"
-        + " %d are measured, %d more are not, and the next %d are the steady ones. Latency is the client's, per call."
-        + " Nearest-rank percentiles. Both servers run in this same run, one after the other.%n%n",
-        model, settleCalls, firstCalls, settleCalls, steadyCalls));
-    b.append("| warm-up | load to AVAILABLE | the server's warm-up of version 2 | first call | first ")
+        + " then, %d times, a new version (2, 3, ...: copies of version 2, each a session of its own) is moved into"
+        + " the repository. From the move to AVAILABLE (GetModelStatus every 5 ms) is \"load\". Then calls one at a"
+        + " time, alternating one image and one text, pinned to the new version: the first %d are measured, %d more"
+        + " are not, and the next %d are the steady ones. Latency is the client's, per call. Nearest-rank"
+        + " percentiles. Both servers (warm-up on, then off) run in this same run, one after the other.%n%n",
+        model, settleCalls, rounds, firstCalls, settleCalls, steadyCalls));
+    b.append("| warm-up | version | load to AVAILABLE | the server's warm-up | first call | first ")
         .append(firstCalls).append(": p50 / p99 / max | steady: p50 / p99 | first p99 / steady p99 |\n");
-    b.append("| --- | ---: | --- | ---: | ---: | ---: | ---: |\n");
+    b.append("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
     for (Change c : changes) {
       double[] f = c.first().clone();
       double[] s = c.steady().clone();
       Arrays.sort(f);
       Arrays.sort(s);
-      b.append(String.format(Locale.ROOT, "| %s | %.0f ms | %s | %.1f ms | %.1f / %.1f / %.1f ms | %.1f / %.1f ms | %.2fx |%n",
-          c.warmup() ? "on" : "off", c.loadMs(), c.serverWarmup(), c.first()[0], pct(f, 0.5), pct(f, 0.99),
+      b.append(String.format(Locale.ROOT, "| %s | %d | %.0f ms | %s | %.1f ms | %.1f / %.1f / %.1f ms | %.1f / %.1f ms | %.2fx |%n",
+          c.warmup() ? "on" : "off", c.version(), c.loadMs(), c.serverWarmup(), c.first()[0], pct(f, 0.5), pct(f, 0.99),
           f[f.length - 1], pct(s, 0.5), pct(s, 0.99), pct(f, 0.99) / pct(s, 0.99)));
     }
+    for (boolean warmup : new boolean[] {true, false}) {
+      double[] first = changes.stream().filter(c -> c.warmup() == warmup).mapToDouble(c -> {
+        double[] f = c.first().clone();
+        Arrays.sort(f);
+        return pct(f, 0.99);
+      }).sorted().toArray();
+      double[] ratio = changes.stream().filter(c -> c.warmup() == warmup).mapToDouble(c -> {
+        double[] f = c.first().clone();
+        double[] st = c.steady().clone();
+        Arrays.sort(f);
+        Arrays.sort(st);
+        return pct(f, 0.99) / pct(st, 0.99);
+      }).sorted().toArray();
+      double[] firstCall = changes.stream().filter(c -> c.warmup() == warmup).mapToDouble(c -> c.first()[0])
+          .sorted().toArray();
+      b.append(String.format(Locale.ROOT, "%nWarm-up %s, median of the %d changes: first call %.1f ms, first-%d p99 %.1f ms,"
+          + " first p99 / steady p99 %.2fx.", warmup ? "on" : "off", ratio.length, median(firstCall), firstCalls,
+          median(first), median(ratio)));
+    }
+    b.append("\n");
     b.append(String.format(Locale.ROOT, "%nStart: `./jointspace serve --models %s` (the build already done) to SERVING"
         + " on grpc.health.v1 for the whole server (every initial version loaded, and warmed up when warm-up is on),"
         + " from the process start; %d runs per setting after one unmeasured run.%n%n", models, startRuns));
@@ -271,9 +303,14 @@ final class WarmupSuite implements Callable<Integer> {
       double[] s = starts.get(i).clone();
       Arrays.sort(s);
       b.append(String.format(Locale.ROOT, "| %s | %.2f s | %.2f s | %.2f s |%n", i == 0 ? "on" : "off",
-          s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2, s[0], s[s.length - 1]));
+          median(s), s[0], s[s.length - 1]));
     }
     return b.toString();
+  }
+
+  private static double median(double[] sorted) {
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   /** Nearest-rank percentile of sorted values. */
