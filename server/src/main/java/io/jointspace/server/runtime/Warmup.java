@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * {@code predict_log} record runs {@link WarmupOptions#requestIterations()} times as a call
  * would (through the signature's queue). Records of TF Serving's other kinds (classify,
  * regress, multi-inference, session-run) are skipped with a warning: this server has no such
- * calls. Any failure of a record fails the warm-up, as in TF Serving.
+ * calls; a file with none but those is treated as no file. Any failure of a record fails the
+ * warm-up, as in TF Serving.
  *
  * <p>Without one, synthetic batches run directly on the session, on the calling thread: per
  * signature with a batch queue, one batch per batch size the queue cuts ({@link #batchSizes}:
@@ -101,9 +102,13 @@ public final class Warmup {
     Path file = VersionFolder.of(model.dir()).file("assets.extra", WARMUP_FILE, "the warmup file");
     List<String> runs = new ArrayList<>();
     boolean fromFile = Files.isRegularFile(file);
-    int skipped = fromFile ? replay(file, options.requestIterations(), runs) : synthetic(runs);
-    return new Report(fromFile ? "assets.extra/" + WARMUP_FILE : "synthetic", List.copyOf(runs), skipped,
-        (System.nanoTime() - start) / 1_000_000);
+    int skipped = fromFile ? replay(file, options.requestIterations(), runs) : 0;
+    String source = "assets.extra/" + WARMUP_FILE;
+    if (runs.isEmpty()) { // no file, or only records of kinds this server does not run
+      skipped += synthetic(runs);
+      source = fromFile ? "synthetic (the warmup file has no predict_log record)" : "synthetic";
+    }
+    return new Report(source, List.copyOf(runs), skipped, (System.nanoTime() - start) / 1_000_000);
   }
 
   /** Runs each predict record of the warmup file; returns the records skipped. */

@@ -156,6 +156,21 @@ class WarmupTest {
   }
 
   @Test
+  void aWarmupFileOfOnlyOtherKinds_countsAsNone() throws Exception {
+    Path dir = repo.resolve("enc/1");
+    TestModels.writeEncoder(dir, 1f);
+    byte[] regress = PredictionLog.newBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
+        .addField(3, com.google.protobuf.UnknownFieldSet.Field.newBuilder()
+            .addLengthDelimited(com.google.protobuf.ByteString.EMPTY).build()).build()).build().toByteArray();
+    writeWarmup(dir, List.of(regress));
+    try (ModelVersion v = load(dir, BatchingOptions.DEFAULT)) {
+      Warmup.Report report = v.warmUp(WarmupOptions.DEFAULT);
+      assertThat(report.source()).startsWith("synthetic");
+      assertThat(report.runs()).contains("serving_default 1 rows");
+    }
+  }
+
+  @Test
   void aFailingRecord_failsTheLoad_namingTheRecordAndTheInput() throws Exception {
     Path dir = repo.resolve("enc/1");
     TestModels.writeEncoder(dir, 1f);
