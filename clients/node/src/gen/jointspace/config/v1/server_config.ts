@@ -305,7 +305,8 @@ export interface StorageConfig {
   maxConnections: number;
   /**
    * How long a call waits for a database connection before it fails with UNAVAILABLE.
-   * Default 5000 ms.
+   * Default 5000 ms. A call whose deadline is nearer waits at most three quarters of the
+   * time it has left, so it fails UNAVAILABLE before its deadline.
    */
   connectionTimeoutMs: number;
   /**
@@ -317,6 +318,20 @@ export interface StorageConfig {
    * UpsertStream message of 10000 items into an HNSW index can take a minute); at least 100.
    */
   maxStatementTimeoutMs: number;
+  /**
+   * maintenance_work_mem of an HNSW index build (after a bulk load, or a rollout's backfill),
+   * in MiB. The graph should fit: pgvector builds much more slowly once it does not (about
+   * 250 MiB for 100,000 vectors of 512 dimensions with m 16). Default 1024; at least 1.
+   */
+  indexBuildMemoryMb: number;
+  /**
+   * An UpsertStream into a collection holding fewer items than this (and no open rollout) is
+   * a bulk load: the collection's HNSW index is dropped, the stream's rows are copied in
+   * without it, and the index is built once (CREATE INDEX CONCURRENTLY) when the last bulk
+   * stream on the collection ends; searches meanwhile rank every item exactly. Default 10000;
+   * -1: never.
+   */
+  bulkLoadMaxRows: number;
 }
 
 /**
@@ -1404,7 +1419,15 @@ export const RolloutConfig: MessageFns<RolloutConfig> = {
 };
 
 function createBaseStorageConfig(): StorageConfig {
-  return { databaseUrl: "", dataDir: "", maxConnections: 0, connectionTimeoutMs: 0, maxStatementTimeoutMs: 0 };
+  return {
+    databaseUrl: "",
+    dataDir: "",
+    maxConnections: 0,
+    connectionTimeoutMs: 0,
+    maxStatementTimeoutMs: 0,
+    indexBuildMemoryMb: 0,
+    bulkLoadMaxRows: 0,
+  };
 }
 
 export const StorageConfig: MessageFns<StorageConfig> = {
@@ -1423,6 +1446,12 @@ export const StorageConfig: MessageFns<StorageConfig> = {
     }
     if (message.maxStatementTimeoutMs !== 0) {
       writer.uint32(40).int64(message.maxStatementTimeoutMs);
+    }
+    if (message.indexBuildMemoryMb !== 0) {
+      writer.uint32(48).int32(message.indexBuildMemoryMb);
+    }
+    if (message.bulkLoadMaxRows !== 0) {
+      writer.uint32(56).int64(message.bulkLoadMaxRows);
     }
     return writer;
   },
@@ -1480,6 +1509,22 @@ export const StorageConfig: MessageFns<StorageConfig> = {
             message.maxStatementTimeoutMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.indexBuildMemoryMb = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.bulkLoadMaxRows = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1519,6 +1564,16 @@ export const StorageConfig: MessageFns<StorageConfig> = {
         : isSet(object.max_statement_timeout_ms)
         ? globalThis.Number(object.max_statement_timeout_ms)
         : 0,
+      indexBuildMemoryMb: isSet(object.indexBuildMemoryMb)
+        ? globalThis.Number(object.indexBuildMemoryMb)
+        : isSet(object.index_build_memory_mb)
+        ? globalThis.Number(object.index_build_memory_mb)
+        : 0,
+      bulkLoadMaxRows: isSet(object.bulkLoadMaxRows)
+        ? globalThis.Number(object.bulkLoadMaxRows)
+        : isSet(object.bulk_load_max_rows)
+        ? globalThis.Number(object.bulk_load_max_rows)
+        : 0,
     };
   },
 
@@ -1539,6 +1594,12 @@ export const StorageConfig: MessageFns<StorageConfig> = {
     if (message.maxStatementTimeoutMs !== 0) {
       obj.maxStatementTimeoutMs = Math.round(message.maxStatementTimeoutMs);
     }
+    if (message.indexBuildMemoryMb !== 0) {
+      obj.indexBuildMemoryMb = Math.round(message.indexBuildMemoryMb);
+    }
+    if (message.bulkLoadMaxRows !== 0) {
+      obj.bulkLoadMaxRows = Math.round(message.bulkLoadMaxRows);
+    }
     return obj;
   },
 
@@ -1552,6 +1613,8 @@ export const StorageConfig: MessageFns<StorageConfig> = {
     message.maxConnections = object.maxConnections ?? 0;
     message.connectionTimeoutMs = object.connectionTimeoutMs ?? 0;
     message.maxStatementTimeoutMs = object.maxStatementTimeoutMs ?? 0;
+    message.indexBuildMemoryMb = object.indexBuildMemoryMb ?? 0;
+    message.bulkLoadMaxRows = object.bulkLoadMaxRows ?? 0;
     return message;
   },
 };

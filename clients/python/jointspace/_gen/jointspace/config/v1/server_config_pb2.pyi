@@ -149,18 +149,22 @@ class SessionConfig(_message.Message):
     def __init__(self, intra_op_threads: _Optional[int] = ..., inter_op_threads: _Optional[int] = ..., allow_soft_placement: bool = ..., thread_spinning: bool = ...) -> None: ...
 
 class StorageConfig(_message.Message):
-    __slots__ = ["connection_timeout_ms", "data_dir", "database_url", "max_connections", "max_statement_timeout_ms"]
+    __slots__ = ["bulk_load_max_rows", "connection_timeout_ms", "data_dir", "database_url", "index_build_memory_mb", "max_connections", "max_statement_timeout_ms"]
+    BULK_LOAD_MAX_ROWS_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     DATABASE_URL_FIELD_NUMBER: _ClassVar[int]
     DATA_DIR_FIELD_NUMBER: _ClassVar[int]
+    INDEX_BUILD_MEMORY_MB_FIELD_NUMBER: _ClassVar[int]
     MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_STATEMENT_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    bulk_load_max_rows: int
     connection_timeout_ms: int
     data_dir: str
     database_url: str
+    index_build_memory_mb: int
     max_connections: int
     max_statement_timeout_ms: int
-    def __init__(self, database_url: _Optional[str] = ..., data_dir: _Optional[str] = ..., max_connections: _Optional[int] = ..., connection_timeout_ms: _Optional[int] = ..., max_statement_timeout_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, database_url: _Optional[str] = ..., data_dir: _Optional[str] = ..., max_connections: _Optional[int] = ..., connection_timeout_ms: _Optional[int] = ..., max_statement_timeout_ms: _Optional[int] = ..., index_build_memory_mb: _Optional[int] = ..., bulk_load_max_rows: _Optional[int] = ...) -> None: ...
 
 class TlsConfig(_message.Message):
     __slots__ = ["cert_file", "client_ca_file", "key_file"]

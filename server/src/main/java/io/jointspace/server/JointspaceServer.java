@@ -117,6 +117,9 @@ public final class JointspaceServer {
     injector.getInstance(ModelLabels.class).start();
     injector.getInstance(VersionUploads.class).start();
     injector.getInstance(Backfiller.class).start();
+    if (storage.configured()) {
+      storage.indexBuilds().start(); // rebuilds what a server that died left unindexed
+    }
     injector.getInstance(LabelFollower.class).start();
     PrometheusMeterRegistry meters = injector.getInstance(PrometheusMeterRegistry.class);
     injector.getInstance(JvmGcMetrics.class);

@@ -180,7 +180,7 @@ final class ServerModule extends AbstractModule {
     return new Storage(settings.database() == null ? null
         : new Database(settings.database(), settings.maxConnections(), settings.connectionTimeout(),
             new CallStatementTimeout(settings.maxStatementTimeout()),
-            new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(meters)));
+            new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(meters)), settings.indexBuilds());
   }
 
   @Provides

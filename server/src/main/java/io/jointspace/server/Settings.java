@@ -13,6 +13,7 @@ import io.jointspace.server.runtime.ImageLimits;
 import io.jointspace.server.runtime.LoadOptions;
 import io.jointspace.server.runtime.WarmupOptions;
 import io.jointspace.server.store.DatabaseUrl;
+import io.jointspace.server.store.IndexBuildOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -54,6 +55,8 @@ import javax.annotation.Nullable;
  * @param maxCallsPerConnection calls open at once on one connection
  *     ({@code max_concurrent_calls_per_connection})
  * @param warmup whether and how versions run before they become AVAILABLE ({@code warmup})
+ * @param indexBuilds HNSW index builds and bulk loads ({@code storage.index_build_memory_mb},
+ *     {@code storage.bulk_load_max_rows})
  */
 public record Settings(
     int grpcPort,
@@ -86,7 +89,8 @@ public record Settings(
     String metricsAddress,
     int grpcThreads,
     int maxCallsPerConnection,
-    WarmupOptions warmup) {
+    WarmupOptions warmup,
+    IndexBuildOptions indexBuilds) {
 
   public static final String DEFAULT_REPOSITORY = "models";
   /** This machine only: a server reachable from elsewhere is asked for explicitly, and then needs API keys. */
@@ -192,6 +196,17 @@ public record Settings(
     if (maxStatementTimeout < 100) {
       throw new ConfigException("storage.max_statement_timeout_ms must be at least 100, got " + maxStatementTimeout);
     }
+    int indexMemory = st.getIndexBuildMemoryMb() == 0 ? IndexBuildOptions.DEFAULT_MEMORY_MB : st.getIndexBuildMemoryMb();
+    if (indexMemory < 1) {
+      throw new ConfigException("storage.index_build_memory_mb must be at least 1, got " + indexMemory);
+    }
+    long bulkRows = st.getBulkLoadMaxRows() == 0 ? IndexBuildOptions.DEFAULT_BULK_LOAD_MAX_ROWS
+        : st.getBulkLoadMaxRows() == -1 ? 0 : st.getBulkLoadMaxRows();
+    if (bulkRows < 0) {
+      throw new ConfigException("storage.bulk_load_max_rows must be -1 (never) or positive, got "
+          + st.getBulkLoadMaxRows());
+    }
+    IndexBuildOptions indexBuilds = new IndexBuildOptions(indexMemory, bulkRows);
     long maxUploadBytes = c.getMaxUploadBytes() == 0 ? DEFAULT_MAX_UPLOAD_BYTES : c.getMaxUploadBytes();
     if (maxUploadBytes < 1 || maxUploadBytes > MAX_UPLOAD_BYTES) {
       throw new ConfigException("max_upload_bytes must be within 1.." + MAX_UPLOAD_BYTES + " (PostgreSQL keeps an"
@@ -235,7 +250,7 @@ public record Settings(
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
         Duration.ofMillis(connectionTimeout), Duration.ofMillis(maxStatementTimeout), b, c.getDetailedHistograms(),
         maxUploadBytes, backfill(c.getRollouts()), address, authRequired, tls(c.getTls()), healthPort, metricsAddress,
-        grpcThreads, maxCallsPerConnection, warmup(c.getWarmup()));
+        grpcThreads, maxCallsPerConnection, warmup(c.getWarmup()), indexBuilds);
   }
 
   private static WarmupOptions warmup(io.jointspace.config.v1.WarmupConfig w) {
@@ -420,7 +435,7 @@ public record Settings(
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, maxStatementTimeout, batchingConfig,
         detailedHistograms, maxUploadBytes, backfill, grpcAddress, authRequired, tls, healthPort, metricsAddress,
-        grpcThreads, maxCallsPerConnection, warmup);
+        grpcThreads, maxCallsPerConnection, warmup, indexBuilds);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

@@ -192,6 +192,8 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       private long index;
       private long total;
       private boolean failed;
+      // a bulk load: open from the first message until the stream ends, however it ends
+      private io.jointspace.server.store.IndexBuilds.Load bulk;
 
       @Override
       public void onNext(UpsertStreamRequest message) {
@@ -202,6 +204,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
           String name = message.getCollection();
           if (collection == null) {
             collection = storage.catalog().get(ProtoMapper.collectionName(name, "collection"));
+            bulk = storage.indexBuilds().begin(collection);
           } else if (!name.isEmpty() && !name.equals(collection.name())) {
             throw new InvalidInputException("collection '" + name + "' differs from the stream's '"
                 + collection.name() + "'; one stream writes one collection");
@@ -220,6 +223,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
           pacing.next();
         } catch (RuntimeException e) {
           failed = true;
+          endBulk();
           observer.onError(StatusMapper.toStatus(e, "message " + index + ": ",
               " (" + total + " items committed before it)"));
         }
@@ -228,12 +232,21 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       @Override
       public void onError(Throwable t) {
         // the client went away; what was answered is committed
+        endBulk();
       }
 
       @Override
       public void onCompleted() {
+        endBulk();
         if (!failed) {
           observer.onCompleted();
+        }
+      }
+
+      private void endBulk() {
+        if (bulk != null) {
+          bulk.close(); // the last bulk load on the table builds its index, in the background
+          bulk = null;
         }
       }
     };

@@ -28,9 +28,12 @@ import javax.annotation.Nullable;
  */
 public final class Backfill {
   private final Database db;
+  private final int indexMemoryMb;
 
-  public Backfill(Database db) {
+  /** @param indexMemoryMb maintenance_work_mem of the target's index build ({@link IndexBuildOptions}) */
+  public Backfill(Database db, int indexMemoryMb) {
     this.db = db;
+    this.indexMemoryMb = indexMemoryMb;
   }
 
   /** An item claimed for re-embedding, as its old version stores it. */
@@ -298,7 +301,7 @@ public final class Backfill {
             }
           }
         }
-        buildIndex(c, target);
+        IndexBuilds.build(c, target.spec(), target.table(), indexMemoryMb);
         try (PreparedStatement p = c.prepareStatement(
             "UPDATE jointspace.rollouts SET index_built = true, updated_at = now() WHERE id = ?")) {
           p.setLong(1, rollout.id());
@@ -344,30 +347,6 @@ public final class Backfill {
       RolloutStore.setState(c, rolloutId, RolloutState.READY, "");
       return true;
     });
-  }
-
-  private static void buildIndex(Connection c, Collection target) throws SQLException {
-    String index = Database.SCHEMA + "." + SqlNames.quote(target.table() + "_hnsw");
-    try (Statement s = c.createStatement()) {
-      try (PreparedStatement p = c.prepareStatement(
-          "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(?)")) {
-        p.setString(1, index);
-        try (ResultSet r = p.executeQuery()) {
-          if (r.next()) {
-            if (r.getBoolean(1)) {
-              return;
-            }
-            s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left by a server that died building it
-          }
-        }
-      }
-      s.execute("SET maintenance_work_mem = '256MB'");
-      try {
-        s.execute(CollectionCatalog.hnswIndexSql(target.spec(), target.table(), true));
-      } finally {
-        s.execute("RESET maintenance_work_mem");
-      }
-    }
   }
 
   /**

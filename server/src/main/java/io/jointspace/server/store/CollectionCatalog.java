@@ -159,6 +159,8 @@ public final class CollectionCatalog {
           + (type.bytes(vt.dimension()) <= 4000 ? "PLAIN" : "EXTERNAL"));
       if (withHnsw) {
         s.execute(hnswIndexSql(spec, table, false));
+      } else {
+        IndexBuilds.setState(c, table, "absent");
       }
       s.execute("CREATE INDEX " + SqlNames.quote(table + "_metadata") + " ON " + t + " USING gin (metadata)");
     }
@@ -378,6 +380,7 @@ public final class CollectionCatalog {
         s.execute("DROP VIEW IF EXISTS public." + SqlNames.quote(name));
         for (int i = 0; i < tables.size(); i++) {
           s.execute("DROP VIEW IF EXISTS public." + SqlNames.quote(SqlNames.versionView(name, versions.get(i))));
+          IndexBuilds.stop(c, tables.get(i));
           // without CASCADE: a view of a user's on a table is an error (FAILED_PRECONDITION), not dropped
           s.execute("DROP TABLE IF EXISTS " + SqlNames.qualified(tables.get(i)));
         }

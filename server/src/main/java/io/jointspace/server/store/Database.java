@@ -153,6 +153,17 @@ public final class Database implements AutoCloseable {
     return ((com.zaxxer.hikari.pool.HikariPool) pool.getHikariPoolMXBean()).getConnection(wait);
   }
 
+  /**
+   * A pooled connection for the caller to keep, in auto-commit mode, and close: for
+   * session-level advisory locks held across calls ({@link IndexBuilds}).
+   */
+  Connection session() throws SQLException {
+    ensureMigrated();
+    Connection c = pool.getConnection();
+    PGvector.registerTypes(c);
+    return c;
+  }
+
   /** Applies the catalog migrations once; retried on the next call when the database was down. */
   public void ensureMigrated() {
     if (migrated) {

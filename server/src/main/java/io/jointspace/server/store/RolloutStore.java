@@ -444,6 +444,7 @@ public final class RolloutStore {
   }
 
   private static void dropTable(Connection c, String collection, VersionTable t) throws SQLException {
+    IndexBuilds.stop(c, t.table());
     try (Statement s = c.createStatement()) {
       s.execute("DROP VIEW IF EXISTS public." + SqlNames.quote(SqlNames.versionView(collection, t.version())));
       s.execute("DROP TABLE IF EXISTS " + SqlNames.qualified(t.table()));

@@ -15,15 +15,21 @@ public final class Storage implements AutoCloseable {
   @Nullable private final RolloutStore rollouts;
   @Nullable private final Backfill backfill;
   @Nullable private final KeyStore keys;
+  @Nullable private final IndexBuilds indexBuilds;
 
   public Storage(@Nullable Database db) {
+    this(db, IndexBuildOptions.DEFAULT);
+  }
+
+  public Storage(@Nullable Database db, IndexBuildOptions indexBuildOptions) {
     this.db = db;
     this.catalog = db == null ? null : new CollectionCatalog(db);
     this.items = db == null ? null : new ItemStore(db);
     this.labels = db == null ? null : new LabelStore(db);
     this.archives = db == null ? null : new ArchiveStore(db);
     this.rollouts = db == null ? null : new RolloutStore(db);
-    this.backfill = db == null ? null : new Backfill(db);
+    this.backfill = db == null ? null : new Backfill(db, indexBuildOptions.memoryMb());
+    this.indexBuilds = db == null ? null : new IndexBuilds(db, indexBuildOptions);
     this.keys = db == null ? null : new KeyStore(db);
   }
 
@@ -53,6 +59,12 @@ public final class Storage implements AutoCloseable {
   @Nullable
   public LabelStore labelsOrNull() {
     return labels;
+  }
+
+  /** Bulk loads and HNSW index builds. */
+  public IndexBuilds indexBuilds() {
+    require();
+    return indexBuilds;
   }
 
   public CollectionCatalog catalog() {
@@ -89,6 +101,7 @@ public final class Storage implements AutoCloseable {
   @Override
   public void close() {
     if (db != null) {
+      indexBuilds.close();
       db.close();
     }
   }

@@ -34,7 +34,7 @@ class BackfillTest {
     catalog = new CollectionCatalog(db);
     items = new ItemStore(db);
     rollouts = new RolloutStore(db);
-    backfill = new Backfill(db);
+    backfill = new Backfill(db, io.jointspace.server.store.IndexBuildOptions.DEFAULT_MEMORY_MB);
   }
 
   static float[] vec(int dim, float first) {
