@@ -347,10 +347,14 @@ public final class IndexBuilds implements AutoCloseable {
         s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index);
       }
       s.execute("SET maintenance_work_mem = '" + memoryMb + "MB'");
+      // a build whose server died stops within a second (leaving an invalid index for the next
+      // server), instead of running on for nobody and holding the table's lock meanwhile
+      s.execute("SET client_connection_check_interval = '1s'");
       try {
         s.execute(CollectionCatalog.hnswIndexSql(spec, table, true));
       } finally {
         s.execute("RESET maintenance_work_mem");
+        s.execute("RESET client_connection_check_interval");
       }
     }
     setState(c, table, "ready");
