@@ -181,9 +181,19 @@ public final class IndexBuilds implements AutoCloseable {
         return false;
       }
     }
+    // the drop waits for searches and writes in flight on the table; when they keep it busy,
+    // this stream writes with the index instead
+    java.sql.Savepoint before = c.setSavepoint();
     try (Statement s = c.createStatement()) {
-      s.execute("SET LOCAL lock_timeout = '10s'");
+      s.execute("SET LOCAL lock_timeout = '2s'");
       s.execute("DROP INDEX IF EXISTS " + indexName(collection.table()));
+    } catch (SQLException e) {
+      if (!"55P03".equals(e.getSQLState())) {
+        throw e;
+      }
+      c.rollback(before);
+      log.info("Collection '{}' is busy: this stream writes with its HNSW index", collection.name());
+      return false;
     }
     setState(c, collection.table(), "absent");
     return true;
@@ -270,7 +280,11 @@ public final class IndexBuilds implements AutoCloseable {
           }
         }
         try {
-          if (!"ready".equals(state(c, table)) || valid(c, indexName(table)) != Boolean.TRUE) {
+          String state = state(c, table);
+          if (state == null) {
+            return null; // the collection was deleted, or this version's table dropped
+          }
+          if (!"ready".equals(state) || valid(c, indexName(table)) != Boolean.TRUE) {
             long t0 = System.nanoTime();
             if (build(c, collection.spec(), table, options.memoryMb())) {
               log.info("HNSW index of collection '{}' ({}) built in {} ms", collection.name(), table,
