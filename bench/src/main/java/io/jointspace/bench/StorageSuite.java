@@ -103,14 +103,15 @@ final class StorageSuite implements Callable<Integer> {
   @Option(names = "--server-heap", defaultValue = "2g", description = "Default: ${DEFAULT-VALUE}.")
   String heap;
 
-  @Option(names = "--incremental-index",
-      description = "Load the search set with the HNSW index in place (one insert at a time) instead of building it"
-          + " after loading.")
-  boolean incrementalIndex;
+  @Option(names = "--index-memory-mb", defaultValue = "1024",
+      description = "maintenance_work_mem (MiB) of the HNSW index builds, the server's (storage.index_build_memory_mb)"
+          + " and the hand-made one's (the graph should fit). Default: ${DEFAULT-VALUE}.")
+  int indexMemoryMb;
 
-  @Option(names = "--maintenance-work-mem", defaultValue = "1GB",
-      description = "For building the HNSW index after loading (the graph should fit). Default: ${DEFAULT-VALUE}.")
-  String maintenanceWorkMem;
+  @Option(names = "--version-cycles", defaultValue = "100",
+      description = "Load/unload cycles of a model version (UploadVersion, DeleteVersion) while RSS is watched;"
+          + " 0: none. Default: ${DEFAULT-VALUE}.")
+  int versionCycles;
 
   @Option(names = "--keep", description = "Keep the search collection (bench_search) afterwards.")
   boolean keep;
@@ -135,6 +136,8 @@ final class StorageSuite implements Callable<Integer> {
   static final String SEARCH = "bench_search";
   static final String COPY_A = "bench_copy_a";
   static final String COPY_B = "bench_copy_b";
+  static final String INGEST = "bench_ingest";
+  static final String HAND = "bench_hand";
 
   /** Filters measured, by name; null is unfiltered. */
   enum Mode {
@@ -163,8 +166,9 @@ final class StorageSuite implements Callable<Integer> {
 
   /** Everything measured, for the report. */
   record Results(String modelVersion, String modelNote, String postgres, String pgvector, String sharedBuffers,
-      double generateSeconds, StorageClient.Ingest stream, double copyA, double copyB, StorageClient.Ingest rest,
-      double indexSeconds, double vacuumSeconds, long storedRows, String tableSize, String indexSize, Map<Mode, Integer> matching,
+      double generateSeconds, StorageClient.Ingest stream, double copyA, double copyB, double handCopySeconds,
+      double handIndexSeconds, StorageClient.Ingest bulk, double bulkReadySeconds, Rss.Summary ingestRss,
+      double rssBeforeIngest, Rss.Summary cycleRss, double rssAfterFirstCycle, double cycleSeconds, double vacuumSeconds, long storedRows, String tableSize, String indexSize, Map<Mode, Integer> matching,
       double exactSeconds, Map<Mode, Double> recall, Map<Mode, Double> hitsReturned,
       Map<Mode, List<StorageClient.Load>> loads, double minutes) {}
 
@@ -182,18 +186,24 @@ final class StorageSuite implements Callable<Integer> {
     double generateSeconds = (System.nanoTime() - g0) / 1e9;
 
     Results results;
-    try (ServerProcess server = ServerProcess.startStorage(repo, databaseUrl, MODEL, heap,
-        logDir.resolve("server-storage.log"));
+    // bulk loads only into empty collections: the ingest comparison below writes with the index
+    Path config = logDir.resolve("storage-server.textproto");
+    Files.writeString(config, "storage { index_build_memory_mb: " + indexMemoryMb + " bulk_load_max_rows: 1 }\n");
+    try (ServerProcess server = ServerProcess.startWithDatabase(repo, config, databaseUrl,
+        List.of(JointspaceClient.model(MODEL)), heap, logDir.resolve("server-storage.log"));
         DirectDb db = new DirectDb(databaseUrl)) {
       JointspaceClient control = server.client;
       GetModelMetadataResponse meta = control.modelMetadata(JointspaceClient.model(MODEL));
       String modelNote = meta.hasEncoder() ? "has an encoder spec" : "has no encoder spec";
       log("model %s version %d %s (GetModelMetadata)", MODEL, meta.getModel().getVersion(), modelNote);
-      for (String c : List.of(COPY_A, COPY_B, SEARCH)) {
+      for (String c : List.of(COPY_A, COPY_B, INGEST, HAND, SEARCH)) {
         drop(control, c);
       }
-      for (String c : List.of(COPY_A, SEARCH, COPY_B)) {
+      for (String c : List.of(COPY_A, INGEST, COPY_B)) {
         create(control, c);
+        // one item, so that the stream below is no bulk load: all three load with their index in place
+        control.upsert(c, List.of(io.jointspace.api.v1.Item.newBuilder().setId("seed")
+            .setVector(StorageClient.item(data, 0).getVector()).build()));
       }
 
       // ingest: COPY, UpsertStream, COPY again, the same rows into identical tables
@@ -207,7 +217,7 @@ final class StorageSuite implements Callable<Integer> {
       StorageClient client = new StorageClient(server.load);
       double copyA = db.copy(db.tableOf(COPY_A), payload);
       log("binary COPY (1st): %d rows in %.2f s, %.0f rows/s", ingestRows, copyA, ingestRows / copyA);
-      StorageClient.Ingest stream = client.ingest(SEARCH, prepared.iterator(), messageItems, inFlight);
+      StorageClient.Ingest stream = client.ingest(INGEST, prepared.iterator(), messageItems, inFlight);
       log("UpsertStream: %d rows in %d messages, %.2f s, %.0f rows/s", stream.rows(), stream.messages(),
           stream.seconds(), stream.rowsPerSecond());
       prepared.clear();
@@ -215,25 +225,41 @@ final class StorageSuite implements Callable<Integer> {
       log("binary COPY (2nd): %d rows in %.2f s, %.0f rows/s", ingestRows, copyB, ingestRows / copyB);
       drop(control, COPY_A);
       drop(control, COPY_B);
+      drop(control, INGEST);
 
-      // the rest of the search set: through UpsertStream, with the HNSW index built afterwards unless
-      // --incremental-index (HNSW inserts one by one are most of the cost)
-      String[] hnsw = db.hnswIndex(SEARCH);
-      if (!incrementalIndex) {
-        db.dropIndex(hnsw[0]);
+      // the search set, by hand: binary COPY into a table without its HNSW index, then CREATE INDEX
+      create(control, HAND);
+      String[] hnsw = db.hnswIndex(HAND);
+      db.dropIndex(hnsw[0]);
+      log("hand-made load: building the COPY payload of %d rows", rows);
+      byte[] all = DirectDb.copyPayload(data, 0, rows);
+      double handCopy = db.copy(db.tableOf(HAND), all);
+      all = null;
+      log("hand-made load: binary COPY of %d rows without the HNSW index in %.1f s", rows, handCopy);
+      double handIndex = db.createIndex(hnsw[1], indexMemoryMb + "MB");
+      log("hand-made load: CREATE INDEX in %.1f s; %.1f s in all", handIndex, handCopy + handIndex);
+      drop(control, HAND);
+
+      // the search set through the server: one UpsertStream into the new collection (a bulk load:
+      // no HNSW index while it runs, built by the server once it ends), until the index is ready
+      create(control, SEARCH);
+      String searchTable = db.tableOf(SEARCH);
+      double rssBefore = Rss.kilobytes(server.pid()) / 1024.0;
+      log("bulk load: UpsertStream of %d rows into %s (server RSS %.0f MiB)", rows, SEARCH, rssBefore);
+      long b0 = System.nanoTime();
+      Rss ingestWatch = Rss.sample(server.pid(), 250);
+      StorageClient.Ingest bulk = client.ingest(SEARCH, StorageClient.items(data, 0, rows), messageItems, inFlight);
+      Rss.Summary ingestRss = ingestWatch.finish(0.1);
+      log("bulk load: %d rows committed in %.1f s, %.0f rows/s; RSS %.0f MiB at 10%%, %.0f at the end, %.0f at most",
+          bulk.rows(), bulk.seconds(), bulk.rowsPerSecond(), ingestRss.atWarm(), ingestRss.atEnd(), ingestRss.max());
+      while (!"ready".equals(db.scalar("SELECT hnsw FROM jointspace.collection_tables WHERE table_name = '"
+          + searchTable.substring(searchTable.indexOf('"') + 1, searchTable.length() - 1).replace("'", "''") + "'"))) {
+        Thread.sleep(100);
       }
-      log("loading rows %d..%d with UpsertStream (%s)", ingestRows, rows,
-          incrementalIndex ? "HNSW index in place" : "HNSW index dropped");
-      StorageClient.Ingest rest = client.ingest(SEARCH, StorageClient.items(data, ingestRows, rows), messageItems,
-          inFlight);
-      log("UpsertStream: %d rows in %.1f s, %.0f rows/s", rest.rows(), rest.seconds(), rest.rowsPerSecond());
-      double indexSeconds = 0;
-      if (!incrementalIndex) {
-        log("building the HNSW index: %s", hnsw[1]);
-        indexSeconds = db.createIndex(hnsw[1], maintenanceWorkMem);
-        log("HNSW index built in %.1f s", indexSeconds);
-      }
-      String table = db.tableOf(SEARCH);
+      double bulkReady = (System.nanoTime() - b0) / 1e9;
+      log("bulk load: searchable (HNSW index ready) %.1f s after the stream began; hand-made %.1f s: ratio %.2f",
+          bulkReady, handCopy + handIndex, bulkReady / (handCopy + handIndex));
+      String table = searchTable;
       double vacuum = db.vacuumAnalyze(table);
       long stored = control.getCollection(SEARCH).getItemCount();
       String tableSize = db.scalar("SELECT pg_size_pretty(pg_table_size('" + table.replace("'", "''") + "'))");
@@ -299,9 +325,30 @@ final class StorageSuite implements Callable<Integer> {
       if (!keep) {
         drop(control, SEARCH);
       }
+
+      // memory: load/unload cycles of a model version
+      Rss.Summary cycleRss = null;
+      double rssFirst = 0;
+      double cycleSeconds = 0;
+      if (versionCycles > 0) {
+        VersionCycles cycles = new VersionCycles(control.channel(), MODEL, Main.path(modelDir).resolve("1"));
+        long c0 = System.nanoTime();
+        cycles.cycle(1000);
+        rssFirst = Rss.kilobytes(server.pid()) / 1024.0;
+        Rss watch = Rss.sample(server.pid(), 250);
+        for (int i = 1; i < versionCycles; i++) {
+          cycles.cycle(1000 + i);
+        }
+        cycleRss = watch.finish(0.1);
+        cycleSeconds = (System.nanoTime() - c0) / 1e9;
+        log("%d version load/unload cycles in %.1f s: RSS %.0f MiB after the first, %.0f at 10%%, %.0f at the end,"
+            + " %.0f at most", versionCycles, cycleSeconds, rssFirst, cycleRss.atWarm(), cycleRss.atEnd(),
+            cycleRss.max());
+      }
       results = new Results(Long.toString(meta.getModel().getVersion()), modelNote,
           db.scalar("SHOW server_version"), db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'"),
-          db.scalar("SHOW shared_buffers"), generateSeconds, stream, copyA, copyB, rest, indexSeconds, vacuum, stored, tableSize,
+          db.scalar("SHOW shared_buffers"), generateSeconds, stream, copyA, copyB, handCopy, handIndex, bulk, bulkReady,
+          ingestRss, rssBefore, cycleRss, rssFirst, cycleSeconds, vacuum, stored, tableSize,
           indexSize, matching, exactSeconds, recall, returned, loads, (System.nanoTime() - t0) / 60e9);
     }
     String section = new StorageReport(this).markdown(results);
