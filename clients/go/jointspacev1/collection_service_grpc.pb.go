@@ -34,7 +34,10 @@ type CollectionServiceClient interface {
 	// server answers each message once it has committed, in order, so every item counted in
 	// an answer is durable. A failed message ends the stream with its error; the messages
 	// answered before it stay committed. At most 10000 items per message. The server reads
-	// the next message only while its answers are being read (as EmbedStream).
+	// the next message only while its answers are being read (as EmbedStream). A stream into a
+	// collection holding fewer than `storage.bulk_load_max_rows` items (default 10000) is a
+	// bulk load: the collection's HNSW index is dropped while it runs and built once, in the
+	// background, after the last bulk stream on the collection ends (docs/sql.md, "Bulk loads").
 	UpsertStream(ctx context.Context, opts ...grpc.CallOption) (CollectionService_UpsertStreamClient, error)
 	// Items by id. Ids that are not stored are left out of the answer. One answer holds at
 	// most 32 MiB (33554432 bytes) of items, counted as ids, metadata as JSON text, 4 bytes a
@@ -49,7 +52,9 @@ type CollectionServiceClient interface {
 	// Nearest items to a query, optionally restricted by a metadata filter. Approximate
 	// (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
 	// otherwise walks the index until top_k items match (or 20000 have been read, after which
-	// it ranks every match exactly).
+	// it ranks every match exactly). While the collection's HNSW index is absent or being
+	// built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
+	// answers, found more slowly.
 	Search(ctx context.Context, in *SearchRequest, opts ...grpc.CallOption) (*SearchResponse, error)
 }
 
@@ -185,7 +190,10 @@ type CollectionServiceServer interface {
 	// server answers each message once it has committed, in order, so every item counted in
 	// an answer is durable. A failed message ends the stream with its error; the messages
 	// answered before it stay committed. At most 10000 items per message. The server reads
-	// the next message only while its answers are being read (as EmbedStream).
+	// the next message only while its answers are being read (as EmbedStream). A stream into a
+	// collection holding fewer than `storage.bulk_load_max_rows` items (default 10000) is a
+	// bulk load: the collection's HNSW index is dropped while it runs and built once, in the
+	// background, after the last bulk stream on the collection ends (docs/sql.md, "Bulk loads").
 	UpsertStream(CollectionService_UpsertStreamServer) error
 	// Items by id. Ids that are not stored are left out of the answer. One answer holds at
 	// most 32 MiB (33554432 bytes) of items, counted as ids, metadata as JSON text, 4 bytes a
@@ -200,7 +208,9 @@ type CollectionServiceServer interface {
 	// Nearest items to a query, optionally restricted by a metadata filter. Approximate
 	// (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
 	// otherwise walks the index until top_k items match (or 20000 have been read, after which
-	// it ranks every match exactly).
+	// it ranks every match exactly). While the collection's HNSW index is absent or being
+	// built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
+	// answers, found more slowly.
 	Search(context.Context, *SearchRequest) (*SearchResponse, error)
 	mustEmbedUnimplementedCollectionServiceServer()
 }

@@ -3889,7 +3889,10 @@ export const CollectionServiceService = {
    * server answers each message once it has committed, in order, so every item counted in
    * an answer is durable. A failed message ends the stream with its error; the messages
    * answered before it stay committed. At most 10000 items per message. The server reads
-   * the next message only while its answers are being read (as EmbedStream).
+   * the next message only while its answers are being read (as EmbedStream). A stream into a
+   * collection holding fewer than `storage.bulk_load_max_rows` items (default 10000) is a
+   * bulk load: the collection's HNSW index is dropped while it runs and built once, in the
+   * background, after the last bulk stream on the collection ends (docs/sql.md, "Bulk loads").
    */
   upsertStream: {
     path: "/jointspace.v1.CollectionService/UpsertStream" as const,
@@ -3933,7 +3936,9 @@ export const CollectionServiceService = {
    * Nearest items to a query, optionally restricted by a metadata filter. Approximate
    * (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
    * otherwise walks the index until top_k items match (or 20000 have been read, after which
-   * it ranks every match exactly).
+   * it ranks every match exactly). While the collection's HNSW index is absent or being
+   * built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
+   * answers, found more slowly.
    */
   search: {
     path: "/jointspace.v1.CollectionService/Search" as const,
@@ -3971,7 +3976,10 @@ export interface CollectionServiceServer extends UntypedServiceImplementation {
    * server answers each message once it has committed, in order, so every item counted in
    * an answer is durable. A failed message ends the stream with its error; the messages
    * answered before it stay committed. At most 10000 items per message. The server reads
-   * the next message only while its answers are being read (as EmbedStream).
+   * the next message only while its answers are being read (as EmbedStream). A stream into a
+   * collection holding fewer than `storage.bulk_load_max_rows` items (default 10000) is a
+   * bulk load: the collection's HNSW index is dropped while it runs and built once, in the
+   * background, after the last bulk stream on the collection ends (docs/sql.md, "Bulk loads").
    */
   upsertStream: handleBidiStreamingCall<UpsertStreamRequest, UpsertStreamResponse>;
   /**
@@ -3990,7 +3998,9 @@ export interface CollectionServiceServer extends UntypedServiceImplementation {
    * Nearest items to a query, optionally restricted by a metadata filter. Approximate
    * (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
    * otherwise walks the index until top_k items match (or 20000 have been read, after which
-   * it ranks every match exactly).
+   * it ranks every match exactly). While the collection's HNSW index is absent or being
+   * built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
+   * answers, found more slowly.
    */
   search: handleUnaryCall<SearchRequest, SearchResponse>;
 }
@@ -4090,7 +4100,10 @@ export interface CollectionServiceClient extends Client {
    * server answers each message once it has committed, in order, so every item counted in
    * an answer is durable. A failed message ends the stream with its error; the messages
    * answered before it stay committed. At most 10000 items per message. The server reads
-   * the next message only while its answers are being read (as EmbedStream).
+   * the next message only while its answers are being read (as EmbedStream). A stream into a
+   * collection holding fewer than `storage.bulk_load_max_rows` items (default 10000) is a
+   * bulk load: the collection's HNSW index is dropped while it runs and built once, in the
+   * background, after the last bulk stream on the collection ends (docs/sql.md, "Bulk loads").
    */
   upsertStream(): ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse>;
   upsertStream(options: Partial<CallOptions>): ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse>;
@@ -4139,7 +4152,9 @@ export interface CollectionServiceClient extends Client {
    * Nearest items to a query, optionally restricted by a metadata filter. Approximate
    * (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
    * otherwise walks the index until top_k items match (or 20000 have been read, after which
-   * it ranks every match exactly).
+   * it ranks every match exactly). While the collection's HNSW index is absent or being
+   * built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
+   * answers, found more slowly.
    */
   search(
     request: SearchRequest,

@@ -139,7 +139,10 @@ class CollectionServiceServicer(object):
         server answers each message once it has committed, in order, so every item counted in
         an answer is durable. A failed message ends the stream with its error; the messages
         answered before it stay committed. At most 10000 items per message. The server reads
-        the next message only while its answers are being read (as EmbedStream).
+        the next message only while its answers are being read (as EmbedStream). A stream into a
+        collection holding fewer than `storage.bulk_load_max_rows` items (default 10000) is a
+        bulk load: the collection's HNSW index is dropped while it runs and built once, in the
+        background, after the last bulk stream on the collection ends (docs/sql.md, "Bulk loads").
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -169,7 +172,9 @@ class CollectionServiceServicer(object):
         """Nearest items to a query, optionally restricted by a metadata filter. Approximate
         (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
         otherwise walks the index until top_k items match (or 20000 have been read, after which
-        it ranks every match exactly).
+        it ranks every match exactly). While the collection's HNSW index is absent or being
+        built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
+        answers, found more slowly.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
