@@ -60,6 +60,28 @@ final class Rss implements AutoCloseable {
     return -1;
   }
 
+  /**
+   * The Java heap {@code pid} uses after a full collection (MiB), by {@code jcmd GC.run} then
+   * {@code GC.heap_info}: what it holds alive, which grows with a leak, unlike RSS, which
+   * also grows while the heap is expanded toward -Xmx; -1 when jcmd cannot tell.
+   */
+  static double liveHeapMib(long pid) {
+    try {
+      String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+      new ProcessBuilder(jcmd, Long.toString(pid), "GC.run").redirectErrorStream(true).start().waitFor();
+      Process p = new ProcessBuilder(jcmd, Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      p.waitFor();
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("heap\\s+total \\d+K, used (\\d+)K").matcher(out);
+      return m.find() ? Long.parseLong(m.group(1)) / 1024.0 : -1;
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
   /** What the samples show: RSS (MiB) at {@code warm} of the way through, at the end, and the most. */
   record Summary(double atWarm, double atEnd, double max, int samples) {
     /** (end - warm) / warm. */
