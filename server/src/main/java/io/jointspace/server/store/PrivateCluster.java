@@ -65,7 +65,7 @@ public final class PrivateCluster implements AutoCloseable {
     Path script = home.resolve("deploy/local/pg-cluster.sh");
     if (!Files.isRegularFile(script)) {
       throw new IOException("no database URL was given and " + script + " is missing to run a private one;"
-          + " pass --database-url");
+          + " pass --database-url or set JOINTSPACE_DATABASE_URL");
     }
     Files.createDirectories(dir);
     FileChannel users = open(dir.resolve(USERS_LOCK));
