@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Builds the container image jointspace:<version> from deploy/docker/Dockerfile with buildah
+# (no Docker engine needed), on a Debian base made here with debootstrap.
+#
+#   deploy/docker/build.sh              the full multi-stage build (JDK + Maven in the image)
+#   deploy/docker/build.sh --prebuilt   the runtime stage only, from the jars of ./jointspace build
+#                                       (built first when missing or older than the sources)
+#
+# The base image is Debian bookworm (minbase) debootstrapped from the Debian mirror this
+# machine's apt uses, kept as the local image localhost/jointspace-base:bookworm: a second
+# run skips that step (JOINTSPACE_BASE_IMAGE names another base, e.g. debian:bookworm-slim
+# where a registry is reachable). Intermediate layers are kept (buildah --layers), so a
+# rebuild redoes only what changed; run as root, the full build mounts root's ~/.m2 as the
+# Maven repository. Prints the image name last. Installs buildah and debootstrap when
+# missing (Debian/Ubuntu, needs root or sudo); buildah runs as root with the vfs storage
+# driver and chroot isolation, which work where containers cannot start.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL_BASE=localhost/jointspace-base:bookworm
+BASE="${JOINTSPACE_BASE_IMAGE:-$LOCAL_BASE}"
+
+prebuilt=no
+case "${1:-}" in
+  --prebuilt) prebuilt=yes ;;
+  "") ;;
+  -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "build.sh: unknown argument '$1' (--prebuilt, --help)" >&2; exit 2 ;;
+esac
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+buildah_() {
+  as_root buildah --storage-driver vfs "$@"
+}
+
+missing=()
+command -v buildah >/dev/null 2>&1 || missing+=(buildah)
+if [ "$BASE" = "$LOCAL_BASE" ]; then
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "build.sh: installing ${missing[*]}" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian mirror this machine already uses (deb.debian.org when it uses none).
+debian_uri() {
+  local kind="$1" uri
+  uri="$( { sed -nE 's/^URIs:[[:space:]]*([^[:space:]]+).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null;
+             sed -nE 's/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+).*/\2/p' \
+               /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null; } \
+           | grep -E "debian" | grep -v -e ubuntu -e '^$' \
+           | if [ "$kind" = security ]; then grep security; else grep -v security; fi \
+           | awk 'NR == 1' || true)"
+  if [ -n "$uri" ]; then echo "${uri%/}"
+  elif [ "$kind" = security ]; then echo http://deb.debian.org/debian-security
+  else echo http://deb.debian.org/debian
+  fi
+}
+
+# Debian bookworm, minbase, as a local image: made once, then reused.
+make_base() {
+  local mirror security work ctr mnt
+  mirror="$(debian_uri main)"
+  security="$(debian_uri security)"
+  echo "build.sh: making $LOCAL_BASE (debootstrap bookworm from $mirror)" >&2
+  mkdir -p "$ROOT/var"
+  work="$(mktemp -d "$ROOT/var/docker-base.XXXXXX")"
+  # removed on any exit; the trap is replaced below once the image exists
+  trap 'as_root rm -rf "$work"' EXIT
+  as_root debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+    bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
+  # as Debian's own images: updates and security fixes, no documentation, no apt caches
+  as_root tee "$work/rootfs/etc/apt/sources.list" >/dev/null <<LIST
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+deb $security bookworm-security main
+LIST
+  as_root tee "$work/rootfs/etc/dpkg/dpkg.cfg.d/excludes" >/dev/null <<'CFG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+CFG
+  as_root find "$work/rootfs/var/cache/apt" "$work/rootfs/var/lib/apt/lists" -type f -delete
+  as_root find "$work/rootfs/usr/share/doc" -mindepth 2 -not -name copyright -not -type d -delete
+  as_root rm -rf "$work/rootfs/usr/share/man" "$work/rootfs/usr/share/info"
+  ctr="$(buildah_ from scratch)"
+  mnt="$(buildah_ mount "$ctr")"
+  as_root cp -a "$work/rootfs/." "$mnt/"
+  buildah_ umount "$ctr" >/dev/null
+  buildah_ config --os linux --arch "$(dpkg --print-architecture)" --cmd /bin/bash "$ctr"
+  buildah_ commit -q "$ctr" "$LOCAL_BASE" >/dev/null
+  buildah_ rm "$ctr" >/dev/null
+  as_root rm -rf "$work"
+  trap - EXIT
+}
+
+if [ "$BASE" = "$LOCAL_BASE" ] && ! buildah_ inspect --type image "$LOCAL_BASE" >/dev/null 2>&1; then
+  started=$SECONDS
+  make_base
+  echo "build.sh: $LOCAL_BASE made in $(( SECONDS - started )) s" >&2
+fi
+
+version="$(sed -nE 's:^  <version>([^<]+)</version>.*:\1:p' "$ROOT/pom.xml" | head -n 1)"
+[ -n "$version" ] || { echo "build.sh: no <version> in $ROOT/pom.xml" >&2; exit 1; }
+image="localhost/jointspace:$version"
+
+args=(--isolation chroot --layers --force-rm --format docker --build-arg "BASE_IMAGE=$BASE"
+      -f "$ROOT/deploy/docker/Dockerfile" -t "$image")
+if [ "$prebuilt" = yes ]; then
+  # the launcher builds when the jars are missing or older than the sources
+  "$ROOT/jointspace" --version >/dev/null
+  args+=(--target prebuilt)
+elif [ "$(id -u)" -eq 0 ] && [ -d "$HOME/.m2" ]; then
+  # the build stage's Maven repository is this machine's (for Docker: a cache mount)
+  args+=(-v "$HOME/.m2:/root/.m2")
+fi
+
+started=$SECONDS
+buildah_ bud "${args[@]}" "$ROOT" >&2
+# the image this tag named before is no longer needed; layers of the current one are kept
+buildah_ rmi --prune >/dev/null 2>&1 || true
+echo "build.sh: $image built in $(( SECONDS - started )) s ($([ "$prebuilt" = yes ] && echo "prebuilt jars" || echo "full build"))" >&2
+echo "$image"
