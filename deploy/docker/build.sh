@@ -6,16 +6,18 @@
 #   deploy/docker/build.sh --prebuilt   the runtime stage only, from the jars of ./jointspace build
 #                                       (built first when missing or older than the sources)
 #
-# The base image is Debian bookworm (minbase) debootstrapped from the Debian mirror this
-# machine's apt uses, kept as the local image localhost/jointspace-base:bookworm: a second
-# run skips that step (JOINTSPACE_BASE_IMAGE names another base, e.g. debian:bookworm-slim
-# where a registry is reachable). Intermediate layers are kept (buildah --layers), so a
-# rebuild redoes only what changed; run as root, the full build mounts root's ~/.m2 as the
-# Maven repository. Prints the image name last. Installs buildah and debootstrap when
-# missing (Debian/Ubuntu, needs root or sudo); buildah runs as root with the vfs storage
-# driver and chroot isolation, which work where containers cannot start.
+# The image goes to this checkout's store, var/containers (see store.sh), as
+# localhost/jointspace:<version>; the name is printed last. The base is Debian bookworm
+# (minbase) debootstrapped from the Debian mirror this machine's apt uses, kept there as
+# localhost/jointspace-base:bookworm so that later builds skip that step
+# (JOINTSPACE_BASE_IMAGE names another base, e.g. debian:bookworm-slim where a registry is
+# reachable). Layers are cached (buildah --layers), so a rebuild redoes only what changed;
+# run as root, the full build uses root's ~/.m2 as its Maven repository. Installs buildah
+# and debootstrap when missing (Debian/Ubuntu, needs root or sudo).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=deploy/docker/store.sh
+. "$ROOT/deploy/docker/store.sh"
 LOCAL_BASE=localhost/jointspace-base:bookworm
 BASE="${JOINTSPACE_BASE_IMAGE:-$LOCAL_BASE}"
 
@@ -26,14 +28,6 @@ case "${1:-}" in
   -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "build.sh: unknown argument '$1' (--prebuilt, --help)" >&2; exit 2 ;;
 esac
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-buildah_() {
-  as_root buildah --storage-driver vfs "$@"
-}
 
 missing=()
 command -v buildah >/dev/null 2>&1 || missing+=(buildah)
@@ -115,19 +109,33 @@ version="$(sed -nE 's:^  <version>([^<]+)</version>.*:\1:p' "$ROOT/pom.xml" | he
 image="localhost/jointspace:$version"
 
 args=(--isolation chroot --layers --force-rm --format docker --build-arg "BASE_IMAGE=$BASE"
-      -f "$ROOT/deploy/docker/Dockerfile" -t "$image")
+      -f "$ROOT/deploy/docker/Dockerfile")
+mkdir -p "$ROOT/var"
+log="$ROOT/var/docker-build.log"
+: >"$log"
+# buildah's whole output goes to var/docker-build.log; its steps are shown as they start
+bud() {
+  buildah_ bud "${args[@]}" "$@" "$ROOT" 2>&1 | tee -a "$log" \
+    | grep --line-buffered -E '^(\[[0-9]+/[0-9]+\] )?(STEP|COMMIT)' | cut -c1-160 >&2 \
+    || { echo "build.sh: buildah bud failed; the end of $log:" >&2; tail -n 40 "$log" >&2; exit 1; }
+}
+started=$SECONDS
 if [ "$prebuilt" = yes ]; then
   # the launcher builds when the jars are missing or older than the sources
   "$ROOT/jointspace" --version >/dev/null
-  args+=(--target prebuilt)
-elif [ "$(id -u)" -eq 0 ] && [ -d "$HOME/.m2" ]; then
-  # the build stage's Maven repository is this machine's (for Docker: a cache mount)
-  args+=(-v "$HOME/.m2:/root/.m2")
+  bud --target prebuilt --build-context "jars=$ROOT/server/target" -t "$image"
+else
+  if [ "$(id -u)" -eq 0 ] && [ -d "$HOME/.m2" ]; then
+    # the build stage's Maven repository is this machine's (for Docker: a cache mount)
+    args+=(-v "$HOME/.m2:/root/.m2")
+  fi
+  # The build stage under a name of its own, so that the prune below keeps its layers (the
+  # JDK, the last build) for the next build; then the image, from those layers.
+  bud --target build -t "localhost/jointspace-build:$version"
+  bud -t "$image"
 fi
-
-started=$SECONDS
-buildah_ bud "${args[@]}" "$ROOT" >&2
-# the image this tag named before is no longer needed; layers of the current one are kept
+# what no tag names any more (the previous image of these tags) goes; tagged images and their
+# layers, the cache of the next build, stay
 buildah_ rmi --prune >/dev/null 2>&1 || true
 echo "build.sh: $image built in $(( SECONDS - started )) s ($([ "$prebuilt" = yes ] && echo "prebuilt jars" || echo "full build"))" >&2
 echo "$image"
