@@ -25,7 +25,9 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 /**
  * The first step of {@link ImagePreprocessor}: encoded bytes to 8-bit sRGB ({@link Rgb}), within
  * the {@link ImageLimits}. The format is recognized by its signature bytes; the encoded size is
- * checked before anything is read and the header's pixel count before any pixel is decoded.
+ * checked before anything is read and the header's pixel count before any pixel is decoded. A
+ * BMP that wraps a PNG or JPEG is refused: its reader would decode the wrapped image at a size
+ * no checked header states.
  * Alpha is composited over white. Thread-safe.
  */
 final class ImageDecoder {
@@ -53,6 +55,10 @@ final class ImageDecoder {
     String format = sniff(encoded);
     if (format == null) {
       throw new InvalidInputException(UNDECODABLE);
+    }
+    if (format.equals("bmp") && wrapsAnotherFormat(encoded)) {
+      throw new InvalidInputException(UNDECODABLE + ": a BMP that wraps a PNG or JPEG (compression 5 or 4) is not "
+          + "taken; send the PNG or JPEG itself");
     }
     ImageReaderSpi spi = Readers.BY_FORMAT.get(format);
     if (spi == null) {
@@ -89,6 +95,22 @@ final class ImageDecoder {
       throw new InvalidInputException("is " + w + " x " + h + " = " + pixels + " pixels, over the limit of "
           + Math.min(limits.maxPixels(), ImageLimits.ADDRESSABLE_PIXELS) + " pixels");
     }
+  }
+
+  /**
+   * Whether a BMP's pixels are a whole PNG or JPEG (compression BI_PNG = 5, BI_JPEG = 4, in an
+   * info header of 40 bytes or more). The JDK's reader decodes such an image at the size the
+   * wrapped header claims, which the BMP header's size, checked against the limits, says
+   * nothing about.
+   */
+  private static boolean wrapsAnotherFormat(byte[] b) {
+    if (b.length < 34) {
+      return false; // too short to hold the field: the reader finds it corrupt
+    }
+    java.nio.ByteBuffer le = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    long headerSize = le.getInt(14) & 0xffffffffL;
+    long compression = le.getInt(30) & 0xffffffffL;
+    return headerSize >= 40 && (compression == 4 || compression == 5);
   }
 
   private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};

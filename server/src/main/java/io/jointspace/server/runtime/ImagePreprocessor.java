@@ -11,7 +11,8 @@ import io.jointspace.server.errors.InvalidInputException;
  *
  * <p>Decoding. The format is recognized by its signature bytes, never by a name.
  * JPEG is read with the TwelveMonkeys plugin, which also reads CMYK and YCCK JPEGs (converted
- * to sRGB); the JDK reads PNG, GIF (the first frame only) and BMP. Grayscale becomes three
+ * to sRGB); the JDK reads PNG, GIF (the first frame only) and BMP (but not a BMP that wraps a
+ * PNG or JPEG, whose wrapped size no checked header states). Grayscale becomes three
  * equal channels (the stored values, no gamma conversion); 16-bit samples are rounded to 8
  * bits; <b>alpha is composited over white</b>: {@code round((v * a + 255 * (255 - a)) / 255)}
  * (PIL's {@code convert("RGB")} would drop it instead, so transparent pixels keep whatever

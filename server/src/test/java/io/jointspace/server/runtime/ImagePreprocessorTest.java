@@ -493,6 +493,44 @@ class ImagePreprocessorTest {
     assertThat(ints(uint8(spec(2, 1)).preprocess(bmp))).containsExactly(1, 2, 3, 4, 5, 6);
   }
 
+  /** A BMP whose pixels are a whole PNG or JPEG (compression BI_PNG / BI_JPEG), as the JDK's BMP writer makes it. */
+  private static byte[] bmpWrapping(String compression, BufferedImage img) throws IOException {
+    ImageWriter w = ImageIO.getImageWritersByFormatName("bmp").next();
+    ImageWriteParam param = w.getDefaultWriteParam();
+    param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+    param.setCompressionType(compression);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+      w.setOutput(ios);
+      w.write(null, new IIOImage(img, null, null), param);
+    } finally {
+      w.dispose();
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void bmpWrappingAPngOrJpeg_isRefused_soTheWrappedHeaderCannotClaimAHugeCanvas() throws IOException {
+    // Found by ImageDecoderFuzzTest: the BMP header says 8 x 8, which passes the pixel limit,
+    // but the JDK's BMP reader then decodes the wrapped PNG at the size its own IHDR claims
+    // (here 16777216 x 1): hundreds of MB, or an OutOfMemoryError for larger claims.
+    byte[] bmp = bmpWrapping("BI_PNG", solid(8, 8, px(1, 2, 3)));
+    int ihdr = -1;
+    for (int i = 0; i + 4 <= bmp.length && ihdr < 0; i++) {
+      if (bmp[i] == 'I' && bmp[i + 1] == 'H' && bmp[i + 2] == 'D' && bmp[i + 3] == 'R') {
+        ihdr = i;
+      }
+    }
+    ByteBuffer.wrap(bmp, ihdr + 4, 8).putInt(1 << 24).putInt(1);
+    ImagePreprocessor p = new ImagePreprocessor(spec(2, 2).build(), new ImageLimits(1 << 20, 1 << 20));
+    assertThatThrownBy(() -> p.preprocess(bmp)).isInstanceOf(InvalidInputException.class)
+        .hasMessage("is not a decodable image (PNG, JPEG, GIF or BMP): a BMP that wraps a PNG or JPEG "
+            + "(compression 5 or 4) is not taken; send the PNG or JPEG itself");
+    byte[] wrappedJpeg = bmpWrapping("BI_JPEG", solid(8, 8, px(1, 2, 3)));
+    assertThatThrownBy(() -> p.preprocess(wrappedJpeg)).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("a BMP that wraps a PNG or JPEG");
+  }
+
   @Test
   void jpeg_baseline_isRead() throws IOException {
     byte[] jpg = jpeg(solid(16, 16, px(200, 100, 50)), false);
