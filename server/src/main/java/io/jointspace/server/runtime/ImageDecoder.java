@@ -60,6 +60,13 @@ final class ImageDecoder {
       throw new InvalidInputException(UNDECODABLE + ": a BMP that wraps a PNG or JPEG (compression 5 or 4) is not "
           + "taken; send the PNG or JPEG itself");
     }
+    if (format.equals("jpeg")) {
+      long icc = largestIccProfileClaim(encoded);
+      if (icc > encoded.length) {
+        throw new InvalidInputException(UNDECODABLE + ": JPEG data is corrupt (its ICC profile declares " + icc
+            + " bytes, more than the " + encoded.length + " bytes of the whole image)");
+      }
+    }
     ImageReaderSpi spi = Readers.BY_FORMAT.get(format);
     if (spi == null) {
       throw new IllegalStateException("no ImageIO reader for " + format);
@@ -111,6 +118,29 @@ final class ImageDecoder {
     long headerSize = le.getInt(14) & 0xffffffffL;
     long compression = le.getInt(30) & 0xffffffffL;
     return headerSize >= 40 && (compression == 4 || compression == 5);
+  }
+
+  private static final byte[] ICC_PROFILE = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /**
+   * The largest profile size that the header of any ICC_PROFILE chunk of a JPEG declares (the
+   * first four bytes after the chunk's 14-byte preamble, in every APP2 segment found anywhere
+   * in the file), or -1. The JPEG plugin allocates that size before it reads the profile; a
+   * truncated profile it then ignores, so a claim up to the file's size costs no more than the
+   * file, and a larger one can only be corrupt.
+   */
+  private static long largestIccProfileClaim(byte[] b) {
+    long largest = -1;
+    int preamble = 4 + ICC_PROFILE.length + 2; // marker, length, identifier, chunk index and count
+    for (int i = 0; i + preamble + 4 <= b.length; i++) {
+      if ((b[i] & 0xff) == 0xff && (b[i + 1] & 0xff) == 0xe2
+          && Arrays.equals(b, i + 4, i + 4 + ICC_PROFILE.length, ICC_PROFILE, 0, ICC_PROFILE.length)) {
+        int at = i + preamble;
+        long size = ((b[at] & 0xffL) << 24) | ((b[at + 1] & 0xff) << 16) | ((b[at + 2] & 0xff) << 8) | (b[at + 3] & 0xff);
+        largest = Math.max(largest, size);
+      }
+    }
+    return largest;
   }
 
   private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};

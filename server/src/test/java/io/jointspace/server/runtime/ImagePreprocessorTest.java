@@ -716,6 +716,37 @@ class ImagePreprocessorTest {
             .hasMessage("is 60000 x 60000 = 3600000000 pixels, over the limit of 40000000 pixels"));
   }
 
+  /** {@code jpeg} with an APP2 ICC_PROFILE segment after SOI: one chunk of 1, a 128-byte header declaring {@code declared} bytes. */
+  private static byte[] withIccProfile(byte[] jpeg, int declared) {
+    byte[] profile = new byte[128];
+    ByteBuffer.wrap(profile).putInt(0, declared).put(36, "acsp".getBytes(StandardCharsets.US_ASCII));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(0xff);
+    out.write(0xd8);
+    int length = 2 + 12 + 2 + profile.length;
+    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xe2, (byte) (length >> 8), (byte) length});
+    out.writeBytes("ICC_PROFILE\0".getBytes(StandardCharsets.US_ASCII));
+    out.writeBytes(new byte[] {1, 1});
+    out.writeBytes(profile);
+    out.write(jpeg, 2, jpeg.length - 2);
+    return out.toByteArray();
+  }
+
+  @Test
+  void jpegIccProfileClaimingMoreBytesThanTheFile_isRefusedBeforeTheProfileIsAllocated() throws IOException {
+    // Found by ImageDecoderFuzzTest: the JPEG plugin allocates the size an ICC profile's header
+    // declares before reading it, so 2^31 - 1 threw OutOfMemoryError past the bad-input
+    // handling (and a few bytes less allocated 2 GB).
+    ImagePreprocessor p = new ImagePreprocessor(spec(2, 2).build(), ImageLimits.DEFAULT);
+    byte[] jpg = jpeg(solid(8, 8, px(10, 20, 30)), false);
+    byte[] hostile = withIccProfile(jpg, Integer.MAX_VALUE);
+    assertThatThrownBy(() -> p.preprocess(hostile)).isInstanceOf(InvalidInputException.class)
+        .hasMessage("is not a decodable image (PNG, JPEG, GIF or BMP): JPEG data is corrupt (its ICC profile "
+            + "declares 2147483647 bytes, more than the " + hostile.length + " bytes of the whole image)");
+    // A truncated profile that claims no more than the file is ignored by the plugin, as before.
+    assertThat(p.preprocess(withIccProfile(jpg, 512)).shape()).containsExactly(2, 2, 3);
+  }
+
   @Test
   void garbage_isNotADecodableImage() {
     ImagePreprocessor p = new ImagePreprocessor(spec(2, 2).build(), ImageLimits.DEFAULT);
