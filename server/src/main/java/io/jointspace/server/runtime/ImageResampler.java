@@ -39,20 +39,22 @@ final class ImageResampler {
   Rgb resize(Rgb src) {
     int w = src.width();
     int h = src.height();
-    int rw;
-    int rh;
+    // The size the image is scaled to before the crop: a long, since covering the target
+    // with an image of extreme aspect ratio (1 x 10 million to 224 x 224) passes 2^31.
+    long rw;
+    long rh;
     if (stretch) {
       rw = width;
       rh = height;
     } else if ((long) w * height <= (long) h * width) { // width reaches the target first
       rw = width;
-      rh = (int) Math.max(height, (long) h * width / w);
+      rh = Math.max(height, (long) h * width / w);
     } else {
       rh = height;
-      rw = (int) Math.max(width, (long) w * height / h);
+      rw = Math.max(width, (long) w * height / h);
     }
-    int offX = (int) Math.rint((rw - width) / 2.0);
-    int offY = (int) Math.rint((rh - height) / 2.0);
+    long offX = (long) Math.rint((rw - width) / 2.0);
+    long offY = (long) Math.rint((rh - height) / 2.0);
     boolean needH = !(rw == w && offX == 0 && width == w);
     Taps rows = rh == h && offY == 0 && height == h ? null : taps(h, rh, offY, height, filter);
     // Only the source rows the vertical pass reads need the horizontal pass (as PIL).
@@ -72,7 +74,7 @@ final class ImageResampler {
   }
 
   /** Pillow's {@code precompute_coeffs} and {@code normalize_coeffs_8bpc}, with an offset for the crop. */
-  private static Taps taps(int in, int resized, int offset, int count, Filter filter) {
+  private static Taps taps(int in, long resized, long offset, int count, Filter filter) {
     if (filter == Filter.NEAREST) {
       return nearest(in, resized, offset, count);
     }
@@ -105,19 +107,32 @@ final class ImageResampler {
   }
 
   /**
+   * Crop offsets up to this many pixels are reached by Pillow's repeated addition; larger ones
+   * (only extreme aspect ratios have them, sizes Pillow itself could not scale) start from the
+   * product instead, so that the loop stays short.
+   */
+  static final long NEAREST_SUMMED_OFFSET = 1 << 24;
+
+  /**
    * Pillow's nearest-neighbour scaling ({@code ImagingScaleAffine}): source position
    * {@code (x + 0.5) * in / resized}, accumulated by repeated addition as Pillow does (so an
-   * exact half-way position may fall on the lower pixel, as it does there).
+   * exact half-way position may fall on the lower pixel, as it does there), from the first
+   * pixel up to crop offsets of {@link #NEAREST_SUMMED_OFFSET}.
    */
-  private static Taps nearest(int in, int resized, int offset, int count) {
+  private static Taps nearest(int in, long resized, long offset, int count) {
     double step = (double) in / resized;
     int[] first = new int[count];
     int[] n = new int[count];
     int[] weights = new int[count];
+    long j = 0;
     double pos = step * 0.5;
-    for (int j = 0; j < offset + count; j++) {
+    if (offset > NEAREST_SUMMED_OFFSET) {
+      j = offset;
+      pos = (offset + 0.5) * step;
+    }
+    for (; j < offset + count; j++) {
       if (j >= offset) {
-        int i = j - offset;
+        int i = (int) (j - offset);
         first[i] = Math.min(in - 1, pos < 0 ? 0 : (int) pos);
         n[i] = 1;
         weights[i] = 1 << PRECISION_BITS;
