@@ -26,7 +26,9 @@ import io.jointspace.server.errors.InvalidInputException;
  * <p>Resizing is done here, not by {@code java.awt}, so results do not depend on the JDK: it
  * is Pillow's {@code Image.resize} algorithm, reproduced down to its fixed-point arithmetic
  * (checked bit for bit against Pillow 9.4 on several hundred random sizes, filters and
- * crops): a separable convolution, horizontal pass then vertical, each rounded to 8 bits,
+ * crops): a separable convolution, horizontal pass then vertical (vertical first only where
+ * widening first would make an intermediate image over 16 MiB and three times the source, which
+ * only extreme aspect ratios do), each rounded to 8 bits,
  * pixel centers at half-integers ({@code half_pixel_centers}), taps outside the image dropped
  * and the rest renormalized.
  * <ul>
