@@ -105,7 +105,8 @@ final class ImageResampler {
     double scale = (double) in / resized;
     double filterScale = Math.max(scale, 1.0);
     double support = (filter == Filter.BICUBIC ? 2.0 : 1.0) * filterScale;
-    int stride = (int) Math.ceil(support) * 2 + 1;
+    // Pillow's window, 2 * ceil(support) + 1, but never wider than the source: no tap lies outside it
+    int stride = (int) Math.min((long) Math.ceil(support) * 2 + 1, in);
     int[] first = new int[count];
     int[] n = new int[count];
     int[] weights = new int[count * stride];

@@ -71,4 +71,15 @@ class ImageResamplerTest {
         .resize(small), 64, 64, 7));
     assertThat(allocated).isLessThan(16L << 20);
   }
+
+  @Test
+  void downscalingToOnePixel_allocatesTapsForTheSourcePixels_notForTheFilterSupport() {
+    // 4,000,000 rows to 1 with BICUBIC: the support spans 16,000,001 rows, four times the
+    // image, and each output pixel's taps were allocated that wide (192 MB of weights).
+    Rgb tall = solid(1, 4_000_000, 100);
+    Rgb[] out = new Rgb[1];
+    long allocated = allocatedBy(() -> out[0] = new ImageResampler(1, 1, ImageResampler.Filter.BICUBIC, true).resize(tall));
+    assertThat(out[0].width()).isEqualTo(1);
+    assertThat(allocated).isLessThan(64L << 20);
+  }
 }
