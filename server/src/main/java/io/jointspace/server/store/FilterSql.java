@@ -14,6 +14,11 @@ import java.util.List;
 /**
  * A {@link Condition} as a SQL boolean expression over the {@code metadata} column. Keys and
  * values only ever appear as bound parameters; the SQL text is built from fixed fragments.
+ *
+ * <p>A key path names nested object fields, never array elements: it is read with a strict
+ * SQL/JSON path ({@code strict $."a"."0"}, bound as a parameter), under which a step into
+ * anything but an object finds nothing, where PostgreSQL's {@code #>} would take {@code "0"}
+ * as an array index.
  */
 final class FilterSql {
   private final StringBuilder sql = new StringBuilder();
@@ -21,6 +26,12 @@ final class FilterSql {
   private int conditions;
 
   private FilterSql() {}
+
+  /**
+   * The value at a key path, or SQL NULL where a field is missing or a step is not an object;
+   * JSON null is a value. One parameter: the path from {@link #jsonPath}.
+   */
+  private static final String VALUE = "jsonb_path_query_first(metadata, ?::jsonpath, '{}'::jsonb, true)";
 
   /** A text[] parameter. */
   private record TextArray(String[] values) {}
@@ -64,9 +75,9 @@ final class FilterSql {
         String[] path = path(e.path(), field + ".equals.key");
         String json = json(e.json(), field + ".equals.value");
         // the containment test can use the GIN index; the equality makes it exact (arrays)
-        sql.append("(metadata @> ?::jsonb AND (metadata #> ?::text[]) = ?::jsonb)");
+        sql.append("(metadata @> ?::jsonb AND " + VALUE + " = ?::jsonb)");
         params.add(nested(path, json));
-        params.add(new TextArray(path));
+        params.add(jsonPath(path));
         params.add(json);
     } else if (condition instanceof Condition.In in) {
         String[] path = path(in.path(), field + ".in.key");
@@ -81,14 +92,14 @@ final class FilterSql {
         for (int i = 0; i < values.length; i++) {
           values[i] = json(in.jsons().get(i), field + ".in.values[" + i + "]");
         }
-        sql.append("((metadata #> ?::text[]) = ANY (?::text[]::jsonb[]))");
-        params.add(new TextArray(path));
+        sql.append("(" + VALUE + " = ANY (?::text[]::jsonb[]))");
+        params.add(jsonPath(path));
         params.add(new TextArray(values));
     } else if (condition instanceof Condition.Range r) {
       range(r, field + ".range");
     } else if (condition instanceof Condition.Exists e) {
-        sql.append("((metadata #> ?::text[]) IS NOT NULL)");
-        params.add(new TextArray(path(e.path(), field + ".exists")));
+        sql.append("(" + VALUE + " IS NOT NULL)");
+        params.add(jsonPath(path(e.path(), field + ".exists")));
     } else if (condition instanceof Condition.And a) {
       group(a.conditions(), " AND ", field + ".and", depth);
     } else if (condition instanceof Condition.Or o) {
@@ -124,15 +135,15 @@ final class FilterSql {
     }
     boolean numeric = isNumeric(r.lower(), r.upper(), field);
     String value = numeric
-        ? "(CASE WHEN jsonb_typeof(metadata #> ?::text[]) = 'number' THEN (metadata #>> ?::text[])::numeric END)"
-        : "(CASE WHEN jsonb_typeof(metadata #> ?::text[]) = 'string' THEN (metadata #>> ?::text[]) END) COLLATE \"C\"";
+        ? "(CASE WHEN jsonb_typeof(" + VALUE + ") = 'number' THEN (" + VALUE + " #>> '{}')::numeric END)"
+        : "(CASE WHEN jsonb_typeof(" + VALUE + ") = 'string' THEN (" + VALUE + " #>> '{}') END) COLLATE \"C\"";
     String param = numeric ? "?::numeric" : "(?::text COLLATE \"C\")";
     sql.append('(');
     boolean first = true;
     if (r.lower() != null) {
       sql.append(value).append(r.lowerInclusive() ? " >= " : " > ").append(param);
-      params.add(new TextArray(path));
-      params.add(new TextArray(path));
+      params.add(jsonPath(path));
+      params.add(jsonPath(path));
       params.add(r.lower());
       first = false;
     }
@@ -141,8 +152,8 @@ final class FilterSql {
         sql.append(" AND ");
       }
       sql.append(value).append(r.upperInclusive() ? " <= " : " < ").append(param);
-      params.add(new TextArray(path));
-      params.add(new TextArray(path));
+      params.add(jsonPath(path));
+      params.add(jsonPath(path));
       params.add(r.upper());
     }
     sql.append(')');
@@ -197,6 +208,29 @@ final class FilterSql {
     if (s.indexOf('\0') >= 0) {
       throw new InvalidInputException(field + " contains a NUL character");
     }
+  }
+
+  /**
+   * {@code strict $."a"."b"} for path [a, b]: each key a quoted member name, with quotes,
+   * backslashes and control characters escaped.
+   */
+  static String jsonPath(String[] path) {
+    StringBuilder p = new StringBuilder("strict $");
+    for (String key : path) {
+      p.append(".\"");
+      for (int i = 0; i < key.length(); i++) {
+        char c = key.charAt(i);
+        if (c == '"' || c == '\\') {
+          p.append('\\').append(c);
+        } else if (c < 0x20 || c == 0x7f) {
+          p.append(String.format("\\u%04x", (int) c));
+        } else {
+          p.append(c);
+        }
+      }
+      p.append('"');
+    }
+    return p.toString();
   }
 
   /** {"a":{"b":value}} for path [a, b]. */
