@@ -5,6 +5,7 @@ import io.jointspace.api.v1.Filter;
 import io.jointspace.api.v1.Range;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.store.Condition;
+import io.jointspace.server.store.LimitExceededException;
 import io.jointspace.server.store.Limits;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -18,6 +19,8 @@ final class FilterMapper {
   /**
    * @throws InvalidInputException naming {@code field} for a filter over {@link Limits#MAX_FILTER_DEPTH}
    *     or {@link Limits#MAX_FILTER_CONDITIONS}, before any of it is mapped
+   * @throws LimitExceededException for an {@code in} over {@link Limits#MAX_IN_VALUES} values or a
+   *     key over {@link Limits#MAX_KEY_CHARS}, before its values are mapped or the key is split
    */
   static Condition condition(Filter f, String field) {
     checkShape(f, field);
@@ -68,6 +71,10 @@ final class FilterMapper {
       case EQUALS -> new Condition.Equals(path(f.getEquals().getKey(), field + ".equals.key"),
           value(f.getEquals().getValue(), f.getEquals().hasValue(), field + ".equals.value"));
       case IN -> {
+        if (f.getIn().getValuesCount() > Limits.MAX_IN_VALUES) {
+          throw new LimitExceededException(field + ".in.values has " + f.getIn().getValuesCount()
+              + " values, over the limit of " + Limits.MAX_IN_VALUES);
+        }
         List<String> values = new ArrayList<>(f.getIn().getValuesCount());
         for (int i = 0; i < f.getIn().getValuesCount(); i++) {
           values.add(value(f.getIn().getValues(i), true, field + ".in.values[" + i + "]"));
@@ -124,6 +131,10 @@ final class FilterMapper {
   private static List<String> path(String key, String field) {
     if (key.isEmpty()) {
       throw new InvalidInputException(field + " is empty");
+    }
+    if (key.length() > Limits.MAX_KEY_CHARS) {
+      throw new LimitExceededException(field + " is " + key.length() + " characters, over the limit of "
+          + Limits.MAX_KEY_CHARS);
     }
     return Arrays.asList(key.split("\\.", -1));
   }
