@@ -263,7 +263,14 @@ final class TensorMapper {
         throw new InvalidInputException(field + " has " + raw.size() + " bytes but shape "
             + Arrays.toString(shape) + " of " + dtype + " needs " + expected);
       }
-      return TensorData.ofBytes(dtype, shape, raw.toByteArray());
+      byte[] bytes = raw.toByteArray();
+      if (dtype == DType.BOOL) {
+        // any non-zero byte is true, as in the typed fields; TensorFlow's bools must be 0 or 1
+        for (int i = 0; i < bytes.length; i++) {
+          bytes[i] = bytes[i] == 0 ? (byte) 0 : (byte) 1;
+        }
+      }
+      return TensorData.ofBytes(dtype, shape, bytes);
     }
     ByteBuffer b = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     List<byte[]> elements = new ArrayList<>();
