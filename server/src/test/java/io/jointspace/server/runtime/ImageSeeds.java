@@ -209,7 +209,7 @@ final class ImageSeeds {
         if (!chunks.isEmpty()) {
           int type = chunks.get(Math.floorMod(m.at(), chunks.size()));
           int length = ByteBuffer.wrap(b, type - 4, 4).getInt();
-          if (length >= 0 && type + 4 + length + 4 <= n) {
+          if (length >= 0 && (long) type + 4 + length + 4 <= n) {
             b[type + 4 + length + Math.floorMod(m.value(), 4)] ^= 0x5a;
           }
         }
