@@ -32,7 +32,7 @@ class LauncherTest {
     Result r = launch("frobnicate");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("unknown command 'frobnicate'");
-    for (String command : new String[] {"serve", "test", "build", "train-demo", "evaluate-demo", "--version"}) {
+    for (String command : new String[] {"serve", "test", "build", "fuzz", "train-demo", "evaluate-demo", "--version"}) {
       assertThat(r.err()).contains("./jointspace " + command);
     }
   }
@@ -46,5 +46,14 @@ class LauncherTest {
     String readme = java.nio.file.Files.readString(LAUNCHER.resolveSibling("README.md"));
     assertThat(readme).contains("`./jointspace train-demo` retrains both versions (about 8 min");
     assertThat(r.out()).contains("about 8 min on 2 cores");
+  }
+
+  @Test
+  void fuzz_takesWholeMinutesAndScale_beforeItBuildsAnything() throws Exception {
+    for (String[] args : new String[][] {{"fuzz", "--minutes", "soon"}, {"fuzz", "--scale=1.5"}}) {
+      Result r = launch(args);
+      assertThat(r.code()).isEqualTo(2);
+      assertThat(r.err()).contains("--minutes and --scale take whole numbers");
+    }
   }
 }
