@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * One suite's part of docs/benchmarks.md: the text between its begin and end markers
- * ({@code <!-- NAME:begin -->}, {@code <!-- NAME:end -->}). The overhead, storage, rollout and
- * warm-up suites replace only their own part; the batching suite rewrites what comes before the first marked
+ * ({@code <!-- NAME:begin -->}, {@code <!-- NAME:end -->}). The overhead, storage, rollout,
+ * warm-up and search suites replace only their own part; the batching suite rewrites what comes before the first marked
  * part and carries the rest over.
  */
 record MarkedSection(String name) {
@@ -16,7 +16,8 @@ record MarkedSection(String name) {
   static final MarkedSection ROLLOUT = new MarkedSection("rollout-benchmark");
   static final MarkedSection OVERHEAD = new MarkedSection("overhead-benchmark");
   static final MarkedSection WARMUP = new MarkedSection("warmup-benchmark");
-  private static final List<MarkedSection> ALL = List.of(OVERHEAD, STORAGE, ROLLOUT, WARMUP);
+  static final MarkedSection SEARCH = new MarkedSection("search-benchmark");
+  private static final List<MarkedSection> ALL = List.of(OVERHEAD, STORAGE, ROLLOUT, WARMUP, SEARCH);
 
   String begin() {
     return "<!-- " + name + ":begin -->";

@@ -179,7 +179,7 @@ final class StorageSuite implements Callable<Integer> {
     loadAtStart = StorageReport.loadAverage();
     Path logDir = Main.path(logs);
     Files.createDirectories(logDir);
-    Path repo = modelRepository(logDir.resolve("storage-models"));
+    Path repo = modelRepository(Main.path(modelDir), logDir.resolve("storage-models"));
 
     long g0 = System.nanoTime();
     log("generating %d x %d vectors (%d clusters, spread %.2f, seed %d)", rows, dimension, clusters, spread, seed);
@@ -393,9 +393,8 @@ final class StorageSuite implements Callable<Integer> {
     return n;
   }
 
-  /** A model repository holding only {@code --model-dir}'s versions, as model {@value #MODEL}. */
-  private Path modelRepository(Path repo) throws IOException {
-    Path source = Main.path(modelDir);
+  /** A model repository at {@code repo} holding only {@code source}'s versions, as model {@value #MODEL}. */
+  static Path modelRepository(Path source, Path repo) throws IOException {
     if (Files.exists(repo)) {
       try (Stream<Path> s = Files.walk(repo)) {
         for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Search benchmark: gRPC Search by vector against the same k-NN statement in plain SQL on the
+# collection's view (a JDBC client of its own, same ef_search, same top 10, metadata returned),
+# p50/p99 and CPU per call at 1 and 8 clients; then filtered searches (equality at 10% and 1%,
+# a range, an `and` of two keys) against unfiltered, with recall@10. 100,000 clustered 512-d
+# vectors by default. Writes its section of docs/benchmarks.md (between the search-benchmark
+# markers). About 8 min on 2 cores (the HNSW index build is most of it).
+#   bench/run-search.sh [options]     e.g. --rows 20000 --dimension 128 --no-report (see --help)
+#   bench/run-search.sh --reuse       keep the collection, and reuse it on the next run
+#   bench/run-search.sh --database-url postgresql://...   use that database (pgvector installed)
+# Without --database-url it starts a private cluster in bench/target/pg
+# (deploy/local/pg-cluster.sh) and stops it at the end. Builds bench/ when it is stale.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
+
+url=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --database-url) url="$2"; shift 2 ;;
+    --database-url=*) url="${1#--database-url=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+
+note="given with --database-url"
+if [ -z "$url" ]; then
+  PG_DIR="$ROOT/bench/target/pg"
+  url="$("$ROOT/deploy/local/pg-cluster.sh" start "$PG_DIR")"
+  trap '"$ROOT/deploy/local/pg-cluster.sh" stop "$PG_DIR"' EXIT
+  url="postgresql://postgres:$(cat "$PG_DIR/password")@${url#postgresql://postgres@}"
+  note="a private cluster in bench/target/pg, deploy/local/pg-cluster.sh"
+fi
+
+java -Xmx4g -cp "$JAR:$ROOT/bench/target/lib/*" io.jointspace.bench.Main search \
+  --command "bench/run-search.sh${args[*]:+ ${args[*]}}" --database-url "$url" --database-note "$note" \
+  ${args[@]+"${args[@]}"}
