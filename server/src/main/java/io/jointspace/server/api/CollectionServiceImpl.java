@@ -295,7 +295,16 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   @Override
   public void search(SearchRequest request, StreamObserver<SearchResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      return read(ProtoMapper.collectionName(request.getCollection(), "collection"), c -> search(c, request));
+      String name = ProtoMapper.collectionName(request.getCollection(), "collection");
+      // the catalog entry this process read last: the search checks it in its own statement
+      Collection cached = storage.catalog().cached(name);
+      try {
+        return search(cached, request);
+      } catch (io.jointspace.server.store.CollectionChangedException
+          | io.jointspace.server.store.CollectionNotFoundException e) {
+        // a rollout step or another server changed the collection since: as the catalog has it now
+        return read(name, c -> search(c, request));
+      }
     });
   }
 

@@ -18,7 +18,12 @@ import javax.annotation.Nullable;
  * deleting are single transactions, so a collection exists completely or not at all.
  */
 public final class CollectionCatalog {
+  /** Collections {@link #cached} keeps at most; past it, the cache starts over. */
+  static final int MAX_CACHED = 10_000;
+
   private final Database db;
+  private final java.util.concurrent.ConcurrentHashMap<String, Collection> cache =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public CollectionCatalog(Database db) {
     this.db = db;
@@ -240,7 +245,37 @@ public final class CollectionCatalog {
   /** @throws CollectionNotFoundException when there is no such collection */
   public Collection get(String name) {
     SqlNames.collection(name, "name");
-    return db.read(c -> require(c, name));
+    Collection read = db.read(c -> require(c, name));
+    remember(read);
+    return read;
+  }
+
+  /**
+   * The collection as this process last read it, read now when it has not: no database round
+   * trip when it has. It may be out of date (another server process, or a rollout step, may
+   * have changed it since): only for work that checks, in the statement that reads the table,
+   * that the catalog row still has this {@link Collection#epoch} and creation time, as
+   * {@link ItemStore#search} does, and that reads it again with {@link #get} (which refreshes
+   * the cache) when the check fails.
+   *
+   * @throws CollectionNotFoundException when there is no such collection
+   */
+  public Collection cached(String name) {
+    SqlNames.collection(name, "name");
+    Collection c = cache.get(name);
+    return c != null ? c : get(name);
+  }
+
+  /** Drops what {@link #cached} holds for {@code name}. */
+  public void forget(String name) {
+    cache.remove(name);
+  }
+
+  private void remember(Collection c) {
+    if (cache.size() >= MAX_CACHED) {
+      cache.clear();
+    }
+    cache.put(c.name(), c);
   }
 
   /**
@@ -342,6 +377,7 @@ public final class CollectionCatalog {
   /** Drops the view, every table of the collection, and its catalog rows. */
   public void delete(String name) {
     SqlNames.collection(name, "name");
+    cache.remove(name);
     db.inTransaction(c -> {
       // writes and rollout steps hold or wait for this row: none runs across the drop
       lockRow(c, name);

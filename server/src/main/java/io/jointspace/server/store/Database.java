@@ -22,8 +22,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Work done for a call runs under its {@link StatementTimeout}: one transaction, with
  * {@code SET LOCAL statement_timeout}, so the setting ends with it and never stays on a pooled
- * connection. Work done for no call (null timeout) runs as asked, outside any transaction for
- * {@link #read}, since some of it cannot run in one ({@code CREATE INDEX CONCURRENTLY}).
+ * connection; or, for {@link #inRoundTrips}, each round trip its own implicit transaction whose
+ * first statement sets it locally. Work done for no call (null timeout) runs as asked, outside
+ * any transaction for {@link #read}, since some of it cannot run in one ({@code CREATE INDEX
+ * CONCURRENTLY}).
  */
 public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
@@ -40,6 +42,13 @@ public final class Database implements AutoCloseable {
   @FunctionalInterface
   public interface SqlWork<T> {
     T run(Connection connection) throws SQLException;
+  }
+
+  /** Work that applies its statement timeout itself (see {@link #inRoundTrips}). */
+  @FunctionalInterface
+  public interface TimedWork<T> {
+    /** @param timeout the statement timeout of the call, null for none */
+    T run(Connection connection, @javax.annotation.Nullable Duration timeout) throws SQLException;
   }
 
   /** A pool whose statements run without a timeout. */
@@ -104,6 +113,35 @@ public final class Database implements AutoCloseable {
     return withConnection(false, work);
   }
 
+  /**
+   * Runs {@code work} on a connection in auto-commit mode, with no statement of its own: no
+   * transaction, no {@code SET LOCAL}. The work applies the statement timeout it is given
+   * itself, in each round trip, for example as {@code SELECT set_config('statement_timeout',
+   * ?, true)} sent with its statement in one multi-statement execute: pgjdbc sends them with one
+   * Sync, so they run in one implicit transaction, and the setting ends with it. A statement
+   * cancelled for the timeout fails with {@link StatementTimeoutException}. For reads that are
+   * one statement per round trip (search); what needs a consistent view of several statements
+   * uses {@link #inTransaction}.
+   */
+  public <T> T inRoundTrips(TimedWork<T> work) {
+    ensureMigrated();
+    Duration timeout = null;
+    try (Connection c = pool.getConnection()) {
+      PGvector.registerTypes(c);
+      timeout = statementTimeout.current();
+      return work.run(c, timeout);
+    } catch (SQLException e) {
+      throw failure(e, timeout);
+    }
+  }
+
+  private RuntimeException failure(SQLException e, @javax.annotation.Nullable Duration timeout) {
+    if (timeout != null && "57014".equals(e.getSQLState())) {
+      return new StatementTimeoutException(timeout, e);
+    }
+    return translate(e);
+  }
+
   private <T> T withConnection(boolean transaction, SqlWork<T> work) {
     Duration timeout = null;
     try (Connection c = connection(statementTimeout.current())) {
@@ -129,10 +167,7 @@ public final class Database implements AutoCloseable {
         resetQuietly(c);
       }
     } catch (SQLException e) {
-      if (timeout != null && "57014".equals(e.getSQLState())) {
-        throw new StatementTimeoutException(timeout, e);
-      }
-      throw translate(e);
+      throw failure(e, timeout);
     }
   }
 

@@ -24,16 +24,16 @@ import org.postgresql.copy.PGCopyOutputStream;
  */
 public final class ItemStore {
   private final Database db;
-  private final int exactFilterRows;
+  private final int walkTuples;
 
   public ItemStore(Database db) {
-    this(db, NearestSearch.EXACT_FILTER_ROWS);
+    this(db, NearestSearch.WALK_TUPLES);
   }
 
-  /** @param exactFilterRows up to how many matches a filtered search ranks exactly */
-  ItemStore(Database db, int exactFilterRows) {
+  /** @param walkTuples the most rows a filtered search's HNSW walk reads before it ranks every match exactly */
+  ItemStore(Database db, int walkTuples) {
     this.db = db;
-    this.exactFilterRows = exactFilterRows;
+    this.walkTuples = walkTuples;
   }
 
   /**
@@ -434,7 +434,7 @@ public final class ItemStore {
    * @param efSearch HNSW candidate list size; 0 for the defaults
    */
   public List<SearchHit> search(Collection collection, SearchQuery query, int efSearch) {
-    return new NearestSearch(db, exactFilterRows).search(collection, query, efSearch);
+    return new NearestSearch(db, walkTuples).search(collection, query, efSearch);
   }
 
   /** The hnsw.ef_search of an unfiltered search: {@code max(64, 2 * topK)}, at most pgvector's 1000. */

@@ -6,29 +6,46 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Nearest-neighbour search over a collection's table. Unfiltered: one HNSW index scan.
- * Filtered: when few rows match, every match is ranked exactly in one statement that also
- * counts them; when many match, pgvector's iterative scan walks the index, filtering as it
- * goes, until top_k match (falling back to exact ranking when the walk stops early). The plan
- * each search took is logged at DEBUG.
+ * Nearest-neighbour search over a collection's table, one round trip to PostgreSQL per
+ * statement: the settings it needs ({@code statement_timeout}, {@code hnsw.ef_search}, plan
+ * settings) go as {@code set_config(..., true)} in the same execute as the search statement,
+ * which pgjdbc sends with one Sync, so both run in one implicit transaction and the settings
+ * end with it (see {@link Database#inRoundTrips}).
+ *
+ * <p>Unfiltered: one HNSW index scan. Filtered: a walk of the HNSW index that filters as it
+ * goes (pgvector's iterative scan), bounded in the rows it may read; when it finds fewer than
+ * top_k (a selective filter), every match is ranked exactly (the GIN index finds them). The
+ * plan each search took is logged at DEBUG.
+ *
+ * <p>The collection may come from {@link CollectionCatalog#cached}: every search statement
+ * checks, in its own snapshot, that the catalog row still has the epoch and creation time of
+ * {@code collection} (a rollout that adds, switches or drops a table bumps the epoch), and
+ * returns no rows otherwise. A search with no rows then reads the catalog row and throws
+ * {@link CollectionChangedException} when it changed, so no search answers from a table the
+ * collection no longer uses.
  */
 final class NearestSearch {
   private static final Logger log = LoggerFactory.getLogger(NearestSearch.class);
   private final Database db;
-  private final int exactFilterRows;
+  private final int walkTuples;
 
-  NearestSearch(Database db, int exactFilterRows) {
+  /** @param walkTuples the most rows a filtered walk may read before every match is ranked exactly */
+  NearestSearch(Database db, int walkTuples) {
     this.db = db;
-    this.exactFilterRows = exactFilterRows;
+    this.walkTuples = walkTuples;
   }
 
   /** The hnsw.ef_search a search uses: {@code max(64, 2 * topK)}, at most pgvector's 1000. */
@@ -39,8 +56,9 @@ final class NearestSearch {
   /**
    * The {@code topK} nearest items, best first.
    *
-   * @param efSearch HNSW candidate list size; 0 for {@link #defaultEfSearch} (unfiltered) or
-   *     {@link #filteredEfSearch} (filtered walks)
+   * @param efSearch HNSW candidate list size; 0 for {@link #defaultEfSearch}
+   * @throws CollectionChangedException when the collection's tables are no longer those of
+   *     {@code collection}: read it again and retry
    */
   List<SearchHit> search(Collection collection, SearchQuery query, int efSearch) {
     if (query.topK() < 1) {
@@ -62,71 +80,47 @@ final class NearestSearch {
     }
     CollectionSpec spec = collection.spec();
     String table = SqlNames.qualified(collection.table());
-    String distance = "embedding " + spec.metric().operator() + " ?::vector" + ItemStore.castFor(spec);
+    // the query vector goes once, as a binary real[] parameter
+    String distance = "embedding " + spec.metric().operator() + " ?::real[]::vector" + ItemStore.castFor(spec);
     String columns = (query.includeMetadata() ? ", metadata::text" : "") + (query.includeVectors() ? ", embedding::vector" : "");
     List<String> conditions = new ArrayList<>();
-    List<Slot> whereSlots = new ArrayList<>();
+    List<Slot> slots = new ArrayList<>(List.of(Slot.VECTOR, Slot.GUARD));
+    conditions.add(GUARD);
     if (filter != null) {
       conditions.add(filter.sql());
-      whereSlots.add(Slot.FILTER);
+      slots.add(Slot.FILTER);
     }
     if (query.itemId() != null) {
       conditions.add("id <> ?");
-      whereSlots.add(Slot.ID);
+      slots.add(Slot.ID);
     }
-    String where = conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
-    // LIMITs are validated integer literals
-    SearchSql nearest = new SearchSql("SELECT id, " + distance + " AS distance" + columns + " FROM " + table + where
-        + " ORDER BY " + distance + " LIMIT " + query.topK(), concat(List.of(Slot.VECTOR), whereSlots, List.of(Slot.VECTOR)), false);
-    // filtered: the matching rows, up to a bound, ranked exactly in one statement
-    String inner = (query.includeMetadata() ? ", metadata" : "") + (query.includeVectors() ? ", embedding" : "");
-    SearchSql fewMatches = new SearchSql("WITH m AS MATERIALIZED (SELECT id, " + distance + " AS distance" + inner
-        + " FROM " + table + where + " LIMIT " + (exactFilterRows + 1) + ") SELECT id, distance" + columns
-        + ", (SELECT count(*) FROM m) AS matched FROM m ORDER BY distance LIMIT " + query.topK(),
-        concat(List.of(Slot.VECTOR), whereSlots), true);
-    return db.inTransaction(c -> {
-      float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId());
-      Bound bound = new Bound(vector, filter, query, spec.metric());
-      try (Statement s = c.createStatement()) {
-        s.execute("SET LOCAL hnsw.ef_search = " + ef);
-      }
+    // LIMITs are validated integer literals; ORDER BY the output column is the bare distance, which the index serves
+    String sql = "SELECT id, " + distance + " AS distance" + columns + " FROM " + table + " WHERE "
+        + String.join(" AND ", conditions) + " ORDER BY distance LIMIT " + query.topK();
+    return db.inRoundTrips((c, timeout) -> {
+      float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId(), timeout);
+      Bound bound = new Bound(vector, filter, query, spec.metric(), collection);
       List<SearchHit> hits;
       Plan plan;
-      long matched = -1;
       if (filter == null) {
-        hits = run(c, nearest, bound).hits();
+        hits = run(c, sql, slots, bound, settings(timeout).ef(ef));
         plan = Plan.INDEX;
       } else {
-        // Few matches: rank them all exactly, in one statement that also counts them (the GIN
-        // index finds equals/in matches). Many: walk the HNSW graph, filtering as it goes
-        // (pgvector's iterative scan), which finds top_k of them without reading them all.
-        exact(c);
-        Ranked few = run(c, fewMatches, bound);
-        hits = few.hits();
-        matched = few.matched();
-        plan = Plan.EXACT;
-        if (few.matched() > exactFilterRows) {
-          plan = Plan.WALK;
-          walk(c, LONG_WALK_TUPLES);
-          if (efSearch == 0) {
-            // a wider candidate list per step keeps recall up when only a few percent match
-            try (Statement s = c.createStatement()) {
-              s.execute("SET LOCAL hnsw.ef_search = " + filteredEfSearch(query.topK()));
-            }
-          }
-          hits = run(c, nearest, bound).hits();
-          if (hits.size() < query.topK()) {
-            // the walk stopped (hnsw.max_scan_tuples) before top_k matches: rank exactly
-            exact(c);
-            hits = run(c, nearest, bound).hits();
-            plan = Plan.WALK_THEN_EXACT;
-          }
+        // walk the HNSW graph, filtering as it goes; a walk that reads its bound of rows without
+        // finding top_k matches means few rows match: rank every match exactly
+        hits = run(c, sql, slots, bound, settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef)
+            .walk(walkTuples));
+        plan = Plan.WALK;
+        if (hits.size() < query.topK()) {
+          hits = run(c, sql, slots, bound, settings(timeout).exact());
+          plan = Plan.WALK_THEN_EXACT;
         }
       }
+      if (hits.isEmpty()) {
+        requireCurrent(c, collection);
+      }
       if (log.isDebugEnabled()) {
-        log.debug("Search of '{}' for the top {}: plan {}{}", collection.name(), query.topK(), plan,
-            matched < 0 ? "" : matched > exactFilterRows ? ", over " + exactFilterRows + " rows match"
-                : ", " + matched + " rows match");
+        log.debug("Search of '{}' for the top {}: plan {}, {} hits", collection.name(), query.topK(), plan, hits.size());
       }
       // iterative scans return nearly sorted rows: order them exactly, best first
       List<SearchHit> out = new ArrayList<>(hits);
@@ -135,98 +129,139 @@ final class NearestSearch {
     });
   }
 
-  /**
-   * By default, filtered searches with at most this many matching rows rank every match
-   * exactly; with more, they walk the HNSW index. Finding out costs reading up to this many
-   * matching rows.
-   */
-  static final int EXACT_FILTER_ROWS = 2000;
+  /** Rows a filtered walk may read by default before every match is ranked exactly. */
+  static final int WALK_TUPLES = 2000;
 
-  /** The hnsw.ef_search of a filtered walk unless the request sets one: {@code max(200, 20 * topK)}, at most 1000. */
+  /** The hnsw.ef_search of a filtered walk unless the request sets one: {@code max(64, 2 * topK)}. */
   static int filteredEfSearch(int topK) {
-    return Math.min(1000, Math.max(200, 20 * topK));
-  }
-
-  /** Rows a filtered walk may read (pgvector's default hnsw.max_scan_tuples). */
-  static final int LONG_WALK_TUPLES = 20_000;
-
-  /** Plans the next statement as a filtered HNSW walk reading at most {@code tuples} rows. */
-  private static void walk(Connection c, int tuples) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      s.execute("SET LOCAL hnsw.iterative_scan = relaxed_order");
-      s.execute("SET LOCAL hnsw.max_scan_tuples = " + tuples);
-      s.execute("SET LOCAL enable_indexscan = on");
-      s.execute("SET LOCAL enable_bitmapscan = off");
-      s.execute("SET LOCAL enable_seqscan = off");
-    }
-  }
-
-  /** Plans the next statement without the HNSW index: every matching row is ranked. */
-  private static void exact(Connection c) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      s.execute("SET LOCAL enable_indexscan = off");
-      s.execute("SET LOCAL enable_bitmapscan = on");
-      s.execute("SET LOCAL enable_seqscan = on");
-    }
+    return defaultEfSearch(topK);
   }
 
   /**
-   * How a search found its hits: {@code INDEX} (unfiltered HNSW scan), {@code EXACT} (every
-   * match ranked), {@code WALK} (filtered HNSW walk), {@code WALK_THEN_EXACT} (the walk found
-   * fewer than top_k, so every match was ranked).
+   * How a search found its hits: {@code INDEX} (unfiltered HNSW scan), {@code WALK} (filtered
+   * HNSW walk), {@code WALK_THEN_EXACT} (the walk found fewer than top_k, so every match was
+   * ranked).
    */
-  enum Plan { INDEX, EXACT, WALK, WALK_THEN_EXACT }
+  enum Plan { INDEX, WALK, WALK_THEN_EXACT }
 
   /** What a statement's parameters are, in order. */
-  private enum Slot { VECTOR, FILTER, ID }
+  private enum Slot { VECTOR, GUARD, FILTER, ID }
 
-  /** A search statement; {@code counts} when its last column is the number of matching rows. */
-  private record SearchSql(String sql, List<Slot> slots, boolean counts) {}
+  /** True while the collection's catalog row is the one {@code collection} was read from. */
+  private static final String GUARD = "EXISTS (SELECT 1 FROM jointspace.collections WHERE name = ? AND epoch = ?"
+      + " AND created_at = ?)";
 
   /** What a search statement's parameters are bound to, and how its distances become scores. */
-  private record Bound(float[] vector, FilterSql.Compiled filter, SearchQuery query, Metric metric) {}
+  private record Bound(float[] vector, FilterSql.Compiled filter, SearchQuery query, Metric metric,
+      Collection collection) {}
 
-  /** Hits and, for a counting statement, how many rows matched (-1 otherwise). */
-  private record Ranked(List<SearchHit> hits, long matched) {}
+  /** Settings for one statement, applied with {@code set_config(name, value, true)} in its round trip. */
+  private static final class Settings {
+    final Map<String, String> values = new LinkedHashMap<>();
 
-  @SafeVarargs
-  private static List<Slot> concat(List<Slot>... parts) {
-    List<Slot> out = new ArrayList<>();
-    for (List<Slot> p : parts) {
-      out.addAll(p);
+    Settings ef(int ef) {
+      values.put("hnsw.ef_search", Integer.toString(ef));
+      return this;
     }
-    return out;
+
+    /** Plans the statement as a filtered HNSW walk reading at most {@code tuples} rows. */
+    Settings walk(int tuples) {
+      values.put("hnsw.iterative_scan", "relaxed_order");
+      values.put("hnsw.max_scan_tuples", Integer.toString(tuples));
+      values.put("enable_seqscan", "off");
+      values.put("enable_bitmapscan", "off");
+      return this;
+    }
+
+    /** Plans the statement without the HNSW index: every matching row is ranked. */
+    Settings exact() {
+      values.put("enable_indexscan", "off");
+      return this;
+    }
+
+    String sql() {
+      StringBuilder s = new StringBuilder("SELECT ");
+      for (int i = 0; i < values.size(); i++) {
+        s.append(i == 0 ? "" : ", ").append("set_config(?, ?, true)");
+      }
+      return s.toString();
+    }
+
+    int bind(PreparedStatement p, int index) throws SQLException {
+      for (Map.Entry<String, String> e : values.entrySet()) {
+        p.setString(index++, e.getKey());
+        p.setString(index++, e.getValue());
+      }
+      return index;
+    }
   }
 
-  /** Runs a search statement. */
-  private static Ranked run(Connection c, SearchSql statement, Bound bound) throws SQLException {
+  private static Settings settings(@Nullable Duration timeout) {
+    Settings s = new Settings();
+    if (timeout != null) {
+      s.values.put("statement_timeout", Long.toString(Math.max(1, timeout.toMillis())));
+    }
+    return s;
+  }
+
+  /** Runs a search statement, its settings in the same round trip. */
+  private static List<SearchHit> run(Connection c, String sql, List<Slot> slots, Bound bound, Settings settings)
+      throws SQLException {
     SearchQuery query = bound.query();
     List<SearchHit> hits = new ArrayList<>(query.topK());
-    long matched = statement.counts() ? 0 : -1;
-    try (PreparedStatement p = c.prepareStatement(statement.sql())) {
-      PGvector q = new PGvector(bound.vector());
-      int i = 1;
-      for (Slot slot : statement.slots()) {
+    try (PreparedStatement p = c.prepareStatement(settings.sql() + "; " + sql)) {
+      int i = settings.bind(p, 1);
+      for (Slot slot : slots) {
         switch (slot) {
-          case VECTOR -> p.setObject(i++, q);
+          case VECTOR -> p.setObject(i++, bound.vector());
+          case GUARD -> i = bindGuard(p, i, bound.collection());
           case FILTER -> i = bound.filter().bind(c, p, i);
           case ID -> p.setString(i++, query.itemId());
         }
       }
-      try (ResultSet r = p.executeQuery()) {
+      p.execute();
+      if (!p.getMoreResults()) {
+        throw new IllegalStateException("the search statement returned no result set");
+      }
+      try (ResultSet r = p.getResultSet()) {
         while (r.next()) {
           int col = 3;
           float score = score(bound.metric(), r.getDouble(2));
           String metadata = query.includeMetadata() ? r.getString(col++) : null;
           float[] v = query.includeVectors() ? ((PGvector) r.getObject(col++)).toArray() : null;
-          if (statement.counts()) {
-            matched = r.getLong(col);
-          }
           hits.add(new SearchHit(r.getString(1), score, metadata, v));
         }
       }
     }
-    return new Ranked(hits, matched);
+    return hits;
+  }
+
+  private static int bindGuard(PreparedStatement p, int i, Collection collection) throws SQLException {
+    p.setString(i++, collection.name());
+    p.setLong(i++, collection.epoch());
+    p.setTimestamp(i++, Timestamp.from(collection.createdAt()));
+    return i;
+  }
+
+  /**
+   * Checks that the catalog row is still the one {@code collection} was read from.
+   *
+   * @throws CollectionNotFoundException when the collection is gone
+   * @throws CollectionChangedException when its tables changed (or it was made anew)
+   */
+  private static void requireCurrent(Connection c, Collection collection) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(
+        "SELECT epoch, created_at FROM jointspace.collections WHERE name = ?")) {
+      p.setString(1, collection.name());
+      try (ResultSet r = p.executeQuery()) {
+        if (!r.next()) {
+          throw new CollectionNotFoundException("collection '" + collection.name() + "' does not exist");
+        }
+        if (r.getLong(1) != collection.epoch() || !r.getTimestamp(2).toInstant().equals(collection.createdAt())) {
+          throw new CollectionChangedException("collection '" + collection.name() + "' changed meanwhile");
+        }
+      }
+    }
   }
 
   /** Higher is closer: cosine similarity, inner product, or minus the L2 distance. */
@@ -234,12 +269,20 @@ final class NearestSearch {
     return (float) (metric == Metric.COSINE ? 1 - distance : -distance);
   }
 
-  private static float[] storedVector(Connection c, Collection collection, String id) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement(
-        "SELECT embedding::vector FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ?")) {
-      p.setString(1, id);
-      try (ResultSet r = p.executeQuery()) {
+  private static float[] storedVector(Connection c, Collection collection, String id, @Nullable Duration timeout)
+      throws SQLException {
+    Settings settings = settings(timeout);
+    String select = "SELECT embedding::vector FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ?";
+    try (PreparedStatement p = c.prepareStatement(settings.values.isEmpty() ? select : settings.sql() + "; " + select)) {
+      int i = settings.bind(p, 1);
+      p.setString(i, id);
+      p.execute();
+      if (!settings.values.isEmpty()) {
+        p.getMoreResults();
+      }
+      try (ResultSet r = p.getResultSet()) {
         if (!r.next()) {
+          requireCurrent(c, collection);
           throw new CollectionNotFoundException("id '" + SqlNames.shorten(id) + "' is not stored in collection '"
               + collection.name() + "'");
         }

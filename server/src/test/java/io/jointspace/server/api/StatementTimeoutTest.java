@@ -115,6 +115,26 @@ class StatementTimeoutTest {
   }
 
   @Test
+  void searchWhoseDeadlinePasses_isCancelledInTheDatabase_asDeadlineExceeded() throws Exception {
+    io.jointspace.api.v1.SearchRequest search = io.jointspace.api.v1.SearchRequest.newBuilder()
+        .setCollection("locked").setVector(vector()).setTopK(3).build();
+    stub.withDeadlineAfter(30, TimeUnit.SECONDS).search(search); // the catalog entry is read before the lock
+    try (Connection lock = lockCollection()) {
+      long t0 = System.nanoTime();
+      assertThatThrownBy(() -> stub.withDeadlineAfter(1000, TimeUnit.MILLISECONDS).search(search))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+      long waitedUntil = t0 + TimeUnit.MILLISECONDS.toNanos(CAP_MS - 1500);
+      while (serverStatementsWaiting() > 0 && System.nanoTime() < waitedUntil) {
+        Thread.sleep(50);
+      }
+      assertThat(serverStatementsWaiting()).as("server statements still waiting for the lock").isZero();
+      lock.rollback();
+    }
+    assertThat(stub.withDeadlineAfter(30, TimeUnit.SECONDS).search(search).getHitsCount()).isZero();
+  }
+
+  @Test
   void writeWhoseDeadlinePasses_isCancelledInTheDatabase_andNeverCommits() throws Exception {
     UpsertRequest write = UpsertRequest.newBuilder().setCollection("locked")
         .addItems(Item.newBuilder().setId("late").setVector(vector())).build();

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The two plans of a filtered search on a real pgvector: ranking every match exactly (few
- * matches) and walking the HNSW index (many), checked against brute force.
+ * The plans of a filtered search on a real pgvector: walking the HNSW index (many matches),
+ * and ranking every match exactly when the walk finds too few, checked against brute force.
  */
 class FilteredSearchTest {
   static Database db;
@@ -66,13 +66,13 @@ class FilteredSearchTest {
 
   @Test
   void manyMatches_walkTheIndex_andAgreeWithBruteForce() {
-    ItemStore walking = new ItemStore(db, 10); // 200 matches > 10: the HNSW walk
+    ItemStore walking = new ItemStore(db); // 200 matches: the HNSW walk finds the top 5
     Condition g1 = new Condition.Equals(List.of("g"), "1");
     float[] q = DATA.get(7).clone();
     List<SearchHit> hits;
     try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
       hits = walking.search(collection, new SearchQuery(q, null, 5, g1, false, true), 200);
-      assertThat(plans.messages()).singleElement().asString().contains("plan WALK,", "over 10 rows match");
+      assertThat(plans.messages()).singleElement().asString().contains("plan WALK,", "5 hits");
     }
     assertThat(hits).hasSize(5);
     assertThat(ids(hits)).containsExactlyElementsOf(bruteForce(q, i -> i % 5 == 1, 5));
@@ -84,13 +84,13 @@ class FilteredSearchTest {
 
   @Test
   void fewMatches_areRankedExactly_evenWhenTheWalkWouldMissThem() {
-    ItemStore store = new ItemStore(db);
+    ItemStore store = new ItemStore(db, 50); // a walk of 50 rows finds about one of them
     Condition rare = new Condition.Equals(List.of("rare"), "true"); // 10 rows
     float[] q = DATA.get(3);
     List<SearchHit> hits;
     try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
       hits = store.search(collection, new SearchQuery(q, null, 20, rare, true, false), 0);
-      assertThat(plans.messages()).singleElement().asString().contains("plan EXACT, 10 rows match");
+      assertThat(plans.messages()).singleElement().asString().contains("plan WALK_THEN_EXACT, 10 hits");
     }
     assertThat(ids(hits)).containsExactlyElementsOf(bruteForce(q, i -> i % 100 == 0, 20));
     assertThat(hits).hasSize(10);
@@ -100,7 +100,7 @@ class FilteredSearchTest {
 
   @Test
   void walkThatFindsTooFew_fallsBackToExact() {
-    ItemStore walking = new ItemStore(db, 5); // 10 matches > 5: walk first; top 10 needs every match
+    ItemStore walking = new ItemStore(db, 5); // a walk of 5 rows: top 10 needs every match
     Condition rare = new Condition.Equals(List.of("rare"), "true");
     float[] q = DATA.get(500);
     List<SearchHit> hits;
