@@ -8,6 +8,7 @@
 #   bench/run-search.sh [options]     e.g. --rows 20000 --dimension 128 --no-report (see --help)
 #   bench/run-search.sh --reuse       keep the collection, and reuse it on the next run
 #   bench/run-search.sh --database-url postgresql://...   use that database (pgvector installed)
+# BENCH_SERVER_JVM_OPTS adds JVM options to the server (e.g. -XX:StartFlightRecording=filename=s.jfr).
 # Without --database-url it starts a private cluster in bench/target/pg
 # (deploy/local/pg-cluster.sh) and stops it at the end. Builds bench/ when it is stale.
 set -euo pipefail

@@ -40,6 +40,9 @@ final class SearchReport {
             : String.format(Locale.ROOT, "Loaded with binary COPY (%.1f s), HNSW index built after (%.1f s), then"
                 + " VACUUM ANALYZE.", r.loadSeconds(), r.indexSeconds()),
         r.tableSize(), r.indexSize(), r.stored());
+    line("- Warm-up: gRPC Search (the shapes below in turn, 2 clients) in 4 s windows until the server's JIT"
+        + " compiler threads used under 5%% of a core (at most %d s): %s; then each measured window has its own"
+        + " warm-up.", s.jitWarmup, s.jit);
     line("- Queries: %d, each a stored vector plus Gaussian noise of norm %.2f, normalized; top %d. Recall@%d"
         + " against brute force in Java over the same vectors (the filter applied first).", s.queries, s.queryNoise,
         s.topK, s.topK);

@@ -94,11 +94,20 @@ final class SearchSuite implements Callable<Integer> {
   @Option(names = "--duration-s", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}.")
   long duration;
 
+  @Option(names = "--jit-warmup-s", defaultValue = "90",
+      description = "At most this long, gRPC Search (all shapes) in 4 s windows until the server's JIT compiler threads"
+          + " use under 5%% of a core; 0 skips it. Default: ${DEFAULT-VALUE}.")
+  long jitWarmup;
+
   @Option(names = "--server-heap", defaultValue = "2g", description = "Default: ${DEFAULT-VALUE}.")
   String heap;
 
   @Option(names = "--maintenance-work-mem", defaultValue = "1GB", description = "Default: ${DEFAULT-VALUE}.")
   String maintenanceWorkMem;
+
+  @Option(names = "--filters", defaultValue = "group10,shard1,range10,and5", split = ",",
+      description = "Filtered shapes to time (none for no filtered windows). Default: ${DEFAULT-VALUE}.")
+  List<String> filters;
 
   @Option(names = "--reuse",
       description = "Keep the collection afterwards and reuse one made by an earlier run with the same data options.")
@@ -122,6 +131,9 @@ final class SearchSuite implements Callable<Integer> {
   static final String COLLECTION = "bench_knn";
 
   String loadAtStart;
+
+  /** What the JIT warm-up did, for the report. */
+  String jit = "skipped";
 
   /** Query shapes: unfiltered and four filters over the metadata {n, group, shard}. */
   enum Shape {
@@ -296,6 +308,12 @@ final class SearchSuite implements Callable<Integer> {
         }
         log("recall@%d plain SQL: %.4f", topK, sqlRecall);
 
+        List<SearchRequest> mixed = new ArrayList<>();
+        for (int q = 0; q < qs.length; q++) {
+          mixed.add(requests.get(Shape.values()[q % Shape.values().length]).get(q));
+        }
+        jit = JitWarmUp.run(server, jitWarmup, () -> grpc.closedLoop(mixed, 2, 0, 4000));
+        log("JIT warm-up: %s", jit);
         List<Window> overhead = new ArrayList<>();
         for (int n : clients) {
           for (int round = 0; round < rounds; round++) {
@@ -306,7 +324,7 @@ final class SearchSuite implements Callable<Integer> {
         }
         Map<Shape, List<Window>> filtered = new LinkedHashMap<>();
         for (Shape shape : Shape.values()) {
-          if (shape == Shape.none) {
+          if (shape == Shape.none || !filters.contains(shape.name())) {
             continue;
           }
           List<Window> list = new ArrayList<>();

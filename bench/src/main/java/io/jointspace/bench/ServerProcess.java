@@ -90,6 +90,11 @@ final class ServerProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap));
     cmd.addAll(jvmArgs);
+    // extra JVM options for the server, e.g. -XX:StartFlightRecording=filename=server.jfr to profile it
+    String extra = System.getenv("BENCH_SERVER_JVM_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      cmd.addAll(List.of(extra.trim().split("\\s+")));
+    }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
         "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", Long.toString(pollMillis)));
     cmd.addAll(args);
