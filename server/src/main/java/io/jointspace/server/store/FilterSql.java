@@ -38,6 +38,15 @@ final class FilterSql {
 
   /** The compiled expression and its parameters, in order. */
   record Compiled(String sql, List<Object> params) {
+    /** The expression and its parameter values as text: equal for equal filters. */
+    String key() {
+      StringBuilder k = new StringBuilder(sql);
+      for (Object o : params) {
+        k.append('\0').append(o instanceof TextArray a ? java.util.Arrays.toString(a.values()) : String.valueOf(o));
+      }
+      return k.toString();
+    }
+
     /** Binds the parameters starting at {@code index}; returns the next free index. */
     int bind(Connection c, PreparedStatement p, int index) throws SQLException {
       for (Object o : params) {

@@ -25,6 +25,7 @@ import org.postgresql.copy.PGCopyOutputStream;
 public final class ItemStore {
   private final Database db;
   private final int walkTuples;
+  private final NearestSearch.SelectiveFilters selective = new NearestSearch.SelectiveFilters();
 
   public ItemStore(Database db) {
     this(db, NearestSearch.WALK_TUPLES);
@@ -434,7 +435,7 @@ public final class ItemStore {
    * @param efSearch HNSW candidate list size; 0 for the defaults
    */
   public List<SearchHit> search(Collection collection, SearchQuery query, int efSearch) {
-    return new NearestSearch(db, walkTuples).search(collection, query, efSearch);
+    return new NearestSearch(db, walkTuples, selective).search(collection, query, efSearch);
   }
 
   /** The hnsw.ef_search of an unfiltered search: {@code max(64, 2 * topK)}, at most pgvector's 1000. */

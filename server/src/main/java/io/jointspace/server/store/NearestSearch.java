@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Unfiltered: one HNSW index scan. Filtered: a walk of the HNSW index that filters as it
  * goes (pgvector's iterative scan), bounded in the rows it may read; when it finds fewer than
- * top_k (a selective filter), every match is ranked exactly (the GIN index finds them). The
- * plan each search took is logged at DEBUG.
+ * top_k (a selective filter), every match is ranked exactly (the GIN index finds them), and
+ * for a minute searches with the same filter rank exactly at once ({@link SelectiveFilters}).
+ * The plan each search took is logged at DEBUG.
  *
  * <p>The collection may come from {@link CollectionCatalog#cached}: every search statement
  * checks, in its own snapshot, that the catalog row still has the epoch and creation time of
@@ -41,11 +42,50 @@ final class NearestSearch {
   private static final Logger log = LoggerFactory.getLogger(NearestSearch.class);
   private final Database db;
   private final int walkTuples;
+  private final SelectiveFilters selective;
 
-  /** @param walkTuples the most rows a filtered walk may read before every match is ranked exactly */
-  NearestSearch(Database db, int walkTuples) {
+  /**
+   * @param walkTuples the most rows a filtered walk may read before every match is ranked exactly
+   * @param selective the filters whose walks found too few lately, shared by the searches of a store
+   */
+  NearestSearch(Database db, int walkTuples, SelectiveFilters selective) {
     this.db = db;
     this.walkTuples = walkTuples;
+    this.selective = selective;
+  }
+
+  /**
+   * Filters (per table, with their values) for which a walk of the HNSW index found fewer than
+   * top_k lately: few rows match them, so searches with them rank every match exactly at once
+   * rather than walk first. An entry is trusted for {@link #TRUST_NANOS}; then the next search
+   * with it walks again, so a filter that came to match more rows walks again. Bounded: past
+   * {@link #MAX} entries it starts over.
+   */
+  static final class SelectiveFilters {
+    static final int MAX = 10_000;
+    static final long TRUST_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> since =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    static String key(String table, FilterSql.Compiled filter, int topK) {
+      return table + '\0' + topK + '\0' + filter.key();
+    }
+
+    boolean isSelective(String key) {
+      Long at = since.get(key);
+      return at != null && System.nanoTime() - at < TRUST_NANOS;
+    }
+
+    void selective(String key) {
+      if (since.size() >= MAX) {
+        since.clear();
+      }
+      since.put(key, System.nanoTime());
+    }
+
+    void broad(String key) {
+      since.remove(key);
+    }
   }
 
   /** The hnsw.ef_search a search uses: {@code max(64, 2 * topK)}, at most pgvector's 1000. */
@@ -106,14 +146,24 @@ final class NearestSearch {
         hits = run(c, sql, slots, bound, settings(timeout).ef(ef));
         plan = Plan.INDEX;
       } else {
-        // walk the HNSW graph, filtering as it goes; a walk that reads its bound of rows without
-        // finding top_k matches means few rows match: rank every match exactly
-        hits = run(c, sql, slots, bound, settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef)
-            .walk(walkTuples));
-        plan = Plan.WALK;
-        if (hits.size() < query.topK()) {
+        String key = SelectiveFilters.key(table, filter, query.topK());
+        if (selective.isSelective(key)) {
+          // a walk found too few with this filter lately: few rows match, rank them all
           hits = run(c, sql, slots, bound, settings(timeout).exact());
-          plan = Plan.WALK_THEN_EXACT;
+          plan = Plan.EXACT;
+        } else {
+          // walk the HNSW graph, filtering as it goes; a walk that reads its bound of rows without
+          // finding top_k matches means few rows match: rank every match exactly
+          hits = run(c, sql, slots, bound, settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef)
+              .walk(walkTuples));
+          plan = Plan.WALK;
+          if (hits.size() < query.topK()) {
+            hits = run(c, sql, slots, bound, settings(timeout).exact());
+            plan = Plan.WALK_THEN_EXACT;
+            selective.selective(key);
+          } else {
+            selective.broad(key);
+          }
         }
       }
       if (hits.isEmpty()) {
@@ -140,9 +190,10 @@ final class NearestSearch {
   /**
    * How a search found its hits: {@code INDEX} (unfiltered HNSW scan), {@code WALK} (filtered
    * HNSW walk), {@code WALK_THEN_EXACT} (the walk found fewer than top_k, so every match was
-   * ranked).
+   * ranked), {@code EXACT} (every match ranked at once: a walk with this filter found too few
+   * lately).
    */
-  enum Plan { INDEX, WALK, WALK_THEN_EXACT }
+  enum Plan { INDEX, WALK, WALK_THEN_EXACT, EXACT }
 
   /** What a statement's parameters are, in order. */
   private enum Slot { VECTOR, GUARD, FILTER, ID }

@@ -99,6 +99,28 @@ class FilteredSearchTest {
   }
 
   @Test
+  void selectiveFilter_isRankedExactlyAtOnce_afterAWalkWithItFoundTooFew() {
+    ItemStore store = new ItemStore(db, 50);
+    Condition rare = new Condition.Equals(List.of("rare"), "true"); // 10 rows
+    float[] q = DATA.get(42);
+    SearchQuery query = new SearchQuery(q, null, 10, rare, false, true);
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      List<SearchHit> first = store.search(collection, query, 0);
+      List<SearchHit> second = store.search(collection, query, 0);
+      assertThat(plans.messages()).hasSize(2);
+      assertThat(plans.messages().get(0)).contains("plan WALK_THEN_EXACT,");
+      assertThat(plans.messages().get(1)).contains("plan EXACT,");
+      assertThat(ids(second)).containsExactlyElementsOf(ids(first))
+          .containsExactlyElementsOf(bruteForce(q, i -> i % 100 == 0, 10));
+      plans.clear();
+      // another value of the key is another filter: it walks
+      store.search(collection, new SearchQuery(q, null, 5, new Condition.Equals(List.of("rare"), "false"), false,
+          true), 0);
+      assertThat(plans.messages()).singleElement().asString().contains("plan WALK,");
+    }
+  }
+
+  @Test
   void walkThatFindsTooFew_fallsBackToExact() {
     ItemStore walking = new ItemStore(db, 5); // a walk of 5 rows: top 10 needs every match
     Condition rare = new Condition.Equals(List.of("rare"), "true");
