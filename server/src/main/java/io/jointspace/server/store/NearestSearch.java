@@ -56,8 +56,8 @@ final class NearestSearch {
 
   /**
    * Filters (per table, with their values) for which a walk of the HNSW index found fewer than
-   * top_k lately: few rows match them, so searches with them rank every match exactly at once
-   * rather than walk first. An entry is trusted for {@link #TRUST_NANOS}; then the next search
+   * top_k lately and at most {@link #EXACT_ROWS} rows match: searches with them rank every
+   * match exactly at once rather than walk first. An entry is trusted for {@link #TRUST_NANOS}; then the next search
    * with it walks again, so a filter that came to match more rows walks again. Bounded: past
    * {@link #MAX} entries it starts over.
    */
@@ -135,32 +135,45 @@ final class NearestSearch {
       slots.add(Slot.ID);
     }
     // LIMITs are validated integer literals; ORDER BY the output column is the bare distance, which the index serves
-    String sql = "SELECT id, " + distance + " AS distance" + columns + " FROM " + table + " WHERE "
-        + String.join(" AND ", conditions) + " ORDER BY distance LIMIT " + query.topK();
+    String select = "SELECT id, " + distance + " AS distance" + columns + " FROM " + table + " WHERE "
+        + String.join(" AND ", conditions);
+    String sql = select + " ORDER BY distance LIMIT " + query.topK();
+    // every match ranked: OFFSET 0 keeps the ORDER BY out of the scan, so no plan (whatever the
+    // settings when it was made) can answer it with the HNSW index
+    // settings when it was made) can answer it with the HNSW index; the last column counts the matches
+    String exactSql = "SELECT *, count(*) OVER () FROM (" + select + " OFFSET 0) m ORDER BY distance LIMIT "
+        + query.topK();
     return db.inRoundTrips((c, timeout) -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId(), timeout);
       Bound bound = new Bound(vector, filter, query, spec.metric(), collection);
       List<SearchHit> hits;
       Plan plan;
       if (filter == null) {
-        hits = run(c, sql, slots, bound, settings(timeout).ef(ef));
+        hits = run(c, sql, slots, bound, settings(timeout).ef(ef)).hits();
         plan = Plan.INDEX;
       } else {
         String key = SelectiveFilters.key(table, filter, query.topK());
         if (selective.isSelective(key)) {
           // a walk found too few with this filter lately: few rows match, rank them all
-          hits = run(c, sql, slots, bound, settings(timeout).exact());
+          Ranked ranked = run(c, exactSql, slots, bound, settings(timeout).exact());
+          hits = ranked.hits();
           plan = Plan.EXACT;
+          if (ranked.matched() > EXACT_ROWS) {
+            selective.broad(key);
+          }
         } else {
           // walk the HNSW graph, filtering as it goes; a walk that reads its bound of rows without
           // finding top_k matches means few rows match: rank every match exactly
           hits = run(c, sql, slots, bound, settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef)
-              .walk(walkTuples));
+              .walk(walkTuples)).hits();
           plan = Plan.WALK;
           if (hits.size() < query.topK()) {
-            hits = run(c, sql, slots, bound, settings(timeout).exact());
+            Ranked ranked = run(c, exactSql, slots, bound, settings(timeout).exact());
+            hits = ranked.hits();
             plan = Plan.WALK_THEN_EXACT;
-            selective.selective(key);
+            if (ranked.matched() <= EXACT_ROWS) {
+              selective.selective(key);
+            }
           } else {
             selective.broad(key);
           }
@@ -180,7 +193,17 @@ final class NearestSearch {
   }
 
   /** Rows a filtered walk may read by default before every match is ranked exactly. */
-  static final int WALK_TUPLES = 2000;
+  static final int WALK_TUPLES = 5000;
+
+  /**
+   * A filter that at most this many rows match is ranked exactly at once ({@link
+   * SelectiveFilters}) once a walk with it found too few: ranking 2000 rows costs about what a
+   * walk that finds its top_k among them does.
+   */
+  static final int EXACT_ROWS = 2000;
+
+  /** Hits and, for the exact ranking, how many rows matched (-1 otherwise). */
+  private record Ranked(List<SearchHit> hits, long matched) {}
 
   /** The hnsw.ef_search of a filtered walk unless the request sets one: {@code max(64, 2 * topK)}. */
   static int filteredEfSearch(int topK) {
@@ -221,12 +244,14 @@ final class NearestSearch {
       values.put("hnsw.max_scan_tuples", Integer.toString(tuples));
       values.put("enable_seqscan", "off");
       values.put("enable_bitmapscan", "off");
+      values.put("plan_cache_mode", "force_custom_plan");
       return this;
     }
 
-    /** Plans the statement without the HNSW index: every matching row is ranked. */
+    /** For the statement that ranks every match: one process (the cores serve other calls), a plan for its values. */
     Settings exact() {
-      values.put("enable_indexscan", "off");
+      values.put("max_parallel_workers_per_gather", "0");
+      values.put("plan_cache_mode", "force_custom_plan");
       return this;
     }
 
@@ -256,11 +281,15 @@ final class NearestSearch {
   }
 
   /** Runs a search statement, its settings in the same round trip. */
-  private static List<SearchHit> run(Connection c, String sql, List<Slot> slots, Bound bound, Settings settings)
+  private static Ranked run(Connection c, String sql, List<Slot> slots, Bound bound, Settings settings)
       throws SQLException {
     SearchQuery query = bound.query();
     List<SearchHit> hits = new ArrayList<>(query.topK());
+    long matched = -1;
     try (PreparedStatement p = c.prepareStatement(settings.sql() + "; " + sql)) {
+      if (bound.filter() != null) {
+        p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
+      }
       int i = settings.bind(p, 1);
       for (Slot slot : slots) {
         switch (slot) {
@@ -280,11 +309,14 @@ final class NearestSearch {
           float score = score(bound.metric(), r.getDouble(2));
           String metadata = query.includeMetadata() ? r.getString(col++) : null;
           float[] v = query.includeVectors() ? ((PGvector) r.getObject(col++)).toArray() : null;
+          if (col <= r.getMetaData().getColumnCount()) {
+            matched = r.getLong(col);
+          }
           hits.add(new SearchHit(r.getString(1), score, metadata, v));
         }
       }
     }
-    return hits;
+    return new Ranked(hits, matched);
   }
 
   private static int bindGuard(PreparedStatement p, int i, Collection collection) throws SQLException {
