@@ -150,9 +150,8 @@ final class StorageReport {
     line("%d queries, each a random stored vector plus Gaussian noise of norm %.2f, normalized. Exact answers:"
         + " brute force in Java over the same vectors (cosine, with the filter applied first), %.1f s for all"
         + " three filters. Every Search goes over gRPC with `top_k: %d`, `ef_search: %d`%s, metadata returned;"
-        + " a filtered search ranks every match exactly when at most 2000 rows match (one statement that also"
-        + " counts them) and otherwise walks the HNSW index with pgvector's iterative scan (`relaxed_order`)"
-        + " and ef_search max(200, 20 x top_k).",
+        + " a filtered search walks the HNSW index with pgvector's iterative scan (`relaxed_order`) and ranks"
+        + " every match exactly when the walk finds too few (docs/sql.md, How the API's Search runs).",
         s.queries, s.queryNoise, r.exactSeconds(), s.topK,
         s.efSearch, s.efSearch == 0 ? " (the server's default, max(64, 2 x top_k) = " + ef + ")" : "");
     line("");
