@@ -126,7 +126,7 @@ public final class Database implements AutoCloseable {
   public <T> T inRoundTrips(TimedWork<T> work) {
     ensureMigrated();
     Duration timeout = null;
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection(statementTimeout.current())) {
       PGvector.registerTypes(c);
       timeout = statementTimeout.current();
       return work.run(c, timeout);
