@@ -14,24 +14,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 
-url=""
-args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --database-url) url="$2"; shift 2 ;;
-    --database-url=*) url="${1#--database-url=}"; shift ;;
-    *) args+=("$1"); shift ;;
-  esac
-done
-
-note="given with --database-url"
-if [ -z "$url" ]; then
-  PG_DIR="$ROOT/bench/target/pg"
-  url="$("$ROOT/deploy/local/pg-cluster.sh" start "$PG_DIR")"
-  trap '"$ROOT/deploy/local/pg-cluster.sh" stop "$PG_DIR"' EXIT
-  url="postgresql://postgres:$(cat "$PG_DIR/password")@${url#postgresql://postgres@}"
-  note="a private cluster in bench/target/pg, deploy/local/pg-cluster.sh"
-fi
+bench_database "$@"
 
 java -Xmx4g -cp "$JAR:$ROOT/bench/target/lib/*" io.jointspace.bench.Main search \
   --command "bench/run-search.sh${args[*]:+ ${args[*]}}" --database-url "$url" --database-note "$note" \
