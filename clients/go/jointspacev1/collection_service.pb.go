@@ -1955,7 +1955,8 @@ type SearchRequest struct {
 	// Default true.
 	IncludeMetadata *bool `protobuf:"varint,8,opt,name=include_metadata,json=includeMetadata,proto3,oneof" json:"include_metadata,omitempty"`
 	// HNSW candidate list size (pgvector's hnsw.ef_search): larger is more accurate and slower.
-	// 0 means max(64, 2 * top_k), for filtered walks too; allowed 1..1000.
+	// 0 means max(64, 2 * top_k), and max(200, 20 * top_k) for a filtered search that walks the
+	// index; allowed 1..1000.
 	EfSearch int32 `protobuf:"varint,9,opt,name=ef_search,json=efSearch,proto3" json:"ef_search,omitempty"`
 	// The model version to search: 0 means the collection's; during a rollout the other
 	// version may be named too, to compare them.

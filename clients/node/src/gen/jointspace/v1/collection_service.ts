@@ -441,7 +441,8 @@ export interface SearchRequest {
     | undefined;
   /**
    * HNSW candidate list size (pgvector's hnsw.ef_search): larger is more accurate and slower.
-   * 0 means max(64, 2 * top_k), for filtered walks too; allowed 1..1000.
+   * 0 means max(64, 2 * top_k), and max(200, 20 * top_k) for a filtered search that walks the
+   * index; allowed 1..1000.
    */
   efSearch: number;
   /**

@@ -138,6 +138,8 @@ final class NearestSearch {
     String select = "SELECT id, " + distance + " AS distance" + columns + " FROM " + table + " WHERE "
         + String.join(" AND ", conditions);
     String sql = select + " ORDER BY distance LIMIT " + query.topK();
+    // the walk returns rows nearly in order: twice top_k of them, the nearest top_k kept
+    String walkSql = select + " ORDER BY distance LIMIT " + walkRows(query.topK());
     // every match ranked: OFFSET 0 keeps the ORDER BY out of the scan, so no plan (whatever the
     // settings when it was made) can answer it with the HNSW index
     // settings when it was made) can answer it with the HNSW index; the last column counts the matches
@@ -164,10 +166,12 @@ final class NearestSearch {
         } else {
           // walk the HNSW graph, filtering as it goes; a walk that reads its bound of rows without
           // finding top_k matches means few rows match: rank every match exactly
-          hits = run(c, sql, slots, bound, settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef)
+          hits = run(c, walkSql, slots, bound, settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef)
               .walk(walkTuples)).hits();
           plan = Plan.WALK;
-          if (hits.size() < query.topK()) {
+          if (hits.size() < walkRows(query.topK())) {
+            // fewer than it looked for within its bound of rows: few rows match, and the few it
+            // found need not be the nearest; rank every match
             Ranked ranked = run(c, exactSql, slots, bound, settings(timeout).exact());
             hits = ranked.hits();
             plan = Plan.WALK_THEN_EXACT;
@@ -182,18 +186,24 @@ final class NearestSearch {
       if (hits.isEmpty()) {
         requireCurrent(c, collection);
       }
-      if (log.isDebugEnabled()) {
-        log.debug("Search of '{}' for the top {}: plan {}, {} hits", collection.name(), query.topK(), plan, hits.size());
-      }
       // iterative scans return nearly sorted rows: order them exactly, best first
       List<SearchHit> out = new ArrayList<>(hits);
       out.sort(Comparator.comparingDouble(SearchHit::score).reversed());
-      return Collections.unmodifiableList(out);
+      List<SearchHit> top = out.size() > query.topK() ? out.subList(0, query.topK()) : out;
+      if (log.isDebugEnabled()) {
+        log.debug("Search of '{}' for the top {}: plan {}, {} hits", collection.name(), query.topK(), plan, top.size());
+      }
+      return Collections.unmodifiableList(top);
     });
   }
 
   /** Rows a filtered walk may read by default before every match is ranked exactly. */
-  static final int WALK_TUPLES = 5000;
+  static final int WALK_TUPLES = 500;
+
+  /** Matches a filtered walk returns: {@code 2 * topK}, at most {@link Limits#MAX_TOP_K}, of which the nearest topK are kept. */
+  static int walkRows(int topK) {
+    return Math.max(topK, Math.min(Limits.MAX_TOP_K, 2 * topK));
+  }
 
   /**
    * A filter that at most this many rows match is ranked exactly at once ({@link
@@ -205,9 +215,9 @@ final class NearestSearch {
   /** Hits and, for the exact ranking, how many rows matched (-1 otherwise). */
   private record Ranked(List<SearchHit> hits, long matched) {}
 
-  /** The hnsw.ef_search of a filtered walk unless the request sets one: {@code max(64, 2 * topK)}. */
+  /** The hnsw.ef_search of a filtered walk unless the request sets one: {@code max(200, 20 * topK)}, at most 1000. */
   static int filteredEfSearch(int topK) {
-    return defaultEfSearch(topK);
+    return Math.min(Limits.MAX_EF_SEARCH, Math.max(200, 20 * topK));
   }
 
   /**
@@ -287,9 +297,7 @@ final class NearestSearch {
     List<SearchHit> hits = new ArrayList<>(query.topK());
     long matched = -1;
     try (PreparedStatement p = c.prepareStatement(settings.sql() + "; " + sql)) {
-      if (bound.filter() != null) {
-        p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
-      }
+      p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
       int i = settings.bind(p, 1);
       for (Slot slot : slots) {
         switch (slot) {
