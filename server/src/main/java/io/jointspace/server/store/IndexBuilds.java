@@ -132,6 +132,9 @@ public final class IndexBuilds implements AutoCloseable {
       }
       try {
         if (!sessionLock(table)) {
+          if (open.isEmpty()) {
+            closeSession(); // it holds no lock: keep no connection out of the pool for it
+          }
           return null; // a build holds the table
         }
       } catch (SQLException e) {
