@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "gRPC inference server for multimodal embeddings on TensorFlow SavedModels.",
-    subcommands = {Main.Serve.class, Keys.class})
+    subcommands = {Main.Serve.class, Keys.class, NativeRuntime.class})
 public final class Main implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 

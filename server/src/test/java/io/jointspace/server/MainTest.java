@@ -43,6 +43,13 @@ class MainTest {
   }
 
   @Test
+  void runtimeCommand_loadsTensorFlowAndTheTokenizerLibrary_andSaysWhatTensorFlowRunsOn() {
+    Run r = run("runtime");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).containsPattern("TensorFlow \\d+\\.\\d+\\.\\d+ on (CPU|GPU)").contains("Tokenizer library loaded");
+  }
+
+  @Test
   void missingRepository_failsWithExitCode2_namingTheFolderAndTheFlag_beforeTheDatabase() {
     Path missing = temp.resolve("nonexistent");
     Path dataDir = temp.resolve("pg");

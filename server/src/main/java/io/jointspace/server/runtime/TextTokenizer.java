@@ -157,6 +157,18 @@ public final class TextTokenizer implements AutoCloseable {
   }
 
   /**
+   * Loads the tokenizer library's native code without loading a tokenizer. The first load
+   * unpacks it into DJL's cache folder ({@code DJL_CACHE_DIR}, else {@code ~/.djl.ai});
+   * a container image does that when it is built, so that nothing is written at start.
+   *
+   * @throws IllegalStateException when the environment turns DJL's offline mode off
+   */
+  public static void loadNativeLibrary() {
+    requireOfflineMode();
+    Native.loadLibrary();
+  }
+
+  /**
    * Tokenizes one text into {@code context_length} ids and mask values.
    *
    * @throws InvalidInputException when the text is empty or only whitespace, has more than
@@ -353,6 +365,10 @@ public final class TextTokenizer implements AutoCloseable {
 
     private Native(ai.djl.huggingface.tokenizers.HuggingFaceTokenizer hf) {
       this.hf = hf;
+    }
+
+    static void loadLibrary() {
+      ai.djl.huggingface.tokenizers.jni.LibUtils.checkStatus();
     }
 
     static Native create(String json, int contextLength, Path file) {
