@@ -11,9 +11,10 @@
 # (minbase) debootstrapped from the Debian mirror this machine's apt uses, kept there as
 # localhost/jointspace-base:bookworm so that later builds skip that step
 # (JOINTSPACE_BASE_IMAGE names another base, e.g. debian:bookworm-slim where a registry is
-# reachable). Layers are cached (buildah --layers), so a rebuild redoes only what changed;
-# run as root, the full build uses root's ~/.m2 as its Maven repository. Installs buildah
-# and debootstrap when missing (Debian/Ubuntu, needs root or sudo).
+# reachable; remove that image to make it again with newer packages). Layers are cached
+# (buildah --layers), so a rebuild redoes only what changed; run as root, the full build
+# uses root's ~/.m2 as its Maven repository. Buildah's whole output: var/docker-build.log.
+# Installs buildah and debootstrap when missing (Debian/Ubuntu, needs root or sudo).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=deploy/docker/store.sh
@@ -58,15 +59,17 @@ debian_uri() {
 }
 
 # Debian bookworm, minbase, as a local image: made once, then reused.
+base_work="" base_ctr=""
 make_base() {
-  local mirror security work ctr mnt
+  local mirror security work mnt
   mirror="$(debian_uri main)"
   security="$(debian_uri security)"
   echo "build.sh: making $LOCAL_BASE (debootstrap bookworm from $mirror)" >&2
   mkdir -p "$ROOT/var"
   work="$(mktemp -d "$ROOT/var/docker-base.XXXXXX")"
-  # removed on any exit; the trap is replaced below once the image exists
-  trap 'as_root rm -rf "$work"' EXIT
+  base_work="$work"
+  # the root filesystem and the working container go on any exit, also a failed one
+  trap 'as_root rm -rf "$base_work"; [ -z "$base_ctr" ] || buildah_ rm "$base_ctr" >/dev/null 2>&1' EXIT
   as_root debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
     bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
@@ -87,13 +90,14 @@ CFG
   as_root find "$work/rootfs/var/cache/apt" "$work/rootfs/var/lib/apt/lists" -type f -delete
   as_root find "$work/rootfs/usr/share/doc" -mindepth 2 -not -name copyright -not -type d -delete
   as_root rm -rf "$work/rootfs/usr/share/man" "$work/rootfs/usr/share/info"
-  ctr="$(buildah_ from scratch)"
-  mnt="$(buildah_ mount "$ctr")"
+  base_ctr="$(buildah_ from scratch)"
+  mnt="$(buildah_ mount "$base_ctr")"
   as_root cp -a "$work/rootfs/." "$mnt/"
-  buildah_ umount "$ctr" >/dev/null
-  buildah_ config --os linux --arch "$(dpkg --print-architecture)" --cmd /bin/bash "$ctr"
-  buildah_ commit -q "$ctr" "$LOCAL_BASE" >/dev/null
-  buildah_ rm "$ctr" >/dev/null
+  buildah_ umount "$base_ctr" >/dev/null
+  buildah_ config --os linux --arch "$(dpkg --print-architecture)" --cmd /bin/bash "$base_ctr"
+  buildah_ commit -q "$base_ctr" "$LOCAL_BASE" >/dev/null
+  buildah_ rm "$base_ctr" >/dev/null
+  base_ctr=""
   as_root rm -rf "$work"
   trap - EXIT
 }
