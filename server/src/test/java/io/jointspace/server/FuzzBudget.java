@@ -1,6 +1,7 @@
 package io.jointspace.server;
 
 import net.jqwik.api.lifecycle.AroundPropertyHook;
+import net.jqwik.api.lifecycle.PropagationMode;
 import net.jqwik.api.lifecycle.PropertyExecutionResult;
 import net.jqwik.api.lifecycle.PropertyExecutor;
 import net.jqwik.api.lifecycle.PropertyLifecycleContext;
@@ -17,6 +18,12 @@ public final class FuzzBudget implements AroundPropertyHook {
   /** Multiplier of every property's tries; 1 in CI. */
   public static int scale() {
     return Math.max(1, Integer.getInteger("jointspace.fuzz.scale", 1));
+  }
+
+  /** Registered on a test class, it applies to each of its properties. */
+  @Override
+  public PropagationMode propagateTo() {
+    return PropagationMode.ALL_DESCENDANTS;
   }
 
   @Override
