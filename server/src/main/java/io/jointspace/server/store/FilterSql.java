@@ -207,7 +207,7 @@ final class FilterSql {
   }
 
   private static String json(String json, String field) {
-    if (json.contains("\\u0000")) {
+    if (JsonText.hasNul(json)) {
       throw new InvalidInputException(field + " contains a NUL character, which PostgreSQL cannot store");
     }
     return json;

@@ -282,7 +282,7 @@ public final class ItemStore {
       throw new LimitExceededException(field + " is " + bytes + " bytes as JSON, over the limit of "
           + Limits.MAX_METADATA_BYTES);
     }
-    if (json.contains("\\u0000")) {
+    if (JsonText.hasNul(json)) {
       throw new InvalidInputException(field + " contains a NUL character, which PostgreSQL cannot store");
     }
   }

@@ -1,6 +1,7 @@
 package io.jointspace.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -23,7 +24,8 @@ class FilterSqlTest {
       s.execute("CREATE TABLE items (id text PRIMARY KEY, metadata jsonb NOT NULL)");
     }
     String[][] rows = {{"array", "{\"a\": [1, 2]}"}, {"object", "{\"a\": {\"0\": 1, \"-1\": 2}}"},
-        {"nested", "{\"a\": [{\"b\": 1}]}"}, {"null", "{\"a\": {\"0\": null}}"}, {"quoted", "{\"k\\\"\\\\.\": {\"x\": 1}}"}};
+        {"nested", "{\"a\": [{\"b\": 1}]}"}, {"null", "{\"a\": {\"0\": null}}"}, {"quoted", "{\"k\\\"\\\\.\": {\"x\": 1}}"},
+        {"backslash-u", "{\"path\": \"C:\\\\u0000\"}"}};
     try (PreparedStatement p = db.prepareStatement("INSERT INTO items VALUES (?, ?::jsonb)")) {
       for (String[] row : rows) {
         p.setString(1, row[0]);
@@ -54,7 +56,8 @@ class FilterSqlTest {
     assertThat(select(new Condition.Range(a0, BigDecimal.ZERO, true, null, false))).containsExactly("object");
     assertThat(select(new Condition.Exists(List.of("a", "-1")))).containsExactly("object");
     assertThat(select(new Condition.In(List.of("a", "b"), List.of("1")))).isEmpty();
-    assertThat(select(new Condition.Not(new Condition.Exists(a0)))).containsExactly("array", "nested", "quoted");
+    assertThat(select(new Condition.Not(new Condition.Exists(a0)))).containsExactly("array", "backslash-u", "nested",
+        "quoted");
   }
 
   @Test
@@ -62,5 +65,34 @@ class FilterSqlTest {
     assertThat(select(new Condition.Exists(List.of("k\"\\.", "x")))).containsExactly("quoted");
     assertThat(select(new Condition.Equals(List.of("k\"\\.", "x"), "1"))).containsExactly("quoted");
     assertThat(select(new Condition.In(List.of("k\"\\.", "x"), List.of("1")))).containsExactly("quoted");
+  }
+
+  @Test
+  void aBackslashBeforeU0000_isText_notANulCharacter() throws SQLException {
+    // Found by FilterFuzzTest: the NUL check looked for a backslash, u and four zeros anywhere
+    // in the JSON text, so a string holding those six characters as text (its backslash
+    // escaped in JSON) was refused as holding a NUL.
+    String json = "\"C:\\\\u0000\"";
+    assertThat(select(new Condition.Equals(List.of("path"), json))).containsExactly("backslash-u");
+    assertThat(select(new Condition.In(List.of("path"), List.of(json)))).containsExactly("backslash-u");
+    assertThatThrownBy(() -> select(new Condition.Equals(List.of("path"), "\"C:\\u0000\"")))
+        .isInstanceOf(io.jointspace.server.errors.InvalidInputException.class)
+        .hasMessageContaining("contains a NUL character");
+    assertThat(JsonText.hasNul("\"\\\\u0000\"")).isFalse();
+    assertThat(JsonText.hasNul("\"\\\\\\u0000\"")).isTrue();
+    assertThat(JsonText.hasNul("{\"k\\u0000\": 1}")).isTrue();
+  }
+
+  @Test
+  void metadataWithABackslashBeforeU0000_isStored() {
+    try (Database store = new Database(TestDatabase.fresh(), 2, java.time.Duration.ofSeconds(5))) {
+      Collection c = new CollectionCatalog(store).create(new CollectionSpec("paths", "example", 1, 2, Metric.L2,
+          VectorType.VECTOR, 16, 64, false, ""));
+      String metadata = "{\"path\": \"C:\\\\u0000\"}";
+      new ItemStore(store).upsert(c, List.of(new ItemWrite("p", new float[] {1, 0}, metadata, null, null)), List.of(),
+          "items");
+      assertThat(new ItemStore(store).get(c, List.of("p"), false, false).get(0).metadataJson())
+          .isEqualTo("{\"path\": \"C:\\\\u0000\"}");
+    }
   }
 }
