@@ -257,6 +257,82 @@ class FilterFuzzTest {
     assertThat(run.ids()).as("rows PostgreSQL selected for %s", run.condition()).isEqualTo(expected);
   }
 
+  // ------------------------------------------------------------ filters that must run
+
+  /** Values a filter may hold: no NUL, finite numbers; backslashes that only look like a NUL escape among them. */
+  static final List<Value> GOOD_VALUES = java.util.stream.Stream.concat(VALUES.stream().filter(v -> !(v.hasNumberValue()
+          && !Double.isFinite(v.getNumberValue())) && !v.toString().contains("\\000")),
+      java.util.stream.Stream.of(str("\\u0000"), str("a\\\\u0000"), str("\\\\\\u0000x"), struct("\\u0000", num(1)))).toList();
+
+  Arbitrary<Filter> goodLeaves() {
+    Arbitrary<String> key = Arbitraries.of(KEYS);
+    Arbitrary<Value> value = Arbitraries.of(GOOD_VALUES);
+    Arbitrary<Filter> equals = Combinators.combine(key, value)
+        .as((k, v) -> Filter.newBuilder().setEquals(FieldValue.newBuilder().setKey(k).setValue(v)).build());
+    Arbitrary<Filter> in = Combinators.combine(key, value.list().ofMinSize(1).ofMaxSize(4))
+        .as((k, vs) -> Filter.newBuilder().setIn(FieldValues.newBuilder().setKey(k).addAllValues(vs)).build());
+    Arbitrary<Value> number = Arbitraries.of(num(0), num(1), num(1.5), num(-1), num(1e300), num(-3.5), num(1e-7), num(2),
+        num(-0.0), num(Double.MAX_VALUE), num(-Double.MAX_VALUE), num(Double.MIN_VALUE));
+    Arbitrary<Value> string = Arbitraries.of(str("a"), str("ab"), str("abd"), str("\uffff"), str("\ud83d\ude00"), str(""),
+        str("\u00e9"), str("x"), str("1"), str("\\u0000"));
+    Arbitrary<Filter> range = Combinators.combine(key, Arbitraries.of(true, false), Arbitraries.integers().between(1, 3),
+        number, number, string, string, Arbitraries.of(true, false)).as((k, numeric, which, n1, n2, s1, s2, inclusive) -> {
+          Range.Builder r = Range.newBuilder().setKey(k);
+          Value low = numeric ? n1 : s1;
+          Value high = numeric ? n2 : s2;
+          if ((which & 1) != 0) {
+            r = inclusive ? r.setGte(low) : r.setGt(low);
+          }
+          if ((which & 2) != 0) {
+            r = inclusive ? r.setLt(high) : r.setLte(high);
+          }
+          return Filter.newBuilder().setRange(r).build();
+        });
+    Arbitrary<Filter> exists = key.map(k -> Filter.newBuilder().setExists(k).build());
+    return Arbitraries.oneOf(equals, in, range, exists);
+  }
+
+  /** Within the limits: at most 3 levels of at most 4 conditions each (85 in all). */
+  Arbitrary<Filter> goodFilters(int depth) {
+    if (depth == 0) {
+      return goodLeaves();
+    }
+    Arbitrary<List<Filter>> children = Arbitraries.lazy(() -> goodFilters(depth - 1)).list().ofMinSize(1).ofMaxSize(4);
+    return Arbitraries.frequencyOf(Tuple.of(3, goodLeaves()),
+        Tuple.of(1, children.map(l -> Filter.newBuilder().setAnd(Filters.newBuilder().addAllFilters(l)).build())),
+        Tuple.of(1, children.map(l -> Filter.newBuilder().setOr(Filters.newBuilder().addAllFilters(l)).build())),
+        Tuple.of(1, Arbitraries.lazy(() -> goodFilters(depth - 1)).map(f -> Filter.newBuilder().setNot(f).build())));
+  }
+
+  @Provide
+  Arbitrary<Filter> goodWireFilters() {
+    return goodFilters(3).map(f -> {
+      try {
+        return Filter.parseFrom(f.toByteArray());
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  /** A filter the documentation allows is never refused: it runs and selects what it means. */
+  @Property(tries = 300)
+  void filtersWithinTheRules_alwaysRun(@ForAll("goodWireFilters") Filter filter) {
+    FuzzTry.Outcome<Run> out = FuzzTry.run(TIME_LIMIT, () -> {
+      Condition c = FilterMapper.condition(filter, "filter");
+      return new Run(c, FilterQueries.matching(db, "items", c));
+    });
+    Run run = out.valueOrOnly();
+    List<String> expected = new ArrayList<>();
+    for (Map.Entry<String, JsonObject> row : PARSED.entrySet()) {
+      if (matches(run.condition(), row.getValue())) {
+        expected.add(row.getKey());
+      }
+    }
+    Statistics.label("outcome").collect(expected.isEmpty() ? "no row" : "some rows");
+    assertThat(run.ids()).as("rows PostgreSQL selected for %s", run.condition()).isEqualTo(expected);
+  }
+
   // ------------------------------------------------------------ over the limits
 
   /** A chain of {@code depth} not / and / or around an exists. */
