@@ -110,7 +110,13 @@ final class TensorMapper {
           checkCount(t.getBytesValCount(), n, shape, field + ".bytes_val");
           yield TensorData.ofStrings(shape, t.getBytesValList().stream().map(ByteString::toByteArray).toList());
         }
-        case FP16, BF16 -> throw new InvalidInputException(field + ": " + dtype + " values go in raw_content");
+        case FP16, BF16 -> {
+          if (n > 0) {
+            throw new InvalidInputException(field + ": " + dtype + " values go in raw_content");
+          }
+          // no elements: an empty raw_content, which proto3 cannot tell from none
+          yield TensorData.ofBytes(dtype, shape, new byte[0]);
+        }
       };
     } catch (InvalidInputException e) {
       throw e.getMessage().startsWith(field) ? e : e.at(field);

@@ -24,4 +24,17 @@ class TensorMapperTest {
     assertThat(tensor.bytes()).containsExactly(0, 1, 1, 1);
     assertThat(raw.toByteArray()).as("the request's bytes are left alone").containsExactly(0, 1, 0x60, 0xff);
   }
+
+  @Test
+  void anFp16OrBf16TensorWithoutElements_needsNoRawContent() {
+    // Found by TensorMapperFuzzTest: proto3 cannot tell an empty raw_content from none, so a
+    // half-precision tensor of shape [0] fell to the typed fields and was refused with
+    // "FP16 values go in raw_content", while every other dtype's empty tensor was taken.
+    for (DataType dtype : new DataType[] {DataType.FP16, DataType.BF16}) {
+      TensorData t = TensorMapper.fromProto(Tensor.newBuilder().setDtype(dtype).addShape(2).addShape(0).build(),
+          "inputs[0].tensor");
+      assertThat(t.shape()).containsExactly(2, 0);
+      assertThat(t.bytes()).isEmpty();
+    }
+  }
 }
