@@ -57,7 +57,12 @@ class TensorMapperFuzzTest {
    * One tensor, as what to build: the proto is made in the property from these numbers (and
    * {@code seed} for the values), so that jqwik shrinks the numbers, not the message.
    */
-  record Case(boolean kserve, String datatype, List<Long> shape, Mode mode, int delta, int field, long seed) {}
+  record Case(boolean kserve, String datatype, List<Long> shape, Mode mode, int delta, int field, long seed,
+      boolean inRange) {
+    Case(boolean kserve, String datatype, List<Long> shape, Mode mode, int delta, int field, long seed) {
+      this(kserve, datatype, shape, mode, delta, field, seed, false);
+    }
+  }
 
   static final String[] DATATYPES = {"BOOL", "UINT8", "UINT16", "INT32", "INT64", "FP16", "BF16", "FP32", "FP64", "BYTES",
       "fp32", "Int64", "bytes", "", "INT8", "INT16", "UINT32", "UINT64", "FP8", "STRING", "FP32 ", "\u0131nt32", "DT_FLOAT",
@@ -128,9 +133,9 @@ class TensorMapperFuzzTest {
     if (c.kserve()) {
       InferTensorContents.Builder contents = InferTensorContents.newBuilder();
       if (typed) {
-        fillContents(contents, field, count, rnd);
+        fillContents(contents, field, count, rnd, c.inRange());
         if (c.mode() == Mode.TYPED_TWO_FIELDS) {
-          fillContents(contents, (field + 1 + c.field() % 7) % 8, 1 + rnd.nextInt(3), rnd);
+          fillContents(contents, (field + 1 + c.field() % 7) % 8, 1 + rnd.nextInt(3), rnd, false);
         }
       }
       InferInputTensor in = InferInputTensor.newBuilder().setName("x").setDatatype(c.datatype()).addAllShape(c.shape())
@@ -142,9 +147,9 @@ class TensorMapperFuzzTest {
       t.setRawContent(raw);
     }
     if (typed) {
-      fillTensor(t, field, count, rnd);
+      fillTensor(t, field, count, rnd, c.inRange());
       if (c.mode() == Mode.TYPED_TWO_FIELDS) {
-        fillTensor(t, (field + 1 + c.field() % 5) % 6, 1 + rnd.nextInt(3), rnd);
+        fillTensor(t, (field + 1 + c.field() % 5) % 6, 1 + rnd.nextInt(3), rnd, false);
       }
     }
     Tensor tensor = t.build();
@@ -197,13 +202,14 @@ class TensorMapperFuzzTest {
     };
   }
 
-  static void fillContents(InferTensorContents.Builder c, int field, int count, Random rnd) {
+  /** {@code inRange}: only values the dtype holds (UINT8 and UINT16 within 0..255). */
+  static void fillContents(InferTensorContents.Builder c, int field, int count, Random rnd, boolean inRange) {
     for (int i = 0; i < count; i++) {
       switch (field) {
         case 0 -> c.addBoolContents(rnd.nextBoolean());
         case 1 -> c.addIntContents(smallInt(rnd));
         case 2 -> c.addInt64Contents(rnd.nextLong());
-        case 3 -> c.addUintContents(rnd.nextInt(8) == 0 ? smallInt(rnd) : rnd.nextInt(256));
+        case 3 -> c.addUintContents(rnd.nextInt(8) == 0 && !inRange ? smallInt(rnd) : rnd.nextInt(256));
         case 4 -> c.addFp32Contents(anyFloat(rnd));
         case 5 -> c.addFp64Contents(Double.longBitsToDouble(rnd.nextLong()));
         case 6 -> c.addBytesContents(ByteString.copyFrom(randomBytes(rnd, rnd.nextInt(9)).toByteArray()));
@@ -212,11 +218,11 @@ class TensorMapperFuzzTest {
     }
   }
 
-  static void fillTensor(Tensor.Builder t, int field, int count, Random rnd) {
+  static void fillTensor(Tensor.Builder t, int field, int count, Random rnd, boolean inRange) {
     for (int i = 0; i < count; i++) {
       switch (field % 7) {
         case 0 -> t.addBoolVal(rnd.nextBoolean());
-        case 1, 3 -> t.addIntVal(rnd.nextInt(8) == 0 ? smallInt(rnd) : rnd.nextInt(256));
+        case 1, 3 -> t.addIntVal(rnd.nextInt(8) == 0 && !inRange ? smallInt(rnd) : rnd.nextInt(256));
         case 2 -> t.addInt64Val(rnd.nextLong());
         case 4 -> t.addFloatVal(anyFloat(rnd));
         case 5 -> t.addDoubleVal(Double.longBitsToDouble(rnd.nextLong()));
@@ -318,6 +324,29 @@ class TensorMapperFuzzTest {
     }
   }
 
+  /** Tensors as documented: a supported datatype, a small shape, the values in its field or raw, of the right count. */
+  @Provide
+  Arbitrary<Case> goodCases() {
+    Arbitrary<String> datatype = Arbitraries.of(Arrays.copyOf(DATATYPES, 13)); // the ten names, three in other cases
+    return Combinators.combine(Arbitraries.of(true, false), datatype,
+        Arbitraries.longs().between(0, 6).list().ofMaxSize(4), Arbitraries.of(Mode.TYPED, Mode.RAW), Arbitraries.longs())
+        .as((kserve, d, shape, mode, seed) -> {
+          boolean half = d.equalsIgnoreCase("FP16") || d.equalsIgnoreCase("BF16");
+          return new Case(kserve, d, shape, half ? Mode.RAW : mode, 0, 0, seed, true);
+        });
+  }
+
+  @Property(tries = 1000)
+  void tensorsAsDocumented_areAlwaysTaken(@ForAll("goodCases") Case c) {
+    Built b = build(c);
+    FuzzTry.Outcome<TensorData> out = FuzzTry.run(TIME_LIMIT, () -> c.kserve()
+        ? TensorMapper.fromInfer(b.infer(), b.raw(), "inputs[3]")
+        : TensorMapper.fromProto(b.tensor(), "inputs[3].tensor"));
+    TensorData d = out.valueOrOnly();
+    assertThat(d.shape()).containsExactly(c.shape().stream().mapToLong(Long::longValue).toArray());
+    assertSentValues(c, b, d);
+  }
+
   static void assertSame(TensorData a, TensorData b) {
     assertThat(a.sameTypeAndShape(b)).as("%s vs %s", a, b).isTrue();
     if (a.dtype() == DType.BYTES) {
@@ -348,6 +377,10 @@ class TensorMapperFuzzTest {
       } else {
         assertThat(d.bytes()).isEqualTo(raw.toByteArray());
       }
+      return;
+    }
+    if (d.dtype() == DType.FP16 || d.dtype() == DType.BF16) {
+      assertThat(d.bytes()).as("half precision without raw bytes: no elements").isEmpty();
       return;
     }
     ByteBuffer got = d.dtype() == DType.BYTES ? null : ByteBuffer.wrap(d.bytes()).order(ByteOrder.LITTLE_ENDIAN);
