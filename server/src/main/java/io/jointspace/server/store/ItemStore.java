@@ -25,16 +25,21 @@ import org.postgresql.copy.PGCopyOutputStream;
 public final class ItemStore {
   private final Database db;
   private final int walkTuples;
+  private final int smallRows;
   private final NearestSearch.SelectiveFilters selective = new NearestSearch.SelectiveFilters();
 
   public ItemStore(Database db) {
-    this(db, NearestSearch.WALK_TUPLES);
+    this(db, NearestSearch.WALK_TUPLES, NearestSearch.EXACT_ROWS);
   }
 
-  /** @param walkTuples the most rows a filtered search's HNSW walk reads before it ranks every match exactly */
-  ItemStore(Database db, int walkTuples) {
+  /**
+   * @param walkTuples the most rows a filtered search's HNSW walk reads before it ranks every match exactly
+   * @param smallRows a table of at most this many rows is ranked exactly, with or without its index; -1: none is
+   */
+  ItemStore(Database db, int walkTuples, int smallRows) {
     this.db = db;
     this.walkTuples = walkTuples;
+    this.smallRows = smallRows;
   }
 
   /**
@@ -435,7 +440,7 @@ public final class ItemStore {
    * @param efSearch HNSW candidate list size; 0 for the defaults
    */
   public List<SearchHit> search(Collection collection, SearchQuery query, int efSearch) {
-    return new NearestSearch(db, walkTuples, selective).search(collection, query, efSearch);
+    return new NearestSearch(db, walkTuples, smallRows, selective).search(collection, query, efSearch);
   }
 
   /** The hnsw.ef_search of an unfiltered search: {@code max(64, 2 * topK)}, at most pgvector's 1000. */

@@ -25,11 +25,16 @@ import org.slf4j.LoggerFactory;
  * which pgjdbc sends with one Sync, so both run in one implicit transaction and the settings
  * end with it (see {@link Database#inRoundTrips}).
  *
- * <p>Unfiltered: one HNSW index scan. Filtered: a walk of the HNSW index that filters as it
- * goes (pgvector's iterative scan), bounded in the rows it may read; when it finds fewer than
+ * <p>A table of no more than {@link #EXACT_ROWS} rows (the planner's estimate) is ranked
+ * exactly, whether it has its HNSW index yet or not (a bulk load builds it at the end), so a
+ * small collection answers the same before and after its index exists. Larger tables:
+ * unfiltered, one HNSW index scan; filtered, a walk of the HNSW index that filters as it goes
+ * (pgvector's iterative scan), bounded in the rows it may read; when it finds fewer than
  * top_k (a selective filter), every match is ranked exactly (the GIN index finds them), and
  * for a minute searches with the same filter rank exactly at once ({@link SelectiveFilters}).
- * The plan each search took is logged at DEBUG.
+ * Both choices are made in the statement itself (a small table's exact ranking {@code UNION
+ * ALL} the index scan, each gated by the estimate), so they cost no round trip. Exact
+ * rankings break ties in distance by id. The plan each search took is logged at DEBUG.
  *
  * <p>The collection may come from {@link CollectionCatalog#cached}: every search statement
  * checks, in its own snapshot, that the catalog row still has the epoch and creation time of
@@ -42,15 +47,18 @@ final class NearestSearch {
   private static final Logger log = LoggerFactory.getLogger(NearestSearch.class);
   private final Database db;
   private final int walkTuples;
+  private final int smallRows;
   private final SelectiveFilters selective;
 
   /**
    * @param walkTuples the most rows a filtered walk may read before every match is ranked exactly
+   * @param smallRows a table of at most this many rows is ranked exactly ({@link #EXACT_ROWS}); -1: none is
    * @param selective the filters whose walks found too few lately, shared by the searches of a store
    */
-  NearestSearch(Database db, int walkTuples, SelectiveFilters selective) {
+  NearestSearch(Database db, int walkTuples, int smallRows, SelectiveFilters selective) {
     this.db = db;
     this.walkTuples = walkTuples;
+    this.smallRows = smallRows;
     this.selective = selective;
   }
 
@@ -124,40 +132,49 @@ final class NearestSearch {
     String distance = "embedding " + spec.metric().operator() + " ?::real[]::vector" + ItemStore.castFor(spec);
     String columns = (query.includeMetadata() ? ", metadata::text" : "") + (query.includeVectors() ? ", embedding::vector" : "");
     List<String> conditions = new ArrayList<>();
-    List<Slot> slots = new ArrayList<>(List.of(Slot.VECTOR, Slot.GUARD));
+    List<Slot> where = new ArrayList<>(List.of(Slot.VECTOR, Slot.GUARD));
     conditions.add(GUARD);
     if (filter != null) {
       conditions.add(filter.sql());
-      slots.add(Slot.FILTER);
+      where.add(Slot.FILTER);
     }
     if (query.itemId() != null) {
       conditions.add("id <> ?");
-      slots.add(Slot.ID);
+      where.add(Slot.ID);
     }
     // LIMITs are validated integer literals; ORDER BY the output column is the bare distance, which the index serves
-    String select = "SELECT id, " + distance + " AS distance" + columns + " FROM " + table + " WHERE "
-        + String.join(" AND ", conditions);
-    String sql = select + " ORDER BY distance LIMIT " + query.topK();
-    // the walk returns rows nearly in order: twice top_k of them, the nearest top_k kept
-    String walkSql = select + " ORDER BY distance LIMIT " + walkRows(query.topK());
+    String head = "SELECT id, " + distance + " AS distance" + columns;
+    String from = " FROM " + table + " WHERE " + String.join(" AND ", conditions);
+    String select = head + from;
     // every match ranked: OFFSET 0 keeps the ORDER BY out of the scan, so no plan (whatever the
-    // settings when it was made) can answer it with the HNSW index
     // settings when it was made) can answer it with the HNSW index; the last column counts the matches
-    String exactSql = "SELECT *, count(*) OVER () FROM (" + select + " OFFSET 0) m ORDER BY distance LIMIT "
-        + query.topK();
+    String exact = "SELECT *, count(*) OVER () AS matched FROM (" + select + " OFFSET 0) m";
+    String exactSql = exact + " ORDER BY distance, id LIMIT " + query.topK();
+    // a small table is ranked exactly, a larger one through the index (the walk returns rows
+    // nearly in order: twice top_k of them, the nearest top_k kept); the estimate gates each
+    // branch once, before it reads a row
+    int indexRows = filter == null ? query.topK() : walkRows(query.topK());
+    String sql = "(" + exact + " WHERE " + small(smallRows) + " ORDER BY distance, id LIMIT " + query.topK() + ") UNION ALL ("
+        + head + ", -1::bigint AS matched" + from + " AND NOT " + small(smallRows) + " ORDER BY distance LIMIT "
+        + indexRows + ")";
+    List<Slot> slots = new ArrayList<>(where);
+    slots.add(Slot.TABLE);
+    slots.addAll(where);
+    slots.add(Slot.TABLE);
     return db.inRoundTrips((c, timeout) -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId(), timeout);
-      Bound bound = new Bound(vector, filter, query, spec.metric(), collection);
+      Bound bound = new Bound(vector, filter, query, spec.metric(), collection, table);
       List<SearchHit> hits;
       Plan plan;
       if (filter == null) {
-        hits = run(c, sql, slots, bound, settings(timeout).ef(ef)).hits();
-        plan = Plan.INDEX;
+        Ranked ranked = run(c, sql, slots, bound, settings(timeout).ef(ef));
+        hits = ranked.hits();
+        plan = ranked.matched() >= 0 ? Plan.SMALL : Plan.INDEX;
       } else {
         String key = SelectiveFilters.key(table, filter, query.topK());
         if (selective.isSelective(key)) {
           // a walk found too few with this filter lately: few rows match, rank them all
-          Ranked ranked = run(c, exactSql, slots, bound, settings(timeout).exact());
+          Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact());
           hits = ranked.hits();
           plan = Plan.EXACT;
           if (ranked.matched() > EXACT_ROWS) {
@@ -166,19 +183,20 @@ final class NearestSearch {
         } else {
           // walk the HNSW graph, filtering as it goes; a walk that reads its bound of rows without
           // finding top_k matches means few rows match: rank every match exactly
-          hits = run(c, walkSql, slots, bound, settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef)
-              .walk(walkTuples)).hits();
-          plan = Plan.WALK;
-          if (hits.size() < walkRows(query.topK())) {
+          Ranked walked = run(c, sql, slots, bound,
+              settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef).walk(walkTuples));
+          hits = walked.hits();
+          plan = walked.matched() >= 0 ? Plan.SMALL : Plan.WALK;
+          if (plan == Plan.WALK && hits.size() < walkRows(query.topK())) {
             // fewer than it looked for within its bound of rows: few rows match, and the few it
             // found need not be the nearest; rank every match
-            Ranked ranked = run(c, exactSql, slots, bound, settings(timeout).exact());
+            Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact());
             hits = ranked.hits();
             plan = Plan.WALK_THEN_EXACT;
             if (ranked.matched() <= EXACT_ROWS) {
               selective.selective(key);
             }
-          } else {
+          } else if (plan == Plan.WALK) {
             selective.broad(key);
           }
         }
@@ -186,9 +204,9 @@ final class NearestSearch {
       if (hits.isEmpty()) {
         requireCurrent(c, collection);
       }
-      // iterative scans return nearly sorted rows: order them exactly, best first
+      // iterative scans return nearly sorted rows: order them exactly, best first, ties by id as SQL does
       List<SearchHit> out = new ArrayList<>(hits);
-      out.sort(Comparator.comparingDouble(SearchHit::score).reversed());
+      out.sort(Comparator.comparingDouble(SearchHit::score).reversed().thenComparing(SearchHit::id));
       List<SearchHit> top = out.size() > query.topK() ? out.subList(0, query.topK()) : out;
       if (log.isDebugEnabled()) {
         log.debug("Search of '{}' for the top {}: plan {}, {} hits", collection.name(), query.topK(), plan, top.size());
@@ -206,11 +224,22 @@ final class NearestSearch {
   }
 
   /**
-   * A filter that at most this many rows match is ranked exactly at once ({@link
-   * SelectiveFilters}) once a walk with it found too few: ranking 2000 rows costs about what a
-   * walk that finds its top_k among them does.
+   * A table of at most this many rows (the planner's estimate) is ranked exactly, and so is a
+   * filter that at most this many rows match once a walk with it found too few ({@link
+   * SelectiveFilters}): ranking 2000 rows costs about what a walk that finds its top_k among
+   * them does.
    */
   static final int EXACT_ROWS = 2000;
+
+  /**
+   * True while the searched table holds at most {@code rows} rows by the planner's estimate or
+   * by the live rows the statistics count, whichever is more (the estimate of a table not
+   * analyzed since it grew may be stale); its parameter is the table's name.
+   */
+  private static String small(int rows) {
+    return "(SELECT greatest(" + CollectionCatalog.ESTIMATED_ROWS + ", pg_stat_get_live_tuples(t.oid))"
+        + " FROM pg_class t WHERE t.oid = to_regclass(?)) <= " + rows;
+  }
 
   /** Hits and, for the exact ranking, how many rows matched (-1 otherwise). */
   private record Ranked(List<SearchHit> hits, long matched) {}
@@ -221,15 +250,15 @@ final class NearestSearch {
   }
 
   /**
-   * How a search found its hits: {@code INDEX} (unfiltered HNSW scan), {@code WALK} (filtered
-   * HNSW walk), {@code WALK_THEN_EXACT} (the walk found fewer than top_k, so every match was
-   * ranked), {@code EXACT} (every match ranked at once: a walk with this filter found too few
-   * lately).
+   * How a search found its hits: {@code SMALL} (a small table, every row or match ranked),
+   * {@code INDEX} (unfiltered HNSW scan), {@code WALK} (filtered HNSW walk), {@code
+   * WALK_THEN_EXACT} (the walk found fewer than top_k, so every match was ranked), {@code EXACT}
+   * (every match ranked at once: a walk with this filter found too few lately).
    */
-  enum Plan { INDEX, WALK, WALK_THEN_EXACT, EXACT }
+  enum Plan { SMALL, INDEX, WALK, WALK_THEN_EXACT, EXACT }
 
   /** What a statement's parameters are, in order. */
-  private enum Slot { VECTOR, GUARD, FILTER, ID }
+  private enum Slot { VECTOR, GUARD, FILTER, ID, TABLE }
 
   /** True while the collection's catalog row is the one {@code collection} was read from. */
   private static final String GUARD = "EXISTS (SELECT 1 FROM jointspace.collections WHERE name = ? AND epoch = ?"
@@ -237,7 +266,7 @@ final class NearestSearch {
 
   /** What a search statement's parameters are bound to, and how its distances become scores. */
   private record Bound(float[] vector, FilterSql.Compiled filter, SearchQuery query, Metric metric,
-      Collection collection) {}
+      Collection collection, String table) {}
 
   /** Settings for one statement, applied with {@code set_config(name, value, true)} in its round trip. */
   private static final class Settings {
@@ -305,6 +334,7 @@ final class NearestSearch {
           case GUARD -> i = bindGuard(p, i, bound.collection());
           case FILTER -> i = bound.filter().bind(c, p, i);
           case ID -> p.setString(i++, query.itemId());
+          case TABLE -> p.setString(i++, bound.table());
         }
       }
       p.execute();
@@ -317,9 +347,7 @@ final class NearestSearch {
           float score = score(bound.metric(), r.getDouble(2));
           String metadata = query.includeMetadata() ? r.getString(col++) : null;
           float[] v = query.includeVectors() ? ((PGvector) r.getObject(col++)).toArray() : null;
-          if (col <= r.getMetaData().getColumnCount()) {
-            matched = r.getLong(col);
-          }
+          matched = r.getLong(col);
           hits.add(new SearchHit(r.getString(1), score, metadata, v));
         }
       }

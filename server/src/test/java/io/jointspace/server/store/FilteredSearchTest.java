@@ -66,7 +66,7 @@ class FilteredSearchTest {
 
   @Test
   void manyMatches_walkTheIndex_andAgreeWithBruteForce() {
-    ItemStore walking = new ItemStore(db); // 200 matches: the HNSW walk finds the top 5
+    ItemStore walking = new ItemStore(db, NearestSearch.WALK_TUPLES, -1); // 200 matches: the HNSW walk finds the top 5
     Condition g1 = new Condition.Equals(List.of("g"), "1");
     float[] q = DATA.get(7).clone();
     List<SearchHit> hits;
@@ -84,7 +84,7 @@ class FilteredSearchTest {
 
   @Test
   void fewMatches_areRankedExactly_evenWhenTheWalkWouldMissThem() {
-    ItemStore store = new ItemStore(db, 50); // a walk of 50 rows finds about one of them
+    ItemStore store = new ItemStore(db, 50, -1); // a walk of 50 rows finds about one of them
     Condition rare = new Condition.Equals(List.of("rare"), "true"); // 10 rows
     float[] q = DATA.get(3);
     List<SearchHit> hits;
@@ -100,7 +100,7 @@ class FilteredSearchTest {
 
   @Test
   void selectiveFilter_isRankedExactlyAtOnce_afterAWalkWithItFoundTooFew() {
-    ItemStore store = new ItemStore(db, 50);
+    ItemStore store = new ItemStore(db, 50, -1);
     Condition rare = new Condition.Equals(List.of("rare"), "true"); // 10 rows
     float[] q = DATA.get(42);
     SearchQuery query = new SearchQuery(q, null, 10, rare, false, true);
@@ -122,7 +122,7 @@ class FilteredSearchTest {
 
   @Test
   void walkThatFindsTooFew_fallsBackToExact() {
-    ItemStore walking = new ItemStore(db, 5); // a walk of 5 rows: top 10 needs every match
+    ItemStore walking = new ItemStore(db, 5, -1); // a walk of 5 rows: top 10 needs every match
     Condition rare = new Condition.Equals(List.of("rare"), "true");
     float[] q = DATA.get(500);
     List<SearchHit> hits;
@@ -132,5 +132,43 @@ class FilteredSearchTest {
     }
     assertThat(hits).hasSize(9);
     assertThat(ids(hits)).containsExactlyElementsOf(bruteForce(q, i -> i % 100 == 0 && i != 500, 10));
+  }
+
+  @Test
+  void smallTable_isRankedExactly_withItsIndexOrWithout_tiesById() throws Exception {
+    // 1000 rows, under the 2000 a table is ranked exactly at: every row, filtered or not
+    ItemStore store = new ItemStore(db);
+    float[] q = DATA.get(7).clone();
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      assertThat(ids(store.search(collection, new SearchQuery(q, null, 10, null, false, false), 0)))
+          .containsExactlyElementsOf(bruteForce(q, i -> true, 10));
+      assertThat(ids(store.search(collection, new SearchQuery(q, null, 5, new Condition.Equals(List.of("g"), "1"),
+          false, false), 0))).containsExactlyElementsOf(bruteForce(q, i -> i % 5 == 1, 5));
+      assertThat(plans.messages()).hasSize(2).allSatisfy(m -> assertThat(m).contains("plan SMALL,"));
+    }
+
+    // 30 items at one point: the first ids win, the same before and after the index is dropped
+    Collection same = new CollectionCatalog(db).create(new CollectionSpec("same_point", "example", 1, 16, Metric.L2,
+        VectorType.VECTOR, 16, 64, false, ""));
+    List<ItemWrite> items = new ArrayList<>();
+    for (int i = 29; i >= 0; i--) {
+      items.add(new ItemWrite(String.format("t%02d", i), DATA.get(0), "{\"g\": " + (i % 2) + "}", null, null));
+    }
+    store.copyUpsert(same, items, List.of(), "items");
+    SearchQuery tied = new SearchQuery(DATA.get(1), null, 5, null, false, false);
+    SearchQuery tiedFiltered = new SearchQuery(DATA.get(1), null, 5, new Condition.Equals(List.of("g"), "1"), false,
+        false);
+    List<String> withIndex = ids(store.search(same, tied, 0));
+    List<String> filteredWithIndex = ids(store.search(same, tiedFiltered, 0));
+    assertThat(withIndex).containsExactly("t00", "t01", "t02", "t03", "t04");
+    assertThat(filteredWithIndex).containsExactly("t01", "t03", "t05", "t07", "t09");
+    db.inTransaction(c -> {
+      try (java.sql.Statement st = c.createStatement()) {
+        st.execute("DROP INDEX " + SqlNames.qualified(same.table() + "_hnsw"));
+      }
+      return null;
+    });
+    assertThat(ids(store.search(same, tied, 0))).isEqualTo(withIndex);
+    assertThat(ids(store.search(same, tiedFiltered, 0))).isEqualTo(filteredWithIndex);
   }
 }
