@@ -64,6 +64,21 @@ class CallsPerConnectionTest {
     return call.get();
   }
 
+  /** Two watches open and answered on one connection, and a third the client holds. */
+  private record Held(ClientCallStreamObserver<HealthCheckRequest> first, ClientCallStreamObserver<HealthCheckRequest> second,
+      ClientCallStreamObserver<HealthCheckRequest> third, CountDownLatch thirdAnswered) {}
+
+  private Held twoOpenAndOneHeld(ServerFixture fixture) throws InterruptedException {
+    CountDownLatch firstAnswered = new CountDownLatch(1);
+    CountDownLatch secondAnswered = new CountDownLatch(1);
+    CountDownLatch thirdAnswered = new CountDownLatch(1);
+    var first = watch(fixture, firstAnswered);
+    var second = watch(fixture, secondAnswered);
+    assertThat(firstAnswered.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(secondAnswered.await(30, TimeUnit.SECONDS)).isTrue();
+    return new Held(first, second, watch(fixture, thirdAnswered), thirdAnswered);
+  }
+
   private static ServerFixture serverWithTwoCallsPerConnection() throws Exception {
     return ServerFixture.start(ServerConfig.newBuilder().setMaxConcurrentCallsPerConnection(2),
         Files.createTempDirectory("calls"));
@@ -72,14 +87,11 @@ class CallsPerConnectionTest {
   @Test
   void callsOverTheLimitOnOneConnection_areHeldNotRefused() throws Exception {
     try (ServerFixture fixture = serverWithTwoCallsPerConnection()) {
-      CountDownLatch firstAnswered = new CountDownLatch(1);
-      CountDownLatch secondAnswered = new CountDownLatch(1);
-      CountDownLatch thirdAnswered = new CountDownLatch(1);
-      var first = watch(fixture, firstAnswered);
-      var second = watch(fixture, secondAnswered);
-      assertThat(firstAnswered.await(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(secondAnswered.await(30, TimeUnit.SECONDS)).isTrue();
-      var third = watch(fixture, thirdAnswered);
+      Held held = twoOpenAndOneHeld(fixture);
+      var first = held.first();
+      var second = held.second();
+      var third = held.third();
+      CountDownLatch thirdAnswered = held.thirdAnswered();
       try {
         assertThat(thirdAnswered.await(2, TimeUnit.SECONDS)).as("a third call while two are open").isFalse();
         assertThat(errors).as("held, not refused").isEmpty();
@@ -138,14 +150,11 @@ class CallsPerConnectionTest {
   @Test
   void heldCall_afterTheClientCancelsAnOpenCall_startsWithTheClientsNextCall() throws Exception {
     try (ServerFixture fixture = serverWithTwoCallsPerConnection()) {
-      CountDownLatch firstAnswered = new CountDownLatch(1);
-      CountDownLatch secondAnswered = new CountDownLatch(1);
-      CountDownLatch thirdAnswered = new CountDownLatch(1);
-      var first = watch(fixture, firstAnswered);
-      var second = watch(fixture, secondAnswered);
-      assertThat(firstAnswered.await(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(secondAnswered.await(30, TimeUnit.SECONDS)).isTrue();
-      var third = watch(fixture, thirdAnswered);
+      Held held = twoOpenAndOneHeld(fixture);
+      var first = held.first();
+      var second = held.second();
+      var third = held.third();
+      CountDownLatch thirdAnswered = held.thirdAnswered();
       com.google.common.util.concurrent.ListenableFuture<HealthCheckResponse> next = null;
       try {
         assertThat(thirdAnswered.await(2, TimeUnit.SECONDS)).as("a third call while two are open").isFalse();

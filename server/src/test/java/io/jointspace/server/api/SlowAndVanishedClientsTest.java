@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.jointspace.api.v1.CollectionServiceGrpc;
 import io.jointspace.api.v1.CreateCollectionRequest;
 import io.jointspace.api.v1.EmbedRequest;
@@ -35,12 +34,10 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -142,33 +139,11 @@ class SlowAndVanishedClientsTest {
     ManagedChannel slow = NettyChannelBuilder.forAddress("127.0.0.1", fixture.server.port()).usePlaintext()
         .flowControlWindow(CLIENT_WINDOW).build();
     try {
-      List<UpsertStreamResponse> acks = new CopyOnWriteArrayList<>();
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      CompletableFuture<ClientCallStreamObserver<UpsertStreamRequest>> started = new CompletableFuture<>();
-      CollectionServiceGrpc.newStub(slow).withDeadlineAfter(300, TimeUnit.SECONDS)
-          .upsertStream(new ClientResponseObserver<UpsertStreamRequest, UpsertStreamResponse>() {
-            @Override
-            public void beforeStart(ClientCallStreamObserver<UpsertStreamRequest> requests) {
-              requests.disableAutoRequestWithInitial(0); // reads no acknowledgement until told
-              started.complete(requests);
-            }
-
-            @Override
-            public void onNext(UpsertStreamResponse ack) {
-              acks.add(ack);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              done.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-              done.complete(null);
-            }
-          });
-      ClientCallStreamObserver<UpsertStreamRequest> requests = started.get(10, TimeUnit.SECONDS);
+      StalledReader<UpsertStreamRequest, UpsertStreamResponse> reader = new StalledReader<>();
+      CollectionServiceGrpc.newStub(slow).withDeadlineAfter(300, TimeUnit.SECONDS).upsertStream(reader);
+      List<UpsertStreamResponse> acks = reader.answers;
+      CompletableFuture<Void> done = reader.done;
+      ClientCallStreamObserver<UpsertStreamRequest> requests = reader.call();
       for (int i = 0; i < messages; i++) {
         UpsertStreamRequest.Builder message = UpsertStreamRequest.newBuilder().setCollection("acks");
         if (i % 10 == 9) {
@@ -227,33 +202,11 @@ class SlowAndVanishedClientsTest {
         .setRateLimit(4).build());
 
     // a watcher in this process that reads nothing for a while
-    List<Rollout> seen = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> watchDone = new CompletableFuture<>();
-    CompletableFuture<ClientCallStreamObserver<GetRolloutRequest>> watching = new CompletableFuture<>();
+    StalledReader<GetRolloutRequest, Rollout> watcher = new StalledReader<>();
     RolloutServiceGrpc.newStub(fixture.channel).withDeadlineAfter(300, TimeUnit.SECONDS).watchRollout(
-        GetRolloutRequest.newBuilder().setCollection("watched").build(),
-        new ClientResponseObserver<GetRolloutRequest, Rollout>() {
-          @Override
-          public void beforeStart(ClientCallStreamObserver<GetRolloutRequest> call) {
-            call.disableAutoRequestWithInitial(0);
-            watching.complete(call);
-          }
-
-          @Override
-          public void onNext(Rollout r) {
-            seen.add(r);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            watchDone.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            watchDone.complete(null);
-          }
-        });
+        GetRolloutRequest.newBuilder().setCollection("watched").build(), watcher);
+    List<Rollout> seen = watcher.answers;
+    CompletableFuture<Void> watchDone = watcher.done;
     long watchStarted = System.nanoTime();
 
     Set<String> uploadsBefore = openUploadFiles();
@@ -321,7 +274,7 @@ class SlowAndVanishedClientsTest {
     Thread.sleep(2000);
     rollouts.withDeadlineAfter(60, TimeUnit.SECONDS).abortRollout(RolloutRequest.newBuilder()
         .setCollection("watched").build());
-    watching.get(10, TimeUnit.SECONDS).request(Integer.MAX_VALUE);
+    watcher.call().request(Integer.MAX_VALUE);
     watchDone.get(60, TimeUnit.SECONDS);
     long watchedSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - watchStarted);
     assertThat(seen).isNotEmpty().hasSizeLessThanOrEqualTo((int) watchedSeconds + 2);

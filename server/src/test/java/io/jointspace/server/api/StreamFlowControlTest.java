@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.jointspace.api.v1.EmbedRequest;
 import io.jointspace.api.v1.EmbedStreamRequest;
 import io.jointspace.api.v1.EmbedStreamResponse;
@@ -17,7 +16,6 @@ import io.jointspace.server.TestModels;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -89,33 +87,11 @@ class StreamFlowControlTest {
 
   @Test
   void embedStream_clientThatDoesNotRead_stallsTheServer_thenGetsEveryReplyInOrder() throws Exception {
-    List<EmbedStreamResponse> replies = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    CompletableFuture<ClientCallStreamObserver<EmbedStreamRequest>> started = new CompletableFuture<>();
-    EmbeddingServiceGrpc.newStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
-        .embedStream(new ClientResponseObserver<EmbedStreamRequest, EmbedStreamResponse>() {
-          @Override
-          public void beforeStart(ClientCallStreamObserver<EmbedStreamRequest> requests) {
-            requests.disableAutoRequestWithInitial(0); // read nothing until told
-            started.complete(requests);
-          }
-
-          @Override
-          public void onNext(EmbedStreamResponse reply) {
-            replies.add(reply);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            done.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(null);
-          }
-        });
-    ClientCallStreamObserver<EmbedStreamRequest> requests = started.get(10, TimeUnit.SECONDS);
+    StalledReader<EmbedStreamRequest, EmbedStreamResponse> reader = new StalledReader<>();
+    EmbeddingServiceGrpc.newStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS).embedStream(reader);
+    List<EmbedStreamResponse> replies = reader.answers;
+    CompletableFuture<Void> done = reader.done;
+    ClientCallStreamObserver<EmbedStreamRequest> requests = reader.call();
     for (int i = 0; i < REQUESTS; i++) {
       requests.onNext(EmbedStreamRequest.newBuilder().setRequestId("r" + i)
           .setRequest(EmbedRequest.newBuilder().setModel(ModelSpec.newBuilder().setName("wide"))
