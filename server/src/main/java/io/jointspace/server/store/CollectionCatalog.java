@@ -327,17 +327,6 @@ public final class CollectionCatalog {
   }
 
   /**
-   * The planner's estimate of the rows of the table {@code t} (a {@code pg_class} row), as SQL:
-   * {@code reltuples} of its last VACUUM, ANALYZE or index build scaled to its current size in
-   * pages; before any of those, the live rows the statistics system counts.
-   */
-  static final String ESTIMATED_ROWS = "CASE"
-      + " WHEN t.reltuples < 0 THEN pg_stat_get_live_tuples(t.oid)"
-      + " WHEN t.relpages = 0 THEN t.reltuples"
-      + " ELSE coalesce(t.reltuples / t.relpages"
-      + " * (pg_relation_size(t.oid) / current_setting('block_size')::float8), t.reltuples) END";
-
-  /**
    * Estimated numbers of items of {@code collections}, by collection name, read from
    * PostgreSQL's catalog and statistics without reading the tables: the row count of the
    * table's last VACUUM or ANALYZE ({@code pg_class.reltuples}) scaled to its current size in
@@ -355,7 +344,11 @@ public final class CollectionCatalog {
     }
     return db.read(c -> {
       Map<String, Long> out = new HashMap<>();
-      try (PreparedStatement p = c.prepareStatement("SELECT t.relname, " + ESTIMATED_ROWS
+      try (PreparedStatement p = c.prepareStatement("SELECT t.relname, CASE"
+          + " WHEN t.reltuples < 0 THEN pg_stat_get_live_tuples(t.oid)"
+          + " WHEN t.relpages = 0 THEN t.reltuples"
+          + " ELSE coalesce(t.reltuples / t.relpages"
+          + " * (pg_relation_size(t.oid) / current_setting('block_size')::float8), t.reltuples) END"
           + " FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace"
           + " WHERE n.nspname = ? AND t.relname = ANY (?)")) {
         p.setString(1, Database.SCHEMA);

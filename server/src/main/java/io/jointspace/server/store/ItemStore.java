@@ -34,7 +34,7 @@ public final class ItemStore {
 
   /**
    * @param walkTuples the most rows a filtered search's HNSW walk reads before it ranks every match exactly
-   * @param smallRows a table of at most this many rows is ranked exactly, with or without its index; -1: none is
+   * @param smallRows a table no larger than this many rows make is ranked exactly, with or without its index; -1: none is
    */
   ItemStore(Database db, int walkTuples, int smallRows) {
     this.db = db;

@@ -25,15 +25,15 @@ import org.slf4j.LoggerFactory;
  * which pgjdbc sends with one Sync, so both run in one implicit transaction and the settings
  * end with it (see {@link Database#inRoundTrips}).
  *
- * <p>A table of no more than {@link #EXACT_ROWS} rows (the planner's estimate) is ranked
- * exactly, whether it has its HNSW index yet or not (a bulk load builds it at the end), so a
+ * <p>A table no larger than {@link #EXACT_ROWS} rows of its vectors make (its size on disk) is
+ * ranked exactly, whether it has its HNSW index yet or not (a bulk load builds it at the end), so a
  * small collection answers the same before and after its index exists. Larger tables:
  * unfiltered, one HNSW index scan; filtered, a walk of the HNSW index that filters as it goes
  * (pgvector's iterative scan), bounded in the rows it may read; when it finds fewer than
  * top_k (a selective filter), every match is ranked exactly (the GIN index finds them), and
  * for a minute searches with the same filter rank exactly at once ({@link SelectiveFilters}).
  * Both choices are made in the statement itself (a small table's exact ranking {@code UNION
- * ALL} the index scan, each gated by the estimate), so they cost no round trip. Exact
+ * ALL} the index scan, each gated by the table's size), so they cost no round trip. Exact
  * rankings break ties in distance by id. The plan each search took is logged at DEBUG.
  *
  * <p>The collection may come from {@link CollectionCatalog#cached}: every search statement
@@ -52,7 +52,7 @@ final class NearestSearch {
 
   /**
    * @param walkTuples the most rows a filtered walk may read before every match is ranked exactly
-   * @param smallRows a table of at most this many rows is ranked exactly ({@link #EXACT_ROWS}); -1: none is
+   * @param smallRows a table no larger than this many rows make is ranked exactly ({@link #EXACT_ROWS}); -1: none is
    * @param selective the filters whose walks found too few lately, shared by the searches of a store
    */
   NearestSearch(Database db, int walkTuples, int smallRows, SelectiveFilters selective) {
@@ -151,11 +151,11 @@ final class NearestSearch {
     String exact = "SELECT *, count(*) OVER () AS matched FROM (" + select + " OFFSET 0) m";
     String exactSql = exact + " ORDER BY distance, id LIMIT " + query.topK();
     // a small table is ranked exactly, a larger one through the index (the walk returns rows
-    // nearly in order: twice top_k of them, the nearest top_k kept); the estimate gates each
-    // branch once, before it reads a row
+    // nearly in order: twice top_k of them, the nearest top_k kept); the table's size gates
+    // each branch once, before it reads a row
     int indexRows = filter == null ? query.topK() : walkRows(query.topK());
-    String sql = "(" + exact + " WHERE " + small(smallRows) + " ORDER BY distance, id LIMIT " + query.topK() + ") UNION ALL ("
-        + head + ", -1::bigint AS matched" + from + " AND NOT " + small(smallRows) + " ORDER BY distance LIMIT "
+    String sql = "(" + exact + " WHERE " + small(smallRows, spec) + " ORDER BY distance, id LIMIT " + query.topK() + ") UNION ALL ("
+        + head + ", -1::bigint AS matched" + from + " AND NOT " + small(smallRows, spec) + " ORDER BY distance LIMIT "
         + indexRows + ")";
     List<Slot> slots = new ArrayList<>(where);
     slots.add(Slot.TABLE);
@@ -224,21 +224,24 @@ final class NearestSearch {
   }
 
   /**
-   * A table of at most this many rows (the planner's estimate) is ranked exactly, and so is a
+   * A table no larger than this many rows make is ranked exactly, and so is a
    * filter that at most this many rows match once a walk with it found too few ({@link
    * SelectiveFilters}): ranking 2000 rows costs about what a walk that finds its top_k among
    * them does.
    */
   static final int EXACT_ROWS = 2000;
 
+  /** Bytes a row takes in a table besides its vector (tuple header, id, metadata, timestamps), about. */
+  static final int ROW_BYTES = 40;
+
   /**
-   * True while the searched table holds at most {@code rows} rows by the planner's estimate or
-   * by the live rows the statistics count, whichever is more (the estimate of a table not
-   * analyzed since it grew may be stale); its parameter is the table's name.
+   * True while the searched table is small enough to rank exactly: its heap, as large as it is
+   * now (statistics may lag a load by seconds; the file's size does not), is no larger than
+   * {@code rows} rows of its vectors would make it; its parameter is the table's name.
    */
-  private static String small(int rows) {
-    return "(SELECT greatest(" + CollectionCatalog.ESTIMATED_ROWS + ", pg_stat_get_live_tuples(t.oid))"
-        + " FROM pg_class t WHERE t.oid = to_regclass(?)) <= " + rows;
+  private static String small(int rows, CollectionSpec spec) {
+    long bytes = rows < 0 ? -1 : (long) rows * (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES);
+    return "pg_relation_size(to_regclass(?)) <= " + bytes;
   }
 
   /** Hits and, for the exact ranking, how many rows matched (-1 otherwise). */
