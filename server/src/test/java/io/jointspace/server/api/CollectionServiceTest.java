@@ -637,8 +637,13 @@ class CollectionServiceTest {
         Thread.sleep(100);
       }
       assertThat(tableScans(c, "counted")).as("the exact count's scan is seen").isGreaterThan(before);
-
+      // a parallel count reports its workers' scans and the leader's apart, up to a second
+      // later: wait until the counter holds still
       long seen = tableScans(c, "counted");
+      for (long last = -1; seen != last && System.nanoTime() < until; seen = tableScans(c, "counted")) {
+        last = seen;
+        Thread.sleep(2000);
+      }
       Collection listed = null;
       for (int i = 0; i < 3; i++) {
         listed = stub.listCollections(ListCollectionsRequest.getDefaultInstance()).getCollectionsList().stream()
