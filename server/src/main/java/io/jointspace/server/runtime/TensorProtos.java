@@ -7,7 +7,10 @@ import io.jointspace.tensorflow.framework.TensorShapeProto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Copies between {@link TensorData} and TensorFlow's {@code tensorflow.TensorProto} (what TF
@@ -62,6 +65,24 @@ public final class TensorProtos {
     return TensorData.ofBytes(dtype, shape, b.array());
   }
 
+  /**
+   * The tensors of a request's or record's {@code inputs} map, in its order.
+   *
+   * @param fieldOf the field of the input with this alias, put in front of a bad input's message
+   */
+  public static Map<String, TensorData> toTensorData(Map<String, TensorProto> inputs,
+      Function<String, String> fieldOf) {
+    Map<String, TensorData> out = new LinkedHashMap<>();
+    inputs.forEach((alias, tensor) -> {
+      try {
+        out.put(alias, toTensorData(tensor));
+      } catch (InvalidInputException e) {
+        throw e.at(fieldOf.apply(alias));
+      }
+    });
+    return out;
+  }
+
   private static <T> List<T> fill(List<T> values, int n, T zero, String field) {
     if (values.size() > n) {
       throw new InvalidInputException("holds " + values.size() + " values in " + field + " but its shape has " + n
@@ -81,18 +102,52 @@ public final class TensorProtos {
 
   /** {@code data} as a TensorProto: {@code tensor_content} for fixed-width types, {@code string_val} for BYTES. */
   public static TensorProto toProto(TensorData data) {
-    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-    for (long d : data.shape()) {
-      shape.addDimBuilder().setSize(d);
-    }
-    TensorProto.Builder b = TensorProto.newBuilder()
-        .setDtypeValue(data.dtype().tf().getNumber())
-        .setTensorShape(shape);
+    TensorProto.Builder b = header(data);
     if (data.dtype() == DType.BYTES) {
       data.strings().forEach(s -> b.addStringVal(ByteString.copyFrom(s)));
     } else {
       b.setTensorContent(ByteString.copyFrom(data.bytes()));
     }
     return b.build();
+  }
+
+  /**
+   * {@code data} as a TensorProto with every value in the typed field of its dtype
+   * ({@code float_val}, {@code int_val}, ...; the 16 bits of FP16 and BF16 values in
+   * {@code half_val}), as TF Serving's Predict answers (TensorFlow's {@code AsProtoField}):
+   * clients that read {@code float_val} directly get the values there.
+   */
+  public static TensorProto toProtoField(TensorData data) {
+    TensorProto.Builder b = header(data);
+    if (data.dtype() == DType.BYTES) {
+      data.strings().forEach(s -> b.addStringVal(ByteString.copyFrom(s)));
+      return b.build();
+    }
+    ByteBuffer in = ByteBuffer.wrap(data.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+    long n = data.elementCount();
+    for (long i = 0; i < n; i++) {
+      switch (data.dtype()) {
+        case FP32 -> b.addFloatVal(in.getFloat());
+        case FP64 -> b.addDoubleVal(in.getDouble());
+        case INT32 -> b.addIntVal(in.getInt());
+        case UINT8 -> b.addIntVal(in.get() & 0xff);
+        case UINT16 -> b.addIntVal(in.getShort() & 0xffff);
+        case INT64 -> b.addInt64Val(in.getLong());
+        case BOOL -> b.addBoolVal(in.get() != 0);
+        case FP16, BF16 -> b.addHalfVal(in.getShort() & 0xffff);
+        case BYTES -> throw new IllegalStateException("handled above");
+      }
+    }
+    return b.build();
+  }
+
+  private static TensorProto.Builder header(TensorData data) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (long d : data.shape()) {
+      shape.addDimBuilder().setSize(d);
+    }
+    return TensorProto.newBuilder()
+        .setDtypeValue(data.dtype().tf().getNumber())
+        .setTensorShape(shape);
   }
 }

@@ -153,14 +153,7 @@ public final class Warmup {
   private void predict(PredictRequest request, int index) {
     try {
       SignatureInfo sig = model.signature(request.getModelSpec().getSignatureName());
-      Map<String, TensorData> inputs = new LinkedHashMap<>();
-      request.getInputsMap().forEach((key, tensor) -> {
-        try {
-          inputs.put(key, TensorProtos.toTensorData(tensor));
-        } catch (InvalidInputException e) {
-          throw e.at("input '" + key + "'");
-        }
-      });
+      Map<String, TensorData> inputs = TensorProtos.toTensorData(request.getInputsMap(), key -> "input '" + key + "'");
       signatures.call(sig, inputs, request.getOutputFilterList(), CallScope.NONE);
     } catch (RuntimeException e) {
       throw new IllegalStateException(where(index) + "failed: " + e.getMessage(), e);

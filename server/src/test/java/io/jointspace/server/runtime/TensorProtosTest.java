@@ -44,20 +44,72 @@ class TensorProtosTest {
     for (FieldDescriptor f : theirs.getFields()) {
       FieldDescriptor o = ours.findFieldByNumber(f.getNumber());
       assertThat(o).as("%s field %d", theirs.getFullName(), f.getNumber()).isNotNull();
-      assertThat(o.getName()).isEqualTo(f.getName());
-      assertThat(o.getType()).isEqualTo(f.getType());
-      assertThat(o.isRepeated()).isEqualTo(f.isRepeated());
-      assertThat(o.isPacked()).as("%s packed", f.getFullName()).isEqualTo(f.isPacked());
-      if (f.getType() == FieldDescriptor.Type.MESSAGE) {
-        assertThat(o.getMessageType().getFullName()).isEqualTo(f.getMessageType().getFullName());
-      }
-      if (f.getType() == FieldDescriptor.Type.ENUM) {
-        assertThat(o.getEnumType().getFullName()).isEqualTo(f.getEnumType().getFullName());
-      }
+      sameField(o, f);
     }
     for (Descriptor nested : theirs.getNestedTypes()) {
       same(ours.findNestedTypeByName(nested.getName()), nested);
     }
+  }
+
+  /** Every field {@code ours} defines is TensorFlow's (number, name, type); it may leave some out. */
+  private static void subset(Descriptor ours, Descriptor theirs) {
+    assertThat(ours.getFullName()).isEqualTo(theirs.getFullName());
+    for (FieldDescriptor o : ours.getFields()) {
+      FieldDescriptor f = theirs.findFieldByNumber(o.getNumber());
+      assertThat(f).as("%s field %d", theirs.getFullName(), o.getNumber()).isNotNull();
+      sameField(o, f);
+    }
+    for (Descriptor nested : ours.getNestedTypes()) {
+      same(nested, theirs.findNestedTypeByName(nested.getName()));
+    }
+  }
+
+  private static void sameField(FieldDescriptor o, FieldDescriptor f) {
+    assertThat(o.getName()).isEqualTo(f.getName());
+    assertThat(o.getType()).isEqualTo(f.getType());
+    assertThat(o.isRepeated()).isEqualTo(f.isRepeated());
+    assertThat(o.isPacked()).as("%s packed", f.getFullName()).isEqualTo(f.isPacked());
+    if (f.getType() == FieldDescriptor.Type.MESSAGE) {
+      assertThat(o.getMessageType().getFullName()).isEqualTo(f.getMessageType().getFullName());
+    }
+    if (f.getType() == FieldDescriptor.Type.ENUM) {
+      assertThat(o.getEnumType().getFullName()).isEqualTo(f.getEnumType().getFullName());
+    }
+  }
+
+  /** What TF Serving's Classify, Regress and GetModelMetadata carry, against TF Java's own messages. */
+  @Test
+  void exampleAndSignatureMessages_matchTensorFlowsOwn() {
+    same(io.jointspace.tensorflow.example.Example.getDescriptor(), org.tensorflow.proto.Example.getDescriptor());
+    same(io.jointspace.tensorflow.example.Features.getDescriptor(), org.tensorflow.proto.Features.getDescriptor());
+    same(io.jointspace.tensorflow.example.Feature.getDescriptor(), org.tensorflow.proto.Feature.getDescriptor());
+    same(io.jointspace.tensorflow.example.BytesList.getDescriptor(), org.tensorflow.proto.BytesList.getDescriptor());
+    same(io.jointspace.tensorflow.example.FloatList.getDescriptor(), org.tensorflow.proto.FloatList.getDescriptor());
+    same(io.jointspace.tensorflow.example.Int64List.getDescriptor(), org.tensorflow.proto.Int64List.getDescriptor());
+    same(io.jointspace.tensorflow.protobuf.SignatureDef.getDescriptor(), org.tensorflow.proto.SignatureDef.getDescriptor());
+    // the sparse and composite encodings are left out
+    subset(io.jointspace.tensorflow.protobuf.TensorInfo.getDescriptor(), org.tensorflow.proto.TensorInfo.getDescriptor());
+    EnumDescriptor ours = io.jointspace.tensorflow.error.Code.getDescriptor();
+    EnumDescriptor theirs = org.tensorflow.proto.error.Code.getDescriptor();
+    assertThat(ours.getFullName()).isEqualTo(theirs.getFullName());
+    assertThat(ours.getValues().stream().map(v -> v.getName() + "=" + v.getNumber()).toList())
+        .isEqualTo(theirs.getValues().stream().map(v -> v.getName() + "=" + v.getNumber()).toList());
+  }
+
+  @Test
+  void typedFields_holdEveryValue_andReadBackTheSame() {
+    ByteBuffer b = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f).putFloat(3f);
+    TensorData floats = TensorData.ofBytes(DType.FP32, new long[] {3, 1}, b.array());
+    TensorProto p = TensorProtos.toProtoField(floats);
+    assertThat(p.getFloatValList()).containsExactly(1.5f, -2f, 3f);
+    assertThat(p.getTensorContent().isEmpty()).isTrue();
+    assertThat(TensorProtos.toTensorData(p).bytes()).isEqualTo(floats.bytes());
+    TensorData bytes = TensorData.ofBytes(DType.UINT8, new long[] {2}, new byte[] {(byte) 200, 7});
+    assertThat(TensorProtos.toProtoField(bytes).getIntValList()).containsExactly(200, 7);
+    assertThat(TensorProtos.toTensorData(TensorProtos.toProtoField(bytes)).bytes()).isEqualTo(bytes.bytes());
+    TensorData strings = TensorData.ofStrings(new long[] {2}, List.of("a".getBytes(), "bc".getBytes()));
+    assertThat(TensorProtos.toProtoField(strings).getStringValList()).extracting(ByteString::toStringUtf8)
+        .containsExactly("a", "bc");
   }
 
   @Test
