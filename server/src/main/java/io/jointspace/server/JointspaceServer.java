@@ -20,6 +20,8 @@ import io.jointspace.server.api.MetricsInterceptor;
 import io.jointspace.server.api.ModelHealth;
 import io.jointspace.server.api.ModelServiceImpl;
 import io.jointspace.server.api.ParseGuard;
+import io.jointspace.server.api.PredictionServiceImpl;
+import io.jointspace.server.api.TfServingModelServiceImpl;
 import io.jointspace.server.api.PeerAddress;
 import io.jointspace.server.api.ProbeServices;
 import io.jointspace.server.labels.ModelLabels;
@@ -152,6 +154,9 @@ public final class JointspaceServer {
             ServerInterceptors.intercept(injector.getInstance(ModelServiceImpl.class),
                 PeerAddress.interceptor()), // who changed a label or uploaded a version
             ServerInterceptors.intercept(injector.getInstance(InferenceServiceImpl.class), live),
+            // TF Serving's gRPC API: inference counts as a live call, status reads do not
+            ServerInterceptors.intercept(injector.getInstance(PredictionServiceImpl.class), live),
+            injector.getInstance(TfServingModelServiceImpl.class).bindService(),
             ServerInterceptors.intercept(injector.getInstance(CollectionServiceImpl.class), live),
             ServerInterceptors.intercept(injector.getInstance(RolloutServiceImpl.class),
                 PeerAddress.interceptor()), // who started a rollout

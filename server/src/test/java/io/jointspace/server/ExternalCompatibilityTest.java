@@ -166,7 +166,8 @@ class ExternalCompatibilityTest {
     }
   }
 
-  private static Path locateFixtures() {
+  /** The fixtures folder, or null when this checkout has none beside it. */
+  static Path locateFixtures() {
     // Maven runs the tests in the server module (/work/main/server); an IDE may use the project root.
     for (Path candidate : List.of(
         Path.of("..", "..", "shared", "testdata", "savedmodels"),
@@ -179,7 +180,7 @@ class ExternalCompatibilityTest {
   }
 
   /** Copies a read-only tree; the copies are made writable (so @TempDir can delete them). */
-  private static void copyWritable(Path from, Path to) throws IOException {
+  static void copyWritable(Path from, Path to) throws IOException {
     try (Stream<Path> paths = Files.walk(from)) {
       for (Path p : (Iterable<Path>) paths::iterator) {
         Path target = to.resolve(from.relativize(p).toString());

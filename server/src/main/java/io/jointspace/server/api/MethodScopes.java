@@ -37,6 +37,11 @@ import io.jointspace.api.v1.UploadVersionRequest;
 import io.jointspace.api.v1.UpsertRequest;
 import io.jointspace.api.v1.UpsertStreamRequest;
 import io.jointspace.server.auth.Scope;
+import io.jointspace.tensorflow.serving.ClassificationRequest;
+import io.jointspace.tensorflow.serving.MultiInferenceRequest;
+import io.jointspace.tensorflow.serving.PredictRequest;
+import io.jointspace.tensorflow.serving.PredictionServiceGrpc;
+import io.jointspace.tensorflow.serving.RegressionRequest;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -100,6 +105,21 @@ public final class MethodScopes {
     named(GRPCInferenceServiceGrpc.getModelMetadataMethod(), Scope.MODELS_READ,
         (ModelMetadataRequest r) -> r.getName());
     named(GRPCInferenceServiceGrpc.getModelInferMethod(), Scope.INFER, (ModelInferRequest r) -> r.getModelName());
+
+    // TF Serving's PredictionService and ModelService: every request names its model
+    named(PredictionServiceGrpc.getPredictMethod(), Scope.INFER, (PredictRequest r) -> r.getModelSpec().getName());
+    named(PredictionServiceGrpc.getClassifyMethod(), Scope.INFER,
+        (ClassificationRequest r) -> r.getModelSpec().getName());
+    named(PredictionServiceGrpc.getRegressMethod(), Scope.INFER, (RegressionRequest r) -> r.getModelSpec().getName());
+    // a task naming another model is refused by the service: the first task's model is the one checked
+    named(PredictionServiceGrpc.getMultiInferenceMethod(), Scope.INFER,
+        (MultiInferenceRequest r) -> r.getTasksCount() == 0 ? "" : r.getTasks(0).getModelSpec().getName());
+    named(PredictionServiceGrpc.getGetModelMetadataMethod(), Scope.MODELS_READ,
+        (io.jointspace.tensorflow.serving.GetModelMetadataRequest r) -> r.getModelSpec().getName());
+    named(io.jointspace.tensorflow.serving.ModelServiceGrpc.getGetModelStatusMethod(), Scope.MODELS_READ,
+        (io.jointspace.tensorflow.serving.GetModelStatusRequest r) -> r.getModelSpec().getName());
+    // refused by the service whoever calls; admin, as reloading the configuration would be
+    unnamed(io.jointspace.tensorflow.serving.ModelServiceGrpc.getHandleReloadConfigRequestMethod(), Scope.ADMIN);
 
     // ModelService
     unnamed(ModelServiceGrpc.getListModelsMethod(), Scope.MODELS_READ);

@@ -106,13 +106,37 @@ public final class StatusMapper {
         .asRuntimeException();
   }
 
+  /**
+   * As {@link #toStatus(Throwable)}, for TF Serving's API: a model that exists but has no
+   * version to serve (loading, or failed to load) is FAILED_PRECONDITION there, as TF Serving
+   * answers for a servable that is not available, where Jointspace's own APIs say UNAVAILABLE.
+   * The description is the same.
+   */
+  public static StatusRuntimeException toTfServingStatus(Throwable error) {
+    StatusRuntimeException status = toStatus(error);
+    if (unwrap(error) instanceof ModelUnavailableException) {
+      return Status.FAILED_PRECONDITION.withDescription(status.getStatus().getDescription()).asRuntimeException();
+    }
+    return status;
+  }
+
   /** Runs a unary call's {@code body} and sends its result, or its error mapped here. */
   static <T> void answer(io.grpc.stub.StreamObserver<T> observer, java.util.function.Supplier<T> body) {
+    answer(observer, body, StatusMapper::toStatus);
+  }
+
+  /** As {@link #answer}, with errors mapped by {@link #toTfServingStatus}. */
+  static <T> void answerTfServing(io.grpc.stub.StreamObserver<T> observer, java.util.function.Supplier<T> body) {
+    answer(observer, body, StatusMapper::toTfServingStatus);
+  }
+
+  private static <T> void answer(io.grpc.stub.StreamObserver<T> observer, java.util.function.Supplier<T> body,
+      java.util.function.Function<Throwable, StatusRuntimeException> mapper) {
     T result;
     try {
       result = body.get();
     } catch (RuntimeException e) {
-      observer.onError(toStatus(e));
+      observer.onError(mapper.apply(e));
       return;
     }
     observer.onNext(result);

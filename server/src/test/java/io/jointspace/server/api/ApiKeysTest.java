@@ -134,6 +134,10 @@ class ApiKeysTest {
     return ModelSpec.newBuilder().setName(n).build();
   }
 
+  static io.jointspace.tensorflow.serving.ModelSpec tfs(String n) {
+    return io.jointspace.tensorflow.serving.ModelSpec.newBuilder().setName(n).build();
+  }
+
   static {
     expect(EmbeddingServiceGrpc.getEmbedMethod(), "infer", "model", n -> EmbedRequest.newBuilder().setModel(model(n)).build());
     expect(EmbeddingServiceGrpc.getEmbedStreamMethod(), "infer", "model",
@@ -148,6 +152,22 @@ class ApiKeysTest {
     expect(GRPCInferenceServiceGrpc.getModelMetadataMethod(), "models:read", "model",
         n -> ModelMetadataRequest.newBuilder().setName(n).build());
     expect(GRPCInferenceServiceGrpc.getModelInferMethod(), "infer", "model", n -> ModelInferRequest.newBuilder().setModelName(n).build());
+    // TF Serving's API
+    expect(io.jointspace.tensorflow.serving.PredictionServiceGrpc.getPredictMethod(), "infer", "model",
+        n -> io.jointspace.tensorflow.serving.PredictRequest.newBuilder().setModelSpec(tfs(n)).build());
+    expect(io.jointspace.tensorflow.serving.PredictionServiceGrpc.getClassifyMethod(), "infer", "model",
+        n -> io.jointspace.tensorflow.serving.ClassificationRequest.newBuilder().setModelSpec(tfs(n)).build());
+    expect(io.jointspace.tensorflow.serving.PredictionServiceGrpc.getRegressMethod(), "infer", "model",
+        n -> io.jointspace.tensorflow.serving.RegressionRequest.newBuilder().setModelSpec(tfs(n)).build());
+    expect(io.jointspace.tensorflow.serving.PredictionServiceGrpc.getMultiInferenceMethod(), "infer", "model",
+        n -> io.jointspace.tensorflow.serving.MultiInferenceRequest.newBuilder()
+            .addTasks(io.jointspace.tensorflow.serving.InferenceTask.newBuilder().setModelSpec(tfs(n))).build());
+    expect(io.jointspace.tensorflow.serving.PredictionServiceGrpc.getGetModelMetadataMethod(), "models:read", "model",
+        n -> io.jointspace.tensorflow.serving.GetModelMetadataRequest.newBuilder().setModelSpec(tfs(n)).build());
+    expect(io.jointspace.tensorflow.serving.ModelServiceGrpc.getGetModelStatusMethod(), "models:read", "model",
+        n -> io.jointspace.tensorflow.serving.GetModelStatusRequest.newBuilder().setModelSpec(tfs(n)).build());
+    expect(io.jointspace.tensorflow.serving.ModelServiceGrpc.getHandleReloadConfigRequestMethod(), "admin", null,
+        n -> io.jointspace.tensorflow.serving.ReloadConfigRequest.getDefaultInstance());
     expect(ModelServiceGrpc.getListModelsMethod(), "models:read", null, n -> ListModelsRequest.getDefaultInstance());
     expect(ModelServiceGrpc.getGetModelStatusMethod(), "models:read", "model", n -> GetModelStatusRequest.newBuilder().setName(n).build());
     expect(ModelServiceGrpc.getGetModelMetadataMethod(), "models:read", "model",
