@@ -34,7 +34,7 @@ measure() {
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
   done
   java -Xmx2g -cp "$build/jointspace-server.jar:$build/lib/*" -Djointspace.home="$ROOT" io.jointspace.server.Main \
-    serve --models "$ROOT/models" --grpc-port "$port" --metrics-port -1 --poll-interval-ms -1 \
+    serve --models "$ROOT/models" --grpc-port "$port" --http-port -1 --poll-interval-ms -1 \
     --data-dir "$logs/pg" >"$logs/$name.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 180); do

@@ -42,7 +42,7 @@ start_server() {
   local port
   port="$(free_port)"
   ADDRESS="127.0.0.1:$port"
-  ./jointspace serve --grpc-port "$port" --metrics-port -1 --data-dir "$WORK/pg" >"$WORK/serve.log" 2>&1 &
+  ./jointspace serve --grpc-port "$port" --http-port -1 --data-dir "$WORK/pg" >"$WORK/serve.log" 2>&1 &
   SERVER=$!
   local deadline=$((SECONDS + START_TIMEOUT_S))
   until ./jointspace models --address "$ADDRESS" --timeout 2s >/dev/null 2>&1; do

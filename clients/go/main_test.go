@@ -83,7 +83,7 @@ func runWithServer(m *testing.M) int {
 	}
 	defer log.Close()
 	server := exec.Command(filepath.Join(repoRoot, "jointspace"), "serve", "--grpc-port", strconv.Itoa(port),
-		"--metrics-port", "-1", "--data-dir", filepath.Join(folder, "pg"))
+		"--http-port", "-1", "--data-dir", filepath.Join(folder, "pg"))
 	server.Dir, server.Stdout, server.Stderr = repoRoot, log, log
 	fmt.Fprintf(os.Stderr, "starting ./jointspace serve on %s (building it first when it is stale)\n", address)
 	if err := server.Start(); err != nil {

@@ -38,7 +38,7 @@ export class LiveServer {
     const log = join(folder, "serve.log");
     const out = openSync(log, "w");
     const child = spawn(join(REPO_ROOT, "jointspace"),
-      ["serve", "--grpc-port", String(port), "--metrics-port", "-1", "--data-dir", join(folder, "pg")],
+      ["serve", "--grpc-port", String(port), "--http-port", "-1", "--data-dir", join(folder, "pg")],
       { cwd: REPO_ROOT, stdio: ["ignore", out, out] });
     const server = new LiveServer(`127.0.0.1:${port}`, child, folder, log);
     try {

@@ -58,7 +58,7 @@ def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with open(log, "wb") as out:
         server = subprocess.Popen(
             [str(REPO_ROOT / "jointspace"), "serve", "--grpc-port", address.rsplit(":", 1)[1],
-             "--metrics-port", "-1", "--data-dir", str(folder / "pg")],
+             "--http-port", "-1", "--data-dir", str(folder / "pg")],
             cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
     try:

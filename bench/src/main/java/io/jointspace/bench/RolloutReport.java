@@ -44,7 +44,7 @@ final class RolloutReport {
         + " means processes were waiting for the CPU; the value at the end is mostly this run's own load).",
         s.loadAtStart, StorageReport.loadAverage(), cores, cores);
     line("- Server: a child JVM (`io.jointspace.server.Main serve --models %s --config FILE --database-url URL"
-        + " --metrics-port -1`, -Xmx%s), batching on with its defaults (max_batch_size 32, batch_threads = cores)."
+        + " --http-port -1`, -Xmx%s), batching on with its defaults (max_batch_size 32, batch_threads = cores)."
         + " FILE is `%s` with the rollouts settings appended:", s.models, s.heap, s.serverConfig);
     line("");
     line("```");

@@ -96,7 +96,7 @@ final class ServerProcess implements AutoCloseable {
       cmd.addAll(List.of(extra.trim().split("\\s+")));
     }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
-        "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", Long.toString(pollMillis)));
+        "--grpc-port", Integer.toString(port), "--http-port", "-1", "--poll-interval-ms", Long.toString(pollMillis)));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));

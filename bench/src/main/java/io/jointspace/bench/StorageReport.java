@@ -39,7 +39,7 @@ final class StorageReport {
     line("- Load average (1, 5, 15 min) when the run started: %s; when it ended: %s (with %d cores, more than %d"
         + " means other processes were competing for the CPU during the run).", s.loadAtStart, loadAverage(), cores,
         cores);
-    line("- Server: a child JVM (`io.jointspace.server.Main serve --database-url URL --metrics-port -1`, -Xmx%s),"
+    line("- Server: a child JVM (`io.jointspace.server.Main serve --database-url URL --http-port -1`, -Xmx%s),"
         + " with `--config` holding `storage { index_build_memory_mb: " + s.indexMemoryMb + " bulk_load_max_rows: 1 }`,"
         + " defaults otherwise (10 pooled connections). Client: the Java client library (`clients/java`), the"
         + " measured calls (UpsertStream, Search) on one gRPC channel over loopback with retries off, so that every"

@@ -200,7 +200,7 @@ final class Suite implements Callable<Integer> {
         + " and competes with the server for these cores.", cores, cpu, System.getProperty("java.version"));
     line(b, "- Model: `%s/%s` version %d (Embed, one input per request: a 64x64 PNG of a demo scene or its"
         + " caption, %d distinct of each, round-robin).", models, model, version, Workload.DISTINCT);
-    line(b, "- Server: a child JVM (`io.jointspace.server.Main serve --batching off|on --metrics-port -1`, -Xmx%s),"
+    line(b, "- Server: a child JVM (`io.jointspace.server.Main serve --batching off|on --http-port -1`, -Xmx%s),"
         + " batching with its defaults: max_batch_size %d, max_queue_delay_micros %d, max_queued_items 1024, max_items_ahead unbounded (refusal when the wait ahead would outlast the call's deadline),"
         + " batch_threads = cores, max_concurrent_batches = batch_threads, wait_only_for_admitted true; TensorFlow sessions"
         + " without thread spinning (session.thread_spinning false, the default). Client: the Java client library"

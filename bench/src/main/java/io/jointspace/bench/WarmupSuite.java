@@ -192,7 +192,7 @@ final class WarmupSuite implements Callable<Integer> {
     }
     Path log = logs.resolve("warmup-start.log");
     ProcessBuilder pb = new ProcessBuilder("./jointspace", "serve", "--models", models.toString(), "--grpc-port",
-        Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", "-1")
+        Integer.toString(port), "--http-port", "-1", "--poll-interval-ms", "-1")
         .redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("JOINTSPACE_WARMUP", warmup ? "on" : "off");
     pb.environment().put("JOINTSPACE_JAVA_OPTS", "-Xmx" + heap);

@@ -33,13 +33,24 @@ final class ConfigLoader {
       @Nullable Path tlsKey,
       @Nullable Path tlsClientCa,
       @Nullable Integer healthPort,
-      @Nullable String metricsAddress) {
+      @Nullable String metricsAddress,
+      @Nullable Integer httpPort) {
+
+    Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
+        @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching,
+        @Nullable Integer metricsPort, @Nullable String databaseUrl, @Nullable Path dataDir,
+        @Nullable String grpcAddress, @Nullable io.jointspace.config.v1.AuthMode auth, @Nullable Path tlsCert,
+        @Nullable Path tlsKey, @Nullable Path tlsClientCa, @Nullable Integer healthPort,
+        @Nullable String metricsAddress) {
+      this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, metricsPort,
+          databaseUrl, dataDir, grpcAddress, auth, tlsCert, tlsKey, tlsClientCa, healthPort, metricsAddress, null);
+    }
 
     Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
         @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching,
         @Nullable Integer metricsPort, @Nullable String databaseUrl, @Nullable Path dataDir) {
       this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, metricsPort,
-          databaseUrl, dataDir, null, null, null, null, null, null, null);
+          databaseUrl, dataDir, null, null, null, null, null, null, null, null);
     }
 
     Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
@@ -76,6 +87,9 @@ final class ConfigLoader {
     }
     if (env.containsKey("JOINTSPACE_METRICS_PORT")) {
       config.setMetricsPort(parseInt(env.get("JOINTSPACE_METRICS_PORT"), "JOINTSPACE_METRICS_PORT"));
+    }
+    if (env.containsKey("JOINTSPACE_HTTP_PORT")) {
+      config.setHttpPort(parseInt(env.get("JOINTSPACE_HTTP_PORT"), "JOINTSPACE_HTTP_PORT"));
     }
     if (env.containsKey("JOINTSPACE_MAX_MESSAGE_BYTES")) {
       config.setMaxInboundMessageBytes(parseLong(env.get("JOINTSPACE_MAX_MESSAGE_BYTES"), "JOINTSPACE_MAX_MESSAGE_BYTES"));
@@ -136,6 +150,9 @@ final class ConfigLoader {
     }
     if (flags.metricsPort() != null) {
       config.setMetricsPort(flags.metricsPort());
+    }
+    if (flags.httpPort() != null) {
+      config.setHttpPort(flags.httpPort());
     }
     if (flags.maxMessageBytes() != null) {
       config.setMaxInboundMessageBytes(flags.maxMessageBytes());

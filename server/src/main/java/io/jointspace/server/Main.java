@@ -76,13 +76,19 @@ public final class Main implements Runnable {
             + " something else that authenticates callers.")
     boolean insecureNoAuth;
 
+    @Option(names = "--http-port", paramLabel = "N",
+        description = "HTTP/JSON port on --grpc-address, with the gRPC port's TLS and API keys: KServe v2 REST (/v2),"
+            + " the API as JSON (/v1/jointspace/SERVICE/METHOD) and /metrics. Default: " + Settings.DEFAULT_HTTP_PORT
+            + "; negative: disabled (env JOINTSPACE_HTTP_PORT).")
+    Integer httpPort;
+
     @Option(names = "--metrics-port", paramLabel = "N",
-        description = "HTTP port of the Prometheus /metrics endpoint. Default: " + Settings.DEFAULT_METRICS_PORT + "; negative: disabled"
-            + " (env JOINTSPACE_METRICS_PORT).")
+        description = "Deprecated (/metrics is on --http-port): a separate HTTP port for /metrics only, on"
+            + " --metrics-address. Default: " + Settings.DEFAULT_METRICS_PORT + ", none (env JOINTSPACE_METRICS_PORT).")
     Integer metricsPort;
 
     @Option(names = "--metrics-address", paramLabel = "HOST",
-        description = "Address the /metrics endpoint binds. Default: " + Settings.DEFAULT_METRICS_ADDRESS
+        description = "Address the deprecated --metrics-port binds. Default: " + Settings.DEFAULT_METRICS_ADDRESS
             + " (loopback only); 0.0.0.0 for every interface (env JOINTSPACE_METRICS_ADDRESS).")
     String metricsAddress;
 
@@ -152,7 +158,7 @@ public final class Main implements Runnable {
         settings = ConfigLoader.load(config, System.getenv(),
             new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs,
                 batching == null ? null : batching == OnOff.on, metricsPort, databaseUrl, dataDir, grpcAddress,
-                authMode, tlsCert, tlsKey, tlsClientCa, healthPort, metricsAddress));
+                authMode, tlsCert, tlsKey, tlsClientCa, healthPort, metricsAddress, httpPort));
       } catch (Settings.ConfigException e) {
         spec.commandLine().getErr().println("jointspace: " + e.getMessage());
         return 2;
@@ -169,6 +175,7 @@ public final class Main implements Runnable {
       }
       try {
         Preflight.checkPortFree(settings.grpcAddress(), settings.grpcPort());
+        Preflight.checkHttpPortFree(settings.grpcAddress(), settings.httpPort());
         if (settings.healthPort() != 0) {
           Preflight.checkHealthPortFree(settings.healthPort());
         }

@@ -51,6 +51,13 @@ final class Preflight {
     }
   }
 
+  /** The HTTP port ({@code --http-port}) must be free on the gRPC address, where it listens. */
+  static void checkHttpPortFree(String address, int port) throws IOException {
+    if (port > 0 && !isFree(address, port)) {
+      throw httpPortInUse(port, null);
+    }
+  }
+
   private static boolean isFree(@Nullable String address, int port) throws IOException {
     if (port == 0) {
       return true;
@@ -80,6 +87,11 @@ final class Preflight {
   static IOException portInUse(int port, @Nullable Exception cause) {
     return new IOException("gRPC port " + port + " is in use (another server?); pick another with --grpc-port N"
         + " (or JOINTSPACE_GRPC_PORT, grpc_port)", cause);
+  }
+
+  static IOException httpPortInUse(int port, @Nullable Exception cause) {
+    return new IOException("HTTP port " + port + " is in use (another server?); pick another with --http-port N, or"
+        + " turn it off with --http-port -1 (or JOINTSPACE_HTTP_PORT, http_port)", cause);
   }
 
   static IOException healthPortInUse(int port, @Nullable Exception cause) {

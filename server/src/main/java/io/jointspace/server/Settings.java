@@ -34,7 +34,8 @@ import javax.annotation.Nullable;
  * the field.
  *
  * @param batchThreads threads of the shared batch scheduler
- * @param metricsPort HTTP port of the Prometheus {@code /metrics} endpoint; negative when disabled
+ * @param metricsPort the deprecated separate HTTP port of the Prometheus {@code /metrics} endpoint;
+ *     negative when disabled (the default: {@code /metrics} is on {@code httpPort})
  * @param database where collections are stored; null to run a private cluster in {@code dataDir}
  *     (by {@link Main}) or, in an embedded server, to serve without collections
  * @param batchingConfig the server-wide batching as configured, before defaults; a model's
@@ -57,6 +58,7 @@ import javax.annotation.Nullable;
  * @param warmup whether and how versions run before they become AVAILABLE ({@code warmup})
  * @param indexBuilds HNSW index builds and bulk loads ({@code storage.index_build_memory_mb},
  *     {@code storage.bulk_load_max_rows})
+ * @param httpPort the HTTP/JSON port on {@code grpcAddress} ({@code http_port}); negative when disabled
  */
 public record Settings(
     int grpcPort,
@@ -90,13 +92,17 @@ public record Settings(
     int grpcThreads,
     int maxCallsPerConnection,
     WarmupOptions warmup,
-    IndexBuildOptions indexBuilds) {
+    IndexBuildOptions indexBuilds,
+    int httpPort) {
 
   public static final String DEFAULT_REPOSITORY = "models";
   /** This machine only: a server reachable from elsewhere is asked for explicitly, and then needs API keys. */
   public static final String DEFAULT_GRPC_ADDRESS = "127.0.0.1";
   public static final int DEFAULT_GRPC_PORT = 8500;
-  public static final int DEFAULT_METRICS_PORT = 8501;
+  /** None: {@code /metrics} is served on the HTTP port; the separate metrics port is deprecated. */
+  public static final int DEFAULT_METRICS_PORT = -1;
+  /** TF Serving's REST port. */
+  public static final int DEFAULT_HTTP_PORT = 8501;
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 64L << 20;
   public static final long DEFAULT_POLL_INTERVAL_MS = 2000;
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -124,6 +130,18 @@ public record Settings(
     int metricsPort = c.getMetricsPort() == 0 ? DEFAULT_METRICS_PORT : c.getMetricsPort();
     if (metricsPort > 65535) {
       throw new ConfigException("metrics_port must be within 0..65535 (negative disables it), got " + metricsPort);
+    }
+    int httpPort = c.getHttpPort() == 0 ? DEFAULT_HTTP_PORT : Math.max(-1, c.getHttpPort());
+    if (httpPort > 65535) {
+      throw new ConfigException("http_port must be within 0..65535 (negative disables it), got " + httpPort);
+    }
+    if (httpPort == port) {
+      throw new ConfigException("http_port must differ from grpc_port, both are " + port
+          + " (--http-port, --grpc-port)");
+    }
+    if (httpPort > 0 && httpPort == metricsPort) {
+      throw new ConfigException("http_port and metrics_port are both " + httpPort + "; /metrics is served on the"
+          + " HTTP port: drop --metrics-port (deprecated) or move it");
     }
     long maxBytes = c.getMaxInboundMessageBytes() == 0 ? DEFAULT_MAX_MESSAGE_BYTES : c.getMaxInboundMessageBytes();
     if (maxBytes < 1024 || maxBytes > Integer.MAX_VALUE) {
@@ -228,6 +246,9 @@ public record Settings(
     if (healthPort != 0 && healthPort == port) {
       throw new ConfigException("health_port must differ from grpc_port, both are " + port);
     }
+    if (healthPort != 0 && healthPort == httpPort) {
+      throw new ConfigException("health_port must differ from http_port, both are " + healthPort);
+    }
     int grpcThreads = c.getGrpcThreads() == 0 ? DEFAULT_GRPC_THREADS : c.getGrpcThreads();
     if (grpcThreads < 1 || grpcThreads > 4096) {
       throw new ConfigException("grpc_threads must be within 1..4096, got " + grpcThreads);
@@ -250,7 +271,7 @@ public record Settings(
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
         Duration.ofMillis(connectionTimeout), Duration.ofMillis(maxStatementTimeout), b, c.getDetailedHistograms(),
         maxUploadBytes, backfill(c.getRollouts()), address, authRequired, tls(c.getTls()), healthPort, metricsAddress,
-        grpcThreads, maxCallsPerConnection, warmup(c.getWarmup()), indexBuilds);
+        grpcThreads, maxCallsPerConnection, warmup(c.getWarmup()), indexBuilds, httpPort);
   }
 
   private static WarmupOptions warmup(io.jointspace.config.v1.WarmupConfig w) {
@@ -435,7 +456,7 @@ public record Settings(
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, maxStatementTimeout, batchingConfig,
         detailedHistograms, maxUploadBytes, backfill, grpcAddress, authRequired, tls, healthPort, metricsAddress,
-        grpcThreads, maxCallsPerConnection, warmup, indexBuilds);
+        grpcThreads, maxCallsPerConnection, warmup, indexBuilds, httpPort);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

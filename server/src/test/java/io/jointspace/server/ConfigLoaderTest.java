@@ -28,7 +28,8 @@ class ConfigLoaderTest {
   void defaults_applyWhenNothingIsGiven() {
     Settings s = ConfigLoader.load(null, Map.of(), NO_FLAGS);
     assertThat(s.grpcPort()).isEqualTo(8500);
-    assertThat(s.metricsPort()).isEqualTo(8501);
+    assertThat(s.httpPort()).isEqualTo(8501);
+    assertThat(s.metricsPort()).isEqualTo(-1); // deprecated: /metrics is on the HTTP port
     assertThat(s.maxInboundMessageBytes()).isEqualTo(64 << 20);
     assertThat(s.pollIntervalMillis()).isEqualTo(2000);
     assertThat(s.shutdownGraceMillis()).isEqualTo(10_000);
@@ -174,6 +175,30 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void httpPort_flagOverEnvOverFile_negativeDisables_andItMustNotShareAPort() throws Exception {
+    Path file = dir.resolve("http.textproto");
+    Files.writeString(file, "http_port: 9201\n");
+    assertThat(ConfigLoader.load(file, Map.of(), NO_FLAGS).httpPort()).isEqualTo(9201);
+    Map<String, String> env = Map.of("JOINTSPACE_HTTP_PORT", "9202");
+    assertThat(ConfigLoader.load(file, env, NO_FLAGS).httpPort()).isEqualTo(9202);
+    assertThat(ConfigLoader.load(file, env, httpFlag(9203)).httpPort()).isEqualTo(9203);
+    assertThat(ConfigLoader.load(file, env, httpFlag(-7)).httpPort()).isEqualTo(-1);
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_HTTP_PORT", "70000"), NO_FLAGS))
+        .hasMessageContaining("http_port");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_HTTP_PORT", "8500"), NO_FLAGS))
+        .hasMessageContaining("http_port must differ from grpc_port");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_METRICS_PORT", "8501"), NO_FLAGS))
+        .hasMessageContaining("--metrics-port");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_HEALTH_PORT", "8501"), NO_FLAGS))
+        .hasMessageContaining("health_port must differ from http_port");
+  }
+
+  private static ConfigLoader.Overrides httpFlag(int port) {
+    return new ConfigLoader.Overrides(null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null, port);
+  }
+
+  @Test
   void metricsPort_flagOverEnvOverFile_negativeDisables() throws Exception {
     Path file = dir.resolve("metrics.textproto");
     Files.writeString(file, "metrics_port: 9101\n");
@@ -185,7 +210,7 @@ class ConfigLoaderTest {
     assertThat(ConfigLoader.load(file, env, new ConfigLoader.Overrides(null, null, null, null, null, null, -5))
         .metricsPort()).isEqualTo(-1);
     Files.writeString(file, "metrics_port: 0\n");
-    assertThat(ConfigLoader.load(file, Map.of(), NO_FLAGS).metricsPort()).isEqualTo(8501);
+    assertThat(ConfigLoader.load(file, Map.of(), NO_FLAGS).metricsPort()).isEqualTo(-1);
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_METRICS_PORT", "70000"), NO_FLAGS))
         .hasMessageContaining("metrics_port");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("JOINTSPACE_METRICS_PORT", "x"), NO_FLAGS))

@@ -56,7 +56,8 @@ class DefaultsTest {
   @Test
   void configSchema_statesTheServersDefaults() {
     says("ServerConfig.grpc_port", "Default " + Settings.DEFAULT_GRPC_PORT + ".");
-    says("ServerConfig.metrics_port", "Default " + Settings.DEFAULT_METRICS_PORT + ";");
+    says("ServerConfig.metrics_port", "Default " + Settings.DEFAULT_METRICS_PORT + " (none)");
+    says("ServerConfig.http_port", "Default " + Settings.DEFAULT_HTTP_PORT + " ");
     says("ServerConfig.max_inbound_message_bytes", "Default " + (Settings.DEFAULT_MAX_MESSAGE_BYTES >> 20) + " MiB");
     says("ServerConfig.shutdown_grace_ms", "Default " + Settings.DEFAULT_SHUTDOWN_GRACE_MS + " ms");
     says("ServerConfig.load_threads", "Default " + Settings.DEFAULT_LOAD_THREADS + ".");
@@ -104,7 +105,7 @@ class DefaultsTest {
   void commandLineHelp_statesTheSameDefaults() {
     // as one line: where the help wraps depends on the longest flag
     String help = new CommandLine(new Main()).getSubcommands().get("serve").getUsageMessage().replaceAll("\\s+", " ");
-    for (Object value : new Object[] {Settings.DEFAULT_GRPC_PORT, Settings.DEFAULT_METRICS_PORT,
+    for (Object value : new Object[] {Settings.DEFAULT_GRPC_PORT, Settings.DEFAULT_METRICS_PORT, Settings.DEFAULT_HTTP_PORT,
         Settings.DEFAULT_MAX_MESSAGE_BYTES, Settings.DEFAULT_POLL_INTERVAL_MS, Settings.DEFAULT_SHUTDOWN_GRACE_MS,
         Settings.DEFAULT_DATA_DIR, Settings.DEFAULT_METRICS_ADDRESS}) {
       assertThat(help).contains("Default: " + value);

@@ -64,7 +64,7 @@ class HealthPortTest {
     Files.createDirectories(dir.resolve("models"));
     try (ServerSocket taken = new ServerSocket(0)) {
       MainTest.Run r = MainTest.run("serve", "--models", dir.resolve("models").toString(), "--grpc-port", "0",
-          "--health-port", Integer.toString(taken.getLocalPort()), "--metrics-port", "-1",
+          "--health-port", Integer.toString(taken.getLocalPort()), "--http-port", "-1",
           "--data-dir", dataDir.toString());
       assertThat(r.code()).isEqualTo(1);
       assertThat(r.err()).contains("health port " + taken.getLocalPort() + " is in use").contains("--health-port");

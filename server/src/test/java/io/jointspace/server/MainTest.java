@@ -53,7 +53,7 @@ class MainTest {
   void missingRepository_failsWithExitCode2_namingTheFolderAndTheFlag_beforeTheDatabase() {
     Path missing = temp.resolve("nonexistent");
     Path dataDir = temp.resolve("pg");
-    Run r = run("serve", "--models", missing.toString(), "--grpc-port", "0", "--metrics-port", "-1",
+    Run r = run("serve", "--models", missing.toString(), "--grpc-port", "0", "--http-port", "-1",
         "--data-dir", dataDir.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("model repository " + missing + " does not exist").contains("--models");
@@ -63,7 +63,7 @@ class MainTest {
   @Test
   void repositoryThatIsAFile_failsWithExitCode2() throws Exception {
     Path file = Files.writeString(temp.resolve("models.txt"), "not a folder");
-    Run r = run("serve", "--models", file.toString(), "--grpc-port", "0", "--metrics-port", "-1",
+    Run r = run("serve", "--models", file.toString(), "--grpc-port", "0", "--http-port", "-1",
         "--data-dir", temp.resolve("pg").toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains(file + " is not a folder");
@@ -75,7 +75,7 @@ class MainTest {
     Files.createDirectories(temp.resolve("models"));
     try (ServerSocket taken = new ServerSocket(0)) {
       Run r = run("serve", "--models", temp.resolve("models").toString(),
-          "--grpc-port", Integer.toString(taken.getLocalPort()), "--metrics-port", "-1",
+          "--grpc-port", Integer.toString(taken.getLocalPort()), "--http-port", "-1",
           "--data-dir", dataDir.toString());
       assertThat(r.code()).isEqualTo(1);
       assertThat(r.err()).contains("gRPC port " + taken.getLocalPort() + " is in use").contains("--grpc-port");

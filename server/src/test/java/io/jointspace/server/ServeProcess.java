@@ -37,7 +37,7 @@ final class ServeProcess implements AutoCloseable {
         "-Djointspace.home=" + home,
         "io.jointspace.server.Main", "serve",
         "--models", home.resolve("models").toString(), "--grpc-port", Integer.toString(port),
-        "--metrics-port", "-1", "--poll-interval-ms", "-1", "--data-dir", dataDir.toString()));
+        "--http-port", "-1", "--poll-interval-ms", "-1", "--data-dir", dataDir.toString()));
     command.addAll(List.of(extra));
     Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)

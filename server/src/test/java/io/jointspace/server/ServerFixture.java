@@ -28,7 +28,7 @@ public final class ServerFixture implements AutoCloseable {
 
   /**
    * Starts with {@code config}, filling in the repository, a free port and no polling; the
-   * metrics endpoint is off unless {@code config} sets a metrics port.
+   * metrics endpoint and the HTTP port are off unless {@code config} sets their ports.
    */
   public static ServerFixture start(ServerConfig.Builder config, Path repository) throws Exception {
     config.getModelRepositoryBuilder().setBasePath(repository.toString());
@@ -40,6 +40,9 @@ public final class ServerFixture implements AutoCloseable {
     }
     if (config.getMetricsPort() == 0) {
       config.setMetricsPort(-1); // no metrics endpoint unless the test asks for one
+    }
+    if (config.getHttpPort() == 0) {
+      config.setHttpPort(-1); // nor an HTTP port: tests would fight over 8501
     }
     JointspaceServer server = new JointspaceServer(Settings.of(config.build())).start();
     ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port())

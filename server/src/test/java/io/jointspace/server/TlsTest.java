@@ -239,7 +239,7 @@ class TlsTest {
   static void assertStartupError(String flag, String message, String... tlsFlags) {
     Path dataDir = dir.resolve("pg-never");
     List<String> args = new java.util.ArrayList<>(List.of("serve", "--models", repo.toString(), "--grpc-port", "0",
-        "--metrics-port", "-1", "--data-dir", dataDir.toString()));
+        "--http-port", "-1", "--data-dir", dataDir.toString()));
     args.addAll(List.of(tlsFlags));
     MainTest.Run r = MainTest.run(args.toArray(String[]::new));
     assertThat(r.code()).as(r.err()).isEqualTo(2);

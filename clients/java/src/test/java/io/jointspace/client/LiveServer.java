@@ -68,7 +68,7 @@ final class LiveServer implements AutoCloseable {
         "-cp", System.getProperty("java.class.path"), "-Djointspace.home=" + ROOT,
         "io.jointspace.server.Main", "serve",
         "--config", ROOT.resolve("models/serve.textproto").toString(), "--models", ROOT.resolve("models").toString(),
-        "--grpc-port", Integer.toString(port), "--metrics-port", "-1", "--poll-interval-ms", "-1",
+        "--grpc-port", Integer.toString(port), "--http-port", "-1", "--poll-interval-ms", "-1",
         "--data-dir", data.toString()));
     command.addAll(extra);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
