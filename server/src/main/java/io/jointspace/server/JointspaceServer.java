@@ -28,6 +28,7 @@ import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.rollout.Backfiller;
 import io.jointspace.server.rollout.LabelFollower;
 import io.jointspace.server.api.RolloutServiceImpl;
+import io.jointspace.server.http.HttpPort;
 import io.jointspace.server.metrics.MetricsServer;
 import io.jointspace.server.uploads.VersionUploads;
 import io.jointspace.server.metrics.ModelMetrics;
@@ -48,8 +49,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running server: the model registry fed by the repository poller, and the gRPC
- * services on one port (TLS or mTLS when configured), with the health services also on a
- * plaintext health port when one is set and the metrics endpoint on its own address.
+ * services on one port (TLS or mTLS when configured), the same services as HTTP/JSON on the
+ * HTTP port (through an in-process server with the same interceptors), with the health
+ * services also on a plaintext health port when one is set.
  * {@link #start()} loads the versions found at start before it opens the port, so the first
  * call finds them AVAILABLE; {@link #stop()} stops accepting calls, lets the ones in flight
  * finish within the grace period, then unloads every model.
@@ -70,6 +72,9 @@ public final class JointspaceServer {
   private java.util.List<io.grpc.ServerServiceDefinition> services = java.util.List.of();
   private ServerTls tls;
   private MetricsServer metrics;
+  @javax.annotation.Nullable private HttpPort http;
+  @javax.annotation.Nullable private Server inProcessServer;
+  @javax.annotation.Nullable private io.grpc.ManagedChannel inProcessChannel;
   @javax.annotation.Nullable private AuthInterceptor auth;
 
   public JointspaceServer(Settings settings) {
@@ -163,7 +168,16 @@ public final class JointspaceServer {
             injector.getInstance(KeyServiceImpl.class).bindService(),
             health.manager().getHealthService().bindService(),
             ProtoReflectionServiceV1.newInstance().bindService());
-    services.forEach(service -> builder.addService(ParseGuard.guard(ServerInterceptors.intercept(service, caller))));
+    // the HTTP port's calls come in here: the same services behind the same interceptors
+    String inProcessName = "jointspace-http-" + java.util.UUID.randomUUID();
+    io.grpc.inprocess.InProcessServerBuilder inProcess = io.grpc.inprocess.InProcessServerBuilder.forName(inProcessName)
+        .maxInboundMessageSize(settings.maxInboundMessageBytes())
+        .executor(grpcExecutor)
+        .intercept(new MetricsInterceptor(meters));
+    for (io.grpc.ServerServiceDefinition service : services) {
+      builder.addService(ParseGuard.guard(ServerInterceptors.intercept(service, caller)));
+      inProcess.addService(ParseGuard.guard(ServerInterceptors.intercept(service, caller)));
+    }
     Server grpc = builder
         .build();
     try {
@@ -173,6 +187,9 @@ public final class JointspaceServer {
         throw Preflight.portInUse(settings.grpcPort(), e);
       }
       throw e;
+    }
+    if (settings.httpPort() >= 0) {
+      startHttp(inProcess.build().start(), inProcessName, meters, modelMetrics);
     }
     if (settings.healthPort() != 0) {
       NettyServerBuilder probes = NettyServerBuilder.forAddress(new InetSocketAddress(settings.healthPort()));
@@ -189,6 +206,8 @@ public final class JointspaceServer {
           healthServer.getPort());
     }
     if (settings.metricsPort() >= 0) {
+      log.warn("--metrics-port (metrics_port) is deprecated and goes away in the next release: /metrics is served on"
+          + " the HTTP port (--http-port)");
       try {
         metrics = MetricsServer.start(settings.metricsAddress(), settings.metricsPort(), meters, modelMetrics::refresh);
         log.info("Prometheus metrics on http://{}:{}/metrics{}", settings.metricsAddress(), metrics.port(),
@@ -205,6 +224,40 @@ public final class JointspaceServer {
         tls == null ? "plaintext" : settings.tls().clientCa() == null ? "TLS" : "TLS, client certificates required",
         keys != null ? ", API keys required" : settings.authRequired() ? "" : ", without API keys");
     return this;
+  }
+
+  /**
+   * Opens the HTTP port over {@code calls}, the in-process server of the same services; with
+   * the gRPC port's TLS, and {@code /metrics} needing a key with models:read on every model
+   * when keys are required (the port may face more than this host).
+   */
+  private void startHttp(Server calls, String inProcessName, PrometheusMeterRegistry meters, ModelMetrics modelMetrics)
+      throws IOException {
+    inProcessServer = calls;
+    inProcessChannel = io.grpc.inprocess.InProcessChannelBuilder.forName(inProcessName)
+        .maxInboundMessageSize(Integer.MAX_VALUE)
+        .build();
+    AuthInterceptor keys = auth;
+    HttpPort.MetricsAccess access = keys == null ? HttpPort.MetricsAccess.OPEN
+        : authorization -> keys.check(authorization, io.jointspace.server.auth.Scope.MODELS_READ);
+    try {
+      http = HttpPort.start(new HttpPort.Options(settings.grpcAddress(), settings.httpPort(),
+              settings.maxInboundMessageBytes(), HttpPort.Options.DEFAULT_DEADLINE, settings.grpcThreads()),
+          inProcessChannel, services, () -> {
+            modelMetrics.refresh();
+            return meters.scrape();
+          }, access, tls == null ? null : tls.sslContext(), tls != null && tls.requiresClientCertificates());
+    } catch (IOException e) {
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        if (c instanceof java.net.BindException) {
+          throw Preflight.httpPortInUse(settings.httpPort(), e);
+        }
+      }
+      throw e;
+    }
+    log.info("HTTP/JSON on {}://{}:{} (KServe v2 REST /v2, JSON /v1/jointspace/SERVICE/METHOD, /metrics{})",
+        tls == null ? "http" : "https", settings.grpcAddress(), http.port(),
+        keys == null ? "" : " with a models:read key");
   }
 
   private static ExecutorService grpcExecutor(int threads) {
@@ -236,6 +289,11 @@ public final class JointspaceServer {
   /** The bound port (useful when configured as 0). */
   public int port() {
     return server.getPort();
+  }
+
+  /** The bound HTTP port, or -1 when it is off. */
+  public int httpPort() {
+    return http == null ? -1 : http.port();
   }
 
   /** The bound metrics port, or -1 when the metrics endpoint is disabled. */
@@ -270,6 +328,7 @@ public final class JointspaceServer {
         metrics.close();
         metrics = null;
       }
+      stopHttp();
       stopHealthAndTls();
       return;
     }
@@ -277,6 +336,7 @@ public final class JointspaceServer {
     log.info("Shutting down: finishing calls in flight (up to {} ms)", grace);
     health.enterTerminalState();
     server.shutdown();
+    stopHttp(); // its requests in flight finish (a few seconds) while the gRPC port's drain
     if (!server.awaitTermination(grace, TimeUnit.MILLISECONDS)) {
       log.warn("Calls still running after {} ms; cancelling them", grace);
       server.shutdownNow();
@@ -313,6 +373,21 @@ public final class JointspaceServer {
     injector.getInstance(io.jointspace.server.runtime.PreprocessPool.class).close();
     injector.getInstance(Storage.class).close();
     log.info("Stopped");
+  }
+
+  private void stopHttp() throws InterruptedException {
+    if (http != null) {
+      http.close();
+      http = null;
+    }
+    if (inProcessChannel != null) {
+      inProcessChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      inProcessChannel = null;
+    }
+    if (inProcessServer != null) {
+      inProcessServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      inProcessServer = null;
+    }
   }
 
   private void stopHealthAndTls() throws InterruptedException {

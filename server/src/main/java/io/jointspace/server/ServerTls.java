@@ -99,7 +99,7 @@ final class ServerTls implements AutoCloseable {
     }
     tls.alias = keys.chooseEngineServerAlias(null, null, null);
     tls.current = keys.getCertificateChain(tls.alias)[0];
-    log.info("TLS on the gRPC port with {}; {} (files checked for changes every {} s)",
+    log.info("TLS on the gRPC and HTTP ports with {}; {} (files checked for changes every {} s)",
         describe(checked.chain().get(0)),
         files.clientCa() == null ? "no client certificates"
             : "client certificates required, issued by " + checked.clientCas().size() + " CA(s) in " + files.clientCa(),
@@ -116,6 +116,25 @@ final class ServerTls implements AutoCloseable {
       b.trustManager(clientCas).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
     }
     return b.build();
+  }
+
+  /**
+   * The same key manager (and client CAs) for another TLS listener, the HTTP port: a
+   * certificate reloaded from disk applies to both.
+   */
+  javax.net.ssl.SSLContext sslContext() {
+    try {
+      javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+      context.init(new javax.net.ssl.KeyManager[] {keys},
+          clientCas == null ? null : new javax.net.ssl.TrustManager[] {clientCas}, null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK has no TLS: " + e.getMessage(), e);
+    }
+  }
+
+  boolean requiresClientCertificates() {
+    return clientCas != null;
   }
 
   /** Runs on the reload thread only. */

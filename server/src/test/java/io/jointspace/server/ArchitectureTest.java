@@ -59,10 +59,28 @@ class ArchitectureTest {
   }
 
   @Test
-  void onlyTheApiLayer_touchesGeneratedApiClasses() {
+  void onlyTheApiLayerAndItsHttpGateway_touchGeneratedApiClasses() {
     noClasses().that().resideInAPackage("io.jointspace.server..")
-        .and().resideOutsideOfPackage("io.jointspace.server.api..")
+        .and().resideOutsideOfPackages("io.jointspace.server.api..", "io.jointspace.server.http..")
         .should().dependOnClassesThat().resideInAnyPackage("io.jointspace.api..")
+        .check(classes);
+  }
+
+  /**
+   * The HTTP port is a gateway: it reaches the server only through gRPC calls, so it cannot
+   * skip the checks the services and their interceptors make.
+   */
+  @Test
+  void http_callsTheGrpcServices_andUsesNothingBehindThem() {
+    noClasses().that().resideInAPackage("io.jointspace.server.http..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.jointspace.server.api..",
+            "io.jointspace.server.runtime..", "io.jointspace.server.store..", "io.jointspace.server.batching..",
+            "io.jointspace.server.rollout..", "io.jointspace.server.auth..", "io.jointspace.registry..",
+            "org.tensorflow..", "java.sql..")
+        .check(classes);
+    noClasses().that().resideOutsideOfPackage("io.jointspace.server.http..")
+        .and().resideOutsideOfPackage("io.jointspace.server")
+        .should().dependOnClassesThat().resideInAPackage("io.jointspace.server.http..")
         .check(classes);
   }
 

@@ -42,6 +42,16 @@ public final class TestModels {
 
   private TestModels() {}
 
+  /** The shipped demo model, models/shapes-clip, from the server module or the project root. */
+  public static Path demoModel() {
+    for (Path p : java.util.List.of(Path.of("..", "models", "shapes-clip"), Path.of("models", "shapes-clip"))) {
+      if (java.nio.file.Files.isDirectory(p)) {
+        return p.toAbsolutePath().normalize();
+      }
+    }
+    throw new IllegalStateException("models/shapes-clip not found from " + Path.of("").toAbsolutePath());
+  }
+
   /** Writes the encoder model into {@code versionDir} (created). */
   public static void writeEncoder(Path versionDir, float scale) throws IOException {
     Files.createDirectories(versionDir.getParent());

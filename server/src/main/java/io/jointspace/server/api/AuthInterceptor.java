@@ -11,6 +11,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.jointspace.server.auth.Grants;
 import io.jointspace.server.auth.KeyVerifier;
+import io.jointspace.server.auth.Scope;
 import io.jointspace.server.auth.Verdict;
 import io.jointspace.server.store.StoreUnavailableException;
 import io.micrometer.core.instrument.Counter;
@@ -143,6 +144,35 @@ public final class AuthInterceptor implements ServerInterceptor, AutoCloseable {
       return null;
     }
     return v.toLowerCase(Locale.ROOT).startsWith("bearer ") ? v.substring(7).strip() : v;
+  }
+
+  /**
+   * The check of a request that is no gRPC call (the HTTP port's {@code /metrics}): OK when
+   * the key in {@code authorization} ("Bearer KEY") holds {@code scope} on everything, else the
+   * status a call would end with; refusals count as a call's do.
+   */
+  public Status check(@Nullable String authorization, Scope scope) {
+    Metadata headers = new Metadata();
+    if (authorization != null) {
+      headers.put(AUTHORIZATION, authorization);
+    }
+    Verdict verdict;
+    try {
+      verdict = verifier.verify(bearer(headers));
+    } catch (StoreUnavailableException e) {
+      count(UNAVAILABLE.reason());
+      return UNAVAILABLE.status();
+    }
+    if (verdict instanceof Verdict.Refused refused) {
+      Refusal r = Refusal.of(refused);
+      count(r.reason());
+      return r.status();
+    }
+    if (!((Verdict.Accepted) verdict).grants().allows(scope, null)) {
+      count("scope");
+      return denied(new MethodScopes.Scoped(scope, null, false), null);
+    }
+    return Status.OK;
   }
 
   private static Status denied(MethodScopes.Scoped rule, @Nullable String name) {

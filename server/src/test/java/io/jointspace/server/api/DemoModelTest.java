@@ -14,6 +14,7 @@ import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.ScoreRequest;
 import io.jointspace.config.v1.ServerConfig;
 import io.jointspace.server.ServerFixture;
+import io.jointspace.server.TestModels;
 import io.jointspace.trainer.Combo;
 import io.jointspace.trainer.Scene;
 import io.jointspace.trainer.SceneGenerator;
@@ -21,7 +22,7 @@ import io.jointspace.trainer.ShapesClipModel;
 import io.jointspace.trainer.Split;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.nio.file.Files;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,18 +34,9 @@ import org.junit.jupiter.api.Test;
 
 /** The shipped shapes-clip model, served: fresh scenes classified and embedded over gRPC. */
 class DemoModelTest {
-  static final Path DEMO = locate();
+  static final Path DEMO = TestModels.demoModel();
   static ServerFixture fixture;
   static EmbeddingServiceGrpc.EmbeddingServiceBlockingStub stub;
-
-  static Path locate() {
-    for (Path p : List.of(Path.of("..", "models", "shapes-clip"), Path.of("models", "shapes-clip"))) {
-      if (Files.isDirectory(p)) {
-        return p.toAbsolutePath().normalize();
-      }
-    }
-    throw new IllegalStateException("models/shapes-clip not found from " + Path.of("").toAbsolutePath());
-  }
 
   @BeforeAll
   static void start() throws Exception {
