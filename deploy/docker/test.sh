@@ -191,9 +191,9 @@ export JOINTSPACE_API_KEY
 pass "keys bootstrap in the image: key ${JOINTSPACE_API_KEY:3:16}"
 
 # The server, with the image's own start command.
-grpc_port="$(free_port)" health_port="$(free_port)" metrics_port="$(free_port)"
+grpc_port="$(free_port)" health_port="$(free_port)" http_port="$(free_port)"
 in_image -e "JOINTSPACE_DATABASE_URL=$database_url" -e "JOINTSPACE_GRPC_PORT=$grpc_port" \
-  -e "JOINTSPACE_HEALTH_PORT=$health_port" -e "JOINTSPACE_METRICS_PORT=$metrics_port" \
+  -e "JOINTSPACE_HEALTH_PORT=$health_port" -e "JOINTSPACE_HTTP_PORT=$http_port" \
   "$ctr" -- "${start_command[@]}" >"$WORK/server.log" 2>&1 &
 runner=$!
 for _ in $(seq 1 240); do

@@ -88,7 +88,8 @@ class ComposeFileTest {
     assertThat(settings.healthPort()).isPositive();
     assertThat(Manifests.strings(server.path("ports")))
         .anyMatch(p -> p.endsWith(":" + settings.grpcPort()))
-        .allMatch(p -> !p.endsWith(":" + settings.metricsPort()) || p.startsWith("127.0.0.1:"));
+        .anyMatch(p -> p.endsWith(":" + settings.httpPort()));
+    assertThat(settings.metricsPort()).as("/metrics is on the HTTP port; the metrics port is deprecated").isNegative();
   }
 
   @Test

@@ -37,7 +37,7 @@ class GrpcHealthScriptTest {
     Files.writeString(repo.resolve("broken/1/saved_model.pb"), "not a SavedModel", StandardCharsets.UTF_8);
     healthPort = freePort();
     server = new JointspaceServer(ServeCommand.settings(List.of("serve", "--models=" + repo,
-        "--grpc-port=" + freePort(), "--health-port=" + healthPort, "--metrics-port=-1", "--poll-interval-ms=-1"),
+        "--grpc-port=" + freePort(), "--health-port=" + healthPort, "--http-port=-1", "--poll-interval-ms=-1"),
         Map.of(), p -> p)).start();
   }
 

@@ -145,8 +145,8 @@ class KubernetesManifestsTest {
     Map<String, Integer> ports = server.getPorts().stream()
         .collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort));
     assertThat(ports).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "grpc", settings.grpcPort(), "metrics", settings.metricsPort(), "health", settings.healthPort()));
-    assertThat(settings.metricsAddress()).as("metrics reachable by a scraper in another pod").isEqualTo("0.0.0.0");
+        "grpc", settings.grpcPort(), "http", settings.httpPort(), "health", settings.healthPort()));
+    assertThat(settings.metricsPort()).as("/metrics is on the HTTP port; the metrics port is deprecated").isNegative();
     for (Probe p : List.of(server.getStartupProbe(), server.getReadinessProbe(), server.getLivenessProbe())) {
       assertThat(p).isNotNull();
       assertThat(p.getGrpc()).as("a native gRPC probe").isNotNull();
