@@ -23,7 +23,8 @@ class LimitsTableTest {
   static final Map<String, Class<?>> CLASSES = Map.of(
       "Limits", Limits.class,
       "Settings", Settings.class,
-      "ParseGuard", io.jointspace.server.api.ParseGuard.class);
+      "ParseGuard", io.jointspace.server.api.ParseGuard.class,
+      "HttpPort", io.jointspace.server.http.HttpPort.class);
 
   /** Constant ("Limits.MAX_IDS") to the value its row states. */
   static Map<String, Long> table() throws Exception {

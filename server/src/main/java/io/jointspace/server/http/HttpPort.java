@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpPort implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpPort.class);
+  /** The deadline of a request without a {@code grpc-timeout} header. */
+  public static final long DEFAULT_DEADLINE_SECONDS = 60;
 
   /**
    * @param address the host or IP address to listen on
@@ -58,8 +60,8 @@ public final class HttpPort implements AutoCloseable {
    * @param threads the most requests handled at once; more wait for a thread
    */
   public record Options(String address, int port, long maxBodyBytes, Duration defaultDeadline, int threads) {
-    /** Sixty seconds: a browser or script that sends no timeout still gets an answer. */
-    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(60);
+    /** A browser or script that sends no timeout still gets an answer. */
+    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(DEFAULT_DEADLINE_SECONDS);
   }
 
   /** Whether a scrape of {@code /metrics} with this {@code Authorization} header may read it. */
