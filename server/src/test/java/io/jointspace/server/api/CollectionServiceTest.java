@@ -637,12 +637,16 @@ class CollectionServiceTest {
         Thread.sleep(100);
       }
       assertThat(tableScans(c, "counted")).as("the exact count's scan is seen").isGreaterThan(before);
-      // a parallel count reports its workers' scans and the leader's apart, up to a second
-      // later: wait until the counter holds still
+      // an idle pooled connection reports its scans (the upserts' conflict checks, a parallel
+      // count's leader) up to PostgreSQL's idle stats interval (10 s) later: wait until the
+      // counter has held still for longer than that
       long seen = tableScans(c, "counted");
-      for (long last = -1; seen != last && System.nanoTime() < until; seen = tableScans(c, "counted")) {
-        last = seen;
-        Thread.sleep(2000);
+      long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+      for (int still = 0; still < 11 && System.nanoTime() < settle; ) {
+        Thread.sleep(1000);
+        long now = tableScans(c, "counted");
+        still = now == seen ? still + 1 : 0;
+        seen = now;
       }
       Collection listed = null;
       for (int i = 0; i < 3; i++) {
@@ -650,7 +654,7 @@ class CollectionServiceTest {
             .filter(k -> k.getName().equals("counted")).findFirst().orElseThrow();
       }
       assertThat(listed.getItemCount()).isBetween(1800L, 2200L);
-      Thread.sleep(3000); // longer than the statistics take to arrive, as above
+      Thread.sleep(11_000); // longer than a pooled connection may hold its statistics, as above
       assertThat(tableScans(c, "counted")).as("scans of the table by ListCollections").isEqualTo(seen);
     }
   }
