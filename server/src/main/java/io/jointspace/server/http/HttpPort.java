@@ -130,17 +130,15 @@ public final class HttpPort implements AutoCloseable {
   }
 
   /**
-   * The route table: one {@link HttpApi} per API. TF Serving's REST API
-   * ({@code /v1/models/{model}[/versions/{v}|/labels/{l}]}, {@code :predict},
-   * {@code :classify}, {@code :regress}, {@code /metadata}) goes here as one more class that
-   * calls {@code tensorflow.serving.PredictionService} through the same {@link Gateway}; its
-   * paths do not overlap {@code /v1/jointspace}.
+   * The route table: one {@link HttpApi} per API; their paths do not overlap
+   * ({@code /v2}, {@code /v1/models}, {@code /v1/jointspace}, {@code /metrics}).
    */
   private static Routes routes(Gateway gateway, List<ServerServiceDefinition> services, Supplier<String> scrape,
       MetricsAccess metricsAccess) {
     Routes routes = new Routes();
     List<HttpApi> apis = List.of(
         new KServeRest(gateway),
+        new TfServingRest(gateway),
         new JointspaceJson(gateway, services),
         new MetricsRoute(scrape, metricsAccess));
     apis.forEach(api -> api.register(routes));
@@ -199,7 +197,7 @@ public final class HttpPort implements AutoCloseable {
           fail(x, 405, ErrorBody.of("UNIMPLEMENTED", request.getMethod() + " is not allowed on " + path + "; use "
               + allow), Map.of("Allow", allow));
         } else {
-          fail(x, 404, ErrorBody.of("NOT_FOUND", "no route " + path + " (see docs/http.md: /v2/..., "
+          fail(x, 404, ErrorBody.of("NOT_FOUND", "no route " + path + " (see docs/http.md: /v1/models/..., /v2/..., "
               + JointspaceJson.PREFIX + "/{Service}/{Method}, /metrics)"), Map.of());
         }
       } catch (HttpError e) {

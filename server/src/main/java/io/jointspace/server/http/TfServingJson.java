@@ -7,9 +7,6 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import com.google.protobuf.ByteString;
-import io.jointspace.server.errors.InvalidInputException;
-import io.jointspace.server.runtime.TensorData;
-import io.jointspace.server.runtime.TensorProtos;
 import io.jointspace.tensorflow.example.Example;
 import io.jointspace.tensorflow.example.Feature;
 import io.jointspace.tensorflow.example.Features;
@@ -67,17 +64,17 @@ final class TfServingJson {
    * {@code text} as a JSON object, accepting {@code NaN} and {@code Infinity} as TF Serving
    * does.
    *
-   * @throws InvalidInputException when it is not JSON or not an object
+   * @throws HttpError when it is not JSON or not an object
    */
   static JsonObject parseObject(String text) {
     JsonElement parsed;
     try {
       parsed = JsonParser.parseString(text); // lenient: NaN, Infinity
     } catch (JsonParseException e) {
-      throw new InvalidInputException("the body is not valid JSON: " + firstLine(e.getMessage()));
+      throw HttpError.badRequest("the body is not valid JSON: " + firstLine(e.getMessage()));
     }
     if (!parsed.isJsonObject()) {
-      throw new InvalidInputException("the body must be a JSON object, not " + kind(parsed));
+      throw HttpError.badRequest("the body must be a JSON object, not " + kind(parsed));
     }
     return parsed.getAsJsonObject();
   }
@@ -89,7 +86,7 @@ final class TfServingJson {
       return "";
     }
     if (!name.isJsonPrimitive() || !name.getAsJsonPrimitive().isString()) {
-      throw new InvalidInputException("signature_name must be a string, not " + kind(name));
+      throw HttpError.badRequest("signature_name must be a string, not " + kind(name));
     }
     return name.getAsString();
   }
@@ -98,25 +95,25 @@ final class TfServingJson {
    * The input tensors of a {@code :predict} body for a signature whose inputs have
    * {@code inputTypes} (alias to dtype).
    *
-   * @throws InvalidInputException naming the key, input or element that is wrong
+   * @throws HttpError naming the key, input or element that is wrong
    */
   static Predict predict(JsonObject body, Map<String, DataType> inputTypes) {
     JsonElement instances = body.get("instances");
     JsonElement inputs = body.get("inputs");
     if (instances != null && inputs != null) {
-      throw new InvalidInputException("give either 'instances' (row form) or 'inputs' (columnar form), not both");
+      throw HttpError.badRequest("give either 'instances' (row form) or 'inputs' (columnar form), not both");
     }
     if (instances == null && inputs == null) {
-      throw new InvalidInputException("missing 'inputs' or 'instances' key");
+      throw HttpError.badRequest("missing 'inputs' or 'instances' key");
     }
     Map<String, TensorProto> tensors = new LinkedHashMap<>();
     if (instances != null) {
       if (!instances.isJsonArray()) {
-        throw new InvalidInputException("'instances' must be a list of rows, not " + kind(instances));
+        throw HttpError.badRequest("'instances' must be a list of rows, not " + kind(instances));
       }
       JsonArray rows = instances.getAsJsonArray();
       if (rows.isEmpty()) {
-        throw new InvalidInputException("'instances' is an empty list");
+        throw HttpError.badRequest("'instances' is an empty list");
       }
       if (isNamed(rows.get(0))) {
         Map<String, JsonArray> columns = columns(rows, inputTypes);
@@ -143,7 +140,7 @@ final class TfServingJson {
   /** The reply to a {@code :predict} call whose body had {@code format}. */
   static JsonObject reply(Map<String, TensorProto> outputs, Format format) {
     if (outputs.isEmpty()) {
-      throw new InvalidInputException("the signature returned no outputs");
+      throw HttpError.badRequest("the signature returned no outputs");
     }
     Map<String, JsonElement> values = new LinkedHashMap<>();
     outputs.forEach((alias, proto) -> values.put(alias, json(proto, alias.endsWith(BYTES_SUFFIX))));
@@ -156,12 +153,12 @@ final class TfServingJson {
     for (Map.Entry<String, TensorProto> e : outputs.entrySet()) {
       TensorShapeProto shape = e.getValue().getTensorShape();
       if (shape.getDimCount() == 0) {
-        throw new InvalidInputException("output '" + e.getKey() + "' is a scalar, which the row form ('instances')"
+        throw HttpError.badRequest("output '" + e.getKey() + "' is a scalar, which the row form ('instances')"
             + " cannot return: send 'inputs' (columnar form) instead");
       }
       long n = shape.getDim(0).getSize();
       if (rows >= 0 && n != rows) {
-        throw new InvalidInputException("output '" + e.getKey() + "' has " + n + " rows where another has " + rows
+        throw HttpError.badRequest("output '" + e.getKey() + "' has " + n + " rows where another has " + rows
             + ": the row form ('instances') needs one first dimension; send 'inputs' (columnar form) instead");
       }
       rows = (int) n;
@@ -188,18 +185,18 @@ final class TfServingJson {
    * a value or a list of values: whole numbers make an int64 list, numbers with a fraction or
    * exponent a float list, strings and {@code {"b64": ...}} a bytes list, booleans int64 0/1.
    *
-   * @throws InvalidInputException naming the feature that is wrong
+   * @throws HttpError naming the feature that is wrong
    */
   static Input examples(JsonObject body) {
     JsonElement examples = body.get("examples");
     if (examples == null) {
-      throw new InvalidInputException("missing 'examples' key: a list of objects of features");
+      throw HttpError.badRequest("missing 'examples' key: a list of objects of features");
     }
     if (!examples.isJsonArray()) {
-      throw new InvalidInputException("'examples' must be a list of objects of features, not " + kind(examples));
+      throw HttpError.badRequest("'examples' must be a list of objects of features, not " + kind(examples));
     }
     if (examples.getAsJsonArray().isEmpty()) {
-      throw new InvalidInputException("'examples' is an empty list");
+      throw HttpError.badRequest("'examples' is an empty list");
     }
     List<Example> list = new ArrayList<>();
     for (int i = 0; i < examples.getAsJsonArray().size(); i++) {
@@ -215,7 +212,7 @@ final class TfServingJson {
 
   private static Example example(JsonElement json, String where) {
     if (!json.isJsonObject()) {
-      throw new InvalidInputException(where + " must be an object of features, not " + kind(json));
+      throw HttpError.badRequest(where + " must be an object of features, not " + kind(json));
     }
     Features.Builder features = Features.newBuilder();
     for (Map.Entry<String, JsonElement> e : json.getAsJsonObject().entrySet()) {
@@ -244,11 +241,11 @@ final class TfServingJson {
       kind = text.contains(".") || text.contains("e") || text.contains("E") ? Feature.KindCase.FLOAT_LIST
           : Feature.KindCase.INT64_LIST;
     } else {
-      throw new InvalidInputException(where + " holds " + kind(v) + "; a feature holds numbers, strings,"
+      throw HttpError.badRequest(where + " holds " + kind(v) + "; a feature holds numbers, strings,"
           + " {\"b64\": ...} or a flat list of one of them");
     }
     if (feature.getKindCase() != Feature.KindCase.KIND_NOT_SET && feature.getKindCase() != kind) {
-      throw new InvalidInputException(where + " mixes kinds of values: " + v + " is not " + describe(
+      throw HttpError.badRequest(where + " mixes kinds of values: " + v + " is not " + describe(
           feature.getKindCase()) + " like the values before it");
     }
     switch (kind) {
@@ -256,7 +253,7 @@ final class TfServingJson {
       case FLOAT_LIST -> {
         double d = v.getAsDouble();
         if (Math.abs(d) > Float.MAX_VALUE) {
-          throw new InvalidInputException(where + " is " + v + ", out of a float feature's range");
+          throw HttpError.badRequest(where + " is " + v + ", out of a float feature's range");
         }
         feature.getFloatListBuilder().addValue((float) d);
       }
@@ -334,7 +331,7 @@ final class TfServingJson {
     for (int i = 0; i < rows.size(); i++) {
       JsonElement row = rows.get(i);
       if (!isNamed(row)) {
-        throw new InvalidInputException("instances[" + i + "] is " + kind(row)
+        throw HttpError.badRequest("instances[" + i + "] is " + kind(row)
             + " where instances[0] is an object of named inputs: every row must be one");
       }
       Set<String> here = new TreeSet<>(row.getAsJsonObject().keySet());
@@ -342,7 +339,7 @@ final class TfServingJson {
         here.forEach(name -> knownInput(name, inputTypes, "instances[0]"));
         names = here;
       } else if (!names.equals(here)) {
-        throw new InvalidInputException("instances[" + i + "] names the inputs " + here + " where instances[0] names "
+        throw HttpError.badRequest("instances[" + i + "] names the inputs " + here + " where instances[0] names "
             + names + ": every row must name the same inputs");
       }
       for (Map.Entry<String, JsonElement> e : row.getAsJsonObject().entrySet()) {
@@ -354,14 +351,14 @@ final class TfServingJson {
 
   private static void knownInput(String alias, Map<String, DataType> inputTypes, String where) {
     if (!inputTypes.containsKey(alias)) {
-      throw new InvalidInputException(where + " names input '" + alias + "', which the signature does not have"
+      throw HttpError.badRequest(where + " names input '" + alias + "', which the signature does not have"
           + " (its inputs: " + String.join(", ", new TreeSet<>(inputTypes.keySet())) + ")");
     }
   }
 
   private static String onlyInput(Map<String, DataType> inputTypes, String key) {
     if (inputTypes.size() != 1) {
-      throw new InvalidInputException("'" + key + "' holds one unnamed tensor, but the signature has "
+      throw HttpError.badRequest("'" + key + "' holds one unnamed tensor, but the signature has "
           + inputTypes.size() + " inputs (" + String.join(", ", new TreeSet<>(inputTypes.keySet()))
           + "): name them in an object");
     }
@@ -400,7 +397,7 @@ final class TfServingJson {
       return;
     }
     if (e.isJsonNull() || (e.isJsonObject() && !isBase64(e))) {
-      throw new InvalidInputException(where + " holds " + kind(e) + " where a value or a list was expected");
+      throw HttpError.badRequest(where + " holds " + kind(e) + " where a value or a list was expected");
     }
     if (leafDepth[0] < 0) {
       if (shape.size() > depth) {
@@ -413,8 +410,8 @@ final class TfServingJson {
     leaves.add(e);
   }
 
-  private static InvalidInputException ragged(String where) {
-    return new InvalidInputException(where + " is ragged: every list at one depth must have the same length and"
+  private static HttpError ragged(String where) {
+    return HttpError.badRequest(where + " is ragged: every list at one depth must have the same length and"
         + " every value the same depth");
   }
 
@@ -423,7 +420,7 @@ final class TfServingJson {
       case DT_FLOAT -> {
         double v = decimal(leaf, dtype, where);
         if (Double.isFinite(v) && Math.abs(v) > Float.MAX_VALUE) {
-          throw new InvalidInputException(where + " is " + leaf + ", out of DT_FLOAT's range");
+          throw HttpError.badRequest(where + " is " + leaf + ", out of DT_FLOAT's range");
         }
         proto.addFloatVal((float) v);
       }
@@ -441,7 +438,7 @@ final class TfServingJson {
         proto.addBoolVal(leaf.getAsBoolean());
       }
       case DT_STRING -> proto.addStringVal(bytes(leaf, where));
-      default -> throw new InvalidInputException(where + " is for an input of type " + dtype
+      default -> throw HttpError.badRequest(where + " is for an input of type " + dtype
           + ", which the REST API does not take; use gRPC Predict with tensor_content");
     }
   }
@@ -481,7 +478,7 @@ final class TfServingJson {
       throw expected(leaf, "a whole number", dtype, where);
     }
     if (whole.compareTo(BigInteger.valueOf(min)) < 0 || whole.compareTo(BigInteger.valueOf(max)) > 0) {
-      throw new InvalidInputException(where + " is " + leaf + ", out of " + dtype + "'s range [" + min + ", " + max
+      throw HttpError.badRequest(where + " is " + leaf + ", out of " + dtype + "'s range [" + min + ", " + max
           + "]");
     }
     return whole.longValue();
@@ -492,12 +489,12 @@ final class TfServingJson {
     if (isBase64(leaf)) {
       JsonElement text = leaf.getAsJsonObject().get(B64);
       if (!text.isJsonPrimitive() || !text.getAsJsonPrimitive().isString()) {
-        throw new InvalidInputException(where + " has a 'b64' that is not a string");
+        throw HttpError.badRequest(where + " has a 'b64' that is not a string");
       }
       try {
         return ByteString.copyFrom(Base64.getDecoder().decode(text.getAsString()));
       } catch (IllegalArgumentException e) {
-        throw new InvalidInputException(where + " has a 'b64' that is not base64: " + e.getMessage());
+        throw HttpError.badRequest(where + " has a 'b64' that is not base64: " + e.getMessage());
       }
     }
     if (leaf.isJsonPrimitive() && leaf.getAsJsonPrimitive().isString()) {
@@ -506,9 +503,9 @@ final class TfServingJson {
     throw expected(leaf, "a string or {\"b64\": ...}", DataType.DT_STRING, where);
   }
 
-  private static InvalidInputException expected(JsonElement leaf, String what, DataType dtype, String where) {
+  private static HttpError expected(JsonElement leaf, String what, DataType dtype, String where) {
     String shown = leaf.toString();
-    return new InvalidInputException(where + " is " + (shown.length() > 40 ? shown.substring(0, 40) + "..." : shown)
+    return HttpError.badRequest(where + " is " + (shown.length() > 40 ? shown.substring(0, 40) + "..." : shown)
         + " where the input's type " + dtype + " takes " + what);
   }
 
@@ -516,34 +513,102 @@ final class TfServingJson {
 
   /** A tensor as nested lists (a scalar as one value). */
   static JsonElement json(TensorProto proto, boolean base64Strings) {
-    TensorData data = TensorProtos.toTensorData(proto);
-    List<JsonElement> values = new ArrayList<>((int) data.elementCount());
-    switch (data.dtype()) {
-      case BYTES -> data.strings().forEach(s -> values.add(base64Strings ? base64(s)
-          : new JsonPrimitive(new String(s, StandardCharsets.UTF_8))));
-      case FP16, BF16 -> {
-        for (float f : data.toFloats()) {
-          values.add(new JsonPrimitive(f));
-        }
-      }
-      default -> {
-        ByteBuffer b = ByteBuffer.wrap(data.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-        for (long i = 0; i < data.elementCount(); i++) {
-          values.add(switch (data.dtype()) {
-            case FP32 -> new JsonPrimitive(b.getFloat());
-            case FP64 -> new JsonPrimitive(b.getDouble());
-            case INT32 -> new JsonPrimitive(b.getInt());
-            case INT64 -> new JsonPrimitive(b.getLong());
-            case UINT8 -> new JsonPrimitive(b.get() & 0xff);
-            case UINT16 -> new JsonPrimitive(b.getShort() & 0xffff);
-            case BOOL -> new JsonPrimitive(b.get() != 0);
-            default -> throw new IllegalStateException(data.dtype() + " handled above");
-          });
-        }
-      }
+    long[] shape = proto.getTensorShape().getDimList().stream().mapToLong(d -> d.getSize()).toArray();
+    long count = 1;
+    for (long d : shape) {
+      count = Math.multiplyExact(count, d);
     }
+    List<JsonElement> values = values(proto, Math.toIntExact(count), base64Strings);
     int[] next = {0};
-    return nest(data.shape(), 0, values, next);
+    return nest(shape, 0, values, next);
+  }
+
+  /**
+   * The {@code n} values of {@code proto} with TensorFlow's rules: {@code tensor_content}
+   * when set, else the dtype's typed field, fewer typed values than {@code n} filled with the
+   * last one (none: zeros).
+   */
+  private static List<JsonElement> values(TensorProto proto, int n, boolean base64Strings) {
+    DataType dtype = proto.getDtype();
+    List<JsonElement> out = new ArrayList<>(n);
+    if (dtype == DataType.DT_STRING) {
+      for (ByteString s : proto.getStringValList()) {
+        out.add(base64Strings ? base64(s.toByteArray()) : new JsonPrimitive(s.toStringUtf8()));
+      }
+      return filled(out, n, base64Strings ? base64(new byte[0]) : new JsonPrimitive(""));
+    }
+    ByteBuffer content = proto.getTensorContent().isEmpty() ? null
+        : proto.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    switch (dtype) {
+      case DT_FLOAT -> {
+        if (content != null) {
+          for (int i = 0; i < n; i++) {
+            out.add(new JsonPrimitive(content.getFloat()));
+          }
+        } else {
+          proto.getFloatValList().forEach(v -> out.add(new JsonPrimitive(v)));
+        }
+      }
+      case DT_DOUBLE -> {
+        if (content != null) {
+          for (int i = 0; i < n; i++) {
+            out.add(new JsonPrimitive(content.getDouble()));
+          }
+        } else {
+          proto.getDoubleValList().forEach(v -> out.add(new JsonPrimitive(v)));
+        }
+      }
+      case DT_INT32, DT_INT16, DT_INT8, DT_UINT8, DT_UINT16 -> {
+        if (content != null) {
+          for (int i = 0; i < n; i++) {
+            out.add(new JsonPrimitive(switch (dtype) {
+              case DT_INT32 -> content.getInt();
+              case DT_INT16 -> (int) content.getShort();
+              case DT_INT8 -> (int) content.get();
+              case DT_UINT8 -> content.get() & 0xff;
+              default -> content.getShort() & 0xffff;
+            }));
+          }
+        } else {
+          proto.getIntValList().forEach(v -> out.add(new JsonPrimitive(v)));
+        }
+      }
+      case DT_INT64 -> {
+        if (content != null) {
+          for (int i = 0; i < n; i++) {
+            out.add(new JsonPrimitive(content.getLong()));
+          }
+        } else {
+          proto.getInt64ValList().forEach(v -> out.add(new JsonPrimitive(v)));
+        }
+      }
+      case DT_BOOL -> {
+        if (content != null) {
+          for (int i = 0; i < n; i++) {
+            out.add(new JsonPrimitive(content.get() != 0));
+          }
+        } else {
+          proto.getBoolValList().forEach(v -> out.add(new JsonPrimitive(v)));
+        }
+      }
+      default -> throw HttpError.badRequest("an output has type " + dtype + ", which the REST API does not"
+          + " write; use gRPC Predict");
+    }
+    if (content != null && out.size() != n) {
+      throw new IllegalStateException("tensor_content holds " + out.size() + " values for " + n + " elements");
+    }
+    return filled(out, n, dtype == DataType.DT_BOOL ? new JsonPrimitive(false) : new JsonPrimitive(0));
+  }
+
+  private static List<JsonElement> filled(List<JsonElement> values, int n, JsonElement zero) {
+    if (values.size() > n) {
+      throw new IllegalStateException(values.size() + " values for " + n + " elements");
+    }
+    JsonElement last = values.isEmpty() ? zero : values.get(values.size() - 1);
+    while (values.size() < n) {
+      values.add(last);
+    }
+    return values;
   }
 
   private static JsonElement nest(long[] shape, int depth, List<JsonElement> values, int[] next) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
 import com.google.protobuf.ByteString;
-import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.http.TfServingJson.Format;
 import io.jointspace.server.http.TfServingJson.Predict;
 import io.jointspace.tensorflow.framework.DataType;
@@ -76,7 +75,7 @@ class TfServingJsonTest {
 
   @Test
   void badBodies_nameWhatIsWrong() {
-    assertThatThrownBy(() -> predict("{\"instances\": [1", ONE_FLOAT)).isInstanceOf(InvalidInputException.class)
+    assertThatThrownBy(() -> predict("{\"instances\": [1", ONE_FLOAT)).isInstanceOf(HttpError.class)
         .hasMessageContaining("not valid JSON");
     assertThatThrownBy(() -> predict("[1, 2]", ONE_FLOAT)).hasMessageContaining("must be a JSON object");
     assertThatThrownBy(() -> predict("{}", ONE_FLOAT)).hasMessageContaining("'inputs' or 'instances'");
