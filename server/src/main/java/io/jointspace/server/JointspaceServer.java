@@ -255,7 +255,7 @@ public final class JointspaceServer {
       }
       throw e;
     }
-    log.info("HTTP/JSON on {}://{}:{} (KServe v2 REST /v2, JSON /v1/jointspace/SERVICE/METHOD, /metrics{})",
+    log.info("HTTP/JSON on {}://{}:{} (KServe v2 REST /v2, TF Serving REST /v1/models, JSON /v1/jointspace/SERVICE/METHOD, /metrics{})",
         tls == null ? "http" : "https", settings.grpcAddress(), http.port(),
         keys == null ? "" : " with a models:read key");
   }

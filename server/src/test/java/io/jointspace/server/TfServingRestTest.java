@@ -129,6 +129,13 @@ class TfServingRestTest {
         .isEqualTo(parse("{\"predictions\": [3.5, 4.0, 5.5]}"));
     assertThat(parse(ok(http.post("/v1/models/" + THREE + ":predict", "{\"inputs\": [1.0, 2.0, 5.0]}")).body()))
         .isEqualTo(parse("{\"outputs\": [3.5, 4.0, 5.5]}"));
+    // as `curl -d` sends it, with a form's content type, which TF Serving takes
+    HttpResponse<byte[]> curl = http.postBytes("/v1/models/" + THREE + ":predict",
+        "{\"instances\": [1.0]}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        java.util.Map.of("Content-Type", "application/x-www-form-urlencoded"));
+    assertThat(curl.statusCode()).isEqualTo(200);
+    assertThat(parse(new String(curl.body(), java.nio.charset.StandardCharsets.UTF_8)))
+        .isEqualTo(parse("{\"predictions\": [3.5]}"));
     // half_plus_two's x is [-1, 1]: rows of one value (TF Serving's tests send 2.0, 3.0, 4.0)
     assertThat(parse(ok(http.post("/v1/models/" + DEFAULT + ":predict",
         "{\"instances\": [[2.0], [3.0], [4.0]]}")).body()))

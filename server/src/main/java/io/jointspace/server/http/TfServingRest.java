@@ -129,7 +129,7 @@ final class TfServingRest implements HttpApi {
       throw new HttpError(404, "NOT_FOUND", "POST /v1/models/...: end the path with :predict, :classify or"
           + " :regress, not '" + last + "'");
     }
-    x.requireContentType(Exchange.JSON);
+    // any Content-Type, as TF Serving: its documented calls are `curl -d`, a form's type
     JsonObject body = TfServingJson.parseObject(new String(x.body(), java.nio.charset.StandardCharsets.UTF_8));
     String signature = TfServingJson.signatureName(body);
     switch (verb) {
