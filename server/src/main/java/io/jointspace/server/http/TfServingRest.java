@@ -134,11 +134,11 @@ final class TfServingRest implements HttpApi {
     String signature = TfServingJson.signatureName(body);
     switch (verb) {
       case "predict" -> predict(x, t, body, signature);
-      case "classify" -> x.json(200, TfServingJson.reply(gateway.unary(x, PredictionServiceGrpc.getClassifyMethod(),
-          ClassificationRequest.newBuilder().setModelSpec(t.spec(signature)).setInput(TfServingJson.examples(body))
+      case "classify" -> x.json(200, TfServingExamples.reply(gateway.unary(x, PredictionServiceGrpc.getClassifyMethod(),
+          ClassificationRequest.newBuilder().setModelSpec(t.spec(signature)).setInput(TfServingExamples.examples(body))
               .build()).getResult()));
-      default -> x.json(200, TfServingJson.reply(gateway.unary(x, PredictionServiceGrpc.getRegressMethod(),
-          RegressionRequest.newBuilder().setModelSpec(t.spec(signature)).setInput(TfServingJson.examples(body))
+      default -> x.json(200, TfServingExamples.reply(gateway.unary(x, PredictionServiceGrpc.getRegressMethod(),
+          RegressionRequest.newBuilder().setModelSpec(t.spec(signature)).setInput(TfServingExamples.examples(body))
               .build()).getResult()));
     }
   }
@@ -173,7 +173,7 @@ final class TfServingRest implements HttpApi {
         .putAllInputs(inputs.inputs())
         .build();
     PredictResponse response = gateway.unary(x, PredictionServiceGrpc.getPredictMethod(), request);
-    x.json(200, TfServingJson.reply(response.getOutputsMap(), inputs.format()));
+    x.json(200, TfServingOutputs.reply(response.getOutputsMap(), inputs.format()));
   }
 
   private static DataType tfType(io.jointspace.api.v1.DataType dtype) {

@@ -121,8 +121,8 @@ class TfServingJsonTest {
   @Test
   void replies_followTheRequestsForm() {
     Map<String, TensorProto> one = Map.of("y", floats(new long[] {3, 1}, 3f, 3.5f, 4f));
-    assertThat(text(TfServingJson.reply(one, Format.ROW))).isEqualTo("{\"predictions\":[[3.0],[3.5],[4.0]]}");
-    assertThat(text(TfServingJson.reply(one, Format.COLUMNAR))).isEqualTo("{\"outputs\":[[3.0],[3.5],[4.0]]}");
+    assertThat(text(TfServingOutputs.reply(one, Format.ROW))).isEqualTo("{\"predictions\":[[3.0],[3.5],[4.0]]}");
+    assertThat(text(TfServingOutputs.reply(one, Format.COLUMNAR))).isEqualTo("{\"outputs\":[[3.0],[3.5],[4.0]]}");
 
     Map<String, TensorProto> two = new LinkedHashMap<>();
     two.put("a", floats(new long[] {2}, 1f, Float.NaN));
@@ -130,9 +130,9 @@ class TfServingJsonTest {
         .setTensorShape(floats(new long[] {2}).getTensorShape())
         .addStringVal(ByteString.copyFromUtf8("hi")).addStringVal(ByteString.copyFrom(new byte[] {(byte) 0xff}))
         .build());
-    assertThat(text(TfServingJson.reply(two, Format.ROW))).isEqualTo(
+    assertThat(text(TfServingOutputs.reply(two, Format.ROW))).isEqualTo(
         "{\"predictions\":[{\"a\":1.0,\"name_bytes\":{\"b64\":\"aGk=\"}},{\"a\":NaN,\"name_bytes\":{\"b64\":\"/w==\"}}]}");
-    assertThat(text(TfServingJson.reply(two, Format.COLUMNAR))).isEqualTo(
+    assertThat(text(TfServingOutputs.reply(two, Format.COLUMNAR))).isEqualTo(
         "{\"outputs\":{\"a\":[1.0,NaN],\"name_bytes\":[{\"b64\":\"aGk=\"},{\"b64\":\"/w==\"}]}}");
   }
 
@@ -141,16 +141,16 @@ class TfServingJsonTest {
     Map<String, TensorProto> mixed = new LinkedHashMap<>();
     mixed.put("a", floats(new long[] {2}, 1f, 2f));
     mixed.put("b", floats(new long[] {3}, 1f, 2f, 3f));
-    assertThatThrownBy(() -> TfServingJson.reply(mixed, Format.ROW)).hasMessageContaining("'b' has 3 rows");
-    assertThatThrownBy(() -> TfServingJson.reply(Map.of("s", floats(new long[0], 1f)), Format.ROW))
+    assertThatThrownBy(() -> TfServingOutputs.reply(mixed, Format.ROW)).hasMessageContaining("'b' has 3 rows");
+    assertThatThrownBy(() -> TfServingOutputs.reply(Map.of("s", floats(new long[0], 1f)), Format.ROW))
         .hasMessageContaining("scalar");
-    assertThat(text(TfServingJson.reply(Map.of("s", floats(new long[0], 1f)), Format.COLUMNAR)))
+    assertThat(text(TfServingOutputs.reply(Map.of("s", floats(new long[0], 1f)), Format.COLUMNAR)))
         .isEqualTo("{\"outputs\":1.0}");
   }
 
   @Test
   void examples_typeFeaturesByTheirJson_withAContextWhenGiven() {
-    io.jointspace.tensorflow.serving.Input in = TfServingJson.examples(TfServingJson.parseObject("""
+    io.jointspace.tensorflow.serving.Input in = TfServingExamples.examples(TfServingJson.parseObject("""
         {"context": {"lang": "en"},
          "examples": [{"x": 2.0, "ids": [1, 2], "img": {"b64": "AQ=="}, "flag": true}, {"x": [1e0, 3.5]}]}"""));
     assertThat(in.hasExampleListWithContext()).isTrue();
@@ -165,15 +165,15 @@ class TfServingJsonTest {
     assertThat(list.getExamples(1).getFeatures().getFeatureOrThrow("x").getFloatList().getValueList())
         .containsExactly(1f, 3.5f);
 
-    assertThat(TfServingJson.examples(TfServingJson.parseObject("{\"examples\": [{\"x\": 1}]}")).hasExampleList())
+    assertThat(TfServingExamples.examples(TfServingJson.parseObject("{\"examples\": [{\"x\": 1}]}")).hasExampleList())
         .isTrue();
-    assertThatThrownBy(() -> TfServingJson.examples(TfServingJson.parseObject("{\"examples\": [{\"x\": [1, 2.5]}]}")))
+    assertThatThrownBy(() -> TfServingExamples.examples(TfServingJson.parseObject("{\"examples\": [{\"x\": [1, 2.5]}]}")))
         .hasMessageContaining("examples[0].x mixes kinds");
-    assertThatThrownBy(() -> TfServingJson.examples(TfServingJson.parseObject("{\"examples\": [{\"x\": [[1]]}]}")))
+    assertThatThrownBy(() -> TfServingExamples.examples(TfServingJson.parseObject("{\"examples\": [{\"x\": [[1]]}]}")))
         .hasMessageContaining("examples[0].x holds a list");
-    assertThatThrownBy(() -> TfServingJson.examples(TfServingJson.parseObject("{\"examples\": []}")))
+    assertThatThrownBy(() -> TfServingExamples.examples(TfServingJson.parseObject("{\"examples\": []}")))
         .hasMessageContaining("empty");
-    assertThatThrownBy(() -> TfServingJson.examples(TfServingJson.parseObject("{\"instances\": [1]}")))
+    assertThatThrownBy(() -> TfServingExamples.examples(TfServingJson.parseObject("{\"instances\": [1]}")))
         .hasMessageContaining("missing 'examples'");
   }
 }
