@@ -222,6 +222,21 @@ class TfServingApiTest {
   }
 
   @Test
+  void predict_takesTheShapesTensorFlowTakes_asTfServingDoes() {
+    // TF Serving's own VerifyPredictRequest: x of shape [1] where the signature records [-1, 1]
+    TensorProto y = predict(spec(CPU, "serving_default"), Map.of("x", floats(new long[] {1}, 2f)))
+        .getOutputsOrThrow("y");
+    assertThat(y.getTensorShape()).isEqualTo(shape(1));
+    assertThat(y.getFloatValList()).containsExactly(3.0f);
+    // rows of a shape the signature records still share batches with others; this one runs alone
+    assertThat(predict(spec(CPU, ""), Map.of("x", floats(new long[] {3}, 2f, 3f, 4f))).getOutputsOrThrow("y")
+        .getFloatValList()).containsExactly(3.0f, 3.5f, 4.0f);
+    // a shape the graph itself refuses is still INVALID_ARGUMENT
+    assertFails(() -> predict(spec(MNIST, ""), Map.of("x", floats(new long[] {1, 10}, new float[10]))),
+        Status.Code.INVALID_ARGUMENT, "rejected");
+  }
+
+  @Test
   void predict_scalarInput() {
     TensorProto y = predict(spec(THREE, ""), Map.of("x", floats(new long[] {}, 2f))).getOutputsOrThrow("y");
     assertThat(y.getTensorShape().getDimCount()).isZero();

@@ -136,7 +136,10 @@ class TfServingRestTest {
     assertThat(curl.statusCode()).isEqualTo(200);
     assertThat(parse(new String(curl.body(), java.nio.charset.StandardCharsets.UTF_8)))
         .isEqualTo(parse("{\"predictions\": [3.5]}"));
-    // half_plus_two's x is [-1, 1]: rows of one value (TF Serving's tests send 2.0, 3.0, 4.0)
+    // tensorflow_model_server_test.py's REST predict on half_plus_two, whose x records [-1, 1]
+    assertThat(parse(ok(http.post("/v1/models/" + DEFAULT + ":predict",
+        "{\"instances\": [2.0, 3.0, 4.0]}")).body()))
+        .isEqualTo(parse("{\"predictions\": [3.0, 3.5, 4.0]}"));
     assertThat(parse(ok(http.post("/v1/models/" + DEFAULT + ":predict",
         "{\"instances\": [[2.0], [3.0], [4.0]]}")).body()))
         .isEqualTo(parse("{\"predictions\": [[3.0], [3.5], [4.0]]}"));
@@ -199,9 +202,11 @@ class TfServingRestTest {
     assertThat(badJson.statusCode()).isEqualTo(400);
     assertThat(parse(badJson.body()).getAsJsonObject().get("error").getAsString()).contains("not valid JSON");
 
-    HttpResponse<String> shape = http.post("/v1/models/" + DEFAULT + ":predict", "{\"instances\": [[[2.0]]]}");
+    // a shape the graph refuses (input1 is [-1, 3])
+    HttpResponse<String> shape = http.post("/v1/models/" + KERAS + ":predict",
+        "{\"instances\": [{\"input1\": [0.1], \"input2\": [0.4, 0.5, 0.6], \"input3\": [0]}]}");
     assertThat(shape.statusCode()).as(shape.body()).isEqualTo(400);
-    assertThat(parse(shape.body()).getAsJsonObject().get("error").getAsString()).contains("shape");
+    assertThat(parse(shape.body()).getAsJsonObject().get("error").getAsString()).contains("rejected");
 
     HttpResponse<String> text = http.post("/v1/models/" + DEFAULT + ":predict", "{\"instances\": [[\"a\"]]}");
     assertThat(text.statusCode()).isEqualTo(400);

@@ -181,12 +181,23 @@ class TfServingClientTest {
 
   @Test
   void predict_givesTfServingsValues() {
-    // tensorflow_model_server_test_base.py: x = [2.0] gives y = [3.0] on half_plus_two
-    PredictResponse two = predict.predict(PredictRequest.newBuilder().setModelSpec(spec(DEFAULT, ""))
-        .putInputs("x", floats(new long[] {1, 1}, 2f)).build());
-    assertThat(two.getOutputsOrThrow("y").getFloatValList()).containsExactly(3f);
-    assertThat(two.getModelSpec().getName()).isEqualTo(DEFAULT);
-    assertThat(two.getModelSpec().getVersion().getValue()).isEqualTo(123);
+    // tensorflow_model_server_test_base.py VerifyPredictRequest: x = [2.0] of shape [1] (and [1, 1]
+    // with batch_input) gives one y = 3.0 on half_plus_two, with or without output_filter
+    for (long[] shape : List.of(new long[] {1}, new long[] {1, 1})) {
+      for (boolean filter : new boolean[] {true, false}) {
+        PredictRequest.Builder request = PredictRequest.newBuilder()
+            .setModelSpec(spec(DEFAULT, "serving_default")).putInputs("x", floats(shape, 2f));
+        if (filter) {
+          request.addOutputFilter("y");
+        }
+        PredictResponse two = predict.predict(request.build());
+        assertThat(two.getOutputsOrThrow("y").getDtype()).isEqualTo(DataType.DT_FLOAT);
+        assertThat(two.getOutputsOrThrow("y").getFloatValList()).containsExactly(3f);
+        assertThat(two.getModelSpec().getName()).isEqualTo(DEFAULT);
+        assertThat(two.getModelSpec().getSignatureName()).isEqualTo("serving_default");
+        assertThat(two.getModelSpec().getVersion().getValue()).isEqualTo(123);
+      }
+    }
     // tensorflow_model_server_test.py testGoodModelConfig: half_plus_three, x = 2.0 gives 4.0
     PredictResponse three = predict.predict(PredictRequest.newBuilder().setModelSpec(spec(THREE, ""))
         .putInputs("x", floats(new long[] {1}, 2f)).build());

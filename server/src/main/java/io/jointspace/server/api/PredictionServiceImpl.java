@@ -10,6 +10,7 @@ import io.jointspace.server.errors.FailedPreconditionException;
 import io.jointspace.server.errors.InvalidInputException;
 import io.jointspace.server.runtime.CallScope;
 import io.jointspace.server.runtime.ModelVersion;
+import io.jointspace.server.runtime.Shapes;
 import io.jointspace.server.runtime.SignatureInfo;
 import io.jointspace.server.runtime.TensorData;
 import io.jointspace.server.runtime.TensorProtos;
@@ -101,7 +102,7 @@ public final class PredictionServiceImpl extends PredictionServiceGrpc.Predictio
       checkAliases(sig, inputs.keySet(), outputs);
       Map<String, TensorData> results;
       try (GrpcCallScope call = GrpcCallScope.current()) {
-        results = model.call(sig, inputs, outputs, call.scope());
+        results = model.call(sig, inputs, outputs, call.scope(), Shapes.AS_TENSORFLOW);
       }
       PredictResponse.Builder response = PredictResponse.newBuilder()
           .setModelSpec(TfServingMapper.echo(handle.id(), sig.name()));

@@ -216,7 +216,16 @@ public final class ModelVersion implements AutoCloseable {
    */
   public Map<String, TensorData> call(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys,
       CallScope scope) {
-    return signatures.call(sig, inputs, outputKeys, scope);
+    return signatures.call(sig, inputs, outputKeys, scope, Shapes.CHECKED);
+  }
+
+  /**
+   * As {@link #call(SignatureInfo, Map, List, CallScope)}, with the signature's shapes checked
+   * as {@code shapes} says: TF Serving's API takes any shape TensorFlow takes.
+   */
+  public Map<String, TensorData> call(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys,
+      CallScope scope, Shapes shapes) {
+    return signatures.call(sig, inputs, outputKeys, scope, shapes);
   }
 
   /** Drains the queues, then closes the encoder and the session. */

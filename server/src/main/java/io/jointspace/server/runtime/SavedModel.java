@@ -192,6 +192,11 @@ final class SavedModel implements AutoCloseable {
    * @throws InvalidInputException for a missing, unknown or ill-typed input or an unknown output
    */
   List<String> check(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys) {
+    return check(sig, inputs, outputKeys, Shapes.CHECKED);
+  }
+
+  /** As {@link #check(SignatureInfo, Map, List)}, with the signature's shapes checked as {@code shapes} says. */
+  List<String> check(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys, Shapes shapes) {
     for (String key : inputs.keySet()) {
       if (!sig.inputs().containsKey(key)) {
         throw new InvalidInputException("input '" + key + "' is not an input of signature '" + sig.name()
@@ -216,7 +221,11 @@ final class SavedModel implements AutoCloseable {
             + "' is missing; the signature's inputs: " + sig.inputs().keySet());
       }
       try {
-        spec.check(data);
+        if (shapes == Shapes.CHECKED) {
+          spec.check(data);
+        } else {
+          spec.checkType(data);
+        }
       } catch (InvalidInputException e) {
         throw e.at("input '" + spec.key() + "'");
       }
@@ -234,7 +243,13 @@ final class SavedModel implements AutoCloseable {
    *     output, or an input the graph rejects
    */
   Map<String, TensorData> run(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys) {
-    List<String> fetch = check(sig, inputs, outputKeys);
+    return run(sig, inputs, outputKeys, Shapes.CHECKED);
+  }
+
+  /** As {@link #run(SignatureInfo, Map, List)}, with the signature's shapes checked as {@code shapes} says. */
+  Map<String, TensorData> run(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys,
+      Shapes shapes) {
+    List<String> fetch = check(sig, inputs, outputKeys, shapes);
     List<Tensor> fed = new ArrayList<>(sig.inputs().size());
     InlineRuns how = inlineRuns.computeIfAbsent(sig.name(), k -> new InlineRuns());
     boolean inline = how.next();

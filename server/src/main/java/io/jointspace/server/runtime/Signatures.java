@@ -166,12 +166,26 @@ final class Signatures implements AutoCloseable {
    * @throws java.util.concurrent.CancellationException when the call was cancelled
    */
   Map<String, TensorData> call(SignatureInfo sig, Map<String, TensorData> inputs, List<String> outputKeys,
-      CallScope scope) {
+      CallScope scope, Shapes shapes) {
     SignatureQueue queue = queues.get(sig.name());
     if (queue == null) {
-      return model.run(sig, inputs, outputKeys);
+      return model.run(sig, inputs, outputKeys, shapes);
     }
-    List<String> fetch = model.check(sig, inputs, outputKeys);
+    List<String> fetch;
+    try {
+      fetch = model.check(sig, inputs, outputKeys);
+    } catch (InvalidInputException e) {
+      if (shapes == Shapes.CHECKED) {
+        throw e;
+      }
+      // shapes the signature does not record cannot share a batch: run alone, as TensorFlow takes them
+      try {
+        return model.run(sig, inputs, outputKeys, shapes);
+      } catch (InvalidInputException rejected) {
+        // the graph refused them too: say which input does not fit the signature as well
+        throw new InvalidInputException(rejected.getMessage() + " (" + e.getMessage() + ")", rejected);
+      }
+    }
     int rows = SignatureQueue.rowCount(inputs);
     if (rows <= 0) {
       return model.run(sig, inputs, outputKeys);

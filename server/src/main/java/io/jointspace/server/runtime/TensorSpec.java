@@ -45,18 +45,28 @@ public record TensorSpec(String key, String tensorName, DataType tfType, long[] 
   }
 
   /**
-   * Checks {@code data} against this spec; with {@code row}, {@code data} is one row of a
-   * batch and is compared with the shape after the batch dimension (when there is one).
+   * Checks only {@code data}'s dtype, as TensorFlow itself and TF Serving do: the shape a
+   * signature records is not enforced, the graph's own ops decide.
    *
-   * @throws InvalidInputException naming what differs, without a field prefix
+   * @throws InvalidInputException naming the dtypes, without a field prefix
    */
-  public void check(TensorData data, boolean row) {
+  public void checkType(TensorData data) {
     DType want = dtype().orElseThrow(() -> new InvalidInputException(
         "needs dtype " + DType.tfName(tfType) + ", which the server cannot feed"));
     if (data.dtype() != want) {
       throw new InvalidInputException("has dtype " + data.dtype() + " but signature input '" + key
           + "' needs " + want);
     }
+  }
+
+  /**
+   * Checks {@code data} against this spec; with {@code row}, {@code data} is one row of a
+   * batch and is compared with the shape after the batch dimension (when there is one).
+   *
+   * @throws InvalidInputException naming what differs, without a field prefix
+   */
+  public void check(TensorData data, boolean row) {
+    checkType(data);
     if (!rankKnown) {
       return;
     }

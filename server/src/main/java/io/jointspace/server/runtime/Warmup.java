@@ -154,7 +154,7 @@ public final class Warmup {
     try {
       SignatureInfo sig = model.signature(request.getModelSpec().getSignatureName());
       Map<String, TensorData> inputs = TensorProtos.toTensorData(request.getInputsMap(), key -> "input '" + key + "'");
-      signatures.call(sig, inputs, request.getOutputFilterList(), CallScope.NONE);
+      signatures.call(sig, inputs, request.getOutputFilterList(), CallScope.NONE, Shapes.AS_TENSORFLOW);
     } catch (RuntimeException e) {
       throw new IllegalStateException(where(index) + "failed: " + e.getMessage(), e);
     }
