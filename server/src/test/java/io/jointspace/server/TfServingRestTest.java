@@ -114,6 +114,7 @@ class TfServingRestTest {
     JsonObject gotSigs = got.getAsJsonObject("metadata").getAsJsonObject("signature_def")
         .getAsJsonObject("signature_def");
     assertThat(gotSigs.keySet()).isEqualTo(wantSigs.keySet());
+    assertThat(got).as("the whole answer, as TF Serving's testGetModelMetadataREST compares it").isEqualTo(want);
     for (String sig : wantSigs.keySet()) {
       for (String part : List.of("inputs", "outputs", "method_name")) {
         assertThat(gotSigs.getAsJsonObject(sig).get(part)).as(sig + "." + part)
