@@ -58,6 +58,12 @@ final class Exchange {
     return params.getOrDefault(name, "");
   }
 
+  /** The HTTP client's address and port, as "ADDRESS:PORT" (an IPv6 address in brackets). */
+  String peer() {
+    String host = Request.getRemoteAddr(request);
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + Request.getRemotePort(request);
+  }
+
   @Nullable
   String header(String name) {
     return request.getHeaders().get(name);

@@ -25,6 +25,13 @@ import javax.annotation.Nullable;
 final class Gateway {
   static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final String TIMEOUT_HEADER = "grpc-timeout";
+  /**
+   * The HTTP client's address, for records of who changed what; read by the server's peer
+   * interceptor only from in-process calls (api.PeerAddress.HTTP_PEER), so a network client
+   * cannot set it.
+   */
+  static final Metadata.Key<String> HTTP_PEER = Metadata.Key.of("jointspace-http-peer",
+      Metadata.ASCII_STRING_MARSHALLER);
 
   private final Channel channel;
   private final Duration defaultDeadline;
@@ -37,6 +44,7 @@ final class Gateway {
   /** Calls {@code method} with {@code request} as the HTTP request {@code exchange} asks. */
   <Q, R> R unary(Exchange exchange, MethodDescriptor<Q, R> method, Q request) {
     Metadata headers = new Metadata();
+    headers.put(HTTP_PEER, exchange.peer());
     String authorization = exchange.header("Authorization");
     if (authorization != null) {
       headers.put(AUTHORIZATION, authorization);

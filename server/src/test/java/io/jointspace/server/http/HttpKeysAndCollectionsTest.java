@@ -203,4 +203,19 @@ class HttpKeysAndCollectionsTest {
       }
     };
   }
+
+  @Test
+  void aLabelMovedOverHttp_isRecordedAsTheHttpClients() throws Exception {
+    HttpResponse<String> set = http.post("/v1/jointspace/ModelService/SetLabel",
+        "{\"model\": \"shapes-clip\", \"label\": \"from-http\", \"version\": 2}",
+        "Authorization", "Bearer " + admin);
+    assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+    HttpResponse<String> history = http.post("/v1/jointspace/ModelService/ListLabelHistory",
+        "{\"model\": \"shapes-clip\", \"label\": \"from-http\"}", "Authorization", "Bearer " + admin);
+    assertThat(history.statusCode()).as(history.body()).isEqualTo(200);
+    String changedBy = HttpClientForTests.json(history).getAsJsonArray("changes").get(0).getAsJsonObject()
+        .get("changedBy").getAsString();
+    // the HTTP client's own address and port, not the in-process channel's
+    assertThat(changedBy).matches("key \\S+ from 127\\.0\\.0\\.1:\\d+");
+  }
 }
