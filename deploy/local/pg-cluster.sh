@@ -5,6 +5,11 @@
 #   deploy/local/pg-cluster.sh stop DIR     stop (fast shutdown)
 #   deploy/local/pg-cluster.sh status DIR   exit 0 when running
 #   deploy/local/pg-cluster.sh url DIR      postgresql://... of a running cluster
+#   deploy/local/pg-cluster.sh standby DIR PRIMARY_DIR
+#                                           make DIR a streaming replica (hot standby) of the
+#                                           running cluster of PRIMARY_DIR (pg_basebackup -R,
+#                                           first time) and start it; prints its URL. Later,
+#                                           start/stop/status/url DIR work on it as on any cluster
 #
 # The cluster listens on 127.0.0.1 only, on a free port (kept in DIR/port). Connections over
 # TCP need the password of the user `postgres` (SCRAM-SHA-256), a random one kept in
@@ -12,11 +17,16 @@
 # it out. When called as root, the server runs as the `postgres` user (PostgreSQL refuses to
 # run as root). After a crash (kill -9) the next start recovers from the WAL. Runs
 # install-postgres.sh first when PostgreSQL or pgvector is missing.
+#
+# A standby copies the primary's files, its password included (DIR/password is the primary's),
+# and follows the primary over a replication connection on 127.0.0.1 (SCRAM, the same
+# password, kept for the server in a 0600 file beside its data). It answers reads only;
+# `SELECT pg_promote()` on it (or `pg_ctl promote`) would make it a primary.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cmd="${1:-}"
 dir="${2:-}"
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 die() { echo "pg-cluster: $*" >&2; exit 1; }
 
@@ -123,7 +133,8 @@ write_hba() {
   local hba ident
   hba="# written by deploy/local/pg-cluster.sh
 local all postgres peer map=owner
-host  all all 127.0.0.1/32 scram-sha-256"
+host  all all 127.0.0.1/32 scram-sha-256
+host  replication postgres 127.0.0.1/32 scram-sha-256"
   ident="# written by deploy/local/pg-cluster.sh
 owner $(owner_name) postgres"
   changed=no
@@ -181,8 +192,29 @@ url() {
   echo "postgresql://postgres@127.0.0.1:$p/$DB"
 }
 
+# The cluster of PRIMARY_DIR as a standby's source: its port and password, read the way this
+# script reads its own (no links, a port number, a password this script wrote).
+primary_source() {
+  local pdir="$1" p
+  [ -n "$pdir" ] || die "standby needs the primary's folder: standby DIR PRIMARY_DIR"
+  [ ! -L "$pdir" ] || die "$pdir is a symbolic link; give the folder itself"
+  [ -d "$pdir" ] || die "$pdir is not a folder"
+  pdir="$(cd "$pdir" && pwd -P)"
+  [ "$pdir" != "$dir" ] || die "a cluster cannot be its own standby"
+  no_link "$pdir/port" "$pdir/password"
+  p="$(head -c 16 "$pdir/port" 2>/dev/null | head -n 1)"
+  [[ "$p" =~ ^[0-9]{4,5}$ ]] || die "$pdir/port holds no port; start the primary first (start $pdir)"
+  [ -f "$pdir/password" ] && [ "$(stat -c %u "$pdir/password")" = "$(id -u)" ] \
+    && [[ "$(cat "$pdir/password")" =~ ^[0-9a-f]{32,128}$ ]] || die "$pdir/password is not a password this script wrote"
+  primary_port="$p"
+  primary_password="$(cat "$pdir/password")"
+}
+
 case "$cmd" in
-  start)
+  start|standby)
+    if [ "$cmd" = standby ]; then
+      primary_source "${3:-}"
+    fi
     if [ "$(id -u)" -eq 0 ]; then
       id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
       chown postgres "$dir"
@@ -195,6 +227,25 @@ case "$cmd" in
         data="$base/data"
         echo "pg-cluster: the postgres user cannot reach $dir; the cluster lives in $base" >&2
       fi
+    fi
+    if [ "$cmd" = standby ] && [ ! -f "$data/PG_VERSION" ]; then
+      # the standby's roles are the primary's: so is its password
+      no_link "$dir/password"
+      [ ! -e "$dir/password" ] || [ "$(cat "$dir/password")" = "$primary_password" ] \
+        || die "$dir/password differs from the primary's; remove it (and DIR) to make a new standby"
+      write_file password "$primary_password"
+      # the replication connection's password, for pg_basebackup and then the standby's
+      # WAL receiver (-R names this file in primary_conninfo): the server's user's, 0600
+      no_link "$base/primary.pgpass"
+      printf '127.0.0.1:%s:*:postgres:%s\n' "$primary_port" "$primary_password" \
+        | as_owner sh -c 'umask 077 && cat > "$1"' _ "$base/primary.pgpass"
+      as_owner env PGPASSFILE="$base/primary.pgpass" "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" \
+        -U postgres -D "$data" -R -X stream --checkpoint=fast --no-password >/dev/null \
+        || die "pg_basebackup from 127.0.0.1:$primary_port failed (is the primary running, started by this script?)"
+      # the primary's socket folder came with its configuration: this cluster's own instead
+      printf "unix_socket_directories = '%s'\n" "$base" | as_owner tee -a "$data/postgresql.conf" >/dev/null
+    elif [ "$cmd" = standby ] && [ ! -f "$data/standby.signal" ]; then
+      die "$data holds a cluster that is not a standby; give an empty folder"
     fi
     pwfile="$(password_file)"
     if [ ! -f "$data/PG_VERSION" ]; then
@@ -226,6 +277,11 @@ CONF
       write_file port "$port"
       as_owner "$bin/pg_ctl" -D "$data" -o "-p $port -c unix_socket_permissions=0700" -l "$base/server.log" -w -t 120 start >/dev/null
     fi
+    if [ -f "$data/standby.signal" ]; then
+      # a standby takes its roles, databases and extensions from its primary (read-only here)
+      url
+      exit 0
+    fi
     # the password of DIR/password, sent on stdin (never on a command line)
     printf "SET client_min_messages = warning; ALTER ROLE postgres PASSWORD '%s';\n" "$(cat "$pwfile")" \
       | psql_local -d postgres -q -f - >/dev/null
@@ -248,7 +304,7 @@ CONF
     url
     ;;
   *)
-    echo "unknown command: $cmd (start, stop, status, url)" >&2
+    echo "unknown command: $cmd (start, stop, status, url, standby)" >&2
     exit 2
     ;;
 esac
