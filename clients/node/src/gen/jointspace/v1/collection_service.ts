@@ -242,9 +242,27 @@ export interface Collection {
 
 export interface GetCollectionRequest {
   name: string;
+  /**
+   * Read-your-writes: the consistency_token of a write response (Upsert, UpsertStream,
+   * Delete, DeleteCollection). A server that reads from PostgreSQL streaming replicas
+   * (--database-read-url) then answers from a replica only once it has replayed that write,
+   * waiting for it a bounded time (storage.replica_wait_ms, never past the call's deadline),
+   * and from the primary otherwise. Empty: no wait; the answer may miss writes made a moment
+   * ago (replication lag). Ignored by a server without read replicas. Opaque: pass it as given.
+   */
+  consistencyToken: string;
 }
 
 export interface ListCollectionsRequest {
+  /**
+   * Read-your-writes: the consistency_token of a write response (Upsert, UpsertStream,
+   * Delete, DeleteCollection). A server that reads from PostgreSQL streaming replicas
+   * (--database-read-url) then answers from a replica only once it has replayed that write,
+   * waiting for it a bounded time (storage.replica_wait_ms, never past the call's deadline),
+   * and from the primary otherwise. Empty: no wait; the answer may miss writes made a moment
+   * ago (replication lag). Ignored by a server without read replicas. Opaque: pass it as given.
+   */
+  consistencyToken: string;
 }
 
 export interface ListCollectionsResponse {
@@ -257,6 +275,12 @@ export interface DeleteCollectionRequest {
 }
 
 export interface DeleteCollectionResponse {
+  /**
+   * Pass it as consistency_token of a later Search, Get, GetCollection or ListCollections to
+   * read this write even when those reads go to a PostgreSQL streaming replica
+   * (read-your-writes). Opaque (today a PostgreSQL WAL position, such as "0/3000148").
+   */
+  consistencyToken: string;
 }
 
 /** One item to store. */
@@ -287,7 +311,15 @@ export interface UpsertResponse {
   /** Items written (all of the request's). */
   upsertedCount: number;
   /** The model version that embedded them. */
-  model: ModelSpec | undefined;
+  model:
+    | ModelSpec
+    | undefined;
+  /**
+   * Pass it as consistency_token of a later Search, Get, GetCollection or ListCollections to
+   * read this write even when those reads go to a PostgreSQL streaming replica
+   * (read-your-writes). Opaque (today a PostgreSQL WAL position, such as "0/3000148").
+   */
+  consistencyToken: string;
 }
 
 export interface UpsertStreamRequest {
@@ -303,6 +335,14 @@ export interface UpsertStreamResponse {
   totalCommitted: number;
   /** Zero-based index of the request message this answers. */
   messageIndex: number;
+  /**
+   * This message's token covers the stream's earlier messages too, so the last response's
+   * token covers the whole stream.
+   * Pass it as consistency_token of a later Search, Get, GetCollection or ListCollections to
+   * read this write even when those reads go to a PostgreSQL streaming replica
+   * (read-your-writes). Opaque (today a PostgreSQL WAL position, such as "0/3000148").
+   */
+  consistencyToken: string;
 }
 
 export interface GetRequest {
@@ -316,6 +356,15 @@ export interface GetRequest {
    * the other version may be named too.
    */
   modelVersion: number;
+  /**
+   * Read-your-writes: the consistency_token of a write response (Upsert, UpsertStream,
+   * Delete, DeleteCollection). A server that reads from PostgreSQL streaming replicas
+   * (--database-read-url) then answers from a replica only once it has replayed that write,
+   * waiting for it a bounded time (storage.replica_wait_ms, never past the call's deadline),
+   * and from the primary otherwise. Empty: no wait; the answer may miss writes made a moment
+   * ago (replication lag). Ignored by a server without read replicas. Opaque: pass it as given.
+   */
+  consistencyToken: string;
 }
 
 export interface StoredItem {
@@ -348,6 +397,12 @@ export interface DeleteRequest {
 
 export interface DeleteResponse {
   deletedCount: number;
+  /**
+   * Pass it as consistency_token of a later Search, Get, GetCollection or ListCollections to
+   * read this write even when those reads go to a PostgreSQL streaming replica
+   * (read-your-writes). Opaque (today a PostgreSQL WAL position, such as "0/3000148").
+   */
+  consistencyToken: string;
 }
 
 /**
@@ -450,6 +505,15 @@ export interface SearchRequest {
    * version may be named too, to compare them.
    */
   modelVersion: number;
+  /**
+   * Read-your-writes: the consistency_token of a write response (Upsert, UpsertStream,
+   * Delete, DeleteCollection). A server that reads from PostgreSQL streaming replicas
+   * (--database-read-url) then answers from a replica only once it has replayed that write,
+   * waiting for it a bounded time (storage.replica_wait_ms, never past the call's deadline),
+   * and from the primary otherwise. Empty: no wait; the answer may miss writes made a moment
+   * ago (replication lag). Ignored by a server without read replicas. Opaque: pass it as given.
+   */
+  consistencyToken: string;
 }
 
 export interface Hit {
@@ -1357,13 +1421,16 @@ export const Collection: MessageFns<Collection> = {
 };
 
 function createBaseGetCollectionRequest(): GetCollectionRequest {
-  return { name: "" };
+  return { name: "", consistencyToken: "" };
 }
 
 export const GetCollectionRequest: MessageFns<GetCollectionRequest> = {
   encode(message: GetCollectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.name !== "") {
       writer.uint32(10).string(message.name);
+    }
+    if (message.consistencyToken !== "") {
+      writer.uint32(18).string(message.consistencyToken);
     }
     return writer;
   },
@@ -1389,6 +1456,14 @@ export const GetCollectionRequest: MessageFns<GetCollectionRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.consistencyToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1402,13 +1477,23 @@ export const GetCollectionRequest: MessageFns<GetCollectionRequest> = {
   },
 
   fromJSON(object: any): GetCollectionRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      consistencyToken: isSet(object.consistencyToken)
+        ? globalThis.String(object.consistencyToken)
+        : isSet(object.consistency_token)
+        ? globalThis.String(object.consistency_token)
+        : "",
+    };
   },
 
   toJSON(message: GetCollectionRequest): unknown {
     const obj: any = {};
     if (message.name !== "") {
       obj.name = message.name;
+    }
+    if (message.consistencyToken !== "") {
+      obj.consistencyToken = message.consistencyToken;
     }
     return obj;
   },
@@ -1419,16 +1504,20 @@ export const GetCollectionRequest: MessageFns<GetCollectionRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetCollectionRequest>, I>>(object: I): GetCollectionRequest {
     const message = createBaseGetCollectionRequest();
     message.name = object.name ?? "";
+    message.consistencyToken = object.consistencyToken ?? "";
     return message;
   },
 };
 
 function createBaseListCollectionsRequest(): ListCollectionsRequest {
-  return {};
+  return { consistencyToken: "" };
 }
 
 export const ListCollectionsRequest: MessageFns<ListCollectionsRequest> = {
-  encode(_: ListCollectionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListCollectionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consistencyToken !== "") {
+      writer.uint32(10).string(message.consistencyToken);
+    }
     return writer;
   },
 
@@ -1445,6 +1534,14 @@ export const ListCollectionsRequest: MessageFns<ListCollectionsRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consistencyToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1457,20 +1554,30 @@ export const ListCollectionsRequest: MessageFns<ListCollectionsRequest> = {
     }
   },
 
-  fromJSON(_: any): ListCollectionsRequest {
-    return {};
+  fromJSON(object: any): ListCollectionsRequest {
+    return {
+      consistencyToken: isSet(object.consistencyToken)
+        ? globalThis.String(object.consistencyToken)
+        : isSet(object.consistency_token)
+        ? globalThis.String(object.consistency_token)
+        : "",
+    };
   },
 
-  toJSON(_: ListCollectionsRequest): unknown {
+  toJSON(message: ListCollectionsRequest): unknown {
     const obj: any = {};
+    if (message.consistencyToken !== "") {
+      obj.consistencyToken = message.consistencyToken;
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<ListCollectionsRequest>, I>>(base?: I): ListCollectionsRequest {
     return ListCollectionsRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ListCollectionsRequest>, I>>(_: I): ListCollectionsRequest {
+  fromPartial<I extends Exact<DeepPartial<ListCollectionsRequest>, I>>(object: I): ListCollectionsRequest {
     const message = createBaseListCollectionsRequest();
+    message.consistencyToken = object.consistencyToken ?? "";
     return message;
   },
 };
@@ -1614,11 +1721,14 @@ export const DeleteCollectionRequest: MessageFns<DeleteCollectionRequest> = {
 };
 
 function createBaseDeleteCollectionResponse(): DeleteCollectionResponse {
-  return {};
+  return { consistencyToken: "" };
 }
 
 export const DeleteCollectionResponse: MessageFns<DeleteCollectionResponse> = {
-  encode(_: DeleteCollectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: DeleteCollectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consistencyToken !== "") {
+      writer.uint32(10).string(message.consistencyToken);
+    }
     return writer;
   },
 
@@ -1635,6 +1745,14 @@ export const DeleteCollectionResponse: MessageFns<DeleteCollectionResponse> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consistencyToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1647,20 +1765,30 @@ export const DeleteCollectionResponse: MessageFns<DeleteCollectionResponse> = {
     }
   },
 
-  fromJSON(_: any): DeleteCollectionResponse {
-    return {};
+  fromJSON(object: any): DeleteCollectionResponse {
+    return {
+      consistencyToken: isSet(object.consistencyToken)
+        ? globalThis.String(object.consistencyToken)
+        : isSet(object.consistency_token)
+        ? globalThis.String(object.consistency_token)
+        : "",
+    };
   },
 
-  toJSON(_: DeleteCollectionResponse): unknown {
+  toJSON(message: DeleteCollectionResponse): unknown {
     const obj: any = {};
+    if (message.consistencyToken !== "") {
+      obj.consistencyToken = message.consistencyToken;
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<DeleteCollectionResponse>, I>>(base?: I): DeleteCollectionResponse {
     return DeleteCollectionResponse.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<DeleteCollectionResponse>, I>>(_: I): DeleteCollectionResponse {
+  fromPartial<I extends Exact<DeepPartial<DeleteCollectionResponse>, I>>(object: I): DeleteCollectionResponse {
     const message = createBaseDeleteCollectionResponse();
+    message.consistencyToken = object.consistencyToken ?? "";
     return message;
   },
 };
@@ -1953,7 +2081,7 @@ export const UpsertRequest: MessageFns<UpsertRequest> = {
 };
 
 function createBaseUpsertResponse(): UpsertResponse {
-  return { upsertedCount: 0, model: undefined };
+  return { upsertedCount: 0, model: undefined, consistencyToken: "" };
 }
 
 export const UpsertResponse: MessageFns<UpsertResponse> = {
@@ -1963,6 +2091,9 @@ export const UpsertResponse: MessageFns<UpsertResponse> = {
     }
     if (message.model !== undefined) {
       ModelSpec.encode(message.model, writer.uint32(18).fork()).join();
+    }
+    if (message.consistencyToken !== "") {
+      writer.uint32(26).string(message.consistencyToken);
     }
     return writer;
   },
@@ -1996,6 +2127,14 @@ export const UpsertResponse: MessageFns<UpsertResponse> = {
             message.model = ModelSpec.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.consistencyToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2016,6 +2155,11 @@ export const UpsertResponse: MessageFns<UpsertResponse> = {
         ? globalThis.Number(object.upserted_count)
         : 0,
       model: isSet(object.model) ? ModelSpec.fromJSON(object.model) : undefined,
+      consistencyToken: isSet(object.consistencyToken)
+        ? globalThis.String(object.consistencyToken)
+        : isSet(object.consistency_token)
+        ? globalThis.String(object.consistency_token)
+        : "",
     };
   },
 
@@ -2026,6 +2170,9 @@ export const UpsertResponse: MessageFns<UpsertResponse> = {
     }
     if (message.model !== undefined) {
       obj.model = ModelSpec.toJSON(message.model);
+    }
+    if (message.consistencyToken !== "") {
+      obj.consistencyToken = message.consistencyToken;
     }
     return obj;
   },
@@ -2039,6 +2186,7 @@ export const UpsertResponse: MessageFns<UpsertResponse> = {
     message.model = (object.model !== undefined && object.model !== null)
       ? ModelSpec.fromPartial(object.model)
       : undefined;
+    message.consistencyToken = object.consistencyToken ?? "";
     return message;
   },
 };
@@ -2129,7 +2277,7 @@ export const UpsertStreamRequest: MessageFns<UpsertStreamRequest> = {
 };
 
 function createBaseUpsertStreamResponse(): UpsertStreamResponse {
-  return { committedCount: 0, totalCommitted: 0, messageIndex: 0 };
+  return { committedCount: 0, totalCommitted: 0, messageIndex: 0, consistencyToken: "" };
 }
 
 export const UpsertStreamResponse: MessageFns<UpsertStreamResponse> = {
@@ -2142,6 +2290,9 @@ export const UpsertStreamResponse: MessageFns<UpsertStreamResponse> = {
     }
     if (message.messageIndex !== 0) {
       writer.uint32(24).int64(message.messageIndex);
+    }
+    if (message.consistencyToken !== "") {
+      writer.uint32(34).string(message.consistencyToken);
     }
     return writer;
   },
@@ -2183,6 +2334,14 @@ export const UpsertStreamResponse: MessageFns<UpsertStreamResponse> = {
             message.messageIndex = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.consistencyToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2212,6 +2371,11 @@ export const UpsertStreamResponse: MessageFns<UpsertStreamResponse> = {
         : isSet(object.message_index)
         ? globalThis.Number(object.message_index)
         : 0,
+      consistencyToken: isSet(object.consistencyToken)
+        ? globalThis.String(object.consistencyToken)
+        : isSet(object.consistency_token)
+        ? globalThis.String(object.consistency_token)
+        : "",
     };
   },
 
@@ -2226,6 +2390,9 @@ export const UpsertStreamResponse: MessageFns<UpsertStreamResponse> = {
     if (message.messageIndex !== 0) {
       obj.messageIndex = Math.round(message.messageIndex);
     }
+    if (message.consistencyToken !== "") {
+      obj.consistencyToken = message.consistencyToken;
+    }
     return obj;
   },
 
@@ -2237,12 +2404,20 @@ export const UpsertStreamResponse: MessageFns<UpsertStreamResponse> = {
     message.committedCount = object.committedCount ?? 0;
     message.totalCommitted = object.totalCommitted ?? 0;
     message.messageIndex = object.messageIndex ?? 0;
+    message.consistencyToken = object.consistencyToken ?? "";
     return message;
   },
 };
 
 function createBaseGetRequest(): GetRequest {
-  return { collection: "", ids: [], includeVectors: false, includeSources: false, modelVersion: 0 };
+  return {
+    collection: "",
+    ids: [],
+    includeVectors: false,
+    includeSources: false,
+    modelVersion: 0,
+    consistencyToken: "",
+  };
 }
 
 export const GetRequest: MessageFns<GetRequest> = {
@@ -2261,6 +2436,9 @@ export const GetRequest: MessageFns<GetRequest> = {
     }
     if (message.modelVersion !== 0) {
       writer.uint32(40).int64(message.modelVersion);
+    }
+    if (message.consistencyToken !== "") {
+      writer.uint32(50).string(message.consistencyToken);
     }
     return writer;
   },
@@ -2318,6 +2496,14 @@ export const GetRequest: MessageFns<GetRequest> = {
             message.modelVersion = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.consistencyToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2349,6 +2535,11 @@ export const GetRequest: MessageFns<GetRequest> = {
         : isSet(object.model_version)
         ? globalThis.Number(object.model_version)
         : 0,
+      consistencyToken: isSet(object.consistencyToken)
+        ? globalThis.String(object.consistencyToken)
+        : isSet(object.consistency_token)
+        ? globalThis.String(object.consistency_token)
+        : "",
     };
   },
 
@@ -2369,6 +2560,9 @@ export const GetRequest: MessageFns<GetRequest> = {
     if (message.modelVersion !== 0) {
       obj.modelVersion = Math.round(message.modelVersion);
     }
+    if (message.consistencyToken !== "") {
+      obj.consistencyToken = message.consistencyToken;
+    }
     return obj;
   },
 
@@ -2382,6 +2576,7 @@ export const GetRequest: MessageFns<GetRequest> = {
     message.includeVectors = object.includeVectors ?? false;
     message.includeSources = object.includeSources ?? false;
     message.modelVersion = object.modelVersion ?? 0;
+    message.consistencyToken = object.consistencyToken ?? "";
     return message;
   },
 };
@@ -2727,13 +2922,16 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
 };
 
 function createBaseDeleteResponse(): DeleteResponse {
-  return { deletedCount: 0 };
+  return { deletedCount: 0, consistencyToken: "" };
 }
 
 export const DeleteResponse: MessageFns<DeleteResponse> = {
   encode(message: DeleteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.deletedCount !== 0) {
       writer.uint32(8).int32(message.deletedCount);
+    }
+    if (message.consistencyToken !== "") {
+      writer.uint32(18).string(message.consistencyToken);
     }
     return writer;
   },
@@ -2759,6 +2957,14 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
             message.deletedCount = reader.int32();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.consistencyToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2778,6 +2984,11 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
         : isSet(object.deleted_count)
         ? globalThis.Number(object.deleted_count)
         : 0,
+      consistencyToken: isSet(object.consistencyToken)
+        ? globalThis.String(object.consistencyToken)
+        : isSet(object.consistency_token)
+        ? globalThis.String(object.consistency_token)
+        : "",
     };
   },
 
@@ -2785,6 +2996,9 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     const obj: any = {};
     if (message.deletedCount !== 0) {
       obj.deletedCount = Math.round(message.deletedCount);
+    }
+    if (message.consistencyToken !== "") {
+      obj.consistencyToken = message.consistencyToken;
     }
     return obj;
   },
@@ -2795,6 +3009,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
   fromPartial<I extends Exact<DeepPartial<DeleteResponse>, I>>(object: I): DeleteResponse {
     const message = createBaseDeleteResponse();
     message.deletedCount = object.deletedCount ?? 0;
+    message.consistencyToken = object.consistencyToken ?? "";
     return message;
   },
 };
@@ -3358,6 +3573,7 @@ function createBaseSearchRequest(): SearchRequest {
     includeMetadata: undefined,
     efSearch: 0,
     modelVersion: 0,
+    consistencyToken: "",
   };
 }
 
@@ -3392,6 +3608,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     }
     if (message.modelVersion !== 0) {
       writer.uint32(80).int64(message.modelVersion);
+    }
+    if (message.consistencyToken !== "") {
+      writer.uint32(90).string(message.consistencyToken);
     }
     return writer;
   },
@@ -3489,6 +3708,14 @@ export const SearchRequest: MessageFns<SearchRequest> = {
             message.modelVersion = longToNumber(reader.int64());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.consistencyToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3533,6 +3760,11 @@ export const SearchRequest: MessageFns<SearchRequest> = {
         : isSet(object.model_version)
         ? globalThis.Number(object.model_version)
         : 0,
+      consistencyToken: isSet(object.consistencyToken)
+        ? globalThis.String(object.consistencyToken)
+        : isSet(object.consistency_token)
+        ? globalThis.String(object.consistency_token)
+        : "",
     };
   },
 
@@ -3568,6 +3800,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     if (message.modelVersion !== 0) {
       obj.modelVersion = Math.round(message.modelVersion);
     }
+    if (message.consistencyToken !== "") {
+      obj.consistencyToken = message.consistencyToken;
+    }
     return obj;
   },
 
@@ -3590,6 +3825,7 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     message.includeMetadata = object.includeMetadata ?? undefined;
     message.efSearch = object.efSearch ?? 0;
     message.modelVersion = object.modelVersion ?? 0;
+    message.consistencyToken = object.consistencyToken ?? "";
     return message;
   },
 };
@@ -3817,6 +4053,12 @@ export const SearchResponse: MessageFns<SearchResponse> = {
  * unknown collection; ALREADY_EXISTS when creating a name that is taken; UNAVAILABLE while
  * the database cannot be reached (retry: the server reconnects by itself) or while the
  * bound model version is not loaded; RESOURCE_EXHAUSTED for requests over the limits below.
+ *
+ * Read replicas: a server started with --database-read-url answers Search, Get,
+ * GetCollection and ListCollections from PostgreSQL streaming replicas when one is healthy,
+ * and from the primary otherwise; every write goes to the primary. A replica lags the
+ * primary a little: pass a write's consistency_token to a read to see that write
+ * (docs/scaling.md).
  */
 export type CollectionServiceService = typeof CollectionServiceService;
 export const CollectionServiceService = {

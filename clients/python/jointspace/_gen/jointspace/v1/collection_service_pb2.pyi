@@ -82,8 +82,10 @@ class DeleteCollectionRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class DeleteCollectionResponse(_message.Message):
-    __slots__ = []
-    def __init__(self) -> None: ...
+    __slots__ = ["consistency_token"]
+    CONSISTENCY_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    consistency_token: str
+    def __init__(self, consistency_token: _Optional[str] = ...) -> None: ...
 
 class DeleteRequest(_message.Message):
     __slots__ = ["collection", "ids"]
@@ -94,10 +96,12 @@ class DeleteRequest(_message.Message):
     def __init__(self, collection: _Optional[str] = ..., ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DeleteResponse(_message.Message):
-    __slots__ = ["deleted_count"]
+    __slots__ = ["consistency_token", "deleted_count"]
+    CONSISTENCY_TOKEN_FIELD_NUMBER: _ClassVar[int]
     DELETED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    consistency_token: str
     deleted_count: int
-    def __init__(self, deleted_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, deleted_count: _Optional[int] = ..., consistency_token: _Optional[str] = ...) -> None: ...
 
 class FieldValue(_message.Message):
     __slots__ = ["key", "value"]
@@ -136,24 +140,28 @@ class Filters(_message.Message):
     def __init__(self, filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ...) -> None: ...
 
 class GetCollectionRequest(_message.Message):
-    __slots__ = ["name"]
+    __slots__ = ["consistency_token", "name"]
+    CONSISTENCY_TOKEN_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    consistency_token: str
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., consistency_token: _Optional[str] = ...) -> None: ...
 
 class GetRequest(_message.Message):
-    __slots__ = ["collection", "ids", "include_sources", "include_vectors", "model_version"]
+    __slots__ = ["collection", "consistency_token", "ids", "include_sources", "include_vectors", "model_version"]
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENCY_TOKEN_FIELD_NUMBER: _ClassVar[int]
     IDS_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_SOURCES_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_VECTORS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     collection: str
+    consistency_token: str
     ids: _containers.RepeatedScalarFieldContainer[str]
     include_sources: bool
     include_vectors: bool
     model_version: int
-    def __init__(self, collection: _Optional[str] = ..., ids: _Optional[_Iterable[str]] = ..., include_vectors: bool = ..., include_sources: bool = ..., model_version: _Optional[int] = ...) -> None: ...
+    def __init__(self, collection: _Optional[str] = ..., ids: _Optional[_Iterable[str]] = ..., include_vectors: bool = ..., include_sources: bool = ..., model_version: _Optional[int] = ..., consistency_token: _Optional[str] = ...) -> None: ...
 
 class GetResponse(_message.Message):
     __slots__ = ["items", "model"]
@@ -216,8 +224,10 @@ class LabelPolicy(_message.Message):
     def __init__(self, auto_promote: bool = ..., min_neighbour_agreement: _Optional[float] = ..., class_key: _Optional[str] = ..., class_template: _Optional[str] = ..., min_zero_shot_gain: _Optional[float] = ..., unembeddable: _Optional[_Union[_rollout_service_pb2.UnembeddablePolicy, str]] = ..., rate_limit: _Optional[float] = ..., finalize_after: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ListCollectionsRequest(_message.Message):
-    __slots__ = []
-    def __init__(self) -> None: ...
+    __slots__ = ["consistency_token"]
+    CONSISTENCY_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    consistency_token: str
+    def __init__(self, consistency_token: _Optional[str] = ...) -> None: ...
 
 class ListCollectionsResponse(_message.Message):
     __slots__ = ["collections"]
@@ -240,8 +250,9 @@ class Range(_message.Message):
     def __init__(self, key: _Optional[str] = ..., gt: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., gte: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., lt: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., lte: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ["collection", "ef_search", "filter", "id", "include_metadata", "include_vectors", "input", "model_version", "top_k", "vector"]
+    __slots__ = ["collection", "consistency_token", "ef_search", "filter", "id", "include_metadata", "include_vectors", "input", "model_version", "top_k", "vector"]
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENCY_TOKEN_FIELD_NUMBER: _ClassVar[int]
     EF_SEARCH_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -252,6 +263,7 @@ class SearchRequest(_message.Message):
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
     collection: str
+    consistency_token: str
     ef_search: int
     filter: Filter
     id: str
@@ -261,7 +273,7 @@ class SearchRequest(_message.Message):
     model_version: int
     top_k: int
     vector: Vector
-    def __init__(self, collection: _Optional[str] = ..., input: _Optional[_Union[_embedding_service_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[Vector, _Mapping]] = ..., id: _Optional[str] = ..., top_k: _Optional[int] = ..., filter: _Optional[_Union[Filter, _Mapping]] = ..., include_vectors: bool = ..., include_metadata: bool = ..., ef_search: _Optional[int] = ..., model_version: _Optional[int] = ...) -> None: ...
+    def __init__(self, collection: _Optional[str] = ..., input: _Optional[_Union[_embedding_service_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[Vector, _Mapping]] = ..., id: _Optional[str] = ..., top_k: _Optional[int] = ..., filter: _Optional[_Union[Filter, _Mapping]] = ..., include_vectors: bool = ..., include_metadata: bool = ..., ef_search: _Optional[int] = ..., model_version: _Optional[int] = ..., consistency_token: _Optional[str] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
     __slots__ = ["hits", "model"]
@@ -296,12 +308,14 @@ class UpsertRequest(_message.Message):
     def __init__(self, collection: _Optional[str] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ...) -> None: ...
 
 class UpsertResponse(_message.Message):
-    __slots__ = ["model", "upserted_count"]
+    __slots__ = ["consistency_token", "model", "upserted_count"]
+    CONSISTENCY_TOKEN_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     UPSERTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    consistency_token: str
     model: _types_pb2.ModelSpec
     upserted_count: int
-    def __init__(self, upserted_count: _Optional[int] = ..., model: _Optional[_Union[_types_pb2.ModelSpec, _Mapping]] = ...) -> None: ...
+    def __init__(self, upserted_count: _Optional[int] = ..., model: _Optional[_Union[_types_pb2.ModelSpec, _Mapping]] = ..., consistency_token: _Optional[str] = ...) -> None: ...
 
 class UpsertStreamRequest(_message.Message):
     __slots__ = ["collection", "items"]
@@ -312,14 +326,16 @@ class UpsertStreamRequest(_message.Message):
     def __init__(self, collection: _Optional[str] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ...) -> None: ...
 
 class UpsertStreamResponse(_message.Message):
-    __slots__ = ["committed_count", "message_index", "total_committed"]
+    __slots__ = ["committed_count", "consistency_token", "message_index", "total_committed"]
     COMMITTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENCY_TOKEN_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_INDEX_FIELD_NUMBER: _ClassVar[int]
     TOTAL_COMMITTED_FIELD_NUMBER: _ClassVar[int]
     committed_count: int
+    consistency_token: str
     message_index: int
     total_committed: int
-    def __init__(self, committed_count: _Optional[int] = ..., total_committed: _Optional[int] = ..., message_index: _Optional[int] = ...) -> None: ...
+    def __init__(self, committed_count: _Optional[int] = ..., total_committed: _Optional[int] = ..., message_index: _Optional[int] = ..., consistency_token: _Optional[str] = ...) -> None: ...
 
 class Vector(_message.Message):
     __slots__ = ["values"]

@@ -22,6 +22,12 @@ class CollectionServiceStub(object):
     unknown collection; ALREADY_EXISTS when creating a name that is taken; UNAVAILABLE while
     the database cannot be reached (retry: the server reconnects by itself) or while the
     bound model version is not loaded; RESOURCE_EXHAUSTED for requests over the limits below.
+
+    Read replicas: a server started with --database-read-url answers Search, Get,
+    GetCollection and ListCollections from PostgreSQL streaming replicas when one is healthy,
+    and from the primary otherwise; every write goes to the primary. A replica lags the
+    primary a little: pass a write's consistency_token to a read to see that write
+    (docs/scaling.md).
     """
 
     def __init__(self, channel):
@@ -94,6 +100,12 @@ class CollectionServiceServicer(object):
     unknown collection; ALREADY_EXISTS when creating a name that is taken; UNAVAILABLE while
     the database cannot be reached (retry: the server reconnects by itself) or while the
     bound model version is not loaded; RESOURCE_EXHAUSTED for requests over the limits below.
+
+    Read replicas: a server started with --database-read-url answers Search, Get,
+    GetCollection and ListCollections from PostgreSQL streaming replicas when one is healthy,
+    and from the primary otherwise; every write goes to the primary. A replica lags the
+    primary a little: pass a write's consistency_token to a read to see that write
+    (docs/scaling.md).
     """
 
     def CreateCollection(self, request, context):
@@ -252,6 +264,12 @@ class CollectionService(object):
     unknown collection; ALREADY_EXISTS when creating a name that is taken; UNAVAILABLE while
     the database cannot be reached (retry: the server reconnects by itself) or while the
     bound model version is not loaded; RESOURCE_EXHAUSTED for requests over the limits below.
+
+    Read replicas: a server started with --database-read-url answers Search, Get,
+    GetCollection and ListCollections from PostgreSQL streaming replicas when one is healthy,
+    and from the primary otherwise; every write goes to the primary. A replica lags the
+    primary a little: pass a write's consistency_token to a read to see that write
+    (docs/scaling.md).
     """
 
     @staticmethod

@@ -120,8 +120,9 @@ export interface ServerConfig {
     | BatchingConfig
     | undefined;
   /**
-   * HTTP port of the Prometheus metrics endpoint (GET /metrics), bound on metrics_address.
-   * Default 8501; 0 takes the default; a negative value disables it.
+   * Deprecated: /metrics is served on http_port. A separate HTTP port of the Prometheus
+   * metrics endpoint (GET /metrics), bound on metrics_address, kept for one release.
+   * Default -1 (none); 0 takes the default; a negative value disables it.
    * Flag --metrics-port, environment JOINTSPACE_METRICS_PORT.
    */
   metricsPort: number;
@@ -195,7 +196,18 @@ export interface ServerConfig {
    * Whether each model version runs before it becomes AVAILABLE, so that its first calls do
    * not pay for TensorFlow's lazy initialization. Default: on.
    */
-  warmup: WarmupConfig | undefined;
+  warmup:
+    | WarmupConfig
+    | undefined;
+  /**
+   * The HTTP/JSON port, on grpc_address with the gRPC port's TLS and API keys: KServe v2 REST
+   * (/v2/...), the jointspace.v1 services as JSON (POST /v1/jointspace/{Service}/{Method})
+   * and Prometheus metrics (GET /metrics). Each request is made as a call of the gRPC
+   * services, so keys, scopes, limits and errors are the gRPC port's. Default 8501 (TF
+   * Serving's REST port); 0 takes the default; a negative value disables it. Flag
+   * --http-port, environment JOINTSPACE_HTTP_PORT.
+   */
+  httpPort: number;
 }
 
 /**
@@ -332,6 +344,24 @@ export interface StorageConfig {
    * -1: never.
    */
   bulkLoadMaxRows: number;
+  /**
+   * PostgreSQL streaming replicas (hot standbys) of database_url, in the same URL forms.
+   * Search, Get, GetCollection and ListCollections go to them, round-robin over the healthy
+   * ones; every write, rollout, catalog, label and key change stays on the primary. A
+   * replica that cannot be reached, fails a call or is not a standby (pg_is_in_recovery()
+   * false) is skipped with a warning and checked again every few seconds; without a healthy
+   * one, reads go to the primary. Each replica gets a pool of max_connections. See
+   * docs/scaling.md. Flag --database-read-url (repeatable), environment
+   * JOINTSPACE_DATABASE_READ_URLS (URLs separated by spaces).
+   */
+  databaseReadUrls: string[];
+  /**
+   * Longest a read that passes a write's consistency_token waits for the chosen replica to
+   * replay that write, in ms, before it reads from the primary instead. Never longer than
+   * half the time the call has left. Default 1000; 0 reads from the primary at once when
+   * the replica is behind.
+   */
+  replicaWaitMs?: number | undefined;
 }
 
 /**
@@ -547,6 +577,7 @@ function createBaseServerConfig(): ServerConfig {
     grpcThreads: 0,
     maxConcurrentCallsPerConnection: 0,
     warmup: undefined,
+    httpPort: 0,
   };
 }
 
@@ -626,6 +657,9 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     }
     if (message.warmup !== undefined) {
       WarmupConfig.encode(message.warmup, writer.uint32(202).fork()).join();
+    }
+    if (message.httpPort !== 0) {
+      writer.uint32(208).int32(message.httpPort);
     }
     return writer;
   },
@@ -843,6 +877,14 @@ export const ServerConfig: MessageFns<ServerConfig> = {
             message.warmup = WarmupConfig.decode(reader, reader.uint32());
             continue;
           }
+          case 26: {
+            if (tag !== 208) {
+              break;
+            }
+
+            message.httpPort = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -954,6 +996,11 @@ export const ServerConfig: MessageFns<ServerConfig> = {
         ? globalThis.Number(object.max_concurrent_calls_per_connection)
         : 0,
       warmup: isSet(object.warmup) ? WarmupConfig.fromJSON(object.warmup) : undefined,
+      httpPort: isSet(object.httpPort)
+        ? globalThis.Number(object.httpPort)
+        : isSet(object.http_port)
+        ? globalThis.Number(object.http_port)
+        : 0,
     };
   },
 
@@ -1034,6 +1081,9 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     if (message.warmup !== undefined) {
       obj.warmup = WarmupConfig.toJSON(message.warmup);
     }
+    if (message.httpPort !== 0) {
+      obj.httpPort = Math.round(message.httpPort);
+    }
     return obj;
   },
 
@@ -1079,6 +1129,7 @@ export const ServerConfig: MessageFns<ServerConfig> = {
     message.warmup = (object.warmup !== undefined && object.warmup !== null)
       ? WarmupConfig.fromPartial(object.warmup)
       : undefined;
+    message.httpPort = object.httpPort ?? 0;
     return message;
   },
 };
@@ -1427,6 +1478,8 @@ function createBaseStorageConfig(): StorageConfig {
     maxStatementTimeoutMs: 0,
     indexBuildMemoryMb: 0,
     bulkLoadMaxRows: 0,
+    databaseReadUrls: [],
+    replicaWaitMs: undefined,
   };
 }
 
@@ -1452,6 +1505,12 @@ export const StorageConfig: MessageFns<StorageConfig> = {
     }
     if (message.bulkLoadMaxRows !== 0) {
       writer.uint32(56).int64(message.bulkLoadMaxRows);
+    }
+    for (const v of message.databaseReadUrls) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.replicaWaitMs !== undefined) {
+      writer.uint32(72).int64(message.replicaWaitMs);
     }
     return writer;
   },
@@ -1525,6 +1584,22 @@ export const StorageConfig: MessageFns<StorageConfig> = {
             message.bulkLoadMaxRows = longToNumber(reader.int64());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.databaseReadUrls.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.replicaWaitMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1574,6 +1649,16 @@ export const StorageConfig: MessageFns<StorageConfig> = {
         : isSet(object.bulk_load_max_rows)
         ? globalThis.Number(object.bulk_load_max_rows)
         : 0,
+      databaseReadUrls: globalThis.Array.isArray(object?.databaseReadUrls)
+        ? object.databaseReadUrls.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.database_read_urls)
+        ? object.database_read_urls.map((e: any) => globalThis.String(e))
+        : [],
+      replicaWaitMs: isSet(object.replicaWaitMs)
+        ? globalThis.Number(object.replicaWaitMs)
+        : isSet(object.replica_wait_ms)
+        ? globalThis.Number(object.replica_wait_ms)
+        : undefined,
     };
   },
 
@@ -1600,6 +1685,12 @@ export const StorageConfig: MessageFns<StorageConfig> = {
     if (message.bulkLoadMaxRows !== 0) {
       obj.bulkLoadMaxRows = Math.round(message.bulkLoadMaxRows);
     }
+    if (message.databaseReadUrls?.length) {
+      obj.databaseReadUrls = message.databaseReadUrls;
+    }
+    if (message.replicaWaitMs !== undefined) {
+      obj.replicaWaitMs = Math.round(message.replicaWaitMs);
+    }
     return obj;
   },
 
@@ -1615,6 +1706,8 @@ export const StorageConfig: MessageFns<StorageConfig> = {
     message.maxStatementTimeoutMs = object.maxStatementTimeoutMs ?? 0;
     message.indexBuildMemoryMb = object.indexBuildMemoryMb ?? 0;
     message.bulkLoadMaxRows = object.bulkLoadMaxRows ?? 0;
+    message.databaseReadUrls = object.databaseReadUrls?.map((e) => e) || [];
+    message.replicaWaitMs = object.replicaWaitMs ?? undefined;
     return message;
   },
 };

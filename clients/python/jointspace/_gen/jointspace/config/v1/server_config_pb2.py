@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jointspace/config/v1/server_config.proto\x12\x14jointspace.config.v1\"\x9c\x07\n\x0cServerConfig\x12\x11\n\tgrpc_port\x18\x01 \x01(\x05\x12!\n\x19max_inbound_message_bytes\x18\x02 \x01(\x03\x12\x45\n\x10model_repository\x18\x03 \x01(\x0b\x32+.jointspace.config.v1.ModelRepositoryConfig\x12\x31\n\x06models\x18\x04 \x03(\x0b\x32!.jointspace.config.v1.ModelConfig\x12\x39\n\x0emodel_defaults\x18\x05 \x01(\x0b\x32!.jointspace.config.v1.ModelConfig\x12\x19\n\x11shutdown_grace_ms\x18\x06 \x01(\x03\x12\x14\n\x0cload_threads\x18\x07 \x01(\x05\x12\x17\n\x0fmax_image_bytes\x18\x08 \x01(\x03\x12\x18\n\x10max_image_pixels\x18\t \x01(\x03\x12\x1a\n\x12preprocess_threads\x18\n \x01(\x05\x12\x18\n\x10preprocess_queue\x18\x0b \x01(\x05\x12\x36\n\x08\x62\x61tching\x18\x0c \x01(\x0b\x32$.jointspace.config.v1.BatchingConfig\x12\x14\n\x0cmetrics_port\x18\r \x01(\x05\x12\x34\n\x07storage\x18\x0e \x01(\x0b\x32#.jointspace.config.v1.StorageConfig\x12\x1b\n\x13\x64\x65tailed_histograms\x18\x0f \x01(\x08\x12\x18\n\x10max_upload_bytes\x18\x10 \x01(\x03\x12\x35\n\x08rollouts\x18\x11 \x01(\x0b\x32#.jointspace.config.v1.RolloutConfig\x12\x14\n\x0cgrpc_address\x18\x12 \x01(\t\x12,\n\x04\x61uth\x18\x13 \x01(\x0e\x32\x1e.jointspace.config.v1.AuthMode\x12\x13\n\x0bhealth_port\x18\x14 \x01(\x05\x12\x17\n\x0fmetrics_address\x18\x15 \x01(\t\x12,\n\x03tls\x18\x16 \x01(\x0b\x32\x1f.jointspace.config.v1.TlsConfig\x12\x14\n\x0cgrpc_threads\x18\x17 \x01(\x05\x12+\n#max_concurrent_calls_per_connection\x18\x18 \x01(\x05\x12\x32\n\x06warmup\x18\x19 \x01(\x0b\x32\".jointspace.config.v1.WarmupConfig\"P\n\x0cWarmupConfig\x12\x14\n\x07\x65nabled\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x1e\n\x16num_request_iterations\x18\x02 \x01(\x05\x42\n\n\x08_enabled\"H\n\tTlsConfig\x12\x11\n\tcert_file\x18\x01 \x01(\t\x12\x10\n\x08key_file\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_ca_file\x18\x03 \x01(\t\"{\n\rRolloutConfig\x12\x18\n\x10\x62\x61\x63kfill_threads\x18\x01 \x01(\x05\x12\x12\n\nchunk_size\x18\x02 \x01(\x05\x12\x10\n\x08lease_ms\x18\x03 \x01(\x03\x12\x19\n\x0cmax_yield_ms\x18\x04 \x01(\x03H\x00\x88\x01\x01\x42\x0f\n\r_max_yield_ms\"\xcc\x01\n\rStorageConfig\x12\x14\n\x0c\x64\x61tabase_url\x18\x01 \x01(\t\x12\x10\n\x08\x64\x61ta_dir\x18\x02 \x01(\t\x12\x17\n\x0fmax_connections\x18\x03 \x01(\x05\x12\x1d\n\x15\x63onnection_timeout_ms\x18\x04 \x01(\x03\x12 \n\x18max_statement_timeout_ms\x18\x05 \x01(\x03\x12\x1d\n\x15index_build_memory_mb\x18\x06 \x01(\x05\x12\x1a\n\x12\x62ulk_load_max_rows\x18\x07 \x01(\x03\"\xcb\x02\n\x0e\x42\x61tchingConfig\x12\x14\n\x07\x65nabled\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x16\n\x0emax_batch_size\x18\x02 \x01(\x05\x12\x1e\n\x16max_queue_delay_micros\x18\x03 \x01(\x03\x12\x18\n\x10max_queued_items\x18\x04 \x01(\x05\x12\x15\n\rbatch_threads\x18\x05 \x01(\x05\x12\x1e\n\x16max_concurrent_batches\x18\x06 \x01(\x05\x12\x17\n\x0fmax_items_ahead\x18\x07 \x01(\x05\x12\x1d\n\x15preferred_batch_sizes\x18\x08 \x03(\x05\x12\x16\n\x0elength_buckets\x18\t \x03(\x05\x12#\n\x16wait_only_for_admitted\x18\n \x01(\x08H\x01\x88\x01\x01\x42\n\n\x08_enabledB\x19\n\x17_wait_only_for_admitted\"d\n\x15ModelRepositoryConfig\x12\x11\n\tbase_path\x18\x01 \x01(\t\x12\x18\n\x10poll_interval_ms\x18\x02 \x01(\x03\x12\x1e\n\x16only_configured_models\x18\x03 \x01(\x08\"\x9d\x02\n\rVersionPolicy\x12<\n\x06latest\x18\x01 \x01(\x0b\x32*.jointspace.config.v1.VersionPolicy.LatestH\x00\x12\x36\n\x03\x61ll\x18\x02 \x01(\x0b\x32\'.jointspace.config.v1.VersionPolicy.AllH\x00\x12@\n\x08specific\x18\x03 \x01(\x0b\x32,.jointspace.config.v1.VersionPolicy.SpecificH\x00\x1a\x1e\n\x06Latest\x12\x14\n\x0cnum_versions\x18\x01 \x01(\x05\x1a\x05\n\x03\x41ll\x1a\x1c\n\x08Specific\x12\x10\n\x08versions\x18\x01 \x03(\x03\x42\x0f\n\rpolicy_choice\"\xb1\x01\n\rSessionConfig\x12\x18\n\x10intra_op_threads\x18\x01 \x01(\x05\x12\x18\n\x10inter_op_threads\x18\x02 \x01(\x05\x12!\n\x14\x61llow_soft_placement\x18\x03 \x01(\x08H\x00\x88\x01\x01\x12\x1c\n\x0fthread_spinning\x18\x04 \x01(\x08H\x01\x88\x01\x01\x42\x17\n\x15_allow_soft_placementB\x12\n\x10_thread_spinning\"\x86\x03\n\x0bModelConfig\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tbase_path\x18\x02 \x01(\t\x12;\n\x0eversion_policy\x18\x03 \x01(\x0b\x32#.jointspace.config.v1.VersionPolicy\x12\x0c\n\x04tags\x18\x04 \x03(\t\x12\x19\n\x11\x64\x65\x66\x61ult_signature\x18\x05 \x01(\t\x12\x34\n\x07session\x18\x06 \x01(\x0b\x32#.jointspace.config.v1.SessionConfig\x12L\n\x0eversion_labels\x18\x07 \x03(\x0b\x32\x34.jointspace.config.v1.ModelConfig.VersionLabelsEntry\x12\x36\n\x08\x62\x61tching\x18\x08 \x01(\x0b\x32$.jointspace.config.v1.BatchingConfig\x1a\x34\n\x12VersionLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01*4\n\x08\x41uthMode\x12\r\n\tAUTH_AUTO\x10\x00\x12\x0b\n\x07\x41UTH_ON\x10\x01\x12\x0c\n\x08\x41UTH_OFF\x10\x02\x42\x64\n\x17io.jointspace.config.v1B\x11ServerConfigProtoP\x01Z4github.com/jointspace/jointspace/clients/go/configv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jointspace/config/v1/server_config.proto\x12\x14jointspace.config.v1\"\xaf\x07\n\x0cServerConfig\x12\x11\n\tgrpc_port\x18\x01 \x01(\x05\x12!\n\x19max_inbound_message_bytes\x18\x02 \x01(\x03\x12\x45\n\x10model_repository\x18\x03 \x01(\x0b\x32+.jointspace.config.v1.ModelRepositoryConfig\x12\x31\n\x06models\x18\x04 \x03(\x0b\x32!.jointspace.config.v1.ModelConfig\x12\x39\n\x0emodel_defaults\x18\x05 \x01(\x0b\x32!.jointspace.config.v1.ModelConfig\x12\x19\n\x11shutdown_grace_ms\x18\x06 \x01(\x03\x12\x14\n\x0cload_threads\x18\x07 \x01(\x05\x12\x17\n\x0fmax_image_bytes\x18\x08 \x01(\x03\x12\x18\n\x10max_image_pixels\x18\t \x01(\x03\x12\x1a\n\x12preprocess_threads\x18\n \x01(\x05\x12\x18\n\x10preprocess_queue\x18\x0b \x01(\x05\x12\x36\n\x08\x62\x61tching\x18\x0c \x01(\x0b\x32$.jointspace.config.v1.BatchingConfig\x12\x14\n\x0cmetrics_port\x18\r \x01(\x05\x12\x34\n\x07storage\x18\x0e \x01(\x0b\x32#.jointspace.config.v1.StorageConfig\x12\x1b\n\x13\x64\x65tailed_histograms\x18\x0f \x01(\x08\x12\x18\n\x10max_upload_bytes\x18\x10 \x01(\x03\x12\x35\n\x08rollouts\x18\x11 \x01(\x0b\x32#.jointspace.config.v1.RolloutConfig\x12\x14\n\x0cgrpc_address\x18\x12 \x01(\t\x12,\n\x04\x61uth\x18\x13 \x01(\x0e\x32\x1e.jointspace.config.v1.AuthMode\x12\x13\n\x0bhealth_port\x18\x14 \x01(\x05\x12\x17\n\x0fmetrics_address\x18\x15 \x01(\t\x12,\n\x03tls\x18\x16 \x01(\x0b\x32\x1f.jointspace.config.v1.TlsConfig\x12\x14\n\x0cgrpc_threads\x18\x17 \x01(\x05\x12+\n#max_concurrent_calls_per_connection\x18\x18 \x01(\x05\x12\x32\n\x06warmup\x18\x19 \x01(\x0b\x32\".jointspace.config.v1.WarmupConfig\x12\x11\n\thttp_port\x18\x1a \x01(\x05\"P\n\x0cWarmupConfig\x12\x14\n\x07\x65nabled\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x1e\n\x16num_request_iterations\x18\x02 \x01(\x05\x42\n\n\x08_enabled\"H\n\tTlsConfig\x12\x11\n\tcert_file\x18\x01 \x01(\t\x12\x10\n\x08key_file\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_ca_file\x18\x03 \x01(\t\"{\n\rRolloutConfig\x12\x18\n\x10\x62\x61\x63kfill_threads\x18\x01 \x01(\x05\x12\x12\n\nchunk_size\x18\x02 \x01(\x05\x12\x10\n\x08lease_ms\x18\x03 \x01(\x03\x12\x19\n\x0cmax_yield_ms\x18\x04 \x01(\x03H\x00\x88\x01\x01\x42\x0f\n\r_max_yield_ms\"\x9a\x02\n\rStorageConfig\x12\x14\n\x0c\x64\x61tabase_url\x18\x01 \x01(\t\x12\x10\n\x08\x64\x61ta_dir\x18\x02 \x01(\t\x12\x17\n\x0fmax_connections\x18\x03 \x01(\x05\x12\x1d\n\x15\x63onnection_timeout_ms\x18\x04 \x01(\x03\x12 \n\x18max_statement_timeout_ms\x18\x05 \x01(\x03\x12\x1d\n\x15index_build_memory_mb\x18\x06 \x01(\x05\x12\x1a\n\x12\x62ulk_load_max_rows\x18\x07 \x01(\x03\x12\x1a\n\x12\x64\x61tabase_read_urls\x18\x08 \x03(\t\x12\x1c\n\x0freplica_wait_ms\x18\t \x01(\x03H\x00\x88\x01\x01\x42\x12\n\x10_replica_wait_ms\"\xcb\x02\n\x0e\x42\x61tchingConfig\x12\x14\n\x07\x65nabled\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x16\n\x0emax_batch_size\x18\x02 \x01(\x05\x12\x1e\n\x16max_queue_delay_micros\x18\x03 \x01(\x03\x12\x18\n\x10max_queued_items\x18\x04 \x01(\x05\x12\x15\n\rbatch_threads\x18\x05 \x01(\x05\x12\x1e\n\x16max_concurrent_batches\x18\x06 \x01(\x05\x12\x17\n\x0fmax_items_ahead\x18\x07 \x01(\x05\x12\x1d\n\x15preferred_batch_sizes\x18\x08 \x03(\x05\x12\x16\n\x0elength_buckets\x18\t \x03(\x05\x12#\n\x16wait_only_for_admitted\x18\n \x01(\x08H\x01\x88\x01\x01\x42\n\n\x08_enabledB\x19\n\x17_wait_only_for_admitted\"d\n\x15ModelRepositoryConfig\x12\x11\n\tbase_path\x18\x01 \x01(\t\x12\x18\n\x10poll_interval_ms\x18\x02 \x01(\x03\x12\x1e\n\x16only_configured_models\x18\x03 \x01(\x08\"\x9d\x02\n\rVersionPolicy\x12<\n\x06latest\x18\x01 \x01(\x0b\x32*.jointspace.config.v1.VersionPolicy.LatestH\x00\x12\x36\n\x03\x61ll\x18\x02 \x01(\x0b\x32\'.jointspace.config.v1.VersionPolicy.AllH\x00\x12@\n\x08specific\x18\x03 \x01(\x0b\x32,.jointspace.config.v1.VersionPolicy.SpecificH\x00\x1a\x1e\n\x06Latest\x12\x14\n\x0cnum_versions\x18\x01 \x01(\x05\x1a\x05\n\x03\x41ll\x1a\x1c\n\x08Specific\x12\x10\n\x08versions\x18\x01 \x03(\x03\x42\x0f\n\rpolicy_choice\"\xb1\x01\n\rSessionConfig\x12\x18\n\x10intra_op_threads\x18\x01 \x01(\x05\x12\x18\n\x10inter_op_threads\x18\x02 \x01(\x05\x12!\n\x14\x61llow_soft_placement\x18\x03 \x01(\x08H\x00\x88\x01\x01\x12\x1c\n\x0fthread_spinning\x18\x04 \x01(\x08H\x01\x88\x01\x01\x42\x17\n\x15_allow_soft_placementB\x12\n\x10_thread_spinning\"\x86\x03\n\x0bModelConfig\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tbase_path\x18\x02 \x01(\t\x12;\n\x0eversion_policy\x18\x03 \x01(\x0b\x32#.jointspace.config.v1.VersionPolicy\x12\x0c\n\x04tags\x18\x04 \x03(\t\x12\x19\n\x11\x64\x65\x66\x61ult_signature\x18\x05 \x01(\t\x12\x34\n\x07session\x18\x06 \x01(\x0b\x32#.jointspace.config.v1.SessionConfig\x12L\n\x0eversion_labels\x18\x07 \x03(\x0b\x32\x34.jointspace.config.v1.ModelConfig.VersionLabelsEntry\x12\x36\n\x08\x62\x61tching\x18\x08 \x01(\x0b\x32$.jointspace.config.v1.BatchingConfig\x1a\x34\n\x12VersionLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01*4\n\x08\x41uthMode\x12\r\n\tAUTH_AUTO\x10\x00\x12\x0b\n\x07\x41UTH_ON\x10\x01\x12\x0c\n\x08\x41UTH_OFF\x10\x02\x42\x64\n\x17io.jointspace.config.v1B\x11ServerConfigProtoP\x01Z4github.com/jointspace/jointspace/clients/go/configv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jointspace.config.v1.server_config_pb2', globals())
@@ -23,34 +23,34 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'\n\027io.jointspace.config.v1B\021ServerConfigProtoP\001Z4github.com/jointspace/jointspace/clients/go/configv1'
   _MODELCONFIG_VERSIONLABELSENTRY._options = None
   _MODELCONFIG_VERSIONLABELSENTRY._serialized_options = b'8\001'
-  _AUTHMODE._serialized_start=2778
-  _AUTHMODE._serialized_end=2830
+  _AUTHMODE._serialized_start=2875
+  _AUTHMODE._serialized_end=2927
   _SERVERCONFIG._serialized_start=67
-  _SERVERCONFIG._serialized_end=991
-  _WARMUPCONFIG._serialized_start=993
-  _WARMUPCONFIG._serialized_end=1073
-  _TLSCONFIG._serialized_start=1075
-  _TLSCONFIG._serialized_end=1147
-  _ROLLOUTCONFIG._serialized_start=1149
-  _ROLLOUTCONFIG._serialized_end=1272
-  _STORAGECONFIG._serialized_start=1275
-  _STORAGECONFIG._serialized_end=1479
-  _BATCHINGCONFIG._serialized_start=1482
-  _BATCHINGCONFIG._serialized_end=1813
-  _MODELREPOSITORYCONFIG._serialized_start=1815
-  _MODELREPOSITORYCONFIG._serialized_end=1915
-  _VERSIONPOLICY._serialized_start=1918
-  _VERSIONPOLICY._serialized_end=2203
-  _VERSIONPOLICY_LATEST._serialized_start=2119
-  _VERSIONPOLICY_LATEST._serialized_end=2149
-  _VERSIONPOLICY_ALL._serialized_start=2151
-  _VERSIONPOLICY_ALL._serialized_end=2156
-  _VERSIONPOLICY_SPECIFIC._serialized_start=2158
-  _VERSIONPOLICY_SPECIFIC._serialized_end=2186
-  _SESSIONCONFIG._serialized_start=2206
-  _SESSIONCONFIG._serialized_end=2383
-  _MODELCONFIG._serialized_start=2386
-  _MODELCONFIG._serialized_end=2776
-  _MODELCONFIG_VERSIONLABELSENTRY._serialized_start=2724
-  _MODELCONFIG_VERSIONLABELSENTRY._serialized_end=2776
+  _SERVERCONFIG._serialized_end=1010
+  _WARMUPCONFIG._serialized_start=1012
+  _WARMUPCONFIG._serialized_end=1092
+  _TLSCONFIG._serialized_start=1094
+  _TLSCONFIG._serialized_end=1166
+  _ROLLOUTCONFIG._serialized_start=1168
+  _ROLLOUTCONFIG._serialized_end=1291
+  _STORAGECONFIG._serialized_start=1294
+  _STORAGECONFIG._serialized_end=1576
+  _BATCHINGCONFIG._serialized_start=1579
+  _BATCHINGCONFIG._serialized_end=1910
+  _MODELREPOSITORYCONFIG._serialized_start=1912
+  _MODELREPOSITORYCONFIG._serialized_end=2012
+  _VERSIONPOLICY._serialized_start=2015
+  _VERSIONPOLICY._serialized_end=2300
+  _VERSIONPOLICY_LATEST._serialized_start=2216
+  _VERSIONPOLICY_LATEST._serialized_end=2246
+  _VERSIONPOLICY_ALL._serialized_start=2248
+  _VERSIONPOLICY_ALL._serialized_end=2253
+  _VERSIONPOLICY_SPECIFIC._serialized_start=2255
+  _VERSIONPOLICY_SPECIFIC._serialized_end=2283
+  _SESSIONCONFIG._serialized_start=2303
+  _SESSIONCONFIG._serialized_end=2480
+  _MODELCONFIG._serialized_start=2483
+  _MODELCONFIG._serialized_end=2873
+  _MODELCONFIG_VERSIONLABELSENTRY._serialized_start=2821
+  _MODELCONFIG_VERSIONLABELSENTRY._serialized_end=2873
 # @@protoc_insertion_point(module_scope)

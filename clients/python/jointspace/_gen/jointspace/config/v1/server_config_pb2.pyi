@@ -83,7 +83,7 @@ class RolloutConfig(_message.Message):
     def __init__(self, backfill_threads: _Optional[int] = ..., chunk_size: _Optional[int] = ..., lease_ms: _Optional[int] = ..., max_yield_ms: _Optional[int] = ...) -> None: ...
 
 class ServerConfig(_message.Message):
-    __slots__ = ["auth", "batching", "detailed_histograms", "grpc_address", "grpc_port", "grpc_threads", "health_port", "load_threads", "max_concurrent_calls_per_connection", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_address", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage", "tls", "warmup"]
+    __slots__ = ["auth", "batching", "detailed_histograms", "grpc_address", "grpc_port", "grpc_threads", "health_port", "http_port", "load_threads", "max_concurrent_calls_per_connection", "max_image_bytes", "max_image_pixels", "max_inbound_message_bytes", "max_upload_bytes", "metrics_address", "metrics_port", "model_defaults", "model_repository", "models", "preprocess_queue", "preprocess_threads", "rollouts", "shutdown_grace_ms", "storage", "tls", "warmup"]
     AUTH_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     DETAILED_HISTOGRAMS_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +91,7 @@ class ServerConfig(_message.Message):
     GRPC_PORT_FIELD_NUMBER: _ClassVar[int]
     GRPC_THREADS_FIELD_NUMBER: _ClassVar[int]
     HEALTH_PORT_FIELD_NUMBER: _ClassVar[int]
+    HTTP_PORT_FIELD_NUMBER: _ClassVar[int]
     LOAD_THREADS_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_CALLS_PER_CONNECTION_FIELD_NUMBER: _ClassVar[int]
     MAX_IMAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +117,7 @@ class ServerConfig(_message.Message):
     grpc_port: int
     grpc_threads: int
     health_port: int
+    http_port: int
     load_threads: int
     max_concurrent_calls_per_connection: int
     max_image_bytes: int
@@ -134,7 +136,7 @@ class ServerConfig(_message.Message):
     storage: StorageConfig
     tls: TlsConfig
     warmup: WarmupConfig
-    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ..., grpc_address: _Optional[str] = ..., auth: _Optional[_Union[AuthMode, str]] = ..., health_port: _Optional[int] = ..., metrics_address: _Optional[str] = ..., tls: _Optional[_Union[TlsConfig, _Mapping]] = ..., grpc_threads: _Optional[int] = ..., max_concurrent_calls_per_connection: _Optional[int] = ..., warmup: _Optional[_Union[WarmupConfig, _Mapping]] = ...) -> None: ...
+    def __init__(self, grpc_port: _Optional[int] = ..., max_inbound_message_bytes: _Optional[int] = ..., model_repository: _Optional[_Union[ModelRepositoryConfig, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelConfig, _Mapping]]] = ..., model_defaults: _Optional[_Union[ModelConfig, _Mapping]] = ..., shutdown_grace_ms: _Optional[int] = ..., load_threads: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., preprocess_threads: _Optional[int] = ..., preprocess_queue: _Optional[int] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., metrics_port: _Optional[int] = ..., storage: _Optional[_Union[StorageConfig, _Mapping]] = ..., detailed_histograms: bool = ..., max_upload_bytes: _Optional[int] = ..., rollouts: _Optional[_Union[RolloutConfig, _Mapping]] = ..., grpc_address: _Optional[str] = ..., auth: _Optional[_Union[AuthMode, str]] = ..., health_port: _Optional[int] = ..., metrics_address: _Optional[str] = ..., tls: _Optional[_Union[TlsConfig, _Mapping]] = ..., grpc_threads: _Optional[int] = ..., max_concurrent_calls_per_connection: _Optional[int] = ..., warmup: _Optional[_Union[WarmupConfig, _Mapping]] = ..., http_port: _Optional[int] = ...) -> None: ...
 
 class SessionConfig(_message.Message):
     __slots__ = ["allow_soft_placement", "inter_op_threads", "intra_op_threads", "thread_spinning"]
@@ -149,22 +151,26 @@ class SessionConfig(_message.Message):
     def __init__(self, intra_op_threads: _Optional[int] = ..., inter_op_threads: _Optional[int] = ..., allow_soft_placement: bool = ..., thread_spinning: bool = ...) -> None: ...
 
 class StorageConfig(_message.Message):
-    __slots__ = ["bulk_load_max_rows", "connection_timeout_ms", "data_dir", "database_url", "index_build_memory_mb", "max_connections", "max_statement_timeout_ms"]
+    __slots__ = ["bulk_load_max_rows", "connection_timeout_ms", "data_dir", "database_read_urls", "database_url", "index_build_memory_mb", "max_connections", "max_statement_timeout_ms", "replica_wait_ms"]
     BULK_LOAD_MAX_ROWS_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    DATABASE_READ_URLS_FIELD_NUMBER: _ClassVar[int]
     DATABASE_URL_FIELD_NUMBER: _ClassVar[int]
     DATA_DIR_FIELD_NUMBER: _ClassVar[int]
     INDEX_BUILD_MEMORY_MB_FIELD_NUMBER: _ClassVar[int]
     MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_STATEMENT_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    REPLICA_WAIT_MS_FIELD_NUMBER: _ClassVar[int]
     bulk_load_max_rows: int
     connection_timeout_ms: int
     data_dir: str
+    database_read_urls: _containers.RepeatedScalarFieldContainer[str]
     database_url: str
     index_build_memory_mb: int
     max_connections: int
     max_statement_timeout_ms: int
-    def __init__(self, database_url: _Optional[str] = ..., data_dir: _Optional[str] = ..., max_connections: _Optional[int] = ..., connection_timeout_ms: _Optional[int] = ..., max_statement_timeout_ms: _Optional[int] = ..., index_build_memory_mb: _Optional[int] = ..., bulk_load_max_rows: _Optional[int] = ...) -> None: ...
+    replica_wait_ms: int
+    def __init__(self, database_url: _Optional[str] = ..., data_dir: _Optional[str] = ..., max_connections: _Optional[int] = ..., connection_timeout_ms: _Optional[int] = ..., max_statement_timeout_ms: _Optional[int] = ..., index_build_memory_mb: _Optional[int] = ..., bulk_load_max_rows: _Optional[int] = ..., database_read_urls: _Optional[_Iterable[str]] = ..., replica_wait_ms: _Optional[int] = ...) -> None: ...
 
 class TlsConfig(_message.Message):
     __slots__ = ["cert_file", "client_ca_file", "key_file"]
