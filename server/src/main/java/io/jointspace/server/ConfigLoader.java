@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import javax.annotation.Nullable;
 
@@ -34,7 +35,19 @@ final class ConfigLoader {
       @Nullable Path tlsClientCa,
       @Nullable Integer healthPort,
       @Nullable String metricsAddress,
-      @Nullable Integer httpPort) {
+      @Nullable Integer httpPort,
+      @Nullable List<String> databaseReadUrls) {
+
+    Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
+        @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching,
+        @Nullable Integer metricsPort, @Nullable String databaseUrl, @Nullable Path dataDir,
+        @Nullable String grpcAddress, @Nullable io.jointspace.config.v1.AuthMode auth, @Nullable Path tlsCert,
+        @Nullable Path tlsKey, @Nullable Path tlsClientCa, @Nullable Integer healthPort,
+        @Nullable String metricsAddress, @Nullable Integer httpPort) {
+      this(models, grpcPort, maxMessageBytes, pollIntervalMillis, shutdownGraceMillis, batching, metricsPort,
+          databaseUrl, dataDir, grpcAddress, auth, tlsCert, tlsKey, tlsClientCa, healthPort, metricsAddress, httpPort,
+          null);
+    }
 
     Overrides(@Nullable Path models, @Nullable Integer grpcPort, @Nullable Long maxMessageBytes,
         @Nullable Long pollIntervalMillis, @Nullable Long shutdownGraceMillis, @Nullable Boolean batching,
@@ -106,6 +119,10 @@ final class ConfigLoader {
     if (env.containsKey("JOINTSPACE_DATABASE_URL")) {
       config.getStorageBuilder().setDatabaseUrl(env.get("JOINTSPACE_DATABASE_URL"));
     }
+    if (env.containsKey("JOINTSPACE_DATABASE_READ_URLS")) {
+      config.getStorageBuilder().clearDatabaseReadUrls()
+          .addAllDatabaseReadUrls(splitUrls(env.get("JOINTSPACE_DATABASE_READ_URLS")));
+    }
     if (env.containsKey("JOINTSPACE_DATA_DIR")) {
       config.getStorageBuilder().setDataDir(env.get("JOINTSPACE_DATA_DIR"));
     }
@@ -138,6 +155,10 @@ final class ConfigLoader {
     }
     if (flags.databaseUrl() != null) {
       config.getStorageBuilder().setDatabaseUrl(flags.databaseUrl());
+    }
+    if (flags.databaseReadUrls() != null && !flags.databaseReadUrls().isEmpty()) {
+      // the flags replace the file's and the environment's list, as a single-valued flag would
+      config.getStorageBuilder().clearDatabaseReadUrls().addAllDatabaseReadUrls(flags.databaseReadUrls());
     }
     if (flags.dataDir() != null) {
       config.getStorageBuilder().setDataDir(flags.dataDir().toString());
@@ -191,6 +212,11 @@ final class ConfigLoader {
       case "auto", "" -> io.jointspace.config.v1.AuthMode.AUTH_AUTO;
       default -> throw new Settings.ConfigException(name + " must be on, off or auto, got '" + value + "'");
     };
+  }
+
+  /** URLs separated by whitespace (a JDBC URL may hold commas: several hosts). */
+  static List<String> splitUrls(String value) {
+    return java.util.Arrays.stream(value.trim().split("\\s+")).filter(u -> !u.isEmpty()).toList();
   }
 
   private static boolean parseOnOff(String value, String name) {

@@ -36,6 +36,7 @@ import io.jointspace.server.runtime.Devices;
 import io.jointspace.server.runtime.ModelVersion;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.jointspace.server.store.DatabaseUrl;
 import io.jointspace.server.store.Storage;
 import io.jointspace.server.store.StoreUnavailableException;
 import java.io.IOException;
@@ -117,6 +118,11 @@ public final class JointspaceServer {
       } catch (StoreUnavailableException e) {
         // collection calls answer UNAVAILABLE until the database is back; the rest serves now
         log.warn("The database is unavailable; collection calls will fail until it is back: {}", e.getMessage());
+      }
+      if (!settings.readReplicas().isEmpty()) {
+        log.info("Collection reads go to {} read replica(s) when healthy: {}", settings.readReplicas().size(),
+            settings.readReplicas().stream().map(DatabaseUrl::display).toList());
+        storage.startReadReplicas(); // checks each once: a replica that is down is skipped with a warning
       }
     } else {
       log.info("No database configured: CollectionService answers UNAVAILABLE; label changes live in memory");

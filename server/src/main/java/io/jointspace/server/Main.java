@@ -138,6 +138,12 @@ public final class Main implements Runnable {
             + " Default: a private cluster in --data-dir, started and stopped with the server (env JOINTSPACE_DATABASE_URL).")
     String databaseUrl;
 
+    @Option(names = "--database-read-url", paramLabel = "URL",
+        description = "A streaming replica of the database (hot standby), in the forms of --database-url; repeat for"
+            + " several. Search, Get, GetCollection and ListCollections go to the healthy ones, round-robin; writes stay"
+            + " on the primary (env JOINTSPACE_DATABASE_READ_URLS, space-separated). See docs/scaling.md.")
+    java.util.List<String> databaseReadUrls;
+
     @Option(names = "--data-dir", paramLabel = "DIR",
         description = "Folder of the private PostgreSQL cluster used without --database-url. Default: " + Settings.DEFAULT_DATA_DIR
             + " (env JOINTSPACE_DATA_DIR).")
@@ -158,7 +164,7 @@ public final class Main implements Runnable {
         settings = ConfigLoader.load(config, System.getenv(),
             new ConfigLoader.Overrides(models, grpcPort, maxMessageBytes, pollIntervalMs, shutdownGraceMs,
                 batching == null ? null : batching == OnOff.on, metricsPort, databaseUrl, dataDir, grpcAddress,
-                authMode, tlsCert, tlsKey, tlsClientCa, healthPort, metricsAddress, httpPort));
+                authMode, tlsCert, tlsKey, tlsClientCa, healthPort, metricsAddress, httpPort, databaseReadUrls));
       } catch (Settings.ConfigException e) {
         spec.commandLine().getErr().println("jointspace: " + e.getMessage());
         return 2;

@@ -12,6 +12,7 @@ import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.metrics.BatchMetrics;
 import io.jointspace.server.uploads.VersionUploads;
 import io.jointspace.server.metrics.ModelMetrics;
+import io.jointspace.server.metrics.ReadMetrics;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -172,15 +173,25 @@ final class ServerModule extends AbstractModule {
 
   /**
    * The collection store; without a database URL, one that answers UNAVAILABLE. Its connection
-   * pool reports on /metrics ({@code hikaricp_connections_active{pool="jointspace-db"}} and the rest).
+   * pool reports on /metrics ({@code hikaricp_connections_active{pool="jointspace-db"}} and the rest), and
+   * each read replica's as {@code pool="jointspace-db-replica-N"}; where reads went, as
+   * {@code jointspace_store_reads_total} ({@link ReadMetrics}).
    */
   @Provides
   @Singleton
   Storage storage(PrometheusMeterRegistry meters) {
-    return new Storage(settings.database() == null ? null
-        : new Database(settings.database(), settings.maxConnections(), settings.connectionTimeout(),
-            new CallStatementTimeout(settings.maxStatementTimeout()),
-            new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(meters)), settings.indexBuilds());
+    if (settings.database() == null) {
+      return new Storage(null, settings.indexBuilds());
+    }
+    var poolMetrics = new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(meters);
+    CallStatementTimeout timeout = new CallStatementTimeout(settings.maxStatementTimeout());
+    java.util.List<Database> replicas = new java.util.ArrayList<>();
+    for (int i = 0; i < settings.readReplicas().size(); i++) {
+      replicas.add(Database.replica(settings.readReplicas().get(i), "jointspace-db-replica-" + (i + 1),
+          settings.maxConnections(), settings.connectionTimeout(), timeout, poolMetrics));
+    }
+    return new Storage(new Database(settings.database(), settings.maxConnections(), settings.connectionTimeout(),
+        timeout, poolMetrics), settings.indexBuilds(), replicas, settings.readReplicaOptions(), new ReadMetrics(meters));
   }
 
   @Provides

@@ -14,6 +14,7 @@ import io.jointspace.server.runtime.LoadOptions;
 import io.jointspace.server.runtime.WarmupOptions;
 import io.jointspace.server.store.DatabaseUrl;
 import io.jointspace.server.store.IndexBuildOptions;
+import io.jointspace.server.store.ReadReplicaOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -59,6 +60,9 @@ import javax.annotation.Nullable;
  * @param indexBuilds HNSW index builds and bulk loads ({@code storage.index_build_memory_mb},
  *     {@code storage.bulk_load_max_rows})
  * @param httpPort the HTTP/JSON port on {@code grpcAddress} ({@code http_port}); negative when disabled
+ * @param readReplicas streaming replicas of {@code database} that serve collection reads
+ *     ({@code storage.database_read_urls}); empty for none
+ * @param readReplicaOptions how reads use them ({@code storage.replica_wait_ms})
  */
 public record Settings(
     int grpcPort,
@@ -93,7 +97,9 @@ public record Settings(
     int maxCallsPerConnection,
     WarmupOptions warmup,
     IndexBuildOptions indexBuilds,
-    int httpPort) {
+    int httpPort,
+    List<DatabaseUrl> readReplicas,
+    ReadReplicaOptions readReplicaOptions) {
 
   public static final String DEFAULT_REPOSITORY = "models";
   /** This machine only: a server reachable from elsewhere is asked for explicitly, and then needs API keys. */
@@ -111,6 +117,8 @@ public record Settings(
   public static final int DEFAULT_MAX_CONNECTIONS = 10;
   public static final long DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
   public static final long DEFAULT_MAX_STATEMENT_TIMEOUT_MS = 300_000;
+  /** Longest a read with a consistency token waits for a replica before it reads the primary. */
+  public static final long DEFAULT_REPLICA_WAIT_MS = 1000;
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 256L << 20;
   public static final int DEFAULT_GRPC_THREADS = 64;
   public static final int DEFAULT_MAX_CALLS_PER_CONNECTION = 100;
@@ -200,6 +208,19 @@ public record Settings(
         throw new ConfigException("storage.database_url: " + e.getMessage());
       }
     }
+    List<DatabaseUrl> readReplicas = new ArrayList<>();
+    for (int i = 0; i < st.getDatabaseReadUrlsCount(); i++) {
+      try {
+        readReplicas.add(DatabaseUrl.parse(st.getDatabaseReadUrls(i)));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("storage.database_read_urls[" + i + "] (--database-read-url): " + e.getMessage());
+      }
+    }
+    long replicaWait = st.hasReplicaWaitMs() ? st.getReplicaWaitMs() : DEFAULT_REPLICA_WAIT_MS;
+    if (replicaWait < 0) {
+      throw new ConfigException("storage.replica_wait_ms must be 0 or more, got " + replicaWait);
+    }
+    ReadReplicaOptions replicaOptions = ReadReplicaOptions.DEFAULT.withMaxWait(Duration.ofMillis(replicaWait));
     Path dataDir = Path.of(st.getDataDir().isEmpty() ? DEFAULT_DATA_DIR : st.getDataDir()).toAbsolutePath().normalize();
     int maxConnections = st.getMaxConnections() == 0 ? DEFAULT_MAX_CONNECTIONS : st.getMaxConnections();
     if (maxConnections < 1) {
@@ -271,7 +292,8 @@ public record Settings(
         batchThreads, Math.max(-1, metricsPort), database, dataDir, maxConnections,
         Duration.ofMillis(connectionTimeout), Duration.ofMillis(maxStatementTimeout), b, c.getDetailedHistograms(),
         maxUploadBytes, backfill(c.getRollouts()), address, authRequired, tls(c.getTls()), healthPort, metricsAddress,
-        grpcThreads, maxCallsPerConnection, warmup(c.getWarmup()), indexBuilds, httpPort);
+        grpcThreads, maxCallsPerConnection, warmup(c.getWarmup()), indexBuilds, httpPort, List.copyOf(readReplicas),
+        replicaOptions);
   }
 
   private static WarmupOptions warmup(io.jointspace.config.v1.WarmupConfig w) {
@@ -456,7 +478,7 @@ public record Settings(
         modelDefaults, shutdownGraceMillis, loadThreads, imageLimits, preprocessThreads, preprocessQueue,
         batchThreads, metricsPort, url, dataDir, maxConnections, connectionTimeout, maxStatementTimeout, batchingConfig,
         detailedHistograms, maxUploadBytes, backfill, grpcAddress, authRequired, tls, healthPort, metricsAddress,
-        grpcThreads, maxCallsPerConnection, warmup, indexBuilds, httpPort);
+        grpcThreads, maxCallsPerConnection, warmup, indexBuilds, httpPort, readReplicas, readReplicaOptions);
   }
 
   /** The folder of a model's versions: its configured base path, else {@code <repository>/<name>}. */

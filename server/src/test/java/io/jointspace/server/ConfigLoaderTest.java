@@ -345,4 +345,34 @@ class ConfigLoaderTest {
     s.modelSources().forEach(m -> chosen.put(m.name(), m.policy().select(new TreeSet<>(List.of(1L, 2L)))));
     assertThat(chosen).containsEntry("shapes-clip", List.of(1L, 2L)).containsEntry("example", List.of(2L));
   }
+
+  @Test
+  void readReplicas_flagsOverEnvOverFile_replaceTheList_andTheWaitHasADefault() throws Exception {
+    Path file = dir.resolve("replicas.textproto");
+    Files.writeString(file, "storage { database_url: \"postgresql://db:5432/x\" database_read_urls: \"postgresql://r1:5432/x\""
+        + " database_read_urls: \"postgresql://r2:5432/x\" }\n");
+    Settings fromFile = ConfigLoader.load(file, Map.of(), NO_FLAGS);
+    assertThat(fromFile.readReplicas()).extracting(u -> u.jdbcUrl())
+        .containsExactly("jdbc:postgresql://r1:5432/x", "jdbc:postgresql://r2:5432/x");
+    assertThat(fromFile.readReplicaOptions().maxWait()).isEqualTo(Duration.ofMillis(Settings.DEFAULT_REPLICA_WAIT_MS));
+    Map<String, String> env = Map.of("JOINTSPACE_DATABASE_READ_URLS",
+        " jdbc:postgresql://e1:5432,e2:5432/x   postgresql://e3/x ");
+    assertThat(ConfigLoader.load(file, env, NO_FLAGS).readReplicas()).extracting(u -> u.jdbcUrl())
+        .containsExactly("jdbc:postgresql://e1:5432,e2:5432/x", "jdbc:postgresql://e3/x");
+    assertThat(ConfigLoader.load(file, env, readFlags(List.of("postgres://f1/x"))).readReplicas())
+        .extracting(u -> u.jdbcUrl()).containsExactly("jdbc:postgresql://f1/x");
+    assertThat(ConfigLoader.load(null, Map.of(), NO_FLAGS).readReplicas()).isEmpty();
+
+    Files.writeString(file, "storage { replica_wait_ms: 0 }\n");
+    assertThat(ConfigLoader.load(file, Map.of(), NO_FLAGS).readReplicaOptions().maxWait()).isZero();
+    Files.writeString(file, "storage { replica_wait_ms: -1 }\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), NO_FLAGS)).hasMessageContaining("storage.replica_wait_ms");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), readFlags(List.of("mysql://r/x"))))
+        .hasMessageContaining("storage.database_read_urls[0] (--database-read-url)");
+  }
+
+  private static ConfigLoader.Overrides readFlags(List<String> urls) {
+    return new ConfigLoader.Overrides(null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null, null, urls);
+  }
 }

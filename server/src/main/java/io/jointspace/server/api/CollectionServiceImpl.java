@@ -37,6 +37,8 @@ import io.jointspace.server.labels.ModelLabels;
 import io.jointspace.server.rollout.LabelPolicy;
 import io.jointspace.server.store.Collection;
 import io.jointspace.server.store.CollectionChangedException;
+import io.jointspace.server.store.ConsistencyToken;
+import io.jointspace.server.store.Reader;
 import io.jointspace.server.store.VersionTable;
 import io.jointspace.server.store.CollectionSpec;
 import io.jointspace.server.store.ItemWrite;
@@ -51,7 +53,9 @@ import java.util.List;
 /**
  * {@code jointspace.v1.CollectionService}: collections of embeddings in PostgreSQL. Items
  * given as text or images are embedded with the collection's own model version; every write
- * is answered after its transaction commits.
+ * is answered after its transaction commits, with a consistency token. Search, Get,
+ * GetCollection and ListCollections are reads: {@link Storage#read} runs them on a streaming
+ * replica when the server has one (all of a read on one {@link Reader}), else on the primary.
  */
 public final class CollectionServiceImpl extends CollectionServiceGrpc.CollectionServiceImplBase {
   private final ModelManager<ModelVersion> registry;
@@ -142,32 +146,32 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
 
   @Override
   public void getCollection(GetCollectionRequest request, StreamObserver<io.jointspace.api.v1.Collection> observer) {
-    StatusMapper.answer(observer, () -> {
-      Collection c = storage.catalog().get(request.getName());
-      return collection(c, storage.catalog().count(c));
-    });
+    StatusMapper.answer(observer, () -> storage.read(token(request.getConsistencyToken()), r -> {
+      Collection c = r.catalog().get(request.getName());
+      return collection(c, r.catalog().count(c));
+    }));
   }
 
   @Override
   public void listCollections(ListCollectionsRequest request, StreamObserver<ListCollectionsResponse> observer) {
-    StatusMapper.answer(observer, () -> {
+    StatusMapper.answer(observer, () -> storage.read(token(request.getConsistencyToken()), r -> {
       ListCollectionsResponse.Builder out = ListCollectionsResponse.newBuilder();
-      List<Collection> collections = storage.catalog().list().stream()
+      List<Collection> collections = r.catalog().list().stream()
           .filter(c -> Caller.sees(Scope.COLLECTIONS_READ, c.name())) // a key limited to other collections
           .toList();
-      java.util.Map<String, Long> counts = storage.catalog().estimatedCounts(collections);
+      java.util.Map<String, Long> counts = r.catalog().estimatedCounts(collections);
       for (Collection c : collections) {
         out.addCollections(collection(c, counts.getOrDefault(c.name(), 0L)));
       }
       return out.build();
-    });
+    }));
   }
 
   @Override
   public void deleteCollection(DeleteCollectionRequest request, StreamObserver<DeleteCollectionResponse> observer) {
     StatusMapper.answer(observer, () -> {
       storage.catalog().delete(request.getName());
-      return DeleteCollectionResponse.getDefaultInstance();
+      return DeleteCollectionResponse.newBuilder().setConsistencyToken(storage.writeToken().toString()).build();
     });
   }
 
@@ -179,8 +183,8 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
         List<ItemWrite> items = embedder.items(c, request.getItemsList(), "items",
             io.jointspace.server.store.Limits.MAX_ITEMS_PER_UPSERT);
         int n = storage.items().upsert(c, items, embedder.replicaItems(c, request.getItemsList(), items, "items"), "items");
-        return UpsertResponse.newBuilder().setUpsertedCount(n).setModel(model(c)).build();
-      }).result();
+        return UpsertResponse.newBuilder().setUpsertedCount(n).setModel(model(c));
+      }).result().setConsistencyToken(storage.writeToken().toString()).build();
     });
   }
 
@@ -219,7 +223,8 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
           int n = written.result();
           total += n;
           observer.onNext(UpsertStreamResponse.newBuilder()
-              .setCommittedCount(n).setTotalCommitted(total).setMessageIndex(index++).build());
+              .setCommittedCount(n).setTotalCommitted(total).setMessageIndex(index++)
+              .setConsistencyToken(storage.writeToken().toString()).build());
           pacing.next();
         } catch (RuntimeException e) {
           failed = true;
@@ -255,15 +260,16 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   @Override
   public void get(GetRequest request, StreamObserver<GetResponse> observer) {
     StatusMapper.answer(observer, () -> {
-      return read(ProtoMapper.collectionName(request.getCollection(), "collection"), c -> get(c, request));
+      String name = ProtoMapper.collectionName(request.getCollection(), "collection");
+      return storage.read(token(request.getConsistencyToken()), r -> read(r, name, c -> get(r, c, request)));
     });
   }
 
-  private GetResponse get(Collection collection, GetRequest request) {
+  private GetResponse get(Reader r, Collection collection, GetRequest request) {
     Collection c = request.getModelVersion() == 0 ? collection
         : collection.atVersion(request.getModelVersion(), "model_version");
     GetResponse.Builder out = GetResponse.newBuilder().setModel(model(c));
-    for (StoredItem item : storage.items().get(c, request.getIdsList(), request.getIncludeVectors(),
+    for (StoredItem item : r.items().get(c, request.getIdsList(), request.getIncludeVectors(),
         request.getIncludeSources())) {
       io.jointspace.api.v1.StoredItem.Builder b = io.jointspace.api.v1.StoredItem.newBuilder()
           .setId(item.id())
@@ -288,7 +294,8 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
     StatusMapper.answer(observer, () -> {
       Collection first = storage.catalog().get(ProtoMapper.collectionName(request.getCollection(), "collection"));
       return write(first, c -> DeleteResponse.newBuilder()
-          .setDeletedCount(storage.items().delete(c, request.getIdsList())).build()).result();
+          .setDeletedCount(storage.items().delete(c, request.getIdsList()))).result()
+          .setConsistencyToken(storage.writeToken().toString()).build();
     });
   }
 
@@ -296,19 +303,21 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
   public void search(SearchRequest request, StreamObserver<SearchResponse> observer) {
     StatusMapper.answer(observer, () -> {
       String name = ProtoMapper.collectionName(request.getCollection(), "collection");
-      // the catalog entry this process read last: the search checks it in its own statement
-      Collection cached = storage.catalog().cached(name);
-      try {
-        return search(cached, request);
-      } catch (io.jointspace.server.store.CollectionChangedException
-          | io.jointspace.server.store.CollectionNotFoundException e) {
-        // a rollout step or another server changed the collection since: as the catalog has it now
-        return read(name, c -> search(c, request));
-      }
+      return storage.read(token(request.getConsistencyToken()), r -> {
+        // the catalog entry this process read last from this server: the search checks it in its own statement
+        Collection cached = r.catalog().cached(name);
+        try {
+          return search(r, cached, request);
+        } catch (io.jointspace.server.store.CollectionChangedException
+            | io.jointspace.server.store.CollectionNotFoundException e) {
+          // a rollout step or another server changed the collection since: as the catalog has it now
+          return read(r, name, c -> search(r, c, request));
+        }
+      });
     });
   }
 
-  private SearchResponse search(Collection collection, SearchRequest request) {
+  private SearchResponse search(Reader r, Collection collection, SearchRequest request) {
     Collection c = request.getModelVersion() == 0 ? collection
         : collection.atVersion(request.getModelVersion(), "model_version");
     int topK = request.getTopK() == 0 ? 10 : request.getTopK();
@@ -325,7 +334,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       case QUERY_NOT_SET -> throw new InvalidInputException("query is not set; give input, vector or id");
     };
     SearchResponse.Builder out = SearchResponse.newBuilder().setModel(model(c));
-    for (SearchHit h : storage.items().search(c, query, request.getEfSearch())) {
+    for (SearchHit h : r.items().search(c, query, request.getEfSearch())) {
       Hit.Builder hit = Hit.newBuilder().setId(h.id()).setScore(h.score());
       if (h.metadataJson() != null) {
         hit.setMetadata(Json.struct(h.metadataJson()));
@@ -366,12 +375,17 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
    * Runs {@code read} on the collection; when the table it read went away under it (a rollout
    * finalized or aborted meanwhile), once more on the tables the catalog names now.
    */
-  private <T> T read(String name, java.util.function.Function<Collection, T> read) {
+  private static <T> T read(Reader r, String name, java.util.function.Function<Collection, T> read) {
     try {
-      return read.apply(storage.catalog().get(name));
+      return read.apply(r.catalog().get(name));
     } catch (io.jointspace.server.store.CollectionNotFoundException e) {
-      return read.apply(storage.catalog().get(name));
+      return read.apply(r.catalog().get(name));
     }
+  }
+
+  /** A read request's consistency_token: which write its answer must include. */
+  private static ConsistencyToken token(String text) {
+    return ConsistencyToken.parse(text, "consistency_token");
   }
 
   private static Vector vector(float[] v) {

@@ -66,10 +66,29 @@ public final class Database implements AutoCloseable {
    */
   public Database(DatabaseUrl url, int maxConnections, Duration connectionTimeout, StatementTimeout statementTimeout,
       @javax.annotation.Nullable com.zaxxer.hikari.metrics.MetricsTrackerFactory metrics) {
+    this(url, "jointspace-db", false, maxConnections, connectionTimeout, statementTimeout, metrics);
+  }
+
+  /**
+   * A pool to a streaming replica of the primary ({@link ReadReplicas}): read-only
+   * connections, never migrated (the replica replays the primary's catalog), reported as pool
+   * {@code poolName}. It waits for a connection at most one second, so a read falls back to
+   * the primary soon when the replica is down or busy.
+   */
+  public static Database replica(DatabaseUrl url, String poolName, int maxConnections, Duration connectionTimeout,
+      StatementTimeout statementTimeout, @javax.annotation.Nullable com.zaxxer.hikari.metrics.MetricsTrackerFactory metrics) {
+    Duration wait = connectionTimeout.compareTo(Duration.ofSeconds(1)) < 0 ? connectionTimeout : Duration.ofSeconds(1);
+    return new Database(url, poolName, true, maxConnections, wait, statementTimeout, metrics);
+  }
+
+  private Database(DatabaseUrl url, String poolName, boolean replica, int maxConnections, Duration connectionTimeout,
+      StatementTimeout statementTimeout, @javax.annotation.Nullable com.zaxxer.hikari.metrics.MetricsTrackerFactory metrics) {
     this.url = url;
     this.statementTimeout = statementTimeout;
+    this.migrated = replica;
     HikariConfig config = new HikariConfig();
-    config.setPoolName("jointspace-db");
+    config.setPoolName(poolName);
+    config.setReadOnly(replica);
     config.setJdbcUrl(url.jdbcUrl());
     if (url.user() != null) {
       config.setUsername(url.user());
@@ -95,6 +114,12 @@ public final class Database implements AutoCloseable {
 
   public DatabaseUrl url() {
     return url;
+  }
+
+  /** How long the work of the call on this thread may run; null for none. */
+  @javax.annotation.Nullable
+  Duration callTimeLeft() {
+    return statementTimeout.current();
   }
 
   /** Runs {@code work} in one transaction and commits; nothing is returned before the commit. */
@@ -293,6 +318,6 @@ public final class Database implements AutoCloseable {
   @Override
   public void close() {
     pool.close();
-    log.info("Closed the database pool");
+    log.info("Closed the database pool {}", pool.getPoolName());
   }
 }

@@ -1,5 +1,7 @@
 package io.jointspace.server.store;
 
+import java.util.List;
+import java.util.function.Function;
 import javax.annotation.Nullable;
 
 /**
@@ -16,12 +18,26 @@ public final class Storage implements AutoCloseable {
   @Nullable private final Backfill backfill;
   @Nullable private final KeyStore keys;
   @Nullable private final IndexBuilds indexBuilds;
+  @Nullable private final ReadReplicas reads;
 
   public Storage(@Nullable Database db) {
     this(db, IndexBuildOptions.DEFAULT);
   }
 
   public Storage(@Nullable Database db, IndexBuildOptions indexBuildOptions) {
+    this(db, indexBuildOptions, List.of(), ReadReplicaOptions.DEFAULT, ReadListener.NONE);
+  }
+
+  /**
+   * @param readReplicas pools to streaming replicas of {@code db} ({@link Database#replica}),
+   *     owned from now on; empty: every read goes to {@code db}
+   * @param readListener told where each routed read was served
+   */
+  public Storage(@Nullable Database db, IndexBuildOptions indexBuildOptions, List<Database> readReplicas,
+      ReadReplicaOptions replicaOptions, ReadListener readListener) {
+    if (db == null && !readReplicas.isEmpty()) {
+      throw new IllegalArgumentException("read replicas need the primary's database URL");
+    }
     this.db = db;
     this.catalog = db == null ? null : new CollectionCatalog(db);
     this.items = db == null ? null : new ItemStore(db);
@@ -31,6 +47,34 @@ public final class Storage implements AutoCloseable {
     this.backfill = db == null ? null : new Backfill(db, indexBuildOptions.memoryMb());
     this.indexBuilds = db == null ? null : new IndexBuilds(db, indexBuildOptions);
     this.keys = db == null ? null : new KeyStore(db);
+    this.reads = db == null ? null : new ReadReplicas(db, new Reader(catalog, items), readReplicas, replicaOptions,
+        readListener);
+  }
+
+  /**
+   * Runs a read (Search, Get, GetCollection, ListCollections) on a streaming replica that has
+   * replayed {@code token}, or on the primary: see {@link ReadReplicas}. The read must use only
+   * the {@link Reader} it is given, and write nothing.
+   */
+  public <T> T read(ConsistencyToken token, Function<Reader, T> read) {
+    require();
+    return reads.read(token, read);
+  }
+
+  /**
+   * The consistency token to answer a write with, read from the primary after the write
+   * committed (see {@link ConsistencyToken#current}).
+   */
+  public ConsistencyToken writeToken() {
+    require();
+    return reads.current();
+  }
+
+  /** Checks the read replicas once and keeps checking them (before the server serves). */
+  public void startReadReplicas() {
+    if (reads != null) {
+      reads.start();
+    }
   }
 
   public RolloutStore rollouts() {
@@ -102,6 +146,7 @@ public final class Storage implements AutoCloseable {
   public void close() {
     if (db != null) {
       indexBuilds.close();
+      reads.close();
       db.close();
     }
   }
