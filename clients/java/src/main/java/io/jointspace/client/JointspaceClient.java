@@ -17,6 +17,7 @@ import io.jointspace.api.v1.CollectionServiceGrpc;
 import io.jointspace.api.v1.CreateCollectionRequest;
 import io.jointspace.api.v1.DeleteCollectionRequest;
 import io.jointspace.api.v1.DeleteRequest;
+import io.jointspace.api.v1.DeleteResponse;
 import io.jointspace.api.v1.EmbedRequest;
 import io.jointspace.api.v1.EmbedResponse;
 import io.jointspace.api.v1.EmbeddingServiceGrpc;
@@ -28,6 +29,7 @@ import io.jointspace.api.v1.GetModelMetadataResponse;
 import io.jointspace.api.v1.GetModelStatusRequest;
 import io.jointspace.api.v1.GetModelStatusResponse;
 import io.jointspace.api.v1.GetRequest;
+import io.jointspace.api.v1.GetResponse;
 import io.jointspace.api.v1.GetRolloutRequest;
 import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.Item;
@@ -50,6 +52,7 @@ import io.jointspace.api.v1.SetLabelRequest;
 import io.jointspace.api.v1.StartRolloutRequest;
 import io.jointspace.api.v1.StoredItem;
 import io.jointspace.api.v1.UpsertRequest;
+import io.jointspace.api.v1.UpsertResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -386,6 +389,15 @@ public final class JointspaceClient implements AutoCloseable {
   }
 
   /**
+   * An Upsert sent as it is; its response carries the consistency token to read the write
+   * back from a server that reads from streaming replicas ({@link Search#consistencyToken},
+   * {@link #get(GetRequest)}).
+   */
+  public UpsertResponse upsert(UpsertRequest request) {
+    return call(() -> timed(collections).upsert(request));
+  }
+
+  /**
    * Bulk ingest over UpsertStream (see {@link Ingest}): batches, flow control, and skipping
    * what an earlier run committed.
    */
@@ -399,6 +411,16 @@ public final class JointspaceClient implements AutoCloseable {
         .setIncludeVectors(vectors).setIncludeSources(sources).build();
     return call(() -> timed(collections).get(request))
         .getItemsList();
+  }
+
+  /** A Get sent as it is (with a consistency token, say). */
+  public GetResponse get(GetRequest request) {
+    return call(() -> timed(collections).get(request));
+  }
+
+  /** A Delete sent as it is; its response carries the consistency token. */
+  public DeleteResponse delete(DeleteRequest request) {
+    return call(() -> timed(collections).delete(request));
   }
 
   /** Deletes {@code ids} (at most 1000); returns how many were stored. */

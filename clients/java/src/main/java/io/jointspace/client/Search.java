@@ -84,6 +84,18 @@ public final class Search {
     return this;
   }
 
+  /**
+   * Read-your-writes: the consistency token of a write's response ({@link
+   * JointspaceClient#upsert(io.jointspace.api.v1.UpsertRequest)}, {@link
+   * JointspaceClient#delete(io.jointspace.api.v1.DeleteRequest)}).
+   * A server reading from streaming replicas then answers only from one that has that write,
+   * else from the primary.
+   */
+  public Search consistencyToken(String token) {
+    request.setConsistencyToken(token);
+    return this;
+  }
+
   public SearchRequest toProto() {
     return request.build();
   }
