@@ -1076,7 +1076,8 @@ type UpsertResponse struct {
 	Model *ModelSpec `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
 	// Pass it as consistency_token of a later Search, Get, GetCollection or ListCollections to
 	// read this write even when those reads go to a PostgreSQL streaming replica
-	// (read-your-writes). Opaque (today a PostgreSQL WAL position, such as "0/3000148").
+	// (read-your-writes). Opaque (today a PostgreSQL WAL position, such as "0/3000148"); empty
+	// when the server has no read replicas, where every read sees every acknowledged write.
 	ConsistencyToken string `protobuf:"bytes,3,opt,name=consistency_token,json=consistencyToken,proto3" json:"consistency_token,omitempty"`
 }
 

@@ -317,7 +317,8 @@ export interface UpsertResponse {
   /**
    * Pass it as consistency_token of a later Search, Get, GetCollection or ListCollections to
    * read this write even when those reads go to a PostgreSQL streaming replica
-   * (read-your-writes). Opaque (today a PostgreSQL WAL position, such as "0/3000148").
+   * (read-your-writes). Opaque (today a PostgreSQL WAL position, such as "0/3000148"); empty
+   * when the server has no read replicas, where every read sees every acknowledged write.
    */
   consistencyToken: string;
 }

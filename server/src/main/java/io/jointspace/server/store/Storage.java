@@ -3,12 +3,15 @@ package io.jointspace.server.store;
 import java.util.List;
 import java.util.function.Function;
 import javax.annotation.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The collection store of a running server, or its absence: a server started without a
  * database answers every collection call with {@link StoreUnavailableException}.
  */
 public final class Storage implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Storage.class);
   @Nullable private final Database db;
   @Nullable private final CollectionCatalog catalog;
   @Nullable private final ItemStore items;
@@ -63,11 +66,23 @@ public final class Storage implements AutoCloseable {
 
   /**
    * The consistency token to answer a write with, read from the primary after the write
-   * committed (see {@link ConsistencyToken#current}).
+   * committed (see {@link ConsistencyToken#current}). Without read replicas every read is on
+   * the primary and sees the write: the empty token, and no query. The write has committed
+   * whatever happens here, so a failure to read the token answers the empty token (a replica
+   * read may then miss the write) rather than failing a write that is stored.
    */
   public ConsistencyToken writeToken() {
     require();
-    return reads.current();
+    if (!reads.configured()) {
+      return ConsistencyToken.NONE;
+    }
+    try {
+      return reads.current();
+    } catch (RuntimeException e) {
+      log.warn("A write committed but its consistency token could not be read; answering without one: {}",
+          e.getMessage());
+      return ConsistencyToken.NONE;
+    }
   }
 
   /** Checks the read replicas once and keeps checking them (before the server serves). */

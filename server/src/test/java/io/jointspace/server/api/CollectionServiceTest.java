@@ -31,6 +31,7 @@ import io.jointspace.api.v1.Range;
 import io.jointspace.api.v1.SearchRequest;
 import io.jointspace.api.v1.SearchResponse;
 import io.jointspace.api.v1.UpsertRequest;
+import io.jointspace.api.v1.UpsertResponse;
 import io.jointspace.api.v1.UpsertStreamRequest;
 import io.jointspace.api.v1.UpsertStreamResponse;
 import io.jointspace.api.v1.Vector;
@@ -684,7 +685,10 @@ class CollectionServiceTest {
     for (int i = 0; i < 3; i++) {
       up.addItems(Item.newBuilder().setId("big-" + i).setInput(Input.newBuilder().setImage(png)));
     }
-    assertThat(stub.upsert(up.build()).getUpsertedCount()).isEqualTo(3);
+    UpsertResponse written = stub.upsert(up.build());
+    assertThat(written.getUpsertedCount()).isEqualTo(3);
+    // no read replicas: every read sees the write, and the server reads no token for it
+    assertThat(written.getConsistencyToken()).isEmpty();
     GetRequest all = GetRequest.newBuilder().setCollection("big_sources")
         .addIds("big-0").addIds("missing").addIds("big-1").addIds("big-2").setIncludeSources(true).build();
 
