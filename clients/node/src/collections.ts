@@ -38,6 +38,11 @@ export interface GetOptions extends CallOptions {
   includeSources?: boolean;
   /** The version whose vectors to read during a rollout; 0: the collection's. */
   modelVersion?: number;
+  /**
+   * A write's consistency token (a server with read replicas): the read sees that write even
+   * when a replica serves it. Default: none.
+   */
+  consistencyToken?: string;
 }
 
 /** One query, exactly one of: a text, an image (bytes or a path), a vector, a stored item's id. */
@@ -55,6 +60,11 @@ export type SearchOptions = SearchQuery & CallOptions & {
   efSearch?: number;
   /** The version to search during a rollout; 0: the collection's. */
   modelVersion?: number;
+  /**
+   * A write's consistency token (a server with read replicas): the read sees that write even
+   * when a replica serves it. Default: none.
+   */
+  consistencyToken?: string;
 };
 
 /** CollectionService: collections, items, bulk ingest, filtered search. */
@@ -80,12 +90,12 @@ export class CollectionCalls extends ModelCalls {
 
   /** A collection: its model version, dimension, item count, rollout, view. */
   async getCollection(name: string, options: CallOptions = {}): Promise<Collection> {
-    return this.unary(Collections.getCollection, { name }, options);
+    return this.unary(Collections.getCollection, { name, consistencyToken: "" }, options);
   }
 
   /** Every collection, sorted by name. */
   async listCollections(options: CallOptions = {}): Promise<Collection[]> {
-    return (await this.unary(Collections.listCollections, {}, options)).collections;
+    return (await this.unary(Collections.listCollections, { consistencyToken: "" }, options)).collections;
   }
 
   /** Drops a collection, its tables and its view. */
@@ -130,6 +140,7 @@ export class CollectionCalls extends ModelCalls {
         includeVectors: options.includeVectors ?? false,
         includeSources: options.includeSources ?? false,
         modelVersion: options.modelVersion ?? 0,
+        consistencyToken: options.consistencyToken ?? "",
       };
       found.push(...(await this.unary(Collections.get, request, options)).items.map(storedItem));
     }
@@ -163,6 +174,7 @@ export class CollectionCalls extends ModelCalls {
       includeMetadata: options.includeMetadata ?? true,
       efSearch: options.efSearch ?? 0,
       modelVersion: options.modelVersion ?? 0,
+      consistencyToken: options.consistencyToken ?? "",
     };
     const query = options as { text?: string; image?: ImageSource; vector?: readonly number[]; id?: string };
     const given = (["text", "image", "vector", "id"] as const).filter((k) => query[k] !== undefined);

@@ -44,7 +44,7 @@ class Fake {
         await sleep(20);
         this.mostAhead = Math.max(this.mostAhead, arrived - answered);
         total += message.items.length;
-        call.write({ committedCount: message.items.length, totalCommitted: total, messageIndex: answered++ });
+        call.write({ committedCount: message.items.length, totalCommitted: total, messageIndex: answered++, consistencyToken: "" });
       });
     });
     call.on("end", () => void chain.then(() => call.end()));
