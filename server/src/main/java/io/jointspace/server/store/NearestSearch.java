@@ -241,7 +241,10 @@ final class NearestSearch {
    */
   private static String small(int rows, CollectionSpec spec) {
     long bytes = rows < 0 ? -1 : (long) rows * (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES);
-    return "pg_relation_size(to_regclass(?)) <= " + bytes;
+    // pg_relation_size is volatile: bare, the planner would call it for every row of the table;
+    // as an uncorrelated subquery it runs once (an InitPlan) and gates its branch as a
+    // One-Time Filter, so the branch that loses is never executed
+    return "(SELECT pg_relation_size(to_regclass(?))) <= " + bytes;
   }
 
   /** Hits and, for the exact ranking, how many rows matched (-1 otherwise). */

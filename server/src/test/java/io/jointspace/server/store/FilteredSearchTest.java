@@ -171,4 +171,87 @@ class FilteredSearchTest {
     assertThat(ids(store.search(same, tied, 0))).isEqualTo(withIndex);
     assertThat(ids(store.search(same, tiedFiltered, 0))).isEqualTo(filteredWithIndex);
   }
+
+  /** Sequential and index scans PostgreSQL has counted on {@code table}, after forcing this backend's statistics out. */
+  static long[] scans(Database one, String table) {
+    return one.inTransaction(c -> {
+      try (java.sql.Statement st = c.createStatement()) {
+        st.execute("SELECT pg_stat_clear_snapshot()");
+        try (java.sql.ResultSet r = st.executeQuery("SELECT coalesce(seq_scan, 0), coalesce(idx_scan, 0)"
+            + " FROM pg_stat_user_tables WHERE relid = to_regclass('" + SqlNames.qualified(table) + "')")) {
+          r.next();
+          return new long[] {r.getLong(1), r.getLong(2)};
+        }
+      }
+    });
+  }
+
+  @Test
+  void largeTable_isSearchedThroughItsIndexOnly_theExactBranchNeverRuns() {
+    // a pool of its own (two: migrations take a second connection), whose backends' statistics
+    // are flushed on demand, and a table of its own, which no other test's connection scans
+    try (Database one = new Database(db.url(), 2, Duration.ofSeconds(5))) {
+      Collection large = new CollectionCatalog(one).create(new CollectionSpec("large_points", "example", 1, 16,
+          Metric.L2, VectorType.VECTOR, 16, 64, false, ""));
+      // large enough that the planner takes the HNSW index for an unfiltered top 10
+      Random rnd = new Random(5);
+      List<float[]> vectors = new ArrayList<>();
+      for (int i = 0; i < 20_000; i++) {
+        float[] v = new float[16];
+        for (int j = 0; j < 16; j++) {
+          v[j] = (float) rnd.nextGaussian();
+        }
+        vectors.add(v);
+      }
+      for (int from = 0; from < vectors.size(); from += 5000) {
+        List<ItemWrite> items = new ArrayList<>();
+        for (int i = from; i < from + 5000; i++) {
+          items.add(new ItemWrite("p" + i, vectors.get(i), "{}", null, null));
+        }
+        new ItemStore(one).copyUpsert(large, items, List.of(), "items");
+      }
+      one.inTransaction(c -> {
+        try (java.sql.Statement st = c.createStatement()) {
+          st.execute("ANALYZE " + SqlNames.qualified(large.table())); // the planner knows its rows
+        }
+        return null;
+      });
+      ItemStore store = new ItemStore(one, NearestSearch.WALK_TUPLES, 10); // over 10 rows: "large"
+      float[] q = vectors.get(3).clone();
+      flush(one);
+      long[] before = scans(one, large.table());
+      for (int i = 0; i < 3; i++) {
+        assertThat(ids(store.search(large, new SearchQuery(q, null, 10, null, false, false), 0)))
+            .hasSize(10).first().isEqualTo("p3");
+      }
+      flush(one);
+      long[] after = scans(one, large.table());
+      assertThat(after[1] - before[1]).as("index scans: the HNSW branch ran; before %s after %s",
+          java.util.Arrays.toString(before), java.util.Arrays.toString(after)).isGreaterThanOrEqualTo(3);
+      // the exact branch's size gate is a one-time filter: it reads no row of a large table
+      assertThat(after[0] - before[0]).as("sequential scans: the exact branch ran").isZero();
+    }
+  }
+
+  /**
+   * Sends the pending table statistics of both backends of {@code two} now, not up to a second
+   * (or ten) later: each is asked to, while the other is held, and flushes when its
+   * transaction ends.
+   */
+  static void flush(Database two) {
+    two.inTransaction(c -> {
+      forceFlush(c);
+      two.inTransaction(other -> {
+        forceFlush(other);
+        return null;
+      });
+      return null;
+    });
+  }
+
+  private static void forceFlush(java.sql.Connection c) throws java.sql.SQLException {
+    try (java.sql.Statement st = c.createStatement()) {
+      st.execute("SELECT pg_stat_force_next_flush()");
+    }
+  }
 }
