@@ -49,6 +49,8 @@ final class NearestSearch {
   private final int walkTuples;
   private final int smallRows;
   private final SelectiveFilters selective;
+  /** Table sizes for the small-table rule, read at most every {@link TableSizes#FRESH_FOR}. */
+  private final TableSizes sizes = new TableSizes();
 
   /**
    * @param walkTuples the most rows a filtered walk may read before every match is ranked exactly
@@ -151,25 +153,22 @@ final class NearestSearch {
     String exact = "SELECT *, count(*) OVER () AS matched FROM (" + select + " OFFSET 0) m";
     String exactSql = exact + " ORDER BY distance, id LIMIT " + query.topK();
     // a small table is ranked exactly, a larger one through the index (the walk returns rows
-    // nearly in order: twice top_k of them, the nearest top_k kept); the table's size gates
-    // each branch once, before it reads a row
+    // nearly in order: twice top_k of them, the nearest top_k kept)
     int indexRows = filter == null ? query.topK() : walkRows(query.topK());
-    String sql = "(" + exact + " WHERE " + small(smallRows, spec) + " ORDER BY distance, id LIMIT " + query.topK() + ") UNION ALL ("
-        + head + ", -1::bigint AS matched" + from + " AND NOT " + small(smallRows, spec) + " ORDER BY distance LIMIT "
-        + indexRows + ")";
-    List<Slot> slots = new ArrayList<>(where);
-    slots.add(Slot.TABLE);
-    slots.addAll(where);
-    slots.add(Slot.TABLE);
+    String indexSql = head + ", -1::bigint AS matched" + from + " ORDER BY distance LIMIT " + indexRows;
+    long smallBytes = smallRows < 0 ? -1 : (long) smallRows * (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES);
     return db.inRoundTrips((c, timeout) -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId(), timeout);
       Bound bound = new Bound(vector, filter, query, spec.metric(), collection, table);
       List<SearchHit> hits;
       Plan plan;
-      if (filter == null) {
-        Ranked ranked = run(c, sql, slots, bound, settings(timeout).ef(ef));
-        hits = ranked.hits();
-        plan = ranked.matched() >= 0 ? Plan.SMALL : Plan.INDEX;
+      if (smallBytes >= 0 && sizes.bytes(c, table) <= smallBytes) {
+        // ranked exactly, with the index or without: the same answer before and after a build
+        hits = run(c, exactSql, where, bound, settings(timeout).exact()).hits();
+        plan = Plan.SMALL;
+      } else if (filter == null) {
+        hits = run(c, indexSql, where, bound, settings(timeout).ef(ef)).hits();
+        plan = Plan.INDEX;
       } else {
         String key = SelectiveFilters.key(table, filter, query.topK());
         if (selective.isSelective(key)) {
@@ -183,10 +182,10 @@ final class NearestSearch {
         } else {
           // walk the HNSW graph, filtering as it goes; a walk that reads its bound of rows without
           // finding top_k matches means few rows match: rank every match exactly
-          Ranked walked = run(c, sql, slots, bound,
+          Ranked walked = run(c, indexSql, where, bound,
               settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef).walk(walkTuples));
           hits = walked.hits();
-          plan = walked.matched() >= 0 ? Plan.SMALL : Plan.WALK;
+          plan = Plan.WALK;
           if (plan == Plan.WALK && hits.size() < walkRows(query.topK())) {
             // fewer than it looked for within its bound of rows: few rows match, and the few it
             // found need not be the nearest; rank every match
@@ -234,19 +233,6 @@ final class NearestSearch {
   /** Bytes a row takes in a table besides its vector (tuple header, id, metadata, timestamps), about. */
   static final int ROW_BYTES = 40;
 
-  /**
-   * True while the searched table is small enough to rank exactly: its heap, as large as it is
-   * now (statistics may lag a load by seconds; the file's size does not), is no larger than
-   * {@code rows} rows of its vectors would make it; its parameter is the table's name.
-   */
-  private static String small(int rows, CollectionSpec spec) {
-    long bytes = rows < 0 ? -1 : (long) rows * (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES);
-    // pg_relation_size is volatile: bare, the planner would call it for every row of the table;
-    // as an uncorrelated subquery it runs once (an InitPlan) and gates its branch as a
-    // One-Time Filter, so the branch that loses is never executed
-    return "(SELECT pg_relation_size(to_regclass(?))) <= " + bytes;
-  }
-
   /** Hits and, for the exact ranking, how many rows matched (-1 otherwise). */
   private record Ranked(List<SearchHit> hits, long matched) {}
 
@@ -264,7 +250,7 @@ final class NearestSearch {
   enum Plan { SMALL, INDEX, WALK, WALK_THEN_EXACT, EXACT }
 
   /** What a statement's parameters are, in order. */
-  private enum Slot { VECTOR, GUARD, FILTER, ID, TABLE }
+  private enum Slot { VECTOR, GUARD, FILTER, ID }
 
   /** True while the collection's catalog row is the one {@code collection} was read from. */
   private static final String GUARD = "EXISTS (SELECT 1 FROM jointspace.collections WHERE name = ? AND epoch = ?"
@@ -340,7 +326,6 @@ final class NearestSearch {
           case GUARD -> i = bindGuard(p, i, bound.collection());
           case FILTER -> i = bound.filter().bind(c, p, i);
           case ID -> p.setString(i++, query.itemId());
-          case TABLE -> p.setString(i++, bound.table());
         }
       }
       p.execute();
