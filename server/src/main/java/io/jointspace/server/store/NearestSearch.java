@@ -162,7 +162,7 @@ final class NearestSearch {
       Bound bound = new Bound(vector, filter, query, spec.metric(), collection, table);
       List<SearchHit> hits;
       Plan plan;
-      if (smallBytes >= 0 && sizes.bytes(c, table) <= smallBytes) {
+      if (smallBytes >= 0 && sizes.bytes(c, table, timeout) <= smallBytes) {
         // ranked exactly, with the index or without: the same answer before and after a build
         hits = run(c, exactSql, where, bound, settings(timeout).exact()).hits();
         plan = Plan.SMALL;

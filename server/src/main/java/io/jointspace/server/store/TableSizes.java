@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import javax.annotation.Nullable;
 
 /**
  * The size on disk of the tables searched, for {@link NearestSearch}'s small-table rule: the
@@ -26,19 +27,33 @@ final class TableSizes {
       .maximumSize(10_000)
       .build();
 
-  /** {@code table}'s heap in bytes (a qualified, quoted name), read on {@code c} when not fresh. */
-  long bytes(Connection c, String table) throws SQLException {
+  /**
+   * {@code table}'s heap in bytes (a qualified, quoted name), read on {@code c} when not fresh,
+   * under {@code timeout} (the call's statement timeout; null: none): the read takes the
+   * table's share lock, and waits behind a lock as long as the search itself may.
+   */
+  long bytes(Connection c, String table, @Nullable Duration timeout) throws SQLException {
     Long known = bytes.getIfPresent(table);
     if (known != null) {
       return known;
     }
-    try (PreparedStatement p = c.prepareStatement("SELECT coalesce(pg_relation_size(to_regclass(?)), 0)")) {
-      p.setString(1, table);
-      try (ResultSet r = p.executeQuery()) {
+    String size = "SELECT coalesce(pg_relation_size(to_regclass(?)), 0)";
+    try (PreparedStatement p = c.prepareStatement(timeout == null ? size
+        : "SELECT set_config('statement_timeout', ?, true); " + size)) {
+      int i = 1;
+      if (timeout != null) {
+        p.setString(i++, Long.toString(Math.max(1, timeout.toMillis())));
+      }
+      p.setString(i, table);
+      p.execute();
+      if (timeout != null && !p.getMoreResults()) {
+        throw new IllegalStateException("the size statement returned no result set");
+      }
+      try (ResultSet r = p.getResultSet()) {
         r.next();
-        long size = r.getLong(1);
-        bytes.put(table, size);
-        return size;
+        long bytesNow = r.getLong(1);
+        bytes.put(table, bytesNow);
+        return bytesNow;
       }
     }
   }
