@@ -45,6 +45,7 @@ import io.jointspace.tensorflow.serving.ReloadConfigRequest;
 import io.jointspace.tensorflow.serving.SignatureDefMap;
 import io.jointspace.tensorflow.error.Code;
 import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,15 +65,15 @@ import org.junit.jupiter.api.io.TempDir;
  * absent.
  */
 class TfServingApiTest {
-  private static final String CPU = "saved_model_half_plus_two_cpu";
-  private static final String TWO_VERSIONS = "saved_model_half_plus_two_2_versions";
-  private static final String TF2 = "saved_model_half_plus_two_tf2_cpu";
-  private static final String THREE = "saved_model_half_plus_three";
+  static final String CPU = "saved_model_half_plus_two_cpu";
+  static final String TWO_VERSIONS = "saved_model_half_plus_two_2_versions";
+  static final String TF2 = "saved_model_half_plus_two_tf2_cpu";
+  static final String THREE = "saved_model_half_plus_three";
   private static final String COUNTER = "saved_model_counter";
   private static final String MNIST = "vespa_mnist_softmax";
   private static final String BAD = "bad_half_plus_two";
   /** saved_model_half_plus_two_cpu under the name TF Serving's metadata fixture expects. */
-  private static final String DEFAULT = "default";
+  static final String DEFAULT = "default";
 
   private static final float[] MNIST_SOFTMAX_ZERO_LOGITS = {
     -0.3546536862850189f, 0.3759574592113495f, 0.06054411828517914f, -0.251544713973999f,
@@ -97,11 +98,23 @@ class TfServingApiTest {
       return;
     }
     Path repo = temp.resolve("repo");
-    for (String model : List.of(CPU, TWO_VERSIONS, TF2, THREE, COUNTER, MNIST, BAD)) {
+    ServerConfig.Builder config = repository(fixtures, repo, List.of(CPU, TWO_VERSIONS, TF2, THREE, COUNTER, MNIST, BAD))
+        .setLoadThreads(4);
+    fixture = ServerFixture.start(config, repo);
+    predict = PredictionServiceGrpc.newBlockingStub(fixture.channel);
+    models = ModelServiceGrpc.newBlockingStub(fixture.channel);
+  }
+
+  /**
+   * {@code models} from TF Serving's fixtures copied into {@code repo}, and the configuration
+   * TF Serving's tests assume: both versions of the 2-versions model, labelled stable (123) and
+   * canary (124), and saved_model_half_plus_two_cpu also served as {@link #DEFAULT}.
+   */
+  static ServerConfig.Builder repository(Path fixtures, Path repo, List<String> models) throws IOException {
+    for (String model : models) {
       ExternalCompatibilityTest.copyWritable(fixtures.resolve(model), repo.resolve(model));
     }
-    ServerConfig.Builder config = ServerConfig.newBuilder()
-        .setLoadThreads(4)
+    return ServerConfig.newBuilder()
         .addModels(ModelConfig.newBuilder()
             .setName(TWO_VERSIONS)
             .setVersionPolicy(VersionPolicy.newBuilder().setAll(VersionPolicy.All.getDefaultInstance()))
@@ -110,9 +123,6 @@ class TfServingApiTest {
         .addModels(ModelConfig.newBuilder()
             .setName(DEFAULT)
             .setBasePath(repo.resolve(CPU).toString()));
-    fixture = ServerFixture.start(config, repo);
-    predict = PredictionServiceGrpc.newBlockingStub(fixture.channel);
-    models = ModelServiceGrpc.newBlockingStub(fixture.channel);
   }
 
   @BeforeEach

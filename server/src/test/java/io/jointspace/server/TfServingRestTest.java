@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.jointspace.config.v1.ModelConfig;
 import io.jointspace.config.v1.ServerConfig;
-import io.jointspace.config.v1.VersionPolicy;
 import io.jointspace.server.http.HttpClientForTests;
 import io.jointspace.tensorflow.serving.ModelSpec;
 import io.jointspace.tensorflow.serving.PredictRequest;
@@ -31,12 +29,12 @@ import org.junit.jupiter.api.io.TempDir;
  * absent.
  */
 class TfServingRestTest {
-  private static final String CPU = "saved_model_half_plus_two_cpu";
-  private static final String TWO_VERSIONS = "saved_model_half_plus_two_2_versions";
-  private static final String TF2 = "saved_model_half_plus_two_tf2_cpu";
-  private static final String THREE = "saved_model_half_plus_three";
+  private static final String CPU = TfServingApiTest.CPU;
+  private static final String TWO_VERSIONS = TfServingApiTest.TWO_VERSIONS;
+  private static final String TF2 = TfServingApiTest.TF2;
+  private static final String THREE = TfServingApiTest.THREE;
   private static final String KERAS = "vespa_keras_embedding_ctr";
-  private static final String DEFAULT = "default";
+  private static final String DEFAULT = TfServingApiTest.DEFAULT;
 
   @TempDir static Path temp;
   static ServerFixture fixture;
@@ -51,16 +49,8 @@ class TfServingRestTest {
       return;
     }
     Path repo = temp.resolve("repo");
-    for (String model : List.of(CPU, TWO_VERSIONS, TF2, THREE, KERAS)) {
-      ExternalCompatibilityTest.copyWritable(fixtures.resolve(model), repo.resolve(model));
-    }
-    ServerConfig.Builder config = ServerConfig.newBuilder()
-        .setHttpPort(ServerFixture.freePort())
-        .addModels(ModelConfig.newBuilder().setName(TWO_VERSIONS)
-            .setVersionPolicy(VersionPolicy.newBuilder().setAll(VersionPolicy.All.getDefaultInstance()))
-            .putVersionLabels("stable", 123)
-            .putVersionLabels("canary", 124))
-        .addModels(ModelConfig.newBuilder().setName(DEFAULT).setBasePath(repo.resolve(CPU).toString()));
+    ServerConfig.Builder config = TfServingApiTest.repository(fixtures, repo, List.of(CPU, TWO_VERSIONS, TF2, THREE, KERAS))
+        .setHttpPort(ServerFixture.freePort());
     fixture = ServerFixture.start(config, repo);
     http = new HttpClientForTests("http://127.0.0.1:" + fixture.server.httpPort());
   }
