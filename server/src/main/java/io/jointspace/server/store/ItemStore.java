@@ -24,9 +24,8 @@ import org.postgresql.copy.PGCopyOutputStream;
  */
 public final class ItemStore {
   private final Database db;
-  private final int walkTuples;
-  private final int smallRows;
-  private final NearestSearch.SelectiveFilters selective = new NearestSearch.SelectiveFilters();
+  /** One for the store: it keeps the table sizes it read and the filters it found selective. */
+  private final NearestSearch nearest;
 
   public ItemStore(Database db) {
     this(db, NearestSearch.WALK_TUPLES, NearestSearch.EXACT_ROWS);
@@ -38,8 +37,7 @@ public final class ItemStore {
    */
   ItemStore(Database db, int walkTuples, int smallRows) {
     this.db = db;
-    this.walkTuples = walkTuples;
-    this.smallRows = smallRows;
+    this.nearest = new NearestSearch(db, walkTuples, smallRows, new NearestSearch.SelectiveFilters());
   }
 
   /**
@@ -440,7 +438,7 @@ public final class ItemStore {
    * @param efSearch HNSW candidate list size; 0 for the defaults
    */
   public List<SearchHit> search(Collection collection, SearchQuery query, int efSearch) {
-    return new NearestSearch(db, walkTuples, smallRows, selective).search(collection, query, efSearch);
+    return nearest.search(collection, query, efSearch);
   }
 
   /** The hnsw.ef_search of an unfiltered search: {@code max(64, 2 * topK)}, at most pgvector's 1000. */

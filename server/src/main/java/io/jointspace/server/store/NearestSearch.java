@@ -311,14 +311,20 @@ final class NearestSearch {
     return s;
   }
 
-  /** Runs a search statement, its settings in the same round trip. */
+  /**
+   * Runs a search statement, its settings in the same round trip. Never as a server-side
+   * prepared statement: run as one (pgjdbc makes one from a statement's fifth use on a
+   * connection), the statement after the settings ran without them (hnsw.ef_search and the
+   * statement timeout back to their defaults), and a plan made under one call's settings could
+   * answer another's.
+   */
   private static Ranked run(Connection c, String sql, List<Slot> slots, Bound bound, Settings settings)
       throws SQLException {
     SearchQuery query = bound.query();
     List<SearchHit> hits = new ArrayList<>(query.topK());
     long matched = -1;
     try (PreparedStatement p = c.prepareStatement(settings.sql() + "; " + sql)) {
-      p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
+      unprepared(p);
       int i = settings.bind(p, 1);
       for (Slot slot : slots) {
         switch (slot) {
@@ -344,6 +350,15 @@ final class NearestSearch {
       }
     }
     return new Ranked(hits, matched);
+  }
+
+  /**
+   * Keeps pgjdbc from making {@code p} a server-side prepared statement: for a statement
+   * preceded by {@code set_config(..., true)} in the same round trip, which the prepared
+   * statement ran without (see {@link #run}).
+   */
+  static void unprepared(PreparedStatement p) throws SQLException {
+    p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
   }
 
   private static int bindGuard(PreparedStatement p, int i, Collection collection) throws SQLException {
@@ -384,6 +399,7 @@ final class NearestSearch {
     Settings settings = settings(timeout);
     String select = "SELECT embedding::vector FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ?";
     try (PreparedStatement p = c.prepareStatement(settings.values.isEmpty() ? select : settings.sql() + "; " + select)) {
+      unprepared(p);
       int i = settings.bind(p, 1);
       p.setString(i, id);
       p.execute();

@@ -40,6 +40,7 @@ final class TableSizes {
     String size = "SELECT coalesce(pg_relation_size(to_regclass(?)), 0)";
     try (PreparedStatement p = c.prepareStatement(timeout == null ? size
         : "SELECT set_config('statement_timeout', ?, true); " + size)) {
+      NearestSearch.unprepared(p);
       int i = 1;
       if (timeout != null) {
         p.setString(i++, Long.toString(Math.max(1, timeout.toMillis())));

@@ -65,6 +65,20 @@ class FilteredSearchTest {
   }
 
   @Test
+  void efSearch_reachesEveryCall_alsoPastTheUsesAfterWhichPgjdbcWouldPrepareTheStatement() {
+    // hnsw.ef_search goes by set_config in the statement's round trip; pgjdbc makes a statement
+    // server-side prepared from its fifth use, and prepared, the search ran with the default
+    // ef_search of 40 (10 hits here) instead of the one asked for (1: one hit)
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    float[] q = DATA.get(5);
+    for (int i = 0; i < 12; i++) {
+      assertThat(store.search(collection, new SearchQuery(q, null, 10, null, false, false), 1)).as("call %d", i)
+          .hasSize(1);
+    }
+    assertThat(store.search(collection, new SearchQuery(q, null, 10, null, false, false), 0)).hasSize(10);
+  }
+
+  @Test
   void manyMatches_walkTheIndex_andAgreeWithBruteForce() {
     ItemStore walking = new ItemStore(db, NearestSearch.WALK_TUPLES, -1); // 200 matches: the HNSW walk finds the top 5
     Condition g1 = new Condition.Equals(List.of("g"), "1");
