@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -164,16 +163,16 @@ final class NearestSearch {
       Plan plan;
       if (smallBytes >= 0 && sizes.bytes(c, table, timeout) <= smallBytes) {
         // ranked exactly, with the index or without: the same answer before and after a build
-        hits = run(c, exactSql, where, bound, settings(timeout).exact()).hits();
+        hits = run(c, exactSql, where, bound, settings(timeout).exact(), false).hits();
         plan = Plan.SMALL;
       } else if (filter == null) {
-        hits = run(c, indexSql, where, bound, settings(timeout).ef(ef)).hits();
+        hits = run(c, indexSql, where, bound, settings(timeout).ef(ef), true).hits();
         plan = Plan.INDEX;
       } else {
         String key = SelectiveFilters.key(table, filter, query.topK());
         if (selective.isSelective(key)) {
           // a walk found too few with this filter lately: few rows match, rank them all
-          Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact());
+          Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact(), false);
           hits = ranked.hits();
           plan = Plan.EXACT;
           if (ranked.matched() > EXACT_ROWS) {
@@ -183,13 +182,13 @@ final class NearestSearch {
           // walk the HNSW graph, filtering as it goes; a walk that reads its bound of rows without
           // finding top_k matches means few rows match: rank every match exactly
           Ranked walked = run(c, indexSql, where, bound,
-              settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef).walk(walkTuples));
+              settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef).walk(walkTuples), false);
           hits = walked.hits();
           plan = Plan.WALK;
           if (plan == Plan.WALK && hits.size() < walkRows(query.topK())) {
             // fewer than it looked for within its bound of rows: few rows match, and the few it
             // found need not be the nearest; rank every match
-            Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact());
+            Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact(), false);
             hits = ranked.hits();
             plan = Plan.WALK_THEN_EXACT;
             if (ranked.matched() <= EXACT_ROWS) {
@@ -312,19 +311,23 @@ final class NearestSearch {
   }
 
   /**
-   * Runs a search statement, its settings in the same round trip. Never as a server-side
-   * prepared statement: run as one (pgjdbc makes one from a statement's fifth use on a
-   * connection), the statement after the settings ran without them (hnsw.ef_search and the
-   * statement timeout back to their defaults), and a plan made under one call's settings could
-   * answer another's.
+   * Runs a search statement, its settings in the same round trip.
+   *
+   * @param prepared whether pgjdbc may make it a server-side prepared statement (from its fifth
+   *     use on a connection), which PostgreSQL parses once and, once a generic plan costs no more
+   *     than the custom ones, plans once: only for the unfiltered index scan, whose plan suits
+   *     every call (its settings are read when it runs). The others are planned for each call's
+   *     values and settings (a filter's values decide its plan, and which partial index serves it)
    */
-  private static Ranked run(Connection c, String sql, List<Slot> slots, Bound bound, Settings settings)
-      throws SQLException {
+  private static Ranked run(Connection c, String sql, List<Slot> slots, Bound bound, Settings settings,
+      boolean prepared) throws SQLException {
     SearchQuery query = bound.query();
     List<SearchHit> hits = new ArrayList<>(query.topK());
     long matched = -1;
     try (PreparedStatement p = c.prepareStatement(settings.sql() + "; " + sql)) {
-      unprepared(p);
+      if (!prepared) {
+        unprepared(p);
+      }
       int i = settings.bind(p, 1);
       for (Slot slot : slots) {
         switch (slot) {
@@ -352,11 +355,7 @@ final class NearestSearch {
     return new Ranked(hits, matched);
   }
 
-  /**
-   * Keeps pgjdbc from making {@code p} a server-side prepared statement: for a statement
-   * preceded by {@code set_config(..., true)} in the same round trip, which the prepared
-   * statement ran without (see {@link #run}).
-   */
+  /** Keeps pgjdbc from making {@code p} a server-side prepared statement: planned for each call. */
   static void unprepared(PreparedStatement p) throws SQLException {
     p.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
   }
@@ -364,7 +363,10 @@ final class NearestSearch {
   private static int bindGuard(PreparedStatement p, int i, Collection collection) throws SQLException {
     p.setString(i++, collection.name());
     p.setLong(i++, collection.epoch());
-    p.setTimestamp(i++, Timestamp.from(collection.createdAt()));
+    // typed (timestamptz): a parameter of unspecified type, as setTimestamp sends, makes pgjdbc
+    // describe a prepared statement in a round trip of its own, which ends the implicit
+    // transaction the settings before it were made in
+    p.setObject(i++, java.time.OffsetDateTime.ofInstant(collection.createdAt(), java.time.ZoneOffset.UTC));
     return i;
   }
 
