@@ -6,6 +6,7 @@ import (
 	"time"
 
 	pb "github.com/jointspace/jointspace/clients/go/jointspacev1"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 // maxIDsPerCall is the server's limit on ids per Get or Delete, and on items per Upsert.
@@ -81,6 +82,9 @@ type CollectionOptions struct {
 	M, EfConstruction int
 	// LabelPolicy says how a collection created on a label ("name@label") moves with it.
 	LabelPolicy *pb.LabelPolicy
+	// IndexedKeys are metadata keys searches filter on by equality ("a.b" for a nested key):
+	// each value held by at least 100 items gets a partial HNSW index.
+	IndexedKeys []string
 }
 
 // CreateCollection creates a collection bound to a version of model: "name" (the newest
@@ -99,11 +103,23 @@ func (c *Client) CreateCollection(ctx context.Context, name, model string, opts 
 		Name: name, Model: spec, Metric: opts.Metric, VectorType: opts.VectorType,
 		Index:       &pb.IndexParameters{M: int32(opts.M), EfConstruction: int32(opts.EfConstruction)},
 		KeepSources: &keep, Dimension: int32(opts.Dimension), Description: opts.Description,
-		LabelPolicy: opts.LabelPolicy,
+		LabelPolicy: opts.LabelPolicy, IndexedKeys: opts.IndexedKeys,
 	}
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
 	collection, err := c.collections.CreateCollection(ctx, request)
+	return collection, toError(err, request)
+}
+
+// SetIndexedKeys replaces a collection's indexed keys (see CollectionOptions.IndexedKeys); the
+// server builds and drops their partial indexes in the background.
+func (c *Client) SetIndexedKeys(ctx context.Context, name string, keys []string) (*pb.Collection, error) {
+	ctx, cancel := c.deadline(ctx)
+	defer cancel()
+	request := &pb.UpdateCollectionRequest{
+		Name: name, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"indexed_keys"}}, IndexedKeys: keys,
+	}
+	collection, err := c.collections.UpdateCollection(ctx, request)
 	return collection, toError(err, request)
 }
 

@@ -40,6 +40,26 @@ func itemCount(t *testing.T, client *Client, collection string) int64 {
 	return c.GetItemCount()
 }
 
+func TestIndexedKeys_setAtCreation_thenReplaced(t *testing.T) {
+	client, ctx := testClient(t), context.Background()
+	name := collectionName(t, client)
+	created, err := client.CreateCollection(ctx, name, testModel, &CollectionOptions{IndexedKeys: []string{"color", "info.kind"}})
+	ok(t, err)
+	if fmt.Sprint(created.GetIndexedKeys()) != "[color info.kind]" {
+		t.Errorf("created with indexed keys %v", created.GetIndexedKeys())
+	}
+	updated, err := client.SetIndexedKeys(ctx, name, []string{"color"})
+	ok(t, err)
+	if fmt.Sprint(updated.GetIndexedKeys()) != "[color]" {
+		t.Errorf("updated to indexed keys %v", updated.GetIndexedKeys())
+	}
+	_, err = client.SetIndexedKeys(ctx, name, []string{"a..b"})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != codes.InvalidArgument {
+		t.Errorf("a bad key gave %v", err)
+	}
+}
+
 func TestIngest_500Items_thenSearchWithFilters(t *testing.T) {
 	client, ctx := testClient(t), context.Background()
 	name := collectionName(t, client)

@@ -22,6 +22,10 @@ type CollectionServiceClient interface {
 	// binds the label's version and follows the label (see label_policy).
 	CreateCollection(ctx context.Context, in *CreateCollectionRequest, opts ...grpc.CallOption) (*Collection, error)
 	GetCollection(ctx context.Context, in *GetCollectionRequest, opts ...grpc.CallOption) (*Collection, error)
+	// Changes what update_mask names (description, indexed_keys) and answers the collection as
+	// it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+	// removed loses them (see CreateCollectionRequest.indexed_keys).
+	UpdateCollection(ctx context.Context, in *UpdateCollectionRequest, opts ...grpc.CallOption) (*Collection, error)
 	// Every collection, by name. Its item_count is an estimate (see Collection.item_count);
 	// GetCollection counts exactly.
 	ListCollections(ctx context.Context, in *ListCollectionsRequest, opts ...grpc.CallOption) (*ListCollectionsResponse, error)
@@ -78,6 +82,15 @@ func (c *collectionServiceClient) CreateCollection(ctx context.Context, in *Crea
 func (c *collectionServiceClient) GetCollection(ctx context.Context, in *GetCollectionRequest, opts ...grpc.CallOption) (*Collection, error) {
 	out := new(Collection)
 	err := c.cc.Invoke(ctx, "/jointspace.v1.CollectionService/GetCollection", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *collectionServiceClient) UpdateCollection(ctx context.Context, in *UpdateCollectionRequest, opts ...grpc.CallOption) (*Collection, error) {
+	out := new(Collection)
+	err := c.cc.Invoke(ctx, "/jointspace.v1.CollectionService/UpdateCollection", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -178,6 +191,10 @@ type CollectionServiceServer interface {
 	// binds the label's version and follows the label (see label_policy).
 	CreateCollection(context.Context, *CreateCollectionRequest) (*Collection, error)
 	GetCollection(context.Context, *GetCollectionRequest) (*Collection, error)
+	// Changes what update_mask names (description, indexed_keys) and answers the collection as
+	// it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+	// removed loses them (see CreateCollectionRequest.indexed_keys).
+	UpdateCollection(context.Context, *UpdateCollectionRequest) (*Collection, error)
 	// Every collection, by name. Its item_count is an estimate (see Collection.item_count);
 	// GetCollection counts exactly.
 	ListCollections(context.Context, *ListCollectionsRequest) (*ListCollectionsResponse, error)
@@ -224,6 +241,9 @@ func (UnimplementedCollectionServiceServer) CreateCollection(context.Context, *C
 }
 func (UnimplementedCollectionServiceServer) GetCollection(context.Context, *GetCollectionRequest) (*Collection, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetCollection not implemented")
+}
+func (UnimplementedCollectionServiceServer) UpdateCollection(context.Context, *UpdateCollectionRequest) (*Collection, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateCollection not implemented")
 }
 func (UnimplementedCollectionServiceServer) ListCollections(context.Context, *ListCollectionsRequest) (*ListCollectionsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListCollections not implemented")
@@ -291,6 +311,24 @@ func _CollectionService_GetCollection_Handler(srv interface{}, ctx context.Conte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CollectionServiceServer).GetCollection(ctx, req.(*GetCollectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CollectionService_UpdateCollection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCollectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CollectionServiceServer).UpdateCollection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/jointspace.v1.CollectionService/UpdateCollection",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CollectionServiceServer).UpdateCollection(ctx, req.(*UpdateCollectionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -440,6 +478,10 @@ var _CollectionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCollection",
 			Handler:    _CollectionService_GetCollection_Handler,
+		},
+		{
+			MethodName: "UpdateCollection",
+			Handler:    _CollectionService_UpdateCollection_Handler,
 		},
 		{
 			MethodName: "ListCollections",

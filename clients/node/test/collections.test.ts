@@ -27,6 +27,22 @@ test("create, get, list and delete a collection", async () => {
   await assert.rejects(live.client.getCollection(name), { code: Status.NOT_FOUND });
 });
 
+test("indexed keys: set at creation, changed by updateCollection", async () => {
+  const name = live.collectionName();
+  const created = await live.client.createCollection(name, { version: 2, indexedKeys: ["lang", "info.kind"] });
+  assert.deepEqual(created.indexedKeys, ["lang", "info.kind"]);
+  const updated = await live.client.updateCollection(name, { indexedKeys: ["lang"] });
+  assert.deepEqual(updated.indexedKeys, ["lang"]);
+  assert.equal(updated.description, "");
+  const described = await live.client.updateCollection(name, { description: "by language" });
+  assert.equal(described.description, "by language");
+  assert.deepEqual(described.indexedKeys, ["lang"]);
+  await assert.rejects(live.client.updateCollection(name, { indexedKeys: ["a..b"] }), {
+    code: Status.INVALID_ARGUMENT,
+  });
+  await live.client.deleteCollection(name);
+});
+
 test("upsert, get, delete, and search by id, vector and image", async () => {
   const name = live.collectionName();
   await live.client.createCollection(name, { version: 2 });

@@ -36,6 +36,7 @@ class Collections(Base):
         m: int = 0,
         ef_construction: int = 0,
         label_policy: Union[pb.LabelPolicy, Mapping[str, Any], None] = None,
+        indexed_keys: Sequence[str] = (),
         timeout: Optional[float] = None,
     ) -> pb.Collection:
         """Creates a collection bound to a model version (the newest available one unless
@@ -44,7 +45,8 @@ class Collections(Base):
         ``metric``: "COSINE" (default), "INNER_PRODUCT" or "L2"; ``vector_type``: "VECTOR"
         (default) or "HALFVEC"; ``m`` and ``ef_construction`` tune the HNSW index;
         ``label_policy`` (a LabelPolicy or a dict of its fields) says how a collection on a
-        label moves with it.
+        label moves with it; ``indexed_keys`` are metadata keys searches filter on by equality
+        ("a.b" for a nested key), whose frequent values get partial HNSW indexes.
         """
         request = pb.CreateCollectionRequest(
             name=name,
@@ -54,6 +56,7 @@ class Collections(Base):
             dimension=dimension,
             description=description,
             index=pb.IndexParameters(m=m, ef_construction=ef_construction),
+            indexed_keys=list(indexed_keys),
         )
         if keep_sources is not None:
             request.keep_sources = keep_sources
@@ -66,6 +69,24 @@ class Collections(Base):
     def get_collection(self, name: str, *, timeout: Optional[float] = None) -> pb.Collection:
         """A collection: its model version, dimension, item count, rollout, view."""
         return self._unary(self._collections.GetCollection, pb.GetCollectionRequest(name=name), timeout)
+
+    def update_collection(
+        self,
+        name: str,
+        *,
+        description: Optional[str] = None,
+        indexed_keys: Optional[Sequence[str]] = None,
+        timeout: Optional[float] = None,
+    ) -> pb.Collection:
+        """Changes the description and/or the indexed keys (the whole list), those given;
+        returns the collection as it is now."""
+        request = pb.UpdateCollectionRequest(name=name, description=description or "",
+                                             indexed_keys=list(indexed_keys or ()))
+        if description is not None:
+            request.update_mask.paths.append("description")
+        if indexed_keys is not None:
+            request.update_mask.paths.append("indexed_keys")
+        return self._unary(self._collections.UpdateCollection, request, timeout)
 
     def list_collections(self, *, timeout: Optional[float] = None) -> List[pb.Collection]:
         """Every collection, sorted by name."""

@@ -29,6 +29,18 @@ def failing_after(items: Iterator[dict], count: int) -> Iterator[dict]:
     raise Interrupted(f"stopped after {count} items")
 
 
+def test_indexed_keys_set_at_creation_and_changed_by_update(client: Client, collection_name: str):
+    created = client.create_collection(collection_name, version=2, indexed_keys=["color", "info.kind"])
+    assert list(created.indexed_keys) == ["color", "info.kind"]
+    updated = client.update_collection(collection_name, indexed_keys=["color"])
+    assert list(updated.indexed_keys) == ["color"] and updated.description == ""
+    described = client.update_collection(collection_name, description="by color")
+    assert described.description == "by color" and list(described.indexed_keys) == ["color"]
+    client.ingest(collection_name, captions(200), batch_size=100)
+    hits = client.search(collection_name, text="a blue circle", top_k=5, filter=F.eq("color", "blue"))
+    assert len(hits) == 5 and all(h.metadata["color"] == "blue" for h in hits)
+
+
 def test_ingest_500_items_then_search_with_a_filter(client: Client, collection_name: str):
     client.create_collection(collection_name, version=2, description="pytest")
     result = client.ingest(collection_name, captions(500), batch_size=100)

@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration";
+import { FieldMask } from "../../google/protobuf/field_mask";
 import { Struct, Value } from "../../google/protobuf/struct";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { Input } from "./embedding_service";
@@ -169,7 +170,37 @@ export interface CreateCollectionRequest {
    * split) by itself, which waits for PromoteRollout unless auto_promote says otherwise.
    * Without a label, the collection stays on its version until a rollout is started by hand.
    */
-  labelPolicy: LabelPolicy | undefined;
+  labelPolicy:
+    | LabelPolicy
+    | undefined;
+  /**
+   * Metadata keys that searches filter on by equality (Filter.equals, alone or inside an
+   * `and`), such as a tenant, a category or a language: at most 8, each a key path as in
+   * Filter ("a.b" is field b of object a). For each value such a key holds in at least 100
+   * items (the 100 most frequent values of each key), the server keeps a partial HNSW index
+   * of the items with that value, so a search filtered on it walks a graph of matching items
+   * only, about as fast as an unfiltered search, instead of passing over items that do not
+   * match. Costs: every write also updates the partial index of each of its values (about
+   * one more index insert per indexed key), and the partial indexes together hold one more
+   * copy of the vectors per key. The indexes are built in the background (CREATE INDEX
+   * CONCURRENTLY), by one server at a time, within about 30 seconds of a change of the keys,
+   * of the end of a bulk load, or of writes that changed at least 100 items and a tenth of the
+   * collection. Filters on other keys, ranges, and values not (yet) indexed are answered as
+   * before (docs/sql.md, "Indexed keys").
+   */
+  indexedKeys: string[];
+}
+
+export interface UpdateCollectionRequest {
+  name: string;
+  /**
+   * The fields to change, by name: "description", "indexed_keys". Required; a field that is
+   * not named keeps its value.
+   */
+  updateMask: string[] | undefined;
+  description: string;
+  /** The whole list, replacing the current one (see CreateCollectionRequest.indexed_keys). */
+  indexedKeys: string[];
 }
 
 /** How a collection that follows a model label moves when the label moves. */
@@ -237,7 +268,11 @@ export interface Collection {
     | undefined;
   /** The label the collection follows (created on a label), and how it moves with it. */
   followsLabel: string;
-  labelPolicy: LabelPolicy | undefined;
+  labelPolicy:
+    | LabelPolicy
+    | undefined;
+  /** See CreateCollectionRequest.indexed_keys. */
+  indexedKeys: string[];
 }
 
 export interface GetCollectionRequest {
@@ -638,6 +673,7 @@ function createBaseCreateCollectionRequest(): CreateCollectionRequest {
     dimension: 0,
     description: "",
     labelPolicy: undefined,
+    indexedKeys: [],
   };
 }
 
@@ -669,6 +705,9 @@ export const CreateCollectionRequest: MessageFns<CreateCollectionRequest> = {
     }
     if (message.labelPolicy !== undefined) {
       LabelPolicy.encode(message.labelPolicy, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.indexedKeys) {
+      writer.uint32(82).string(v!);
     }
     return writer;
   },
@@ -758,6 +797,14 @@ export const CreateCollectionRequest: MessageFns<CreateCollectionRequest> = {
             message.labelPolicy = LabelPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.indexedKeys.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -793,6 +840,11 @@ export const CreateCollectionRequest: MessageFns<CreateCollectionRequest> = {
         : isSet(object.label_policy)
         ? LabelPolicy.fromJSON(object.label_policy)
         : undefined,
+      indexedKeys: globalThis.Array.isArray(object?.indexedKeys)
+        ? object.indexedKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.indexed_keys)
+        ? object.indexed_keys.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -825,6 +877,9 @@ export const CreateCollectionRequest: MessageFns<CreateCollectionRequest> = {
     if (message.labelPolicy !== undefined) {
       obj.labelPolicy = LabelPolicy.toJSON(message.labelPolicy);
     }
+    if (message.indexedKeys?.length) {
+      obj.indexedKeys = message.indexedKeys;
+    }
     return obj;
   },
 
@@ -848,6 +903,132 @@ export const CreateCollectionRequest: MessageFns<CreateCollectionRequest> = {
     message.labelPolicy = (object.labelPolicy !== undefined && object.labelPolicy !== null)
       ? LabelPolicy.fromPartial(object.labelPolicy)
       : undefined;
+    message.indexedKeys = object.indexedKeys?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateCollectionRequest(): UpdateCollectionRequest {
+  return { name: "", updateMask: undefined, description: "", indexedKeys: [] };
+}
+
+export const UpdateCollectionRequest: MessageFns<UpdateCollectionRequest> = {
+  encode(message: UpdateCollectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.updateMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(18).fork()).join();
+    }
+    if (message.description !== "") {
+      writer.uint32(26).string(message.description);
+    }
+    for (const v of message.indexedKeys) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateCollectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateCollectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updateMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.indexedKeys.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateCollectionRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      updateMask: isSet(object.updateMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
+        : isSet(object.update_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
+        : undefined,
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      indexedKeys: globalThis.Array.isArray(object?.indexedKeys)
+        ? object.indexedKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.indexed_keys)
+        ? object.indexed_keys.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UpdateCollectionRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.updateMask !== undefined) {
+      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.indexedKeys?.length) {
+      obj.indexedKeys = message.indexedKeys;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateCollectionRequest>, I>>(base?: I): UpdateCollectionRequest {
+    return UpdateCollectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateCollectionRequest>, I>>(object: I): UpdateCollectionRequest {
+    const message = createBaseUpdateCollectionRequest();
+    message.name = object.name ?? "";
+    message.updateMask = object.updateMask ?? undefined;
+    message.description = object.description ?? "";
+    message.indexedKeys = object.indexedKeys?.map((e) => e) || [];
     return message;
   },
 };
@@ -1089,6 +1270,7 @@ function createBaseCollection(): Collection {
     rolloutOther: undefined,
     followsLabel: "",
     labelPolicy: undefined,
+    indexedKeys: [],
   };
 }
 
@@ -1138,6 +1320,9 @@ export const Collection: MessageFns<Collection> = {
     }
     if (message.labelPolicy !== undefined) {
       LabelPolicy.encode(message.labelPolicy, writer.uint32(122).fork()).join();
+    }
+    for (const v of message.indexedKeys) {
+      writer.uint32(130).string(v!);
     }
     return writer;
   },
@@ -1275,6 +1460,14 @@ export const Collection: MessageFns<Collection> = {
             message.labelPolicy = LabelPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.indexedKeys.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1336,6 +1529,11 @@ export const Collection: MessageFns<Collection> = {
         : isSet(object.label_policy)
         ? LabelPolicy.fromJSON(object.label_policy)
         : undefined,
+      indexedKeys: globalThis.Array.isArray(object?.indexedKeys)
+        ? object.indexedKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.indexed_keys)
+        ? object.indexed_keys.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1386,6 +1584,9 @@ export const Collection: MessageFns<Collection> = {
     if (message.labelPolicy !== undefined) {
       obj.labelPolicy = LabelPolicy.toJSON(message.labelPolicy);
     }
+    if (message.indexedKeys?.length) {
+      obj.indexedKeys = message.indexedKeys;
+    }
     return obj;
   },
 
@@ -1417,6 +1618,7 @@ export const Collection: MessageFns<Collection> = {
     message.labelPolicy = (object.labelPolicy !== undefined && object.labelPolicy !== null)
       ? LabelPolicy.fromPartial(object.labelPolicy)
       : undefined;
+    message.indexedKeys = object.indexedKeys?.map((e) => e) || [];
     return message;
   },
 };
@@ -4088,6 +4290,21 @@ export const CollectionServiceService = {
     responseDeserialize: (value: Buffer): Collection => Collection.decode(value),
   },
   /**
+   * Changes what update_mask names (description, indexed_keys) and answers the collection as
+   * it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+   * removed loses them (see CreateCollectionRequest.indexed_keys).
+   */
+  updateCollection: {
+    path: "/jointspace.v1.CollectionService/UpdateCollection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateCollectionRequest): Buffer =>
+      Buffer.from(UpdateCollectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateCollectionRequest => UpdateCollectionRequest.decode(value),
+    responseSerialize: (value: Collection): Buffer => Buffer.from(Collection.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Collection => Collection.decode(value),
+  },
+  /**
    * Every collection, by name. Its item_count is an estimate (see Collection.item_count);
    * GetCollection counts exactly.
    */
@@ -4203,6 +4420,12 @@ export interface CollectionServiceServer extends UntypedServiceImplementation {
   createCollection: handleUnaryCall<CreateCollectionRequest, Collection>;
   getCollection: handleUnaryCall<GetCollectionRequest, Collection>;
   /**
+   * Changes what update_mask names (description, indexed_keys) and answers the collection as
+   * it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+   * removed loses them (see CreateCollectionRequest.indexed_keys).
+   */
+  updateCollection: handleUnaryCall<UpdateCollectionRequest, Collection>;
+  /**
    * Every collection, by name. Its item_count is an estimate (see Collection.item_count);
    * GetCollection counts exactly.
    */
@@ -4280,6 +4503,26 @@ export interface CollectionServiceClient extends Client {
   ): ClientUnaryCall;
   getCollection(
     request: GetCollectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Collection) => void,
+  ): ClientUnaryCall;
+  /**
+   * Changes what update_mask names (description, indexed_keys) and answers the collection as
+   * it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+   * removed loses them (see CreateCollectionRequest.indexed_keys).
+   */
+  updateCollection(
+    request: UpdateCollectionRequest,
+    callback: (error: ServiceError | null, response: Collection) => void,
+  ): ClientUnaryCall;
+  updateCollection(
+    request: UpdateCollectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Collection) => void,
+  ): ClientUnaryCall;
+  updateCollection(
+    request: UpdateCollectionRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Collection) => void,

@@ -13,13 +13,14 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from jointspace._gen.jointspace.v1 import embedding_service_pb2 as jointspace_dot_v1_dot_embedding__service__pb2
 from jointspace._gen.jointspace.v1 import rollout_service_pb2 as jointspace_dot_v1_dot_rollout__service__pb2
 from jointspace._gen.jointspace.v1 import types_pb2 as jointspace_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&jointspace/v1/collection_service.proto\x12\rjointspace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%jointspace/v1/embedding_service.proto\x1a#jointspace/v1/rollout_service.proto\x1a\x19jointspace/v1/types.proto\"5\n\x0fIndexParameters\x12\t\n\x01m\x18\x01 \x01(\x05\x12\x17\n\x0f\x65\x66_construction\x18\x02 \x01(\x05\"\xdc\x02\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\x12%\n\x06metric\x18\x03 \x01(\x0e\x32\x15.jointspace.v1.Metric\x12.\n\x0bvector_type\x18\x04 \x01(\x0e\x32\x19.jointspace.v1.VectorType\x12-\n\x05index\x18\x05 \x01(\x0b\x32\x1e.jointspace.v1.IndexParameters\x12\x19\n\x0ckeep_sources\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x11\n\tdimension\x18\x07 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x30\n\x0clabel_policy\x18\t \x01(\x0b\x32\x1a.jointspace.v1.LabelPolicyB\x0f\n\r_keep_sources\"\xa7\x02\n\x0bLabelPolicy\x12\x14\n\x0c\x61uto_promote\x18\x01 \x01(\x08\x12\x1f\n\x17min_neighbour_agreement\x18\x02 \x01(\x01\x12\x11\n\tclass_key\x18\x03 \x01(\t\x12\x16\n\x0e\x63lass_template\x18\x04 \x01(\t\x12\x1f\n\x12min_zero_shot_gain\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x37\n\x0cunembeddable\x18\x06 \x01(\x0e\x32!.jointspace.v1.UnembeddablePolicy\x12\x12\n\nrate_limit\x18\x07 \x01(\x01\x12\x31\n\x0e\x66inalize_after\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationB\x15\n\x13_min_zero_shot_gain\"\xe7\x03\n\nCollection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\x12\x11\n\tdimension\x18\x03 \x01(\x05\x12%\n\x06metric\x18\x04 \x01(\x0e\x32\x15.jointspace.v1.Metric\x12.\n\x0bvector_type\x18\x05 \x01(\x0e\x32\x19.jointspace.v1.VectorType\x12-\n\x05index\x18\x06 \x01(\x0b\x32\x1e.jointspace.v1.IndexParameters\x12\x14\n\x0ckeep_sources\x18\x07 \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x12\n\nitem_count\x18\t \x01(\x03\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04view\x18\x0b \x01(\t\x12\x12\n\nrollout_id\x18\x0c \x01(\x03\x12/\n\rrollout_other\x18\r \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\x12\x15\n\rfollows_label\x18\x0e \x01(\t\x12\x30\n\x0clabel_policy\x18\x0f \x01(\x0b\x32\x1a.jointspace.v1.LabelPolicy\"?\n\x14GetCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"3\n\x16ListCollectionsRequest\x12\x19\n\x11\x63onsistency_token\x18\x01 \x01(\t\"I\n\x17ListCollectionsResponse\x12.\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x19.jointspace.v1.Collection\"\'\n\x17\x44\x65leteCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"5\n\x18\x44\x65leteCollectionResponse\x12\x19\n\x11\x63onsistency_token\x18\x01 \x01(\t\"\x98\x01\n\x04Item\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x05input\x18\x02 \x01(\x0b\x32\x14.jointspace.v1.InputH\x00\x12\'\n\x06vector\x18\x03 \x01(\x0b\x32\x15.jointspace.v1.VectorH\x00\x12)\n\x08metadata\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructB\t\n\x07\x63ontent\"\x18\n\x06Vector\x12\x0e\n\x06values\x18\x01 \x03(\x02\"G\n\rUpsertRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\"\n\x05items\x18\x02 \x03(\x0b\x32\x13.jointspace.v1.Item\"l\n\x0eUpsertResponse\x12\x16\n\x0eupserted_count\x18\x01 \x01(\x05\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\x12\x19\n\x11\x63onsistency_token\x18\x03 \x01(\t\"M\n\x13UpsertStreamRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\"\n\x05items\x18\x02 \x03(\x0b\x32\x13.jointspace.v1.Item\"z\n\x14UpsertStreamResponse\x12\x17\n\x0f\x63ommitted_count\x18\x01 \x01(\x05\x12\x17\n\x0ftotal_committed\x18\x02 \x01(\x03\x12\x15\n\rmessage_index\x18\x03 \x01(\x03\x12\x19\n\x11\x63onsistency_token\x18\x04 \x01(\t\"\x91\x01\n\nGetRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\x12\x17\n\x0finclude_vectors\x18\x03 \x01(\x08\x12\x17\n\x0finclude_sources\x18\x04 \x01(\x08\x12\x15\n\rmodel_version\x18\x05 \x01(\x03\x12\x19\n\x11\x63onsistency_token\x18\x06 \x01(\t\"\xf0\x01\n\nStoredItem\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x08metadata\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12%\n\x06vector\x18\x03 \x01(\x0b\x32\x15.jointspace.v1.Vector\x12$\n\x06source\x18\x04 \x01(\x0b\x32\x14.jointspace.v1.Input\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"`\n\x0bGetResponse\x12(\n\x05items\x18\x01 \x03(\x0b\x32\x19.jointspace.v1.StoredItem\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\"0\n\rDeleteRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\"B\n\x0e\x44\x65leteResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x05\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"\x98\x02\n\x06\x46ilter\x12+\n\x06\x65quals\x18\x01 \x01(\x0b\x32\x19.jointspace.v1.FieldValueH\x00\x12(\n\x02in\x18\x02 \x01(\x0b\x32\x1a.jointspace.v1.FieldValuesH\x00\x12%\n\x05range\x18\x03 \x01(\x0b\x32\x14.jointspace.v1.RangeH\x00\x12\x10\n\x06\x65xists\x18\x04 \x01(\tH\x00\x12%\n\x03\x61nd\x18\x05 \x01(\x0b\x32\x16.jointspace.v1.FiltersH\x00\x12$\n\x02or\x18\x06 \x01(\x0b\x32\x16.jointspace.v1.FiltersH\x00\x12$\n\x03not\x18\x07 \x01(\x0b\x32\x15.jointspace.v1.FilterH\x00\x42\x0b\n\tcondition\"@\n\nFieldValue\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\"B\n\x0b\x46ieldValues\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x06values\x18\x02 \x03(\x0b\x32\x16.google.protobuf.Value\"\xa6\x01\n\x05Range\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x02gt\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12#\n\x03gte\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\"\n\x02lt\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\x12#\n\x03lte\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\"1\n\x07\x46ilters\x12&\n\x07\x66ilters\x18\x01 \x03(\x0b\x32\x15.jointspace.v1.Filter\"\xd2\x02\n\rSearchRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x05input\x18\x02 \x01(\x0b\x32\x14.jointspace.v1.InputH\x00\x12\'\n\x06vector\x18\x03 \x01(\x0b\x32\x15.jointspace.v1.VectorH\x00\x12\x0c\n\x02id\x18\x04 \x01(\tH\x00\x12\r\n\x05top_k\x18\x05 \x01(\x05\x12%\n\x06\x66ilter\x18\x06 \x01(\x0b\x32\x15.jointspace.v1.Filter\x12\x17\n\x0finclude_vectors\x18\x07 \x01(\x08\x12\x1d\n\x10include_metadata\x18\x08 \x01(\x08H\x01\x88\x01\x01\x12\x11\n\tef_search\x18\t \x01(\x05\x12\x15\n\rmodel_version\x18\n \x01(\x03\x12\x19\n\x11\x63onsistency_token\x18\x0b \x01(\tB\x07\n\x05queryB\x13\n\x11_include_metadata\"r\n\x03Hit\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12)\n\x08metadata\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12%\n\x06vector\x18\x04 \x01(\x0b\x32\x15.jointspace.v1.Vector\"[\n\x0eSearchResponse\x12 \n\x04hits\x18\x01 \x03(\x0b\x32\x12.jointspace.v1.Hit\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec*G\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\n\n\x06\x43OSINE\x10\x01\x12\x11\n\rINNER_PRODUCT\x10\x02\x12\x06\n\x02L2\x10\x03*B\n\nVectorType\x12\x1b\n\x17VECTOR_TYPE_UNSPECIFIED\x10\x00\x12\n\n\x06VECTOR\x10\x01\x12\x0b\n\x07HALFVEC\x10\x02\x32\xf2\x05\n\x11\x43ollectionService\x12U\n\x10\x43reateCollection\x12&.jointspace.v1.CreateCollectionRequest\x1a\x19.jointspace.v1.Collection\x12O\n\rGetCollection\x12#.jointspace.v1.GetCollectionRequest\x1a\x19.jointspace.v1.Collection\x12`\n\x0fListCollections\x12%.jointspace.v1.ListCollectionsRequest\x1a&.jointspace.v1.ListCollectionsResponse\x12\x63\n\x10\x44\x65leteCollection\x12&.jointspace.v1.DeleteCollectionRequest\x1a\'.jointspace.v1.DeleteCollectionResponse\x12\x45\n\x06Upsert\x12\x1c.jointspace.v1.UpsertRequest\x1a\x1d.jointspace.v1.UpsertResponse\x12[\n\x0cUpsertStream\x12\".jointspace.v1.UpsertStreamRequest\x1a#.jointspace.v1.UpsertStreamResponse(\x01\x30\x01\x12<\n\x03Get\x12\x19.jointspace.v1.GetRequest\x1a\x1a.jointspace.v1.GetResponse\x12\x45\n\x06\x44\x65lete\x12\x1c.jointspace.v1.DeleteRequest\x1a\x1d.jointspace.v1.DeleteResponse\x12\x45\n\x06Search\x12\x1c.jointspace.v1.SearchRequest\x1a\x1d.jointspace.v1.SearchResponseBj\n\x14io.jointspace.api.v1B\x16\x43ollectionServiceProtoP\x01Z8github.com/jointspace/jointspace/clients/go/jointspacev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&jointspace/v1/collection_service.proto\x12\rjointspace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%jointspace/v1/embedding_service.proto\x1a#jointspace/v1/rollout_service.proto\x1a\x19jointspace/v1/types.proto\"5\n\x0fIndexParameters\x12\t\n\x01m\x18\x01 \x01(\x05\x12\x17\n\x0f\x65\x66_construction\x18\x02 \x01(\x05\"\xf2\x02\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\x12%\n\x06metric\x18\x03 \x01(\x0e\x32\x15.jointspace.v1.Metric\x12.\n\x0bvector_type\x18\x04 \x01(\x0e\x32\x19.jointspace.v1.VectorType\x12-\n\x05index\x18\x05 \x01(\x0b\x32\x1e.jointspace.v1.IndexParameters\x12\x19\n\x0ckeep_sources\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x11\n\tdimension\x18\x07 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x30\n\x0clabel_policy\x18\t \x01(\x0b\x32\x1a.jointspace.v1.LabelPolicy\x12\x14\n\x0cindexed_keys\x18\n \x03(\tB\x0f\n\r_keep_sources\"\x83\x01\n\x17UpdateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x14\n\x0cindexed_keys\x18\x04 \x03(\t\"\xa7\x02\n\x0bLabelPolicy\x12\x14\n\x0c\x61uto_promote\x18\x01 \x01(\x08\x12\x1f\n\x17min_neighbour_agreement\x18\x02 \x01(\x01\x12\x11\n\tclass_key\x18\x03 \x01(\t\x12\x16\n\x0e\x63lass_template\x18\x04 \x01(\t\x12\x1f\n\x12min_zero_shot_gain\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x37\n\x0cunembeddable\x18\x06 \x01(\x0e\x32!.jointspace.v1.UnembeddablePolicy\x12\x12\n\nrate_limit\x18\x07 \x01(\x01\x12\x31\n\x0e\x66inalize_after\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationB\x15\n\x13_min_zero_shot_gain\"\xfd\x03\n\nCollection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\x12\x11\n\tdimension\x18\x03 \x01(\x05\x12%\n\x06metric\x18\x04 \x01(\x0e\x32\x15.jointspace.v1.Metric\x12.\n\x0bvector_type\x18\x05 \x01(\x0e\x32\x19.jointspace.v1.VectorType\x12-\n\x05index\x18\x06 \x01(\x0b\x32\x1e.jointspace.v1.IndexParameters\x12\x14\n\x0ckeep_sources\x18\x07 \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x12\n\nitem_count\x18\t \x01(\x03\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04view\x18\x0b \x01(\t\x12\x12\n\nrollout_id\x18\x0c \x01(\x03\x12/\n\rrollout_other\x18\r \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\x12\x15\n\rfollows_label\x18\x0e \x01(\t\x12\x30\n\x0clabel_policy\x18\x0f \x01(\x0b\x32\x1a.jointspace.v1.LabelPolicy\x12\x14\n\x0cindexed_keys\x18\x10 \x03(\t\"?\n\x14GetCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"3\n\x16ListCollectionsRequest\x12\x19\n\x11\x63onsistency_token\x18\x01 \x01(\t\"I\n\x17ListCollectionsResponse\x12.\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x19.jointspace.v1.Collection\"\'\n\x17\x44\x65leteCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"5\n\x18\x44\x65leteCollectionResponse\x12\x19\n\x11\x63onsistency_token\x18\x01 \x01(\t\"\x98\x01\n\x04Item\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x05input\x18\x02 \x01(\x0b\x32\x14.jointspace.v1.InputH\x00\x12\'\n\x06vector\x18\x03 \x01(\x0b\x32\x15.jointspace.v1.VectorH\x00\x12)\n\x08metadata\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructB\t\n\x07\x63ontent\"\x18\n\x06Vector\x12\x0e\n\x06values\x18\x01 \x03(\x02\"G\n\rUpsertRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\"\n\x05items\x18\x02 \x03(\x0b\x32\x13.jointspace.v1.Item\"l\n\x0eUpsertResponse\x12\x16\n\x0eupserted_count\x18\x01 \x01(\x05\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\x12\x19\n\x11\x63onsistency_token\x18\x03 \x01(\t\"M\n\x13UpsertStreamRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\"\n\x05items\x18\x02 \x03(\x0b\x32\x13.jointspace.v1.Item\"z\n\x14UpsertStreamResponse\x12\x17\n\x0f\x63ommitted_count\x18\x01 \x01(\x05\x12\x17\n\x0ftotal_committed\x18\x02 \x01(\x03\x12\x15\n\rmessage_index\x18\x03 \x01(\x03\x12\x19\n\x11\x63onsistency_token\x18\x04 \x01(\t\"\x91\x01\n\nGetRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\x12\x17\n\x0finclude_vectors\x18\x03 \x01(\x08\x12\x17\n\x0finclude_sources\x18\x04 \x01(\x08\x12\x15\n\rmodel_version\x18\x05 \x01(\x03\x12\x19\n\x11\x63onsistency_token\x18\x06 \x01(\t\"\xf0\x01\n\nStoredItem\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x08metadata\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12%\n\x06vector\x18\x03 \x01(\x0b\x32\x15.jointspace.v1.Vector\x12$\n\x06source\x18\x04 \x01(\x0b\x32\x14.jointspace.v1.Input\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"`\n\x0bGetResponse\x12(\n\x05items\x18\x01 \x03(\x0b\x32\x19.jointspace.v1.StoredItem\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec\"0\n\rDeleteRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\"B\n\x0e\x44\x65leteResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x05\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"\x98\x02\n\x06\x46ilter\x12+\n\x06\x65quals\x18\x01 \x01(\x0b\x32\x19.jointspace.v1.FieldValueH\x00\x12(\n\x02in\x18\x02 \x01(\x0b\x32\x1a.jointspace.v1.FieldValuesH\x00\x12%\n\x05range\x18\x03 \x01(\x0b\x32\x14.jointspace.v1.RangeH\x00\x12\x10\n\x06\x65xists\x18\x04 \x01(\tH\x00\x12%\n\x03\x61nd\x18\x05 \x01(\x0b\x32\x16.jointspace.v1.FiltersH\x00\x12$\n\x02or\x18\x06 \x01(\x0b\x32\x16.jointspace.v1.FiltersH\x00\x12$\n\x03not\x18\x07 \x01(\x0b\x32\x15.jointspace.v1.FilterH\x00\x42\x0b\n\tcondition\"@\n\nFieldValue\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\"B\n\x0b\x46ieldValues\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x06values\x18\x02 \x03(\x0b\x32\x16.google.protobuf.Value\"\xa6\x01\n\x05Range\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x02gt\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12#\n\x03gte\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\"\n\x02lt\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\x12#\n\x03lte\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\"1\n\x07\x46ilters\x12&\n\x07\x66ilters\x18\x01 \x03(\x0b\x32\x15.jointspace.v1.Filter\"\xd2\x02\n\rSearchRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x05input\x18\x02 \x01(\x0b\x32\x14.jointspace.v1.InputH\x00\x12\'\n\x06vector\x18\x03 \x01(\x0b\x32\x15.jointspace.v1.VectorH\x00\x12\x0c\n\x02id\x18\x04 \x01(\tH\x00\x12\r\n\x05top_k\x18\x05 \x01(\x05\x12%\n\x06\x66ilter\x18\x06 \x01(\x0b\x32\x15.jointspace.v1.Filter\x12\x17\n\x0finclude_vectors\x18\x07 \x01(\x08\x12\x1d\n\x10include_metadata\x18\x08 \x01(\x08H\x01\x88\x01\x01\x12\x11\n\tef_search\x18\t \x01(\x05\x12\x15\n\rmodel_version\x18\n \x01(\x03\x12\x19\n\x11\x63onsistency_token\x18\x0b \x01(\tB\x07\n\x05queryB\x13\n\x11_include_metadata\"r\n\x03Hit\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12)\n\x08metadata\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12%\n\x06vector\x18\x04 \x01(\x0b\x32\x15.jointspace.v1.Vector\"[\n\x0eSearchResponse\x12 \n\x04hits\x18\x01 \x03(\x0b\x32\x12.jointspace.v1.Hit\x12\'\n\x05model\x18\x02 \x01(\x0b\x32\x18.jointspace.v1.ModelSpec*G\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\n\n\x06\x43OSINE\x10\x01\x12\x11\n\rINNER_PRODUCT\x10\x02\x12\x06\n\x02L2\x10\x03*B\n\nVectorType\x12\x1b\n\x17VECTOR_TYPE_UNSPECIFIED\x10\x00\x12\n\n\x06VECTOR\x10\x01\x12\x0b\n\x07HALFVEC\x10\x02\x32\xc9\x06\n\x11\x43ollectionService\x12U\n\x10\x43reateCollection\x12&.jointspace.v1.CreateCollectionRequest\x1a\x19.jointspace.v1.Collection\x12O\n\rGetCollection\x12#.jointspace.v1.GetCollectionRequest\x1a\x19.jointspace.v1.Collection\x12U\n\x10UpdateCollection\x12&.jointspace.v1.UpdateCollectionRequest\x1a\x19.jointspace.v1.Collection\x12`\n\x0fListCollections\x12%.jointspace.v1.ListCollectionsRequest\x1a&.jointspace.v1.ListCollectionsResponse\x12\x63\n\x10\x44\x65leteCollection\x12&.jointspace.v1.DeleteCollectionRequest\x1a\'.jointspace.v1.DeleteCollectionResponse\x12\x45\n\x06Upsert\x12\x1c.jointspace.v1.UpsertRequest\x1a\x1d.jointspace.v1.UpsertResponse\x12[\n\x0cUpsertStream\x12\".jointspace.v1.UpsertStreamRequest\x1a#.jointspace.v1.UpsertStreamResponse(\x01\x30\x01\x12<\n\x03Get\x12\x19.jointspace.v1.GetRequest\x1a\x1a.jointspace.v1.GetResponse\x12\x45\n\x06\x44\x65lete\x12\x1c.jointspace.v1.DeleteRequest\x1a\x1d.jointspace.v1.DeleteResponse\x12\x45\n\x06Search\x12\x1c.jointspace.v1.SearchRequest\x1a\x1d.jointspace.v1.SearchResponseBj\n\x14io.jointspace.api.v1B\x16\x43ollectionServiceProtoP\x01Z8github.com/jointspace/jointspace/clients/go/jointspacev1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jointspace.v1.collection_service_pb2', globals())
@@ -27,66 +28,68 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\024io.jointspace.api.v1B\026CollectionServiceProtoP\001Z8github.com/jointspace/jointspace/clients/go/jointspacev1'
-  _METRIC._serialized_start=4099
-  _METRIC._serialized_end=4170
-  _VECTORTYPE._serialized_start=4172
-  _VECTORTYPE._serialized_end=4238
-  _INDEXPARAMETERS._serialized_start=255
-  _INDEXPARAMETERS._serialized_end=308
-  _CREATECOLLECTIONREQUEST._serialized_start=311
-  _CREATECOLLECTIONREQUEST._serialized_end=659
-  _LABELPOLICY._serialized_start=662
-  _LABELPOLICY._serialized_end=957
-  _COLLECTION._serialized_start=960
-  _COLLECTION._serialized_end=1447
-  _GETCOLLECTIONREQUEST._serialized_start=1449
-  _GETCOLLECTIONREQUEST._serialized_end=1512
-  _LISTCOLLECTIONSREQUEST._serialized_start=1514
-  _LISTCOLLECTIONSREQUEST._serialized_end=1565
-  _LISTCOLLECTIONSRESPONSE._serialized_start=1567
-  _LISTCOLLECTIONSRESPONSE._serialized_end=1640
-  _DELETECOLLECTIONREQUEST._serialized_start=1642
-  _DELETECOLLECTIONREQUEST._serialized_end=1681
-  _DELETECOLLECTIONRESPONSE._serialized_start=1683
-  _DELETECOLLECTIONRESPONSE._serialized_end=1736
-  _ITEM._serialized_start=1739
-  _ITEM._serialized_end=1891
-  _VECTOR._serialized_start=1893
-  _VECTOR._serialized_end=1917
-  _UPSERTREQUEST._serialized_start=1919
-  _UPSERTREQUEST._serialized_end=1990
-  _UPSERTRESPONSE._serialized_start=1992
-  _UPSERTRESPONSE._serialized_end=2100
-  _UPSERTSTREAMREQUEST._serialized_start=2102
-  _UPSERTSTREAMREQUEST._serialized_end=2179
-  _UPSERTSTREAMRESPONSE._serialized_start=2181
-  _UPSERTSTREAMRESPONSE._serialized_end=2303
-  _GETREQUEST._serialized_start=2306
-  _GETREQUEST._serialized_end=2451
-  _STOREDITEM._serialized_start=2454
-  _STOREDITEM._serialized_end=2694
-  _GETRESPONSE._serialized_start=2696
-  _GETRESPONSE._serialized_end=2792
-  _DELETEREQUEST._serialized_start=2794
-  _DELETEREQUEST._serialized_end=2842
-  _DELETERESPONSE._serialized_start=2844
-  _DELETERESPONSE._serialized_end=2910
-  _FILTER._serialized_start=2913
-  _FILTER._serialized_end=3193
-  _FIELDVALUE._serialized_start=3195
-  _FIELDVALUE._serialized_end=3259
-  _FIELDVALUES._serialized_start=3261
-  _FIELDVALUES._serialized_end=3327
-  _RANGE._serialized_start=3330
-  _RANGE._serialized_end=3496
-  _FILTERS._serialized_start=3498
-  _FILTERS._serialized_end=3547
-  _SEARCHREQUEST._serialized_start=3550
-  _SEARCHREQUEST._serialized_end=3888
-  _HIT._serialized_start=3890
-  _HIT._serialized_end=4004
-  _SEARCHRESPONSE._serialized_start=4006
-  _SEARCHRESPONSE._serialized_end=4097
-  _COLLECTIONSERVICE._serialized_start=4241
-  _COLLECTIONSERVICE._serialized_end=4995
+  _METRIC._serialized_start=4311
+  _METRIC._serialized_end=4382
+  _VECTORTYPE._serialized_start=4384
+  _VECTORTYPE._serialized_end=4450
+  _INDEXPARAMETERS._serialized_start=289
+  _INDEXPARAMETERS._serialized_end=342
+  _CREATECOLLECTIONREQUEST._serialized_start=345
+  _CREATECOLLECTIONREQUEST._serialized_end=715
+  _UPDATECOLLECTIONREQUEST._serialized_start=718
+  _UPDATECOLLECTIONREQUEST._serialized_end=849
+  _LABELPOLICY._serialized_start=852
+  _LABELPOLICY._serialized_end=1147
+  _COLLECTION._serialized_start=1150
+  _COLLECTION._serialized_end=1659
+  _GETCOLLECTIONREQUEST._serialized_start=1661
+  _GETCOLLECTIONREQUEST._serialized_end=1724
+  _LISTCOLLECTIONSREQUEST._serialized_start=1726
+  _LISTCOLLECTIONSREQUEST._serialized_end=1777
+  _LISTCOLLECTIONSRESPONSE._serialized_start=1779
+  _LISTCOLLECTIONSRESPONSE._serialized_end=1852
+  _DELETECOLLECTIONREQUEST._serialized_start=1854
+  _DELETECOLLECTIONREQUEST._serialized_end=1893
+  _DELETECOLLECTIONRESPONSE._serialized_start=1895
+  _DELETECOLLECTIONRESPONSE._serialized_end=1948
+  _ITEM._serialized_start=1951
+  _ITEM._serialized_end=2103
+  _VECTOR._serialized_start=2105
+  _VECTOR._serialized_end=2129
+  _UPSERTREQUEST._serialized_start=2131
+  _UPSERTREQUEST._serialized_end=2202
+  _UPSERTRESPONSE._serialized_start=2204
+  _UPSERTRESPONSE._serialized_end=2312
+  _UPSERTSTREAMREQUEST._serialized_start=2314
+  _UPSERTSTREAMREQUEST._serialized_end=2391
+  _UPSERTSTREAMRESPONSE._serialized_start=2393
+  _UPSERTSTREAMRESPONSE._serialized_end=2515
+  _GETREQUEST._serialized_start=2518
+  _GETREQUEST._serialized_end=2663
+  _STOREDITEM._serialized_start=2666
+  _STOREDITEM._serialized_end=2906
+  _GETRESPONSE._serialized_start=2908
+  _GETRESPONSE._serialized_end=3004
+  _DELETEREQUEST._serialized_start=3006
+  _DELETEREQUEST._serialized_end=3054
+  _DELETERESPONSE._serialized_start=3056
+  _DELETERESPONSE._serialized_end=3122
+  _FILTER._serialized_start=3125
+  _FILTER._serialized_end=3405
+  _FIELDVALUE._serialized_start=3407
+  _FIELDVALUE._serialized_end=3471
+  _FIELDVALUES._serialized_start=3473
+  _FIELDVALUES._serialized_end=3539
+  _RANGE._serialized_start=3542
+  _RANGE._serialized_end=3708
+  _FILTERS._serialized_start=3710
+  _FILTERS._serialized_end=3759
+  _SEARCHREQUEST._serialized_start=3762
+  _SEARCHREQUEST._serialized_end=4100
+  _HIT._serialized_start=4102
+  _HIT._serialized_end=4216
+  _SEARCHRESPONSE._serialized_start=4218
+  _SEARCHRESPONSE._serialized_end=4309
+  _COLLECTIONSERVICE._serialized_start=4453
+  _COLLECTIONSERVICE._serialized_end=5294
 # @@protoc_insertion_point(module_scope)

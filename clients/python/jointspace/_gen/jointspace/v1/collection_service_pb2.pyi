@@ -1,5 +1,6 @@
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from jointspace._gen.jointspace.v1 import embedding_service_pb2 as _embedding_service_pb2
 from jointspace._gen.jointspace.v1 import rollout_service_pb2 as _rollout_service_pb2
@@ -20,11 +21,12 @@ VECTOR: VectorType
 VECTOR_TYPE_UNSPECIFIED: VectorType
 
 class Collection(_message.Message):
-    __slots__ = ["created_at", "description", "dimension", "follows_label", "index", "item_count", "keep_sources", "label_policy", "metric", "model", "name", "rollout_id", "rollout_other", "vector_type", "view"]
+    __slots__ = ["created_at", "description", "dimension", "follows_label", "index", "indexed_keys", "item_count", "keep_sources", "label_policy", "metric", "model", "name", "rollout_id", "rollout_other", "vector_type", "view"]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
     FOLLOWS_LABEL_FIELD_NUMBER: _ClassVar[int]
+    INDEXED_KEYS_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
     KEEP_SOURCES_FIELD_NUMBER: _ClassVar[int]
@@ -41,6 +43,7 @@ class Collection(_message.Message):
     dimension: int
     follows_label: str
     index: IndexParameters
+    indexed_keys: _containers.RepeatedScalarFieldContainer[str]
     item_count: int
     keep_sources: bool
     label_policy: LabelPolicy
@@ -51,12 +54,13 @@ class Collection(_message.Message):
     rollout_other: _types_pb2.ModelSpec
     vector_type: VectorType
     view: str
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[_Union[_types_pb2.ModelSpec, _Mapping]] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., vector_type: _Optional[_Union[VectorType, str]] = ..., index: _Optional[_Union[IndexParameters, _Mapping]] = ..., keep_sources: bool = ..., description: _Optional[str] = ..., item_count: _Optional[int] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., view: _Optional[str] = ..., rollout_id: _Optional[int] = ..., rollout_other: _Optional[_Union[_types_pb2.ModelSpec, _Mapping]] = ..., follows_label: _Optional[str] = ..., label_policy: _Optional[_Union[LabelPolicy, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[_Union[_types_pb2.ModelSpec, _Mapping]] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., vector_type: _Optional[_Union[VectorType, str]] = ..., index: _Optional[_Union[IndexParameters, _Mapping]] = ..., keep_sources: bool = ..., description: _Optional[str] = ..., item_count: _Optional[int] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., view: _Optional[str] = ..., rollout_id: _Optional[int] = ..., rollout_other: _Optional[_Union[_types_pb2.ModelSpec, _Mapping]] = ..., follows_label: _Optional[str] = ..., label_policy: _Optional[_Union[LabelPolicy, _Mapping]] = ..., indexed_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
-    __slots__ = ["description", "dimension", "index", "keep_sources", "label_policy", "metric", "model", "name", "vector_type"]
+    __slots__ = ["description", "dimension", "index", "indexed_keys", "keep_sources", "label_policy", "metric", "model", "name", "vector_type"]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    INDEXED_KEYS_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     KEEP_SOURCES_FIELD_NUMBER: _ClassVar[int]
     LABEL_POLICY_FIELD_NUMBER: _ClassVar[int]
@@ -67,13 +71,14 @@ class CreateCollectionRequest(_message.Message):
     description: str
     dimension: int
     index: IndexParameters
+    indexed_keys: _containers.RepeatedScalarFieldContainer[str]
     keep_sources: bool
     label_policy: LabelPolicy
     metric: Metric
     model: _types_pb2.ModelSpec
     name: str
     vector_type: VectorType
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[_Union[_types_pb2.ModelSpec, _Mapping]] = ..., metric: _Optional[_Union[Metric, str]] = ..., vector_type: _Optional[_Union[VectorType, str]] = ..., index: _Optional[_Union[IndexParameters, _Mapping]] = ..., keep_sources: bool = ..., dimension: _Optional[int] = ..., description: _Optional[str] = ..., label_policy: _Optional[_Union[LabelPolicy, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[_Union[_types_pb2.ModelSpec, _Mapping]] = ..., metric: _Optional[_Union[Metric, str]] = ..., vector_type: _Optional[_Union[VectorType, str]] = ..., index: _Optional[_Union[IndexParameters, _Mapping]] = ..., keep_sources: bool = ..., dimension: _Optional[int] = ..., description: _Optional[str] = ..., label_policy: _Optional[_Union[LabelPolicy, _Mapping]] = ..., indexed_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DeleteCollectionRequest(_message.Message):
     __slots__ = ["name"]
@@ -298,6 +303,18 @@ class StoredItem(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     vector: Vector
     def __init__(self, id: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., vector: _Optional[_Union[Vector, _Mapping]] = ..., source: _Optional[_Union[_embedding_service_pb2.Input, _Mapping]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class UpdateCollectionRequest(_message.Message):
+    __slots__ = ["description", "indexed_keys", "name", "update_mask"]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    INDEXED_KEYS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    indexed_keys: _containers.RepeatedScalarFieldContainer[str]
+    name: str
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, name: _Optional[str] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., description: _Optional[str] = ..., indexed_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class UpsertRequest(_message.Message):
     __slots__ = ["collection", "items"]

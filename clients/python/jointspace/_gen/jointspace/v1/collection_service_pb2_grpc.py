@@ -46,6 +46,11 @@ class CollectionServiceStub(object):
                 request_serializer=jointspace_dot_v1_dot_collection__service__pb2.GetCollectionRequest.SerializeToString,
                 response_deserializer=jointspace_dot_v1_dot_collection__service__pb2.Collection.FromString,
                 )
+        self.UpdateCollection = channel.unary_unary(
+                '/jointspace.v1.CollectionService/UpdateCollection',
+                request_serializer=jointspace_dot_v1_dot_collection__service__pb2.UpdateCollectionRequest.SerializeToString,
+                response_deserializer=jointspace_dot_v1_dot_collection__service__pb2.Collection.FromString,
+                )
         self.ListCollections = channel.unary_unary(
                 '/jointspace.v1.CollectionService/ListCollections',
                 request_serializer=jointspace_dot_v1_dot_collection__service__pb2.ListCollectionsRequest.SerializeToString,
@@ -119,6 +124,15 @@ class CollectionServiceServicer(object):
 
     def GetCollection(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCollection(self, request, context):
+        """Changes what update_mask names (description, indexed_keys) and answers the collection as
+        it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+        removed loses them (see CreateCollectionRequest.indexed_keys).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -203,6 +217,11 @@ def add_CollectionServiceServicer_to_server(servicer, server):
             'GetCollection': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCollection,
                     request_deserializer=jointspace_dot_v1_dot_collection__service__pb2.GetCollectionRequest.FromString,
+                    response_serializer=jointspace_dot_v1_dot_collection__service__pb2.Collection.SerializeToString,
+            ),
+            'UpdateCollection': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCollection,
+                    request_deserializer=jointspace_dot_v1_dot_collection__service__pb2.UpdateCollectionRequest.FromString,
                     response_serializer=jointspace_dot_v1_dot_collection__service__pb2.Collection.SerializeToString,
             ),
             'ListCollections': grpc.unary_unary_rpc_method_handler(
@@ -302,6 +321,23 @@ class CollectionService(object):
             metadata=None):
         return grpc.experimental.unary_unary(request, target, '/jointspace.v1.CollectionService/GetCollection',
             jointspace_dot_v1_dot_collection__service__pb2.GetCollectionRequest.SerializeToString,
+            jointspace_dot_v1_dot_collection__service__pb2.Collection.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UpdateCollection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/jointspace.v1.CollectionService/UpdateCollection',
+            jointspace_dot_v1_dot_collection__service__pb2.UpdateCollectionRequest.SerializeToString,
             jointspace_dot_v1_dot_collection__service__pb2.Collection.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -40,6 +40,11 @@ final class SearchReport {
             : String.format(Locale.ROOT, "Loaded with binary COPY (%.1f s), HNSW index built after (%.1f s), then"
                 + " VACUUM ANALYZE.", r.loadSeconds(), r.indexSeconds()),
         r.tableSize(), r.indexSize(), r.stored());
+    line("- Indexed keys (UpdateCollection `indexed_keys`): %s.", r.keys().isEmpty() ? "none"
+        : String.format(Locale.ROOT, "%s, so the server keeps a partial HNSW index for each value held by at least"
+            + " 100 items: %d of them, %s", String.join(" and ", r.keys().stream().map(k -> "`" + k + "`").toList()),
+            r.keyIndexes(), r.keySeconds() < 1 ? "there already (built by an earlier run)"
+                : String.format(Locale.ROOT, "built by the server in %.1f s after the keys were set", r.keySeconds())));
     line("- Warm-up: gRPC Search (the shapes below in turn, 2 clients) in 4 s windows until the server's JIT"
         + " compiler threads used under 5%% of a core (at most %d s): %s; then each measured window has its own"
         + " warm-up.", s.jitWarmup, s.jit);

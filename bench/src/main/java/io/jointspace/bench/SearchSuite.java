@@ -109,6 +109,11 @@ final class SearchSuite implements Callable<Integer> {
       description = "Filtered shapes to time (none for no filtered windows). Default: ${DEFAULT-VALUE}.")
   List<String> filters;
 
+  @Option(names = "--indexed-keys", defaultValue = "group,shard", split = ",",
+      description = "The collection's indexed keys (UpdateCollection), whose values get partial HNSW indexes;"
+          + " 'none' for none. Default: ${DEFAULT-VALUE}.")
+  List<String> indexedKeys;
+
   @Option(names = "--reuse",
       description = "Keep the collection afterwards and reuse one made by an earlier run with the same data options.")
   boolean reuse;
@@ -193,7 +198,7 @@ final class SearchSuite implements Callable<Integer> {
   }
 
   record Results(String postgres, String pgvector, String sharedBuffers, boolean reused, double loadSeconds,
-      double indexSeconds, long stored, String tableSize, String indexSize, Map<Shape, Integer> matching,
+      double indexSeconds, List<String> keys, int keyIndexes, double keySeconds, long stored, String tableSize, String indexSize, Map<Shape, Integer> matching,
       double sqlRecall, Map<Shape, Double> recall, Map<Shape, Double> returned, List<Window> overhead,
       Map<Shape, List<Window>> filtered, double minutes) {}
 
@@ -253,6 +258,16 @@ final class SearchSuite implements Callable<Integer> {
         db.vacuumAnalyze(table);
       }
       String table = db.tableOf(COLLECTION);
+      List<String> keys = indexedKeys.contains("none") ? List.of() : indexedKeys;
+      int wantedKeyIndexes = 0;
+      for (String key : keys) {
+        wantedKeyIndexes += frequentValues(data, key);
+      }
+      long k0 = System.nanoTime();
+      control.setIndexedKeys(COLLECTION, keys);
+      int keyIndexes = waitForKeyIndexes(db, table, wantedKeyIndexes);
+      double keySeconds = (System.nanoTime() - k0) / 1e9;
+      log("indexed keys %s: %d partial indexes in %.1f s", keys, keyIndexes, keySeconds);
       long stored = control.getCollection(COLLECTION).getItemCount();
       String tableSize = db.scalar("SELECT pg_size_pretty(pg_table_size('" + table.replace("'", "''") + "'))");
       String indexSize = db.scalar("SELECT pg_size_pretty(pg_indexes_size('" + table.replace("'", "''") + "'))");
@@ -336,7 +351,7 @@ final class SearchSuite implements Callable<Integer> {
         }
         results = new Results(db.scalar("SHOW server_version"),
             db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'"), db.scalar("SHOW shared_buffers"),
-            reused, loadSeconds, indexSeconds, stored, tableSize, indexSize, matching, sqlRecall, recall, returned,
+            reused, loadSeconds, indexSeconds, keys, keyIndexes, keySeconds, stored, tableSize, indexSize, matching, sqlRecall, recall, returned,
             overhead, filtered, (System.nanoTime() - t0) / 60e9);
       }
       if (!reuse) {
@@ -353,6 +368,36 @@ final class SearchSuite implements Callable<Integer> {
       log("wrote the search section of %s (%.1f min)", outPath, results.minutes());
     }
     return 0;
+  }
+
+  /** Values of {@code key} (group or shard) held by at least 100 items, at most 100: those the server indexes. */
+  private static int frequentValues(VectorData data, String key) {
+    int[] values = switch (key) {
+      case "group" -> data.group;
+      case "shard" -> data.shard;
+      default -> throw new IllegalArgumentException("--indexed-keys: the data has keys group and shard, not " + key);
+    };
+    Map<Integer, Integer> counts = new java.util.HashMap<>();
+    for (int v : values) {
+      counts.merge(v, 1, Integer::sum);
+    }
+    return (int) Math.min(100, counts.values().stream().filter(n -> n >= 100).count());
+  }
+
+  /** Waits (at most 30 min) until {@code table} has {@code wanted} valid partial indexes of indexed keys, and their number then. */
+  private static int waitForKeyIndexes(DirectDb db, String table, int wanted) throws Exception {
+    String count = "SELECT count(*) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+        + " WHERE x.indrelid = '" + table.replace("'", "''") + "'::regclass AND x.indisvalid"
+        + " AND i.relname ~ '_k[0-9a-f]{8}$'";
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(30);
+    int n;
+    while ((n = Integer.parseInt(db.scalar(count))) != wanted) {
+      if (System.nanoTime() > until) {
+        throw new IllegalStateException("the server built " + n + " of " + wanted + " partial indexes in 30 min");
+      }
+      Thread.sleep(500);
+    }
+    return n;
   }
 
   /** A closed loop of {@code clients} threads: warm-up, then a measured window with CPU read around it. */

@@ -51,6 +51,7 @@ import io.jointspace.api.v1.SearchResponse;
 import io.jointspace.api.v1.SetLabelRequest;
 import io.jointspace.api.v1.StartRolloutRequest;
 import io.jointspace.api.v1.StoredItem;
+import io.jointspace.api.v1.UpdateCollectionRequest;
 import io.jointspace.api.v1.UpsertRequest;
 import io.jointspace.api.v1.UpsertResponse;
 import java.io.IOException;
@@ -369,6 +370,22 @@ public final class JointspaceClient implements AutoCloseable {
   public Collection getCollection(String name) {
     return call(() -> timed(collections)
         .getCollection(GetCollectionRequest.newBuilder().setName(name).build()));
+  }
+
+  /**
+   * Changes what the request's update_mask names (description, indexed_keys); answers the
+   * collection as it is now.
+   */
+  public Collection updateCollection(UpdateCollectionRequest request) {
+    return call(() -> timed(collections)
+        .updateCollection(request));
+  }
+
+  /** Sets the collection's indexed keys (the whole list): see CreateCollectionRequest.indexed_keys. */
+  public Collection setIndexedKeys(String name, List<String> keys) {
+    return updateCollection(UpdateCollectionRequest.newBuilder().setName(name)
+        .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("indexed_keys"))
+        .addAllIndexedKeys(keys).build());
   }
 
   public List<Collection> listCollections() {

@@ -194,7 +194,12 @@ class JointspaceClientTest {
   @Test
   void commandLine_ingestsAFolder_andRollsTheCollectionOut(@TempDir Path tmp) throws Exception {
     assertThat(cli("models").out).contains("shapes-clip").contains("1:AVAILABLE").contains("2:AVAILABLE");
-    assertThat(cli("collections", "create", "cli_scenes", "--model", "shapes-clip@1").code).isZero();
+    assertThat(cli("collections", "create", "cli_scenes", "--model", "shapes-clip@1", "--indexed-keys", "shape,color")
+        .code).isZero();
+    assertThat(cli("collections", "get", "cli_scenes").out).contains("shape,color");
+    Run update = cli("collections", "update", "cli_scenes", "--indexed-keys", "shape", "--output", "json");
+    assertThat(update.code).as(update.err).isZero();
+    assertThat(update.out).contains("\"indexedKeys\":[\"shape\"]");
     Run ingest = cli("ingest", "cli_scenes", LiveServer.ROOT.resolve("docs/samples/scenes").toString(),
         "--batch", "16");
     assertThat(ingest.code).as(ingest.err).isZero();

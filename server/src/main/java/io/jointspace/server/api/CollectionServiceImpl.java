@@ -20,6 +20,7 @@ import io.jointspace.api.v1.ListCollectionsRequest;
 import io.jointspace.api.v1.ListCollectionsResponse;
 import io.jointspace.api.v1.SearchRequest;
 import io.jointspace.api.v1.SearchResponse;
+import io.jointspace.api.v1.UpdateCollectionRequest;
 import io.jointspace.api.v1.UpsertRequest;
 import io.jointspace.api.v1.UpsertResponse;
 import io.jointspace.api.v1.UpsertStreamRequest;
@@ -121,7 +122,8 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
           metric(request), vectorType(request),
           index.getM() == 0 ? CollectionSpec.DEFAULT_M : index.getM(),
           index.getEfConstruction() == 0 ? CollectionSpec.DEFAULT_EF_CONSTRUCTION : index.getEfConstruction(),
-          !request.hasKeepSources() || request.getKeepSources(), request.getDescription());
+          !request.hasKeepSources() || request.getKeepSources(), request.getDescription(),
+          request.getIndexedKeysList());
       Collection created = storage.catalog().create(spec, following);
       return collection(created, 0);
     });
@@ -150,6 +152,33 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       Collection c = r.catalog().get(request.getName());
       return collection(c, r.catalog().count(c));
     }));
+  }
+
+  @Override
+  public void updateCollection(UpdateCollectionRequest request,
+      StreamObserver<io.jointspace.api.v1.Collection> observer) {
+    StatusMapper.answer(observer, () -> {
+      if (!request.hasUpdateMask() || request.getUpdateMask().getPathsCount() == 0) {
+        throw new InvalidInputException("update_mask is empty; name the fields to change (description,"
+            + " indexed_keys)");
+      }
+      String description = null;
+      List<String> indexedKeys = null;
+      for (int i = 0; i < request.getUpdateMask().getPathsCount(); i++) {
+        String path = request.getUpdateMask().getPaths(i);
+        switch (path) {
+          case "description" -> description = request.getDescription();
+          case "indexed_keys" -> indexedKeys = request.getIndexedKeysList();
+          default -> throw new InvalidInputException("update_mask.paths[" + i + "]: '" + path
+              + "' cannot be updated; updatable: description, indexed_keys");
+        }
+      }
+      Collection updated = storage.catalog().update(request.getName(), description, indexedKeys);
+      if (indexedKeys != null) {
+        storage.indexBuilds().keysChanged();
+      }
+      return collection(updated, storage.catalog().count(updated));
+    });
   }
 
   @Override
@@ -416,6 +445,7 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
         .setIndex(IndexParameters.newBuilder().setM(s.m()).setEfConstruction(s.efConstruction()))
         .setKeepSources(s.keepSources())
         .setDescription(s.description())
+        .addAllIndexedKeys(s.indexedKeys())
         .setItemCount(count)
         .setCreatedAt(ProtoMapper.timestamp(c.createdAt()))
         .setView(c.view());

@@ -33,6 +33,7 @@ import io.jointspace.api.v1.SearchRequest;
 import io.jointspace.api.v1.SetLabelRequest;
 import io.jointspace.api.v1.SetRolloutRateRequest;
 import io.jointspace.api.v1.StartRolloutRequest;
+import io.jointspace.api.v1.UpdateCollectionRequest;
 import io.jointspace.api.v1.UploadVersionRequest;
 import io.jointspace.api.v1.UpsertRequest;
 import io.jointspace.api.v1.UpsertStreamRequest;
@@ -141,6 +142,8 @@ public final class MethodScopes {
     named(CollectionServiceGrpc.getGetCollectionMethod(), Scope.COLLECTIONS_READ,
         (GetCollectionRequest r) -> r.getName());
     unnamed(CollectionServiceGrpc.getListCollectionsMethod(), Scope.COLLECTIONS_READ);
+    named(CollectionServiceGrpc.getUpdateCollectionMethod(), Scope.COLLECTIONS_WRITE,
+        (UpdateCollectionRequest r) -> r.getName());
     named(CollectionServiceGrpc.getDeleteCollectionMethod(), Scope.COLLECTIONS_WRITE,
         (DeleteCollectionRequest r) -> r.getName());
     named(CollectionServiceGrpc.getUpsertMethod(), Scope.COLLECTIONS_WRITE, (UpsertRequest r) -> r.getCollection());

@@ -81,7 +81,7 @@ public record Collection(CollectionSpec spec, String table, Instant createdAt, l
   public Collection at(VersionTable t) {
     CollectionSpec s = spec;
     return new Collection(new CollectionSpec(s.name(), t.modelName(), t.version(), t.dimension(), s.metric(),
-        s.vectorType(), s.m(), s.efConstruction(), s.keepSources(), s.description()), t.table(), createdAt, epoch,
+        s.vectorType(), s.m(), s.efConstruction(), s.keepSources(), s.description(), s.indexedKeys()), t.table(), createdAt, epoch,
         rollout, following);
   }
 }

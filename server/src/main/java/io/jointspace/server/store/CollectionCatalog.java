@@ -77,8 +77,9 @@ public final class CollectionCatalog {
       }
       try (PreparedStatement p = c.prepareStatement("""
           INSERT INTO jointspace.collections (name, model_name, model_version, dimension, metric, vector_type,
-              hnsw_m, hnsw_ef_construction, keep_sources, description, active_table, model_label, label_policy)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)""")) {
+              hnsw_m, hnsw_ef_construction, keep_sources, description, active_table, model_label, label_policy,
+              indexed_keys)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)""")) {
         p.setString(1, spec.name());
         p.setString(2, spec.modelName());
         p.setLong(3, spec.modelVersion());
@@ -92,6 +93,7 @@ public final class CollectionCatalog {
         p.setString(11, table);
         p.setString(12, following == null ? null : following.label());
         p.setString(13, following == null ? null : following.policyJson());
+        p.setArray(14, c.createArrayOf("text", spec.indexedKeys().toArray()));
         p.executeUpdate();
       }
       VersionTable active = new VersionTable(spec.modelName(), spec.modelVersion(), table, spec.dimension());
@@ -121,8 +123,13 @@ public final class CollectionCatalog {
       throw new InvalidInputException("index.ef_construction must be within 4..1000 and at least 2 * m ("
           + 2 * spec.m() + "), got " + spec.efConstruction());
     }
-    if (spec.description().length() > 4096) {
-      throw new LimitExceededException("description is " + spec.description().length()
+    checkDescription(spec.description());
+    KeyIndexes.checkKeys(spec.indexedKeys(), "indexed_keys");
+  }
+
+  private static void checkDescription(String description) {
+    if (description.length() > 4096) {
+      throw new LimitExceededException("description is " + description.length()
           + " characters, over the limit of 4096");
     }
   }
@@ -264,6 +271,36 @@ public final class CollectionCatalog {
     SqlNames.collection(name, "name");
     Collection c = cache.get(name);
     return c != null ? c : get(name);
+  }
+
+  /**
+   * Changes the description and the indexed keys (each when not null) and returns the
+   * collection as it is now. The partial indexes of added keys are built, and those of removed
+   * keys dropped, by the index sweep ({@link IndexBuilds#keysChanged}).
+   *
+   * @throws CollectionNotFoundException when there is no such collection
+   */
+  public Collection update(String name, @Nullable String description, @Nullable List<String> indexedKeys) {
+    SqlNames.collection(name, "name");
+    if (description != null) {
+      checkDescription(description);
+    }
+    if (indexedKeys != null) {
+      KeyIndexes.checkKeys(indexedKeys, "indexed_keys");
+    }
+    Collection updated = db.inTransaction(c -> {
+      lockRow(c, name);
+      try (PreparedStatement p = c.prepareStatement("UPDATE jointspace.collections SET description ="
+          + " coalesce(?, description), indexed_keys = coalesce(?, indexed_keys) WHERE name = ?")) {
+        p.setString(1, description);
+        p.setArray(2, indexedKeys == null ? null : c.createArrayOf("text", indexedKeys.toArray()));
+        p.setString(3, name);
+        p.executeUpdate();
+      }
+      return require(c, name);
+    });
+    remember(updated);
+    return updated;
   }
 
   /** Drops what {@link #cached} holds for {@code name}. */
@@ -434,7 +471,8 @@ public final class CollectionCatalog {
       SELECT c.name, c.model_name, c.model_version, c.dimension, c.metric, c.vector_type, c.hnsw_m,
              c.hnsw_ef_construction, c.keep_sources, c.description, c.active_table, c.created_at, c.epoch,
              r.id, r.state, r.unembeddable, r.from_model, r.from_version, r.from_table, r.from_dimension,
-             r.to_model, r.to_version, r.to_table, r.to_dimension, c.model_label, c.label_policy::text
+             r.to_model, r.to_version, r.to_table, r.to_dimension, c.model_label, c.label_policy::text,
+             c.indexed_keys
       FROM jointspace.collections c
       LEFT JOIN jointspace.rollouts r ON r.collection = c.name AND r.state NOT IN ('finalized', 'aborted')""";
 
@@ -450,7 +488,7 @@ public final class CollectionCatalog {
   private static Collection row(ResultSet r) throws SQLException {
     CollectionSpec spec = new CollectionSpec(r.getString(1), r.getString(2), r.getLong(3), r.getInt(4),
         Metric.fromCatalog(r.getString(5)), VectorType.fromCatalog(r.getString(6)), r.getInt(7), r.getInt(8),
-        r.getBoolean(9), r.getString(10));
+        r.getBoolean(9), r.getString(10), List.of((String[]) r.getArray(27).getArray()));
     String active = r.getString(11);
     Collection.OpenRollout rollout = null;
     long rolloutId = r.getLong(14);

@@ -23,6 +23,7 @@ import java.util.List;
 final class FilterSql {
   private final StringBuilder sql = new StringBuilder();
   private final List<Object> params = new ArrayList<>();
+  private final List<String> containments = new ArrayList<>();
   private int conditions;
 
   private FilterSql() {}
@@ -36,8 +37,14 @@ final class FilterSql {
   /** A text[] parameter. */
   private record TextArray(String[] values) {}
 
-  /** The compiled expression and its parameters, in order. */
-  record Compiled(String sql, List<Object> params) {
+  /**
+   * The compiled expression and its parameters, in order.
+   *
+   * @param containments for each equality the filter requires (at its top, or in an {@code and}
+   *     there), its containment test's JSON object ({@link #containment}): a partial index
+   *     whose predicate is that test holds every match ({@link KeyIndexes})
+   */
+  record Compiled(String sql, List<Object> params, List<String> containments) {
     /** The expression and its parameter values as text: equal for equal filters. */
     String key() {
       StringBuilder k = new StringBuilder(sql);
@@ -69,11 +76,12 @@ final class FilterSql {
    */
   static Compiled compile(Condition condition, String field) {
     FilterSql f = new FilterSql();
-    f.add(condition, field, 1);
-    return new Compiled(f.sql.toString(), List.copyOf(f.params));
+    f.add(condition, field, 1, true);
+    return new Compiled(f.sql.toString(), List.copyOf(f.params), List.copyOf(f.containments));
   }
 
-  private void add(Condition condition, String field, int depth) {
+  /** @param required whether every match must meet {@code condition} (it is the filter, or in an {@code and} of one) */
+  private void add(Condition condition, String field, int depth, boolean required) {
     if (depth > Limits.MAX_FILTER_DEPTH) {
       throw new InvalidInputException(field + " nests deeper than " + Limits.MAX_FILTER_DEPTH + " levels");
     }
@@ -85,7 +93,11 @@ final class FilterSql {
         String json = json(e.json(), field + ".equals.value");
         // the containment test can use the GIN index; the equality makes it exact (arrays)
         sql.append("(metadata @> ?::jsonb AND " + VALUE + " = ?::jsonb)");
-        params.add(nested(path, json));
+        String contains = nested(path, json);
+        params.add(contains);
+        if (required) {
+          containments.add(contains);
+        }
         params.add(jsonPath(path));
         params.add(json);
     } else if (condition instanceof Condition.In in) {
@@ -110,20 +122,20 @@ final class FilterSql {
         sql.append("(" + VALUE + " IS NOT NULL)");
         params.add(jsonPath(path(e.path(), field + ".exists")));
     } else if (condition instanceof Condition.And a) {
-      group(a.conditions(), " AND ", field + ".and", depth);
+      group(a.conditions(), " AND ", field + ".and", depth, required);
     } else if (condition instanceof Condition.Or o) {
-      group(o.conditions(), " OR ", field + ".or", depth);
+      group(o.conditions(), " OR ", field + ".or", depth, false);
     } else if (condition instanceof Condition.Not n) {
         // a missing field makes the inner condition NULL; "not" of it should hold
         sql.append("(NOT COALESCE(");
-        add(n.condition(), field + ".not", depth + 1);
+        add(n.condition(), field + ".not", depth + 1, false);
         sql.append(", false))");
     } else {
       throw new IllegalArgumentException("unknown condition " + condition);
     }
   }
 
-  private void group(List<Condition> parts, String op, String field, int depth) {
+  private void group(List<Condition> parts, String op, String field, int depth, boolean required) {
     if (parts.isEmpty()) {
       throw new InvalidInputException(field + ".filters is empty; give at least one condition");
     }
@@ -132,7 +144,7 @@ final class FilterSql {
       if (i > 0) {
         sql.append(op);
       }
-      add(parts.get(i), field + ".filters[" + i + "]", depth + 1);
+      add(parts.get(i), field + ".filters[" + i + "]", depth + 1, required);
     }
     sql.append(')');
   }
@@ -240,6 +252,14 @@ final class FilterSql {
       p.append('"');
     }
     return p.toString();
+  }
+
+  /**
+   * The JSON object of an equality's containment test, {@code {"a":{"b":value}}} for path
+   * [a, b] and the value's JSON text: equal values (as JSON text) give equal strings.
+   */
+  static String containment(List<String> path, String json) {
+    return nested(path.toArray(String[]::new), json);
   }
 
   /** {"a":{"b":value}} for path [a, b]. */

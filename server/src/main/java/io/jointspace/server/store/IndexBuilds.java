@@ -54,6 +54,7 @@ public final class IndexBuilds implements AutoCloseable {
 
   private final Database db;
   private final IndexBuildOptions options;
+  private final KeyIndexes keys;
   private final ScheduledExecutorService builder = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "hnsw-index-build");
     t.setDaemon(true);
@@ -68,8 +69,14 @@ public final class IndexBuilds implements AutoCloseable {
   private volatile boolean started;
 
   public IndexBuilds(Database db, IndexBuildOptions options) {
+    this(db, options, new KeyIndexes());
+  }
+
+  /** @param keys the partial indexes of indexed keys, which this object's sweep makes and reads */
+  IndexBuilds(Database db, IndexBuildOptions options, KeyIndexes keys) {
     this.db = db;
     this.options = options;
+    this.keys = keys;
   }
 
   public IndexBuildOptions options() {
@@ -190,6 +197,10 @@ public final class IndexBuilds implements AutoCloseable {
     try (Statement s = c.createStatement()) {
       s.execute("SET LOCAL lock_timeout = '2s'");
       s.execute("DROP INDEX IF EXISTS " + indexName(collection.table()));
+      // the partial indexes of indexed keys too: the sweep builds them again after the load
+      for (KeyIndexes.KeyIndex k : KeyIndexes.list(c, collection.table())) {
+        s.execute("DROP INDEX IF EXISTS " + Database.SCHEMA + "." + SqlNames.quote(k.name()));
+      }
     } catch (SQLException e) {
       if (!"55P03".equals(e.getSQLState())) {
         throw e;
@@ -199,6 +210,7 @@ public final class IndexBuilds implements AutoCloseable {
       return false;
     }
     setState(c, collection.table(), "absent");
+    keys.forget(collection.table());
     return true;
   }
 
@@ -272,40 +284,62 @@ public final class IndexBuilds implements AutoCloseable {
   private void buildIfIdle(Collection collection) {
     String table = collection.table();
     try {
-      db.read(c -> {
-        try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_lock(" + LOCK_CLASS + ", hashtext(?))")) {
-          p.setString(1, table);
-          try (ResultSet r = p.executeQuery()) {
-            r.next();
-            if (!r.getBoolean(1)) {
-              return null; // a load is open (its end builds) or a build runs
-            }
+      // a load open (its end builds) or a build running elsewhere holds the lock: nothing to do
+      db.read(c -> holding(c, table, () -> {
+        String state = state(c, table);
+        if (state == null) {
+          return; // the collection was deleted, or this version's table dropped
+        }
+        if (!"ready".equals(state) || valid(c, indexName(table)) != Boolean.TRUE) {
+          long t0 = System.nanoTime();
+          if (build(c, collection.spec(), table, options.memoryMb())) {
+            log.info("HNSW index of collection '{}' ({}) built in {} ms", collection.name(), table,
+                (System.nanoTime() - t0) / 1_000_000);
           }
         }
-        try {
-          String state = state(c, table);
-          if (state == null) {
-            return null; // the collection was deleted, or this version's table dropped
-          }
-          if (!"ready".equals(state) || valid(c, indexName(table)) != Boolean.TRUE) {
-            long t0 = System.nanoTime();
-            if (build(c, collection.spec(), table, options.memoryMb())) {
-              log.info("HNSW index of collection '{}' ({}) built in {} ms", collection.name(), table,
-                  (System.nanoTime() - t0) / 1_000_000);
-            }
-          }
-        } finally {
-          try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_unlock(" + LOCK_CLASS + ", hashtext(?))")) {
-            p.setString(1, table);
-            p.execute();
-          }
+        // then the partial indexes of its indexed keys, as the catalog has them now
+        java.util.Optional<Collection> now = CollectionCatalog.find(c, collection.name());
+        if (now.isPresent()) {
+          keys.maintain(c, now.get().spec(), table, options.memoryMb(), false);
         }
-        return null;
-      });
+      }));
     } catch (RuntimeException e) {
       // the table went away (collection deleted), a cancel, an outage: the sweep tries again
       log.warn("Building the HNSW index of {} failed: {}", table, e.getMessage());
     }
+  }
+
+  /** Work done while holding a table's build lock. */
+  @FunctionalInterface
+  private interface LockedWork {
+    void run() throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} holding {@code table}'s build lock exclusively on {@code c} (a session
+   * lock, released after it); nothing when a load or another build holds the lock.
+   *
+   * @return whether it ran
+   */
+  private static boolean holding(Connection c, String table, LockedWork work) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_lock(" + LOCK_CLASS + ", hashtext(?))")) {
+      p.setString(1, table);
+      try (ResultSet r = p.executeQuery()) {
+        r.next();
+        if (!r.getBoolean(1)) {
+          return false;
+        }
+      }
+    }
+    try {
+      work.run();
+    } finally {
+      try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_unlock(" + LOCK_CLASS + ", hashtext(?))")) {
+        p.setString(1, table);
+        p.execute();
+      }
+    }
+    return true;
   }
 
   /**
@@ -314,31 +348,87 @@ public final class IndexBuilds implements AutoCloseable {
    * ({@link Backfill#finish} builds those): each built unless a load is open on it.
    */
   void sweep() {
-    List<Collection> due = new ArrayList<>();
+    List<Collection> due;
     try {
-      db.read(c -> {
-        List<String[]> rows = new ArrayList<>();
-        try (Statement s = c.createStatement();
-            ResultSet r = s.executeQuery("SELECT t.collection, t.table_name FROM jointspace.collection_tables t"
-                + " WHERE t.hnsw <> 'ready' AND NOT EXISTS (SELECT 1 FROM jointspace.rollouts r"
-                + " WHERE r.to_table = t.table_name AND NOT r.index_built"
-                + " AND r.state NOT IN ('finalized', 'aborted'))")) {
-          while (r.next()) {
-            rows.add(new String[] {r.getString(1), r.getString(2)});
-          }
-        }
-        for (String[] row : rows) {
-          CollectionCatalog.find(c, row[0]).ifPresent(col -> due.add(new Collection(col.spec(), row[1],
-              col.createdAt(), col.epoch(), col.rollout(), col.following())));
-        }
-        return null;
-      });
+      due = tables("SELECT t.collection, t.table_name FROM jointspace.collection_tables t"
+          + " WHERE t.hnsw <> 'ready' AND NOT EXISTS (SELECT 1 FROM jointspace.rollouts r"
+          + " WHERE r.to_table = t.table_name AND NOT r.index_built"
+          + " AND r.state NOT IN ('finalized', 'aborted'))");
     } catch (RuntimeException e) {
       log.debug("Index sweep skipped: {}", e.getMessage());
       return;
     }
     for (Collection c : due) {
       buildIfIdle(c);
+    }
+    sweepKeys();
+  }
+
+  /**
+   * Every table with a ready HNSW index whose collection has indexed keys, or that has partial
+   * indexes of keys: reads which of those are valid (for this process's searches) and, unless
+   * another server holds the table, brings them in line with the keys ({@link KeyIndexes#maintain}).
+   */
+  void sweepKeys() {
+    List<Collection> tables;
+    try {
+      tables = tables("SELECT t.collection, t.table_name FROM jointspace.collection_tables t"
+          + " JOIN jointspace.collections c ON c.name = t.collection WHERE t.hnsw = 'ready'"
+          + " AND (cardinality(c.indexed_keys) > 0 OR EXISTS (SELECT 1 FROM pg_index x"
+          + " JOIN pg_class i ON i.oid = x.indexrelid"
+          + " WHERE x.indrelid = to_regclass(format('jointspace.%I', t.table_name))"
+          + " AND starts_with(i.relname, t.table_name || '_k') AND length(i.relname) = length(t.table_name) + 10))"
+          + " ORDER BY t.collection, t.table_name");
+    } catch (RuntimeException e) {
+      log.debug("Partial index sweep skipped: {}", e.getMessage());
+      return;
+    }
+    keys.retain(tables.stream().map(Collection::table).toList());
+    for (Collection collection : tables) {
+      keysIfIdle(collection);
+    }
+  }
+
+  /**
+   * The tables {@code sql} names (collection, table name), each as its collection is now in
+   * the catalog with that table in place of the active one; collections deleted meanwhile left out.
+   */
+  private List<Collection> tables(String sql) {
+    return db.read(c -> {
+      List<String[]> rows = new ArrayList<>();
+      try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+        while (r.next()) {
+          rows.add(new String[] {r.getString(1), r.getString(2)});
+        }
+      }
+      List<Collection> out = new ArrayList<>();
+      for (String[] row : rows) {
+        CollectionCatalog.find(c, row[0]).ifPresent(col -> out.add(new Collection(col.spec(), row[1],
+            col.createdAt(), col.epoch(), col.rollout(), col.following())));
+      }
+      return out;
+    });
+  }
+
+  /** Runs {@link #sweepKeys} soon, on this object's thread (a collection's indexed keys changed). */
+  public void keysChanged() {
+    builder.execute(this::sweepKeys);
+  }
+
+  private void keysIfIdle(Collection collection) {
+    String table = collection.table();
+    try {
+      db.read(c -> {
+        keys.refresh(c, table);
+        // a load open, or another server building, holds the lock: that server maintains them
+        return holding(c, table, () -> {
+          if ("ready".equals(state(c, table))) {
+            keys.maintain(c, collection.spec(), table, options.memoryMb(), false);
+          }
+        });
+      });
+    } catch (RuntimeException e) {
+      log.warn("Building the partial indexes of {} failed: {}", table, e.getMessage());
     }
   }
 

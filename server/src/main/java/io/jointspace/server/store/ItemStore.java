@@ -28,16 +28,25 @@ public final class ItemStore {
   private final NearestSearch nearest;
 
   public ItemStore(Database db) {
-    this(db, NearestSearch.WALK_TUPLES, NearestSearch.EXACT_ROWS);
+    this(db, new KeyIndexes());
+  }
+
+  /** @param keys the partial indexes of indexed keys, as the store's index sweep reads them */
+  ItemStore(Database db, KeyIndexes keys) {
+    this(db, NearestSearch.WALK_TUPLES, NearestSearch.EXACT_ROWS, keys);
+  }
+
+  ItemStore(Database db, int walkTuples, int smallRows) {
+    this(db, walkTuples, smallRows, new KeyIndexes());
   }
 
   /**
    * @param walkTuples the most rows a filtered search's HNSW walk reads before it ranks every match exactly
    * @param smallRows a table no larger than this many rows make is ranked exactly, with or without its index; -1: none is
    */
-  ItemStore(Database db, int walkTuples, int smallRows) {
+  ItemStore(Database db, int walkTuples, int smallRows, KeyIndexes keys) {
     this.db = db;
-    this.nearest = new NearestSearch(db, walkTuples, smallRows, new NearestSearch.SelectiveFilters());
+    this.nearest = new NearestSearch(db, walkTuples, smallRows, new NearestSearch.SelectiveFilters(), keys);
   }
 
   /**

@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * (pgvector's iterative scan), bounded in the rows it may read; when it finds fewer than
  * top_k (a selective filter), every match is ranked exactly (the GIN index finds them), and
  * for a minute searches with the same filter rank exactly at once ({@link SelectiveFilters}).
+ * A filter that requires a value with a partial index of its own ({@link KeyIndexes}) walks
+ * that index, which the planner picks, with an unfiltered search's ef_search.
  * Both choices are made in the statement itself (a small table's exact ranking {@code UNION
  * ALL} the index scan, each gated by the table's size), so they cost no round trip. Exact
  * rankings break ties in distance by id. The plan each search took is logged at DEBUG.
@@ -48,6 +50,8 @@ final class NearestSearch {
   private final int walkTuples;
   private final int smallRows;
   private final SelectiveFilters selective;
+  /** Which filters a partial index serves, per table. */
+  private final KeyIndexes keys;
   /** Table sizes for the small-table rule, read at most every {@link TableSizes#FRESH_FOR}. */
   private final TableSizes sizes = new TableSizes();
 
@@ -55,9 +59,11 @@ final class NearestSearch {
    * @param walkTuples the most rows a filtered walk may read before every match is ranked exactly
    * @param smallRows a table no larger than this many rows make is ranked exactly ({@link #EXACT_ROWS}); -1: none is
    * @param selective the filters whose walks found too few lately, shared by the searches of a store
+   * @param keys the partial indexes of indexed keys, as the store's index sweep last read them
    */
-  NearestSearch(Database db, int walkTuples, int smallRows, SelectiveFilters selective) {
+  NearestSearch(Database db, int walkTuples, int smallRows, SelectiveFilters selective, KeyIndexes keys) {
     this.db = db;
+    this.keys = keys;
     this.walkTuples = walkTuples;
     this.smallRows = smallRows;
     this.selective = selective;
@@ -170,7 +176,9 @@ final class NearestSearch {
         plan = Plan.INDEX;
       } else {
         String key = SelectiveFilters.key(table, filter, query.topK());
-        if (selective.isSelective(key)) {
+        // a partial index holds exactly the items with a value the filter requires: walk it
+        boolean keyed = keys.covers(collection.table(), filter.containments());
+        if (!keyed && selective.isSelective(key)) {
           // a walk found too few with this filter lately: few rows match, rank them all
           Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact(), false);
           hits = ranked.hits();
@@ -179,22 +187,24 @@ final class NearestSearch {
             selective.broad(key);
           }
         } else {
-          // walk the HNSW graph, filtering as it goes; a walk that reads its bound of rows without
-          // finding top_k matches means few rows match: rank every match exactly
-          Ranked walked = run(c, indexSql, where, bound,
-              settings(timeout).ef(efSearch == 0 ? filteredEfSearch(query.topK()) : ef).walk(walkTuples), false);
+          // walk the HNSW graph, filtering as it goes (on a partial index, every item it meets
+          // has the value, so it needs no more candidates than an unfiltered search); a walk that
+          // reads its bound of rows without finding top_k matches means few rows match: rank
+          // every match exactly
+          int walkEf = efSearch != 0 || keyed ? ef : filteredEfSearch(query.topK());
+          Ranked walked = run(c, indexSql, where, bound, settings(timeout).ef(walkEf).walk(walkTuples), false);
           hits = walked.hits();
-          plan = Plan.WALK;
-          if (plan == Plan.WALK && hits.size() < walkRows(query.topK())) {
+          plan = keyed ? Plan.KEYED : Plan.WALK;
+          if (hits.size() < walkRows(query.topK())) {
             // fewer than it looked for within its bound of rows: few rows match, and the few it
             // found need not be the nearest; rank every match
             Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact(), false);
             hits = ranked.hits();
-            plan = Plan.WALK_THEN_EXACT;
-            if (ranked.matched() <= EXACT_ROWS) {
+            plan = keyed ? Plan.KEYED_THEN_EXACT : Plan.WALK_THEN_EXACT;
+            if (!keyed && ranked.matched() <= EXACT_ROWS) {
               selective.selective(key);
             }
-          } else if (plan == Plan.WALK) {
+          } else if (!keyed) {
             selective.broad(key);
           }
         }
@@ -244,9 +254,11 @@ final class NearestSearch {
    * How a search found its hits: {@code SMALL} (a small table, every row or match ranked),
    * {@code INDEX} (unfiltered HNSW scan), {@code WALK} (filtered HNSW walk), {@code
    * WALK_THEN_EXACT} (the walk found fewer than top_k, so every match was ranked), {@code EXACT}
-   * (every match ranked at once: a walk with this filter found too few lately).
+   * (every match ranked at once: a walk with this filter found too few lately), {@code KEYED} (a
+   * walk of the partial index of a value the filter requires, {@link KeyIndexes}), {@code
+   * KEYED_THEN_EXACT} (that walk found fewer than top_k).
    */
-  enum Plan { SMALL, INDEX, WALK, WALK_THEN_EXACT, EXACT }
+  enum Plan { SMALL, INDEX, WALK, WALK_THEN_EXACT, EXACT, KEYED, KEYED_THEN_EXACT }
 
   /** What a statement's parameters are, in order. */
   private enum Slot { VECTOR, GUARD, FILTER, ID }

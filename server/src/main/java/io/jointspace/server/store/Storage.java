@@ -43,12 +43,13 @@ public final class Storage implements AutoCloseable {
     }
     this.db = db;
     this.catalog = db == null ? null : new CollectionCatalog(db);
-    this.items = db == null ? null : new ItemStore(db);
+    KeyIndexes keyIndexes = new KeyIndexes();
+    this.items = db == null ? null : new ItemStore(db, keyIndexes);
     this.labels = db == null ? null : new LabelStore(db);
     this.archives = db == null ? null : new ArchiveStore(db);
     this.rollouts = db == null ? null : new RolloutStore(db);
     this.backfill = db == null ? null : new Backfill(db, indexBuildOptions.memoryMb());
-    this.indexBuilds = db == null ? null : new IndexBuilds(db, indexBuildOptions);
+    this.indexBuilds = db == null ? null : new IndexBuilds(db, indexBuildOptions, keyIndexes);
     this.keys = db == null ? null : new KeyStore(db);
     this.reads = db == null ? null : new ReadReplicas(db, new Reader(catalog, items), readReplicas, replicaOptions,
         readListener);

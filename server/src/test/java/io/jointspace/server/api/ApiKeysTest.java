@@ -61,6 +61,7 @@ import io.jointspace.api.v1.SearchRequest;
 import io.jointspace.api.v1.SetLabelRequest;
 import io.jointspace.api.v1.SetRolloutRateRequest;
 import io.jointspace.api.v1.StartRolloutRequest;
+import io.jointspace.api.v1.UpdateCollectionRequest;
 import io.jointspace.api.v1.UploadHeader;
 import io.jointspace.api.v1.UploadVersionRequest;
 import io.jointspace.api.v1.UpsertRequest;
@@ -188,6 +189,8 @@ class ApiKeysTest {
         n -> GetCollectionRequest.newBuilder().setName(n).build());
     expect(CollectionServiceGrpc.getListCollectionsMethod(), "collections:read", null,
         n -> ListCollectionsRequest.getDefaultInstance());
+    expect(CollectionServiceGrpc.getUpdateCollectionMethod(), "collections:write", "collection",
+        n -> UpdateCollectionRequest.newBuilder().setName(n).build());
     expect(CollectionServiceGrpc.getDeleteCollectionMethod(), "collections:write", "collection",
         n -> DeleteCollectionRequest.newBuilder().setName(n).build());
     expect(CollectionServiceGrpc.getUpsertMethod(), "collections:write", "collection",

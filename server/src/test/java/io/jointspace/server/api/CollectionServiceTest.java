@@ -30,6 +30,7 @@ import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.Range;
 import io.jointspace.api.v1.SearchRequest;
 import io.jointspace.api.v1.SearchResponse;
+import io.jointspace.api.v1.UpdateCollectionRequest;
 import io.jointspace.api.v1.UpsertRequest;
 import io.jointspace.api.v1.UpsertResponse;
 import io.jointspace.api.v1.UpsertStreamRequest;
@@ -719,6 +720,47 @@ class CollectionServiceTest {
       r.next();
       assertThat(r.getLong(1)).isEqualTo(95 * 96 / 2);
     }
+  }
+
+  @Test
+  void indexedKeys_areSetAtCreation_changedByUpdateCollection_andChecked() {
+    Collection created = stub.createCollection(CreateCollectionRequest.newBuilder().setName("keyed")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).addIndexedKeys("lang").addIndexedKeys("meta.kind")
+        .build());
+    assertThat(created.getIndexedKeysList()).containsExactly("lang", "meta.kind");
+    assertThat(stub.getCollection(GetCollectionRequest.newBuilder().setName("keyed").build()).getIndexedKeysList())
+        .containsExactly("lang", "meta.kind");
+
+    com.google.protobuf.FieldMask keysOnly = com.google.protobuf.FieldMask.newBuilder().addPaths("indexed_keys").build();
+    Collection updated = stub.updateCollection(UpdateCollectionRequest.newBuilder().setName("keyed")
+        .setUpdateMask(keysOnly).addIndexedKeys("lang").setDescription("not in the mask").build());
+    assertThat(updated.getIndexedKeysList()).containsExactly("lang");
+    assertThat(updated.getDescription()).isEmpty();
+    updated = stub.updateCollection(UpdateCollectionRequest.newBuilder().setName("keyed")
+        .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("description")).setDescription("by language")
+        .build());
+    assertThat(updated.getDescription()).isEqualTo("by language");
+    assertThat(updated.getIndexedKeysList()).containsExactly("lang");
+
+    assertCode(() -> stub.updateCollection(UpdateCollectionRequest.newBuilder().setName("keyed").build()),
+        Status.Code.INVALID_ARGUMENT, "update_mask");
+    assertCode(() -> stub.updateCollection(UpdateCollectionRequest.newBuilder().setName("keyed")
+        .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("metric")).build()),
+        Status.Code.INVALID_ARGUMENT, "update_mask.paths[0]");
+    assertCode(() -> stub.updateCollection(UpdateCollectionRequest.newBuilder().setName("keyed")
+        .setUpdateMask(keysOnly).addIndexedKeys("lang").addIndexedKeys("a..b").build()),
+        Status.Code.INVALID_ARGUMENT, "indexed_keys[1]");
+    UpdateCollectionRequest.Builder nine = UpdateCollectionRequest.newBuilder().setName("keyed").setUpdateMask(keysOnly);
+    for (int i = 0; i < 9; i++) {
+      nine.addIndexedKeys("k" + i);
+    }
+    assertCode(() -> stub.updateCollection(nine.build()), Status.Code.RESOURCE_EXHAUSTED, "indexed_keys");
+    assertCode(() -> stub.updateCollection(UpdateCollectionRequest.newBuilder().setName("no_such_collection")
+        .setUpdateMask(keysOnly).build()), Status.Code.NOT_FOUND, "no_such_collection");
+    assertCode(() -> stub.createCollection(CreateCollectionRequest.newBuilder().setName("keyed_badly")
+        .setModel(ModelSpec.newBuilder().setName("shapes-clip")).addIndexedKeys("").build()),
+        Status.Code.INVALID_ARGUMENT, "indexed_keys[0]");
+    stub.deleteCollection(DeleteCollectionRequest.newBuilder().setName("keyed").build());
   }
 
   static void assertCode(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, Status.Code code, String field) {
