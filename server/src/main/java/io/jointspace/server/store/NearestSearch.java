@@ -32,10 +32,10 @@ import org.slf4j.LoggerFactory;
  * top_k (a selective filter), every match is ranked exactly (the GIN index finds them), and
  * for a minute searches with the same filter rank exactly at once ({@link SelectiveFilters}).
  * A filter that requires a value with a partial index of its own ({@link KeyIndexes}) walks
- * that index, which the planner picks, with an unfiltered search's ef_search.
- * Both choices are made in the statement itself (a small table's exact ranking {@code UNION
- * ALL} the index scan, each gated by the table's size), so they cost no round trip. Exact
- * rankings break ties in distance by id. The plan each search took is logged at DEBUG.
+ * that index, which the planner picks, with an unfiltered search's ef_search. The table's
+ * size comes from {@link TableSizes} (read at most every 2 s), so each search sends the one
+ * statement its plan needs. Exact rankings break ties in distance by id. The plan each search
+ * took is logged at DEBUG.
  *
  * <p>The collection may come from {@link CollectionCatalog#cached}: every search statement
  * checks, in its own snapshot, that the catalog row still has the epoch and creation time of
