@@ -5,12 +5,16 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
-import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import com.google.protobuf.ListValue;
+import com.google.protobuf.NullValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import com.google.protobuf.util.JsonFormat;
 import io.jointspace.server.errors.InvalidInputException;
+import java.io.IOException;
+import java.io.StringReader;
 import java.util.Map;
 
 /**
@@ -32,14 +36,57 @@ final class Json {
     return element(value, field).toString();
   }
 
+  /**
+   * Stored metadata (PostgreSQL's text of a jsonb object) as a Struct: numbers become doubles,
+   * as in JsonFormat, read in one pass with Gson's streaming reader. JsonFormat's parser, which
+   * goes through Gson's tree and the Struct descriptor, took 15% of the CPU of a Search's call
+   * thread for ten hits (JFR); this reads the same text into the same Struct.
+   */
   static Struct struct(String json) {
-    Struct.Builder b = Struct.newBuilder();
-    try {
-      JsonFormat.parser().merge(json, b);
-    } catch (InvalidProtocolBufferException e) {
+    try (JsonReader r = new JsonReader(new StringReader(json))) {
+      r.setStrictness(Strictness.STRICT);
+      Struct s = readStruct(r);
+      if (r.peek() != JsonToken.END_DOCUMENT) {
+        throw new IllegalStateException("stored metadata has text after its JSON object");
+      }
+      return s;
+    } catch (IOException | RuntimeException e) {
       throw new IllegalStateException("stored metadata is not a JSON object: " + e.getMessage(), e);
     }
+  }
+
+  private static Struct readStruct(JsonReader r) throws IOException {
+    Struct.Builder b = Struct.newBuilder();
+    r.beginObject();
+    while (r.hasNext()) {
+      String name = r.nextName();
+      b.putFields(name, readValue(r));
+    }
+    r.endObject();
     return b.build();
+  }
+
+  private static Value readValue(JsonReader r) throws IOException {
+    return switch (r.peek()) {
+      case BEGIN_OBJECT -> Value.newBuilder().setStructValue(readStruct(r)).build();
+      case BEGIN_ARRAY -> {
+        ListValue.Builder list = ListValue.newBuilder();
+        r.beginArray();
+        while (r.hasNext()) {
+          list.addValues(readValue(r));
+        }
+        r.endArray();
+        yield Value.newBuilder().setListValue(list).build();
+      }
+      case STRING -> Value.newBuilder().setStringValue(r.nextString()).build();
+      case NUMBER -> Value.newBuilder().setNumberValue(r.nextDouble()).build();
+      case BOOLEAN -> Value.newBuilder().setBoolValue(r.nextBoolean()).build();
+      case NULL -> {
+        r.nextNull();
+        yield Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build();
+      }
+      default -> throw new IllegalStateException("unexpected " + r.peek() + " in stored metadata");
+    };
   }
 
   private static JsonObject object(Struct struct, String field) {
