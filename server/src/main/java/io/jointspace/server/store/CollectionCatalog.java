@@ -180,9 +180,19 @@ public final class CollectionCatalog {
 
   /** {@code CREATE INDEX [CONCURRENTLY]} of the HNSW index of {@code table}. */
   static String hnswIndexSql(CollectionSpec spec, String table, boolean concurrently) {
-    return "CREATE INDEX " + (concurrently ? "CONCURRENTLY " : "") + SqlNames.quote(table + "_hnsw") + " ON "
+    return hnswIndexSql(spec, table, table + "_hnsw", concurrently, null);
+  }
+
+  /**
+   * {@code CREATE INDEX [CONCURRENTLY] name} of an HNSW index of {@code table} with the
+   * collection's metric and parameters, over the rows {@code where} (SQL) holds for, or all.
+   */
+  static String hnswIndexSql(CollectionSpec spec, String table, String name, boolean concurrently,
+      @Nullable String where) {
+    return "CREATE INDEX " + (concurrently ? "CONCURRENTLY " : "") + SqlNames.quote(name) + " ON "
         + SqlNames.qualified(table) + " USING hnsw (embedding " + spec.metric().operatorClass(spec.vectorType())
-        + ") WITH (m = " + spec.m() + ", ef_construction = " + spec.efConstruction() + ")";
+        + ") WITH (m = " + spec.m() + ", ef_construction = " + spec.efConstruction() + ")"
+        + (where == null ? "" : " WHERE " + where);
   }
 
   /**

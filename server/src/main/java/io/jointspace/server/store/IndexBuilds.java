@@ -300,7 +300,7 @@ public final class IndexBuilds implements AutoCloseable {
         // then the partial indexes of its indexed keys, as the catalog has them now
         java.util.Optional<Collection> now = CollectionCatalog.find(c, collection.name());
         if (now.isPresent()) {
-          keys.maintain(c, now.get().spec(), table, options.memoryMb(), false);
+          keys.maintain(c, now.get().spec(), table, options.memoryMb());
         }
       }));
     } catch (RuntimeException e) {
@@ -377,7 +377,7 @@ public final class IndexBuilds implements AutoCloseable {
           + " AND (cardinality(c.indexed_keys) > 0 OR EXISTS (SELECT 1 FROM pg_index x"
           + " JOIN pg_class i ON i.oid = x.indexrelid"
           + " WHERE x.indrelid = to_regclass(format('jointspace.%I', t.table_name))"
-          + " AND starts_with(i.relname, t.table_name || '_k') AND length(i.relname) = length(t.table_name) + 10))"
+          + " AND " + KeyIndexes.isKeyIndex("i.relname", "t.table_name") + "))"
           + " ORDER BY t.collection, t.table_name");
     } catch (RuntimeException e) {
       log.debug("Partial index sweep skipped: {}", e.getMessage());
@@ -423,7 +423,7 @@ public final class IndexBuilds implements AutoCloseable {
         // a load open, or another server building, holds the lock: that server maintains them
         return holding(c, table, () -> {
           if ("ready".equals(state(c, table))) {
-            keys.maintain(c, collection.spec(), table, options.memoryMb(), false);
+            keys.maintain(c, collection.spec(), table, options.memoryMb());
           }
         });
       });
@@ -453,19 +453,29 @@ public final class IndexBuilds implements AutoCloseable {
       if (valid != null) {
         s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index);
       }
+    }
+    createIndex(c, CollectionCatalog.hnswIndexSql(spec, table, true), memoryMb);
+    setState(c, table, "ready");
+    return true;
+  }
+
+  /**
+   * Runs {@code createIndex} (a {@code CREATE INDEX CONCURRENTLY}) on {@code c} with
+   * {@code maintenance_work_mem} of {@code memoryMb}, then resets the session.
+   */
+  static void createIndex(Connection c, String createIndex, int memoryMb) throws SQLException {
+    try (Statement s = c.createStatement()) {
       s.execute("SET maintenance_work_mem = '" + memoryMb + "MB'");
       // a build whose server died stops within a second (leaving an invalid index for the next
       // server), instead of running on for nobody and holding the table's lock meanwhile
       s.execute("SET client_connection_check_interval = '1s'");
       try {
-        s.execute(CollectionCatalog.hnswIndexSql(spec, table, true));
+        s.execute(createIndex);
       } finally {
         s.execute("RESET maintenance_work_mem");
         s.execute("RESET client_connection_check_interval");
       }
     }
-    setState(c, table, "ready");
-    return true;
   }
 
   /**

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -163,11 +162,10 @@ public final class KeyIndexes {
     List<KeyIndex> out = new ArrayList<>();
     try (PreparedStatement p = c.prepareStatement("SELECT i.relname, x.indisvalid, obj_description(i.oid, 'pg_class')"
         + " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-        + " WHERE x.indrelid = to_regclass(?) AND starts_with(i.relname, ?) AND length(i.relname) = ?"
-        + " ORDER BY i.relname")) {
+        + " WHERE x.indrelid = to_regclass(?) AND " + isKeyIndex("i.relname", "?::text") + " ORDER BY i.relname")) {
       p.setString(1, SqlNames.qualified(table));
-      p.setString(2, table + "_k");
-      p.setInt(3, table.length() + 10);
+      p.setString(2, table);
+      p.setString(3, table);
       try (ResultSet r = p.executeQuery()) {
         while (r.next()) {
           String key = null;
@@ -193,10 +191,8 @@ public final class KeyIndexes {
    * Brings {@code table}'s partial indexes in line with {@code spec}'s indexed keys: drops
    * those of other keys and broken ones, reads the values when due, builds the missing ones.
    * Called with the table's exclusive build lock held on {@code c}, in auto-commit mode.
-   *
-   * @param force read the values even when the table changed little since the last pass
    */
-  void maintain(Connection c, CollectionSpec spec, String table, int memoryMb, boolean force) throws SQLException {
+  void maintain(Connection c, CollectionSpec spec, String table, int memoryMb) throws SQLException {
     List<KeyIndex> existing = refresh(c, table);
     Set<String> keys = new HashSet<>(spec.indexedKeys());
     Set<String> kept = new HashSet<>();
@@ -222,7 +218,7 @@ public final class KeyIndexes {
     }
     long[] stats = writesAndRows(c, table);
     Pass last = passes.get(table);
-    boolean due = force || dropped || last == null || !last.keys().equals(spec.indexedKeys())
+    boolean due = dropped || last == null || !last.keys().equals(spec.indexedKeys())
         || stats[0] - last.writes() >= Math.max(RESCAN_CHANGES, last.rows() / 10);
     if (!due) {
       return;
@@ -282,6 +278,15 @@ public final class KeyIndexes {
     return values;
   }
 
+  /**
+   * SQL true when the index named {@code indexName} (an SQL expression) is named as {@link
+   * #indexName} names the partial indexes of the table named {@code table} (an expression).
+   */
+  static String isKeyIndex(String indexName, String table) {
+    return "starts_with(" + indexName + ", " + table + " || '_k') AND length(" + indexName + ") = length(" + table
+        + ") + 10";
+  }
+
   /** {@code <table>_k} and the first 8 hex digits of SHA-256 of the key and value. */
   static String indexName(String table, String key, String valueJson) {
     try {
@@ -299,20 +304,11 @@ public final class KeyIndexes {
     JsonObject comment = new JsonObject();
     comment.addProperty("key", key);
     comment.add("value", JsonParser.parseString(valueJson));
-    String index = Database.SCHEMA + "." + SqlNames.quote(name);
+    IndexBuilds.createIndex(c, CollectionCatalog.hnswIndexSql(spec, table, name, true,
+        "metadata @> " + literal(c, containment) + "::jsonb"), memoryMb);
     try (Statement s = c.createStatement()) {
-      s.execute("SET maintenance_work_mem = '" + memoryMb + "MB'");
-      s.execute("SET client_connection_check_interval = '1s'");
-      try {
-        s.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + SqlNames.quote(name) + " ON "
-            + SqlNames.qualified(table) + " USING hnsw (embedding " + spec.metric().operatorClass(spec.vectorType())
-            + ") WITH (m = " + spec.m() + ", ef_construction = " + spec.efConstruction() + ") WHERE metadata @> "
-            + literal(c, containment) + "::jsonb");
-        s.execute("COMMENT ON INDEX " + index + " IS " + literal(c, comment.toString()));
-      } finally {
-        s.execute("RESET maintenance_work_mem");
-        s.execute("RESET client_connection_check_interval");
-      }
+      s.execute("COMMENT ON INDEX " + Database.SCHEMA + "." + SqlNames.quote(name) + " IS "
+          + literal(c, comment.toString()));
     }
   }
 
@@ -325,11 +321,5 @@ public final class KeyIndexes {
         return r.getString(1);
       }
     }
-  }
-
-  /** The partial indexes {@link #covers} knows of {@code table}, for tests. */
-  @Nullable
-  Set<String> coveredOf(String table) {
-    return covered.get(table);
   }
 }
