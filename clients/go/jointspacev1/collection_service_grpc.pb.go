@@ -23,7 +23,7 @@ type CollectionServiceClient interface {
 	CreateCollection(ctx context.Context, in *CreateCollectionRequest, opts ...grpc.CallOption) (*Collection, error)
 	GetCollection(ctx context.Context, in *GetCollectionRequest, opts ...grpc.CallOption) (*Collection, error)
 	// Changes what update_mask names (description, indexed_keys) and answers the collection as
-	// it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+	// it is now (its item_count an estimate, as ListCollections gives). A key added to indexed_keys gets its partial indexes in the background; a key
 	// removed loses them (see CreateCollectionRequest.indexed_keys).
 	UpdateCollection(ctx context.Context, in *UpdateCollectionRequest, opts ...grpc.CallOption) (*Collection, error)
 	// Every collection, by name. Its item_count is an estimate (see Collection.item_count);
@@ -192,7 +192,7 @@ type CollectionServiceServer interface {
 	CreateCollection(context.Context, *CreateCollectionRequest) (*Collection, error)
 	GetCollection(context.Context, *GetCollectionRequest) (*Collection, error)
 	// Changes what update_mask names (description, indexed_keys) and answers the collection as
-	// it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+	// it is now (its item_count an estimate, as ListCollections gives). A key added to indexed_keys gets its partial indexes in the background; a key
 	// removed loses them (see CreateCollectionRequest.indexed_keys).
 	UpdateCollection(context.Context, *UpdateCollectionRequest) (*Collection, error)
 	// Every collection, by name. Its item_count is an estimate (see Collection.item_count);

@@ -4291,7 +4291,7 @@ export const CollectionServiceService = {
   },
   /**
    * Changes what update_mask names (description, indexed_keys) and answers the collection as
-   * it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+   * it is now (its item_count an estimate, as ListCollections gives). A key added to indexed_keys gets its partial indexes in the background; a key
    * removed loses them (see CreateCollectionRequest.indexed_keys).
    */
   updateCollection: {
@@ -4421,7 +4421,7 @@ export interface CollectionServiceServer extends UntypedServiceImplementation {
   getCollection: handleUnaryCall<GetCollectionRequest, Collection>;
   /**
    * Changes what update_mask names (description, indexed_keys) and answers the collection as
-   * it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+   * it is now (its item_count an estimate, as ListCollections gives). A key added to indexed_keys gets its partial indexes in the background; a key
    * removed loses them (see CreateCollectionRequest.indexed_keys).
    */
   updateCollection: handleUnaryCall<UpdateCollectionRequest, Collection>;
@@ -4509,7 +4509,7 @@ export interface CollectionServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Changes what update_mask names (description, indexed_keys) and answers the collection as
-   * it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+   * it is now (its item_count an estimate, as ListCollections gives). A key added to indexed_keys gets its partial indexes in the background; a key
    * removed loses them (see CreateCollectionRequest.indexed_keys).
    */
   updateCollection(

@@ -130,7 +130,7 @@ class CollectionServiceServicer(object):
 
     def UpdateCollection(self, request, context):
         """Changes what update_mask names (description, indexed_keys) and answers the collection as
-        it is now. A key added to indexed_keys gets its partial indexes in the background; a key
+        it is now (its item_count an estimate, as ListCollections gives). A key added to indexed_keys gets its partial indexes in the background; a key
         removed loses them (see CreateCollectionRequest.indexed_keys).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

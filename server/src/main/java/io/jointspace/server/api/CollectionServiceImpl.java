@@ -177,7 +177,9 @@ public final class CollectionServiceImpl extends CollectionServiceGrpc.Collectio
       if (indexedKeys != null) {
         storage.indexBuilds().keysChanged();
       }
-      return collection(updated, storage.catalog().count(updated));
+      // an estimate, as ListCollections gives: an exact count would read the whole table
+      long estimate = storage.catalog().estimatedCounts(List.of(updated)).getOrDefault(updated.name(), 0L);
+      return collection(updated, estimate);
     });
   }
 
