@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * <p>A table no larger than {@link #EXACT_ROWS} rows of its vectors make (its size on disk) is
  * ranked exactly, whether it has its HNSW index yet or not (a bulk load builds it at the end), so a
  * small collection answers the same before and after its index exists. Larger tables:
- * unfiltered, one HNSW index scan; filtered, a walk of the HNSW index that filters as it goes
+ * unfiltered, one HNSW index scan (again, with more candidates, when its hits say the query is
+ * far from the data and the request left ef_search to the server: {@link Widening}); filtered, a walk of the HNSW index that filters as it goes
  * (pgvector's iterative scan), bounded in the rows it may read; when it finds fewer than
  * top_k (a selective filter), every match is ranked exactly (the GIN index finds them), and
  * for a minute searches with the same filter rank exactly at once ({@link SelectiveFilters}).
@@ -54,6 +56,8 @@ final class NearestSearch {
   private final KeyIndexes keys;
   /** Table sizes for the small-table rule, read at most every {@link TableSizes#FRESH_FOR}. */
   private final TableSizes sizes = new TableSizes();
+  /** Tables' scales: how far their items' own neighbours are ({@link Widening}). */
+  private final Widening.Scales scales = new Widening.Scales();
 
   /**
    * @param walkTuples the most rows a filtered walk may read before every match is ranked exactly
@@ -157,9 +161,10 @@ final class NearestSearch {
     // settings when it was made) can answer it with the HNSW index; the last column counts the matches
     String exact = "SELECT *, count(*) OVER () AS matched FROM (" + select + " OFFSET 0) m";
     String exactSql = exact + " ORDER BY distance, id LIMIT " + query.topK();
-    // a small table is ranked exactly, a larger one through the index (the walk returns rows
-    // nearly in order: twice top_k of them, the nearest top_k kept)
-    int indexRows = filter == null ? query.topK() : walkRows(query.topK());
+    // a small table is ranked exactly, a larger one through the index (a filtered walk returns
+    // rows nearly in order: twice top_k of them, the nearest top_k kept; an unfiltered one at
+    // least Widening.SAMPLE, for its estimate of how far the query is from the data)
+    int indexRows = filter == null ? Math.max(query.topK(), Widening.SAMPLE) : walkRows(query.topK());
     String indexSql = head + ", -1::bigint AS matched" + from + " ORDER BY distance LIMIT " + indexRows;
     long smallBytes = smallRows < 0 ? -1 : (long) smallRows * (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES);
     return db.inRoundTrips((c, timeout) -> {
@@ -167,6 +172,7 @@ final class NearestSearch {
       Bound bound = new Bound(vector, filter, query, spec.metric(), collection, table);
       List<SearchHit> hits;
       Plan plan;
+      int walkedEf = ef;
       if (smallBytes >= 0 && sizes.bytes(c, table, timeout) <= smallBytes) {
         // ranked exactly, with the index or without: the same answer before and after a build
         hits = run(c, exactSql, where, bound, settings(timeout).exact(), false).hits();
@@ -174,6 +180,19 @@ final class NearestSearch {
       } else if (filter == null) {
         hits = run(c, indexSql, where, bound, settings(timeout).ef(ef), true).hits();
         plan = Plan.INDEX;
+        if (efSearch == 0 && spec.metric() != Metric.INNER_PRODUCT
+            && Widening.isFar(spec.metric(), hits, scale(c, table, spec, timeout)) && indexed(c, table, timeout)) {
+          // far from the data: walk again, wider, until two walks in a row agree
+          while (walkedEf < Limits.MAX_EF_SEARCH) {
+            List<SearchHit> narrower = hits;
+            walkedEf = Widening.wider(walkedEf);
+            hits = run(c, indexSql, where, bound, settings(timeout).ef(walkedEf), true).hits();
+            plan = Plan.WIDENED;
+            if (Widening.agree(narrower, hits, Math.max(query.topK(), Widening.SAMPLE))) {
+              break;
+            }
+          }
+        }
       } else {
         String key = SelectiveFilters.key(table, filter, query.topK());
         // a partial index holds exactly the items with a value the filter requires: walk it
@@ -217,10 +236,66 @@ final class NearestSearch {
       out.sort(Comparator.comparingDouble(SearchHit::score).reversed().thenComparing(SearchHit::id));
       List<SearchHit> top = out.size() > query.topK() ? out.subList(0, query.topK()) : out;
       if (log.isDebugEnabled()) {
-        log.debug("Search of '{}' for the top {}: plan {}, {} hits", collection.name(), query.topK(), plan, top.size());
+        log.debug("Search of '{}' for the top {}: plan {}, {} hits{}", collection.name(), query.topK(), plan,
+            top.size(), plan == Plan.WIDENED ? ", ef_search " + walkedEf : "");
       }
       return Collections.unmodifiableList(top);
     });
+  }
+
+  /**
+   * The scale of {@code table} ({@link Widening}), measured in a round trip of its own with the
+   * default ef_search when it is missing or old; NaN when it cannot be told, and when measuring
+   * it failed (a timeout): this search is then not widened, and the table is measured again later.
+   */
+  private double scale(Connection c, String table, CollectionSpec spec, @Nullable Duration timeout)
+      throws SQLException {
+    return scales.of(table, () -> {
+      long rows = Math.max(1, sizes.bytes(c, table, timeout) / (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES));
+      Settings settings = settings(timeout).ef(defaultEfSearch(Widening.SAMPLE));
+      List<Double> distances = new ArrayList<>();
+      try (PreparedStatement p = c.prepareStatement(settings.sql() + "; " + Widening.scaleSql(table,
+          spec.metric().operator(), rows))) {
+        unprepared(p);
+        p.setString(settings.bind(p, 1), table);
+        p.execute();
+        if (!p.getMoreResults()) {
+          throw new IllegalStateException("the scale statement returned no result set");
+        }
+        try (ResultSet r = p.getResultSet()) {
+          while (r.next()) {
+            double d = r.getDouble(1);
+            if (!r.wasNull()) {
+              distances.add(d);
+            }
+          }
+        }
+      } catch (SQLException e) {
+        if (!"57014".equals(e.getSQLState())) {
+          throw e;
+        }
+        log.warn("Measuring the scale of {} for far queries ran out of time; measured again in {} min", table,
+            TimeUnit.NANOSECONDS.toMinutes(Widening.SCALE_FOR_NANOS));
+        return Double.NaN;
+      }
+      return Widening.scale(spec.metric(), distances);
+    });
+  }
+
+  /** Whether {@code table} has its valid HNSW index now ({@link Widening#INDEXED}): one round trip. */
+  private static boolean indexed(Connection c, String table, @Nullable Duration timeout) throws SQLException {
+    Settings settings = settings(timeout);
+    String select = "SELECT " + Widening.INDEXED;
+    try (PreparedStatement p = c.prepareStatement(settings.values.isEmpty() ? select : settings.sql() + "; " + select)) {
+      p.setString(settings.bind(p, 1), table);
+      p.execute();
+      if (!settings.values.isEmpty()) {
+        p.getMoreResults();
+      }
+      try (ResultSet r = p.getResultSet()) {
+        return r.next() && r.getBoolean(1);
+      }
+    }
   }
 
   /** Rows a filtered walk may read by default before every match is ranked exactly. */
@@ -252,13 +327,14 @@ final class NearestSearch {
 
   /**
    * How a search found its hits: {@code SMALL} (a small table, every row or match ranked),
-   * {@code INDEX} (unfiltered HNSW scan), {@code WALK} (filtered HNSW walk), {@code
+   * {@code INDEX} (unfiltered HNSW scan), {@code WIDENED} (that scan, then again with wider
+   * candidate lists: the query is far from the data, {@link Widening}), {@code WALK} (filtered HNSW walk), {@code
    * WALK_THEN_EXACT} (the walk found fewer than top_k, so every match was ranked), {@code EXACT}
    * (every match ranked at once: a walk with this filter found too few lately), {@code KEYED} (a
    * walk of the partial index of a value the filter requires, {@link KeyIndexes}), {@code
    * KEYED_THEN_EXACT} (that walk found fewer than top_k).
    */
-  enum Plan { SMALL, INDEX, WALK, WALK_THEN_EXACT, EXACT, KEYED, KEYED_THEN_EXACT }
+  enum Plan { SMALL, INDEX, WIDENED, WALK, WALK_THEN_EXACT, EXACT, KEYED, KEYED_THEN_EXACT }
 
   /** What a statement's parameters are, in order. */
   private enum Slot { VECTOR, GUARD, FILTER, ID }

@@ -1,0 +1,183 @@
+package io.jointspace.server.store;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * When an unfiltered HNSW search walks again with a wider candidate list: when the query is
+ * far from the data (a text query against images, a query from another distribution), where a
+ * walk with the default {@code hnsw.ef_search} misses many of the true nearest items.
+ *
+ * <p>Far is measured in the data's own units: the distance of the first walk's
+ * {@value #SAMPLE}th hit against the distance within which 9 in 10 of the table's items have
+ * their {@value #SAMPLE}th nearest neighbour (over a sample of stored items: the table's
+ * scale). A query from the data's own distribution has its neighbours about as near as the
+ * items have theirs; one at least {@value #FAR} times as far is far from the data.
+ * Such a search walks again with {@value #FACTOR} times the candidates, then with pgvector's
+ * most (1000), and stops as soon as two walks in a row agree on at least 9 of every 10 hits:
+ * the wider walk's hits are the answer. docs/sql.md gives the measurements.
+ */
+final class Widening {
+  /** Hits the first walk returns (when top_k is smaller): the last one's distance is compared. */
+  static final int SAMPLE = 10;
+
+  /** How many times the table's scale a query's {@value #SAMPLE}th hit must be away to be far from the data. */
+  static final double FAR = 1.2;
+
+  /** Each wider walk has this many times the candidates of the one before, up to pgvector's most. */
+  static final int FACTOR = 4;
+
+  /** Stored items whose neighbours make a table's scale. */
+  static final int SCALE_ITEMS = 32;
+
+  /** How long a table's scale is used before it is measured again. */
+  static final long SCALE_FOR_NANOS = TimeUnit.MINUTES.toNanos(10);
+
+  /** How long a table whose scale could not be told (no valid HNSW index, too few items) waits to be measured again. */
+  static final long RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+  /**
+   * True while the table named by the parameter (schema-qualified) has a valid HNSW index on its
+   * vectors: a search of a table without one (a bulk load drops it) ranks every row, and walking
+   * again wider would only rank them all again.
+   */
+  static final String INDEXED = "EXISTS (SELECT 1 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+      + " JOIN pg_am a ON a.oid = i.relam WHERE x.indrelid = to_regclass(?) AND x.indisvalid AND x.indpred IS NULL"
+      + " AND a.amname = 'hnsw')";
+
+  private Widening() {}
+
+  /** The Euclidean distance a hit's score stands for (cosine: of the vectors at unit length); NaN for inner product. */
+  static double distance(Metric metric, double score) {
+    return switch (metric) {
+      case COSINE -> Math.sqrt(Math.max(0, 2 * (1 - score)));
+      case L2 -> -score;
+      case INNER_PRODUCT -> Double.NaN;
+    };
+  }
+
+  /**
+   * Whether the hits of a first walk (best first) say its query is far from data whose scale
+   * is {@code scale}: the {@value #SAMPLE}th (or the last) hit at least {@value #FAR} times the
+   * scale away. Never for the inner-product metric, which has no distance, nor without a scale.
+   */
+  static boolean isFar(Metric metric, List<SearchHit> hits, double scale) {
+    if (hits.isEmpty() || !(scale > 0)) {
+      return false;
+    }
+    double kth = distance(metric, hits.get(Math.min(SAMPLE, hits.size()) - 1).score());
+    return kth >= FAR * scale;
+  }
+
+  /** The candidate list of the walk after one with {@code ef}: {@value #FACTOR} times wider, at most pgvector's 1000. */
+  static int wider(int ef) {
+    return Math.min(Limits.MAX_EF_SEARCH, ef * FACTOR);
+  }
+
+  /** Whether the nearest {@code topK} of two walks share at least 9 of every 10 (all, for fewer than 10). */
+  static boolean agree(List<SearchHit> narrower, List<SearchHit> wider, int topK) {
+    int k = Math.min(topK, Math.min(narrower.size(), wider.size()));
+    if (k == 0) {
+      return narrower.size() == wider.size();
+    }
+    Set<String> ids = new HashSet<>();
+    for (SearchHit h : best(narrower, k)) {
+      ids.add(h.id());
+    }
+    int shared = 0;
+    for (SearchHit h : best(wider, k)) {
+      if (ids.contains(h.id())) {
+        shared++;
+      }
+    }
+    return shared >= k - k / 10;
+  }
+
+  private static List<SearchHit> best(List<SearchHit> hits, int k) {
+    return hits.stream().sorted(Comparator.comparingDouble(SearchHit::score).reversed()
+        .thenComparing(SearchHit::id)).limit(k).toList();
+  }
+
+  /**
+   * The statement that measures a table's scale: for each of about {@value #SCALE_ITEMS} stored
+   * items (a sample of pages, about ten rows for each one kept, rather than of rows, which would
+   * read them all), the pgvector distance of its {@value #SAMPLE}th nearest neighbour besides
+   * itself, found through the HNSW index; no rows while the table has none ({@link #INDEXED},
+   * its one parameter), since without it each item would rank the whole table.
+   *
+   * @param rows about how many rows the table has
+   */
+  static String scaleSql(String table, String operator, long rows) {
+    double percent = Math.min(100, Math.max(0.0001, 100.0 * 10 * SCALE_ITEMS / Math.max(1, rows)));
+    return "SELECT (SELECT max(d) FROM (SELECT t.embedding " + operator + " s.embedding AS d FROM " + table
+        + " t ORDER BY t.embedding " + operator + " s.embedding LIMIT " + (SAMPLE + 1) + ") n) FROM (SELECT embedding"
+        + " FROM " + table + " TABLESAMPLE SYSTEM (" + String.format(Locale.ROOT, "%.6f", percent)
+        + ") WHERE " + INDEXED + " ORDER BY random() LIMIT " + SCALE_ITEMS + ") s";
+  }
+
+  /**
+   * A table's scale from the pgvector distances {@link #scaleSql} returned: the one 9 in 10 are
+   * within, as the Euclidean distance it stands for; NaN when fewer than a quarter of the sample
+   * came back.
+   */
+  static double scale(Metric metric, List<Double> distances) {
+    if (distances.size() < SCALE_ITEMS / 4) {
+      return Double.NaN;
+    }
+    List<Double> sorted = new ArrayList<>(distances);
+    sorted.sort(null);
+    double d = sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(0.9 * sorted.size()) - 1));
+    return distance(metric, metric == Metric.COSINE ? 1 - d : -d);
+  }
+
+  /**
+   * Tables' scales, each measured by the search that first needs it and again by one search
+   * once it is {@link #SCALE_FOR_NANOS} old ({@link #RETRY_NANOS} when it told nothing); the
+   * others meanwhile use the last one (or none).
+   */
+  static final class Scales {
+    /** What a search runs to measure a table's scale. */
+    @FunctionalInterface
+    interface Measure {
+      double run() throws SQLException;
+    }
+
+    private static final class Scale {
+      volatile double distance = Double.NaN;
+      /** When it was measured; 0 before. */
+      volatile long at;
+      /** How long the measurement holds: less when it told nothing. */
+      volatile long holds;
+      final AtomicBoolean measuring = new AtomicBoolean();
+    }
+
+    private final ConcurrentHashMap<String, Scale> byTable = new ConcurrentHashMap<>();
+
+    /** The scale of {@code table}, measured now when it is missing or old and no other search is measuring it. */
+    double of(String table, Measure measure) throws SQLException {
+      if (byTable.size() > 10_000) {
+        byTable.clear(); // bounded; dropped tables' entries go too
+      }
+      Scale s = byTable.computeIfAbsent(table, t -> new Scale());
+      if ((s.at != 0 && System.nanoTime() - s.at < s.holds) || !s.measuring.compareAndSet(false, true)) {
+        return s.distance;
+      }
+      try {
+        s.distance = measure.run();
+        s.holds = Double.isNaN(s.distance) ? RETRY_NANOS : SCALE_FOR_NANOS;
+        s.at = System.nanoTime();
+      } finally {
+        s.measuring.set(false);
+      }
+      return s.distance;
+    }
+  }
+}

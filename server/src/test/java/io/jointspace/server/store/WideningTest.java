@@ -1,0 +1,269 @@
+package io.jointspace.server.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ch.qos.logback.classic.Level;
+import io.jointspace.server.LogCapture;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Searches far from the data walk again, wider: on a real pgvector, clustered vectors searched
+ * from between two clusters, where a walk with ef_search 64 misses about half the true top 10.
+ */
+class WideningTest {
+  static final int DIM = 128;
+  static final int CLUSTERS = 60;
+  static final int ITEMS = 6000;
+  static Database db;
+  static Collection collection;
+  static final List<float[]> DATA = new ArrayList<>();
+
+  @BeforeAll
+  static void load() {
+    db = new Database(TestDatabase.fresh(), 4, Duration.ofSeconds(5));
+    collection = new CollectionCatalog(db).create(new CollectionSpec("clusters", "example", 1, DIM, Metric.COSINE,
+        VectorType.VECTOR, 8, 32, false, "")); // a sparse graph: one walk misses more
+    Random rnd = new Random(3);
+    float[][] centers = new float[CLUSTERS][DIM];
+    for (float[] c : centers) {
+      for (int j = 0; j < DIM; j++) {
+        c[j] = (float) rnd.nextGaussian();
+      }
+    }
+    List<ItemWrite> items = new ArrayList<>();
+    for (int i = 0; i < ITEMS; i++) {
+      float[] c = centers[rnd.nextInt(CLUSTERS)];
+      float[] v = new float[DIM];
+      for (int j = 0; j < DIM; j++) {
+        v[j] = (float) (c[j] + 0.5 * rnd.nextGaussian());
+      }
+      DATA.add(unit(v));
+      items.add(new ItemWrite("p" + i, DATA.get(i), "{}", null, null));
+    }
+    new ItemStore(db).copyUpsert(collection, items, List.of(), "items");
+  }
+
+  @AfterAll
+  static void close() {
+    db.close();
+  }
+
+  static float[] unit(float[] v) {
+    double s = 0;
+    for (float x : v) {
+      s += x * x;
+    }
+    for (int i = 0; i < v.length; i++) {
+      v[i] /= (float) Math.sqrt(s);
+    }
+    return v;
+  }
+
+  static Set<String> exact(float[] q, int k) {
+    return IntStream.range(0, DATA.size()).boxed()
+        .sorted(Comparator.comparingDouble(i -> -dot(DATA.get(i), q))).limit(k).map(i -> "p" + i)
+        .collect(Collectors.toSet());
+  }
+
+  static double dot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += a[i] * b[i];
+    }
+    return s;
+  }
+
+  /**
+   * An item plus 0.9 times another, normalized: between their clusters, near neither (not an
+   * even sum, which is as near to one as to the other: a tie for the nearest).
+   */
+  static List<float[]> between(int n, long seed) {
+    Random rnd = new Random(seed);
+    List<float[]> out = new ArrayList<>();
+    for (int q = 0; q < n; q++) {
+      float[] a = DATA.get(rnd.nextInt(ITEMS));
+      float[] b = DATA.get(rnd.nextInt(ITEMS));
+      float[] v = new float[DIM];
+      for (int j = 0; j < DIM; j++) {
+        v[j] = a[j] + 0.9f * b[j];
+      }
+      out.add(unit(v));
+    }
+    return out;
+  }
+
+  static double recall(ItemStore store, List<float[]> queries, int efSearch) {
+    double sum = 0;
+    for (float[] q : queries) {
+      Set<String> truth = exact(q, 10);
+      long found = store.search(collection, new SearchQuery(q, null, 10, null, false, false), efSearch).stream()
+          .filter(h -> truth.contains(h.id())).count();
+      sum += found / 10.0;
+    }
+    return sum / queries.size();
+  }
+
+  @Test
+  void queriesBetweenClusters_areWidened_andFindTheirNeighbours_whereEfSearch64MissesMany() {
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    List<float[]> queries = between(60, 17);
+    double fixed = recall(store, queries, 64);
+    double widened;
+    long widenedSearches;
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      widened = recall(store, queries, 0);
+      widenedSearches = plans.messages().stream().filter(m -> m.contains("plan WIDENED")).count();
+    }
+    assertThat(widened).as("recall@10 with the default (%d of 60 widened; ef_search 64: %.3f)", widenedSearches,
+        fixed).isGreaterThanOrEqualTo(0.95).isGreaterThan(fixed + 0.05);
+    assertThat(widenedSearches).isGreaterThanOrEqualTo(30);
+  }
+
+  @Test
+  void queriesNearTheData_walkOnce() {
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    Random rnd = new Random(23);
+    List<float[]> queries = new ArrayList<>();
+    for (int q = 0; q < 30; q++) {
+      float[] v = DATA.get(rnd.nextInt(ITEMS)).clone();
+      for (int j = 0; j < DIM; j++) {
+        v[j] += (float) (0.2 / Math.sqrt(DIM) * rnd.nextGaussian());
+      }
+      queries.add(unit(v));
+    }
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      assertThat(recall(store, queries, 0)).isGreaterThanOrEqualTo(0.95);
+      // all but a walk that lost its way (its hits far from the query), which is widened too
+      assertThat(plans.messages()).hasSize(30).filteredOn(m -> m.contains("plan INDEX,")).hasSizeGreaterThanOrEqualTo(28);
+    }
+  }
+
+  @Test
+  void anEfSearchTheRequestSets_isNeverWidened() {
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      for (float[] q : between(5, 29)) {
+        store.search(collection, new SearchQuery(q, null, 10, null, false, false), 64);
+      }
+      assertThat(plans.messages()).hasSize(5).allSatisfy(m -> assertThat(m).contains("plan INDEX,"));
+    }
+  }
+
+  @Test
+  void aTopKUnderTen_isStillToldFar_fromTheTenNearestOfItsFirstWalk() {
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    List<float[]> queries = between(20, 31);
+    int fixed = 0;
+    int widened = 0;
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      for (float[] q : queries) {
+        Set<String> truth = exact(q, 1);
+        fixed += truth.contains(store.search(collection, new SearchQuery(q, null, 1, null, false, false), 64).get(0)
+            .id()) ? 1 : 0;
+        widened += truth.contains(store.search(collection, new SearchQuery(q, null, 1, null, false, false), 0).get(0)
+            .id()) ? 1 : 0;
+      }
+      assertThat(plans.messages()).anySatisfy(m -> assertThat(m).contains("plan WIDENED", "1 hits"));
+    }
+    assertThat(widened).as("nearest found of 20, widened (ef_search 64 found %d)", fixed)
+        .isGreaterThanOrEqualTo(18);
+  }
+
+  @Test
+  void aTableWithoutItsIndex_isNeverWidened_norMeasured() {
+    // a bulk load drops the index: searches then rank every row, and walking again would only
+    // rank them all again; its scale would take a scan of the table per sampled item
+    Collection unindexed = new CollectionCatalog(db).create(new CollectionSpec("unindexed", "example", 1, DIM,
+        Metric.COSINE, VectorType.VECTOR, 8, 32, false, ""));
+    List<ItemWrite> items = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      items.add(new ItemWrite("p" + i, DATA.get(i), "{}", null, null));
+    }
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    store.copyUpsert(unindexed, items, List.of(), "items");
+    db.inTransaction(c -> {
+      try (java.sql.Statement st = c.createStatement()) {
+        st.execute("DROP INDEX " + SqlNames.qualified(unindexed.table() + "_hnsw"));
+      }
+      return null;
+    });
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      for (float[] q : between(5, 41)) {
+        assertThat(store.search(unindexed, new SearchQuery(q, null, 10, null, false, false), 0)).hasSize(10);
+      }
+      assertThat(plans.messages()).hasSize(5).allSatisfy(m -> assertThat(m).contains("plan INDEX,"));
+    }
+    Double scale = db.inTransaction(c -> {
+      try (java.sql.PreparedStatement p = c.prepareStatement(
+          Widening.scaleSql(SqlNames.qualified(unindexed.table()), "<=>", 3000))) {
+        p.setString(1, SqlNames.qualified(unindexed.table()));
+        List<Double> d = new ArrayList<>();
+        try (java.sql.ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            d.add(r.getDouble(1));
+          }
+        }
+        return Widening.scale(Metric.COSINE, d);
+      }
+    });
+    assertThat(scale).as("no sample without the index").isNaN();
+  }
+
+  @Test
+  void scale_isTheDistanceNineInTenItemsHaveTheirTenthNeighbourWithin() {
+    List<Double> cosine = new ArrayList<>();
+    for (int i = 1; i <= 10; i++) {
+      cosine.add(i / 100.0); // 0.01 .. 0.10
+    }
+    // the 9th of 10, 0.09, as a Euclidean distance between unit vectors: sqrt(2 * 0.09)
+    assertThat(Widening.scale(Metric.COSINE, cosine)).isCloseTo(Math.sqrt(0.18), within(1e-9));
+    assertThat(Widening.scale(Metric.L2, List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0)))
+        .isCloseTo(9.0, within(1e-9));
+    assertThat(Widening.scale(Metric.L2, List.of(1.0, 2.0))).as("too few came back").isNaN();
+  }
+
+  @Test
+  void isFar_comparesTheTenthHit_withTheScale() {
+    List<SearchHit> hits = new ArrayList<>();
+    for (int i = 1; i <= 12; i++) {
+      hits.add(new SearchHit("h" + i, -i, null, null)); // L2: score is minus the distance
+    }
+    // the 10th hit is at distance 10
+    assertThat(Widening.isFar(Metric.L2, hits, 10 / Widening.FAR)).isTrue();
+    assertThat(Widening.isFar(Metric.L2, hits, 10 / Widening.FAR + 0.01)).isFalse();
+    assertThat(Widening.isFar(Metric.L2, hits.subList(0, 3), 3 / Widening.FAR)).as("fewer hits: the last").isTrue();
+    assertThat(Widening.isFar(Metric.L2, hits, Double.NaN)).as("no scale yet").isFalse();
+    assertThat(Widening.isFar(Metric.INNER_PRODUCT, hits, 0.1)).as("no distance").isFalse();
+    assertThat(Widening.isFar(Metric.L2, List.of(), 1)).isFalse();
+  }
+
+  @Test
+  void agree_needsNineOfTen_orAllOfFewer() {
+    List<SearchHit> a = new ArrayList<>();
+    List<SearchHit> b = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      a.add(new SearchHit("a" + i, 1 - i / 100f, null, null));
+      b.add(new SearchHit(i < 9 ? "a" + i : "b" + i, 1 - i / 100f, null, null));
+    }
+    assertThat(Widening.agree(a, b, 10)).isTrue();
+    b.set(8, new SearchHit("b8", 1 - 8 / 100f, null, null));
+    assertThat(Widening.agree(a, b, 10)).isFalse();
+    assertThat(Widening.agree(a, b, 3)).isTrue();
+    List<SearchHit> c = new ArrayList<>(a);
+    c.set(0, new SearchHit("c0", 1, null, null));
+    assertThat(Widening.agree(a, c, 3)).isFalse();
+    assertThat(Widening.wider(64)).isEqualTo(256);
+    assertThat(Widening.wider(256)).isEqualTo(Limits.MAX_EF_SEARCH);
+  }
+}
