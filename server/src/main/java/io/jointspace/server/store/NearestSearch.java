@@ -180,15 +180,18 @@ final class NearestSearch {
       } else if (filter == null) {
         hits = run(c, indexSql, where, bound, settings(timeout).ef(ef), true).hits();
         plan = Plan.INDEX;
-        if (efSearch == 0 && spec.metric() != Metric.INNER_PRODUCT
-            && Widening.isFar(spec.metric(), hits, scale(c, table, spec, timeout)) && indexed(c, table, timeout)) {
-          // far from the data: walk again, wider, until two walks in a row agree
+        double scale = efSearch == 0 && spec.metric() != Metric.INNER_PRODUCT ? scale(c, table, spec, timeout)
+            : Double.NaN;
+        if (Widening.isFar(spec.metric(), hits, scale) && indexed(c, table, timeout)) {
+          // far from the data: walk again, wider, until two walks in a row agree, or a wider
+          // walk finds hits that are not far (the first one had lost its way)
           while (walkedEf < Limits.MAX_EF_SEARCH) {
             List<SearchHit> narrower = hits;
             walkedEf = Widening.wider(walkedEf);
             hits = run(c, indexSql, where, bound, settings(timeout).ef(walkedEf), true).hits();
             plan = Plan.WIDENED;
-            if (Widening.agree(narrower, hits, Math.max(query.topK(), Widening.SAMPLE))) {
+            if (!Widening.isFar(spec.metric(), hits, scale)
+                || Widening.agree(narrower, hits, Math.max(query.topK(), Widening.SAMPLE))) {
               break;
             }
           }

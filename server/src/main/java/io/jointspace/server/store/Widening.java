@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * scale). A query from the data's own distribution has its neighbours about as near as the
  * items have theirs; one at least {@value #FAR} times as far is far from the data.
  * Such a search walks again with {@value #FACTOR} times the candidates, then with pgvector's
- * most (1000), and stops as soon as two walks in a row agree on at least 9 of every 10 hits:
- * the wider walk's hits are the answer. docs/sql.md gives the measurements.
+ * most (1000), and stops as soon as two walks in a row agree on at least 9 of every 10 hits, or
+ * a wider walk's hits are not far (the first walk had lost its way, near the data): the wider
+ * walk's hits are the answer. docs/sql.md gives the measurements.
  */
 final class Widening {
   /** Hits the first walk returns (when top_k is smaller): the last one's distance is compared. */

@@ -144,8 +144,11 @@ class WideningTest {
     }
     try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
       assertThat(recall(store, queries, 0)).isGreaterThanOrEqualTo(0.95);
-      // all but a walk that lost its way (its hits far from the query), which is widened too
+      // all but a walk that lost its way (its hits far from the query), which is widened too,
+      // and stops at the first wider walk, whose hits are near
       assertThat(plans.messages()).hasSize(30).filteredOn(m -> m.contains("plan INDEX,")).hasSizeGreaterThanOrEqualTo(28);
+      assertThat(plans.messages()).filteredOn(m -> m.contains("plan WIDENED"))
+          .allSatisfy(m -> assertThat(m).endsWith("ef_search 256"));
     }
   }
 
