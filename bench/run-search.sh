@@ -2,9 +2,11 @@
 # Search benchmark: gRPC Search by vector against the same k-NN statement in plain SQL on the
 # collection's view (a JDBC client of its own, same ef_search, same top 10, metadata returned),
 # p50/p99 and CPU per call at 1 and 8 clients; then filtered searches (equality at 10% and 1%,
-# a range, an `and` of two keys) against unfiltered, with recall@10. 100,000 clustered 512-d
-# vectors by default. Writes its section of docs/benchmarks.md (between the search-benchmark
-# markers). About 8 min on 2 cores (the HNSW index build is most of it).
+# a range, an `and` of two keys) against unfiltered, with recall@10; then queries far from the
+# data (between clusters, random directions, captions against 20,000 scenes embedded by
+# shapes-clip), recall@10 and latency. 100,000 clustered 512-d vectors by default. Writes its
+# section of docs/benchmarks.md (between the search-benchmark markers). About 10 min on 2 cores
+# (the HNSW index build and the scenes' ingest are much of it; --no-far-queries leaves them out).
 #   bench/run-search.sh [options]     e.g. --rows 20000 --dimension 128 --no-report (see --help)
 #   bench/run-search.sh --reuse       keep the collection, and reuse it on the next run
 #   bench/run-search.sh --database-url postgresql://...   use that database (pgvector installed)

@@ -150,6 +150,19 @@ final class DirectDb implements AutoCloseable {
     }
   }
 
+  /** The vectors of {@code table}'s {@code count} items {@code item-0..item-<count-1>}, indexed by number. */
+  float[][] vectors(String table, int count) throws SQLException {
+    float[][] out = new float[count][];
+    try (Statement s = connection.createStatement();
+        ResultSet r = s.executeQuery("SELECT id, embedding::text FROM " + table)) {
+      while (r.next()) {
+        out[Integer.parseInt(r.getString(1).substring("item-".length()))] =
+            new com.pgvector.PGvector(r.getString(2)).toArray();
+      }
+    }
+    return out;
+  }
+
   /** The first column of the first row of {@code sql}, as text. */
   String scalar(String sql) throws SQLException {
     try (Statement s = connection.createStatement(); ResultSet r = s.executeQuery(sql)) {

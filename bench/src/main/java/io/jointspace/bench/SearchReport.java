@@ -104,6 +104,9 @@ final class SearchReport {
       }
     }
     line("");
+    if (!r.far().isEmpty()) {
+      farQueries(r, ef);
+    }
     line("## Targets");
     line("");
     line("| measure | target | measured | met |");
@@ -124,7 +127,62 @@ final class SearchReport {
       double recall = r.recall().get(shape);
       line("| recall@%d, %s | >= 0.95 | %.4f | %s |", s.topK, shape.label, recall, met(recall >= 0.95));
     }
+    for (SearchSuite.FarResult f : r.far()) {
+      line("| recall@%d, %s | >= 0.95 | %.4f | %s |", s.topK, f.set().label(), f.recall(), met(f.recall() >= 0.95));
+    }
     return b.toString();
+  }
+
+  /** The section on queries far from the data, and the near queries of the same collections beside them. */
+  private void farQueries(SearchSuite.Results r, int ef) {
+    line("## Queries far from the data");
+    line("");
+    line("Unfiltered gRPC `Search` of %d queries of each kind, top %d, recall@%d against brute force over the stored"
+        + " vectors; once with `ef_search: 0` (the server's default) and once with `ef_search: %d` set (a fixed"
+        + " candidate list, what the same statement in plain SQL walks with `SET hnsw.ef_search = %d`).",
+        s.queries, s.topK, s.topK, ef, ef);
+    line("");
+    line("- On `%s`: %s.", SearchSuite.COLLECTION, r.far().stream().filter(f -> f.set().collection()
+        .equals(SearchSuite.COLLECTION)).map(f -> "*" + f.set().name() + "*: " + f.set().label())
+        .collect(java.util.stream.Collectors.joining("; ")));
+    if (r.scenes() != null) {
+      SceneSet sc = r.scenes();
+      line("- On `%s`: %,d 64x64 scenes rendered by the demo's SceneGenerator (seed %d), embedded by the server with"
+          + " `%s` version %d (%d dimensions, cosine, HNSW m = 16, ef_construction = 64)%s. Queries by `vector`:"
+          + " the inputs embedded by Embed with the collection's model version, as Search by `input` embeds them (so"
+          + " the timings are of the search alone). *image*: new"
+          + " scenes (the near case); *text*: a caption of a new scene each, phrased as the trainer phrases them"
+          + " (\"a small red circle on the left\", \"a photo of a blue star.\", \"a green shape\").",
+          SceneSet.COLLECTION, s.scenes, s.seed, SceneSet.MODEL, sc.version, sc.data.dimension,
+          sc.reused ? "; reused from an earlier run"
+              : String.format(Locale.ROOT, ", through UpsertStream in %.1f s", sc.ingestSeconds));
+    }
+    line("");
+    line("| collection | queries | recall@%d, default | recall@%d, ef_search %d | clients | calls/s | p50 ms | p99 ms"
+        + " | p50 / near p50 | server CPU ms/call | PostgreSQL CPU ms/call |", s.topK, s.topK, ef);
+    line("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (int n : s.clients) {
+      line("| %s | near (above; ef_search 64: plain SQL's) | %.4f | %.4f | %d | - | %.3f | %.3f | 1.00x | - | - |",
+          SearchSuite.COLLECTION, r.recall().get(SearchSuite.Shape.none), r.sqlRecall(), n,
+          median(r.overhead(), "gRPC", n, true), median(r.overhead(), "gRPC", n, false));
+    }
+    for (SearchSuite.FarResult f : r.far()) {
+      for (SearchSuite.Window w : f.windows()) {
+        double near = f.set().collection().equals(SearchSuite.COLLECTION)
+            ? median(r.overhead(), "gRPC", w.clients(), true)
+            : r.far().stream().filter(x -> x.set().name().equals("image")).flatMap(x -> x.windows().stream())
+                .filter(x -> x.clients() == w.clients()).mapToDouble(SearchSuite.Window::p50).findFirst()
+                .orElse(Double.NaN);
+        line("| %s | %s | %.4f | %.4f | %d | %.1f | %.3f | %.3f | %.2fx | %.3f | %.3f |", f.set().collection(),
+            f.set().name(), f.recall(), f.fixedEfRecall(), w.clients(), w.qps(), w.p50(), w.p99(), w.p50() / near,
+            w.serverMsPerCall(), w.postgresMsPerCall());
+      }
+    }
+    line("");
+    line("The near p50 is the median of the unfiltered gRPC windows above for `%s`, and the *image* queries' for"
+        + " `%s`. With `ef_search: 0` the server walks again, wider, when a search's hits are far from the data"
+        + " (docs/sql.md, \"Queries far from the data\").", SearchSuite.COLLECTION, SceneSet.COLLECTION);
+    line("");
   }
 
   private static String met(boolean met) {

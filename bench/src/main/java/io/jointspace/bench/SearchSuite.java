@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import javax.annotation.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,7 +40,10 @@ import picocli.CommandLine.Option;
  * from a JDBC client of its own (the server's ef_search set in its session, metadata returned)
  * and as gRPC Search by vector, side by side at 1 and 8 clients, with the CPU each costs per
  * call; then filtered searches (equality at 10% and 1%, a range, an {@code and} of two keys)
- * against unfiltered, with recall@10 against brute force. Needs PostgreSQL with pgvector
+ * against unfiltered, with recall@10 against brute force; then queries far from the data (between
+ * two clusters, random directions, and captions against a collection of rendered scenes embedded
+ * by {@code shapes-clip}), recall@10 at the server's default and at ef_search 64, and their
+ * latency. Needs PostgreSQL with pgvector
  * ({@code bench/run-search.sh} starts one); starts the server as a child JVM.
  */
 @Command(name = "search", mixinStandardHelpOptions = true,
@@ -113,6 +117,18 @@ final class SearchSuite implements Callable<Integer> {
       description = "The collection's indexed keys (UpdateCollection), whose values get partial HNSW indexes;"
           + " 'none' for none. Default: ${DEFAULT-VALUE}.")
   List<String> indexedKeys;
+
+  @Option(names = "--far-queries", defaultValue = "true", negatable = true, fallbackValue = "true",
+      description = "Also queries far from the data: between two clusters, random directions, and text against the"
+          + " scene collection. Default: ${DEFAULT-VALUE}.")
+  boolean farQueries;
+
+  @Option(names = "--scenes", defaultValue = "20000",
+      description = "Rendered scenes in the cross-modal collection (shapes-clip); 0 for none. Default: ${DEFAULT-VALUE}.")
+  int scenes;
+
+  @Option(names = "--scene-model-dir", defaultValue = "models/shapes-clip", description = "Default: ${DEFAULT-VALUE}.")
+  String sceneModelDir;
 
   @Option(names = "--reuse",
       description = "Keep the collection afterwards and reuse one made by an earlier run with the same data options.")
@@ -197,10 +213,20 @@ final class SearchSuite implements Callable<Integer> {
     boolean run(int client, int query) throws Exception;
   }
 
+  /**
+   * Queries of one kind far from (or, for comparison, near) the data: Search requests with the
+   * server's default ef_search, the same with ef_search 64 set, and the exact answers.
+   */
+  record FarSet(String name, String label, String collection, List<SearchRequest> requests,
+      List<SearchRequest> fixedEf, int[][] truth) {}
+
+  /** Recall of a far set at the server's default and at ef_search 64, and its closed-loop windows. */
+  record FarResult(FarSet set, double recall, double fixedEfRecall, List<Window> windows) {}
+
   record Results(String postgres, String pgvector, String sharedBuffers, boolean reused, double loadSeconds,
       double indexSeconds, List<String> keys, int keyIndexes, double keySeconds, long stored, String tableSize, String indexSize, Map<Shape, Integer> matching,
       double sqlRecall, Map<Shape, Double> recall, Map<Shape, Double> returned, List<Window> overhead,
-      Map<Shape, List<Window>> filtered, double minutes) {}
+      Map<Shape, List<Window>> filtered, List<FarResult> far, @Nullable SceneSet scenes, double minutes) {}
 
   private long serverPid;
   private long postmasterPid;
@@ -212,13 +238,19 @@ final class SearchSuite implements Callable<Integer> {
     Path logDir = Main.path(logs);
     Files.createDirectories(logDir);
     Path repo = StorageSuite.modelRepository(Main.path(modelDir), logDir.resolve("search-models"));
+    boolean crossModal = farQueries && scenes > 0;
+    List<io.jointspace.api.v1.ModelSpec> await = new ArrayList<>(List.of(JointspaceClient.model(StorageSuite.MODEL)));
+    if (crossModal) {
+      StorageSuite.copyTree(Main.path(sceneModelDir), repo.resolve(SceneSet.MODEL));
+      await.add(JointspaceClient.model(SceneSet.MODEL));
+    }
     log("generating %d x %d vectors", rows, dimension);
     VectorData data = VectorData.generate(rows, dimension, clusters, spread, seed);
     String marker = String.format(java.util.Locale.ROOT, "search benchmark: rows %d, dimension %d, clusters %d,"
         + " spread %s, seed %d, m %d, ef_construction %d", rows, dimension, clusters, spread, seed, m, efConstruction);
     int ef = ItemStore.defaultEfSearch(topK);
     Results results;
-    try (ServerProcess server = ServerProcess.startStorage(repo, databaseUrl, StorageSuite.MODEL, heap,
+    try (ServerProcess server = ServerProcess.startWithDatabase(repo, null, databaseUrl, await, heap,
         logDir.resolve("server-search.log")); DirectDb db = new DirectDb(databaseUrl)) {
       serverPid = server.pid();
       postmasterPid = Cpu.parentOf(Long.parseLong(db.scalar("SELECT pg_backend_pid()")));
@@ -299,6 +331,31 @@ final class SearchSuite implements Callable<Integer> {
         requests.put(shape, list);
       }
       StorageClient grpc = new StorageClient(server.load);
+      List<FarSet> farSets = new ArrayList<>();
+      SceneSet sceneSet = null;
+      if (farQueries) {
+        // the near queries again with ef_search set: one walk each, what the default costs beside it
+        List<SearchRequest> near64 = requests.get(Shape.none).stream().map(r -> r.toBuilder().setEfSearch(ef).build())
+            .toList();
+        farSets.add(new FarSet("near64", "near the data, `ef_search: " + ef + "` set (never widened)", COLLECTION,
+            near64, near64, truth.get(Shape.none)));
+        farSets.add(farSet("between", "between two clusters (the normalized sum of two random items)", COLLECTION,
+            data, data.between(queries, seed + 2)));
+        farSets.add(farSet("random", "random directions (uniform unit vectors)", COLLECTION, data,
+            data.directions(queries, seed + 3)));
+        log("far-query answers ready");
+      }
+      if (crossModal) {
+        sceneSet = SceneSet.ensure(control, grpc, db, scenes, seed, reuse);
+        for (boolean text : new boolean[] {false, true}) {
+          List<io.jointspace.api.v1.Input> inputs = text ? SceneSet.texts(queries, seed + 4)
+              : SceneSet.images(queries, seed + 5);
+          farSets.add(farSet(text ? "text" : "image", text ? "text against images (captions of new scenes)"
+              : "image against images (new scenes), for comparison", SceneSet.COLLECTION, sceneSet.data,
+              sceneSet.embed(control, inputs)));
+        }
+        log("cross-modal answers ready");
+      }
       int maxClients = Arrays.stream(clients).max().orElse(1);
       try (SqlClients sql = new SqlClients(databaseUrl, maxClients, ef, topK)) {
         double sqlRecall = 0;
@@ -322,6 +379,13 @@ final class SearchSuite implements Callable<Integer> {
           log("recall@%d %s: %.4f", topK, shape.label, sum / qs.length);
         }
         log("recall@%d plain SQL: %.4f", topK, sqlRecall);
+        List<double[]> farRecall = new ArrayList<>();
+        for (FarSet f : farSets) {
+          double recallDefault = recall(grpc, f.requests(), f.truth());
+          double recallFixed = recall(grpc, f.fixedEf(), f.truth());
+          farRecall.add(new double[] {recallDefault, recallFixed});
+          log("recall@%d %s: %.4f (ef_search %d: %.4f)", topK, f.label(), recallDefault, ef, recallFixed);
+        }
 
         List<SearchRequest> mixed = new ArrayList<>();
         for (int q = 0; q < qs.length; q++) {
@@ -349,13 +413,23 @@ final class SearchSuite implements Callable<Integer> {
           }
           filtered.put(shape, list);
         }
+        List<FarResult> far = new ArrayList<>();
+        for (int i = 0; i < farSets.size(); i++) {
+          FarSet f = farSets.get(i);
+          List<Window> list = new ArrayList<>();
+          for (int n : clients) {
+            list.add(window("gRPC " + f.name(), n, (c, q) -> grpc.search(f.requests().get(q)).length >= 0));
+          }
+          far.add(new FarResult(f, farRecall.get(i)[0], farRecall.get(i)[1], list));
+        }
         results = new Results(db.scalar("SHOW server_version"),
             db.scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'"), db.scalar("SHOW shared_buffers"),
             reused, loadSeconds, indexSeconds, keys, keyIndexes, keySeconds, stored, tableSize, indexSize, matching, sqlRecall, recall, returned,
-            overhead, filtered, (System.nanoTime() - t0) / 60e9);
+            overhead, filtered, far, sceneSet, (System.nanoTime() - t0) / 60e9);
       }
       if (!reuse) {
         drop(control);
+        SceneSet.drop(control);
       }
     }
     String section = new SearchReport(this).markdown(results);
@@ -368,6 +442,31 @@ final class SearchSuite implements Callable<Integer> {
       log("wrote the search section of %s (%.1f min)", outPath, results.minutes());
     }
     return 0;
+  }
+
+  /** Unfiltered Search requests for {@code queries}, with the exact answers over {@code data}. */
+  private FarSet farSet(String name, String label, String collection, VectorData data, float[][] queries) {
+    List<SearchRequest> requests = new ArrayList<>();
+    for (float[] q : queries) {
+      Vector.Builder v = Vector.newBuilder();
+      for (float x : q) {
+        v.addValues(x);
+      }
+      requests.add(SearchRequest.newBuilder().setCollection(collection).setVector(v).setTopK(topK).build());
+    }
+    int ef = ItemStore.defaultEfSearch(topK);
+    return new FarSet(name, label, collection, requests,
+        requests.stream().map(r -> r.toBuilder().setEfSearch(ef).build()).toList(),
+        data.exactTopK(queries, topK, i -> true));
+  }
+
+  /** Mean recall@top_k of {@code requests}, one at a time, against {@code truth}. */
+  private double recall(StorageClient grpc, List<SearchRequest> requests, int[][] truth) {
+    double sum = 0;
+    for (int q = 0; q < requests.size(); q++) {
+      sum += overlap(grpc.search(requests.get(q)), truth[q]) / (double) Math.max(1, Math.min(topK, truth[q].length));
+    }
+    return sum / requests.size();
   }
 
   /** Values of {@code key} (group or shard) held by at least 100 items, at most 100: those the server indexes. */

@@ -402,7 +402,12 @@ final class StorageSuite implements Callable<Integer> {
         }
       }
     }
-    Path target = repo.resolve(MODEL);
+    copyTree(source, repo.resolve(MODEL));
+    return repo;
+  }
+
+  /** Copies the folder {@code source} to {@code target}, files and folders. */
+  static void copyTree(Path source, Path target) throws IOException {
     try (Stream<Path> s = Files.walk(source)) {
       for (Path p : s.toList()) {
         Path to = target.resolve(source.relativize(p).toString());
@@ -413,7 +418,6 @@ final class StorageSuite implements Callable<Integer> {
         }
       }
     }
-    return repo;
   }
 
   /** Creates {@code name}; UNAVAILABLE (CreateCollection is not retried by the client) is tried again for a minute. */

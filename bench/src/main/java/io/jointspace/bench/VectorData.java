@@ -85,6 +85,51 @@ final class VectorData {
     return out;
   }
 
+  /**
+   * {@code count} queries between the data: the normalized sum of two random items' vectors
+   * (almost always of two different clusters), so the exact neighbours come from both clusters
+   * and the query itself is near neither.
+   */
+  float[][] between(int count, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    float[][] out = new float[count][];
+    for (int q = 0; q < count; q++) {
+      float[] a = vectors[random.nextInt(vectors.length)];
+      float[] b = vectors[random.nextInt(vectors.length)];
+      float[] v = new float[dimension];
+      for (int d = 0; d < dimension; d++) {
+        v[d] = a[d] + b[d];
+      }
+      out[q] = normalize(v);
+    }
+    return out;
+  }
+
+  /**
+   * {@code count} queries from another distribution: uniformly random unit vectors, far from
+   * every cluster (their nearest items are barely nearer than the rest).
+   */
+  float[][] directions(int count, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    float[][] out = new float[count][];
+    for (int q = 0; q < count; q++) {
+      float[] v = new float[dimension];
+      for (int d = 0; d < dimension; d++) {
+        v[d] = (float) gaussian(random);
+      }
+      out[q] = normalize(v);
+    }
+    return out;
+  }
+
+  /** Vectors read back from a collection (item {@code i} is id {@code item-i}), without metadata. */
+  static VectorData of(float[][] vectors) {
+    for (float[] v : vectors) {
+      normalize(v);
+    }
+    return new VectorData(vectors[0].length, vectors, null, null, 0, 0);
+  }
+
   /** Which items a filter admits. */
   @FunctionalInterface
   interface Admit {
