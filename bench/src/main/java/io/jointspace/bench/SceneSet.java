@@ -1,13 +1,11 @@
 package io.jointspace.bench;
 
 import com.google.protobuf.ByteString;
-import io.grpc.Status;
 import io.jointspace.api.v1.CreateCollectionRequest;
 import io.jointspace.api.v1.Input;
 import io.jointspace.api.v1.ModelSpec;
 import io.jointspace.api.v1.SearchRequest;
 import io.jointspace.client.JointspaceClient;
-import io.jointspace.client.JointspaceException;
 import io.jointspace.trainer.Captions;
 import io.jointspace.trainer.SceneGenerator;
 import io.jointspace.trainer.Split;
@@ -45,20 +43,10 @@ final class SceneSet {
   static SceneSet ensure(JointspaceClient client, StorageClient storage, DirectDb db, int count, long seed,
       boolean reuse) throws Exception {
     String marker = "search benchmark, cross-modal: " + count + " scenes of 64x64, seed " + seed;
-    boolean reused = false;
-    if (reuse) {
-      try {
-        var c = client.getCollection(COLLECTION);
-        reused = c.getDescription().equals(marker) && c.getItemCount() == count;
-      } catch (JointspaceException e) {
-        if (e.code() != Status.Code.NOT_FOUND) {
-          throw e;
-        }
-      }
-    }
+    boolean reused = reuse && SearchSuite.reusable(client, COLLECTION, marker, count);
     double seconds = 0;
     if (!reused) {
-      drop(client);
+      StorageSuite.drop(client, COLLECTION);
       client.createCollection(CreateCollectionRequest.newBuilder().setName(COLLECTION)
           .setModel(JointspaceClient.model(MODEL)).setKeepSources(false).setDescription(marker).build());
       SceneGenerator gen = new SceneGenerator(seed, Split.ALL, 64, 64);
@@ -71,16 +59,6 @@ final class SceneSet {
     long version = client.getCollection(COLLECTION).getModel().getVersion();
     float[][] vectors = db.vectors(db.tableOf(COLLECTION), count);
     return new SceneSet(VectorData.of(vectors), version, reused, seconds);
-  }
-
-  static void drop(JointspaceClient client) {
-    try {
-      client.deleteCollection(COLLECTION);
-    } catch (JointspaceException e) {
-      if (e.code() != Status.Code.NOT_FOUND) {
-        throw e;
-      }
-    }
   }
 
   ModelSpec model() {

@@ -255,23 +255,13 @@ final class SearchSuite implements Callable<Integer> {
       serverPid = server.pid();
       postmasterPid = Cpu.parentOf(Long.parseLong(db.scalar("SELECT pg_backend_pid()")));
       JointspaceClient control = server.client;
-      boolean reused = false;
+      boolean reused = reuse && reusable(control, COLLECTION, marker, rows);
       double loadSeconds = 0;
       double indexSeconds = 0;
-      if (reuse) {
-        try {
-          var c = control.getCollection(COLLECTION);
-          reused = c.getDescription().equals(marker) && c.getItemCount() == rows;
-        } catch (JointspaceException e) {
-          if (e.code() != Status.Code.NOT_FOUND) {
-            throw e;
-          }
-        }
-      }
       if (reused) {
         log("reusing collection %s", COLLECTION);
       } else {
-        drop(control);
+        StorageSuite.drop(control, COLLECTION);
         control.createCollection(CreateCollectionRequest.newBuilder().setName(COLLECTION)
             .setModel(JointspaceClient.model(StorageSuite.MODEL)).setDimension(dimension).setMetric(Metric.COSINE)
             .setIndex(IndexParameters.newBuilder().setM(m).setEfConstruction(efConstruction))
@@ -428,8 +418,8 @@ final class SearchSuite implements Callable<Integer> {
             overhead, filtered, far, sceneSet, (System.nanoTime() - t0) / 60e9);
       }
       if (!reuse) {
-        drop(control);
-        SceneSet.drop(control);
+        StorageSuite.drop(control, COLLECTION);
+        StorageSuite.drop(control, SceneSet.COLLECTION);
       }
     }
     String section = new SearchReport(this).markdown(results);
@@ -655,15 +645,19 @@ final class SearchSuite implements Callable<Integer> {
     return n;
   }
 
-  private static void drop(JointspaceClient client) {
+  /** Whether {@code name} exists with the description {@code marker} and {@code count} items: made by an earlier run. */
+  static boolean reusable(JointspaceClient client, String name, String marker, long count) {
     try {
-      client.deleteCollection(COLLECTION);
+      var c = client.getCollection(name);
+      return c.getDescription().equals(marker) && c.getItemCount() == count;
     } catch (JointspaceException e) {
       if (e.code() != Status.Code.NOT_FOUND) {
         throw e;
       }
+      return false;
     }
   }
+
 
   static void log(String format, Object... args) {
     System.err.printf(java.util.Locale.ROOT, "bench: " + format + "%n", args);

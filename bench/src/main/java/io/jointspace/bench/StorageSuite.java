@@ -439,7 +439,7 @@ final class StorageSuite implements Callable<Integer> {
     }
   }
 
-  private static void drop(JointspaceClient client, String name) {
+  static void drop(JointspaceClient client, String name) {
     try {
       client.deleteCollection(name);
     } catch (JointspaceException e) {
