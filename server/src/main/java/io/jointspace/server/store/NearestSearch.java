@@ -187,7 +187,7 @@ final class NearestSearch {
           // walk finds hits that are not far (the first one had lost its way)
           while (walkedEf < Limits.MAX_EF_SEARCH) {
             List<SearchHit> narrower = hits;
-            walkedEf = Widening.wider(walkedEf);
+            walkedEf = Widening.wider(walkedEf, plan == Plan.INDEX);
             hits = run(c, indexSql, where, bound, settings(timeout).ef(walkedEf), true).hits();
             plan = Plan.WIDENED;
             if (!Widening.isFar(spec.metric(), hits, scale)

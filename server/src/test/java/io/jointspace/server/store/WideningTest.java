@@ -266,7 +266,9 @@ class WideningTest {
     List<SearchHit> c = new ArrayList<>(a);
     c.set(0, new SearchHit("c0", 1, null, null));
     assertThat(Widening.agree(a, c, 3)).isFalse();
-    assertThat(Widening.wider(64)).isEqualTo(256);
-    assertThat(Widening.wider(256)).isEqualTo(Limits.MAX_EF_SEARCH);
+    assertThat(Widening.wider(64, true)).isEqualTo(256);
+    assertThat(Widening.wider(256, false)).isEqualTo(512);
+    assertThat(Widening.wider(512, false)).isEqualTo(Limits.MAX_EF_SEARCH);
+    assertThat(Widening.wider(400, true)).isEqualTo(Limits.MAX_EF_SEARCH);
   }
 }
