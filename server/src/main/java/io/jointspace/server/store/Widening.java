@@ -20,11 +20,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@value #SAMPLE}th hit against the distance within which 9 in 10 of the table's items have
  * their {@value #SAMPLE}th nearest neighbour (over a sample of stored items: the table's
  * scale). A query from the data's own distribution has its neighbours about as near as the
- * items have theirs; one at least {@value #FAR} times as far is far from the data.
- * Such a search walks again with {@value #FIRST_FACTOR} times the candidates, then with twice
- * as many each time up to pgvector's most (1000), and stops as soon as two walks in a row agree on at least 9 of every 10 hits, or
- * a wider walk's hits are not far (the first walk had lost its way, near the data): the wider
- * walk's hits are the answer. docs/sql.md gives the measurements.
+ * items have theirs; one at least {@value #FAR} times as far is far from the data. Such a
+ * search walks again with {@value #FIRST_FACTOR} times the candidates, then with twice as many
+ * each time up to pgvector's most (1000), and stops as soon as two walks in a row agree on at
+ * least 9 of every 10 hits, or a wider walk's hits are not far (the first walk had lost its
+ * way, near the data): the wider walk's hits are the answer. docs/sql.md gives the
+ * measurements.
  */
 final class Widening {
   /** Hits the first walk returns (when top_k is smaller): the last one's distance is compared. */
@@ -160,9 +161,9 @@ final class Widening {
 
     private static final class Scale {
       volatile double distance = Double.NaN;
-      /** When it was measured; 0 before. */
+      /** When it was measured. */
       volatile long at;
-      /** How long the measurement holds: less when it told nothing. */
+      /** How long the measurement holds: 0 before the first, less when it told nothing. */
       volatile long holds;
       final AtomicBoolean measuring = new AtomicBoolean();
     }
@@ -175,13 +176,14 @@ final class Widening {
         byTable.clear(); // bounded; dropped tables' entries go too
       }
       Scale s = byTable.computeIfAbsent(table, t -> new Scale());
-      if ((s.at != 0 && System.nanoTime() - s.at < s.holds) || !s.measuring.compareAndSet(false, true)) {
+      if ((s.holds > 0 && System.nanoTime() - s.at < s.holds) || !s.measuring.compareAndSet(false, true)) {
         return s.distance;
       }
       try {
-        s.distance = measure.run();
-        s.holds = Double.isNaN(s.distance) ? RETRY_NANOS : SCALE_FOR_NANOS;
+        double measured = measure.run();
         s.at = System.nanoTime();
+        s.distance = measured;
+        s.holds = Double.isNaN(measured) ? RETRY_NANOS : SCALE_FOR_NANOS;
       } finally {
         s.measuring.set(false);
       }
