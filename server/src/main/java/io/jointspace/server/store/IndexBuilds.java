@@ -544,10 +544,13 @@ public final class IndexBuilds implements AutoCloseable {
     }
   }
 
+  /** Whether the index named by the parameter (schema-qualified) is valid; no row when there is none. */
+  static final String VALIDITY = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(?)";
+
   /** Whether the index is valid; null when there is none. */
   @Nullable
-  private static Boolean valid(Connection c, String index) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(?)")) {
+  static Boolean valid(Connection c, String index) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(VALIDITY)) {
       p.setString(1, index);
       try (ResultSet r = p.executeQuery()) {
         return r.next() ? r.getBoolean(1) : null;
@@ -555,7 +558,8 @@ public final class IndexBuilds implements AutoCloseable {
     }
   }
 
-  private static String indexName(String table) {
+  /** The schema-qualified name of {@code table}'s HNSW index. */
+  static String indexName(String table) {
     return Database.SCHEMA + "." + SqlNames.quote(table + "_hnsw");
   }
 

@@ -180,9 +180,11 @@ final class NearestSearch {
       } else if (filter == null) {
         hits = run(c, indexSql, where, bound, settings(timeout).ef(ef), true).hits();
         plan = Plan.INDEX;
-        double scale = efSearch == 0 && spec.metric() != Metric.INNER_PRODUCT ? scale(c, table, spec, timeout)
+        double scale = efSearch == 0 && spec.metric() != Metric.INNER_PRODUCT ? scale(c, collection, timeout)
             : Double.NaN;
-        if (Widening.isFar(spec.metric(), hits, scale) && indexed(c, table, timeout)) {
+        // a table without its valid index (a bulk load) was ranked whole: walking again would rank it again
+        if (Widening.isFar(spec.metric(), hits, scale)
+            && IndexBuilds.valid(c, IndexBuilds.indexName(collection.table())) == Boolean.TRUE) {
           // far from the data: walk again, wider, until two walks in a row agree, or a wider
           // walk finds hits that are not far (the first one had lost its way)
           while (walkedEf < Limits.MAX_EF_SEARCH) {
@@ -251,21 +253,16 @@ final class NearestSearch {
    * default ef_search when it is missing or old; NaN when it cannot be told, and when measuring
    * it failed (a timeout): this search is then not widened, and the table is measured again later.
    */
-  private double scale(Connection c, String table, CollectionSpec spec, @Nullable Duration timeout)
-      throws SQLException {
+  private double scale(Connection c, Collection collection, @Nullable Duration timeout) throws SQLException {
+    CollectionSpec spec = collection.spec();
+    String table = SqlNames.qualified(collection.table());
     return scales.of(table, () -> {
       long rows = Math.max(1, sizes.bytes(c, table, timeout) / (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES));
       Settings settings = settings(timeout).ef(defaultEfSearch(Widening.SAMPLE));
       List<Double> distances = new ArrayList<>();
-      try (PreparedStatement p = c.prepareStatement(settings.sql() + "; " + Widening.scaleSql(table,
-          spec.metric().operator(), rows))) {
-        unprepared(p);
-        p.setString(settings.bind(p, 1), table);
-        p.execute();
-        if (!p.getMoreResults()) {
-          throw new IllegalStateException("the scale statement returned no result set");
-        }
-        try (ResultSet r = p.getResultSet()) {
+      try (PreparedStatement p = settings.prepare(c, Widening.scaleSql(table, spec.metric().operator(), rows), false)) {
+        p.setString(settings.next(), IndexBuilds.indexName(collection.table()));
+        try (ResultSet r = settings.results(p)) {
           while (r.next()) {
             double d = r.getDouble(1);
             if (!r.wasNull()) {
@@ -283,22 +280,6 @@ final class NearestSearch {
       }
       return Widening.scale(spec.metric(), distances);
     });
-  }
-
-  /** Whether {@code table} has its valid HNSW index now ({@link Widening#INDEXED}): one round trip. */
-  private static boolean indexed(Connection c, String table, @Nullable Duration timeout) throws SQLException {
-    Settings settings = settings(timeout);
-    String select = "SELECT " + Widening.INDEXED;
-    try (PreparedStatement p = c.prepareStatement(settings.values.isEmpty() ? select : settings.sql() + "; " + select)) {
-      p.setString(settings.bind(p, 1), table);
-      p.execute();
-      if (!settings.values.isEmpty()) {
-        p.getMoreResults();
-      }
-      try (ResultSet r = p.getResultSet()) {
-        return r.next() && r.getBoolean(1);
-      }
-    }
   }
 
   /** Rows a filtered walk may read by default before every match is ranked exactly. */
@@ -376,20 +357,45 @@ final class NearestSearch {
       return this;
     }
 
-    String sql() {
-      StringBuilder s = new StringBuilder("SELECT ");
+    /**
+     * {@code sql} after these settings in one statement (one round trip when it runs), the
+     * settings bound; its own parameters start at {@link #next}. Unless {@code prepared}, never a
+     * server-side prepared statement ({@link #run} says which are).
+     */
+    PreparedStatement prepare(Connection c, String sql, boolean prepared) throws SQLException {
+      StringBuilder s = new StringBuilder();
       for (int i = 0; i < values.size(); i++) {
-        s.append(i == 0 ? "" : ", ").append("set_config(?, ?, true)");
+        s.append(i == 0 ? "SELECT " : ", ").append("set_config(?, ?, true)");
       }
-      return s.toString();
+      PreparedStatement p = c.prepareStatement(values.isEmpty() ? sql : s + "; " + sql);
+      try {
+        if (!prepared) {
+          unprepared(p);
+        }
+        int index = 1;
+        for (Map.Entry<String, String> e : values.entrySet()) {
+          p.setString(index++, e.getKey());
+          p.setString(index++, e.getValue());
+        }
+        return p;
+      } catch (SQLException | RuntimeException e) {
+        p.close();
+        throw e;
+      }
     }
 
-    int bind(PreparedStatement p, int index) throws SQLException {
-      for (Map.Entry<String, String> e : values.entrySet()) {
-        p.setString(index++, e.getKey());
-        p.setString(index++, e.getValue());
+    /** The index of the statement's first own parameter, after the settings'. */
+    int next() {
+      return 2 * values.size() + 1;
+    }
+
+    /** Runs {@code p} from {@link #prepare} and returns the statement's rows, past the settings' row. */
+    ResultSet results(PreparedStatement p) throws SQLException {
+      p.execute();
+      if (!values.isEmpty() && !p.getMoreResults()) {
+        throw new IllegalStateException("the statement after the settings returned no result set");
       }
-      return index;
+      return p.getResultSet();
     }
   }
 
@@ -415,11 +421,8 @@ final class NearestSearch {
     SearchQuery query = bound.query();
     List<SearchHit> hits = new ArrayList<>(query.topK());
     long matched = -1;
-    try (PreparedStatement p = c.prepareStatement(settings.sql() + "; " + sql)) {
-      if (!prepared) {
-        unprepared(p);
-      }
-      int i = settings.bind(p, 1);
+    try (PreparedStatement p = settings.prepare(c, sql, prepared)) {
+      int i = settings.next();
       for (Slot slot : slots) {
         switch (slot) {
           case VECTOR -> p.setObject(i++, bound.vector());
@@ -428,11 +431,7 @@ final class NearestSearch {
           case ID -> p.setString(i++, query.itemId());
         }
       }
-      p.execute();
-      if (!p.getMoreResults()) {
-        throw new IllegalStateException("the search statement returned no result set");
-      }
-      try (ResultSet r = p.getResultSet()) {
+      try (ResultSet r = settings.results(p)) {
         while (r.next()) {
           int col = 3;
           float score = score(bound.metric(), r.getDouble(2));
@@ -491,15 +490,9 @@ final class NearestSearch {
       throws SQLException {
     Settings settings = settings(timeout);
     String select = "SELECT embedding::vector FROM " + SqlNames.qualified(collection.table()) + " WHERE id = ?";
-    try (PreparedStatement p = c.prepareStatement(settings.values.isEmpty() ? select : settings.sql() + "; " + select)) {
-      unprepared(p);
-      int i = settings.bind(p, 1);
-      p.setString(i, id);
-      p.execute();
-      if (!settings.values.isEmpty()) {
-        p.getMoreResults();
-      }
-      try (ResultSet r = p.getResultSet()) {
+    try (PreparedStatement p = settings.prepare(c, select, false)) {
+      p.setString(settings.next(), id);
+      try (ResultSet r = settings.results(p)) {
         if (!r.next()) {
           requireCurrent(c, collection);
           throw new CollectionNotFoundException("id '" + SqlNames.shorten(id) + "' is not stored in collection '"

@@ -50,15 +50,6 @@ final class Widening {
   /** How long a table whose scale could not be told (no valid HNSW index, too few items) waits to be measured again. */
   static final long RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
-  /**
-   * True while the table named by the parameter (schema-qualified) has a valid HNSW index on its
-   * vectors: a search of a table without one (a bulk load drops it) ranks every row, and walking
-   * again wider would only rank them all again.
-   */
-  static final String INDEXED = "EXISTS (SELECT 1 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-      + " JOIN pg_am a ON a.oid = i.relam WHERE x.indrelid = to_regclass(?) AND x.indisvalid AND x.indpred IS NULL"
-      + " AND a.amname = 'hnsw')";
-
   private Widening() {}
 
   /** The Euclidean distance a hit's score stands for (cosine: of the vectors at unit length); NaN for inner product. */
@@ -119,8 +110,9 @@ final class Widening {
    * The statement that measures a table's scale: for each of about {@value #SCALE_ITEMS} stored
    * items (a sample of pages, about ten rows for each one kept, rather than of rows, which would
    * read them all), the pgvector distance of its {@value #SAMPLE}th nearest neighbour besides
-   * itself, found through the HNSW index; no rows while the table has none ({@link #INDEXED},
-   * its one parameter), since without it each item would rank the whole table.
+   * itself, found through the HNSW index; no rows while that index is not valid (its one
+   * parameter is the index's name, {@link IndexBuilds#indexName}), since without it each item
+   * would rank the whole table.
    *
    * @param rows about how many rows the table has
    */
@@ -129,7 +121,7 @@ final class Widening {
     return "SELECT (SELECT max(d) FROM (SELECT t.embedding " + operator + " s.embedding AS d FROM " + table
         + " t ORDER BY t.embedding " + operator + " s.embedding LIMIT " + (SAMPLE + 1) + ") n) FROM (SELECT embedding"
         + " FROM " + table + " TABLESAMPLE SYSTEM (" + String.format(Locale.ROOT, "%.6f", percent)
-        + ") WHERE " + INDEXED + " ORDER BY random() LIMIT " + SCALE_ITEMS + ") s";
+        + ") WHERE coalesce((" + IndexBuilds.VALIDITY + "), false) ORDER BY random() LIMIT " + SCALE_ITEMS + ") s";
   }
 
   /**

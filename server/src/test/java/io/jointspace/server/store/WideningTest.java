@@ -210,7 +210,7 @@ class WideningTest {
     Double scale = db.inTransaction(c -> {
       try (java.sql.PreparedStatement p = c.prepareStatement(
           Widening.scaleSql(SqlNames.qualified(unindexed.table()), "<=>", 3000))) {
-        p.setString(1, SqlNames.qualified(unindexed.table()));
+        p.setString(1, IndexBuilds.indexName(unindexed.table()));
         List<Double> d = new ArrayList<>();
         try (java.sql.ResultSet r = p.executeQuery()) {
           while (r.next()) {
