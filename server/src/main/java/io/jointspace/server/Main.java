@@ -24,6 +24,7 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    io.jointspace.server.runtime.NativeMemory.configure();
     int code = new CommandLine(new Main()).execute(args);
     System.exit(code);
   }

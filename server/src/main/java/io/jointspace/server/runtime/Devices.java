@@ -30,6 +30,10 @@ import org.tensorflow.internal.c_api.TF_Status;
 
 /** The devices TensorFlow runs on in this process, as a session sees them. */
 public final class Devices {
+  static {
+    NativeMemory.configure(); // before TensorFlow's first use
+  }
+
   private Devices() {}
 
   /** One device: its type ({@code CPU}, {@code GPU}), full name and memory. */

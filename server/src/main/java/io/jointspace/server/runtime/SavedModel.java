@@ -29,6 +29,10 @@ import org.tensorflow.proto.MetaGraphDef;
  * encoders. Thread-safe: many threads may {@link #run} at once. Owned by its {@link ModelVersion}, which closes it after the last run has returned.
  */
 final class SavedModel implements AutoCloseable {
+  static {
+    NativeMemory.configure(); // before TensorFlow's first use
+  }
+
   private static final String TRAIN_OP_SIGNATURE = "__saved_model_train_op";
 
   private final Path dir;
