@@ -532,8 +532,8 @@ export interface SearchRequest {
     | undefined;
   /**
    * HNSW candidate list size (pgvector's hnsw.ef_search): larger is more accurate and slower.
-   * 0 means max(64, 2 * top_k), and max(200, 20 * top_k) for a filtered search that walks the
-   * index; an unfiltered search whose first hits are far from the data (a text query against
+   * 0 means max(64, 2 * top_k), and max(64, 4 * top_k) for a filtered search that walks the
+   * index (it reads twice top_k matching rows); an unfiltered search whose first hits are far from the data (a text query against
    * images) then walks again with 4 times the candidates, then twice as many up to 1000,
    * until two walks agree (docs/sql.md, "Queries far from the data"). Allowed 1..1000: a
    * value set here is used as is, for one walk.

@@ -97,6 +97,36 @@ class FilteredSearchTest {
   }
 
   @Test
+  void manyMatches_withTheDefaultEfSearch_findTheTrueNearest() {
+    // the default walk (ef_search max(64, 4 x top_k)) over 30 queries, by equality (20% match)
+    // and by range (40%): nearly every true neighbour, and every hit a match
+    ItemStore walking = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    Random rnd = new Random(5);
+    int found = 0;
+    int wanted = 0;
+    for (int n = 0; n < 30; n++) {
+      float[] q = new float[16];
+      for (int j = 0; j < 16; j++) {
+        q[j] = (float) rnd.nextGaussian();
+      }
+      boolean range = n % 2 == 0;
+      Condition filter = range ? new Condition.Range(List.of("g"), null, false, java.math.BigDecimal.valueOf(2), false)
+          : new Condition.Equals(List.of("g"), "3");
+      java.util.function.IntPredicate keep = range ? i -> i % 5 < 2 : i -> i % 5 == 3;
+      List<SearchHit> hits;
+      try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+        hits = walking.search(collection, new SearchQuery(q, null, 10, filter, false, true), 0);
+        assertThat(plans.messages()).singleElement().asString().contains("plan WALK,");
+      }
+      assertThat(hits).hasSize(10).allSatisfy(h -> assertThat(keep.test(Integer.parseInt(h.id().substring(1)))).isTrue());
+      List<String> truth = bruteForce(q, keep, 10);
+      found += (int) ids(hits).stream().filter(truth::contains).count();
+      wanted += 10;
+    }
+    assertThat(found / (double) wanted).isGreaterThanOrEqualTo(0.95);
+  }
+
+  @Test
   void fewMatches_areRankedExactly_evenWhenTheWalkWouldMissThem() {
     ItemStore store = new ItemStore(db, 50, -1); // a walk of 50 rows finds about one of them
     Condition rare = new Condition.Equals(List.of("rare"), "true"); // 10 rows
