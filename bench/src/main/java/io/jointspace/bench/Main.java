@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 @Command(name = "jointspace-bench", mixinStandardHelpOptions = true,
     description = "Benchmarks Jointspace's dynamic batching (bench/run.sh, docs/benchmarks.md).",
     subcommands = {Suite.class, OverheadSuite.class, StorageSuite.class, RolloutSuite.class, WarmupSuite.class,
-        SearchSuite.class, Main.Load.class})
+        SearchSuite.class, MixedSuite.class, Main.Load.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * One suite's part of docs/benchmarks.md: the text between its begin and end markers
  * ({@code <!-- NAME:begin -->}, {@code <!-- NAME:end -->}). The overhead, storage, rollout,
- * warm-up and search suites replace only their own part; the batching suite rewrites what comes before the first marked
+ * warm-up, search and mixed-load suites replace only their own part; the batching suite rewrites what comes before the first marked
  * part and carries the rest over.
  */
 record MarkedSection(String name) {
@@ -17,7 +17,8 @@ record MarkedSection(String name) {
   static final MarkedSection OVERHEAD = new MarkedSection("overhead-benchmark");
   static final MarkedSection WARMUP = new MarkedSection("warmup-benchmark");
   static final MarkedSection SEARCH = new MarkedSection("search-benchmark");
-  private static final List<MarkedSection> ALL = List.of(OVERHEAD, STORAGE, ROLLOUT, WARMUP, SEARCH);
+  static final MarkedSection MIXED = new MarkedSection("mixed-benchmark");
+  private static final List<MarkedSection> ALL = List.of(OVERHEAD, STORAGE, ROLLOUT, WARMUP, SEARCH, MIXED);
 
   String begin() {
     return "<!-- " + name + ":begin -->";
