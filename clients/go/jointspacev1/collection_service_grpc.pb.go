@@ -54,9 +54,12 @@ type CollectionServiceClient interface {
 	// Deletes items by id; deleting an id that is not stored is not an error.
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
 	// Nearest items to a query, optionally restricted by a metadata filter. Approximate
-	// (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
-	// otherwise walks the index until top_k items match (or 20000 have been read, after which
-	// it ranks every match exactly). While the collection's HNSW index is absent or being
+	// (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+	// 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
+	// ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
+	// walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a
+	// value with a partial index of its own (indexed_keys) walks that index. While the
+	// collection's HNSW index is absent or being
 	// built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
 	// answers, found more slowly.
 	Search(ctx context.Context, in *SearchRequest, opts ...grpc.CallOption) (*SearchResponse, error)
@@ -223,9 +226,12 @@ type CollectionServiceServer interface {
 	// Deletes items by id; deleting an id that is not stored is not an error.
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
 	// Nearest items to a query, optionally restricted by a metadata filter. Approximate
-	// (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
-	// otherwise walks the index until top_k items match (or 20000 have been read, after which
-	// it ranks every match exactly). While the collection's HNSW index is absent or being
+	// (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+	// 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
+	// ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
+	// walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a
+	// value with a partial index of its own (indexed_keys) walks that index. While the
+	// collection's HNSW index is absent or being
 	// built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
 	// answers, found more slowly.
 	Search(context.Context, *SearchRequest) (*SearchResponse, error)

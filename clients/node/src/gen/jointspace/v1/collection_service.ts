@@ -4397,9 +4397,12 @@ export const CollectionServiceService = {
   },
   /**
    * Nearest items to a query, optionally restricted by a metadata filter. Approximate
-   * (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
-   * otherwise walks the index until top_k items match (or 20000 have been read, after which
-   * it ranks every match exactly). While the collection's HNSW index is absent or being
+   * (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+   * 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
+   * ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
+   * walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a
+   * value with a partial index of its own (indexed_keys) walks that index. While the
+   * collection's HNSW index is absent or being
    * built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
    * answers, found more slowly.
    */
@@ -4465,9 +4468,12 @@ export interface CollectionServiceServer extends UntypedServiceImplementation {
   delete: handleUnaryCall<DeleteRequest, DeleteResponse>;
   /**
    * Nearest items to a query, optionally restricted by a metadata filter. Approximate
-   * (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
-   * otherwise walks the index until top_k items match (or 20000 have been read, after which
-   * it ranks every match exactly). While the collection's HNSW index is absent or being
+   * (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+   * 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
+   * ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
+   * walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a
+   * value with a partial index of its own (indexed_keys) walks that index. While the
+   * collection's HNSW index is absent or being
    * built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
    * answers, found more slowly.
    */
@@ -4639,9 +4645,12 @@ export interface CollectionServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Nearest items to a query, optionally restricted by a metadata filter. Approximate
-   * (HNSW). A filtered search ranks every match exactly when at most 2000 items match, and
-   * otherwise walks the index until top_k items match (or 20000 have been read, after which
-   * it ranks every match exactly). While the collection's HNSW index is absent or being
+   * (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+   * 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
+   * ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
+   * walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a
+   * value with a partial index of its own (indexed_keys) walks that index. While the
+   * collection's HNSW index is absent or being
    * built (a bulk load, see UpsertStream), every search ranks every item exactly: the same
    * answers, found more slowly.
    */

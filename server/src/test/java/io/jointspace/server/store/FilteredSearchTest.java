@@ -127,6 +127,40 @@ class FilteredSearchTest {
   }
 
   @Test
+  void matchesFarFromTheQuery_areFoundByAFartherWalk_onceTheyAreKnownToBeMany() {
+    // 200 items near the query, none a match; 2200 matches beyond them. A walk of 30 rows finds
+    // none, so the first search ranks all 2200; knowing they are more than EXACT_ROWS and than a
+    // farther walk (300 rows) reads, the next search walks farther and finds them without
+    // ranking them all
+    Collection sides = new CollectionCatalog(db).create(new CollectionSpec("sides", "example", 1, 16, Metric.L2,
+        VectorType.VECTOR, 16, 64, false, ""));
+    Random rnd = new Random(3);
+    List<float[]> data = new ArrayList<>();
+    List<ItemWrite> items = new ArrayList<>();
+    for (int i = 0; i < 2400; i++) {
+      float[] v = new float[16];
+      for (int j = 0; j < 16; j++) {
+        v[j] = (float) rnd.nextGaussian() + (i >= 200 && j == 0 ? 12 : 0);
+      }
+      data.add(v);
+      items.add(new ItemWrite("s" + i, v, "{\"side\": \"" + (i >= 200 ? "b" : "a") + "\"}", null, null));
+    }
+    new ItemStore(db).copyUpsert(sides, items, List.of(), "items");
+    ItemStore store = new ItemStore(db, 30, -1);
+    float[] q = new float[16];
+    SearchQuery query = new SearchQuery(q, null, 10, new Condition.Equals(List.of("side"), "\"b\""), false, false);
+    List<String> truth = java.util.stream.IntStream.range(200, 2400).boxed()
+        .sorted(Comparator.comparingDouble(i -> l2(data.get(i), q))).limit(10).map(i -> "s" + i).toList();
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      assertThat(ids(store.search(sides, query, 0))).containsExactlyElementsOf(truth);
+      assertThat(ids(store.search(sides, query, 0))).containsExactlyElementsOf(truth);
+      assertThat(plans.messages()).hasSize(2);
+      assertThat(plans.messages().get(0)).contains("plan WALK_THEN_EXACT, 10 hits");
+      assertThat(plans.messages().get(1)).contains("plan WALK_FARTHER, 10 hits");
+    }
+  }
+
+  @Test
   void fewMatches_areRankedExactly_evenWhenTheWalkWouldMissThem() {
     ItemStore store = new ItemStore(db, 50, -1); // a walk of 50 rows finds about one of them
     Condition rare = new Condition.Equals(List.of("rare"), "true"); // 10 rows
