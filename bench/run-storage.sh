@@ -8,6 +8,7 @@
 # About 15 min on 2 cores.
 #   bench/run-storage.sh [options]     e.g. --rows 20000 --out /tmp/b.md (see --help)
 #   bench/run-storage.sh --database-url postgresql://...   use that database (pgvector installed)
+# BENCH_SERVER_JVM_OPTS adds JVM options to the server, named in the report (e.g. "-Xms2g -XX:+AlwaysPreTouch").
 # Without --database-url it starts a private cluster in bench/target/pg
 # (deploy/local/pg-cluster.sh) and stops it at the end. Builds bench/ when it is stale.
 set -euo pipefail
