@@ -329,9 +329,9 @@ final class NearestSearch {
    * The hnsw.ef_search of a filtered walk unless the request sets one: an unfiltered search's
    * for the rows the walk returns ({@link #walkRows}), {@code max(64, 4 * topK)}, at most 1000.
    * The iterative scan goes on past the first candidates until enough rows match, so a wider
-   * first list bought nothing on the benchmark's table: for 60 noisy queries with a 10%, 5% and
-   * 4% range and a 5% {@code and}, ef_search 64 found 0.987 to 1.0 of the true top 10 against
-   * 0.992 to 1.0 at 200, in 55% to 80% of the time (psql over JDBC).
+   * first list buys little: on the benchmark's table, over JDBC, ef_search 64 found 0.976 to 1.0
+   * of the true top 10 against 0.987 to 1.0 at 200 (10% equality, 10%, 5% and 4% ranges, a 5%
+   * {@code and}; 60 to 100 noisy queries each), in 55% to 90% of the time.
    */
   static int filteredEfSearch(int topK) {
     return defaultEfSearch(walkRows(topK));
