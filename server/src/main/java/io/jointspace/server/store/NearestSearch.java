@@ -170,76 +170,21 @@ final class NearestSearch {
     int indexRows = filter == null ? Math.max(query.topK(), Widening.SAMPLE) : walkRows(query.topK());
     String indexSql = head + ", -1::bigint AS matched" + from + " ORDER BY distance LIMIT " + indexRows;
     long smallBytes = smallRows < 0 ? -1 : (long) smallRows * (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES);
+    Statements statements = new Statements(exactSql, indexSql, where);
     return db.inRoundTrips((c, timeout) -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId(), timeout);
       Bound bound = new Bound(vector, filter, query, spec.metric(), collection, table);
-      List<SearchHit> hits;
-      Plan plan;
-      int walkedEf = ef;
+      Found found;
       if (smallBytes >= 0 && sizes.bytes(c, table, timeout) <= smallBytes) {
         // ranked exactly, with the index or without: the same answer before and after a build
-        hits = run(c, exactSql, where, bound, settings(timeout).exact(), false).hits();
-        plan = Plan.SMALL;
+        found = new Found(run(c, exactSql, where, bound, settings(timeout).exact(), false).hits(), Plan.SMALL, ef);
       } else if (filter == null) {
-        hits = run(c, indexSql, where, bound, settings(timeout).ef(ef), true).hits();
-        plan = Plan.INDEX;
-        double scale = efSearch == 0 && spec.metric() != Metric.INNER_PRODUCT ? scale(c, collection, timeout)
-            : Double.NaN;
-        // a table without its valid index (a bulk load) was ranked whole: walking again would rank it again
-        if (Widening.isFar(spec.metric(), hits, scale)
-            && IndexBuilds.valid(c, IndexBuilds.indexName(collection.table())) == Boolean.TRUE) {
-          // far from the data: walk again, wider, until two walks in a row agree, or a wider
-          // walk finds hits that are not far (the first one had lost its way)
-          while (walkedEf < Limits.MAX_EF_SEARCH) {
-            List<SearchHit> narrower = hits;
-            walkedEf = Widening.wider(walkedEf, plan == Plan.INDEX);
-            hits = run(c, indexSql, where, bound, settings(timeout).ef(walkedEf), true).hits();
-            plan = Plan.WIDENED;
-            if (!Widening.isFar(spec.metric(), hits, scale)
-                || Widening.agree(narrower, hits, Math.max(query.topK(), Widening.SAMPLE))) {
-              break;
-            }
-          }
-        }
+        found = unfiltered(c, timeout, statements, bound, efSearch, ef);
       } else {
-        String key = SelectiveFilters.key(table, filter, query.topK());
-        // a partial index holds exactly the items with a value the filter requires: walk it
-        boolean keyed = keys.covers(collection.table(), filter.containments());
-        long matched = keyed ? -1 : selective.matched(key);
-        if (matched >= 0 && matched <= EXACT_ROWS) {
-          // a walk found too few with this filter lately, and few rows matched: rank them all
-          Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact(), false);
-          hits = ranked.hits();
-          plan = Plan.EXACT;
-          selective.matched(key, ranked.matched());
-        } else {
-          // walk the HNSW graph, filtering as it goes (on a partial index, every item it meets
-          // has the value, so it needs no more candidates than an unfiltered search); a walk that
-          // reads its bound of rows without finding top_k matches means few rows match near the
-          // query: rank every match exactly, unless many more rows matched lately than a farther
-          // walk reads (a caption of red shapes filtered on blue ones: the matches are farther off)
-          int walkEf = efSearch != 0 || keyed ? ef : filteredEfSearch(query.topK());
-          Ranked walked = run(c, indexSql, where, bound, settings(timeout).ef(walkEf).walk(walkTuples), false);
-          hits = walked.hits();
-          plan = keyed ? Plan.KEYED : Plan.WALK;
-          if (hits.size() < walkRows(query.topK()) && matched > fartherTuples(walkTuples)) {
-            walked = run(c, indexSql, where, bound, settings(timeout).ef(walkEf).walk(fartherTuples(walkTuples)),
-                false);
-            hits = walked.hits();
-            plan = Plan.WALK_FARTHER;
-          }
-          if (hits.size() < walkRows(query.topK())) {
-            // fewer than it looked for within its bound of rows: the few it found need not be the
-            // nearest; rank every match
-            Ranked ranked = run(c, exactSql, where, bound, settings(timeout).exact(), false);
-            hits = ranked.hits();
-            plan = keyed ? Plan.KEYED_THEN_EXACT : Plan.WALK_THEN_EXACT;
-            if (!keyed) {
-              selective.matched(key, ranked.matched());
-            }
-          }
-        }
+        found = filtered(c, timeout, statements, bound, efSearch, ef);
       }
+      List<SearchHit> hits = found.hits();
+      Plan plan = found.plan();
       if (hits.isEmpty()) {
         requireCurrent(c, collection);
       }
@@ -249,10 +194,86 @@ final class NearestSearch {
       List<SearchHit> top = out.size() > query.topK() ? out.subList(0, query.topK()) : out;
       if (log.isDebugEnabled()) {
         log.debug("Search of '{}' for the top {}: plan {}, {} hits{}", collection.name(), query.topK(), plan,
-            top.size(), plan == Plan.WIDENED ? ", ef_search " + walkedEf : "");
+            top.size(), plan == Plan.WIDENED ? ", ef_search " + found.ef() : "");
       }
       return Collections.unmodifiableList(top);
     });
+  }
+
+  /** A search's statements: every match ranked, the index scan, and what their parameters are. */
+  private record Statements(String exact, String index, List<Slot> where) {}
+
+  /** What a plan found, the plan, and the ef_search of its last walk. */
+  private record Found(List<SearchHit> hits, Plan plan, int ef) {}
+
+  /**
+   * One HNSW index scan; when the request left ef_search to the server and the hits are far
+   * from the data, again, wider, until two walks in a row agree or a wider walk finds hits that
+   * are not far (the first one had lost its way) ({@link Widening}).
+   */
+  private Found unfiltered(Connection c, @Nullable Duration timeout, Statements s, Bound bound, int efSearch, int ef)
+      throws SQLException {
+    Metric metric = bound.metric();
+    List<SearchHit> hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(ef), true).hits();
+    double scale = efSearch == 0 && metric != Metric.INNER_PRODUCT ? scale(c, bound.collection(), timeout) : Double.NaN;
+    // a table without its valid index (a bulk load) was ranked whole: walking again would rank it again
+    if (!Widening.isFar(metric, hits, scale)
+        || IndexBuilds.valid(c, IndexBuilds.indexName(bound.collection().table())) != Boolean.TRUE) {
+      return new Found(hits, Plan.INDEX, ef);
+    }
+    int walkedEf = ef;
+    int compared = Math.max(bound.query().topK(), Widening.SAMPLE);
+    while (walkedEf < Limits.MAX_EF_SEARCH) {
+      List<SearchHit> narrower = hits;
+      walkedEf = Widening.wider(walkedEf, walkedEf == ef);
+      hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkedEf), true).hits();
+      if (!Widening.isFar(metric, hits, scale) || Widening.agree(narrower, hits, compared)) {
+        break;
+      }
+    }
+    return new Found(hits, Plan.WIDENED, walkedEf);
+  }
+
+  /**
+   * A filtered search. A filter that requires a value with a partial index of its own walks that
+   * index. Otherwise: ranked exactly at once when few rows matched it lately; else a walk of the
+   * HNSW graph that filters as it goes, and when that reads its bound of rows without finding
+   * enough matches (few match near the query), a walk ten times as far if many more rows matched
+   * lately than it reads (a caption of red shapes filtered on blue ones: the matches are farther
+   * off), then every match ranked exactly, which counts them for the next searches ({@link
+   * SelectiveFilters}).
+   */
+  private Found filtered(Connection c, @Nullable Duration timeout, Statements s, Bound bound, int efSearch, int ef)
+      throws SQLException {
+    SearchQuery query = bound.query();
+    String key = SelectiveFilters.key(bound.table(), bound.filter(), query.topK());
+    boolean keyed = keys.covers(bound.collection().table(), bound.filter().containments());
+    long matched = keyed ? -1 : selective.matched(key);
+    if (matched >= 0 && matched <= EXACT_ROWS) {
+      Ranked ranked = run(c, s.exact(), s.where(), bound, settings(timeout).exact(), false);
+      selective.matched(key, ranked.matched());
+      return new Found(ranked.hits(), Plan.EXACT, ef);
+    }
+    // on a partial index every item the walk meets has the value: it needs no more candidates
+    // than an unfiltered search
+    int walkEf = efSearch != 0 || keyed ? ef : filteredEfSearch(query.topK());
+    List<SearchHit> hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkEf).walk(walkTuples), false)
+        .hits();
+    Plan plan = keyed ? Plan.KEYED : Plan.WALK;
+    if (hits.size() < walkRows(query.topK()) && matched > fartherTuples(walkTuples)) {
+      hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkEf).walk(fartherTuples(walkTuples)), false)
+          .hits();
+      plan = Plan.WALK_FARTHER;
+    }
+    if (hits.size() >= walkRows(query.topK())) {
+      return new Found(hits, plan, walkEf);
+    }
+    // fewer than it looked for within its bound of rows: the few it found need not be the nearest
+    Ranked ranked = run(c, s.exact(), s.where(), bound, settings(timeout).exact(), false);
+    if (!keyed) {
+      selective.matched(key, ranked.matched());
+    }
+    return new Found(ranked.hits(), keyed ? Plan.KEYED_THEN_EXACT : Plan.WALK_THEN_EXACT, walkEf);
   }
 
   /**
