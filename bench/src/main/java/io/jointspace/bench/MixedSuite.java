@@ -119,7 +119,6 @@ final class MixedSuite implements java.util.concurrent.Callable<Integer> {
       SceneGenerator seedScenes = new SceneGenerator(7, Split.ALL, 64, 64);
       log("storing %d scenes in %s", seedItems, COLLECTION);
       new StorageClient(server.load).ingest(COLLECTION, RolloutClient.scenes(seedScenes, "item", seedItems), 100, 2);
-      long serverCpu0 = 0;
       List<Thread> threads = new ArrayList<>();
       for (int i = 0; i < callers; i++) {
         int caller = i;
@@ -130,7 +129,7 @@ final class MixedSuite implements java.util.concurrent.Callable<Integer> {
       }
       log("%d callers: %d s warm-up, then %d s measured", callers, warmupSeconds, durationSeconds);
       Thread.sleep(warmupSeconds * 1000);
-      serverCpu0 = server.cpuNanos();
+      long serverCpu0 = server.cpuNanos();
       long t0 = System.nanoTime();
       measuring = true;
       Thread.sleep(durationSeconds * 1000);
@@ -202,7 +201,7 @@ final class MixedSuite implements java.util.concurrent.Callable<Integer> {
               .filter(Filter.eq("color", COLORS.get(rnd.nextInt(COLORS.size())))).topK(10).run();
           case GET -> {
             inputs = Math.min(stored.size(), 1 + rnd.nextInt(4));
-            client.get(COLLECTION, new ArrayList<>(stored).subList(0, inputs), false, false);
+            client.get(COLLECTION, stored.stream().limit(inputs).toList(), false, false);
           }
           case DELETE -> {
             inputs = Math.min(stored.size(), 1 + rnd.nextInt(4));
