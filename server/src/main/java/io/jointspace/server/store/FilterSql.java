@@ -10,10 +10,15 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A {@link Condition} as a SQL boolean expression over the {@code metadata} column. Keys and
- * values only ever appear as bound parameters; the SQL text is built from fixed fragments.
+ * values appear as bound parameters, the SQL text built from fixed fragments; one exception: a
+ * required equality whose containment test is the predicate of a partial index ({@link
+ * KeyIndexes}) writes that test's JSON as a literal, escaped by pgjdbc, so that a plan made once
+ * for every call (a server-side prepared statement's generic plan) can still prove that the
+ * partial index holds every match, which it cannot for a parameter.
  *
  * <p>A key path names nested object fields, never array elements: a step into anything but an
  * object finds nothing. It is read with {@code ->} for one key (metadata is an object), with
@@ -28,9 +33,14 @@ final class FilterSql {
   private final StringBuilder sql = new StringBuilder();
   private final List<Object> params = new ArrayList<>();
   private final List<String> containments = new ArrayList<>();
+  /** Containments written as literals where the filter requires them ({@link #compile(Condition, String, Set)}). */
+  private final Set<String> indexed;
+  private boolean keyed;
   private int conditions;
 
-  private FilterSql() {}
+  private FilterSql(Set<String> indexed) {
+    this.indexed = indexed;
+  }
 
   /**
    * The value at a key path, or SQL NULL where a field is missing or a step is not an object;
@@ -62,8 +72,9 @@ final class FilterSql {
    * @param containments for each equality the filter requires (at its top, or in an {@code and}
    *     there), its containment test's JSON object ({@link #containment}): a partial index
    *     whose predicate is that test holds every match ({@link KeyIndexes})
+   * @param keyed whether one of them is written as a literal: the one of a partial index
    */
-  record Compiled(String sql, List<Object> params, List<String> containments) {
+  record Compiled(String sql, List<Object> params, List<String> containments, boolean keyed) {
     /** The expression and its parameter values as text: equal for equal filters. */
     String key() {
       StringBuilder k = new StringBuilder(sql);
@@ -94,9 +105,18 @@ final class FilterSql {
    *     {@link Limits#MAX_FILTER_CONDITIONS} or {@link Limits#MAX_FILTER_DEPTH}
    */
   static Compiled compile(Condition condition, String field) {
-    FilterSql f = new FilterSql();
+    return compile(condition, field, Set.of());
+  }
+
+  /**
+   * As {@link #compile(Condition, String)}, with the containment test of each equality the
+   * filter requires whose JSON object is in {@code indexed} (the predicates of a table's valid
+   * partial indexes, {@link KeyIndexes#covered}) written as a literal.
+   */
+  static Compiled compile(Condition condition, String field, Set<String> indexed) {
+    FilterSql f = new FilterSql(indexed);
     f.add(condition, field, 1, true);
-    return new Compiled(f.sql.toString(), List.copyOf(f.params), List.copyOf(f.containments));
+    return new Compiled(f.sql.toString(), List.copyOf(f.params), List.copyOf(f.containments), f.keyed);
   }
 
   /** @param required whether every match must meet {@code condition} (it is the filter, or in an {@code and} of one) */
@@ -112,9 +132,14 @@ final class FilterSql {
         String json = json(e.json(), field + ".equals.value");
         // the containment test can use the GIN index; the equality makes it exact (arrays)
         Value value = value(path);
-        sql.append("(metadata @> ?::jsonb AND " + value.sql() + " = ?::jsonb)");
         String contains = nested(path, json);
-        params.add(contains);
+        if (required && indexed.contains(contains)) {
+          sql.append("(metadata @> " + literal(contains) + "::jsonb AND " + value.sql() + " = ?::jsonb)");
+          keyed = true;
+        } else {
+          sql.append("(metadata @> ?::jsonb AND " + value.sql() + " = ?::jsonb)");
+          params.add(contains);
+        }
         if (required) {
           containments.add(contains);
         }
@@ -239,6 +264,16 @@ final class FilterSql {
       checkText(part, field);
     }
     return path.toArray(String[]::new);
+  }
+
+  /** {@code s} as an escape string literal ({@code E'...'}): the same whatever standard_conforming_strings is. */
+  private static String literal(String s) {
+    try {
+      return "E'" + org.postgresql.core.Utils.escapeLiteral(null, s, false) + "'";
+    } catch (java.sql.SQLException e) {
+      // only for a NUL character, which json() refuses before
+      throw new IllegalArgumentException(e);
+    }
   }
 
   private static String json(String json, String field) {

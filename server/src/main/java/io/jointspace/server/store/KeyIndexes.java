@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * exclusive build lock: one server at a time per table, never during a bulk load, and stopped
  * by a drop of the table ({@link IndexBuilds#stop}). Each sweep of every server reads which
  * are valid ({@link #refresh}), so that its searches know which filters an index serves
- * ({@link #covers}).
+ * ({@link #covered}).
  *
  * <p>The values are found by reading the whole table (one pass per key), on the first sweep of
  * a server and again once writes changed at least {@link #RESCAN_CHANGES} items and a tenth of
@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * key is no longer indexed, or that is invalid (a build cut short) or carries no readable
  * comment, is dropped, and built again when still wanted.
  *
- * <p>Thread safety: {@link #covers} from gRPC threads; the rest on the sweep's thread.
+ * <p>Thread safety: {@link #covered} from gRPC threads; the rest on the sweep's thread.
  */
 public final class KeyIndexes {
   private static final Logger log = LoggerFactory.getLogger(KeyIndexes.class);
@@ -111,21 +111,12 @@ public final class KeyIndexes {
   }
 
   /**
-   * Whether a valid partial index of {@code table} (unqualified) holds exactly the items that
-   * {@code containments} (those of a filter's required equalities, {@link
-   * FilterSql.Compiled#containments()}) match, one of them: as this process last read.
+   * The containment tests ({@link FilterSql#containment}) of the valid partial indexes of
+   * {@code table} (unqualified), as this process last read them: a filter that requires one of
+   * them is served by that index, which holds exactly the items it matches.
    */
-  boolean covers(String table, List<String> containments) {
-    Set<String> known = covered.get(table);
-    if (known == null) {
-      return false;
-    }
-    for (String c : containments) {
-      if (known.contains(c)) {
-        return true;
-      }
-    }
-    return false;
+  Set<String> covered(String table) {
+    return covered.getOrDefault(table, Set.of());
   }
 
   /** Forgets what it knew of tables other than {@code tables}. */
@@ -140,7 +131,7 @@ public final class KeyIndexes {
     passes.remove(table);
   }
 
-  /** Reads which partial indexes of {@code table} are valid, for {@link #covers}. */
+  /** Reads which partial indexes of {@code table} are valid, for {@link #covered}. */
   List<KeyIndex> refresh(Connection c, String table) throws SQLException {
     List<KeyIndex> found = list(c, table);
     Set<String> valid = new HashSet<>();

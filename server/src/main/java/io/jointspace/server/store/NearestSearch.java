@@ -134,7 +134,9 @@ final class NearestSearch {
           + efSearch);
     }
     int ef = efSearch == 0 ? defaultEfSearch(query.topK()) : efSearch;
-    FilterSql.Compiled filter = query.filter() == null ? null : FilterSql.compile(query.filter(), "filter");
+    // a required equality that a partial index serves is written as a literal, for the walk's generic plan
+    FilterSql.Compiled filter = query.filter() == null ? null
+        : FilterSql.compile(query.filter(), "filter", keys.covered(collection.table()));
     if (query.vector() != null) {
       ItemStore.checkVector(query.vector(), collection, "vector.values");
     } else {
@@ -247,7 +249,7 @@ final class NearestSearch {
       throws SQLException {
     SearchQuery query = bound.query();
     String key = SelectiveFilters.key(bound.table(), bound.filter(), query.topK());
-    boolean keyed = keys.covers(bound.collection().table(), bound.filter().containments());
+    boolean keyed = bound.filter().keyed();
     long matched = keyed ? -1 : selective.matched(key);
     if (matched >= 0 && matched <= EXACT_ROWS) {
       Ranked ranked = run(c, s.exact(), s.where(), bound, settings(timeout).exact(), false);
@@ -257,11 +259,11 @@ final class NearestSearch {
     // on a partial index every item the walk meets has the value: it needs no more candidates
     // than an unfiltered search
     int walkEf = efSearch != 0 || keyed ? ef : filteredEfSearch(query.topK());
-    List<SearchHit> hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkEf).walk(walkTuples), false)
+    List<SearchHit> hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkEf).walk(walkTuples), true)
         .hits();
     Plan plan = keyed ? Plan.KEYED : Plan.WALK;
     if (hits.size() < walkRows(query.topK()) && matched > fartherTuples(walkTuples)) {
-      hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkEf).walk(fartherTuples(walkTuples)), false)
+      hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkEf).walk(fartherTuples(walkTuples)), true)
           .hits();
       plan = Plan.WALK_FARTHER;
     }
@@ -390,13 +392,18 @@ final class NearestSearch {
       return this;
     }
 
-    /** Plans the statement as a filtered HNSW walk reading at most {@code tuples} rows. */
+    /**
+     * Plans the statement as a filtered HNSW walk reading at most {@code tuples} rows, with one
+     * plan for every call once it is a server-side prepared statement (a generic plan: the walk
+     * of the table's HNSW index, or of the partial index whose predicate the filter's literal
+     * containment test proves, whatever the other values).
+     */
     Settings walk(int tuples) {
       values.put("hnsw.iterative_scan", "relaxed_order");
       values.put("hnsw.max_scan_tuples", Integer.toString(tuples));
       values.put("enable_seqscan", "off");
       values.put("enable_bitmapscan", "off");
-      values.put("plan_cache_mode", "force_custom_plan");
+      values.put("plan_cache_mode", "force_generic_plan");
       return this;
     }
 
@@ -461,10 +468,12 @@ final class NearestSearch {
    * Runs a search statement, its settings in the same round trip.
    *
    * @param prepared whether pgjdbc may make it a server-side prepared statement (from its fifth
-   *     use on a connection), which PostgreSQL parses once and, once a generic plan costs no more
-   *     than the custom ones, plans once: only for the unfiltered index scan, whose plan suits
-   *     every call (its settings are read when it runs). The others are planned for each call's
-   *     values and settings (a filter's values decide its plan, and which partial index serves it)
+   *     use on a connection), which PostgreSQL parses once and, with a generic plan, plans once:
+   *     for the index scans, unfiltered and filtered, whose plan suits every call (their settings
+   *     are read when they run, and a filter's containment test that a partial index serves is a
+   *     literal in the statement's text). Planning a filtered statement looks at every partial
+   *     index's predicate: 0.6 ms of a 1.8 ms walk with 110 of them (pgbench). The statement that
+   *     ranks every match is planned for each call's values (they decide how the GIN index is read)
    */
   private static Ranked run(Connection c, String sql, List<Slot> slots, Bound bound, Settings settings,
       boolean prepared) throws SQLException {
