@@ -126,32 +126,30 @@ class KeyIndexesTest {
     java.util.Set<String> covered = java.util.Set.of(FilterSql.containment(List.of("cat"), "\"x\""));
     FilterSql.Compiled literal = FilterSql.compile(x, "filter", covered);
     assertThat(literal.keyed()).isTrue();
-    assertThat(genericPlan(literal)).contains("Index Scan using " + partial);
+    assertThat(genericPlan(literal, "'cat'", "'\"x\"'")).contains("Index Scan using " + partial);
     FilterSql.Compiled parameter = FilterSql.compile(x, "filter");
     assertThat(parameter.keyed()).isFalse();
-    assertThat(genericPlan(parameter)).doesNotContain(partial).contains("Index Scan using");
+    assertThat(genericPlan(parameter, "'{\"cat\": \"x\"}'", "'cat'", "'\"x\"'")).doesNotContain(partial)
+        .contains("Index Scan using");
   }
 
-  /** EXPLAIN of the generic plan of a filtered walk, as a prepared statement with the filter's parameters. */
-  static String genericPlan(FilterSql.Compiled filter) {
+  /** EXPLAIN of the generic plan of a filtered walk, a prepared statement, executed with {@code args} (SQL literals). */
+  static String genericPlan(FilterSql.Compiled filter, String... args) {
     StringBuilder sql = new StringBuilder();
     int n = 0;
     for (char ch : filter.sql().toCharArray()) {
       sql.append(ch == '?' ? "$" + ++n : String.valueOf(ch));
     }
+    assertThat(args).hasSize(n);
     String walk = "PREPARE walk AS SELECT id FROM " + SqlNames.qualified(collection.table()) + " WHERE " + sql
         + " ORDER BY embedding <-> $" + (n + 1) + "::real[]::vector LIMIT 20";
-    List<String> args = new ArrayList<>();
-    for (Object param : filter.params()) {
-      args.add("'" + ((String) param).replace("'", "''") + "'");
-    }
-    args.add("'{" + "0,".repeat(DIM - 1) + "0}'");
+    String execute = "EXPLAIN EXECUTE walk(" + String.join(", ", args) + ", '{" + "0,".repeat(DIM - 1) + "0}')";
     return db.read(c -> {
       try (var s = c.createStatement()) {
         s.execute("SET enable_seqscan = off; SET enable_bitmapscan = off; SET plan_cache_mode = force_generic_plan");
         s.execute(walk);
         StringBuilder plan = new StringBuilder();
-        try (ResultSet r = s.executeQuery("EXPLAIN EXECUTE walk(" + String.join(", ", args) + ")")) {
+        try (ResultSet r = s.executeQuery(execute)) {
           while (r.next()) {
             plan.append(r.getString(1)).append('\n');
           }
