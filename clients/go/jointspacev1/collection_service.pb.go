@@ -2152,7 +2152,7 @@ type SearchRequest struct {
 	IncludeMetadata *bool `protobuf:"varint,8,opt,name=include_metadata,json=includeMetadata,proto3,oneof" json:"include_metadata,omitempty"`
 	// HNSW candidate list size (pgvector's hnsw.ef_search): larger is more accurate and slower.
 	// 0 means max(64, 2 * top_k), and max(64, 4 * top_k) for a filtered search that walks the
-	// index (it reads twice top_k matching rows); an unfiltered search whose first hits are far from the data (a text query against
+	// index (it reads on past the first candidates until top_k rows match); an unfiltered search whose first hits are far from the data (a text query against
 	// images) then walks again with 4 times the candidates, then twice as many up to 1000,
 	// until two walks agree (docs/sql.md, "Queries far from the data"). Allowed 1..1000: a
 	// value set here is used as is, for one walk.

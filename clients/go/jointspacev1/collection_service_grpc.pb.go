@@ -54,7 +54,7 @@ type CollectionServiceClient interface {
 	// Deletes items by id; deleting an id that is not stored is not an error.
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
 	// Nearest items to a query, optionally restricted by a metadata filter. Approximate
-	// (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+	// (HNSW). A filtered search walks the index until top_k items match, reading at most
 	// 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
 	// ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
 	// walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a
@@ -226,7 +226,7 @@ type CollectionServiceServer interface {
 	// Deletes items by id; deleting an id that is not stored is not an error.
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
 	// Nearest items to a query, optionally restricted by a metadata filter. Approximate
-	// (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+	// (HNSW). A filtered search walks the index until top_k items match, reading at most
 	// 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
 	// ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
 	// walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a

@@ -533,7 +533,7 @@ export interface SearchRequest {
   /**
    * HNSW candidate list size (pgvector's hnsw.ef_search): larger is more accurate and slower.
    * 0 means max(64, 2 * top_k), and max(64, 4 * top_k) for a filtered search that walks the
-   * index (it reads twice top_k matching rows); an unfiltered search whose first hits are far from the data (a text query against
+   * index (it reads on past the first candidates until top_k rows match); an unfiltered search whose first hits are far from the data (a text query against
    * images) then walks again with 4 times the candidates, then twice as many up to 1000,
    * until two walks agree (docs/sql.md, "Queries far from the data"). Allowed 1..1000: a
    * value set here is used as is, for one walk.
@@ -4397,7 +4397,7 @@ export const CollectionServiceService = {
   },
   /**
    * Nearest items to a query, optionally restricted by a metadata filter. Approximate
-   * (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+   * (HNSW). A filtered search walks the index until top_k items match, reading at most
    * 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
    * ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
    * walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a
@@ -4468,7 +4468,7 @@ export interface CollectionServiceServer extends UntypedServiceImplementation {
   delete: handleUnaryCall<DeleteRequest, DeleteResponse>;
   /**
    * Nearest items to a query, optionally restricted by a metadata filter. Approximate
-   * (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+   * (HNSW). A filtered search walks the index until top_k items match, reading at most
    * 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
    * ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
    * walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a
@@ -4645,7 +4645,7 @@ export interface CollectionServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Nearest items to a query, optionally restricted by a metadata filter. Approximate
-   * (HNSW). A filtered search walks the index until twice top_k items match, reading at most
+   * (HNSW). A filtered search walks the index until top_k items match, reading at most
    * 500 rows; when it finds fewer, it ranks every match exactly. For a minute after such a
    * ranking, the same filter is ranked exactly at once when at most 2000 items matched, and
    * walked again up to 5000 rows before it is ranked when more than 5000 did. A filter on a
