@@ -80,10 +80,18 @@ as_owner() {
   fi
 }
 
+# A port nothing listens on, below the kernel's range of ephemeral ports (which outgoing
+# connections take their local ports from, unseen by this check, and which then cannot be
+# bound): from 20000 up to that range (32768 on Linux by default).
 free_port() {
-  local p
+  local p low=32768 span
+  if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
+    read -r low _ < /proc/sys/net/ipv4/ip_local_port_range || low=32768
+  fi
+  span=$(( low - 20000 ))
+  [ "$span" -ge 1000 ] || span=20000
   for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 20000 ))
+    p=$(( 20000 + RANDOM % span ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   echo "no free port found" >&2
@@ -274,8 +282,24 @@ CONF
       port="$(read_port)"
       if [ -n "$port" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then port=""; fi
       [ -n "$port" ] || port="$(free_port)"
-      write_file port "$port"
-      as_owner "$bin/pg_ctl" -D "$data" -o "-p $port -c unix_socket_permissions=0700" -l "$base/server.log" -w -t 120 start >/dev/null
+      # another process may take the port between the check and the bind (a cluster started
+      # beside this one): then start again on another
+      for try in 1 2 3 4; do
+        write_file port "$port"
+        log_lines=0
+        [ ! -f "$base/server.log" ] || log_lines=$(wc -l < "$base/server.log")
+        if as_owner "$bin/pg_ctl" -D "$data" -o "-p $port -c unix_socket_permissions=0700" -l "$base/server.log" \
+          -w -t 120 start >/dev/null; then
+          break
+        fi
+        if [ "$try" -lt 4 ] && tail -n +"$((log_lines + 1))" "$base/server.log" 2>/dev/null \
+          | grep -q 'could not bind\|could not create any TCP/IP sockets'; then
+          echo "pg-cluster: port $port was taken meanwhile; starting on another" >&2
+          port="$(free_port)"
+          continue
+        fi
+        die "the cluster did not start; see $base/server.log"
+      done
     fi
     if [ -f "$data/standby.signal" ]; then
       # a standby takes its roles, databases and extensions from its primary (read-only here)

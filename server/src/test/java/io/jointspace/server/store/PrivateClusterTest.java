@@ -74,6 +74,34 @@ class PrivateClusterTest {
     assertThat(Files.exists(dir.resolve("data"))).isFalse();
   }
 
+  @Test
+  void aPortTakenBetweenTheCheckAndTheStart_startsOnAnother_belowTheEphemeralPorts() throws Exception {
+    Path dir = TestDatabase.emptyClusterDir("pg-port");
+    try {
+      assertThat(script("start", dir)).isZero();
+      assertThat(script("stop", dir)).isZero();
+      int port = Integer.parseInt(Files.readString(dir.resolve("port")).strip());
+      // bound, not listening: the script's check sees a free port, PostgreSQL cannot bind it
+      try (java.nio.channels.SocketChannel taken = java.nio.channels.SocketChannel.open()) {
+        taken.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        assertThat(script("start", dir)).isZero();
+      }
+      int now = Integer.parseInt(Files.readString(dir.resolve("port")).strip());
+      assertThat(now).isNotEqualTo(port);
+      int ephemeral;
+      try (var range = Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+        ephemeral = Integer.parseInt(range.readLine().strip().split("\\s+")[0]);
+      }
+      assertThat(now).isBetween(20000, ephemeral - 1);
+      try (PrivateCluster cluster = PrivateCluster.start(TestDatabase.projectRoot(), dir);
+          Connection c = TestDatabase.connect(cluster.databaseUrl())) {
+        assertThat(c.isValid(5)).isTrue();
+      }
+    } finally {
+      script("stop", dir);
+    }
+  }
+
   private static void assertNoTrust(Path dir) throws Exception {
     Path data = dir.resolve("data");
     if (Files.isRegularFile(dir.resolve("location"))) {
