@@ -131,7 +131,10 @@ class FilteredSearchTest {
     // 200 items near the query, none a match; 2200 matches beyond them. A walk of 30 rows finds
     // none, so the first search ranks all 2200; knowing they are more than EXACT_ROWS and than a
     // farther walk (300 rows) reads, the next search walks farther and finds them without
-    // ranking them all
+    // ranking them all. The matches are stored (and so indexed) first: the near items, indexed
+    // after them, link to them in the graph. Indexed first, the near items could end up in a
+    // part of the graph that a walk from the far side never enters, and the first walk would
+    // find the matches at once
     Collection sides = new CollectionCatalog(db).create(new CollectionSpec("sides", "example", 1, 16, Metric.L2,
         VectorType.VECTOR, 16, 64, false, ""));
     Random rnd = new Random(3);
@@ -145,6 +148,7 @@ class FilteredSearchTest {
       data.add(v);
       items.add(new ItemWrite("s" + i, v, "{\"side\": \"" + (i >= 200 ? "b" : "a") + "\"}", null, null));
     }
+    java.util.Collections.rotate(items, -200); // the matches first
     new ItemStore(db).copyUpsert(sides, items, List.of(), "items");
     ItemStore store = new ItemStore(db, 30, -1);
     float[] q = new float[16];
