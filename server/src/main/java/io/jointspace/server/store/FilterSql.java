@@ -32,7 +32,6 @@ import java.util.Set;
 final class FilterSql {
   private final StringBuilder sql = new StringBuilder();
   private final List<Object> params = new ArrayList<>();
-  private final List<String> containments = new ArrayList<>();
   /** Containments written as literals where the filter requires them ({@link #compile(Condition, String, Set)}). */
   private final Set<String> indexed;
   private boolean keyed;
@@ -78,12 +77,11 @@ final class FilterSql {
   /**
    * The compiled expression and its parameters, in order.
    *
-   * @param containments for each equality the filter requires (at its top, or in an {@code and}
-   *     there), its containment test's JSON object ({@link #containment}): a partial index
-   *     whose predicate is that test holds every match ({@link KeyIndexes})
-   * @param keyed whether one of them is written as a literal: the one of a partial index
+   * @param keyed whether an equality the filter requires (at its top, or in an {@code and}
+   *     there) has its containment test written as a literal: that of a partial index, which
+   *     holds every match ({@link KeyIndexes})
    */
-  record Compiled(String sql, List<Object> params, List<String> containments, boolean keyed) {
+  record Compiled(String sql, List<Object> params, boolean keyed) {
     /** The expression and its parameter values as text: equal for equal filters. */
     String key() {
       StringBuilder k = new StringBuilder(sql);
@@ -133,7 +131,7 @@ final class FilterSql {
   static Compiled compile(Condition condition, String field, Set<String> indexed) {
     FilterSql f = new FilterSql(indexed);
     f.add(condition, field, 1, true);
-    return new Compiled(f.sql.toString(), List.copyOf(f.params), List.copyOf(f.containments), f.keyed);
+    return new Compiled(f.sql.toString(), List.copyOf(f.params), f.keyed);
   }
 
   /** @param required whether every match must meet {@code condition} (it is the filter, or in an {@code and} of one) */
@@ -156,9 +154,6 @@ final class FilterSql {
         } else {
           sql.append("(metadata @> ? AND " + value.sql() + " = ?)");
           params.add(new Jsonb(contains));
-        }
-        if (required) {
-          containments.add(contains);
         }
         params.add(value.param());
         params.add(new Jsonb(json));
