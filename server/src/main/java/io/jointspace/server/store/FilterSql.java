@@ -149,7 +149,7 @@ final class FilterSql {
         Value value = value(path);
         String contains = nested(path, json);
         if (required && indexed.contains(contains)) {
-          sql.append("(metadata @> " + literal(contains) + "::jsonb AND " + value.sql() + " = ?)");
+          sql.append("(metadata @> " + SqlNames.literal(contains) + "::jsonb AND " + value.sql() + " = ?)");
           keyed = true;
         } else {
           sql.append("(metadata @> ? AND " + value.sql() + " = ?)");
@@ -295,16 +295,6 @@ final class FilterSql {
       checkText(part, field);
     }
     return path.toArray(String[]::new);
-  }
-
-  /** {@code s} as an escape string literal ({@code E'...'}): the same whatever standard_conforming_strings is. */
-  private static String literal(String s) {
-    try {
-      return "E'" + org.postgresql.core.Utils.escapeLiteral(null, s, false) + "'";
-    } catch (java.sql.SQLException e) {
-      // only for a NUL character, which json() refuses before
-      throw new IllegalArgumentException(e);
-    }
   }
 
   private static String json(String json, String field) {

@@ -296,21 +296,10 @@ public final class KeyIndexes {
     comment.addProperty("key", key);
     comment.add("value", JsonParser.parseString(valueJson));
     IndexBuilds.createIndex(c, CollectionCatalog.hnswIndexSql(spec, table, name, true,
-        "metadata @> " + literal(c, containment) + "::jsonb"), memoryMb);
+        "metadata @> " + SqlNames.literal(containment) + "::jsonb"), memoryMb);
     try (Statement s = c.createStatement()) {
       s.execute("COMMENT ON INDEX " + Database.SCHEMA + "." + SqlNames.quote(name) + " IS "
-          + literal(c, comment.toString()));
-    }
-  }
-
-  /** {@code s} as a SQL string literal, quoted by the server (DDL takes no parameters). */
-  private static String literal(Connection c, String s) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement("SELECT quote_literal(?)")) {
-      p.setString(1, s);
-      try (ResultSet r = p.executeQuery()) {
-        r.next();
-        return r.getString(1);
-      }
+          + SqlNames.literal(comment.toString()));
     }
   }
 }

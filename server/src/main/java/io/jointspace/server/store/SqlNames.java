@@ -54,6 +54,21 @@ final class SqlNames {
     return '"' + identifier + '"';
   }
 
+  /**
+   * {@code s} as an escape string literal ({@code E'...'}, quotes and backslashes escaped by
+   * pgjdbc), read the same whatever {@code standard_conforming_strings} is: for text that a
+   * statement cannot take as a parameter (DDL; a value a generic plan must see).
+   *
+   * @throws IllegalArgumentException for a NUL character, which no PostgreSQL text holds
+   */
+  static String literal(String s) {
+    try {
+      return "E'" + org.postgresql.core.Utils.escapeLiteral(null, s, false) + "'";
+    } catch (java.sql.SQLException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
   /** {@code jointspace."table"}. */
   static String qualified(String table) {
     return Database.SCHEMA + "." + quote(table);
