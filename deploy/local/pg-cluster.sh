@@ -80,6 +80,11 @@ as_owner() {
   fi
 }
 
+# Whether something listens on 127.0.0.1:$1.
+listening() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 # A port nothing listens on, below the kernel's range of ephemeral ports (which outgoing
 # connections take their local ports from, unseen by this check, and which then cannot be
 # bound): from 20000 up to that range (32768 on Linux by default).
@@ -92,7 +97,7 @@ free_port() {
   [ "$span" -ge 1000 ] || span=20000
   for _ in $(seq 1 50); do
     p=$(( 20000 + RANDOM % span ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+    if ! listening "$p"; then echo "$p"; return 0; fi
   done
   echo "no free port found" >&2
   return 1
@@ -280,7 +285,7 @@ CONF
       clear_stale
       # keep the last port when it is still free, so clients configured with the URL reconnect
       port="$(read_port)"
-      if [ -n "$port" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then port=""; fi
+      if [ -n "$port" ] && listening "$port"; then port=""; fi
       [ -n "$port" ] || port="$(free_port)"
       # another process may take the port between the check and the bind (a cluster started
       # beside this one): then start again on another
