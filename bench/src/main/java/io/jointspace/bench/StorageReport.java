@@ -39,13 +39,15 @@ final class StorageReport {
     line("- Load average (1, 5, 15 min) when the run started: %s; when it ended: %s (with %d cores, more than %d"
         + " means other processes were competing for the CPU during the run).", s.loadAtStart, loadAverage(), cores,
         cores);
-    String extra = System.getenv("BENCH_SERVER_JVM_OPTS");
+    String env = System.getenv("BENCH_SERVER_JVM_OPTS");
+    // the server's extra JVM options, stripped; empty when none were given
+    String extra = env == null ? "" : env.strip();
     line("- Server: a child JVM (`io.jointspace.server.Main serve --database-url URL --http-port -1`, -Xmx%s%s),"
         + " with `--config` holding `storage { index_build_memory_mb: " + s.indexMemoryMb + " bulk_load_max_rows: 1 }`,"
         + " defaults otherwise (10 pooled connections). Client: the Java client library (`clients/java`), the"
         + " measured calls (UpsertStream, Search) on one gRPC channel over loopback with retries off, so that every"
         + " refusal counts; setup calls on another.", s.heap,
-        extra == null || extra.isBlank() ? "" : " " + extra.strip() + " (BENCH_SERVER_JVM_OPTS)");
+        extra.isEmpty() ? "" : " " + extra + " (BENCH_SERVER_JVM_OPTS)");
     line("- Model: the collections bind `%s` version %s, copied from `%s`; it %s (GetModelMetadata), so"
         + " CreateCollection takes `dimension: %d` and items carry precomputed vectors.", StorageSuite.MODEL,
         r.modelVersion(), s.modelDir, r.modelNote(), s.dimension);
@@ -146,8 +148,8 @@ final class StorageReport {
         + " memory unless -Xms is given) and commits more, up to -Xmx, while a load allocates faster than its"
         + " collections keep up (here on %d cores shared with PostgreSQL and the client). What a leak would grow is"
         + " the heap in use after a full collection, shown beside each measurement.%s", cores,
-        extra == null || extra.isBlank() ? ""
-            : " This run gave the server `" + extra.strip() + "`: its heap was committed and touched at start, so"
+        extra.isEmpty() ? ""
+            : " This run gave the server `" + extra + "`: its heap was committed and touched at start, so"
                 + " RSS stays where it starts; with the default heap, RSS grows while G1 grows the heap (docs/operations.md,"
                 + " \"Memory: a flat resident set\").");
     line("");
@@ -192,7 +194,7 @@ final class StorageReport {
     line("| ingest: UpsertStream / binary COPY rows/s | >= 0.8 | %.2f | %s |", ingestRatio, yes(ingestRatio >= 0.8));
     line("| bulk load until searchable / hand-made (COPY + CREATE INDEX) | <= 1.2 | %.2f | %s |", bulkRatio,
         yes(bulkRatio <= 1.2));
-    String options = extra == null || extra.isBlank() ? "" : ", with `" + extra.strip() + "`";
+    String options = extra.isEmpty() ? "" : ", with `" + extra + "`";
     line("| RSS growth over the bulk load (10%% -> end)%s | <= 10%% | %+.1f%% | %s |", options,
         100 * r.ingestRss().growth(),
         yes(r.ingestRss().growth() <= 0.10));
