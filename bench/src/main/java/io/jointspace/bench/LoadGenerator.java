@@ -3,6 +3,7 @@ package io.jointspace.bench;
 import io.grpc.Status;
 import io.jointspace.api.inference.GRPCInferenceServiceGrpc;
 import io.jointspace.api.inference.ModelInferRequest;
+import io.jointspace.api.inference.ServerLiveRequest;
 import io.jointspace.client.JointspaceClient;
 import io.jointspace.client.JointspaceException;
 import java.time.Duration;
@@ -52,7 +53,7 @@ final class LoadGenerator {
   private final LongSupplier serverCpuNanos;
   /** What {@link Workload.Kind#infer} calls send; null when this generator sends none. */
   @Nullable private final ModelInferRequest infer;
-  @Nullable private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub inference;
+  private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub inference;
 
   /** {@code client}: one made by {@link #client}. */
   LoadGenerator(JointspaceClient client, Workload workload, LongSupplier serverCpuNanos) {
@@ -66,7 +67,7 @@ final class LoadGenerator {
     this.workload = workload;
     this.serverCpuNanos = serverCpuNanos;
     this.infer = infer;
-    this.inference = infer == null ? null : GRPCInferenceServiceGrpc.newFutureStub(client.channel());
+    this.inference = GRPCInferenceServiceGrpc.newFutureStub(client.channel());
   }
 
   /**
@@ -79,13 +80,15 @@ final class LoadGenerator {
     return JointspaceClient.builder(address).deadline(DEADLINE).maxMessageBytes(64 << 20).maxAttempts(1).build();
   }
 
-  /** One Embed call; the callback gets the status code when it completes (on a gRPC thread). */
+  /** One call of {@code kind}; the callback gets the status code when it completes (on a gRPC thread). */
   private void call(Workload.Kind kind, java.util.function.Consumer<Status.Code> done) {
-    if (kind == Workload.Kind.infer) {
-      if (inference == null) {
+    if (kind == Workload.Kind.infer || kind == Workload.Kind.live) {
+      if (kind == Workload.Kind.infer && infer == null) {
         throw new IllegalStateException("this load generator has no ModelInfer request");
       }
-      var call = inference.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS).modelInfer(infer);
+      var stub = inference.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+      com.google.common.util.concurrent.ListenableFuture<?> call = kind == Workload.Kind.infer ? stub.modelInfer(infer)
+          : stub.serverLive(ServerLiveRequest.getDefaultInstance());
       call.addListener(() -> {
         Status.Code code;
         try {

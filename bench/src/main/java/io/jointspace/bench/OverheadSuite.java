@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.jointspace.api.inference.GRPCInferenceServiceGrpc;
 import io.jointspace.api.inference.ModelInferRequest;
 import io.jointspace.api.inference.ModelInferRequest.InferInputTensor;
+import io.jointspace.server.Settings;
 import io.jointspace.server.runtime.CallScope;
 import io.jointspace.server.runtime.DType;
 import io.jointspace.server.runtime.LoadOptions;
@@ -78,9 +79,15 @@ final class OverheadSuite implements Callable<Integer> {
       description = "Which servers to run, in order (none: the baselines only). Default: ${DEFAULT-VALUE}.")
   List<String> batchings = new ArrayList<>();
 
-  @Option(names = "--calls", defaultValue = "infer,image", split = ",",
-      description = "Which calls to measure: infer (ModelInfer half_plus_two), image (Embed). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--calls", defaultValue = "infer,live,image", split = ",",
+      description = "Which calls to measure: infer (ModelInfer half_plus_two), live (ServerLive), image (Embed)."
+          + " Default: ${DEFAULT-VALUE}.")
   List<Workload.Kind> calls = new ArrayList<>();
+
+  @Option(names = "--floor", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Measure grpc-java alone (a bare server answering ModelInfer and ServerLive) first: the floor"
+          + " under a trivial call on this machine. Default: on.")
+  boolean floor;
 
   @Option(names = "--skip-baselines", description = "Skip the in-process baselines (for a quick look or a profile).")
   boolean skipBaselines;
@@ -133,7 +140,32 @@ final class OverheadSuite implements Callable<Integer> {
     log("baselines: %s", base);
 
     List<Run> runs = new ArrayList<>();
+    List<Run> floorRuns = new ArrayList<>();
     List<String> warmups = new ArrayList<>();
+    List<Run> directRuns = new ArrayList<>();
+    if (floor) {
+      for (int threads : new int[] {Settings.DEFAULT_GRPC_THREADS, 0}) {
+        String name = threads == 0 ? "grpc-java alone, handlers on the event loop" : "grpc-java alone";
+        try (ServerProcess s = ServerProcess.bare(threads, heap,
+            logDir.resolve("server-overhead-bare-" + threads + ".log"), serverJvmArgs)) {
+          LoadGenerator gen = new LoadGenerator(s.load, workload, s::cpuNanos, inferRequest());
+          String w = JitWarmUp.run(s, jitWarmupMax, () -> {
+            gen.closedLoop(Workload.Kind.infer, 1, 0, 1000);
+            gen.closedLoop(Workload.Kind.infer, 16, 0, 1500);
+          });
+          warmups.add(name + ": " + w);
+          for (Workload.Kind kind : threads == 0 ? List.of(Workload.Kind.infer)
+              : List.of(Workload.Kind.infer, Workload.Kind.live)) {
+            for (int c : callers) {
+              Run r = new Run(kind, c, false, gen.closedLoop(kind, c, warmup * 1000, duration * 1000));
+              log("%s, %s, %d callers: %.0f calls/s, %.0f us server CPU per call, %s", name, kind, c,
+                  r.result().throughput(), r.cpuMicrosPerCall(), r.result().codesText());
+              (threads == 0 ? directRuns : floorRuns).add(r);
+            }
+          }
+        }
+      }
+    }
     for (String b : batchings) {
       if (!b.equals("on") && !b.equals("off")) {
         continue; // e.g. "none": the baselines only
@@ -151,6 +183,9 @@ final class OverheadSuite implements Callable<Integer> {
             gen.closedLoop(Workload.Kind.infer, 1, 0, 1000);
             gen.closedLoop(Workload.Kind.infer, 16, 0, 1500);
           }
+          if (calls.contains(Workload.Kind.live)) {
+            gen.closedLoop(Workload.Kind.live, 1, 0, 500);
+          }
           if (calls.contains(Workload.Kind.image)) {
             gen.closedLoop(Workload.Kind.image, 1, 0, 1000);
             gen.closedLoop(Workload.Kind.image, 64, 0, 2000);
@@ -159,7 +194,7 @@ final class OverheadSuite implements Callable<Integer> {
         warmups.add("batching " + b + ": " + w);
         log("warm-up, batching %s: %s", b, w);
         for (Workload.Kind kind : calls) {
-          if (kind == Workload.Kind.infer && !tensor) {
+          if (kind == Workload.Kind.infer && !tensor || kind == Workload.Kind.live && on) {
             continue;
           }
           for (int c : callers) {
@@ -173,7 +208,7 @@ final class OverheadSuite implements Callable<Integer> {
       }
     }
     double minutes = (System.nanoTime() - t0) / 60e9;
-    String md = markdown(base, runs, warmups, loadAtStart, loadAverage(), minutes, tensor);
+    String md = markdown(base, runs, floorRuns, directRuns, warmups, loadAtStart, loadAverage(), minutes, tensor);
     Path outPath = Main.path(out);
     String doc = Files.exists(outPath) ? Files.readString(outPath) : "";
     Files.writeString(outPath, MarkedSection.OVERHEAD.replace(doc, md));
@@ -329,8 +364,8 @@ final class OverheadSuite implements Callable<Integer> {
     return (Cpu.selfNanos() - cpu0) / 1e3 / n;
   }
 
-  private String markdown(Baselines base, List<Run> runs, List<String> warmups, String loadStart, String loadEnd,
-      double minutes, boolean tensor) {
+  private String markdown(Baselines base, List<Run> runs, List<Run> floorRuns, List<Run> directRuns,
+      List<String> warmups, String loadStart, String loadEnd, double minutes, boolean tensor) {
     StringBuilder b = new StringBuilder();
     line(b, "## Batching that never costs a lone caller, and the cost of a trivial call");
     line(b, "");
@@ -368,15 +403,14 @@ final class OverheadSuite implements Callable<Integer> {
     line(b, "");
     line(b, "| call | callers | off calls/s | off us/call | on calls/s | on us/call | on/off calls/s | on/off CPU per call |");
     line(b, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (Workload.Kind kind : List.of(Workload.Kind.infer, Workload.Kind.image)) {
+    for (Workload.Kind kind : List.of(Workload.Kind.infer, Workload.Kind.live, Workload.Kind.image)) {
       for (int c : callers) {
         Run off = find(runs, kind, c, false);
         Run on = find(runs, kind, c, true);
         if (off == null && on == null) {
           continue;
         }
-        line(b, "| %s | %d | %s | %s | %s | %s | %s | %s |",
-            kind == Workload.Kind.infer ? "ModelInfer half_plus_two" : "Embed 1 image", c,
+        line(b, "| %s | %d | %s | %s | %s | %s | %s | %s |", callName(kind), c,
             off == null ? "-" : fmt("%.0f", off.result().throughput()), off == null ? "-" : fmt("%.0f", off.cpuMicrosPerCall()),
             on == null ? "-" : fmt("%.0f", on.result().throughput()), on == null ? "-" : fmt("%.0f", on.cpuMicrosPerCall()),
             off == null || on == null ? "-" : fmt("%.2fx", on.result().throughput() / off.result().throughput()),
@@ -384,6 +418,30 @@ final class OverheadSuite implements Callable<Integer> {
       }
     }
     line(b, "");
+    if (!floorRuns.isEmpty()) {
+      line(b, "The floor: grpc-java alone (`io.jointspace.bench.BareServer`, the same grpc-java and Netty, a fixed pool"
+          + " of %d handler threads like the server's, in a JVM with the same options), answering ModelInfer with the"
+          + " response the server gives for half_plus_two without reading the request, and ServerLive; no"
+          + " interceptors, no model, no checks. Measured the same way, before the servers:", Settings.DEFAULT_GRPC_THREADS);
+      line(b, "");
+      line(b, "| call | callers | calls/s | server us/call | handlers on the event loop: calls/s | us/call"
+          + " | the server's us/call, batching off | the server's own share |");
+      line(b, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+      for (Run f : floorRuns) {
+        Run ours = find(runs, f.kind(), f.callers(), false);
+        Run direct = find(directRuns, f.kind(), f.callers(), false);
+        line(b, "| %s (grpc-java alone) | %d | %.0f | %.0f | %s | %s | %s | %s |", callName(f.kind()), f.callers(),
+            f.result().throughput(), f.cpuMicrosPerCall(),
+            direct == null ? "-" : fmt("%.0f", direct.result().throughput()),
+            direct == null ? "-" : fmt("%.0f", direct.cpuMicrosPerCall()),
+            ours == null ? "-" : fmt("%.0f", ours.cpuMicrosPerCall()),
+            ours == null ? "-" : fmt("%+.0f us", ours.cpuMicrosPerCall() - f.cpuMicrosPerCall()));
+      }
+      line(b, "");
+      line(b, "With the handlers on the event loop (`directExecutor`) a call is not handed to a handler thread and"
+          + " back; the server cannot run its handlers there, since they block (models, the database).");
+      line(b, "");
+    }
     Run img64on = find(runs, Workload.Kind.image, 64, true);
     Run img64off = find(runs, Workload.Kind.image, 64, false);
     Run trivial = find(runs, Workload.Kind.infer, 1, false);
@@ -403,8 +461,23 @@ final class OverheadSuite implements Callable<Integer> {
           + " <= 50 us); in-process the server's own call of the model takes %.0f us of it (TF Java's session run: %.0f us"
           + " on the calling thread, %.0f us through TensorFlow's pool); the rest is gRPC and its thread hand-offs.",
           trivial.cpuMicrosPerCall(), base.modelCall(), base.sessionInline(), base.session());
+      Run bare = find(floorRuns, Workload.Kind.infer, 1, false);
+      if (bare != null) {
+        line(b, "  grpc-java alone answers the same call for %.0f us of CPU on this machine (%s the 50 us target); the"
+            + " server's share on top of it is %.0f us, the model's run included.", bare.cpuMicrosPerCall(),
+            bare.cpuMicrosPerCall() > 50 ? "above" : "within", trivial.cpuMicrosPerCall() - bare.cpuMicrosPerCall());
+      }
     }
     return b.toString();
+  }
+
+  private static String callName(Workload.Kind kind) {
+    return switch (kind) {
+      case infer -> "ModelInfer half_plus_two";
+      case live -> "ServerLive";
+      case image -> "Embed 1 image";
+      case text -> "Embed 1 caption";
+    };
   }
 
   @Nullable

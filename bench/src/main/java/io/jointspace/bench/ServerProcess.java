@@ -83,10 +83,37 @@ final class ServerProcess implements AutoCloseable {
 
   private static ServerProcess launch(List<String> args, String heap, Path log, List<String> jvmArgs, long pollMillis)
       throws IOException {
-    int port;
+    int port = freePort();
+    List<String> main = new ArrayList<>(List.of("io.jointspace.server.Main", "serve",
+        "--grpc-port", Integer.toString(port), "--http-port", "-1", "--poll-interval-ms", Long.toString(pollMillis)));
+    main.addAll(args);
+    return spawn(main, port, heap, log, jvmArgs);
+  }
+
+  /**
+   * grpc-java alone ({@link BareServer}) in a child JVM with the server's JVM options and
+   * {@code threads} handler threads (0: on the event loop); ready once it answers ServerLive.
+   */
+  static ServerProcess bare(int threads, String heap, Path log, List<String> jvmArgs)
+      throws IOException, InterruptedException {
+    int port = freePort();
+    ServerProcess server = spawn(List.of(BareServer.class.getName(), Integer.toString(port), Integer.toString(threads)),
+        port, heap, log, jvmArgs);
+    var live = io.jointspace.api.inference.GRPCInferenceServiceGrpc.newBlockingStub(server.load.channel());
+    server.awaitReady(60, log, () -> live.withDeadlineAfter(5, TimeUnit.SECONDS)
+        .serverLive(io.jointspace.api.inference.ServerLiveRequest.getDefaultInstance()));
+    return server;
+  }
+
+  private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
+      return s.getLocalPort();
     }
+  }
+
+  /** Runs {@code main} (a class and its arguments) on the bench's classpath, listening on {@code port}. */
+  private static ServerProcess spawn(List<String> main, int port, String heap, Path log, List<String> jvmArgs)
+      throws IOException {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap));
     cmd.addAll(jvmArgs);
@@ -95,9 +122,8 @@ final class ServerProcess implements AutoCloseable {
     if (extra != null && !extra.isBlank()) {
       cmd.addAll(List.of(extra.trim().split("\\s+")));
     }
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.jointspace.server.Main", "serve",
-        "--grpc-port", Integer.toString(port), "--http-port", "-1", "--poll-interval-ms", Long.toString(pollMillis)));
-    cmd.addAll(args);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
+    cmd.addAll(main);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
     pb.environment().putIfAbsent("TF_CPP_MIN_LOG_LEVEL", "2");
@@ -150,7 +176,7 @@ final class ServerProcess implements AutoCloseable {
       try {
         probe.run();
         return;
-      } catch (JointspaceException e) {
+      } catch (JointspaceException | io.grpc.StatusRuntimeException e) {
         if (System.nanoTime() > until) {
           close();
           throw new IllegalStateException("server not ready after " + seconds + " s: " + e.getMessage());

@@ -20,8 +20,11 @@ import javax.imageio.ImageIO;
  * front (seed fixed), each request carrying exactly one input, cycled round-robin.
  */
 final class Workload {
-  /** Embed of one image or one text; infer: a KServe v2 ModelInfer call (see {@link LoadGenerator}). */
-  enum Kind { image, text, infer }
+  /**
+   * Embed of an image or a caption; ModelInfer of half_plus_two; KServe v2 ServerLive (no work
+   * at all). See {@link LoadGenerator}.
+   */
+  enum Kind { image, text, infer, live }
 
   static final int DISTINCT = 16;
 
