@@ -158,7 +158,9 @@ public final class JointspaceServer {
     // inside the metrics (refusals count as calls too) and inside ParseGuard: scope checks read the parsed request
     io.grpc.ServerInterceptor caller = auth != null ? auth
         : Caller.unchecked(); // without it, lists show nothing: Caller fails closed
-    builder.intercept(new MetricsInterceptor(meters));
+    // one for both ports: a method's calls in flight are one gauge, whichever port they came in on
+    MetricsInterceptor calls = new MetricsInterceptor(meters);
+    builder.intercept(calls);
     // a request protobuf will not parse is INVALID_ARGUMENT, not UNKNOWN
     services = java.util.List.of(
             ServerInterceptors.intercept(injector.getInstance(EmbeddingServiceImpl.class), live),
@@ -179,7 +181,7 @@ public final class JointspaceServer {
     io.grpc.inprocess.InProcessServerBuilder inProcess = io.grpc.inprocess.InProcessServerBuilder.forName(inProcessName)
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .executor(grpcExecutor)
-        .intercept(new MetricsInterceptor(meters));
+        .intercept(calls);
     for (io.grpc.ServerServiceDefinition service : services) {
       builder.addService(ParseGuard.guard(ServerInterceptors.intercept(service, caller)));
       inProcess.addService(ParseGuard.guard(ServerInterceptors.intercept(service, caller)));

@@ -155,6 +155,16 @@ class MetricsTest {
       assertThat(value(second, "jointspace_model_requests_total", "version=\"2\"", "code=\"OK\"")).isEqualTo(1);
       assertThat(value(get(port, "/metrics").body(), "jointspace_model_requests_total", "version=\"2\"",
           "code=\"OK\"")).isEqualTo(1);
+
+      // version 1 back (version 2's folder gone): its calls count in a new series, from 1
+      com.google.common.io.MoreFiles.deleteRecursively(liveRepo.resolve("clip/2"));
+      f.server.rescan();
+      f.server.registry().awaitState(new ServableId("clip", 1), Duration.ofSeconds(60), ModelState.AVAILABLE);
+      f.server.registry().awaitState(new ServableId("clip", 2), Duration.ofSeconds(60), ModelState.END);
+      stub.embed(red);
+      stub.embed(red);
+      assertThat(value(get(port, "/metrics").body(), "jointspace_model_requests_total", v1, "code=\"OK\""))
+          .isEqualTo(2);
     }
   }
 
