@@ -134,14 +134,13 @@ public final class InferenceServiceImpl extends GRPCInferenceServiceGrpc.GRPCInf
     Map<String, TensorData> inputs = new LinkedHashMap<>();
     for (int i = 0; i < request.getInputsCount(); i++) {
       InferInputTensor in = request.getInputs(i);
-      String field = "inputs[" + i + "]";
       if (in.getName().isEmpty()) {
-        throw new InvalidInputException(field + ".name is empty");
+        throw new InvalidInputException("inputs[" + i + "].name is empty");
       }
       if (inputs.containsKey(in.getName())) {
-        throw new InvalidInputException(field + ".name '" + in.getName() + "' appears twice");
+        throw new InvalidInputException("inputs[" + i + "].name '" + in.getName() + "' appears twice");
       }
-      inputs.put(in.getName(), TensorMapper.fromInfer(in, rawIn ? request.getRawInputContents(i) : null, field));
+      inputs.put(in.getName(), TensorMapper.fromInfer(in, rawIn ? request.getRawInputContents(i) : null, i));
     }
     List<String> outputs = new ArrayList<>();
     Set<String> seen = new HashSet<>();

@@ -136,14 +136,19 @@ final class TensorMapper {
 
   // ------------------------------------------------------------- KServe v2
 
-  static TensorData fromInfer(InferInputTensor in, @Nullable ByteString raw, String field) {
+  /**
+   * Input {@code index} of a ModelInfer request, from its raw contents {@code raw} when given,
+   * else from its typed contents; errors name {@code inputs[index]} or {@code raw_input_contents[index]}.
+   */
+  static TensorData fromInfer(InferInputTensor in, @Nullable ByteString raw, int index) {
+    String field = "inputs[" + index + "]";
     DType dtype = dtype(in.getDatatype(), field + ".datatype");
     long[] shape = shape(in.getShapeList(), field + ".shape");
     if (raw != null) {
       if (hasContents(in.getContents())) {
         throw new InvalidInputException(field + " has contents and raw_input_contents; use one");
       }
-      return fromRaw(dtype, shape, raw, "raw_input_contents[" + field.replaceAll("\\D", "") + "]");
+      return fromRaw(dtype, shape, raw, "raw_input_contents[" + index + "]");
     }
     InferTensorContents c = in.getContents();
     long n = TensorData.elementCount(shape);

@@ -270,7 +270,7 @@ class TensorMapperFuzzTest {
           Built b = build(new Case(kserve, datatype, List.of(2L, 3L), mode, 0, 1, 42));
           try {
             if (kserve) {
-              TensorMapper.fromInfer(b.infer(), b.raw(), "inputs[3]");
+              TensorMapper.fromInfer(b.infer(), b.raw(), 3);
             } else {
               TensorMapper.fromProto(b.tensor(), "inputs[3].tensor");
             }
@@ -286,7 +286,7 @@ class TensorMapperFuzzTest {
   void anyTensor_isExactlyWhatWasSent_orRefused(@ForAll("cases") Case c) {
     Built b = build(c);
     FuzzTry.Outcome<TensorData> out = FuzzTry.run(TIME_LIMIT, () -> c.kserve()
-        ? TensorMapper.fromInfer(b.infer(), b.raw(), "inputs[3]")
+        ? TensorMapper.fromInfer(b.infer(), b.raw(), 3)
         : TensorMapper.fromProto(b.tensor(), "inputs[3].tensor"));
     TensorData d = out.valueOrOnly(InvalidInputException.class);
     Statistics.label("outcome").collect(d == null ? "refused" : "accepted");
@@ -313,13 +313,13 @@ class TensorMapperFuzzTest {
     assertSentValues(c, b, d);
     // back out through the KServe output mappings, and in again
     TensorData viaRaw = TensorMapper.fromInfer(InferInputTensor.newBuilder().setDatatype(d.dtype().name())
-        .addAllShape(c.shape()).build(), TensorMapper.raw(d), "inputs[0]");
+        .addAllShape(c.shape()).build(), TensorMapper.raw(d), 0);
     assertSame(viaRaw, d);
     // typed contents only where the server sends them: FP16 and BF16 have no typed field
     InferTensorContents contents = d.dtype() == DType.FP16 || d.dtype() == DType.BF16 ? null : TensorMapper.contents(d);
     if (contents != null) {
       TensorData viaContents = TensorMapper.fromInfer(InferInputTensor.newBuilder().setDatatype(d.dtype().name())
-          .addAllShape(c.shape()).setContents(contents).build(), null, "inputs[0]");
+          .addAllShape(c.shape()).setContents(contents).build(), null, 0);
       assertSame(viaContents, d);
     }
   }
@@ -340,7 +340,7 @@ class TensorMapperFuzzTest {
   void tensorsAsDocumented_areAlwaysTaken(@ForAll("goodCases") Case c) {
     Built b = build(c);
     FuzzTry.Outcome<TensorData> out = FuzzTry.run(TIME_LIMIT, () -> c.kserve()
-        ? TensorMapper.fromInfer(b.infer(), b.raw(), "inputs[3]")
+        ? TensorMapper.fromInfer(b.infer(), b.raw(), 3)
         : TensorMapper.fromProto(b.tensor(), "inputs[3].tensor"));
     TensorData d = out.valueOrOnly();
     assertThat(d.shape()).containsExactly(c.shape().stream().mapToLong(Long::longValue).toArray());

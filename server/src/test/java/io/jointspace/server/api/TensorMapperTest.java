@@ -17,7 +17,7 @@ class TensorMapperTest {
     // and the same tensor read back through typed contents was 1.
     ByteString raw = ByteString.copyFrom(new byte[] {0, 1, 0x60, (byte) 0xff});
     TensorData kserve = TensorMapper.fromInfer(InferInputTensor.newBuilder().setDatatype("BOOL").addShape(4).build(), raw,
-        "inputs[0]");
+        0);
     assertThat(kserve.bytes()).containsExactly(0, 1, 1, 1);
     TensorData tensor = TensorMapper.fromProto(Tensor.newBuilder().setDtype(DataType.BOOL).addShape(2).addShape(2)
         .setRawContent(raw).build(), "inputs[0].tensor");
