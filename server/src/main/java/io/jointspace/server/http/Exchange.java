@@ -76,17 +76,37 @@ final class Exchange {
    */
   byte[] body() {
     long declared = request.getLength();
-    if (declared > maxBodyBytes) {
-      throw tooLarge(declared);
-    }
     try (InputStream in = Content.Source.asInputStream(request)) {
+      if (declared > maxBodyBytes) {
+        drop(in, declared - maxBodyBytes <= DROP_BYTES ? declared : 0);
+        throw tooLarge(declared);
+      }
       byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
       if (bytes.length > maxBodyBytes) {
+        drop(in, DROP_BYTES);
         throw tooLarge(-1);
       }
       return bytes;
     } catch (IOException e) {
       throw HttpError.badRequest("cannot read the request body: " + e.getMessage());
+    }
+  }
+
+  /**
+   * A body at most this far over the limit is read to its end, and dropped, before the 413 goes
+   * out: answered while the client still sends, the connection closes under its writes, and the
+   * client may see the connection reset instead of the answer.
+   */
+  static final long DROP_BYTES = 1 << 20;
+
+  private static void drop(InputStream in, long atMost) throws IOException {
+    byte[] buffer = new byte[8192];
+    for (long left = atMost; left > 0; ) {
+      int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+      if (n < 0) {
+        return;
+      }
+      left -= n;
     }
   }
 
