@@ -273,6 +273,8 @@ password_encryption = 'scram-sha-256'
 max_parallel_maintenance_workers = 0
 shared_buffers = 256MB
 fsync = on
+# per-statement calls, times and JIT work: CREATE EXTENSION pg_stat_statements to read them
+shared_preload_libraries = 'pg_stat_statements'
 CONF
     fi
     # a cluster made by an older script (trust) is brought to password authentication here

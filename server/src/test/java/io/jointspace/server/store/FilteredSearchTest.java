@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -199,6 +200,71 @@ class FilteredSearchTest {
       store.search(collection, new SearchQuery(q, null, 5, new Condition.Equals(List.of("rare"), "false"), false,
           true), 0);
       assertThat(plans.messages()).singleElement().asString().contains("plan WALK,");
+    }
+  }
+
+  @Test
+  void searches_neverJitCompileTheirStatements() throws Exception {
+    // The planner costs a walk with a selective filter as reading the whole HNSW index, which on
+    // a large table passed jit_above_cost: every call compiled its statement (tens of ms). Here
+    // every statement of a database of its own is past the JIT thresholds (0), and
+    // pg_stat_statements counts what each compiled: a plain statement does, the server's do not
+    DatabaseUrl url = TestDatabase.fresh();
+    String name = url.jdbcUrl().replaceFirst("^.*/([^/?]+)(\\?.*)?$", "$1");
+    try (java.sql.Connection c = TestDatabase.connect(url); java.sql.Statement s = c.createStatement()) {
+      try (java.sql.ResultSet r = s.executeQuery("SHOW shared_preload_libraries")) {
+        r.next();
+        org.junit.jupiter.api.Assumptions.assumeTrue(r.getString(1).contains("pg_stat_statements"),
+            "the test server does not load pg_stat_statements");
+      }
+      s.execute("CREATE EXTENSION pg_stat_statements");
+      s.execute("ALTER DATABASE " + name + " SET jit_above_cost = 0");
+      s.execute("ALTER DATABASE " + name + " SET jit_inline_above_cost = 0");
+      s.execute("ALTER DATABASE " + name + " SET jit_optimize_above_cost = 0");
+    }
+    try (Database jitting = new Database(url, 2, Duration.ofSeconds(5))) {
+      Collection points = new CollectionCatalog(jitting).create(new CollectionSpec("points", "example", 1, 16,
+          Metric.L2, VectorType.VECTOR, 16, 64, false, ""));
+      List<ItemWrite> items = new ArrayList<>();
+      for (int i = 0; i < DATA.size(); i++) {
+        items.add(new ItemWrite("p" + i, DATA.get(i), "{\"g\": " + (i % 5) + ", \"rare\": " + (i % 100 == 0) + "}",
+            null, null));
+      }
+      ItemStore store = new ItemStore(jitting, 50, -1);
+      store.copyUpsert(points, items, List.of(), "items");
+      float[] q = DATA.get(9);
+      try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+        for (int i = 0; i < 6; i++) { // past pgjdbc's prepare threshold: prepared statements too
+          store.search(points, new SearchQuery(q, null, 10, null, false, true), 0);
+          store.search(points, new SearchQuery(q, null, 10, new Condition.Equals(List.of("g"), "2"), false, true), 0);
+          store.search(points, new SearchQuery(q, null, 10, new Condition.Equals(List.of("rare"), "true"), false,
+              true), 0);
+        }
+        assertThat(String.join("\n", plans.messages())).contains("plan INDEX,", "plan WALK,", "plan EXACT,");
+      }
+      try (java.sql.Connection c = TestDatabase.connect(url); java.sql.Statement s = c.createStatement()) {
+        s.executeQuery("SELECT id, embedding <-> embedding AS plain_distance FROM "
+            + SqlNames.qualified(points.table()) + " ORDER BY plain_distance LIMIT 1").close();
+        try (java.sql.ResultSet r = s.executeQuery("SELECT coalesce(sum(jit_functions), 0) FROM pg_stat_statements s"
+            + " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
+            + " AND s.query LIKE '%plain_distance%'")) {
+          r.next();
+          org.junit.jupiter.api.Assumptions.assumeTrue(r.getLong(1) > 0, "this server does not JIT-compile");
+        }
+        // the server's search statements: those that measure distances (the settings before each
+        // are statements of their own, compiled before they turn JIT off)
+        Map<String, Long> searches = new java.util.HashMap<>();
+        try (java.sql.ResultSet r = s.executeQuery("SELECT s.query, s.jit_functions FROM pg_stat_statements s"
+            + " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
+            + " AND s.query LIKE '%<->%' AND s.query NOT LIKE '%plain_distance%'")) {
+          while (r.next()) {
+            searches.put(r.getString(1), r.getLong(2));
+          }
+        }
+        assertThat(searches).hasSizeGreaterThanOrEqualTo(3); // unfiltered, walk, exact
+        assertThat(searches).as("functions JIT-compiled per search statement")
+            .allSatisfy((statement, functions) -> assertThat(functions).as(statement).isZero());
+      }
     }
   }
 
