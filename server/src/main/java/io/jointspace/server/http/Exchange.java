@@ -31,6 +31,8 @@ final class Exchange {
   private final long maxBodyBytes;
   private final Map<String, String> params;
   private boolean answered;
+  /** Whether the request's body was read, or dropped. */
+  private boolean bodyRead;
 
   Exchange(Request request, Response response, Callback callback, long maxBodyBytes, Map<String, String> params) {
     this.request = request;
@@ -75,6 +77,7 @@ final class Exchange {
    * @throws HttpError 413 over the limit
    */
   byte[] body() {
+    bodyRead = true;
     long declared = request.getLength();
     try (InputStream in = Content.Source.asInputStream(request)) {
       if (declared > maxBodyBytes) {
@@ -98,6 +101,28 @@ final class Exchange {
    * client may see the connection reset instead of the answer.
    */
   static final long DROP_BYTES = 1 << 20;
+
+  /**
+   * Reads and drops a body no handler read (an unknown path, a refusal before the body), when it
+   * is at most {@link #DROP_BYTES} over the limit: Jetty ends a connection whose request body
+   * is left unread when the rest of it has not arrived yet, and a client that sent its next
+   * request on that connection saw it end ("header parser received no bytes"), not an answer.
+   */
+  private void dropUnread() {
+    if (bodyRead) {
+      return;
+    }
+    bodyRead = true;
+    long declared = request.getLength();
+    if (declared == 0 || declared > maxBodyBytes + DROP_BYTES) {
+      return;
+    }
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      drop(in, maxBodyBytes + DROP_BYTES);
+    } catch (IOException e) {
+      // the client's connection failed: the answer goes the same way
+    }
+  }
 
   private static void drop(InputStream in, long atMost) throws IOException {
     byte[] buffer = new byte[8192];
@@ -149,6 +174,7 @@ final class Exchange {
       throw new IllegalStateException("answered twice");
     }
     answered = true;
+    dropUnread();
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     headers.forEach(response.getHeaders()::put);
