@@ -237,6 +237,35 @@ class KServeRestTest {
     assertError(http.post("/v2/models/encoder/infer", big), 413, "RESOURCE_EXHAUSTED", String.valueOf(MAX_BODY));
   }
 
+  @Test
+  void aBodyNoHandlerRead_isDropped_andTheConnectionServesTheNextRequest() throws Exception {
+    // A POST to an unknown path whose body arrives after the answer could have gone out: the
+    // connection ended with it unread, and the client's next request on it got no answer
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", fixture.server.httpPort())) {
+      s.setSoTimeout(10_000);
+      java.io.OutputStream out = s.getOutputStream();
+      out.write(("POST /v2/nowhere HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 2\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(300); // the server has the headers and routes them before the body comes
+      out.write("{}".getBytes(StandardCharsets.US_ASCII));
+      out.write("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      // the answers follow each other on the stream (a body ends without a line break)
+      java.io.InputStream in = s.getInputStream();
+      java.util.regex.Pattern status = java.util.regex.Pattern.compile("HTTP/1\\.1 (\\d{3}) ");
+      StringBuilder text = new StringBuilder();
+      List<String> codes = new java.util.ArrayList<>();
+      byte[] buffer = new byte[4096];
+      for (int n; codes.size() < 2 && (n = in.read(buffer)) > 0; ) {
+        text.append(new String(buffer, 0, n, StandardCharsets.US_ASCII));
+        codes.clear();
+        status.matcher(text).results().forEach(m -> codes.add(m.group(1)));
+      }
+      assertThat(codes).as(text.toString()).containsExactly("404", "200");
+    }
+  }
+
   static void assertError(HttpResponse<String> r, int status, String code, String mentions) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
     assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
