@@ -77,16 +77,15 @@ final class Exchange {
    * @throws HttpError 413 over the limit
    */
   byte[] body() {
-    bodyRead = true;
     long declared = request.getLength();
+    if (declared > maxBodyBytes) {
+      throw tooLarge(declared); // left unread: the answer drops it (dropUnread)
+    }
+    bodyRead = true;
     try (InputStream in = Content.Source.asInputStream(request)) {
-      if (declared > maxBodyBytes) {
-        drop(in, declared - maxBodyBytes <= DROP_BYTES ? declared : 0);
-        throw tooLarge(declared);
-      }
       byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
       if (bytes.length > maxBodyBytes) {
-        drop(in, DROP_BYTES);
+        drop(in, DROP_BYTES); // a body of unknown length, part read: the rest, from this stream
         throw tooLarge(-1);
       }
       return bytes;
@@ -95,18 +94,15 @@ final class Exchange {
     }
   }
 
-  /**
-   * A body at most this far over the limit is read to its end, and dropped, before the 413 goes
-   * out: answered while the client still sends, the connection closes under its writes, and the
-   * client may see the connection reset instead of the answer.
-   */
+  /** How far over the limit a body may be and still be read, and dropped, before the answer. */
   static final long DROP_BYTES = 1 << 20;
 
   /**
-   * Reads and drops a body no handler read (an unknown path, a refusal before the body), when it
-   * is at most {@link #DROP_BYTES} over the limit: Jetty ends a connection whose request body
-   * is left unread when the rest of it has not arrived yet, and a client that sent its next
-   * request on that connection saw it end ("header parser received no bytes"), not an answer.
+   * Reads and drops a body no handler read (an unknown path, a 413 for its declared length, a
+   * refusal before the body), when it is at most {@link #DROP_BYTES} over the limit: Jetty ends
+   * a connection whose request body is left unread when the rest of it has not arrived yet, and
+   * a client still sending it, or that sent its next request on that connection, saw the
+   * connection end ("header parser received no bytes"), not the answer.
    */
   private void dropUnread() {
     if (bodyRead) {
