@@ -176,7 +176,12 @@ final class NearestSearch {
     int indexRows = filter == null ? Math.max(query.topK(), Widening.SAMPLE) : query.topK();
     String indexSql = head + ", -1::bigint AS matched" + from + " ORDER BY distance LIMIT " + indexRows;
     long smallBytes = smallRows < 0 ? -1 : (long) smallRows * (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES);
-    Statements statements = new Statements(exactSql, indexSql, where);
+    // a query far from every item alike: the widest walk, on past its list, and its rows, nearly
+    // in order, ranked exactly; "+ 0" keeps the planner from taking them as sorted by distance
+    // (pgvector's own advice for re-ranking an iterative scan's rows)
+    String flatSql = "WITH w AS MATERIALIZED (" + head + from + " ORDER BY distance LIMIT " + Widening.FLAT_ROWS
+        + ") SELECT *, -1::bigint AS matched FROM w ORDER BY distance + 0, id LIMIT " + indexRows;
+    Statements statements = new Statements(exactSql, indexSql, flatSql, where);
     return db.inRoundTrips((c, timeout) -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId(), timeout);
       Bound bound = new Bound(vector, filter, query, spec.metric(), collection, table);
@@ -200,14 +205,17 @@ final class NearestSearch {
       List<SearchHit> top = out.size() > query.topK() ? out.subList(0, query.topK()) : out;
       if (log.isDebugEnabled()) {
         log.debug("Search of '{}' for the top {}: plan {}, {} hits{}", collection.name(), query.topK(), plan,
-            top.size(), plan == Plan.WIDENED ? ", ef_search " + found.ef() : "");
+            top.size(), plan == Plan.WIDENED || plan == Plan.FLAT ? ", ef_search " + found.ef() : "");
       }
       return Collections.unmodifiableList(top);
     });
   }
 
-  /** A search's statements: every match ranked, the index scan, and what their parameters are. */
-  private record Statements(String exact, String index, List<Slot> where) {}
+  /**
+   * A search's statements: every match ranked, the index scan, the widest index scan on past its
+   * candidate list with its rows ranked ({@link Widening#isFlat}), and what their parameters are.
+   */
+  private record Statements(String exact, String index, String flat, List<Slot> where) {}
 
   /** What a plan found, the plan, and the ef_search of its last walk. */
   private record Found(List<SearchHit> hits, Plan plan, int ef) {}
@@ -221,11 +229,17 @@ final class NearestSearch {
       throws SQLException {
     Metric metric = bound.metric();
     List<SearchHit> hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(ef), true).hits();
-    double scale = efSearch == 0 && metric != Metric.INNER_PRODUCT ? scale(c, bound.collection(), timeout) : Double.NaN;
+    Widening.Scale scale = efSearch == 0 && metric != Metric.INNER_PRODUCT ? scale(c, bound.collection(), timeout)
+        : Widening.Scale.NONE;
     // a table without its valid index (a bulk load) was ranked whole: walking again would rank it again
-    if (!Widening.isFar(metric, hits, scale)
+    if (!Widening.isFar(metric, hits, scale.distance())
         || IndexBuilds.valid(c, IndexBuilds.indexName(bound.collection().table())) != Boolean.TRUE) {
       return new Found(hits, Plan.INDEX, ef);
+    }
+    if (Widening.isFlat(metric, bound.vector(), hits, scale.sample())) {
+      hits = run(c, s.flat(), s.where(), bound, settings(timeout).ef(Limits.MAX_EF_SEARCH).onPastTheList(), true)
+          .hits();
+      return new Found(hits, Plan.FLAT, Limits.MAX_EF_SEARCH);
     }
     int walkedEf = ef;
     int compared = Math.max(bound.query().topK(), Widening.SAMPLE);
@@ -233,7 +247,7 @@ final class NearestSearch {
       List<SearchHit> narrower = hits;
       walkedEf = Widening.wider(walkedEf, walkedEf == ef);
       hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkedEf), true).hits();
-      if (!Widening.isFar(metric, hits, scale) || Widening.agree(narrower, hits, compared)) {
+      if (!Widening.isFar(metric, hits, scale.distance()) || Widening.agree(narrower, hits, compared)) {
         break;
       }
     }
@@ -283,17 +297,19 @@ final class NearestSearch {
   }
 
   /**
-   * The scale of {@code table} ({@link Widening}), measured in a round trip of its own with the
-   * default ef_search when it is missing or old; NaN when it cannot be told, and when measuring
-   * it failed (a timeout): this search is then not widened, and the table is measured again later.
+   * The scale of {@code table} ({@link Widening}) and the items sampled for it, measured in a
+   * round trip of its own with the default ef_search when it is missing or old; none when it
+   * cannot be told, and when measuring it failed (a timeout): this search is then not widened,
+   * and the table is measured again later.
    */
-  private double scale(Connection c, Collection collection, @Nullable Duration timeout) throws SQLException {
+  private Widening.Scale scale(Connection c, Collection collection, @Nullable Duration timeout) throws SQLException {
     CollectionSpec spec = collection.spec();
     String table = SqlNames.qualified(collection.table());
     return scales.of(table, () -> {
       long rows = Math.max(1, sizes.bytes(c, table, timeout) / (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES));
       Settings settings = settings(timeout).ef(defaultEfSearch(Widening.SAMPLE));
       List<Double> distances = new ArrayList<>();
+      List<float[]> sample = new ArrayList<>();
       try (PreparedStatement p = settings.prepare(c, Widening.scaleSql(table, spec.metric().operator(), rows), false)) {
         p.setString(settings.next(), IndexBuilds.indexName(collection.table()));
         try (ResultSet r = settings.results(p)) {
@@ -302,6 +318,7 @@ final class NearestSearch {
             if (!r.wasNull()) {
               distances.add(d);
             }
+            sample.add(((PGvector) r.getObject(2)).toArray());
           }
         }
       } catch (SQLException e) {
@@ -310,9 +327,10 @@ final class NearestSearch {
         }
         log.warn("Measuring the scale of {} for far queries ran out of time; measured again in {} min", table,
             TimeUnit.NANOSECONDS.toMinutes(Widening.SCALE_FOR_NANOS));
-        return Double.NaN;
+        return Widening.Scale.NONE;
       }
-      return Widening.scale(spec.metric(), distances);
+      double distance = Widening.scale(spec.metric(), distances);
+      return Double.isNaN(distance) ? Widening.Scale.NONE : new Widening.Scale(distance, sample.toArray(new float[0][]));
     });
   }
 
@@ -362,14 +380,16 @@ final class NearestSearch {
   /**
    * How a search found its hits: {@code SMALL} (a small table, every row or match ranked),
    * {@code INDEX} (unfiltered HNSW scan), {@code WIDENED} (that scan, then again with wider
-   * candidate lists: the query is far from the data, {@link Widening}), {@code WALK} (filtered HNSW walk), {@code
+   * candidate lists: the query is far from the data, {@link Widening}), {@code FLAT} (that scan, then one with
+   * pgvector's most candidates that goes on past them, its rows ranked: the query is far from every item alike,
+   * {@link Widening#isFlat}), {@code WALK} (filtered HNSW walk), {@code
    * WALK_FARTHER} (that walk found fewer than top_k within its bound, and a second one with {@link #fartherTuples}
    * found them), {@code WALK_THEN_EXACT} (both walks found fewer than top_k, so every match was ranked), {@code EXACT}
    * (every match ranked at once: a walk with this filter found too few lately), {@code KEYED} (a
    * walk of the partial index of a value the filter requires, {@link KeyIndexes}), {@code
    * KEYED_THEN_EXACT} (that walk found fewer than top_k).
    */
-  enum Plan { SMALL, INDEX, WIDENED, WALK, WALK_FARTHER, WALK_THEN_EXACT, EXACT, KEYED, KEYED_THEN_EXACT }
+  enum Plan { SMALL, INDEX, WIDENED, FLAT, WALK, WALK_FARTHER, WALK_THEN_EXACT, EXACT, KEYED, KEYED_THEN_EXACT }
 
   /** What a statement's parameters are, in order. */
   private enum Slot { VECTOR, GUARD, FILTER, ID }
@@ -403,6 +423,17 @@ final class NearestSearch {
       values.put("enable_seqscan", "off");
       values.put("enable_bitmapscan", "off");
       values.put("plan_cache_mode", "force_generic_plan");
+      return this;
+    }
+
+    /**
+     * An unfiltered HNSW walk that goes on past its candidate list when the statement asks for
+     * more rows than the list holds (pgvector's iterative scan; its rows then come nearly in
+     * order), and is never planned as a sequential scan.
+     */
+    Settings onPastTheList() {
+      values.put("hnsw.iterative_scan", "relaxed_order");
+      values.put("enable_seqscan", "off");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.jointspace.server.store;
 
+import io.jointspace.server.runtime.Similarity;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,8 +25,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * search walks again with {@value #FIRST_FACTOR} times the candidates, then with twice as many
  * each time up to pgvector's most (1000), and stops as soon as two walks in a row agree on at
  * least 9 of every 10 hits, or a wider walk's hits are not far (the first walk had lost its
- * way, near the data): the wider walk's hits are the answer. docs/sql.md gives the
- * measurements.
+ * way, near the data): the wider walk's hits are the answer.
+ *
+ * <p>A query with no neighbours to speak of (a random direction in many dimensions: its
+ * {@value #SAMPLE}th hit is less than {@value #FLAT} times nearer than the stored items are on
+ * average, measured against the items sampled for the scale) gives a walk nothing to follow,
+ * and walks of 256 and 512 candidates agree while both miss much of the top 10: it walks once
+ * more, with pgvector's most candidates, on past them ({@value #FLAT_ROWS} rows), and the
+ * rows it returns are ranked. docs/sql.md gives the measurements.
  */
 final class Widening {
   /** Hits the first walk returns (when top_k is smaller): the last one's distance is compared. */
@@ -40,6 +47,23 @@ final class Widening {
    * readily: after 64, one of 128 agreed with one of 256 while both missed a tenth of the top 10.
    */
   static final int FIRST_FACTOR = 4;
+
+  /**
+   * A far query whose {@value #SAMPLE}th hit is nearer than the sampled items are on average by
+   * less than this factor (Euclidean distances) has no neighbours to speak of ({@link #FLAT_ROWS}). On the benchmark's data the factor was 1.06 to 1.10 for
+   * random directions, 1.43 to 1.70 for captions against images and 1.47 to 1.69 between two
+   * clusters, 5 to 11 for images against images.
+   */
+  static final double FLAT = 1.25;
+
+  /**
+   * Rows a walk for a query with no neighbours to speak of returns, to be ranked: a tenth more
+   * than pgvector's most candidates, so the walk goes on past its first list once (iterative
+   * scan), where it finds the nearest items the first list missed. On the benchmark's 100,000
+   * vectors of 512 dimensions, 240 random directions found 0.993 of their top 10 so, 0.958 with
+   * 1001 rows, 0.929 with one list of 1000 (psql).
+   */
+  static final int FLAT_ROWS = Limits.MAX_EF_SEARCH + Limits.MAX_EF_SEARCH / 10;
 
   /** Stored items whose neighbours make a table's scale. */
   static final int SCALE_ITEMS = 32;
@@ -72,6 +96,36 @@ final class Widening {
     }
     double kth = distance(metric, hits.get(Math.min(SAMPLE, hits.size()) - 1).score());
     return kth >= FAR * scale;
+  }
+
+  /**
+   * Whether a far query has no neighbours to speak of: its {@value #SAMPLE}th (or last) hit
+   * less than {@value #FLAT} times nearer than the sampled items are, on average (the relative
+   * contrast of the query). Never without a sample, nor for the inner-product metric.
+   */
+  static boolean isFlat(Metric metric, float[] query, List<SearchHit> hits, float[][] sample) {
+    if (hits.isEmpty() || sample.length == 0 || metric == Metric.INNER_PRODUCT) {
+      return false;
+    }
+    double kth = distance(metric, hits.get(Math.min(SAMPLE, hits.size()) - 1).score());
+    double sum = 0;
+    for (float[] item : sample) {
+      sum += euclidean(metric, query, item);
+    }
+    return sum / sample.length < FLAT * kth;
+  }
+
+  /** The Euclidean distance of two vectors (cosine: of the two at unit length). */
+  static double euclidean(Metric metric, float[] a, float[] b) {
+    if (metric == Metric.COSINE) {
+      return Math.sqrt(Math.max(0, 2 * (1 - Similarity.cosine(a, b))));
+    }
+    double sq = 0;
+    for (int i = 0; i < a.length; i++) {
+      double d = (double) a[i] - b[i];
+      sq += d * d;
+    }
+    return Math.sqrt(sq);
   }
 
   /**
@@ -112,14 +166,16 @@ final class Widening {
    * read them all), the pgvector distance of its {@value #SAMPLE}th nearest neighbour besides
    * itself, found through the HNSW index; no rows while that index is not valid (its one
    * parameter is the index's name, {@link IndexBuilds#indexName}), since without it each item
-   * would rank the whole table.
+   * would rank the whole table. The second column is the sampled item's vector ({@code
+   * vector}), for {@link #isFlat}.
    *
    * @param rows about how many rows the table has
    */
   static String scaleSql(String table, String operator, long rows) {
     double percent = Math.min(100, Math.max(0.0001, 100.0 * 10 * SCALE_ITEMS / Math.max(1, rows)));
     return "SELECT (SELECT max(d) FROM (SELECT t.embedding " + operator + " s.embedding AS d FROM " + table
-        + " t ORDER BY t.embedding " + operator + " s.embedding LIMIT " + (SAMPLE + 1) + ") n) FROM (SELECT embedding"
+        + " t ORDER BY t.embedding " + operator + " s.embedding LIMIT " + (SAMPLE + 1) + ") n), s.embedding::vector"
+        + " FROM (SELECT embedding"
         + " FROM " + table + " TABLESAMPLE SYSTEM (" + String.format(Locale.ROOT, "%.6f", percent)
         + ") WHERE coalesce((" + IndexBuilds.VALIDITY + "), false) ORDER BY random() LIMIT " + SCALE_ITEMS + ") s";
   }
@@ -140,6 +196,14 @@ final class Widening {
   }
 
   /**
+   * A table's scale ({@link #scale}) and the vectors of the items sampled to measure it ({@link
+   * #isFlat}); NaN and none when it could not be told.
+   */
+  record Scale(double distance, float[][] sample) {
+    static final Scale NONE = new Scale(Double.NaN, new float[0][]);
+  }
+
+  /**
    * Tables' scales, each measured by the search that first needs it and again by one search
    * once it is {@link #SCALE_FOR_NANOS} old ({@link #RETRY_NANOS} when it told nothing); the
    * others meanwhile use the last one (or none).
@@ -148,11 +212,11 @@ final class Widening {
     /** What a search runs to measure a table's scale. */
     @FunctionalInterface
     interface Measure {
-      double run() throws SQLException;
+      Scale run() throws SQLException;
     }
 
-    private static final class Scale {
-      volatile double distance = Double.NaN;
+    private static final class Entry {
+      volatile Scale scale = Scale.NONE;
       /** When it was measured. */
       volatile long at;
       /** How long the measurement holds: 0 before the first, less when it told nothing. */
@@ -160,26 +224,26 @@ final class Widening {
       final AtomicBoolean measuring = new AtomicBoolean();
     }
 
-    private final ConcurrentHashMap<String, Scale> byTable = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Entry> byTable = new ConcurrentHashMap<>();
 
     /** The scale of {@code table}, measured now when it is missing or old and no other search is measuring it. */
-    double of(String table, Measure measure) throws SQLException {
+    Scale of(String table, Measure measure) throws SQLException {
       if (byTable.size() > 10_000) {
         byTable.clear(); // bounded; dropped tables' entries go too
       }
-      Scale s = byTable.computeIfAbsent(table, t -> new Scale());
+      Entry s = byTable.computeIfAbsent(table, t -> new Entry());
       if ((s.holds > 0 && System.nanoTime() - s.at < s.holds) || !s.measuring.compareAndSet(false, true)) {
-        return s.distance;
+        return s.scale;
       }
       try {
-        double measured = measure.run();
+        Scale measured = measure.run();
         s.at = System.nanoTime();
-        s.distance = measured;
-        s.holds = Double.isNaN(measured) ? RETRY_NANOS : SCALE_FOR_NANOS;
+        s.scale = measured;
+        s.holds = Double.isNaN(measured.distance()) ? RETRY_NANOS : SCALE_FOR_NANOS;
       } finally {
         s.measuring.set(false);
       }
-      return s.distance;
+      return s.scale;
     }
   }
 }

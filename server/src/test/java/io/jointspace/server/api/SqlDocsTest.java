@@ -157,12 +157,15 @@ class SqlDocsTest {
     assertThat(range).extracting(r -> r.get("id")).containsExactlyElementsOf(expectedRange);
 
     // filtered vector search: only the filter's rows, closest first
-    List<Map<String, String>> filtered = table(example(examples, "iterative_scan"));
+    List<Map<String, String>> filtered = table(example(examples, "iterative_scan", "metadata @>"));
     assertThat(filtered).hasSize(5);
     for (Map<String, String> row : filtered) {
       assertThat(color(SCENES.get(index(row.get("id"))))).isEqualTo("blue");
     }
     assertDescending(filtered, "similarity");
+
+    // a walk on past its list, its rows ranked again: runs as shown
+    assertThat(table(example(examples, "LIMIT 1100"))).hasSize(3);
 
     // text to image through a stored label embedding: the best hits show a red circle
     List<Map<String, String>> textQuery = table(example(examples, "WHERE id = 'red circle')"));

@@ -124,10 +124,41 @@ class WideningTest {
     try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
       widened = recall(store, queries, 0);
       widenedSearches = plans.messages().stream().filter(m -> m.contains("plan WIDENED")).count();
+      // they have neighbours, nearer than the items are on average: widened step by step (a few
+      // of them, near the threshold, by the sample the scale drew)
+      assertThat(plans.messages()).filteredOn(m -> m.contains("plan FLAT")).hasSizeLessThanOrEqualTo(6);
     }
     assertThat(widened).as("recall@10 with the default (%d of 60 widened; ef_search 64: %.3f)", widenedSearches,
         fixed).isGreaterThanOrEqualTo(0.95).isGreaterThan(fixed + 0.05);
     assertThat(widenedSearches).isGreaterThanOrEqualTo(30);
+  }
+
+  /** Uniform unit vectors: far from every item alike. */
+  static List<float[]> directions(int n, long seed) {
+    Random rnd = new Random(seed);
+    List<float[]> out = new ArrayList<>();
+    for (int q = 0; q < n; q++) {
+      float[] v = new float[DIM];
+      for (int j = 0; j < DIM; j++) {
+        v[j] = (float) rnd.nextGaussian();
+      }
+      out.add(unit(v));
+    }
+    return out;
+  }
+
+  @Test
+  void randomDirections_walkOnPastTheWidestList_andFindTheirNeighbours() {
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    List<float[]> queries = directions(40, 37);
+    double fixed = recall(store, queries, Limits.MAX_EF_SEARCH);
+    double flat;
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      flat = recall(store, queries, 0);
+      assertThat(plans.messages()).hasSize(40).allSatisfy(m -> assertThat(m).contains("plan FLAT,", "ef_search 1000"));
+    }
+    assertThat(flat).as("recall@10 with the default (one walk of ef_search 1000: %.3f)", fixed)
+        .isGreaterThanOrEqualTo(0.95).isGreaterThanOrEqualTo(fixed);
   }
 
   @Test
@@ -249,6 +280,25 @@ class WideningTest {
     assertThat(Widening.isFar(Metric.L2, hits, Double.NaN)).as("no scale yet").isFalse();
     assertThat(Widening.isFar(Metric.INNER_PRODUCT, hits, 0.1)).as("no distance").isFalse();
     assertThat(Widening.isFar(Metric.L2, List.of(), 1)).isFalse();
+  }
+
+  @Test
+  void isFlat_comparesTheTenthHit_withTheSampledItemsMeanDistance() {
+    float[] query = {1, 0};
+    float[][] sample = {{0, 1}, {0, -1}, {-1, 0}, {-1, 0}}; // L2 distances sqrt 2, sqrt 2, 2, 2: mean 1.707
+    List<SearchHit> hits = new ArrayList<>();
+    for (int i = 1; i <= 10; i++) {
+      hits.add(new SearchHit("h" + i, (float) -(1.707 / Widening.FLAT) - i * 1e-4f, null, null));
+    }
+    assertThat(Widening.isFlat(Metric.L2, query, hits, sample)).isTrue();
+    hits.set(9, new SearchHit("h10", (float) -(1.707 / Widening.FLAT) + 0.01f, null, null));
+    assertThat(Widening.isFlat(Metric.L2, query, hits, sample)).as("the 10th hit nearer").isFalse();
+    assertThat(Widening.isFlat(Metric.L2, query, hits, new float[0][])).as("no sample").isFalse();
+    assertThat(Widening.isFlat(Metric.INNER_PRODUCT, query, hits, sample)).isFalse();
+    // cosine: the distances of the vectors at unit length, whatever their norms
+    assertThat(Widening.euclidean(Metric.COSINE, new float[] {3, 0}, new float[] {0, 0.5f})).isCloseTo(Math.sqrt(2),
+        within(1e-6));
+    assertThat(Widening.euclidean(Metric.L2, new float[] {3, 0}, new float[] {0, 4})).isCloseTo(5, within(1e-6));
   }
 
   @Test
