@@ -178,9 +178,13 @@ final class NearestSearch {
     long smallBytes = smallRows < 0 ? -1 : (long) smallRows * (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES);
     // a query far from every item alike: the widest walk, on past its list, and its rows, nearly
     // in order, ranked exactly; "+ 0" keeps the planner from taking them as sorted by distance
-    // (pgvector's own advice for re-ranking an iterative scan's rows)
-    String flatSql = "WITH w AS MATERIALIZED (" + head + from + " ORDER BY distance LIMIT " + Widening.FLAT_ROWS
-        + ") SELECT *, -1::bigint AS matched FROM w ORDER BY distance + 0, id LIMIT " + indexRows;
+    // (pgvector's own advice for re-ranking an iterative scan's rows). The walk reads ids and
+    // distances only, the top rows' columns are read after: converting every walked row's
+    // metadata to text took a fifth of the statement's time (EXPLAIN ANALYZE)
+    String flatSql = "WITH w AS MATERIALIZED (SELECT id, " + distance + " AS distance" + from
+        + " ORDER BY distance LIMIT " + Widening.FLAT_ROWS + "), top AS (SELECT id, distance FROM w ORDER BY distance + 0,"
+        + " id LIMIT " + indexRows + ") SELECT top.id, top.distance" + columns + ", -1::bigint AS matched FROM top JOIN "
+        + table + " USING (id) ORDER BY top.distance, top.id";
     Statements statements = new Statements(exactSql, indexSql, flatSql, where);
     return db.inRoundTrips((c, timeout) -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId(), timeout);

@@ -159,6 +159,20 @@ class WideningTest {
     }
     assertThat(flat).as("recall@10 with the default (one walk of ef_search 1000: %.3f)", fixed)
         .isGreaterThanOrEqualTo(0.95).isGreaterThanOrEqualTo(fixed);
+    // the top rows' vectors and metadata, read after the walk: each hit's own
+    float[] q = queries.get(0);
+    List<SearchHit> hits;
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      hits = store.search(collection, new SearchQuery(q, null, 10, null, true, true), 0);
+      assertThat(plans.messages()).singleElement().asString().contains("plan FLAT,");
+    }
+    assertThat(hits).hasSize(10).isSortedAccordingTo(Comparator.comparingDouble(SearchHit::score).reversed());
+    for (SearchHit h : hits) {
+      float[] stored = DATA.get(Integer.parseInt(h.id().substring(1)));
+      assertThat(h.vector()).containsExactly(stored, within(1e-6f));
+      assertThat(h.metadataJson()).isEqualTo("{}");
+      assertThat(h.score()).isCloseTo((float) dot(stored, q), within(1e-4f));
+    }
   }
 
   @Test
