@@ -240,7 +240,7 @@ final class NearestSearch {
         || IndexBuilds.valid(c, IndexBuilds.indexName(bound.collection().table())) != Boolean.TRUE) {
       return new Found(hits, Plan.INDEX, ef);
     }
-    if (Widening.isFlat(metric, bound.vector(), hits, scale.sample())) {
+    if (Widening.isFlat(metric, bound.vector(), hits, scale)) {
       hits = run(c, s.flat(), s.where(), bound, settings(timeout).ef(Limits.MAX_EF_SEARCH).onPastTheList(), true)
           .hits();
       return new Found(hits, Plan.FLAT, Limits.MAX_EF_SEARCH);
@@ -334,7 +334,7 @@ final class NearestSearch {
         return Widening.Scale.NONE;
       }
       double distance = Widening.scale(spec.metric(), distances);
-      return Double.isNaN(distance) ? Widening.Scale.NONE : new Widening.Scale(distance, sample.toArray(new float[0][]));
+      return Double.isNaN(distance) ? Widening.Scale.NONE : Widening.Scale.of(spec.metric(), distance, sample);
     });
   }
 

@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * way, near the data): the wider walk's hits are the answer.
  *
  * <p>A query with no neighbours to speak of (a random direction in many dimensions: its
- * {@value #SAMPLE}th hit is less than {@value #FLAT} times nearer than the stored items are on
- * average, measured against the items sampled for the scale) gives a walk nothing to follow,
+ * {@value #SAMPLE}th hit is less than {@value #FLAT} times nearer than the stored items are, as
+ * a root mean square over the items sampled for the scale) gives a walk nothing to follow,
  * and walks of 256 and 512 candidates agree while both miss much of the top 10: it walks once
  * more, with pgvector's most candidates, on past them ({@value #FLAT_ROWS} rows), and the
  * rows it returns are ranked. docs/sql.md gives the measurements.
@@ -49,10 +49,11 @@ final class Widening {
   static final int FIRST_FACTOR = 4;
 
   /**
-   * A far query whose {@value #SAMPLE}th hit is nearer than the sampled items are on average by
-   * less than this factor (Euclidean distances) has no neighbours to speak of ({@link #FLAT_ROWS}). On the benchmark's data the factor was 1.06 to 1.10 for
-   * random directions, 1.43 to 1.70 for captions against images and 1.47 to 1.69 between two
-   * clusters, 5 to 11 for images against images.
+   * A far query whose {@value #SAMPLE}th hit is nearer than the sampled items are (the root mean
+   * square of its Euclidean distances to them) by less than this factor has no neighbours to
+   * speak of ({@link #FLAT_ROWS}). On the benchmark's data the factor was 1.06 to 1.10 for random
+   * directions, 1.43 to 1.70 for captions against images and 1.47 to 1.69 between two clusters,
+   * 5 to 11 for images against images.
    */
   static final double FLAT = 1.25;
 
@@ -99,33 +100,34 @@ final class Widening {
   }
 
   /**
-   * Whether a far query has no neighbours to speak of: its {@value #SAMPLE}th (or last) hit
-   * less than {@value #FLAT} times nearer than the sampled items are, on average (the relative
-   * contrast of the query). Never without a sample, nor for the inner-product metric.
+   * Whether a far query has no neighbours to speak of: its {@value #SAMPLE}th (or last) hit less
+   * than {@value #FLAT} times nearer than the items sampled for the scale are, as the root mean
+   * square of its distances to them (the relative contrast of the query). Never without a
+   * sample, nor for the inner-product metric.
    */
-  static boolean isFlat(Metric metric, float[] query, List<SearchHit> hits, float[][] sample) {
-    if (hits.isEmpty() || sample.length == 0 || metric == Metric.INNER_PRODUCT) {
+  static boolean isFlat(Metric metric, float[] query, List<SearchHit> hits, Scale scale) {
+    float[] centroid = scale.centroid();
+    if (hits.isEmpty() || centroid.length != query.length || metric == Metric.INNER_PRODUCT) {
       return false;
     }
     double kth = distance(metric, hits.get(Math.min(SAMPLE, hits.size()) - 1).score());
-    double sum = 0;
-    for (float[] item : sample) {
-      sum += euclidean(metric, query, item);
+    float[] q = metric == Metric.COSINE ? unit(query) : query;
+    double qq = 0;
+    double qc = 0;
+    for (int i = 0; i < q.length; i++) {
+      qq += (double) q[i] * q[i];
+      qc += (double) q[i] * centroid[i];
     }
-    return sum / sample.length < FLAT * kth;
+    // the mean of |q - s|^2 over the sample is |q|^2 - 2 q.c + the mean of |s|^2 (c their mean)
+    double rms = Math.sqrt(Math.max(0, qq - 2 * qc + scale.meanSquaredNorm()));
+    return rms < FLAT * kth;
   }
 
-  /** The Euclidean distance of two vectors (cosine: of the two at unit length). */
-  static double euclidean(Metric metric, float[] a, float[] b) {
-    if (metric == Metric.COSINE) {
-      return Math.sqrt(Math.max(0, 2 * (1 - Similarity.cosine(a, b))));
-    }
-    double sq = 0;
-    for (int i = 0; i < a.length; i++) {
-      double d = (double) a[i] - b[i];
-      sq += d * d;
-    }
-    return Math.sqrt(sq);
+  /** {@code v} at unit length (cosine's view of it), a copy; a zero vector stays zero. */
+  private static float[] unit(float[] v) {
+    float[] u = v.clone();
+    Similarity.normalize(u);
+    return u;
   }
 
   /**
@@ -167,7 +169,7 @@ final class Widening {
    * itself, found through the HNSW index; no rows while that index is not valid (its one
    * parameter is the index's name, {@link IndexBuilds#indexName}), since without it each item
    * would rank the whole table. The second column is the sampled item's vector ({@code
-   * vector}), for {@link #isFlat}.
+   * vector}), for {@link Scale#of}.
    *
    * @param rows about how many rows the table has
    */
@@ -196,11 +198,33 @@ final class Widening {
   }
 
   /**
-   * A table's scale ({@link #scale}) and the vectors of the items sampled to measure it ({@link
-   * #isFlat}); NaN and none when it could not be told.
+   * A table's scale ({@link #scale}), and the mean and the mean squared length of the vectors of
+   * the items sampled to measure it (at unit length for cosine), which give a query's root mean
+   * square distance to them ({@link #isFlat}); NaN and no sample when it could not be told.
    */
-  record Scale(double distance, float[][] sample) {
-    static final Scale NONE = new Scale(Double.NaN, new float[0][]);
+  record Scale(double distance, float[] centroid, double meanSquaredNorm) {
+    static final Scale NONE = new Scale(Double.NaN, new float[0], 0);
+
+    /** The scale {@code distance} with the mean of {@code sample} (none when it is empty). */
+    static Scale of(Metric metric, double distance, List<float[]> sample) {
+      if (sample.isEmpty()) {
+        return new Scale(distance, new float[0], 0);
+      }
+      double[] sum = new double[sample.get(0).length];
+      double squares = 0;
+      for (float[] item : sample) {
+        float[] v = metric == Metric.COSINE ? unit(item) : item;
+        for (int i = 0; i < sum.length; i++) {
+          sum[i] += v[i];
+          squares += (double) v[i] * v[i];
+        }
+      }
+      float[] centroid = new float[sum.length];
+      for (int i = 0; i < sum.length; i++) {
+        centroid[i] = (float) (sum[i] / sample.size());
+      }
+      return new Scale(distance, centroid, squares / sample.size());
+    }
   }
 
   /**

@@ -297,22 +297,34 @@ class WideningTest {
   }
 
   @Test
-  void isFlat_comparesTheTenthHit_withTheSampledItemsMeanDistance() {
+  void isFlat_comparesTheTenthHit_withTheSampledItemsRootMeanSquareDistance() {
     float[] query = {1, 0};
-    float[][] sample = {{0, 1}, {0, -1}, {-1, 0}, {-1, 0}}; // L2 distances sqrt 2, sqrt 2, 2, 2: mean 1.707
+    // L2 distances from the query: sqrt 2, sqrt 2, 2, 2; their root mean square sqrt 3
+    List<float[]> sample = List.of(new float[] {0, 1}, new float[] {0, -1}, new float[] {-1, 0}, new float[] {-1, 0});
+    Widening.Scale scale = Widening.Scale.of(Metric.L2, 0.5, sample);
+    double rms = Math.sqrt(3);
     List<SearchHit> hits = new ArrayList<>();
     for (int i = 1; i <= 10; i++) {
-      hits.add(new SearchHit("h" + i, (float) -(1.707 / Widening.FLAT) - i * 1e-4f, null, null));
+      hits.add(new SearchHit("h" + i, (float) -(rms / Widening.FLAT) - i * 1e-4f, null, null));
     }
-    assertThat(Widening.isFlat(Metric.L2, query, hits, sample)).isTrue();
-    hits.set(9, new SearchHit("h10", (float) -(1.707 / Widening.FLAT) + 0.01f, null, null));
-    assertThat(Widening.isFlat(Metric.L2, query, hits, sample)).as("the 10th hit nearer").isFalse();
-    assertThat(Widening.isFlat(Metric.L2, query, hits, new float[0][])).as("no sample").isFalse();
-    assertThat(Widening.isFlat(Metric.INNER_PRODUCT, query, hits, sample)).isFalse();
-    // cosine: the distances of the vectors at unit length, whatever their norms
-    assertThat(Widening.euclidean(Metric.COSINE, new float[] {3, 0}, new float[] {0, 0.5f})).isCloseTo(Math.sqrt(2),
-        within(1e-6));
-    assertThat(Widening.euclidean(Metric.L2, new float[] {3, 0}, new float[] {0, 4})).isCloseTo(5, within(1e-6));
+    assertThat(Widening.isFlat(Metric.L2, query, hits, scale)).isTrue();
+    hits.set(9, new SearchHit("h10", (float) -(rms / Widening.FLAT) + 0.01f, null, null));
+    assertThat(Widening.isFlat(Metric.L2, query, hits, scale)).as("the 10th hit nearer").isFalse();
+    assertThat(Widening.isFlat(Metric.L2, query, hits, Widening.Scale.of(Metric.L2, 0.5, List.of())))
+        .as("no sample").isFalse();
+    assertThat(Widening.isFlat(Metric.INNER_PRODUCT, query, hits, scale)).isFalse();
+    // cosine: the vectors at unit length, whatever their norms: the same sample scaled, the same answer
+    List<float[]> scaled = sample.stream().map(v -> new float[] {3 * v[0], 3 * v[1]}).toList();
+    hits.set(9, new SearchHit("h10", 1 - (float) (rms / Widening.FLAT) * (float) (rms / Widening.FLAT) / 2 - 1e-3f,
+        null, null));
+    for (int i = 0; i < 9; i++) {
+      hits.set(i, new SearchHit("h" + i, 1, null, null));
+    }
+    Widening.Scale cosine = Widening.Scale.of(Metric.COSINE, 0.5, scaled);
+    assertThat(Widening.isFlat(Metric.COSINE, new float[] {5, 0}, hits, cosine)).isTrue();
+    hits.set(9, new SearchHit("h10", 1 - (float) (rms / Widening.FLAT) * (float) (rms / Widening.FLAT) / 2 + 1e-2f,
+        null, null));
+    assertThat(Widening.isFlat(Metric.COSINE, new float[] {5, 0}, hits, cosine)).as("the 10th hit nearer").isFalse();
   }
 
   @Test
