@@ -75,6 +75,11 @@ final class OverheadSuite implements Callable<Integer> {
   @Option(names = "--jit-warmup-max-s", defaultValue = "90", description = "Default: ${DEFAULT-VALUE}; 0 skips it.")
   long jitWarmupMax;
 
+  @Option(names = "--rounds", defaultValue = "2",
+      description = "Windows per row and server, alternating between the servers (the order swapped each round);"
+          + " the report gives their median (for two, the mean). Default: ${DEFAULT-VALUE}.")
+  int rounds;
+
   @Option(names = "--batching", defaultValue = "off,on", split = ",",
       description = "Which servers to run, in order (none: the baselines only). Default: ${DEFAULT-VALUE}.")
   List<String> batchings = new ArrayList<>();
@@ -166,18 +171,29 @@ final class OverheadSuite implements Callable<Integer> {
         }
       }
     }
+    // the servers run side by side, each warmed first; every row is measured in windows that
+    // alternate between them, the order swapped each round, so a drift of the machine (or of the
+    // load generator) over the run falls on both alike
+    List<Boolean> servers = new ArrayList<>();
     for (String b : batchings) {
-      if (!b.equals("on") && !b.equals("off")) {
-        continue; // e.g. "none": the baselines only
+      if (b.equals("on") || b.equals("off")) {
+        servers.add(b.equals("on"));
       }
-      boolean on = b.equals("on");
-      try (ServerProcess s = ServerProcess.start(repo, on, heap, logDir.resolve("server-overhead-" + b + ".log"),
-          workload, null, serverJvmArgs)) {
-        ModelInferRequest infer = tensor ? inferRequest() : null;
+    }
+    List<ServerProcess> started = new ArrayList<>();
+    try {
+      java.util.Map<Boolean, LoadGenerator> gens = new java.util.LinkedHashMap<>();
+      ModelInferRequest infer = tensor ? inferRequest() : null;
+      for (boolean on : servers) {
+        String b = on ? "on" : "off";
+        ServerProcess s = ServerProcess.start(repo, on, heap, logDir.resolve("server-overhead-" + b + ".log"),
+            workload, null, serverJvmArgs);
+        started.add(s);
         if (tensor) {
           awaitTensorModel(s, infer);
         }
         LoadGenerator gen = new LoadGenerator(s.load, workload, s::cpuNanos, infer);
+        gens.put(on, gen);
         String w = JitWarmUp.run(s, jitWarmupMax, () -> { // the calls measured, alone and in crowds
           if (tensor && calls.contains(Workload.Kind.infer)) {
             gen.closedLoop(Workload.Kind.infer, 1, 0, 1000);
@@ -193,18 +209,33 @@ final class OverheadSuite implements Callable<Integer> {
         });
         warmups.add("batching " + b + ": " + w);
         log("warm-up, batching %s: %s", b, w);
-        for (Workload.Kind kind : calls) {
-          if (kind == Workload.Kind.infer && !tensor || kind == Workload.Kind.live && on) {
-            continue;
-          }
-          for (int c : callers) {
-            Run r = new Run(kind, c, on, gen.closedLoop(kind, c, warmup * 1000, duration * 1000));
-            log("batching %s, %s, %d callers: %.0f calls/s, %.0f us server CPU per call, p50 %.2f ms, %s", b,
-                kind, c, r.result().throughput(), r.cpuMicrosPerCall(), r.result().p50() / 1e3,
-                r.result().codesText());
-            runs.add(r);
+      }
+      for (Workload.Kind kind : calls) {
+        if (kind == Workload.Kind.infer && !tensor) {
+          continue;
+        }
+        for (int c : callers) {
+          for (int round = 0; round < rounds; round++) {
+            List<Boolean> order = new ArrayList<>(gens.keySet());
+            if (round % 2 == 1) {
+              java.util.Collections.reverse(order);
+            }
+            for (boolean on : order) {
+              if (kind == Workload.Kind.live && on) {
+                continue;
+              }
+              Run r = new Run(kind, c, on, gens.get(on).closedLoop(kind, c, warmup * 1000, duration * 1000));
+              log("batching %s, %s, %d callers, round %d: %.0f calls/s, %.0f us server CPU per call, p50 %.2f ms, %s",
+                  on ? "on" : "off", kind, c, round + 1, r.result().throughput(), r.cpuMicrosPerCall(),
+                  r.result().p50() / 1e3, r.result().codesText());
+              runs.add(r);
+            }
           }
         }
+      }
+    } finally {
+      for (ServerProcess s : started) {
+        s.close();
       }
     }
     double minutes = (System.nanoTime() - t0) / 60e9;
@@ -383,6 +414,9 @@ final class OverheadSuite implements Callable<Integer> {
             + " contents)" : "(half_plus_two absent: tensor rows skipped)", models, model, version, warmup, duration);
     line(b, "- Servers: `serve --batching off|on` with the defaults otherwise, each warmed until its JIT compiler"
         + " threads were quiet: %s.", String.join("; ", warmups));
+    line(b, "- The two servers run side by side; each row is measured in %d window%s per server, alternating between"
+        + " them, the order swapped each round; the tables give the median of a server's windows (for two, the mean):"
+        + " throughput, server CPU per call and latency each.", rounds, rounds == 1 ? "" : "s");
     line(b, "");
     line(b, "In-process baselines (this JVM, no gRPC, no queue):");
     line(b, "");
@@ -480,10 +514,42 @@ final class OverheadSuite implements Callable<Integer> {
     };
   }
 
+  /**
+   * The row of {@code kind} at {@code callers}: its one run, or, over several rounds, a run of
+   * their medians (throughput, server CPU per call, latencies; for two, the means) and their
+   * summed counts. Null when there is none.
+   */
   @Nullable
   private static Run find(List<Run> runs, Workload.Kind kind, int callers, boolean batching) {
-    return runs.stream().filter(r -> r.kind() == kind && r.callers() == callers && r.batching() == batching)
-        .findFirst().orElse(null);
+    List<Run> rounds = runs.stream()
+        .filter(r -> r.kind() == kind && r.callers() == callers && r.batching() == batching).toList();
+    if (rounds.size() <= 1) {
+      return rounds.isEmpty() ? null : rounds.get(0);
+    }
+    List<LoadGenerator.Result> rs = rounds.stream().map(Run::result).toList();
+    double throughput = median(rs.stream().mapToDouble(LoadGenerator.Result::throughput).toArray());
+    double cpuPerCall = median(rounds.stream().mapToDouble(r -> r.result().serverCores() / r.result().throughput())
+        .toArray());
+    java.util.Map<io.grpc.Status.Code, Long> codes = new java.util.EnumMap<>(io.grpc.Status.Code.class);
+    rs.forEach(r -> r.codes().forEach((code, n) -> codes.merge(code, n, Long::sum)));
+    LoadGenerator.Result first = rs.get(0);
+    LoadGenerator.Result merged = new LoadGenerator.Result(first.mode(), kind,
+        rs.stream().mapToDouble(LoadGenerator.Result::seconds).sum(), first.offeredRate(),
+        rs.stream().mapToLong(LoadGenerator.Result::ok).sum(), codes,
+        rs.stream().mapToLong(LoadGenerator.Result::clientSkipped).sum(), throughput,
+        median(rs.stream().mapToDouble(LoadGenerator.Result::p50).toArray()),
+        median(rs.stream().mapToDouble(LoadGenerator.Result::p95).toArray()),
+        median(rs.stream().mapToDouble(LoadGenerator.Result::p99).toArray()), cpuPerCall * throughput,
+        median(rs.stream().mapToDouble(LoadGenerator.Result::benchCores).toArray()));
+    return new Run(kind, callers, batching, merged);
+  }
+
+  /** The median; for an even count, the mean of the middle two. */
+  static double median(double[] values) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
   private static String fmt(String f, double v) {
