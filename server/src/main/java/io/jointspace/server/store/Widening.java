@@ -1,6 +1,5 @@
 package io.jointspace.server.store;
 
-import io.jointspace.server.runtime.Similarity;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -125,8 +124,17 @@ final class Widening {
 
   /** {@code v} at unit length (cosine's view of it), a copy; a zero vector stays zero. */
   private static float[] unit(float[] v) {
+    double sum = 0;
+    for (float x : v) {
+      sum += (double) x * x;
+    }
     float[] u = v.clone();
-    Similarity.normalize(u);
+    if (sum > 0) {
+      double inv = 1 / Math.sqrt(sum);
+      for (int i = 0; i < u.length; i++) {
+        u[i] = (float) (u[i] * inv);
+      }
+    }
     return u;
   }
 
