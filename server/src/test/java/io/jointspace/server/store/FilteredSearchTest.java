@@ -136,8 +136,6 @@ class FilteredSearchTest {
     // after them, link to them in the graph. Indexed first, the near items could end up in a
     // part of the graph that a walk from the far side never enters, and the first walk would
     // find the matches at once
-    Collection sides = new CollectionCatalog(db).create(new CollectionSpec("sides", "example", 1, 16, Metric.L2,
-        VectorType.VECTOR, 16, 64, false, ""));
     Random rnd = new Random(3);
     List<float[]> data = new ArrayList<>();
     List<ItemWrite> items = new ArrayList<>();
@@ -150,18 +148,29 @@ class FilteredSearchTest {
       items.add(new ItemWrite("s" + i, v, "{\"side\": \"" + (i >= 200 ? "b" : "a") + "\"}", null, null));
     }
     java.util.Collections.rotate(items, -200); // the matches first
-    new ItemStore(db).copyUpsert(sides, items, List.of(), "items");
     ItemStore store = new ItemStore(db, 30, -1);
     float[] q = new float[16];
     SearchQuery query = new SearchQuery(q, null, 10, new Condition.Equals(List.of("side"), "\"b\""), false, false);
     List<String> truth = java.util.stream.IntStream.range(200, 2400).boxed()
         .sorted(Comparator.comparingDouble(i -> l2(data.get(i), q))).limit(10).map(i -> "s" + i).toList();
-    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
-      assertThat(ids(store.search(sides, query, 0))).containsExactlyElementsOf(truth);
-      assertThat(ids(store.search(sides, query, 0))).containsExactlyElementsOf(truth);
-      assertThat(plans.messages()).hasSize(2);
-      assertThat(plans.messages().get(0)).contains("plan WALK_THEN_EXACT, 10 hits");
-      assertThat(plans.messages().get(1)).contains("plan WALK_FARTHER, 10 hits");
+    // pgvector draws each item's graph level at random: now and then the graph lets the first
+    // walk reach the matches within its rows, and then there is nothing farther to test; such a
+    // graph is built again (in another collection), at most three times
+    for (int attempt = 1; ; attempt++) {
+      Collection sides = new CollectionCatalog(db).create(new CollectionSpec("sides" + attempt, "example", 1, 16,
+          Metric.L2, VectorType.VECTOR, 16, 64, false, ""));
+      new ItemStore(db).copyUpsert(sides, items, List.of(), "items");
+      try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+        assertThat(ids(store.search(sides, query, 0))).containsExactlyElementsOf(truth);
+        if (plans.messages().get(0).contains("plan WALK,") && attempt < 3) {
+          continue;
+        }
+        assertThat(ids(store.search(sides, query, 0))).containsExactlyElementsOf(truth);
+        assertThat(plans.messages()).hasSize(2);
+        assertThat(plans.messages().get(0)).contains("plan WALK_THEN_EXACT, 10 hits");
+        assertThat(plans.messages().get(1)).contains("plan WALK_FARTHER, 10 hits");
+      }
+      return;
     }
   }
 
