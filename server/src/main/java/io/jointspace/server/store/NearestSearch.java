@@ -180,11 +180,12 @@ final class NearestSearch {
     // in order, ranked exactly; "+ 0" keeps the planner from taking them as sorted by distance
     // (pgvector's own advice for re-ranking an iterative scan's rows). The walk reads ids and
     // distances only, the top rows' columns are read after: converting every walked row's
-    // metadata to text took a fifth of the statement's time (EXPLAIN ANALYZE)
-    String flatSql = "WITH w AS MATERIALIZED (SELECT id, " + distance + " AS distance" + from
-        + " ORDER BY distance LIMIT " + Widening.FLAT_ROWS + "), top AS (SELECT id, distance FROM w ORDER BY distance + 0,"
-        + " id LIMIT " + indexRows + ") SELECT top.id, top.distance" + columns + ", -1::bigint AS matched FROM top JOIN "
-        + table + " USING (id) ORDER BY top.distance, top.id";
+    // metadata to text took a fifth of the statement's time (EXPLAIN ANALYZE). Written only for
+    // the searches that take this plan
+    java.util.function.Supplier<String> flatSql = () -> "WITH w AS MATERIALIZED (SELECT id, " + distance
+        + " AS distance" + from + " ORDER BY distance LIMIT " + Widening.FLAT_ROWS + "), top AS (SELECT id, distance"
+        + " FROM w ORDER BY distance + 0, id LIMIT " + indexRows + ") SELECT top.id, top.distance" + columns
+        + ", -1::bigint AS matched FROM top JOIN " + table + " USING (id) ORDER BY top.distance, top.id";
     Statements statements = new Statements(exactSql, indexSql, flatSql, where);
     return db.inRoundTrips((c, timeout) -> {
       float[] vector = query.vector() != null ? query.vector() : storedVector(c, collection, query.itemId(), timeout);
@@ -219,7 +220,7 @@ final class NearestSearch {
    * A search's statements: every match ranked, the index scan, the widest index scan on past its
    * candidate list with its rows ranked ({@link Widening#isFlat}), and what their parameters are.
    */
-  private record Statements(String exact, String index, String flat, List<Slot> where) {}
+  private record Statements(String exact, String index, java.util.function.Supplier<String> flat, List<Slot> where) {}
 
   /** What a plan found, the plan, and the ef_search of its last walk. */
   private record Found(List<SearchHit> hits, Plan plan, int ef) {}
@@ -241,7 +242,7 @@ final class NearestSearch {
       return new Found(hits, Plan.INDEX, ef);
     }
     if (Widening.isFlat(metric, bound.vector(), hits, scale)) {
-      hits = run(c, s.flat(), s.where(), bound, settings(timeout).ef(Limits.MAX_EF_SEARCH).onPastTheList(), true)
+      hits = run(c, s.flat().get(), s.where(), bound, settings(timeout).ef(Limits.MAX_EF_SEARCH).onPastTheList(), true)
           .hits();
       return new Found(hits, Plan.FLAT, Limits.MAX_EF_SEARCH);
     }
