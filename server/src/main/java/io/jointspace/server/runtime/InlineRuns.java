@@ -1,6 +1,9 @@
 package io.jointspace.server.runtime;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import javax.annotation.Nullable;
 import javax.annotation.concurrent.GuardedBy;
 import org.tensorflow.proto.RunOptions;
 
@@ -9,59 +12,100 @@ import org.tensorflow.proto.RunOptions;
  * = -1}) or on TensorFlow's inter-op pool, decided from the signature's own first runs. Handing a
  * run to the pool and waiting for it costs thread wake-ups (for TF Serving's half_plus_two, 65 us
  * of CPU per run instead of 24 us on this project's benchmark machine); the pool pays off only
- * for graphs whose independent ops run side by side. So the first {@link #TRIALS} runs each way
- * alternate, timed by the wall clock, and the way with the lower median wins for the rest of the
- * version's life. Thread-safe.
+ * for graphs whose independent ops run side by side. So runs alternate between the two ways,
+ * timed by the wall clock, and like is compared with like: runs are counted per batch size (the
+ * rows of the first input), the first {@link #UNMEASURED} runs of a size each way are not
+ * counted, and the first size to have run {@link #TRIALS} more times each way decides, by the
+ * lower median, for the rest of the version's life. (A warm-up runs one batch of
+ * each size the queue cuts; compared across sizes, the way that drew the larger batches would
+ * lose for no fault of its own.) Thread-safe.
  */
 final class InlineRuns {
-  /** Runs measured each way before deciding. */
+  /** Runs measured each way, of one batch size, before deciding. */
   static final int TRIALS = 8;
+  /**
+   * Runs of a batch size not measured, each way, before its trials: a graph's first runs of a
+   * shape allocate and tune (milliseconds for the demo encoder's first few runs, twice its
+   * steady time), which would make the way that happened to draw them lose.
+   */
+  static final int UNMEASURED = 4;
+  /** Most batch sizes measured at once; runs of other sizes meanwhile go the pool's way, unmeasured. */
+  static final int MAX_SIZES = 64;
   static final RunOptions INLINE = RunOptions.newBuilder().setInterOpThreadPool(-1).build();
 
-  @GuardedBy("this")
-  private final long[] pooled = new long[TRIALS];
-  @GuardedBy("this")
-  private final long[] inline = new long[TRIALS];
-  @GuardedBy("this")
-  private int pooledRuns;
-  @GuardedBy("this")
-  private int inlineRuns;
-  @GuardedBy("this")
-  private int handedOut;
-  /** Null while measuring. */
-  private volatile Boolean decided;
+  /** A decision and the medians it was made on, for the log. */
+  record Decision(boolean inline, int rows, long inlineMedianNanos, long pooledMedianNanos) {}
 
-  /** Whether the next run goes on the calling thread. */
-  boolean next() {
-    Boolean d = decided;
+  private static final class Trials {
+    final long[] pooled = new long[TRIALS];
+    final long[] inline = new long[TRIALS];
+    int pooledRuns;
+    int inlineRuns;
+    int handedOut;
+  }
+
+  @GuardedBy("this")
+  private final Map<Integer, Trials> bySize = new HashMap<>();
+  /** Null while measuring. */
+  @Nullable private volatile Decision decided;
+
+  /** Whether the next run, of {@code rows} rows, goes on the calling thread. */
+  boolean next(int rows) {
+    Decision d = decided;
     if (d != null) {
-      return d;
+      return d.inline();
     }
     synchronized (this) {
-      return (handedOut++ & 1) == 1;
+      Trials t = trials(rows);
+      return t != null && (t.handedOut++ & 1) == 1;
     }
   }
 
-  /** Records a run of {@code nanos} made the way {@code wasInline} says. */
-  void record(boolean wasInline, long nanos) {
+  /**
+   * Records a run of {@code rows} rows that took {@code nanos}, made the way {@code wasInline}
+   * says; returns the decision when this run made it, else null.
+   */
+  @Nullable
+  Decision record(int rows, boolean wasInline, long nanos) {
     if (decided != null) {
-      return;
+      return null;
     }
     synchronized (this) {
-      if (wasInline && inlineRuns < TRIALS) {
-        inline[inlineRuns++] = nanos;
-      } else if (!wasInline && pooledRuns < TRIALS) {
-        pooled[pooledRuns++] = nanos;
+      Trials t = trials(rows);
+      if (decided != null || t == null) {
+        return null;
       }
-      if (decided == null && inlineRuns == TRIALS && pooledRuns == TRIALS) {
-        decided = median(inline) <= median(pooled);
+      int run = wasInline ? t.inlineRuns++ : t.pooledRuns++;
+      if (run >= UNMEASURED && run < UNMEASURED + TRIALS) {
+        (wasInline ? t.inline : t.pooled)[run - UNMEASURED] = nanos;
       }
+      if (t.inlineRuns < UNMEASURED + TRIALS || t.pooledRuns < UNMEASURED + TRIALS) {
+        return null;
+      }
+      long inline = median(t.inline);
+      long pooled = median(t.pooled);
+      Decision d = new Decision(inline <= pooled, rows, inline, pooled);
+      decided = d;
+      bySize.clear();
+      return d;
     }
   }
 
   /** The decision, or null while the first runs are still measured. */
-  Boolean decided() {
+  @Nullable
+  Decision decided() {
     return decided;
+  }
+
+  @GuardedBy("this")
+  @Nullable
+  private Trials trials(int rows) {
+    Trials t = bySize.get(rows);
+    if (t == null && bySize.size() < MAX_SIZES) {
+      t = new Trials();
+      bySize.put(rows, t);
+    }
+    return t;
   }
 
   private static long median(long[] values) {

@@ -33,6 +33,7 @@ final class SavedModel implements AutoCloseable {
     NativeMemory.configure(); // before TensorFlow's first use
   }
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SavedModel.class);
   private static final String TRAIN_OP_SIGNATURE = "__saved_model_train_op";
 
   private final Path dir;
@@ -41,7 +42,7 @@ final class SavedModel implements AutoCloseable {
   @Nullable private final String defaultSignature;
   private final Session session;
   private final AutoCloseable owner;
-  /** Per signature: on the calling thread or on TensorFlow's pool (see {@link InlineRuns}). */
+  /** Per signature: on the calling thread or on TensorFlow's pool (see {@link InlineRuns}); the choice is logged. */
   private final Map<String, InlineRuns> inlineRuns = new java.util.concurrent.ConcurrentHashMap<>();
 
   private SavedModel(Path dir, List<String> tags, MetaGraphDef meta, Session session,
@@ -256,7 +257,8 @@ final class SavedModel implements AutoCloseable {
     List<String> fetch = check(sig, inputs, outputKeys, shapes);
     List<Tensor> fed = new ArrayList<>(sig.inputs().size());
     InlineRuns how = inlineRuns.computeIfAbsent(sig.name(), k -> new InlineRuns());
-    boolean inline = how.next();
+    int rows = inputs.isEmpty() ? 0 : rowsOf(inputs.values().iterator().next());
+    boolean inline = how.next(rows);
     try {
       Session.Runner runner = session.runner();
       if (inline) {
@@ -273,7 +275,13 @@ final class SavedModel implements AutoCloseable {
       Map<String, TensorData> out = new LinkedHashMap<>();
       long start = System.nanoTime();
       try (Result result = runner.run()) {
-        how.record(inline, System.nanoTime() - start);
+        InlineRuns.Decision decision = how.record(rows, inline, System.nanoTime() - start);
+        if (decision != null) {
+          log.info("{}: signature '{}' runs {} (median of {} runs each way, batches of {}: {} us on the"
+              + " calling thread, {} us on TensorFlow's pool)", dir, sig.name(),
+              decision.inline() ? "on the calling thread" : "on TensorFlow's inter-op pool", InlineRuns.TRIALS,
+              decision.rows(), decision.inlineMedianNanos() / 1000, decision.pooledMedianNanos() / 1000);
+        }
         for (int i = 0; i < fetch.size(); i++) {
           out.put(fetch.get(i), Tensors.fromTensor(result.get(i)));
         }
@@ -321,6 +329,11 @@ final class SavedModel implements AutoCloseable {
       }
     }
     return perRow;
+  }
+
+  /** The rows of a fed input: its first dimension, or 0 for a scalar. */
+  private static int rowsOf(TensorData t) {
+    return t.rank() == 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, t.dim(0));
   }
 
   static String firstLine(@Nullable String message) {
