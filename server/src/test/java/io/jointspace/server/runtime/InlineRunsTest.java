@@ -59,6 +59,22 @@ class InlineRunsTest {
   }
 
   @Test
+  void aPoolFasterByLessThanItsMargin_losesToTheCallingThread() {
+    InlineRuns how = new InlineRuns();
+    InlineRuns.Decision decision = null;
+    while (decision == null) {
+      decision = run(how, 1, 1_050_000, 1_000_000);
+    }
+    assertThat(decision.inline()).isTrue();
+    how = new InlineRuns();
+    decision = null;
+    while (decision == null) {
+      decision = run(how, 1, 1_150_000, 1_000_000);
+    }
+    assertThat(decision.inline()).isFalse();
+  }
+
+  @Test
   void coldRuns_doNotDecide() {
     // cold, the calling thread looked faster; warm, the pool is
     InlineRuns how = new InlineRuns();
