@@ -489,6 +489,15 @@ final class OverheadSuite implements Callable<Integer> {
       double gain = img64on.result().throughput() / img64off.result().throughput();
       line(b, "- 64 image callers, on/off throughput %.2fx = %.2f of the encoder's own gain %.2fx (target >= 0.9).",
           gain, gain / base.encoderGain(), base.encoderGain());
+      Double single = base.perImage().get(1);
+      if (single != null) {
+        // what an image's whole work gains in-process, decode included, from as many threads as cores:
+        // with the cores busy, the server's throughput gains at most what its work does
+        line(b, "  An image's whole work in-process (PNG decode, resize, encoder; %d threads) gains %.2fx from batching"
+            + " (%.0f us at batch 1, %.0f us at batch %d of CPU per image); the server reaches %.2f of that gain.",
+            base.threads(), single / base.bestPerImage(), single, base.bestPerImage(), base.bestPerImageSize(),
+            gain / (single / base.bestPerImage()));
+      }
     }
     if (trivial != null) {
       line(b, "- Trivial call (ModelInfer half_plus_two, 1 caller, batching off): %.0f us server CPU per call (target"
