@@ -147,7 +147,8 @@ public final class BatchQueue<I, O> implements AutoCloseable {
    * As {@link #submit(List, Duration, Reservation)}, but when nothing is worth waiting for, runs
    * the items at once on the calling thread, as one batch, and returns the completed future:
    * when the queue {@linkplain BatchingOptions#waitOnlyForAdmitted waits only for admitted
-   * items}, no item waits, no room is reserved for items still being prepared, fewer than
+   * items}, no item waits, the room reserved for items still being prepared is too little to
+   * be worth waiting for ({@link BatchingOptions#companyWorthWaitingFor}), fewer than
    * {@link BatchingOptions#maxConcurrentBatches()} of its batches run, and the items fit in one
    * batch. A lone caller then pays no hand-over to a batch thread and no wait; items queue (and
    * batch) only while the queue's batches all run. For callers that would block on the future
@@ -167,7 +168,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     try {
       long now = dispatcher.ticker.nanoTime();
       if (state.closed || state.depth > 0
-          || state.reserved - (reservation != null && reservation.held ? reservation.items : 0) > 0
+          || worthWaitingFor(state.reserved - (reservation != null && reservation.held ? reservation.items : 0), n)
           || state.running >= state.options.maxConcurrentBatches()) {
         batch = null;
         request = null;
@@ -190,6 +191,15 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     }
     batch.run();
     return request.future;
+  }
+
+  /**
+   * Whether {@code n} items should wait for the {@code othersReserved} items being prepared:
+   * together they make a batch worth waiting for ({@link BatchingOptions#companyWorthWaitingFor}).
+   */
+  @GuardedBy("dispatcher.lock")
+  private boolean worthWaitingFor(int othersReserved, int n) {
+    return othersReserved > 0 && othersReserved + n >= state.options.companyWorthWaitingFor();
   }
 
   /**

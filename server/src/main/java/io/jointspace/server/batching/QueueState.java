@@ -80,10 +80,15 @@ final class QueueState<I, O> {
     return new ScheduledBatch<>(this, taken, 0, 0);
   }
 
-  /** Whether items that waited {@code waited} ns are cut whether or not their batch is full. */
+  /**
+   * Whether {@code waiting} items, the oldest of which waited {@code waited} ns, are cut
+   * whether or not their batch is full: their delay has passed, or they wait only for
+   * admitted items and too few are reserved to be worth waiting for.
+   */
   @GuardedBy("dispatcher.lock")
-  private boolean due(long waited) {
-    return waited >= maxDelayNanos || (options.waitOnlyForAdmitted() && reserved == 0);
+  private boolean due(long waited, int waiting) {
+    return waited >= maxDelayNanos
+        || (options.waitOnlyForAdmitted() && (reserved == 0 || waiting + reserved < options.companyWorthWaitingFor()));
   }
 
   /** Nanoseconds until a batch may be cut (0: now), or Long.MAX_VALUE when none is due. */
@@ -98,7 +103,7 @@ final class QueueState<I, O> {
         continue;
       }
       long waited = now - bucket.oldestEnqueuedNanos();
-      if (options.batchSizeToCut(bucket.size(), due(waited), closed) > 0) {
+      if (options.batchSizeToCut(bucket.size(), due(waited, bucket.size()), closed) > 0) {
         return 0;
       }
       soonest = Math.min(soonest, maxDelayNanos - waited);
@@ -122,7 +127,7 @@ final class QueueState<I, O> {
           continue;
         }
         long waited = now - bucket.oldestEnqueuedNanos();
-        int cut = options.batchSizeToCut(bucket.size(), due(waited), closed);
+        int cut = options.batchSizeToCut(bucket.size(), due(waited, bucket.size()), closed);
         if (cut > 0) {
           chosen = bucket;
           size = cut;

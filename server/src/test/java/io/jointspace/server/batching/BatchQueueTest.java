@@ -371,7 +371,8 @@ class BatchQueueTest {
 
   @Test
   void run_withRoomReservedForItemsBeingPrepared_queuesToWaitForThem() {
-    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withWaitOnlyForAdmitted(true)
+    // batches of at most 8: two items are worth waiting for
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withWaitOnlyForAdmitted(true).withMaxBatchSize(8)
         .withMaxQueueDelay(Duration.ofSeconds(1)));
     Reservation mine = queue.reserve(1);
     Reservation theirs = queue.reserve(1);
@@ -386,6 +387,35 @@ class BatchQueueTest {
     assertThat(queue.run(List.of("c"), null, alone)).as("its own room is all that was held")
         .isCompletedWithValue(List.of("c!"));
     assertThat(queue.reserved()).isZero();
+  }
+
+  @Test
+  void aFewItemsBeingPrepared_areNotWaitedFor_aQuarterOfABatchIs() {
+    // batches of at most 32: 8 items, waiting and reserved, are worth waiting for
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withWaitOnlyForAdmitted(true)
+        .withMaxQueueDelay(Duration.ofSeconds(1)));
+    List<Reservation> few = List.of(queue.reserve(1), queue.reserve(1), queue.reserve(1));
+    assertThat(queue.run(List.of("a"), null, null)).as("three other callers are preparing an item each")
+        .isCompletedWithValue(List.of("a!"));
+    var queued = queue.submit(List.of("b"));
+    assertThat(scheduler.runPending()).as("cut at once, without the delay").isEqualTo(1);
+    assertThat(queued.join()).containsExactly("b!");
+
+    Reservation more = queue.reserve(4);
+    var patient = queue.run(List.of("c"), null, null);
+    assertThat(patient).as("1 + 7 reserved: a quarter of a batch").isNotDone();
+    assertThat(scheduler.runPending()).isZero();
+    List<CompletableFuture<List<String>>> late = new java.util.ArrayList<>();
+    for (int i = 0; i < few.size(); i++) {
+      late.add(queue.submit(List.of("d" + i), null, few.get(i)));
+    }
+    assertThat(scheduler.runPending()).as("4 waiting + 4 reserved: still worth it").isZero();
+    late.add(queue.submit(List.of("e0", "e1", "e2", "e3"), null, more));
+    assertThat(scheduler.runPending()).isEqualTo(1);
+    assertThat(processor.itemsPerBatch().get(processor.itemsPerBatch().size() - 1))
+        .containsExactly("c", "d0", "d1", "d2", "e0", "e1", "e2", "e3");
+    assertThat(patient.join()).containsExactly("c!");
+    assertThat(late.get(3).join()).containsExactly("e0!", "e1!", "e2!", "e3!");
   }
 
   @Test
