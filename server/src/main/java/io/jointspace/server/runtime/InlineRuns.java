@@ -16,8 +16,8 @@ import org.tensorflow.proto.RunOptions;
  * timed by the wall clock, and like is compared with like: runs are counted per batch size (the
  * rows of the first input), the first {@link #UNMEASURED} runs of a size each way are not
  * counted, and the first size to have run {@link #TRIALS} more times each way decides for the
- * rest of the version's life: the pool when its median is lower by more than
- * {@link #POOL_MARGIN}, else the calling thread. (A warm-up runs one batch of
+ * rest of the version's life: the pool when the calling thread's median is more than
+ * {@link #POOL_MARGIN} times the pool's, else the calling thread. (A warm-up runs one batch of
  * each size the queue cuts; compared across sizes, the way that drew the larger batches would
  * lose for no fault of its own.) Thread-safe.
  */
