@@ -12,6 +12,16 @@ class InlineRunsTest {
     return how.record(rows, inline, inline ? inlineNanos : pooledNanos);
   }
 
+  /** The decision of runs of {@code rows} rows taking these times, on a new InlineRuns. */
+  private static InlineRuns.Decision decide(int rows, long inlineNanos, long pooledNanos) {
+    InlineRuns how = new InlineRuns();
+    InlineRuns.Decision decision = null;
+    while (decision == null) {
+      decision = run(how, rows, inlineNanos, pooledNanos);
+    }
+    return decision;
+  }
+
   @Test
   void eachBatchSize_alternatesOnItsOwn_poolFirst() {
     InlineRuns how = new InlineRuns();
@@ -60,18 +70,8 @@ class InlineRunsTest {
 
   @Test
   void aPoolFasterByLessThanItsMargin_losesToTheCallingThread() {
-    InlineRuns how = new InlineRuns();
-    InlineRuns.Decision decision = null;
-    while (decision == null) {
-      decision = run(how, 1, 1_050_000, 1_000_000);
-    }
-    assertThat(decision.inline()).isTrue();
-    how = new InlineRuns();
-    decision = null;
-    while (decision == null) {
-      decision = run(how, 1, 1_150_000, 1_000_000);
-    }
-    assertThat(decision.inline()).isFalse();
+    assertThat(decide(1, 1_050_000, 1_000_000).inline()).isTrue();
+    assertThat(decide(1, 1_150_000, 1_000_000).inline()).isFalse();
   }
 
   @Test
