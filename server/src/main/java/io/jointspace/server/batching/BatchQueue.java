@@ -168,7 +168,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     try {
       long now = dispatcher.ticker.nanoTime();
       if (state.closed || state.depth > 0
-          || worthWaitingFor(state.reserved - (reservation != null && reservation.held ? reservation.items : 0), n)
+          || state.options.waitsFor(n, state.reserved - (reservation != null && reservation.held ? reservation.items : 0))
           || state.running >= state.options.maxConcurrentBatches()) {
         batch = null;
         request = null;
@@ -191,15 +191,6 @@ public final class BatchQueue<I, O> implements AutoCloseable {
     }
     batch.run();
     return request.future;
-  }
-
-  /**
-   * Whether {@code n} items should wait for the {@code othersReserved} items being prepared:
-   * together they make a batch worth waiting for ({@link BatchingOptions#companyWorthWaitingFor}).
-   */
-  @GuardedBy("dispatcher.lock")
-  private boolean worthWaitingFor(int othersReserved, int n) {
-    return othersReserved > 0 && othersReserved + n >= state.options.companyWorthWaitingFor();
   }
 
   /**

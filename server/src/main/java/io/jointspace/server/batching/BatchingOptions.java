@@ -158,6 +158,16 @@ public record BatchingOptions(
     return Math.max(2, (maxBatchSize + 3) / 4);
   }
 
+  /**
+   * Whether {@code items} items (waiting, or about to) are held for {@code reserved} items
+   * still being prepared: with {@link #waitOnlyForAdmitted}, only when some are reserved and
+   * together they reach {@link #companyWorthWaitingFor}. The one rule for a call that could run
+   * at once and for items already waiting.
+   */
+  boolean waitsFor(int items, int reserved) {
+    return reserved > 0 && items + reserved >= companyWorthWaitingFor();
+  }
+
   /** The size of a batch to cut from {@code waiting} items now, or 0 to keep waiting. */
   int batchSizeToCut(int waiting, boolean delayElapsed, boolean draining) {
     if (waiting == 0) {

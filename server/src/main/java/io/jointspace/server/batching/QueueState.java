@@ -88,7 +88,7 @@ final class QueueState<I, O> {
   @GuardedBy("dispatcher.lock")
   private boolean due(long waited, int waiting) {
     return waited >= maxDelayNanos
-        || (options.waitOnlyForAdmitted() && (reserved == 0 || waiting + reserved < options.companyWorthWaitingFor()));
+        || (options.waitOnlyForAdmitted() && !options.waitsFor(waiting, reserved));
   }
 
   /** Nanoseconds until a batch may be cut (0: now), or Long.MAX_VALUE when none is due. */
