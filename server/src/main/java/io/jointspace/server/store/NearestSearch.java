@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -183,7 +184,7 @@ final class NearestSearch {
     // distances only, the top rows' columns are read after: converting every walked row's
     // metadata to text took a fifth of the statement's time (EXPLAIN ANALYZE). Written only for
     // the searches that take this plan
-    java.util.function.Supplier<String> flatSql = () -> "WITH w AS MATERIALIZED (SELECT id, " + distance
+    Supplier<String> flatSql = () -> "WITH w AS MATERIALIZED (SELECT id, " + distance
         + " AS distance" + from + " ORDER BY distance LIMIT " + Widening.FLAT_ROWS + "), top AS (SELECT id, distance"
         + " FROM w ORDER BY distance + 0, id LIMIT " + indexRows + ") SELECT top.id, top.distance" + columns
         + ", -1::bigint AS matched FROM top JOIN " + table + " USING (id) ORDER BY top.distance, top.id";
@@ -221,7 +222,7 @@ final class NearestSearch {
    * A search's statements: every match ranked, the index scan, the widest index scan on past its
    * candidate list with its rows ranked ({@link Widening#isFlat}), and what their parameters are.
    */
-  private record Statements(String exact, String index, java.util.function.Supplier<String> flat, List<Slot> where) {}
+  private record Statements(String exact, String index, Supplier<String> flat, List<Slot> where) {}
 
   /** What a plan found, the plan, and the ef_search of its last walk. */
   private record Found(List<SearchHit> hits, Plan plan, int ef) {}

@@ -14,11 +14,21 @@ class InlineRunsTest {
 
   /** The decision of runs of {@code rows} rows taking these times, on a new InlineRuns. */
   private static InlineRuns.Decision decide(int rows, long inlineNanos, long pooledNanos) {
+    return decide(rows, i -> new long[] {inlineNanos, pooledNanos});
+  }
+
+  /**
+   * The decision of runs of {@code rows} rows on a new InlineRuns, the i-th run (counted from 0,
+   * either way) taking {@code times.apply(i)}: {inline, pooled} nanoseconds.
+   */
+  private static InlineRuns.Decision decide(int rows, java.util.function.IntFunction<long[]> times) {
     InlineRuns how = new InlineRuns();
     InlineRuns.Decision decision = null;
-    while (decision == null) {
-      decision = run(how, rows, inlineNanos, pooledNanos);
+    for (int i = 0; decision == null; i++) {
+      long[] t = times.apply(i);
+      decision = run(how, rows, t[0], t[1]);
     }
+    assertThat(how.next(rows)).isEqualTo(decision.inline());
     return decision;
   }
 
@@ -55,17 +65,11 @@ class InlineRunsTest {
 
   @Test
   void thePool_winsWhenItsMedianIsLower_andTheFirstRunsAreNotCounted() {
-    InlineRuns how = new InlineRuns();
-    InlineRuns.Decision decision = null;
-    for (int i = 0; decision == null; i++) {
-      // the first runs of each way are cold (here: the calling thread's slow, the pool's fast);
-      // warm, the pool is faster, as is one pooled run in the trials
-      boolean cold = i < 2 * InlineRuns.UNMEASURED;
-      decision = run(how, 4, cold ? 500_000 : 400_000, cold ? 100_000 : i == 2 * InlineRuns.UNMEASURED ? 50_000_000
-          : 300_000);
-    }
+    // the first runs of each way are cold (here: the calling thread's slow, the pool's fast);
+    // warm, the pool is faster, as is one pooled run in the trials
+    InlineRuns.Decision decision = decide(4, i -> i < 2 * InlineRuns.UNMEASURED ? new long[] {500_000, 100_000}
+        : new long[] {400_000, i == 2 * InlineRuns.UNMEASURED ? 50_000_000 : 300_000});
     assertThat(decision).isEqualTo(new InlineRuns.Decision(false, 4, 400_000, 300_000));
-    assertThat(how.next(4)).isFalse();
   }
 
   @Test
@@ -77,12 +81,8 @@ class InlineRunsTest {
   @Test
   void coldRuns_doNotDecide() {
     // cold, the calling thread looked faster; warm, the pool is
-    InlineRuns how = new InlineRuns();
-    InlineRuns.Decision decision = null;
-    for (int i = 0; decision == null; i++) {
-      boolean cold = i < 2 * InlineRuns.UNMEASURED;
-      decision = run(how, 1, cold ? 1_000_000 : 900_000, cold ? 3_000_000 : 800_000);
-    }
+    InlineRuns.Decision decision = decide(1, i -> i < 2 * InlineRuns.UNMEASURED ? new long[] {1_000_000, 3_000_000}
+        : new long[] {900_000, 800_000});
     assertThat(decision.inline()).isFalse();
   }
 
