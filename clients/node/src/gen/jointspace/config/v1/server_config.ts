@@ -401,7 +401,9 @@ export interface BatchingConfig {
    * batch_threads, as TF Serving runs batches on all its batch threads: while one batch runs
    * (or waits for its results to be split), the next can start, which keeps the cores busy
    * where a single TensorFlow session call spreads poorly over them; 1 runs one batch at a
-   * time. 0 takes the default.
+   * time. 0 takes the default. A queue whose batches have lately taken under 50 us (a small
+   * tensor model's) lets a call that finds nothing waiting run at once on its own thread even
+   * when every slot is taken: handing it to a batch thread would cost more than batching saves.
    */
   maxConcurrentBatches: number;
   /**

@@ -149,10 +149,11 @@ public final class BatchQueue<I, O> implements AutoCloseable {
    * when the queue {@linkplain BatchingOptions#waitOnlyForAdmitted waits only for admitted
    * items}, no item waits, the room reserved for items still being prepared is too little to
    * be worth waiting for ({@link BatchingOptions#companyWorthWaitingFor}), fewer than
-   * {@link BatchingOptions#maxConcurrentBatches()} of its batches run, and the items fit in one
-   * batch. A lone caller then pays no hand-over to a batch thread and no wait; items queue (and
-   * batch) only while the queue's batches all run. For callers that would block on the future
-   * anyway (it may complete before this returns, on this thread).
+   * {@link BatchingOptions#maxConcurrentBatches()} of its batches run (or its batches take less
+   * than a hand-over would cost: {@link QueueState#runsCheaperThanHandOff}), and the items fit in
+   * one batch. A lone caller then pays no hand-over to a batch thread and no wait; items queue
+   * (and batch) only while the queue's batches all run. For callers that would block on the
+   * future anyway (it may complete before this returns, on this thread).
    */
   public CompletableFuture<List<O>> run(List<? extends I> items, @Nullable Duration timeout,
       @Nullable Reservation reservation) {
@@ -169,7 +170,7 @@ public final class BatchQueue<I, O> implements AutoCloseable {
       long now = dispatcher.ticker.nanoTime();
       if (state.closed || state.depth > 0
           || state.options.waitsFor(n, state.reserved - (reservation != null && reservation.held ? reservation.items : 0))
-          || state.running >= state.options.maxConcurrentBatches()) {
+          || (state.running >= state.options.maxConcurrentBatches() && !state.runsCheaperThanHandOff())) {
         batch = null;
         request = null;
       } else {

@@ -370,6 +370,45 @@ class BatchQueueTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void run_whileEverySlotIsBusy_runsAtOnceToo_whenTheQueuesBatchesTakeLessThanAHandOff() {
+    BatchQueue<String, String> queue = queue(TestOptions.WAITING.withWaitOnlyForAdmitted(true)
+        .withMaxQueueDelay(Duration.ofSeconds(1)));
+    Duration[] takes = {Duration.ofNanos(20_000)};
+    boolean[] arrive = {false};
+    CompletableFuture<List<String>>[] behind = new CompletableFuture[1];
+    // every batch takes takes[0] by the queue's clock; while one runs, a call may arrive
+    processor.whileProcessing(() -> {
+      ticker.advance(takes[0]);
+      if (arrive[0]) {
+        arrive[0] = false;
+        behind[0] = queue.run(List.of(processor.batches.size() == 2 ? "b" : "c"), null, null);
+      }
+    });
+    assertThat(queue.run(List.of("timed"), null, null)).isCompletedWithValue(List.of("timed!"));
+
+    // batches of 20 us: the call that arrives while the only slot is taken runs at once too
+    arrive[0] = true;
+    assertThat(queue.run(List.of("a"), null, null)).isCompletedWithValue(List.of("a!"));
+    assertThat(behind[0]).as("ran on the calling thread, beside the batch holding the slot")
+        .isCompletedWithValue(List.of("b!"));
+    assertThat(queue.depth()).isZero();
+    assertThat(scheduler.runPending()).isZero();
+
+    // batches of 1 ms (the smoothed time is past the hand-off's once one has run): it queues
+    takes[0] = Duration.ofMillis(1);
+    assertThat(queue.run(List.of("slow"), null, null)).isCompletedWithValue(List.of("slow!"));
+    arrive[0] = true;
+    assertThat(queue.run(List.of("d"), null, null)).isCompletedWithValue(List.of("d!"));
+    assertThat(behind[0]).as("waits for the slot").isNotDone();
+    assertThat(queue.depth()).isEqualTo(1);
+    assertThat(scheduler.runPending()).isEqualTo(1);
+    assertThat(behind[0].join()).containsExactly("c!");
+    assertThat(processor.itemsPerBatch()).containsExactly(List.of("timed"), List.of("a"), List.of("b"),
+        List.of("slow"), List.of("d"), List.of("c"));
+  }
+
+  @Test
   void run_withRoomReservedForItemsBeingPrepared_queuesToWaitForThem() {
     // batches of at most 8: two items are worth waiting for
     BatchQueue<String, String> queue = queue(TestOptions.WAITING.withWaitOnlyForAdmitted(true).withMaxBatchSize(8)
