@@ -152,8 +152,9 @@ public final class BatchQueue<I, O> implements AutoCloseable {
    * {@link BatchingOptions#maxConcurrentBatches()} of its batches run (or its batches take less
    * than a hand-over would cost: {@link QueueState#runsCheaperThanHandOff}), and the items fit in
    * one batch. A lone caller then pays no hand-over to a batch thread and no wait; items queue
-   * (and batch) only while the queue's batches all run. For callers that would block on the
-   * future anyway (it may complete before this returns, on this thread).
+   * (and batch) only while the queue's batches all run and take longer than a hand-over. For
+   * callers that would block on the future anyway (it may complete before this returns, on this
+   * thread).
    */
   public CompletableFuture<List<O>> run(List<? extends I> items, @Nullable Duration timeout,
       @Nullable Reservation reservation) {
