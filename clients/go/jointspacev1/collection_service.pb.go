@@ -2153,11 +2153,12 @@ type SearchRequest struct {
 	// HNSW candidate list size (pgvector's hnsw.ef_search): larger is more accurate and slower.
 	// 0 means max(64, 2 * top_k), and max(64, 4 * top_k) for a filtered search that walks the
 	// index (it reads on past the first candidates until top_k rows match); an unfiltered
-	// search whose first hits are far from the data (a text query against images) then walks
-	// again with 4 times the candidates, then twice as many up to 1000, until two walks agree,
-	// and one far from every item alike (a random direction) walks once more with 1000 and on
-	// past them, its rows ranked (docs/sql.md, "Queries far from the data"). Allowed 1..1000: a
-	// value set here is used as is, for one walk.
+	// search whose first hits are far from the data (a text query against images), and a
+	// filtered walk whose nearest hit is (a query between two clusters), then walk again with 4
+	// times the candidates, then twice as many up to 1000, until two walks agree, and an
+	// unfiltered one far from every item alike (a random direction) walks once more with 1000
+	// and on past them, its rows ranked (docs/sql.md, "Queries far from the data"). Allowed
+	// 1..1000: a value set here is used as is, for one walk.
 	EfSearch int32 `protobuf:"varint,9,opt,name=ef_search,json=efSearch,proto3" json:"ef_search,omitempty"`
 	// The model version to search: 0 means the collection's; during a rollout the other
 	// version may be named too, to compare them.

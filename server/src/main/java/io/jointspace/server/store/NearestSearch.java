@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * (pgvector's iterative scan), bounded in the rows it may read; when it finds fewer than
  * top_k, every match is ranked exactly (the GIN index finds them), which counts them: for a
  * minute, searches with the same filter rank exactly at once when few rows matched, and walk
- * again, ten times as far, before ranking when many more did ({@link SelectiveFilters}).
+ * again, ten times as far, before ranking when many more did ({@link SelectiveFilters}); a walk
+ * whose nearest hit is far from the data walks again, wider ({@link #walkedWider}).
  * A filter that requires a value with a partial index of its own ({@link KeyIndexes}) walks
  * that index, which the planner picks, with an unfiltered search's ef_search. The table's
  * size comes from {@link TableSizes} (read at most every 2 s), so each search sends the one
@@ -216,7 +217,7 @@ final class NearestSearch {
       List<SearchHit> top = out.size() > query.topK() ? out.subList(0, query.topK()) : out;
       if (log.isDebugEnabled()) {
         log.debug("Search of '{}' for the top {}: plan {}, {} hits{}", collection.name(), query.topK(), plan,
-            top.size(), plan == Plan.WIDENED || plan == Plan.FLAT ? ", ef_search " + found.ef() : "");
+            top.size(), plan.walkedWider() ? ", ef_search " + found.ef() : "");
       }
       return Collections.unmodifiableList(top);
     });
@@ -297,7 +298,11 @@ final class NearestSearch {
       plan = Plan.WALK_FARTHER;
     }
     if (hits.size() >= query.topK()) {
-      return new Found(hits, plan, walkEf);
+      // only a walk of the whole graph: a farther walk found matches that lie away from the query,
+      // not a query away from the data; a partial index's walk is an unfiltered walk of a smaller
+      // graph, which found its top 10 between clusters in one walk (walkedWider)
+      Found wider = efSearch == 0 && plan == Plan.WALK ? walkedWider(c, timeout, s, bound, walkEf, hits) : null;
+      return wider != null ? wider : new Found(hits, plan, walkEf);
     }
     // fewer than it looked for within its bound of rows: the few it found need not be the nearest
     Ranked ranked = run(c, s.exact(), s.where(), bound, settings(timeout).exact(), false);
@@ -305,6 +310,51 @@ final class NearestSearch {
       selective.matched(key, ranked.matched());
     }
     return new Found(ranked.hits(), keyed ? Plan.KEYED_THEN_EXACT : Plan.WALK_THEN_EXACT, walkEf);
+  }
+
+  /**
+   * A filtered walk that found its top_k, walked again wider when even its nearest hit is far
+   * from the data ({@link Widening#isNearestFar}): a query between two clusters, whose first walk
+   * settled among the matches of one neighbourhood and never reached nearer ones in the other. As an unfiltered search widens: {@value Widening#FIRST_FACTOR} times
+   * the candidates, then twice as many, until two walks in a row agree on 9 of every 10 hits or
+   * a wider walk's nearest hit is not far; a wider walk that finds fewer than top_k within its
+   * bound of rows leaves the narrower one's hits. Null when the first walk's hits stand. On the
+   * benchmark's 100,000 vectors, a 10% range filter, 300 queries between two clusters: recall@10
+   * 0.765 from the first walk, 0.981 so (2.4 walks a query); no query near the data was widened.
+   * Not for a walk of a partial index ({@link KeyIndexes}): the same queries filtered on a 10%
+   * value with its own index found 0.999 of their top 10 in one walk, and widened they would have
+   * walked twice.
+   */
+  @Nullable
+  private Found walkedWider(Connection c, @Nullable Duration timeout, Statements s, Bound bound, int ef,
+      List<SearchHit> first) throws SQLException {
+    Metric metric = bound.metric();
+    if (metric == Metric.INNER_PRODUCT) {
+      return null;
+    }
+    double scale = scale(c, bound.collection(), timeout).distance();
+    if (!Widening.isNearestFar(metric, first, scale)
+        || IndexBuilds.valid(c, IndexBuilds.indexName(bound.collection().table())) != Boolean.TRUE) {
+      return null;
+    }
+    int topK = bound.query().topK();
+    List<SearchHit> hits = first;
+    int walkedEf = ef;
+    while (walkedEf < Limits.MAX_EF_SEARCH) {
+      int width = Widening.wider(walkedEf, walkedEf == ef);
+      List<SearchHit> wider = run(c, s.index(), s.where(), bound, settings(timeout).ef(width).walk(walkTuples), true)
+          .hits();
+      if (wider.size() < topK) {
+        break; // read its bound of rows first: the narrower walk's hits stand
+      }
+      List<SearchHit> narrower = hits;
+      hits = wider;
+      walkedEf = width;
+      if (!Widening.isNearestFar(metric, hits, scale) || Widening.agree(narrower, hits, topK)) {
+        break;
+      }
+    }
+    return new Found(hits, Plan.WALK_WIDENED, walkedEf);
   }
 
   /**
@@ -398,9 +448,17 @@ final class NearestSearch {
    * found them), {@code WALK_THEN_EXACT} (both walks found fewer than top_k, so every match was ranked), {@code EXACT}
    * (every match ranked at once: a walk with this filter found too few lately), {@code KEYED} (a
    * walk of the partial index of a value the filter requires, {@link KeyIndexes}), {@code
-   * KEYED_THEN_EXACT} (that walk found fewer than top_k).
+   * KEYED_THEN_EXACT} (that walk found fewer than top_k), {@code WALK_WIDENED} (the filtered walk, then again
+   * wider: even its nearest hit was far from the data, {@link #walkedWider}).
    */
-  enum Plan { SMALL, INDEX, WIDENED, FLAT, WALK, WALK_FARTHER, WALK_THEN_EXACT, EXACT, KEYED, KEYED_THEN_EXACT }
+  enum Plan {
+    SMALL, INDEX, WIDENED, FLAT, WALK, WALK_FARTHER, WALK_THEN_EXACT, EXACT, KEYED, KEYED_THEN_EXACT, WALK_WIDENED;
+
+    /** Whether its last walk had more candidates than the first (the debug log says how many). */
+    boolean walkedWider() {
+      return this == WIDENED || this == FLAT || this == WALK_WIDENED;
+    }
+  }
 
   /** What a statement's parameters are, in order. */
   private enum Slot { VECTOR, GUARD, FILTER, ID }

@@ -12,9 +12,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * When an unfiltered HNSW search walks again with a wider candidate list: when the query is
- * far from the data (a text query against images, a query from another distribution), where a
- * walk with the default {@code hnsw.ef_search} misses many of the true nearest items.
+ * When an HNSW search walks again with a wider candidate list: when the query is far from the
+ * data (a text query against images, a query from another distribution), where a walk with the
+ * default {@code hnsw.ef_search} misses many of the true nearest items. What follows is the
+ * unfiltered search's rule; a filtered walk is told far by its nearest hit instead
+ * ({@link #isNearestFar}) and widens the same way.
  *
  * <p>Far is measured in the data's own units: the distance of the first walk's
  * {@value #SAMPLE}th hit against the distance within which 9 in 10 of the table's items have
@@ -96,6 +98,24 @@ final class Widening {
     }
     double kth = distance(metric, hits.get(Math.min(SAMPLE, hits.size()) - 1).score());
     return kth >= FAR * scale;
+  }
+
+  /**
+   * Whether the hits of a filtered walk say its query is far from the data: even the nearest hit
+   * (the best score, wherever the walk returned it) at least {@value #FAR} times the scale away.
+   * A filtered walk's {@value #SAMPLE}th hit is farther than an unfiltered one's by the filter's
+   * nature (at 10%, about the 100th neighbour); its nearest is about the unfiltered walk's
+   * {@value #SAMPLE}th at that selectivity. Never for the inner-product metric, nor without a scale.
+   */
+  static boolean isNearestFar(Metric metric, List<SearchHit> hits, double scale) {
+    if (hits.isEmpty() || !(scale > 0)) {
+      return false;
+    }
+    double best = Double.NEGATIVE_INFINITY;
+    for (SearchHit h : hits) {
+      best = Math.max(best, h.score());
+    }
+    return distance(metric, best) >= FAR * scale;
   }
 
   /**

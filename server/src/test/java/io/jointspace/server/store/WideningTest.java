@@ -26,14 +26,17 @@ class WideningTest {
   static final int CLUSTERS = 60;
   static final int ITEMS = 6000;
   static Database db;
+  static Storage storage;
   static Collection collection;
   static final List<float[]> DATA = new ArrayList<>();
 
   @BeforeAll
   static void load() {
     db = new Database(TestDatabase.fresh(), 4, Duration.ofSeconds(5));
-    collection = new CollectionCatalog(db).create(new CollectionSpec("clusters", "example", 1, DIM, Metric.COSINE,
-        VectorType.VECTOR, 8, 32, false, "")); // a sparse graph: one walk misses more
+    storage = new Storage(db);
+    // a sparse graph: one walk misses more; k (i % 5) is an indexed key: a partial index per value
+    collection = storage.catalog().create(new CollectionSpec("clusters", "example", 1, DIM, Metric.COSINE,
+        VectorType.VECTOR, 8, 32, false, "", List.of("k")));
     Random rnd = new Random(3);
     float[][] centers = new float[CLUSTERS][DIM];
     for (float[] c : centers) {
@@ -49,14 +52,15 @@ class WideningTest {
         v[j] = (float) (c[j] + 0.5 * rnd.nextGaussian());
       }
       DATA.add(unit(v));
-      items.add(new ItemWrite("p" + i, DATA.get(i), "{}", null, null));
+      items.add(new ItemWrite("p" + i, DATA.get(i), "{\"n\": " + i + ", \"k\": " + i % 5 + "}", null, null));
     }
-    new ItemStore(db).copyUpsert(collection, items, List.of(), "items");
+    storage.items().copyUpsert(collection, items, List.of(), "items");
+    storage.indexBuilds().sweepKeys();
   }
 
   @AfterAll
   static void close() {
-    db.close();
+    storage.close();
   }
 
   static float[] unit(float[] v) {
@@ -71,7 +75,12 @@ class WideningTest {
   }
 
   static Set<String> exact(float[] q, int k) {
-    return IntStream.range(0, DATA.size()).boxed()
+    return exact(q, k, ITEMS);
+  }
+
+  /** The true top {@code k} among the items numbered below {@code below} (the filter {@link #under}). */
+  static Set<String> exact(float[] q, int k, int below) {
+    return IntStream.range(0, below).boxed()
         .sorted(Comparator.comparingDouble(i -> -dot(DATA.get(i), q))).limit(k).map(i -> "p" + i)
         .collect(Collectors.toSet());
   }
@@ -89,6 +98,11 @@ class WideningTest {
    * even sum, which is as near to one as to the other: a tie for the nearest).
    */
   static List<float[]> between(int n, long seed) {
+    return sums(n, 0.9f, seed);
+  }
+
+  /** {@code n} random items each plus {@code weight} times another, normalized. */
+  static List<float[]> sums(int n, float weight, long seed) {
     Random rnd = new Random(seed);
     List<float[]> out = new ArrayList<>();
     for (int q = 0; q < n; q++) {
@@ -96,7 +110,7 @@ class WideningTest {
       float[] b = DATA.get(rnd.nextInt(ITEMS));
       float[] v = new float[DIM];
       for (int j = 0; j < DIM; j++) {
-        v[j] = a[j] + 0.9f * b[j];
+        v[j] = a[j] + weight * b[j];
       }
       out.add(unit(v));
     }
@@ -104,14 +118,103 @@ class WideningTest {
   }
 
   static double recall(ItemStore store, List<float[]> queries, int efSearch) {
+    return recall(store, queries, ITEMS, efSearch);
+  }
+
+  /** Recall@10 of searches filtered to the items numbered below {@code below} ({@code ITEMS}: unfiltered). */
+  static double recall(ItemStore store, List<float[]> queries, int below, int efSearch) {
     double sum = 0;
     for (float[] q : queries) {
-      Set<String> truth = exact(q, 10);
-      long found = store.search(collection, new SearchQuery(q, null, 10, null, false, false), efSearch).stream()
-          .filter(h -> truth.contains(h.id())).count();
+      Set<String> truth = exact(q, 10, below);
+      long found = store.search(collection, new SearchQuery(q, null, 10, below < ITEMS ? under(below) : null, false,
+          false), efSearch).stream().filter(h -> truth.contains(h.id())).count();
       sum += found / 10.0;
     }
     return sum / queries.size();
+  }
+
+  /** metadata n below {@code n}: a range filter, which no partial index serves. */
+  static Condition under(int n) {
+    return new Condition.Range(List.of("n"), null, false, java.math.BigDecimal.valueOf(n), false);
+  }
+
+  /**
+   * Queries between two clusters: the normalized sum of two items, as near to the one as to the
+   * other (whether either matches a filter or not is left to chance).
+   */
+  static List<float[]> midway(int n, long seed) {
+    return sums(n, 1, seed);
+  }
+
+  @Test
+  void filteredQueriesBetweenClusters_walkAgainWider_andFindTheirNeighbours_whereOneWalkMissesMany() {
+    // a filtered walk settles among the matches of one neighbourhood and stops at top_k there;
+    // nearer matches in the other cluster wait unreached
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    int below = ITEMS / 10;
+    List<float[]> queries = midway(60, 43);
+    double fixed = recall(store, queries, below, 64);
+    double widened;
+    long widenedSearches;
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      widened = recall(store, queries, below, 0);
+      widenedSearches = plans.messages().stream().filter(m -> m.contains("plan WALK_WIDENED, 10 hits, ef_search"))
+          .count();
+      assertThat(plans.messages()).hasSize(60)
+          .allSatisfy(m -> assertThat(m).containsAnyOf("plan WALK,", "plan WALK_WIDENED,"));
+    }
+    assertThat(widened).as("recall@10 with the default (%d of 60 widened; one walk of ef_search 64: %.3f)",
+        widenedSearches, fixed).isGreaterThanOrEqualTo(0.95).isGreaterThan(fixed + 0.05);
+    assertThat(widenedSearches).isGreaterThanOrEqualTo(30);
+  }
+
+  @Test
+  void filteredQueriesBetweenClusters_onAPartialIndex_walkItOnce_andFindTheirNeighbours() {
+    // the partial index's graph holds only matches: its walk is an unfiltered one of a smaller graph
+    Condition k0 = new Condition.Equals(List.of("k"), "0");
+    List<float[]> queries = midway(40, 59);
+    double sum = 0;
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      for (float[] q : queries) {
+        Set<String> truth = IntStream.range(0, ITEMS).filter(i -> i % 5 == 0).boxed()
+            .sorted(Comparator.comparingDouble(i -> -dot(DATA.get(i), q))).limit(10).map(i -> "p" + i)
+            .collect(Collectors.toSet());
+        sum += storage.items().search(collection, new SearchQuery(q, null, 10, k0, false, false), 0).stream()
+            .filter(h -> truth.contains(h.id())).count() / 10.0;
+      }
+      assertThat(plans.messages()).hasSize(40).allSatisfy(m -> assertThat(m).contains("plan KEYED, 10 hits"));
+    }
+    assertThat(sum / queries.size()).isGreaterThanOrEqualTo(0.95);
+  }
+
+  @Test
+  void filteredQueriesNearTheData_walkOnce() {
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    int below = ITEMS / 10;
+    Random rnd = new Random(47);
+    List<float[]> queries = new ArrayList<>();
+    for (int q = 0; q < 30; q++) {
+      float[] v = DATA.get(rnd.nextInt(ITEMS)).clone(); // near an item, matching or not
+      for (int j = 0; j < DIM; j++) {
+        v[j] += (float) (0.2 / Math.sqrt(DIM) * rnd.nextGaussian());
+      }
+      queries.add(unit(v));
+    }
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      assertThat(recall(store, queries, below, 0)).isGreaterThanOrEqualTo(0.95);
+      assertThat(plans.messages()).hasSize(30).filteredOn(m -> m.contains("plan WALK,")).hasSizeGreaterThanOrEqualTo(28);
+    }
+  }
+
+  @Test
+  void aFilteredSearchWithTheEfSearchItSets_walksOnce() {
+    ItemStore store = new ItemStore(db, NearestSearch.WALK_TUPLES, -1);
+    try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
+      for (float[] q : midway(5, 53)) {
+        store.search(collection, new SearchQuery(q, null, 10, under(ITEMS / 10), false, false), 64);
+      }
+      assertThat(plans.messages()).hasSize(5).allSatisfy(m -> assertThat(m).contains("plan WALK,"));
+    }
   }
 
   @Test
@@ -170,7 +273,8 @@ class WideningTest {
     for (SearchHit h : hits) {
       float[] stored = DATA.get(Integer.parseInt(h.id().substring(1)));
       assertThat(h.vector()).containsExactly(stored, within(1e-6f));
-      assertThat(h.metadataJson()).isEqualTo("{}");
+      int i = Integer.parseInt(h.id().substring(1));
+      assertThat(h.metadataJson()).isEqualTo("{\"k\": " + i % 5 + ", \"n\": " + i + "}");
       assertThat(h.score()).isCloseTo((float) dot(stored, q), within(1e-4f));
     }
   }
@@ -294,6 +398,19 @@ class WideningTest {
     assertThat(Widening.isFar(Metric.L2, hits, Double.NaN)).as("no scale yet").isFalse();
     assertThat(Widening.isFar(Metric.INNER_PRODUCT, hits, 0.1)).as("no distance").isFalse();
     assertThat(Widening.isFar(Metric.L2, List.of(), 1)).isFalse();
+  }
+
+  @Test
+  void isNearestFar_comparesTheNearestHit_whereverTheWalkReturnedIt_withTheScale() {
+    List<SearchHit> hits = new ArrayList<>();
+    for (int i = 12; i >= 3; i--) {
+      hits.add(new SearchHit("h" + i, -i, null, null)); // L2, farthest first: the nearest, at 3, comes last
+    }
+    assertThat(Widening.isNearestFar(Metric.L2, hits, 3 / Widening.FAR)).isTrue();
+    assertThat(Widening.isNearestFar(Metric.L2, hits, 3 / Widening.FAR + 0.01)).isFalse();
+    assertThat(Widening.isNearestFar(Metric.L2, hits, Double.NaN)).as("no scale yet").isFalse();
+    assertThat(Widening.isNearestFar(Metric.INNER_PRODUCT, hits, 0.1)).as("no distance").isFalse();
+    assertThat(Widening.isNearestFar(Metric.L2, List.of(), 1)).isFalse();
   }
 
   @Test
