@@ -3,7 +3,7 @@
 # collection's view (a JDBC client of its own, same ef_search, same top 10, metadata returned),
 # p50/p99 and CPU per call at 1 and 8 clients; then filtered searches (equality at 10% and 1%,
 # a range, an `and` of two keys) against unfiltered, with recall@10; then queries far from the
-# data (between clusters, random directions, captions against 20,000 scenes embedded by
+# data (between clusters, also with a range filter, random directions, captions against 20,000 scenes embedded by
 # shapes-clip), recall@10 and latency. 100,000 clustered 512-d vectors by default. Writes its
 # section of docs/benchmarks.md (between the search-benchmark markers). About 10 min on 2 cores
 # (the HNSW index build and the scenes' ingest are much of it; --no-far-queries leaves them out).

@@ -137,10 +137,10 @@ final class SearchReport {
   private void farQueries(SearchSuite.Results r, int ef) {
     line("## Queries far from the data");
     line("");
-    line("Unfiltered gRPC `Search` of %d queries of each kind, top %d, recall@%d against brute force over the stored"
-        + " vectors; once with `ef_search: 0` (the server's default) and once with `ef_search: %d` set (a fixed"
-        + " candidate list, what the same statement in plain SQL walks with `SET hnsw.ef_search = %d`).",
-        s.queries, s.topK, s.topK, ef, ef);
+    line("gRPC `Search` of %d queries of each kind, top %d, unfiltered unless named with a filter, recall@%d against"
+        + " brute force over the stored vectors (that the filter admits); once with `ef_search: 0` (the server's"
+        + " default) and once with `ef_search: %d` set (a fixed candidate list, what the same statement in plain SQL"
+        + " walks with `SET hnsw.ef_search = %d`).", s.queries, s.topK, s.topK, ef, ef);
     line("");
     line("- On `%s`: %s.", SearchSuite.COLLECTION, r.far().stream().filter(f -> f.set().collection()
         .equals(SearchSuite.COLLECTION)).map(f -> "*" + f.set().name() + "*: " + f.set().label())
@@ -168,7 +168,11 @@ final class SearchReport {
     }
     for (SearchSuite.FarResult f : r.far()) {
       for (SearchSuite.Window w : f.windows()) {
-        double near = f.set().collection().equals(SearchSuite.COLLECTION)
+        double near = f.set().filter() != SearchSuite.Shape.none
+            ? r.filtered().getOrDefault(f.set().filter(), List.of()).stream()
+                .filter(x -> x.clients() == w.clients()).mapToDouble(SearchSuite.Window::p50).findFirst()
+                .orElse(Double.NaN)
+            : f.set().collection().equals(SearchSuite.COLLECTION)
             ? median(r.overhead(), "gRPC", w.clients(), true)
             : r.far().stream().filter(x -> x.set().name().equals("image")).flatMap(x -> x.windows().stream())
                 .filter(x -> x.clients() == w.clients()).mapToDouble(SearchSuite.Window::p50).findFirst()
@@ -179,9 +183,10 @@ final class SearchReport {
       }
     }
     line("");
-    line("The near p50 is the median of the unfiltered gRPC windows above for `%s`, and the *image* queries' for"
-        + " `%s`. With `ef_search: 0` the server walks again, wider, when a search's hits are far from the data"
-        + " (docs/sql.md, \"Queries far from the data\").", SearchSuite.COLLECTION, SceneSet.COLLECTION);
+    line("The near p50 is the median of the unfiltered gRPC windows above for `%s` (for a filtered set, the same"
+        + " filter's window in \"Filtered search\"), and the *image* queries' for `%s`. With `ef_search: 0` the"
+        + " server walks again, wider, when a search's hits are far from the data (docs/sql.md, \"Queries far from"
+        + " the data\").", SearchSuite.COLLECTION, SceneSet.COLLECTION);
     line("");
   }
 

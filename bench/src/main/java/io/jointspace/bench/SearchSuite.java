@@ -41,7 +41,8 @@ import picocli.CommandLine.Option;
  * and as gRPC Search by vector, side by side at 1 and 8 clients, with the CPU each costs per
  * call; then filtered searches (equality at 10% and 1%, a range, an {@code and} of two keys)
  * against unfiltered, with recall@10 against brute force; then queries far from the data (between
- * two clusters, random directions, and captions against a collection of rendered scenes embedded
+ * two clusters, unfiltered and with the range filter, random directions, and captions against a
+ * collection of rendered scenes embedded
  * by {@code shapes-clip}), recall@10 at the server's default and at ef_search 64, and their
  * latency. Needs PostgreSQL with pgvector
  * ({@code bench/run-search.sh} starts one); starts the server as a child JVM.
@@ -119,8 +120,8 @@ final class SearchSuite implements Callable<Integer> {
   List<String> indexedKeys;
 
   @Option(names = "--far-queries", defaultValue = "true", negatable = true, fallbackValue = "true",
-      description = "Also queries far from the data: between two clusters, random directions, and text against the"
-          + " scene collection. Default: ${DEFAULT-VALUE}.")
+      description = "Also queries far from the data: between two clusters (unfiltered and with the range filter),"
+          + " random directions, and text against the scene collection. Default: ${DEFAULT-VALUE}.")
   boolean farQueries;
 
   @Option(names = "--scenes", defaultValue = "20000",
@@ -218,7 +219,7 @@ final class SearchSuite implements Callable<Integer> {
    * server's default ef_search, the same with ef_search 64 set, and the exact answers.
    */
   record FarSet(String name, String label, String collection, List<SearchRequest> requests,
-      List<SearchRequest> fixedEf, int[][] truth) {}
+      List<SearchRequest> fixedEf, int[][] truth, Shape filter) {}
 
   /** Recall of a far set at the server's default and at ef_search 64, and its closed-loop windows. */
   record FarResult(FarSet set, double recall, double fixedEfRecall, List<Window> windows) {}
@@ -328,11 +329,15 @@ final class SearchSuite implements Callable<Integer> {
         List<SearchRequest> near64 = requests.get(Shape.none).stream().map(r -> r.toBuilder().setEfSearch(ef).build())
             .toList();
         farSets.add(new FarSet("near64", "near the data, `ef_search: " + ef + "` set (never widened)", COLLECTION,
-            near64, near64, truth.get(Shape.none)));
+            near64, near64, truth.get(Shape.none), Shape.none));
+        float[][] between = data.between(queries, seed + 2);
         farSets.add(farSet("between", "between two clusters (the normalized sum of two random items)", COLLECTION,
-            data, data.between(queries, seed + 2)));
+            data, between, Shape.none));
+        farSets.add(farSet("between, " + Shape.range10.label, "the same queries filtered on " + Shape.range10.label
+            + ", a filter no partial index serves, so the search walks the whole graph", COLLECTION, data, between,
+            Shape.range10));
         farSets.add(farSet("random", "random directions (uniform unit vectors)", COLLECTION, data,
-            data.directions(queries, seed + 3)));
+            data.directions(queries, seed + 3), Shape.none));
         log("far-query answers ready");
       }
       if (crossModal) {
@@ -342,7 +347,7 @@ final class SearchSuite implements Callable<Integer> {
               : SceneSet.images(queries, seed + 5);
           farSets.add(farSet(text ? "text" : "image", text ? "text against images (captions of new scenes)"
               : "image against images (new scenes), for comparison", SceneSet.COLLECTION, sceneSet.data,
-              sceneSet.embed(control, inputs)));
+              sceneSet.embed(control, inputs), Shape.none));
         }
         log("cross-modal answers ready");
       }
@@ -434,20 +439,28 @@ final class SearchSuite implements Callable<Integer> {
     return 0;
   }
 
-  /** Unfiltered Search requests for {@code queries}, with the exact answers over {@code data}. */
-  private FarSet farSet(String name, String label, String collection, VectorData data, float[][] queries) {
+  /**
+   * Search requests for {@code queries} with {@code filter}'s filter (none: unfiltered), with the
+   * exact answers over the items of {@code data} it admits.
+   */
+  private FarSet farSet(String name, String label, String collection, VectorData data, float[][] queries,
+      Shape filter) {
     List<SearchRequest> requests = new ArrayList<>();
     for (float[] q : queries) {
       Vector.Builder v = Vector.newBuilder();
       for (float x : q) {
         v.addValues(x);
       }
-      requests.add(SearchRequest.newBuilder().setCollection(collection).setVector(v).setTopK(topK).build());
+      SearchRequest.Builder r = SearchRequest.newBuilder().setCollection(collection).setVector(v).setTopK(topK);
+      if (filter != Shape.none) {
+        r.setFilter(filter.filter(data.size()));
+      }
+      requests.add(r.build());
     }
     int ef = ItemStore.defaultEfSearch(topK);
     return new FarSet(name, label, collection, requests,
         requests.stream().map(r -> r.toBuilder().setEfSearch(ef).build()).toList(),
-        data.exactTopK(queries, topK, i -> true));
+        data.exactTopK(queries, topK, i -> filter.admits(data, i)), filter);
   }
 
   /** Mean recall@top_k of {@code requests}, one at a time, against {@code truth}. */
