@@ -163,6 +163,20 @@ final class DirectDb implements AutoCloseable {
     return out;
   }
 
+  /** {@code metadata ->> key} of the {@code count} items "item-0".. of {@code table}, by item number. */
+  String[] metadataText(String table, String key, int count) throws SQLException {
+    String[] out = new String[count];
+    try (java.sql.PreparedStatement s = connection.prepareStatement("SELECT id, metadata ->> ? FROM " + table)) {
+      s.setString(1, key);
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          out[Integer.parseInt(r.getString(1).substring("item-".length()))] = r.getString(2);
+        }
+      }
+    }
+    return out;
+  }
+
   /** The first column of the first row of {@code sql}, as text. */
   String scalar(String sql) throws SQLException {
     try (Statement s = connection.createStatement(); ResultSet r = s.executeQuery(sql)) {

@@ -25,12 +25,15 @@ final class SceneSet {
   static final String MODEL = "shapes-clip";
 
   final VectorData data;
+  /** Each scene's color (its metadata's), by item number. */
+  final String[] colors;
   final long version;
   final boolean reused;
   final double ingestSeconds;
 
-  private SceneSet(VectorData data, long version, boolean reused, double ingestSeconds) {
+  private SceneSet(VectorData data, String[] colors, long version, boolean reused, double ingestSeconds) {
     this.data = data;
+    this.colors = colors;
     this.version = version;
     this.reused = reused;
     this.ingestSeconds = ingestSeconds;
@@ -58,7 +61,8 @@ final class SceneSet {
     }
     long version = client.getCollection(COLLECTION).getModel().getVersion();
     float[][] vectors = db.vectors(db.tableOf(COLLECTION), count);
-    return new SceneSet(VectorData.of(vectors), version, reused, seconds);
+    return new SceneSet(VectorData.of(vectors), db.metadataText(db.tableOf(COLLECTION), "color", count), version,
+        reused, seconds);
   }
 
   ModelSpec model() {

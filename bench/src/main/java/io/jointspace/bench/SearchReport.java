@@ -128,7 +128,9 @@ final class SearchReport {
       line("| recall@%d, %s | >= 0.95 | %.4f | %s |", s.topK, shape.label, recall, met(recall >= 0.95));
     }
     for (SearchSuite.FarResult f : r.far()) {
-      line("| recall@%d, %s | >= 0.95 | %.4f | %s |", s.topK, f.set().label(), f.recall(), met(f.recall() >= 0.95));
+      if (f.set().target()) {
+        line("| recall@%d, %s | >= 0.95 | %.4f | %s |", s.topK, f.set().label(), f.recall(), met(f.recall() >= 0.95));
+      }
     }
     return b.toString();
   }
@@ -152,10 +154,13 @@ final class SearchReport {
           + " the inputs embedded by Embed with the collection's model version, as Search by `input` embeds them (so"
           + " the timings are of the search alone). *image*: new"
           + " scenes (the near case); *text*: a caption of a new scene each, phrased as the trainer phrases them"
-          + " (\"a small red circle on the left\", \"a photo of a blue star.\", \"a green shape\").",
+          + " (\"a small red circle on the left\", \"a photo of a blue star.\", \"a green shape\")%s.",
           SceneSet.COLLECTION, s.scenes, s.seed, SceneSet.MODEL, sc.version, sc.data.dimension,
           sc.reused ? "; reused from an earlier run"
-              : String.format(Locale.ROOT, ", through UpsertStream in %.1f s", sc.ingestSeconds));
+              : String.format(Locale.ROOT, ", through UpsertStream in %.1f s", sc.ingestSeconds),
+          r.far().stream().filter(f -> f.set().collection().equals(SceneSet.COLLECTION)
+              && !List.of("image", "text").contains(f.set().name()))
+              .map(f -> "; *" + f.set().name() + "*: " + f.set().label()).collect(java.util.stream.Collectors.joining()));
     }
     line("");
     line("| collection | queries | recall@%d, default | recall@%d, ef_search %d | clients | calls/s | p50 ms | p99 ms"
@@ -168,8 +173,8 @@ final class SearchReport {
     }
     for (SearchSuite.FarResult f : r.far()) {
       for (SearchSuite.Window w : f.windows()) {
-        double near = f.set().filter() != SearchSuite.Shape.none
-            ? r.filtered().getOrDefault(f.set().filter(), List.of()).stream()
+        double near = f.set().nearFilter() != SearchSuite.Shape.none
+            ? r.filtered().getOrDefault(f.set().nearFilter(), List.of()).stream()
                 .filter(x -> x.clients() == w.clients()).mapToDouble(SearchSuite.Window::p50).findFirst()
                 .orElse(Double.NaN)
             : f.set().collection().equals(SearchSuite.COLLECTION)

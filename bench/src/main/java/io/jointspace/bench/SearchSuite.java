@@ -216,10 +216,20 @@ final class SearchSuite implements Callable<Integer> {
 
   /**
    * Queries of one kind far from (or, for comparison, near) the data: Search requests with the
-   * server's default ef_search, the same with ef_search 64 set, and the exact answers.
+   * server's default ef_search, the same with ef_search 64 set, and the exact answers; the
+   * filter whose windows in "Filtered search" give the near p50 to compare with (none: the
+   * collection's near queries'); whether its recall is one of the targets (not for a set that
+   * only shows what one walk of ef_search 64 costs beside the default).
    */
   record FarSet(String name, String label, String collection, List<SearchRequest> requests,
-      List<SearchRequest> fixedEf, int[][] truth, Shape filter) {}
+      List<SearchRequest> fixedEf, int[][] truth, Shape nearFilter, boolean target) {
+
+    /** The same queries with ef_search 64 set, timed too: what the default's wider walks cost beside one walk. */
+    FarSet oneWalk() {
+      return new FarSet(name + ", ef_search 64", "the same, one walk of `ef_search: 64` (never widened)", collection,
+          fixedEf, fixedEf, truth, nearFilter, false);
+    }
+  }
 
   /** Recall of a far set at the server's default and at ef_search 64, and its closed-loop windows. */
   record FarResult(FarSet set, double recall, double fixedEfRecall, List<Window> windows) {}
@@ -329,13 +339,15 @@ final class SearchSuite implements Callable<Integer> {
         List<SearchRequest> near64 = requests.get(Shape.none).stream().map(r -> r.toBuilder().setEfSearch(ef).build())
             .toList();
         farSets.add(new FarSet("near64", "near the data, `ef_search: " + ef + "` set (never widened)", COLLECTION,
-            near64, near64, truth.get(Shape.none), Shape.none));
+            near64, near64, truth.get(Shape.none), Shape.none, true));
         float[][] between = data.between(queries, seed + 2);
         farSets.add(farSet("between", "between two clusters (the normalized sum of two random items)", COLLECTION,
             data, between, Shape.none));
-        farSets.add(farSet("between, " + Shape.range10.label, "the same queries filtered on " + Shape.range10.label
-            + ", a filter no partial index serves, so the search walks the whole graph", COLLECTION, data, between,
-            Shape.range10));
+        FarSet betweenFiltered = farSet("between, " + Shape.range10.label, "the same queries filtered on "
+            + Shape.range10.label + ", a filter no partial index serves, so the search walks the whole graph",
+            COLLECTION, data, between, Shape.range10);
+        farSets.add(betweenFiltered);
+        farSets.add(betweenFiltered.oneWalk());
         farSets.add(farSet("random", "random directions (uniform unit vectors)", COLLECTION, data,
             data.directions(queries, seed + 3), Shape.none));
         log("far-query answers ready");
@@ -345,9 +357,22 @@ final class SearchSuite implements Callable<Integer> {
         for (boolean text : new boolean[] {false, true}) {
           List<io.jointspace.api.v1.Input> inputs = text ? SceneSet.texts(queries, seed + 4)
               : SceneSet.images(queries, seed + 5);
+          float[][] embedded = sceneSet.embed(control, inputs);
           farSets.add(farSet(text ? "text" : "image", text ? "text against images (captions of new scenes)"
               : "image against images (new scenes), for comparison", SceneSet.COLLECTION, sceneSet.data,
-              sceneSet.embed(control, inputs), Shape.none));
+              embedded, Shape.none));
+          if (text) {
+            // a filter on what the caption may not say: most captions name another color
+            String[] colors = sceneSet.colors;
+            FarSet textFiltered = farSet("text, color = \"" + FILTER_COLOR + "\"", "the same captions filtered on"
+                + " color = \"" + FILTER_COLOR + "\" (about 1 in 8 scenes; the scenes have no indexed keys, so the"
+                + " search walks the whole graph)", SceneSet.COLLECTION, sceneSet.data, embedded, Shape.none,
+                Filter.newBuilder().setEquals(FieldValue.newBuilder().setKey("color")
+                    .setValue(Value.newBuilder().setStringValue(FILTER_COLOR))).build(),
+                i -> FILTER_COLOR.equals(colors[i]));
+            farSets.add(textFiltered);
+            farSets.add(textFiltered.oneWalk());
+          }
         }
         log("cross-modal answers ready");
       }
@@ -439,12 +464,26 @@ final class SearchSuite implements Callable<Integer> {
     return 0;
   }
 
+  /** The color the filtered caption queries ask for. */
+  static final String FILTER_COLOR = "blue";
+
   /**
    * Search requests for {@code queries} with {@code filter}'s filter (none: unfiltered), with the
-   * exact answers over the items of {@code data} it admits.
+   * exact answers over the items of {@code data} it admits; compared with that filter's near p50.
    */
   private FarSet farSet(String name, String label, String collection, VectorData data, float[][] queries,
       Shape filter) {
+    return farSet(name, label, collection, data, queries, filter, filter == Shape.none ? null : filter.filter(
+        data.size()), i -> filter.admits(data, i));
+  }
+
+  /**
+   * Search requests for {@code queries} with {@code filter} (null: unfiltered), with the exact
+   * answers over the items {@code admits}; {@code near} names the filtered windows whose p50 the
+   * report compares with (none: the collection's near queries').
+   */
+  private FarSet farSet(String name, String label, String collection, VectorData data, float[][] queries,
+      Shape near, @Nullable Filter filter, VectorData.Admit admits) {
     List<SearchRequest> requests = new ArrayList<>();
     for (float[] q : queries) {
       Vector.Builder v = Vector.newBuilder();
@@ -452,15 +491,15 @@ final class SearchSuite implements Callable<Integer> {
         v.addValues(x);
       }
       SearchRequest.Builder r = SearchRequest.newBuilder().setCollection(collection).setVector(v).setTopK(topK);
-      if (filter != Shape.none) {
-        r.setFilter(filter.filter(data.size()));
+      if (filter != null) {
+        r.setFilter(filter);
       }
       requests.add(r.build());
     }
     int ef = ItemStore.defaultEfSearch(topK);
     return new FarSet(name, label, collection, requests,
         requests.stream().map(r -> r.toBuilder().setEfSearch(ef).build()).toList(),
-        data.exactTopK(queries, topK, i -> filter.admits(data, i)), filter);
+        data.exactTopK(queries, topK, admits), near, true);
   }
 
   /** Mean recall@top_k of {@code requests}, one at a time, against {@code truth}. */
