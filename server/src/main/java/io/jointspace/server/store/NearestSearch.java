@@ -15,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import javax.annotation.Nullable;
 import org.slf4j.Logger;
@@ -253,17 +255,37 @@ final class NearestSearch {
           .hits();
       return new Found(hits, Plan.FLAT, Limits.MAX_EF_SEARCH);
     }
+    return widened(c, s, bound, hits, ef, Math.max(bound.query().topK(), Widening.SAMPLE), 0,
+        width -> settings(timeout).ef(width), wider -> Widening.isFar(metric, wider, scale.distance()), Plan.WIDENED);
+  }
+
+  /**
+   * Walks {@code s}'s index scan again after a first walk of {@code ef} candidates, each time
+   * wider ({@link Widening#wider}), until two walks in a row agree on their nearest {@code
+   * compared} hits, a walk's hits are no longer {@code far}, or pgvector's most candidates were
+   * walked; a wider walk with fewer than {@code needed} hits ends it too, leaving the narrower
+   * walk's. The rule for unfiltered and for filtered searches alike; they differ in how a walk is
+   * told far and in its settings ({@code walk}, given the candidate list's width).
+   */
+  private static Found widened(Connection c, Statements s, Bound bound, List<SearchHit> first, int ef, int compared,
+      int needed, IntFunction<Settings> walk, Predicate<List<SearchHit>> far,
+      Plan plan) throws SQLException {
+    List<SearchHit> hits = first;
     int walkedEf = ef;
-    int compared = Math.max(bound.query().topK(), Widening.SAMPLE);
     while (walkedEf < Limits.MAX_EF_SEARCH) {
+      int width = Widening.wider(walkedEf, walkedEf == ef);
+      List<SearchHit> wider = run(c, s.index(), s.where(), bound, walk.apply(width), true).hits();
+      if (wider.size() < needed) {
+        break; // read its bound of rows first: the narrower walk's hits stand
+      }
       List<SearchHit> narrower = hits;
-      walkedEf = Widening.wider(walkedEf, walkedEf == ef);
-      hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkedEf), true).hits();
-      if (!Widening.isFar(metric, hits, scale.distance()) || Widening.agree(narrower, hits, compared)) {
+      hits = wider;
+      walkedEf = width;
+      if (!far.test(hits) || Widening.agree(narrower, hits, compared)) {
         break;
       }
     }
-    return new Found(hits, Plan.WIDENED, walkedEf);
+    return new Found(hits, plan, walkedEf);
   }
 
   /**
@@ -315,10 +337,10 @@ final class NearestSearch {
   /**
    * A filtered walk that found its top_k, walked again wider when even its nearest hit is far
    * from the data ({@link Widening#isNearestFar}): a query between two clusters, whose first walk
-   * settled among the matches of one neighbourhood and never reached nearer ones in the other. As an unfiltered search widens: {@value Widening#FIRST_FACTOR} times
-   * the candidates, then twice as many, until two walks in a row agree on 9 of every 10 hits or
-   * a wider walk's nearest hit is not far; a wider walk that finds fewer than top_k within its
-   * bound of rows leaves the narrower one's hits. Null when the first walk's hits stand. On the
+   * settled among the matches of one neighbourhood and never reached nearer ones in the other.
+   * Widened as an unfiltered search is ({@link #widened}), until two walks agree on 9 of every 10
+   * hits or a wider walk's nearest hit is not far; a wider walk that finds fewer than top_k within
+   * its bound of rows leaves the narrower one's hits. Null when the first walk's hits stand. On the
    * benchmark's 100,000 vectors, a 10% range filter, 300 queries between two clusters: recall@10
    * 0.765 from the first walk, 0.981 so (2.4 walks a query); no query near the data was widened.
    * Not for a walk of a partial index ({@link KeyIndexes}): the same queries filtered on a 10%
@@ -338,23 +360,8 @@ final class NearestSearch {
       return null;
     }
     int topK = bound.query().topK();
-    List<SearchHit> hits = first;
-    int walkedEf = ef;
-    while (walkedEf < Limits.MAX_EF_SEARCH) {
-      int width = Widening.wider(walkedEf, walkedEf == ef);
-      List<SearchHit> wider = run(c, s.index(), s.where(), bound, settings(timeout).ef(width).walk(walkTuples), true)
-          .hits();
-      if (wider.size() < topK) {
-        break; // read its bound of rows first: the narrower walk's hits stand
-      }
-      List<SearchHit> narrower = hits;
-      hits = wider;
-      walkedEf = width;
-      if (!Widening.isNearestFar(metric, hits, scale) || Widening.agree(narrower, hits, topK)) {
-        break;
-      }
-    }
-    return new Found(hits, Plan.WALK_WIDENED, walkedEf);
+    return widened(c, s, bound, first, ef, topK, topK, width -> settings(timeout).ef(width).walk(walkTuples),
+        wider -> Widening.isNearestFar(metric, wider, scale), Plan.WALK_WIDENED);
   }
 
   /**
