@@ -156,6 +156,11 @@ class KServeManifestsTest {
   }
 
   @Test
+  void runtimeHeap_isWholeAndTouchedFromTheStart_atHalfTheMemoryLimit_whichIsTheRequest() throws Exception {
+    Manifests.assertHeapPinned(runtimeParts(runtime).get(0));
+  }
+
+  @Test
   void schemasAndStrictParsing_refuseWhatKServeWouldNotTake() throws IOException {
     ObjectNode unknownField = (ObjectNode) runtime.deepCopy();
     ((ObjectNode) unknownField.path("spec")).put("protocolVersion", "grpc-v2");

@@ -244,6 +244,11 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void heap_isWholeAndTouchedFromTheStart_atHalfTheMemoryLimit_whichIsTheRequest() throws Exception {
+    Manifests.assertHeapPinned(server);
+  }
+
+  @Test
   void images_nameTheVersionTheBuildMakes() throws IOException {
     for (Path dir : List.of(BASE, K8S.resolve("overlays/example"), K8S.resolve("kserve"))) {
       JsonNode images = Manifests.kustomization(dir).path("images");

@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.jointspace.server.ServeCommand;
 import io.jointspace.server.Settings;
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -232,5 +233,63 @@ final class Manifests {
     } finally {
       Files.deleteIfExists(out);
     }
+  }
+
+  /** The value of {@code container}'s environment variable {@code name}, as written in the manifest. */
+  static String env(Container container, String name) {
+    return container.getEnv().stream()
+        .filter(e -> e.getName().equals(name))
+        .map(EnvVar::getValue)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(container.getName() + " sets no " + name));
+  }
+
+  /**
+   * What a JVM started with some options made of its heap: its limit, committed at the start,
+   * the resident set at the start, and committed after a full collection of a mostly freed heap.
+   */
+  record Heap(long maxBytes, long committedAtStart, long rssAtStart, long committedAfterGc) {}
+
+  /**
+   * The heap this machine's JVM makes with {@code javaOpts} (split at spaces, as the launcher
+   * splits {@code JOINTSPACE_JAVA_OPTS}) when it sees {@code memoryBytes} of memory
+   * ({@code -XX:MaxRAM}, as it would see a container's limit): {@link HeapProbe} run with them.
+   */
+  static Heap heap(String javaOpts, long memoryBytes) throws IOException, InterruptedException, URISyntaxException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(List.of(javaOpts.trim().split("\\s+")));
+    command.addAll(List.of("-XX:MaxRAM=" + memoryBytes, "-cp",
+        Path.of(HeapProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),
+        HeapProbe.class.getName()));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(String.join(" ", command) + " took over 60 s");
+    }
+    assertThat(p.exitValue()).as("%s: %s", command, out).isZero();
+    String[] v = out.split(" ");
+    assertThat(v).as(out).hasSize(4);
+    return new Heap(Long.parseLong(v[0]), Long.parseLong(v[1]), Long.parseLong(v[2]), Long.parseLong(v[3]));
+  }
+
+  /**
+   * {@code container}'s JVM options give the server its whole heap from the start, touched then,
+   * at most half the memory limit (TensorFlow's native code and the models take the rest), and the
+   * pod requests the memory it is limited to: the resident set stays where it starts.
+   */
+  static void assertHeapPinned(Container container) throws Exception {
+    Map<String, io.fabric8.kubernetes.api.model.Quantity> requests = container.getResources().getRequests();
+    Map<String, io.fabric8.kubernetes.api.model.Quantity> limits = container.getResources().getLimits();
+    assertThat(io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(requests.get("memory")))
+        .as("memory requested as limited")
+        .isEqualTo(io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(limits.get("memory")));
+    // the options' percentages, under a smaller limit than the manifest's, so the touch is quick
+    long memory = 512L << 20;
+    Heap heap = heap(env(container, "JOINTSPACE_JAVA_OPTS"), memory);
+    assertThat(heap.maxBytes()).isBetween(memory / 4, memory / 2);
+    assertThat(heap.committedAtStart()).as("heap committed at the start").isEqualTo(heap.maxBytes());
+    assertThat(heap.rssAtStart()).as("resident set at the start: the heap touched").isGreaterThan(heap.maxBytes());
+    assertThat(heap.committedAfterGc()).as("heap committed after a full collection").isEqualTo(heap.maxBytes());
   }
 }
