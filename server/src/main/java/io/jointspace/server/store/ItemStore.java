@@ -28,25 +28,28 @@ public final class ItemStore {
   private final NearestSearch nearest;
 
   public ItemStore(Database db) {
-    this(db, new KeyIndexes());
+    this(db, new KeyIndexes(), ReadListener.NONE);
   }
 
-  /** @param keys the partial indexes of indexed keys, as the store's index sweep reads them */
-  ItemStore(Database db, KeyIndexes keys) {
-    this(db, NearestSearch.WALK_TUPLES, NearestSearch.EXACT_ROWS, keys);
+  /**
+   * @param keys the partial indexes of indexed keys, as the store's index sweep reads them
+   * @param listener told which plan each search took
+   */
+  ItemStore(Database db, KeyIndexes keys, ReadListener listener) {
+    this(db, NearestSearch.WALK_TUPLES, NearestSearch.EXACT_ROWS, keys, listener);
   }
 
   ItemStore(Database db, int walkTuples, int smallRows) {
-    this(db, walkTuples, smallRows, new KeyIndexes());
+    this(db, walkTuples, smallRows, new KeyIndexes(), ReadListener.NONE);
   }
 
   /**
    * @param walkTuples the most rows a filtered search's HNSW walk reads before it ranks every match exactly
    * @param smallRows a table no larger than this many rows make is ranked exactly, with or without its index; -1: none is
    */
-  ItemStore(Database db, int walkTuples, int smallRows, KeyIndexes keys) {
+  ItemStore(Database db, int walkTuples, int smallRows, KeyIndexes keys, ReadListener listener) {
     this.db = db;
-    this.nearest = new NearestSearch(db, walkTuples, smallRows, new NearestSearch.SelectiveFilters(), keys);
+    this.nearest = new NearestSearch(db, walkTuples, smallRows, new NearestSearch.SelectiveFilters(), keys, listener);
   }
 
   /**

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * that index, which the planner picks, with an unfiltered search's ef_search. The table's
  * size comes from {@link TableSizes} (read at most every 2 s), so each search sends the one
  * statement its plan needs. Exact rankings break ties in distance by id. The plan each search
- * took is logged at DEBUG.
+ * took ({@link SearchPlan}) is logged at DEBUG and told to the store's {@link ReadListener}.
  *
  * <p>The collection may come from {@link CollectionCatalog#cached}: every search statement
  * checks, in its own snapshot, that the catalog row still has the epoch and creation time of
@@ -64,15 +64,20 @@ final class NearestSearch {
   private final TableSizes sizes = new TableSizes();
   /** Tables' scales: how far their items' own neighbours are ({@link Widening}). */
   private final Widening.Scales scales = new Widening.Scales();
+  /** Told which plan each search took. */
+  private final ReadListener listener;
 
   /**
    * @param walkTuples the most rows a filtered walk may read before every match is ranked exactly
    * @param smallRows a table no larger than this many rows make is ranked exactly ({@link #EXACT_ROWS}); -1: none is
    * @param selective the filters whose walks found too few lately, shared by the searches of a store
    * @param keys the partial indexes of indexed keys, as the store's index sweep last read them
+   * @param listener told which plan each search took
    */
-  NearestSearch(Database db, int walkTuples, int smallRows, SelectiveFilters selective, KeyIndexes keys) {
+  NearestSearch(Database db, int walkTuples, int smallRows, SelectiveFilters selective, KeyIndexes keys,
+      ReadListener listener) {
     this.db = db;
+    this.listener = listener;
     this.keys = keys;
     this.walkTuples = walkTuples;
     this.smallRows = smallRows;
@@ -202,14 +207,14 @@ final class NearestSearch {
       Found found;
       if (smallBytes >= 0 && sizes.bytes(c, table, timeout) <= smallBytes) {
         // ranked exactly, with the index or without: the same answer before and after a build
-        found = new Found(run(c, exactSql, where, bound, settings(timeout).exact(), false).hits(), Plan.SMALL, ef);
+        found = new Found(run(c, exactSql, where, bound, settings(timeout).exact(), false).hits(), SearchPlan.SMALL, ef);
       } else if (filter == null) {
         found = unfiltered(c, timeout, statements, bound, efSearch, ef);
       } else {
         found = filtered(c, timeout, statements, bound, efSearch, ef);
       }
       List<SearchHit> hits = found.hits();
-      Plan plan = found.plan();
+      SearchPlan plan = found.plan();
       if (hits.isEmpty()) {
         requireCurrent(c, collection);
       }
@@ -217,6 +222,7 @@ final class NearestSearch {
       List<SearchHit> out = new ArrayList<>(hits);
       out.sort(Comparator.comparingDouble(SearchHit::score).reversed().thenComparing(SearchHit::id));
       List<SearchHit> top = out.size() > query.topK() ? out.subList(0, query.topK()) : out;
+      listener.onSearch(plan);
       if (log.isDebugEnabled()) {
         log.debug("Search of '{}' for the top {}: plan {}, {} hits{}", collection.name(), query.topK(), plan,
             top.size(), plan.walkedWider() ? ", ef_search " + found.ef() : "");
@@ -232,7 +238,7 @@ final class NearestSearch {
   private record Statements(String exact, String index, Supplier<String> flat, List<Slot> where) {}
 
   /** What a plan found, the plan, and the ef_search of its last walk. */
-  private record Found(List<SearchHit> hits, Plan plan, int ef) {}
+  private record Found(List<SearchHit> hits, SearchPlan plan, int ef) {}
 
   /**
    * One HNSW index scan; when the request left ef_search to the server and the hits are far
@@ -248,15 +254,15 @@ final class NearestSearch {
     // a table without its valid index (a bulk load) was ranked whole: walking again would rank it again
     if (!Widening.isFar(metric, hits, scale.distance())
         || IndexBuilds.valid(c, IndexBuilds.indexName(bound.collection().table())) != Boolean.TRUE) {
-      return new Found(hits, Plan.INDEX, ef);
+      return new Found(hits, SearchPlan.INDEX, ef);
     }
     if (Widening.isFlat(metric, bound.vector(), hits, scale)) {
       hits = run(c, s.flat().get(), s.where(), bound, settings(timeout).ef(Limits.MAX_EF_SEARCH).onPastTheList(), true)
           .hits();
-      return new Found(hits, Plan.FLAT, Limits.MAX_EF_SEARCH);
+      return new Found(hits, SearchPlan.FLAT, Limits.MAX_EF_SEARCH);
     }
     return widened(c, s, bound, hits, ef, Math.max(bound.query().topK(), Widening.SAMPLE), 0,
-        width -> settings(timeout).ef(width), wider -> Widening.isFar(metric, wider, scale.distance()), Plan.WIDENED);
+        width -> settings(timeout).ef(width), wider -> Widening.isFar(metric, wider, scale.distance()), SearchPlan.WIDENED);
   }
 
   /**
@@ -269,7 +275,7 @@ final class NearestSearch {
    */
   private static Found widened(Connection c, Statements s, Bound bound, List<SearchHit> first, int ef, int compared,
       int needed, IntFunction<Settings> walk, Predicate<List<SearchHit>> far,
-      Plan plan) throws SQLException {
+      SearchPlan plan) throws SQLException {
     List<SearchHit> hits = first;
     int walkedEf = ef;
     while (walkedEf < Limits.MAX_EF_SEARCH) {
@@ -306,24 +312,24 @@ final class NearestSearch {
     if (matched >= 0 && matched <= EXACT_ROWS) {
       Ranked ranked = run(c, s.exact(), s.where(), bound, settings(timeout).exact(), false);
       selective.matched(key, ranked.matched());
-      return new Found(ranked.hits(), Plan.EXACT, ef);
+      return new Found(ranked.hits(), SearchPlan.EXACT, ef);
     }
     // on a partial index every item the walk meets has the value: it needs no more candidates
     // than an unfiltered search
     int walkEf = efSearch != 0 || keyed ? ef : filteredEfSearch(query.topK());
     List<SearchHit> hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkEf).walk(walkTuples), true)
         .hits();
-    Plan plan = keyed ? Plan.KEYED : Plan.WALK;
+    SearchPlan plan = keyed ? SearchPlan.KEYED : SearchPlan.WALK;
     if (hits.size() < query.topK() && matched > fartherTuples(walkTuples)) {
       hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(walkEf).walk(fartherTuples(walkTuples)), true)
           .hits();
-      plan = Plan.WALK_FARTHER;
+      plan = SearchPlan.WALK_FARTHER;
     }
     if (hits.size() >= query.topK()) {
       // only a walk of the whole graph: a farther walk found matches that lie away from the query,
       // not a query away from the data; a partial index's walk is an unfiltered walk of a smaller
       // graph, which found its top 10 between clusters in one walk (walkedWider)
-      Found wider = efSearch == 0 && plan == Plan.WALK ? walkedWider(c, timeout, s, bound, walkEf, hits) : null;
+      Found wider = efSearch == 0 && plan == SearchPlan.WALK ? walkedWider(c, timeout, s, bound, walkEf, hits) : null;
       return wider != null ? wider : new Found(hits, plan, walkEf);
     }
     // fewer than it looked for within its bound of rows: the few it found need not be the nearest
@@ -331,7 +337,7 @@ final class NearestSearch {
     if (!keyed) {
       selective.matched(key, ranked.matched());
     }
-    return new Found(ranked.hits(), keyed ? Plan.KEYED_THEN_EXACT : Plan.WALK_THEN_EXACT, walkEf);
+    return new Found(ranked.hits(), keyed ? SearchPlan.KEYED_THEN_EXACT : SearchPlan.WALK_THEN_EXACT, walkEf);
   }
 
   /**
@@ -361,7 +367,7 @@ final class NearestSearch {
     }
     int topK = bound.query().topK();
     return widened(c, s, bound, first, ef, topK, topK, width -> settings(timeout).ef(width).walk(walkTuples),
-        wider -> Widening.isNearestFar(metric, wider, scale), Plan.WALK_WIDENED);
+        wider -> Widening.isNearestFar(metric, wider, scale), SearchPlan.WALK_WIDENED);
   }
 
   /**
@@ -443,28 +449,6 @@ final class NearestSearch {
    */
   static int filteredEfSearch(int topK) {
     return defaultEfSearch(Math.min(Limits.MAX_TOP_K, 2 * topK));
-  }
-
-  /**
-   * How a search found its hits: {@code SMALL} (a small table, every row or match ranked),
-   * {@code INDEX} (unfiltered HNSW scan), {@code WIDENED} (that scan, then again with wider
-   * candidate lists: the query is far from the data, {@link Widening}), {@code FLAT} (that scan, then one with
-   * pgvector's most candidates that goes on past them, its rows ranked: the query is far from every item alike,
-   * {@link Widening#isFlat}), {@code WALK} (filtered HNSW walk), {@code
-   * WALK_FARTHER} (that walk found fewer than top_k within its bound, and a second one with {@link #fartherTuples}
-   * found them), {@code WALK_THEN_EXACT} (both walks found fewer than top_k, so every match was ranked), {@code EXACT}
-   * (every match ranked at once: a walk with this filter found too few lately), {@code KEYED} (a
-   * walk of the partial index of a value the filter requires, {@link KeyIndexes}), {@code
-   * KEYED_THEN_EXACT} (that walk found fewer than top_k), {@code WALK_WIDENED} (the filtered walk, then again
-   * wider: even its nearest hit was far from the data, {@link #walkedWider}).
-   */
-  enum Plan {
-    SMALL, INDEX, WIDENED, FLAT, WALK, WALK_FARTHER, WALK_THEN_EXACT, EXACT, KEYED, KEYED_THEN_EXACT, WALK_WIDENED;
-
-    /** Whether its last walk had more candidates than the first (the debug log says how many). */
-    boolean walkedWider() {
-      return this == WIDENED || this == FLAT || this == WALK_WIDENED;
-    }
   }
 
   /** What a statement's parameters are, in order. */

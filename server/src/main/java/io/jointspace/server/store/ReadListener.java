@@ -1,8 +1,8 @@
 package io.jointspace.server.store;
 
 /**
- * Told where each routed read was served and when a replica goes up or down (the server feeds
- * them to its metrics). Called on the threads that serve the reads and on the replica checker;
+ * Told where each routed read was served, when a replica goes up or down, and which plan each
+ * Search took (the server feeds them to its metrics). Called on the threads that serve the reads and on the replica checker;
  * implementations must be fast and thread-safe.
  */
 public interface ReadListener {
@@ -18,4 +18,7 @@ public interface ReadListener {
   void onRead(ReadRoute route, String replica);
 
   void onReplicaHealth(String replica, boolean healthy);
+
+  /** A Search ran with {@code plan}, wherever it was served. */
+  default void onSearch(SearchPlan plan) {}
 }

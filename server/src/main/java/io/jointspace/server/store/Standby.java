@@ -32,7 +32,7 @@ final class Standby implements AutoCloseable {
 
   Standby(Database db, ReadListener listener) {
     this.db = db;
-    this.reader = new Reader(new CollectionCatalog(db), new ItemStore(db));
+    this.reader = new Reader(new CollectionCatalog(db), new ItemStore(db, new KeyIndexes(), listener));
     this.name = name(db.url());
     this.listener = listener;
   }

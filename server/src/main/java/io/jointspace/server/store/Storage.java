@@ -34,7 +34,7 @@ public final class Storage implements AutoCloseable {
   /**
    * @param readReplicas pools to streaming replicas of {@code db} ({@link Database#replica}),
    *     owned from now on; empty: every read goes to {@code db}
-   * @param readListener told where each routed read was served
+   * @param readListener told where each routed read was served, and which plan each search took
    */
   public Storage(@Nullable Database db, IndexBuildOptions indexBuildOptions, List<Database> readReplicas,
       ReadReplicaOptions replicaOptions, ReadListener readListener) {
@@ -44,7 +44,7 @@ public final class Storage implements AutoCloseable {
     this.db = db;
     this.catalog = db == null ? null : new CollectionCatalog(db);
     KeyIndexes keyIndexes = new KeyIndexes();
-    this.items = db == null ? null : new ItemStore(db, keyIndexes);
+    this.items = db == null ? null : new ItemStore(db, keyIndexes, readListener);
     this.labels = db == null ? null : new LabelStore(db);
     this.archives = db == null ? null : new ArchiveStore(db);
     this.rollouts = db == null ? null : new RolloutStore(db);

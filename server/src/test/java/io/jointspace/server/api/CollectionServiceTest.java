@@ -40,8 +40,10 @@ import io.jointspace.api.v1.VectorType;
 import ch.qos.logback.classic.Level;
 import io.jointspace.server.LogCapture;
 import io.jointspace.server.Recorder;
+import io.jointspace.server.Scrape;
 import io.jointspace.server.ServerFixture;
 import io.jointspace.server.store.DatabaseUrl;
+import io.jointspace.server.store.SearchPlan;
 import io.jointspace.server.store.TestDatabase;
 import io.jointspace.trainer.Scene;
 import java.sql.Connection;
@@ -59,6 +61,8 @@ import org.junit.jupiter.api.Test;
 /** CollectionService over loopback gRPC, on the demo model and a real PostgreSQL + pgvector. */
 class CollectionServiceTest {
   static ServerFixture fixture;
+  /** Searches by the plan they took. */
+  static final String PLANS = "jointspace_search_plans_total";
   static DatabaseUrl db;
   static CollectionServiceGrpc.CollectionServiceBlockingStub stub;
   static final List<Scene> SCENES = new ArrayList<>();
@@ -183,7 +187,7 @@ class CollectionServiceTest {
   }
 
   @Test
-  void filteredSearch_overTheExactThreshold_walksTheIndex_andBothPlansAgreeWithBruteForce() {
+  void filteredSearch_overTheExactThreshold_walksTheIndex_andBothPlansAgreeWithBruteForce() throws Exception {
     stub.createCollection(CreateCollectionRequest.newBuilder().setName("wide")
         .setModel(ModelSpec.newBuilder().setName("shapes-clip").setVersion(2)).build());
     Random rnd = new Random(5);
@@ -205,10 +209,12 @@ class CollectionServiceTest {
     q[0] += 0.5f;
     SearchRequest.Builder search = SearchRequest.newBuilder().setCollection("wide").setVector(vec(q)).setTopK(5);
     // 2300 rows match: the HNSW walk finds the top 5
+    double walks = Scrape.sum(Scrape.metrics(fixture.server.httpPort()), PLANS, "plan=\"walk\"");
     try (LogCapture plans = LogCapture.of("io.jointspace.server.store.NearestSearch", Level.DEBUG)) {
       List<Hit> walked = stub.search(search.setFilter(eq("big", Value.newBuilder().setBoolValue(true).build()))
           .build()).getHitsList();
       assertThat(plans.messages()).singleElement().asString().contains("plan WALK,");
+      assertThat(Scrape.sum(Scrape.metrics(fixture.server.httpPort()), PLANS, "plan=\"walk\"")).isEqualTo(walks + 1);
       assertThat(walked).extracting(Hit::getId).containsExactlyElementsOf(bruteForceCosine(data, q, 0, 2300, 5));
       plans.clear();
       // 300 match: the walk, or every match ranked when the walk finds too few; the same hits
@@ -216,6 +222,14 @@ class CollectionServiceTest {
           .build()).getHitsList();
       assertThat(plans.messages()).singleElement().asString().contains("plan WALK");
       assertThat(exact).extracting(Hit::getId).containsExactlyElementsOf(bruteForceCosine(data, q, 2300, 2600, 5));
+    }
+  }
+
+  @Test
+  void searchPlanCounts_areExportedForEveryPlan_fromTheStart() throws Exception {
+    String text = Scrape.metrics(fixture.server.httpPort());
+    for (SearchPlan plan : SearchPlan.values()) {
+      assertThat(text).containsPattern("(?m)^" + PLANS + "\\{plan=\"" + plan.label() + "\",?\\} ");
     }
   }
 

@@ -25,9 +25,13 @@ import java.util.Locale;
 final class DemoCollections {
   private DemoCollections() {}
 
-  /** A server on models/shapes-clip (its newest version) storing collections in {@code db}. */
+  /**
+   * A server on models/shapes-clip (its newest version) storing collections in {@code db}, with
+   * an HTTP port (its metrics: {@code Scrape.metrics(fixture.server.httpPort())}).
+   */
   static ServerFixture start(DatabaseUrl db) throws Exception {
     ServerConfig.Builder config = ServerConfig.newBuilder();
+    config.setHttpPort(ServerFixture.freePort());
     config.getModelRepositoryBuilder().setOnlyConfiguredModels(true);
     config.addModelsBuilder().setName("shapes-clip").setBasePath(DemoModelTest.DEMO.toString());
     config.getStorageBuilder().setDatabaseUrl(TestDatabase.configUrl(db));
