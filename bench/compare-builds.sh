@@ -28,9 +28,14 @@ mkdir -p "$logs"
 
 # one build: start it, warm it up, measure images then texts; prints "images_rps texts_rps images_p99_ms"
 measure() {
-  local build="$1" name="$2" port
+  local build="$1" name="$2" port low=32768
+  # below the kernel's ephemeral ports, which outgoing connections may hold unseen
+  if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
+    read -r low _ < /proc/sys/net/ipv4/ip_local_port_range || low=32768
+  fi
+  [ "$low" -ge 21000 ] || low=40000
   for _ in $(seq 1 50); do
-    port=$(( 20000 + RANDOM % 20000 ))
+    port=$(( 20000 + RANDOM % (low - 20000) ))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
   done
   java -Xmx2g -cp "$build/jointspace-server.jar:$build/lib/*" -Djointspace.home="$ROOT" io.jointspace.server.Main \

@@ -35,10 +35,19 @@ fail() {
   exit 1
 }
 
+# A port nothing listens on, below the kernel's range of ephemeral ports: an outgoing
+# connection (the server's own to PostgreSQL among them) takes its local port from that range,
+# unseen by this check, and a port it holds cannot be bound (a server once failed to start here
+# with its HTTP port "in use" that way).
 free_port() {
-  local p
+  local p low=32768 span
+  if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
+    read -r low _ < /proc/sys/net/ipv4/ip_local_port_range || low=32768
+  fi
+  span=$(( low - 20000 ))
+  [ "$span" -ge 1000 ] || span=20000
   for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 20000 ))
+    p=$(( 20000 + RANDOM % span ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   echo "no free port found" >&2
