@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -279,11 +280,10 @@ final class Manifests {
    * pod requests the memory it is limited to: the resident set stays where it starts.
    */
   static void assertHeapPinned(Container container) throws Exception {
-    Map<String, io.fabric8.kubernetes.api.model.Quantity> requests = container.getResources().getRequests();
-    Map<String, io.fabric8.kubernetes.api.model.Quantity> limits = container.getResources().getLimits();
-    assertThat(io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(requests.get("memory")))
-        .as("memory requested as limited")
-        .isEqualTo(io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(limits.get("memory")));
+    Map<String, Quantity> requests = container.getResources().getRequests();
+    Map<String, Quantity> limits = container.getResources().getLimits();
+    assertThat(Quantity.getAmountInBytes(requests.get("memory"))).as("memory requested as limited")
+        .isEqualTo(Quantity.getAmountInBytes(limits.get("memory")));
     // the options' percentages, under a smaller limit than the manifest's, so the touch is quick
     long memory = 512L << 20;
     Heap heap = heap(env(container, "JOINTSPACE_JAVA_OPTS"), memory);
