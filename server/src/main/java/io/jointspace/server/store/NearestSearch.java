@@ -249,11 +249,8 @@ final class NearestSearch {
       throws SQLException {
     Metric metric = bound.metric();
     List<SearchHit> hits = run(c, s.index(), s.where(), bound, settings(timeout).ef(ef), true).hits();
-    Widening.Scale scale = efSearch == 0 && metric != Metric.INNER_PRODUCT ? scale(c, bound.collection(), timeout)
-        : Widening.Scale.NONE;
-    // a table without its valid index (a bulk load) was ranked whole: walking again would rank it again
-    if (!Widening.isFar(metric, hits, scale.distance())
-        || IndexBuilds.valid(c, IndexBuilds.indexName(bound.collection().table())) != Boolean.TRUE) {
+    Widening.Scale scale = efSearch == 0 ? scale(c, bound.collection(), timeout) : Widening.Scale.NONE;
+    if (!Widening.isFar(metric, hits, scale.distance()) || !indexValid(c, bound)) {
       return new Found(hits, SearchPlan.INDEX, ef);
     }
     if (Widening.isFlat(metric, bound.vector(), hits, scale)) {
@@ -357,12 +354,8 @@ final class NearestSearch {
   private Found walkedWider(Connection c, @Nullable Duration timeout, Statements s, Bound bound, int ef,
       List<SearchHit> first) throws SQLException {
     Metric metric = bound.metric();
-    if (metric == Metric.INNER_PRODUCT) {
-      return null;
-    }
     double scale = scale(c, bound.collection(), timeout).distance();
-    if (!Widening.isNearestFar(metric, first, scale)
-        || IndexBuilds.valid(c, IndexBuilds.indexName(bound.collection().table())) != Boolean.TRUE) {
+    if (!Widening.isNearestFar(metric, first, scale) || !indexValid(c, bound)) {
       return null;
     }
     int topK = bound.query().topK();
@@ -371,13 +364,24 @@ final class NearestSearch {
   }
 
   /**
+   * Whether the table's HNSW index is valid: one without it (a bulk load) was ranked whole, and
+   * walking again would rank it whole again.
+   */
+  private static boolean indexValid(Connection c, Bound bound) throws SQLException {
+    return IndexBuilds.valid(c, IndexBuilds.indexName(bound.collection().table())) == Boolean.TRUE;
+  }
+
+  /**
    * The scale of {@code table} ({@link Widening}) and the items sampled for it, measured in a
    * round trip of its own with the default ef_search when it is missing or old; none when it
-   * cannot be told, and when measuring it failed (a timeout): this search is then not widened,
-   * and the table is measured again later.
+   * cannot be told (the inner product has no distance: no round trip), and when measuring it
+   * failed (a timeout): this search is then not widened, and the table is measured again later.
    */
   private Widening.Scale scale(Connection c, Collection collection, @Nullable Duration timeout) throws SQLException {
     CollectionSpec spec = collection.spec();
+    if (spec.metric() == Metric.INNER_PRODUCT) {
+      return Widening.Scale.NONE;
+    }
     String table = SqlNames.qualified(collection.table());
     return scales.of(table, () -> {
       long rows = Math.max(1, sizes.bytes(c, table, timeout) / (spec.vectorType().bytes(spec.dimension()) + ROW_BYTES));
