@@ -80,7 +80,12 @@ class WideningTest {
 
   /** The true top {@code k} among the items numbered below {@code below} (the filter {@link #under}). */
   static Set<String> exact(float[] q, int k, int below) {
-    return IntStream.range(0, below).boxed()
+    return exact(q, k, i -> i < below);
+  }
+
+  /** The true top {@code k} among the items whose numbers {@code matches}. */
+  static Set<String> exact(float[] q, int k, java.util.function.IntPredicate matches) {
+    return IntStream.range(0, ITEMS).filter(matches).boxed()
         .sorted(Comparator.comparingDouble(i -> -dot(DATA.get(i), q))).limit(k).map(i -> "p" + i)
         .collect(Collectors.toSet());
   }
@@ -176,9 +181,7 @@ class WideningTest {
     double sum = 0;
     try (LogCapture plans = LogCapture.of(NearestSearch.class, Level.DEBUG)) {
       for (float[] q : queries) {
-        Set<String> truth = IntStream.range(0, ITEMS).filter(i -> i % 5 == 0).boxed()
-            .sorted(Comparator.comparingDouble(i -> -dot(DATA.get(i), q))).limit(10).map(i -> "p" + i)
-            .collect(Collectors.toSet());
+        Set<String> truth = exact(q, 10, i -> i % 5 == 0);
         sum += storage.items().search(collection, new SearchQuery(q, null, 10, k0, false, false), 0).stream()
             .filter(h -> truth.contains(h.id())).count() / 10.0;
       }
